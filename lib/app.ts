@@ -1,0 +1,144 @@
+/** The app factory: injected dependencies in, a Hono app out. No module-level singletons. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
+import { jsonBody, requestId } from "@/lib/http/middleware.ts";
+import { AppError, NotFoundError } from "@/lib/errors.ts";
+import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
+import { createLogger } from "@/lib/logger.ts";
+import { mountRoutes } from "@/routes/mod.ts";
+import { serveStatic } from "@/lib/http/static.ts";
+
+/** Paths a browser may call with a publishable key: the only ones with CORS. */
+const BROWSER_PATHS = [
+  "/api/data",
+  "/api/usage",
+  "/api/tiers",
+  "/api/products",
+  "/api/cart/*",
+  "/api/create-checkout",
+  "/api/customer-portal",
+  "/api/subscription/*",
+  "/api/assets/*",
+];
+
+export interface App {
+  fetch: (req: Request) => Response | Promise<Response>;
+  services: Services;
+  hono: OpenAPIHono<AppEnv>;
+}
+
+/**
+ * Builds the whole app on the given KV, config and clock: middleware (request id, security
+ * headers, CORS for browser-safe paths, body limits, JSON bodies), every route, `/openapi.json`
+ * and the single error mapper.
+ */
+export async function createApp(deps: Deps): Promise<App> {
+  const full = {
+    config: deps.config,
+    kv: deps.kv,
+    clock: deps.clock ?? systemClock,
+    logger: deps.logger ?? createLogger(deps.config.logLevel),
+  };
+  const secret = deps.config.appSecret;
+  if (!secret) throw new Error("createApp needs config.appSecret (main.ts provides one)");
+  const services = await createServices(full, secret);
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use("*", async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  app.use("*", requestId);
+  app.use(
+    "*",
+    secureHeaders({
+      crossOriginResourcePolicy: "cross-origin",
+      crossOriginEmbedderPolicy: false,
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", "data:", "https:"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+  );
+  const corsMw = cors({
+    origin: "*",
+    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowHeaders: [
+      "Authorization",
+      "Content-Type",
+      "X-Customer-Token",
+      "Idempotency-Key",
+      "X-User-Id",
+      "X-Request-Id",
+    ],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
+    maxAge: 600,
+  });
+  for (const p of BROWSER_PATHS) app.use(p, corsMw);
+  const limit = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: () => {
+      throw new AppError(
+        "payload_too_large",
+        `Request body is over ${deps.config.maxBodyBytes} bytes`,
+      );
+    },
+  });
+  app.use("/api/*", limit);
+  app.use("/v1/*", limit);
+  app.use("/api/*", jsonBody);
+  app.use("/v1/*", jsonBody);
+
+  mountRoutes(app);
+  app.get("/static/*", serveStatic);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "Secret key `sk_test_…`/`sk_live_…` (server side only)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "publishableKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "Publishable key `pk_test_…`/`pk_live_…` (safe in browsers)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "customerToken", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Customer-Token",
+    description: "Customer token from POST /api/customers/:id/token, with a publishable key",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: "dream_session",
+    description: "Dashboard session; unsafe methods need a same-origin Origin header",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "accessToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "Developer access token `dat_…`",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "dream-api",
+      version: "0.1.0",
+      description: "Usage-based billing and stores on your own Stripe account. Every error is " +
+        '`{"error":{"code","message","requestId",…}}` with an `X-Request-Id` header.',
+    },
+  });
+
+  app.notFound((c) =>
+    errorResponse(c, new NotFoundError(`No route ${c.req.method} ${c.req.path}`))
+  );
+  app.onError(onError);
+  return { fetch: (req) => app.fetch(req), services, hono: app };
+}

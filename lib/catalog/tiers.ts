@@ -1,0 +1,166 @@
+/** Tiers (SaaS) and products (Store): validation and the pure edits applied to a project. */
+import { z } from "zod";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import type { Project, ProjectType, Tier } from "@/lib/kv/projects.ts";
+import { ulid } from "@/lib/ids.ts";
+
+export const TIER_NAME_RE = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
+export const MAX_TIERS = 50;
+
+export const TierInputSchema = z.object({
+  name: z.string().regex(TIER_NAME_RE, "must be a lowercase slug (a-z, 0-9, - and _, up to 63)"),
+  displayName: z.string().trim().min(1).max(100).optional(),
+  price: z.number().int("must be an integer number of minor units").min(0).max(99_999_999),
+  currency: z.string().regex(/^[a-z]{3}$/, "must be a lowercase ISO 4217 code").optional(),
+  interval: z.enum(["month", "year"]).optional(),
+  limit: z.number().int().min(0).nullable().optional(),
+  features: z.array(z.string().min(1).max(200)).max(50).optional(),
+  popular: z.boolean().optional(),
+  description: z.string().max(2000).nullable().optional(),
+  imageUrl: z.string().url().max(2000).nullable().optional(),
+  inventory: z.number().int().min(0).nullable().optional(),
+});
+export type TierInput = z.infer<typeof TierInputSchema>;
+
+export const TierPatchSchema = TierInputSchema.partial().extend({
+  /** New 0-based position in the list. */
+  position: z.number().int().min(0).optional(),
+});
+export type TierPatch = z.infer<typeof TierPatchSchema>;
+
+function titleCase(slug: string): string {
+  return slug.split(/[-_]/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join(" ");
+}
+
+type TypedFields = {
+  inventory?: number | null | undefined;
+  interval?: "month" | "year" | undefined;
+  limit?: number | null | undefined;
+};
+
+function checkFitsType(type: ProjectType, t: TypedFields, field = ""): void {
+  if (type === "saas" && t.inventory !== undefined && t.inventory !== null) {
+    throw new ValidationError("inventory applies to Store products, not SaaS tiers", [
+      { field: `${field}inventory`, message: "not allowed on a SaaS project" },
+    ]);
+  }
+  if (type === "store") {
+    for (const k of ["interval", "limit"] as const) {
+      if (t[k] !== undefined && t[k] !== null) {
+        throw new ValidationError(`${k} applies to SaaS tiers, not Store products`, [
+          { field: `${field}${k}`, message: "not allowed on a Store project" },
+        ]);
+      }
+    }
+  }
+}
+
+/** A new tier from validated input, with the defaults of its project type. */
+export function buildTier(type: ProjectType, input: TierInput, field = ""): Tier {
+  checkFitsType(type, input, field);
+  return {
+    id: `tier_${ulid()}`,
+    name: input.name,
+    displayName: input.displayName ?? titleCase(input.name),
+    price: input.price,
+    currency: input.currency ?? "usd",
+    interval: type === "saas" ? input.interval ?? "month" : null,
+    limit: type === "saas" ? input.limit ?? null : null,
+    features: input.features ?? [],
+    popular: input.popular ?? false,
+    description: input.description ?? null,
+    imageUrl: input.imageUrl ?? null,
+    inventory: type === "store" ? input.inventory ?? null : null,
+    priceId: null,
+    productId: null,
+  };
+}
+
+/** Builds the initial tier list, refusing duplicate names. */
+export function buildTiers(type: ProjectType, inputs: TierInput[]): Tier[] {
+  const seen = new Set<string>();
+  return inputs.map((t, i) => {
+    if (seen.has(t.name)) {
+      throw new ConflictError(`Cannot create tier "${t.name}": the name is taken`);
+    }
+    seen.add(t.name);
+    return buildTier(type, t, `tiers.${i}.`);
+  });
+}
+
+/** The project with one more tier; 409 when the name is taken. */
+export function addTier(p: Project, input: TierInput): { project: Project; tier: Tier } {
+  if (p.tiers.some((t) => t.name === input.name)) {
+    throw new ConflictError(`Cannot create tier "${input.name}": the name is taken`);
+  }
+  if (p.tiers.length >= MAX_TIERS) {
+    throw new ValidationError(`A project has at most ${MAX_TIERS} tiers`);
+  }
+  const tier = buildTier(p.type, input);
+  return { project: { ...p, tiers: [...p.tiers, tier] }, tier };
+}
+
+/** The project with one tier edited (and maybe moved); keys and ids stay as they are. */
+export function editTier(
+  p: Project,
+  name: string,
+  patch: TierPatch,
+): { project: Project; tier: Tier } {
+  const idx = p.tiers.findIndex((t) => t.name === name);
+  if (idx < 0) throw new NotFoundError(`No tier "${name}" in this project`);
+  checkFitsType(p.type, patch);
+  if (
+    patch.name !== undefined && patch.name !== name && p.tiers.some((t) => t.name === patch.name)
+  ) {
+    throw new ConflictError(`Cannot rename tier "${name}" to "${patch.name}": the name is taken`);
+  }
+  const cur = p.tiers[idx]!;
+  const { position, ...fields } = patch;
+  const next: Tier = { ...cur };
+  for (const [k, v] of Object.entries(fields)) {
+    if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
+  }
+  const tiers = p.tiers.filter((_, i) => i !== idx);
+  const at = position === undefined ? idx : Math.min(position, tiers.length);
+  tiers.splice(at, 0, next);
+  return { project: { ...p, tiers }, tier: next };
+}
+
+/** The project without one tier; the last tier can't be deleted. */
+export function removeTier(p: Project, name: string): { project: Project; tier: Tier } {
+  const tier = p.tiers.find((t) => t.name === name);
+  if (!tier) throw new NotFoundError(`No tier "${name}" in this project`);
+  if (p.tiers.length === 1) {
+    throw new ConflictError(`Cannot delete tier "${name}": it is the project's last tier`);
+  }
+  return { project: { ...p, tiers: p.tiers.filter((t) => t !== tier) }, tier };
+}
+
+/** The free tier of a SaaS project: the first with price 0, or null. */
+export function freeTier(p: Project): Tier | null {
+  return p.tiers.find((t) => t.price === 0) ?? null;
+}
+
+/** A customer's tier by its stable id, falling back to the free tier when it was deleted. */
+export function tierOf(p: Project, tierId: string | null): Tier | null {
+  return (tierId ? p.tiers.find((t) => t.id === tierId) : undefined) ?? freeTier(p);
+}
+
+/** The public shape of a tier (what `/api/tiers` and the developer API answer). */
+export function publicTier(p: Project, t: Tier) {
+  const base = {
+    name: t.name,
+    displayName: t.displayName,
+    price: t.price,
+    currency: t.currency,
+    features: t.features,
+    popular: t.popular,
+    description: t.description,
+    imageUrl: t.imageUrl,
+    priceId: t.priceId,
+    productId: t.productId,
+  };
+  return p.type === "saas"
+    ? { ...base, interval: t.interval, limit: t.limit }
+    : { ...base, inventory: t.inventory, soldOut: t.inventory !== null && t.inventory <= 0 };
+}

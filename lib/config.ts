@@ -1,0 +1,88 @@
+/** Configuration: read once from the environment, validated, frozen and passed in. */
+import { z } from "zod";
+
+const intFrom = (name: string, def: number, min = 0) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be an integer ≥ ${min}, got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const EnvSchema = z.object({
+  PORT: intFrom("PORT", 8000, 0),
+  DATA_DIR: z.string().optional().default("./data"),
+  BASE_URL: z.string().url().optional(),
+  APP_SECRET: z.string().min(32, "APP_SECRET must be at least 32 characters").optional(),
+  RATE_LIMIT_PER_KEY: intFrom("RATE_LIMIT_PER_KEY", 10_000),
+  RATE_LIMIT_PER_CUSTOMER: intFrom("RATE_LIMIT_PER_CUSTOMER", 1_000),
+  PASSWORD_ITERATIONS: intFrom("PASSWORD_ITERATIONS", 600_000, 600_000),
+  SESSION_TTL_HOURS: intFrom("SESSION_TTL_HOURS", 24 * 7, 1),
+  CACHE_TTL_MS: intFrom("CACHE_TTL_MS", 2_000, 0),
+  MAX_BODY_BYTES: intFrom("MAX_BODY_BYTES", 64 * 1024, 1024),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional().default("info"),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly dataDir: string;
+  /** Public origin of the server, e.g. https://api.example.com; derived from requests when unset. */
+  readonly baseUrl: string | null;
+  /** Secret for signing customer tokens; from APP_SECRET or a generated file under DATA_DIR. */
+  readonly appSecret: string | null;
+  readonly rateLimitPerKey: number;
+  readonly rateLimitPerCustomer: number;
+  readonly passwordIterations: number;
+  readonly sessionTtlMs: number;
+  /** How long another instance's change (tier limit, key revocation) may take to reach this one. */
+  readonly cacheTtlMs: number;
+  readonly maxBodyBytes: number;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the environment into a frozen `Config`. A wrong value throws a
+ * `ConfigError` naming the variable, so startup stops with a clear line.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const msg = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "env"}: ${i.message}`)
+      .join("; ");
+    throw new ConfigError(`Invalid configuration: ${msg}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    baseUrl: e.BASE_URL ? e.BASE_URL.replace(/\/+$/, "") : null,
+    appSecret: e.APP_SECRET ?? null,
+    rateLimitPerKey: e.RATE_LIMIT_PER_KEY,
+    rateLimitPerCustomer: e.RATE_LIMIT_PER_CUSTOMER,
+    passwordIterations: e.PASSWORD_ITERATIONS,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+    cacheTtlMs: e.CACHE_TTL_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** A config for tests: defaults plus overrides, without touching `Deno.env`. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return Object.freeze({
+    ...loadConfig({ APP_SECRET: "test-secret-test-secret-test-secret-0123" }),
+    ...overrides,
+  });
+}

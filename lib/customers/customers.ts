@@ -1,0 +1,201 @@
+/** Customers of a SaaS project: create, read with usage, delete, auto-create, tokens. */
+import { z } from "zod";
+import { jwtVerify, SignJWT } from "jose";
+import type { Services } from "@/lib/services.ts";
+import { hashPassword } from "@/lib/crypto.ts";
+import { CUSTOMER_ID_RE, newCustomerId, ulid } from "@/lib/ids.ts";
+import {
+  createCustomer as kvCreateCustomer,
+  type Customer,
+  deleteCustomer as kvDeleteCustomer,
+  getCustomer,
+} from "@/lib/kv/customers.ts";
+import { deleteCustomerUsage } from "@/lib/kv/usage.ts";
+import type { Project, Tier } from "@/lib/kv/projects.ts";
+import { freeTier, tierOf } from "@/lib/catalog/tiers.ts";
+import { currentPeriod, type Period } from "@/lib/usage/period.ts";
+import { usageView } from "@/lib/usage/meter.ts";
+import {
+  ConflictError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+} from "@/lib/errors.ts";
+
+export const CustomerIdSchema = z.string().regex(
+  CUSTOMER_ID_RE,
+  "must be 1–128 of A-Z a-z 0-9 _ . : @ -",
+);
+
+export const CustomerInputSchema = z.object({
+  id: CustomerIdSchema.optional(),
+  email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional(),
+  name: z.string().trim().min(1).max(200).optional(),
+  password: z.string().min(8).max(256).optional(),
+  plan: z.string().min(1).max(63).optional(),
+  metadata: z.record(z.string().max(40), z.string().max(500)).optional()
+    .refine((m) => !m || Object.keys(m).length <= 50, "at most 50 keys"),
+});
+export type CustomerInput = z.infer<typeof CustomerInputSchema>;
+
+const cacheKey = (pk: string, id: string) => `${pk}\u0000${id}`;
+
+/** Creates a customer; `plan` may only name a free tier (paid plans come from checkout). */
+export async function createCustomer(
+  s: Services,
+  project: Project,
+  input: CustomerInput,
+): Promise<Customer> {
+  let tier: Tier | null = freeTier(project);
+  if (input.plan !== undefined) {
+    const named = project.tiers.find((t) => t.name === input.plan);
+    if (!named) {
+      throw new ValidationError(`Unknown tier "${input.plan}"`, [{
+        field: "plan",
+        message: "unknown tier",
+      }]);
+    }
+    if (named.price !== 0) {
+      throw new ValidationError(`Tier "${input.plan}" is paid: customers get it through checkout`, [
+        { field: "plan", message: "must be a free (price 0) tier" },
+      ]);
+    }
+    tier = named;
+  }
+  const now = s.clock.now();
+  const customer: Customer = {
+    id: input.id ?? newCustomerId(),
+    pk: project.pk,
+    email: input.email ?? null,
+    name: input.name ?? null,
+    passwordHash: input.password
+      ? await hashPassword(input.password, s.config.passwordIterations)
+      : null,
+    tierId: tier?.id ?? null,
+    subscription: null,
+    metadata: input.metadata ?? {},
+    listId: ulid(now),
+    createdAt: new Date(now).toISOString(),
+  };
+  if (!(await kvCreateCustomer(s.kv, customer))) {
+    throw new ConflictError(`Cannot create customer "${customer.id}": the id is taken`);
+  }
+  s.caches.customers.set(cacheKey(project.pk, customer.id), customer);
+  return customer;
+}
+
+/** A customer through this instance's cache (a miss reads KV once). */
+export async function findCustomer(s: Services, pk: string, id: string): Promise<Customer | null> {
+  const key = cacheKey(pk, id);
+  const hit = s.caches.customers.get(key);
+  if (hit) return hit;
+  const c = await getCustomer(s.kv, pk, id);
+  if (c) s.caches.customers.set(key, c);
+  return c;
+}
+
+export async function requireCustomer(s: Services, pk: string, id: string): Promise<Customer> {
+  const c = await findCustomer(s, pk, id);
+  if (!c) throw new NotFoundError(`No customer "${id}" in this project`);
+  return c;
+}
+
+/** The customer named by `X-User-Id`, created on the free tier when first seen. */
+export async function ensureCustomer(s: Services, project: Project, id: string): Promise<Customer> {
+  const found = await findCustomer(s, project.pk, id);
+  if (found) return found;
+  try {
+    return await createCustomer(s, project, { id });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    return requireCustomer(s, project.pk, id); // created concurrently: use theirs
+  }
+}
+
+/** The tier, limit and period a customer's usage is counted against now. */
+export function planOf(s: Services, project: Project, c: Customer) {
+  const sub = c.subscription && ["active", "trialing", "past_due"].includes(c.subscription.status)
+    ? c.subscription
+    : null;
+  const tier = tierOf(project, sub ? sub.tierId : c.tierId);
+  const period: Period = currentPeriod(
+    s.clock.now(),
+    sub ? { ...sub, ...(tier?.interval ? { interval: tier.interval } : {}) } : null,
+  );
+  return { tier, plan: tier?.name ?? null, limit: tier ? tier.limit : 0, period };
+}
+
+/** The usage object of a customer now, counting nothing. */
+export async function usageOf(s: Services, project: Project, c: Customer) {
+  const { plan, limit, period } = planOf(s, project, c);
+  const count = await s.meter.peek(project.pk, c.id, period);
+  return usageView({ plan: plan ?? "", limit, period }, count);
+}
+
+/** The public shape of a customer with its plan, subscription and current usage. */
+export async function customerView(s: Services, project: Project, c: Customer) {
+  const { plan } = planOf(s, project, c);
+  const sub = c.subscription;
+  return {
+    id: c.id,
+    email: c.email,
+    name: c.name,
+    plan,
+    metadata: c.metadata,
+    createdAt: c.createdAt,
+    subscription: sub
+      ? {
+        id: sub.id,
+        tier: project.tiers.find((t) => t.id === sub.tierId)?.name ?? null,
+        status: sub.status,
+        currentPeriodStart: sub.currentPeriodStart,
+        currentPeriodEnd: sub.currentPeriodEnd,
+        cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+      }
+      : null,
+    usage: await usageOf(s, project, c),
+  };
+}
+
+/** Deletes a customer's data (record and usage counters); payment history stays with the provider. */
+export async function deleteCustomer(s: Services, project: Project, id: string): Promise<void> {
+  if (!(await kvDeleteCustomer(s.kv, project.pk, id))) {
+    throw new NotFoundError(`No customer "${id}" in this project`);
+  }
+  s.caches.customers.delete(cacheKey(project.pk, id));
+  await deleteCustomerUsage(s.kv, project.pk, id);
+  s.meter.forgetCustomer(project.pk, id);
+}
+
+export const TOKEN_TTL_SECONDS = 3600;
+const AUDIENCE = "dream-api:customer";
+
+/** Mints a customer token (HS256 JWT, ≤ 1 h) for one customer of one project. */
+export async function mintCustomerToken(s: Services, project: Project, customerId: string) {
+  await requireCustomer(s, project.pk, customerId);
+  const iat = Math.floor(s.clock.now() / 1000);
+  const exp = iat + TOKEN_TTL_SECONDS;
+  const token = await new SignJWT({ pk: project.pk })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(customerId)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(s.tokenKey);
+  return { token, expiresAt: new Date(exp * 1000).toISOString() };
+}
+
+/** The customer id a token names, if it is valid, unexpired and minted for this project. */
+export async function verifyCustomerToken(s: Services, pk: string, token: string): Promise<string> {
+  try {
+    const { payload } = await jwtVerify(token, s.tokenKey, {
+      audience: AUDIENCE,
+      algorithms: ["HS256"],
+      currentDate: new Date(s.clock.now()),
+    });
+    if (payload.pk !== pk || typeof payload.sub !== "string") throw new Error("other project");
+    return payload.sub;
+  } catch {
+    throw new UnauthenticatedError("Invalid or expired customer token");
+  }
+}

@@ -1,0 +1,92 @@
+/** Dashboard metrics from aggregates (never scans): O(1) KV reads per project. */
+import type { Services } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import {
+  countCustomers,
+  projectStatKeys,
+  usageInMonth,
+  usageSeries,
+} from "@/lib/kv/project_stats.ts";
+import { dayKey, monthKey } from "@/lib/usage/period.ts";
+import { ValidationError } from "@/lib/errors.ts";
+
+export const LOW_STOCK = 5;
+
+function num(v: unknown): number {
+  if (v instanceof Deno.KvU64) return Number(v.value);
+  return typeof v === "number" ? v : 0;
+}
+
+/** Store stock figures, derived from the product list (a handful of products, not customers). */
+export function stockMetrics(p: Project) {
+  let inStock = 0, lowStock = 0, soldOut = 0;
+  for (const t of p.tiers) {
+    if (t.inventory === null) continue;
+    inStock += t.inventory;
+    if (t.inventory <= 0) soldOut++;
+    else if (t.inventory <= LOW_STOCK) lowStock++;
+  }
+  return { inStock, lowStock, soldOut };
+}
+
+/** The contract's dashboard metrics for a SaaS or Store project. */
+export async function projectMetrics(s: Services, p: Project) {
+  const now = s.clock.now();
+  if (p.type === "saas") {
+    const [active, canceling, mrr] = await s.kv.getMany([
+      projectStatKeys.subsActive(p.pk),
+      projectStatKeys.subsCanceling(p.pk),
+      projectStatKeys.mrr(p.pk),
+    ]);
+    return {
+      type: "saas" as const,
+      activeSubscriptions: num(active?.value),
+      canceling: num(canceling?.value),
+      mrr: num(mrr?.value),
+      usageThisPeriod: await usageInMonth(s.kv, p.pk, monthKey(now)),
+      customers: await countCustomers(s.kv, p.pk),
+      currency: p.tiers[0]?.currency ?? "usd",
+    };
+  }
+  const [sales, revenue] = await s.kv.getMany([
+    projectStatKeys.sales(p.pk),
+    projectStatKeys.revenue(p.pk),
+  ]);
+  return {
+    type: "store" as const,
+    sales: num(sales?.value),
+    revenue: num(revenue?.value),
+    ...stockMetrics(p),
+    currency: p.tiers[0]?.currency ?? "usd",
+  };
+}
+
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Daily usage totals for `from`..`to` (default: the last 30 days), zero-filled. */
+export async function usageTimeSeries(s: Services, p: Project, from?: string, to?: string) {
+  const now = s.clock.now();
+  const toDay = to ?? dayKey(now);
+  const fromDay = from ?? dayKey(now - 29 * 86_400_000);
+  for (const [field, v] of [["from", fromDay], ["to", toDay]] as const) {
+    if (!DAY_RE.test(v) || Number.isNaN(Date.parse(v))) {
+      throw new ValidationError(`Invalid ${field}: expected YYYY-MM-DD`, [{
+        field,
+        message: "expected YYYY-MM-DD",
+      }]);
+    }
+  }
+  const start = Date.parse(fromDay), end = Date.parse(toDay);
+  if (end < start || end - start > 366 * 86_400_000) {
+    throw new ValidationError("Invalid range: from must be before to, at most 366 days", [
+      { field: "from", message: "range must be 0–366 days" },
+    ]);
+  }
+  const got = new Map((await usageSeries(s.kv, p.pk, fromDay, toDay)).map((r) => [r.day, r.count]));
+  const out: { day: string; count: number }[] = [];
+  for (let t = start; t <= end; t += 86_400_000) {
+    const d = dayKey(t);
+    out.push({ day: d, count: got.get(d) ?? 0 });
+  }
+  return out;
+}

@@ -1,0 +1,219 @@
+/** Cross-cutting middleware: request ids, security headers, JSON bodies, API and developer auth. */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { newRequestId } from "@/lib/ids.ts";
+import {
+  AppError,
+  ForbiddenError,
+  InvalidRequestError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from "@/lib/errors.ts";
+import { projectByPk, projectBySecretKey } from "@/lib/projects/projects.ts";
+import { verifyCustomerToken } from "@/lib/customers/customers.ts";
+import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
+import { developerForAccessToken, developerForSession } from "@/lib/accounts/accounts.ts";
+
+export const SESSION_COOKIE = "dream_session";
+const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+/** Gives every request an id (the caller's `X-Request-Id` when sane) and echoes it. */
+export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const incoming = c.req.header("X-Request-Id");
+  const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : newRequestId();
+  c.set("requestId", id);
+  await next();
+  c.res.headers.set("X-Request-Id", id);
+};
+
+/**
+ * Reads a JSON body once for unsafe methods: a non-empty body must be `application/json` and
+ * a JSON object; an empty body counts as `{}`. The raw text is kept for idempotency.
+ */
+export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!["POST", "PUT", "PATCH", "DELETE"].includes(c.req.method)) return next();
+  const text = await c.req.text();
+  c.set("rawBody", text);
+  const ctype = c.req.header("Content-Type") ?? "";
+  if (text.trim() === "") {
+    (c.req as unknown as { bodyCache: Record<string, unknown> }).bodyCache.json = Promise.resolve(
+      {},
+    );
+    return next();
+  }
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(ctype)) {
+    throw new InvalidRequestError("Content-Type must be application/json", [
+      { field: "Content-Type", message: `expected application/json, got "${ctype || "nothing"}"` },
+    ]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError("Malformed JSON in request body", [{
+      field: "body",
+      message: "not valid JSON",
+    }]);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new InvalidRequestError("Request body must be a JSON object", [{
+      field: "body",
+      message: "not an object",
+    }]);
+  }
+  (c.req as unknown as { bodyCache: Record<string, unknown> }).bodyCache.json = Promise.resolve(
+    parsed,
+  );
+  return next();
+};
+
+function bearer(c: Context<AppEnv>): string | null {
+  const h = c.req.header("Authorization");
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (!m) throw new UnauthenticatedError('Authorization must be "Bearer <key>"', "invalid_api_key");
+  return m[1]!;
+}
+
+function limitRate(c: Context<AppEnv>, bucket: string, rate: number, what: string) {
+  const wait = c.get("services").rateLimiter.take(bucket, rate);
+  if (wait > 0) throw new RateLimitedError(`Too many requests for this ${what}; slow down`, wait);
+}
+
+/**
+ * Customer-API authentication. `secret`: only `sk_…`. `customer`: `sk_…`, or `pk_…` with an
+ * `X-Customer-Token` for that project. `public`: `sk_…` or a bare `pk_…`. Applies the per-key
+ * rate limit.
+ */
+export function apiAuth(mode: "secret" | "customer" | "public"): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const s = c.get("services");
+    const key = bearer(c);
+    if (!key) {
+      throw new UnauthenticatedError(
+        mode === "secret"
+          ? "Missing API key: send Authorization: Bearer sk_…"
+          : "Missing API key: send Authorization: Bearer pk_… or sk_…",
+        "invalid_api_key",
+      );
+    }
+    if (key.startsWith("sk_")) {
+      const project = await projectBySecretKey(s, key);
+      limitRate(c, `key:sk:${project.pk}`, s.config.rateLimitPerKey, "secret key");
+      c.set("api", { project, via: "secret", tokenCustomerId: null });
+      return next();
+    }
+    if (key.startsWith("pk_")) {
+      if (mode === "secret") {
+        throw new ForbiddenError(
+          "This endpoint needs a secret key (sk_…); a publishable key can't call it",
+        );
+      }
+      const project = await projectByPk(s, key);
+      if (!project) throw new UnauthenticatedError("Unknown publishable key", "invalid_api_key");
+      limitRate(c, `key:pk:${project.pk}`, s.config.rateLimitPerKey, "publishable key");
+      if (mode === "customer") {
+        const token = c.req.header("X-Customer-Token");
+        if (!token) {
+          throw new UnauthenticatedError(
+            "A publishable key needs an X-Customer-Token here (mint one with POST /api/customers/:id/token)",
+          );
+        }
+        const customerId = await verifyCustomerToken(s, project.pk, token);
+        c.set("api", { project, via: "customer_token", tokenCustomerId: customerId });
+      } else {
+        c.set("api", { project, via: "publishable", tokenCustomerId: null });
+      }
+      return next();
+    }
+    throw new UnauthenticatedError("Malformed API key: expected sk_… or pk_…", "invalid_api_key");
+  };
+}
+
+/**
+ * The customer a customer-API call acts for: the token's customer, or `X-User-Id` on secret-key
+ * calls. Applies the per-customer rate limit.
+ */
+export function callerCustomerId(c: Context<AppEnv>): string {
+  const api = c.get("api");
+  const header = c.req.header("X-User-Id");
+  let id: string;
+  if (api.tokenCustomerId !== null) {
+    if (header && header !== api.tokenCustomerId) {
+      throw new ForbiddenError("X-User-Id names another customer than the customer token");
+    }
+    id = api.tokenCustomerId;
+  } else {
+    if (!header) {
+      throw new InvalidRequestError("Missing X-User-Id header naming the customer", [
+        { field: "X-User-Id", message: "required with a secret key" },
+      ]);
+    }
+    if (!CUSTOMER_ID_RE.test(header)) {
+      throw new InvalidRequestError("Bad X-User-Id header", [
+        { field: "X-User-Id", message: "must be 1–128 of A-Z a-z 0-9 _ . : @ -" },
+      ]);
+    }
+    id = header;
+  }
+  const s = c.get("services");
+  limitRate(c, `cust:${api.project.pk}:${id}`, s.config.rateLimitPerCustomer, "customer");
+  return id;
+}
+
+/** The server's own origin: BASE_URL when configured, else the request's. */
+export function ownOrigin(c: Context<AppEnv>): string {
+  return c.get("services").config.baseUrl ?? new URL(c.req.url).origin;
+}
+
+/** True when the request's Origin (or, lacking it, Referer) is this server's own origin. */
+export function sameOrigin(c: Context<AppEnv>): boolean {
+  const origin = c.req.header("Origin") ?? (() => {
+    const ref = c.req.header("Referer");
+    try {
+      return ref ? new URL(ref).origin : undefined;
+    } catch {
+      return "invalid";
+    }
+  })();
+  return origin !== undefined && origin === ownOrigin(c);
+}
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Developer-API authentication: `Bearer dat_…`, or the session cookie; cookie-authenticated
+ * unsafe requests must come from this server's own origin (CSRF).
+ */
+export const developerAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const s = c.get("services");
+  const token = bearer(c);
+  if (token) {
+    const dev = token.startsWith("dat_") ? await developerForAccessToken(s, token) : null;
+    if (!dev) throw new UnauthenticatedError("Unknown or revoked access token");
+    c.set("developer", dev);
+    return next();
+  }
+  const cookie = getCookie(c, SESSION_COOKIE);
+  const dev = cookie ? await developerForSession(s, cookie) : null;
+  if (!dev) throw new UnauthenticatedError("Sign in first (session cookie or Bearer dat_… token)");
+  if (UNSAFE.has(c.req.method) && !sameOrigin(c)) {
+    throw new ForbiddenError("Cross-site request refused: Origin must be this server");
+  }
+  c.set("developer", dev);
+  return next();
+};
+
+/** For sign-up and sign-in: a browser request from a foreign origin is refused (login CSRF). */
+export const noForeignOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const hasOrigin = c.req.header("Origin") !== undefined || c.req.header("Referer") !== undefined;
+  if (hasOrigin && !sameOrigin(c)) {
+    throw new ForbiddenError("Cross-site request refused: Origin must be this server");
+  }
+  return next();
+};
+
+export function assertNever(x: never): never {
+  throw new AppError("internal_error", `unexpected ${String(x)}`);
+}

@@ -1,0 +1,51 @@
+/** Random identifiers: base62 from crypto.getRandomValues (≥ 128 bits) and ULID-like sortable ids. */
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** `n` base62 characters without modulo bias (rejection sampling). 22 chars ≈ 131 bits. */
+export function randomBase62(n: number): string {
+  let out = "";
+  while (out.length < n) {
+    const bytes = crypto.getRandomValues(new Uint8Array(n * 2));
+    for (const b of bytes) {
+      if (b < 248) out += BASE62[b % 62];
+      if (out.length === n) break;
+    }
+  }
+  return out;
+}
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/** A ULID-like id: 10 chars of milliseconds then 16 random chars, so lexical order is time order. */
+export function ulid(now: number = Date.now()): string {
+  let t = now;
+  let time = "";
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  const rnd = crypto.getRandomValues(new Uint8Array(16));
+  let r = "";
+  for (const b of rnd) r += CROCKFORD[b % 32];
+  return time + r;
+}
+
+export type Mode = "test" | "live";
+
+export const newPlatformId = () => `plt_${randomBase62(22)}`;
+export const newPublishableKey = (mode: Mode) => `pk_${mode}_${randomBase62(24)}`;
+export const newSecretKey = (mode: Mode) => `sk_${mode}_${randomBase62(32)}`;
+export const newAccessToken = () => `dat_${randomBase62(32)}`;
+export const newSessionToken = () => randomBase62(40);
+export const newCustomerId = () => `cus_${randomBase62(22)}`;
+export const newRequestId = () => `req_${randomBase62(20)}`;
+
+export const PK_RE = /^pk_(test|live)_[0-9A-Za-z]{16,64}$/;
+export const SK_RE = /^sk_(test|live)_[0-9A-Za-z]{16,64}$/;
+export const CUSTOMER_ID_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+/** Mode of a publishable or secret key. */
+export function modeOf(key: string): Mode {
+  return key.startsWith("pk_live_") || key.startsWith("sk_live_") ? "live" : "test";
+}

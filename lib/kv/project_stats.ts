@@ -1,0 +1,50 @@
+/** Per-project aggregates kept with `sum` in the same commit as the change they count. */
+export const projectStatKeys = {
+  customersCreated: (pk: string) => ["project_stats", pk, "customers_created"] as const,
+  customersDeleted: (pk: string) => ["project_stats", pk, "customers_deleted"] as const,
+  /** Usage events per calendar month ("2026-11"). */
+  usageMonth: (pk: string, month: string) => ["usage_monthly", pk, month] as const,
+  /** Usage events per UTC day ("2026-11-24"): the time series. */
+  usageDay: (pk: string, day: string) => ["usage_daily", pk, day] as const,
+  listUsageDays: (pk: string) => ["usage_daily", pk] as const,
+  /** Subscription aggregates (numbers, read → check → set with the subscription they summarise). */
+  subsActive: (pk: string) => ["project_stats", pk, "subs_active"] as const,
+  subsCanceling: (pk: string) => ["project_stats", pk, "subs_canceling"] as const,
+  mrr: (pk: string) => ["project_stats", pk, "mrr"] as const,
+  /** Store aggregates: completed payments and their total in minor units. */
+  sales: (pk: string) => ["project_stats", pk, "sales"] as const,
+  revenue: (pk: string) => ["project_stats", pk, "revenue"] as const,
+};
+
+function u64(v: unknown): number {
+  return v instanceof Deno.KvU64 ? Number(v.value) : 0;
+}
+
+/** Number of customers now: created minus deleted, both only-growing counters. */
+export async function countCustomers(kv: Deno.Kv, pk: string): Promise<number> {
+  const [c, d] = await kv.getMany([
+    projectStatKeys.customersCreated(pk),
+    projectStatKeys.customersDeleted(pk),
+  ]);
+  return u64(c?.value) - u64(d?.value);
+}
+
+export async function usageInMonth(kv: Deno.Kv, pk: string, month: string): Promise<number> {
+  return u64((await kv.get(projectStatKeys.usageMonth(pk, month))).value);
+}
+
+/** Daily usage totals between two days inclusive ("YYYY-MM-DD"). */
+export async function usageSeries(
+  kv: Deno.Kv,
+  pk: string,
+  from: string,
+  to: string,
+): Promise<{ day: string; count: number }[]> {
+  const out: { day: string; count: number }[] = [];
+  const iter = kv.list({
+    start: projectStatKeys.usageDay(pk, from),
+    end: [...projectStatKeys.usageDay(pk, to), ""],
+  });
+  for await (const e of iter) out.push({ day: String(e.key[2]), count: u64(e.value) });
+  return out;
+}

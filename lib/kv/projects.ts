@@ -1,0 +1,118 @@
+/** Projects: the publishable key is the id; tiers live inside the project record. */
+import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { NotFoundError } from "@/lib/errors.ts";
+import type { Mode } from "@/lib/ids.ts";
+
+export type ProjectType = "saas" | "store";
+
+export interface Tier {
+  /** Stable internal id: customers point at it, so renames keep their plan. */
+  id: string;
+  name: string;
+  displayName: string;
+  price: number;
+  currency: string;
+  /** SaaS billing interval; null for Store products. */
+  interval: "month" | "year" | null;
+  /** SaaS usage limit per period; null = unlimited. */
+  limit: number | null;
+  features: string[];
+  popular: boolean;
+  description: string | null;
+  imageUrl: string | null;
+  /** Store stock; null = unlimited. */
+  inventory: number | null;
+  priceId: string | null;
+  productId: string | null;
+}
+
+export interface Project {
+  pk: string;
+  platformId: string;
+  name: string;
+  type: ProjectType;
+  mode: Mode;
+  /** SHA-256 of the current secret key; the key itself is never stored. */
+  secretHash: string;
+  tiers: Tier[];
+  /** ULID used to list a developer's projects in creation order. */
+  listId: string;
+  createdAt: string;
+  updatedAt: string;
+  /** For a test project: its promoted live twin. */
+  livePk: string | null;
+}
+
+export interface SecretPointer {
+  pk: string;
+  /** When a rotated-out key stops working (ms epoch); null for the current key. */
+  expiresAt: number | null;
+}
+
+export const projectKeys = {
+  byPk: (pk: string) => ["projects", pk] as const,
+  byPlatform: (platformId: string, listId: string) =>
+    ["projects_by_platform", platformId, listId] as const,
+  listByPlatform: (platformId: string) => ["projects_by_platform", platformId] as const,
+  bySecret: (hash: string) => ["projects_by_secret", hash] as const,
+};
+
+/** Creates a project with its platform and secret-key indexes in one atomic commit. */
+export async function createProject(kv: Deno.Kv, p: Project): Promise<Project> {
+  const res = await kv.atomic()
+    .check({ key: projectKeys.byPk(p.pk), versionstamp: null })
+    .check({ key: projectKeys.bySecret(p.secretHash), versionstamp: null })
+    .set(projectKeys.byPk(p.pk), p)
+    .set(projectKeys.byPlatform(p.platformId, p.listId), p.pk)
+    .set(projectKeys.bySecret(p.secretHash), { pk: p.pk, expiresAt: null } satisfies SecretPointer)
+    .commit();
+  if (!res.ok) throw new Error("project key collision");
+  return p;
+}
+
+export async function getProject(kv: Deno.Kv, pk: string): Promise<Project | null> {
+  return (await kv.get<Project>(projectKeys.byPk(pk))).value;
+}
+
+/** The pointer for a secret-key hash, or null when unknown or past its grace period. */
+export async function getSecretPointer(
+  kv: Deno.Kv,
+  hash: string,
+  now: number,
+): Promise<SecretPointer | null> {
+  const v = (await kv.get<SecretPointer>(projectKeys.bySecret(hash))).value;
+  if (!v || (v.expiresAt !== null && v.expiresAt <= now)) return null;
+  return v;
+}
+
+/** A developer's projects in creation order. */
+export async function listProjects(kv: Deno.Kv, platformId: string): Promise<Project[]> {
+  const pks: string[] = [];
+  for await (const e of kv.list<string>({ prefix: projectKeys.listByPlatform(platformId) })) {
+    pks.push(e.value);
+  }
+  const out: Project[] = [];
+  for (let i = 0; i < pks.length; i += 10) {
+    const got = await kv.getMany<Project[]>(pks.slice(i, i + 10).map(projectKeys.byPk));
+    for (const g of got) if (g.value) out.push(g.value);
+  }
+  return out;
+}
+
+/**
+ * Read-modify-write of a project checked on its versionstamp. `change` may throw a domain
+ * error to refuse the change; nothing is written then.
+ */
+export function updateProject(
+  kv: Deno.Kv,
+  pk: string,
+  change: (p: Project) => Project,
+): Promise<Project> {
+  return retryAtomic("update the project", async () => {
+    const cur = await kv.get<Project>(projectKeys.byPk(pk));
+    if (!cur.value) throw new NotFoundError(`No project ${pk}`);
+    const next = change(cur.value);
+    const res = await kv.atomic().check(cur).set(cur.key, next).commit();
+    return res.ok ? next : RETRY;
+  });
+}

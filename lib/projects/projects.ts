@@ -1,0 +1,199 @@
+/** Projects and their keys: creation, lookup by key (cached), ownership, rename, tier edits. */
+import { z } from "zod";
+import type { Services } from "@/lib/services.ts";
+import { sha256Hex } from "@/lib/crypto.ts";
+import { type Mode, newPublishableKey, newSecretKey, PK_RE, SK_RE, ulid } from "@/lib/ids.ts";
+import {
+  createProject as kvCreateProject,
+  getProject,
+  getSecretPointer,
+  listProjects as kvListProjects,
+  type Project,
+  type ProjectType,
+  updateProject,
+} from "@/lib/kv/projects.ts";
+import {
+  addTier,
+  buildTiers,
+  editTier,
+  MAX_TIERS,
+  publicTier,
+  removeTier,
+  type TierInput,
+  TierInputSchema,
+  type TierPatch,
+} from "@/lib/catalog/tiers.ts";
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from "@/lib/errors.ts";
+
+export const ProjectInputSchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  type: z.enum(["saas", "store"]),
+  tiers: z.array(TierInputSchema).min(1, "a project needs at least one tier").max(MAX_TIERS),
+});
+export type ProjectInput = z.infer<typeof ProjectInputSchema>;
+
+export const ProjectPatchSchema = z.object({
+  name: z.string().trim().min(1).max(100).optional(),
+  type: z.enum(["saas", "store"]).optional(),
+});
+
+/** The shape of a project in the developer API: never the secret hash. */
+export function publicProject(p: Project) {
+  return {
+    publishableKey: p.pk,
+    name: p.name,
+    type: p.type,
+    mode: p.mode,
+    platformId: p.platformId,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    livePublishableKey: p.livePk,
+    tiers: p.tiers.map((t) => publicTier(p, t)),
+  };
+}
+
+function remember(s: Services, p: Project): Project {
+  s.caches.projects.set(p.pk, p);
+  return p;
+}
+
+/** Creates a project in `mode` with its tiers; the secret key is returned once, stored hashed. */
+export async function createProject(
+  s: Services,
+  platformId: string,
+  input: { name: string; type: ProjectType; tiers: TierInput[] },
+  mode: Mode = "test",
+) {
+  const tiers = buildTiers(input.type, input.tiers);
+  const secretKey = newSecretKey(mode);
+  const nowIso = new Date(s.clock.now()).toISOString();
+  const project = await kvCreateProject(s.kv, {
+    pk: newPublishableKey(mode),
+    platformId,
+    name: input.name,
+    type: input.type,
+    mode,
+    secretHash: await sha256Hex(secretKey),
+    tiers,
+    listId: ulid(s.clock.now()),
+    createdAt: nowIso,
+    updatedAt: nowIso,
+    livePk: null,
+  });
+  remember(s, project);
+  return { project, secretKey };
+}
+
+export function listProjects(s: Services, platformId: string): Promise<Project[]> {
+  return kvListProjects(s.kv, platformId);
+}
+
+/** A project by publishable key through this instance's cache (a miss reads KV once). */
+export async function projectByPk(s: Services, pk: string): Promise<Project | null> {
+  if (!PK_RE.test(pk)) return null;
+  const cached = s.caches.projects.get(pk);
+  if (cached !== undefined) return cached;
+  const p = await getProject(s.kv, pk);
+  s.caches.projects.set(pk, p);
+  return p;
+}
+
+/**
+ * The project a secret key belongs to. The key is hashed and looked up through the cache, so a
+ * known key costs no KV read; a revoked or rotated-out key stops working here within
+ * `cacheTtlMs` (at once in the instance that revoked it).
+ */
+export async function projectBySecretKey(s: Services, sk: string): Promise<Project> {
+  if (!SK_RE.test(sk)) throw new UnauthenticatedError("Malformed secret key", "invalid_api_key");
+  const hash = await sha256Hex(sk);
+  let ptr = s.caches.secrets.get(hash);
+  if (ptr === undefined) {
+    ptr = await getSecretPointer(s.kv, hash, s.clock.now());
+    s.caches.secrets.set(hash, ptr);
+  }
+  if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) {
+    throw new UnauthenticatedError("Unknown or revoked secret key", "invalid_api_key");
+  }
+  const p = await projectByPk(s, ptr.pk);
+  if (!p) throw new UnauthenticatedError("Unknown or revoked secret key", "invalid_api_key");
+  return p;
+}
+
+/** A project of this developer: 404 when unknown, 403 when it belongs to someone else. */
+export async function ownedProject(s: Services, platformId: string, pk: string): Promise<Project> {
+  const p = PK_RE.test(pk) ? await getProject(s.kv, pk) : null;
+  if (!p) throw new NotFoundError(`No project ${pk}`);
+  if (p.platformId !== platformId) {
+    throw new ForbiddenError("This project belongs to another account");
+  }
+  return p;
+}
+
+async function change(s: Services, platformId: string, pk: string, fn: (p: Project) => Project) {
+  await ownedProject(s, platformId, pk);
+  const next = await updateProject(s.kv, pk, (p) => ({
+    ...fn(p),
+    updatedAt: new Date(s.clock.now()).toISOString(),
+  }));
+  return remember(s, next);
+}
+
+/** Renames a project; the type is locked forever. */
+export function renameProject(
+  s: Services,
+  platformId: string,
+  pk: string,
+  patch: z.infer<typeof ProjectPatchSchema>,
+) {
+  return change(s, platformId, pk, (p) => {
+    if (patch.type !== undefined && patch.type !== p.type) {
+      throw new ForbiddenError(`A project's type is locked: this one is "${p.type}" forever`);
+    }
+    return { ...p, name: patch.name ?? p.name };
+  });
+}
+
+/** Adds a tier or product; keys unchanged. */
+export async function createTier(s: Services, platformId: string, pk: string, input: TierInput) {
+  let tierName = input.name;
+  const project = await change(s, platformId, pk, (p) => {
+    const r = addTier(p, input);
+    tierName = r.tier.name;
+    return r.project;
+  });
+  return { project, tier: project.tiers.find((t) => t.name === tierName)! };
+}
+
+/** Edits a tier or product (price, limit, features, order …); keys unchanged. */
+export async function updateTier(
+  s: Services,
+  platformId: string,
+  pk: string,
+  name: string,
+  patch: TierPatch,
+) {
+  let id = "";
+  const project = await change(s, platformId, pk, (p) => {
+    const r = editTier(p, name, patch);
+    id = r.tier.id;
+    return r.project;
+  });
+  return { project, tier: project.tiers.find((t) => t.id === id)! };
+}
+
+/** Deletes a tier or product (never the last one); its customers fall back to the free tier. */
+export function deleteTier(s: Services, platformId: string, pk: string, name: string) {
+  return change(s, platformId, pk, (p) => removeTier(p, name).project);
+}
+
+/** Requires the project to be of `type`, naming the project's type otherwise. */
+export function requireType(p: Project, type: ProjectType): void {
+  if (p.type !== type) {
+    const what = type === "saas" ? "SaaS" : "Store";
+    throw new ForbiddenError(
+      `This endpoint is for ${what} projects; this project is a ${
+        p.type === "saas" ? "SaaS" : "Store"
+      } project`,
+    );
+  }
+}

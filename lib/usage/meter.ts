@@ -1,0 +1,293 @@
+/**
+ * The usage meter: exact, durable counting with group commit.
+ *
+ * Every `track()` call joins a queue; one drain loop takes as many queued calls as fit in one
+ * Deno KV commit (at most 10 checked keys: counters plus new idempotency keys), decides each call
+ * in arrival order against the counter values it holds, and commits all accepted increments in
+ * one atomic operation that checks the counters' versionstamps. Callers are answered only after
+ * that commit is durable, so an acknowledged count is never lost. A lost race (another instance
+ * wrote a counter) drops the cached values and decides the batch again, so no limit is ever
+ * passed even with several instances on one KV. Counter values and versionstamps are cached after
+ * each commit, so a steady stream of calls reads no KV at all; a refusal is only ever decided on
+ * a value freshly read, so a stale cache never refuses wrongly.
+ */
+import { getManyChunked } from "@/lib/kv/_atomic.ts";
+import { ConflictError } from "@/lib/errors.ts";
+import {
+  IDEMPOTENCY_TTL_MS,
+  idempotencyKeys,
+  type IdempotencyRecord,
+} from "@/lib/kv/idempotency.ts";
+import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+import { usageKeys } from "@/lib/kv/usage.ts";
+import { dayKey, monthKey, type Period } from "@/lib/usage/period.ts";
+
+export interface UsageView {
+  count: number;
+  limit: number | null;
+  remaining: number | null;
+  plan: string;
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface TrackRequest {
+  pk: string;
+  customerId: string;
+  plan: string;
+  period: Period;
+  limit: number | null;
+  quantity: number;
+  idempotency?: { key: string; fingerprint: string };
+}
+
+export type TrackOutcome =
+  | { kind: "counted"; usage: UsageView }
+  | { kind: "limited"; usage: UsageView }
+  | { kind: "replayed"; record: IdempotencyRecord }
+  | { kind: "idempotency_conflict" };
+
+interface Pending {
+  req: TrackRequest;
+  counterKey: Deno.KvKey;
+  ck: string;
+  idemKey: Deno.KvKey | null;
+  ik: string | null;
+  resolve: (o: TrackOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+interface CounterState {
+  value: number;
+  versionstamp: string | null;
+}
+
+const MAX_CHECKS = 10;
+const MAX_OPS = 512;
+const MAX_ATTEMPTS = 25;
+const MAX_CACHED = 200_000;
+
+/** Builds the usage object answered by the usage endpoints. */
+export function usageView(
+  req: Pick<TrackRequest, "plan" | "period" | "limit">,
+  count: number,
+): UsageView {
+  return {
+    count,
+    limit: req.limit,
+    remaining: req.limit === null ? null : Math.max(0, req.limit - count),
+    plan: req.plan,
+    periodStart: req.period.start,
+    periodEnd: req.period.end,
+  };
+}
+
+export class UsageMeter {
+  #kv: Deno.Kv;
+  #now: () => number;
+  #cache = new Map<string, CounterState>();
+  #queue: Pending[] = [];
+  #draining = false;
+  /** Commits made, for tests and the benchmark. */
+  commits = 0;
+
+  constructor(kv: Deno.Kv, now: () => number) {
+    this.#kv = kv;
+    this.#now = now;
+  }
+
+  /** Counts `quantity` for a customer unless it would pass the limit; resolves after commit. */
+  track(req: TrackRequest): Promise<TrackOutcome> {
+    const counterKey = usageKeys.counter(req.pk, req.customerId, req.period.start);
+    const idemKey = req.idempotency ? idempotencyKeys.byKey(req.pk, req.idempotency.key) : null;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({
+        req,
+        counterKey,
+        ck: JSON.stringify(counterKey),
+        idemKey,
+        ik: idemKey ? JSON.stringify(idemKey) : null,
+        resolve,
+        reject,
+      });
+      if (!this.#draining) this.#drain();
+    });
+  }
+
+  /** The current count of a customer's period: the cached value or one KV read. */
+  async peek(pk: string, customerId: string, period: Period): Promise<number> {
+    const key = usageKeys.counter(pk, customerId, period.start);
+    const got = await this.#kv.get<number>(key);
+    return got.value ?? 0;
+  }
+
+  /** Drops cached counters of a customer (after deletion), so nothing stale is reused. */
+  forgetCustomer(pk: string, customerId: string): void {
+    const prefix = JSON.stringify(usageKeys.byCustomer(pk, customerId)).slice(0, -1) + ",";
+    for (const k of this.#cache.keys()) if (k.startsWith(prefix)) this.#cache.delete(k);
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#take();
+        try {
+          await this.#decideAndCommit(batch);
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #take(): Pending[] {
+    const keys = new Set<string>();
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.#queue) {
+      const need = [p.ck, p.ik].filter((k): k is string => k !== null && !keys.has(k));
+      if (batch.length < MAX_OPS && keys.size + need.length <= MAX_CHECKS) {
+        for (const k of need) keys.add(k);
+        batch.push(p);
+      } else {
+        rest.push(p);
+      }
+    }
+    this.#queue = rest;
+    return batch;
+  }
+
+  async #decideAndCommit(batch: Pending[]): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const decided = await this.#decide(batch);
+      if (decided === "stale") continue;
+      const { outcomes, counters, claims, perProject } = decided;
+      const dirty = [...counters.entries()].filter(([, c]) => c.dirty);
+      if (dirty.length === 0) {
+        batch.forEach((p, i) => p.resolve(outcomes[i]!));
+        return;
+      }
+      const now = this.#now();
+      let op = this.#kv.atomic();
+      for (const [, c] of dirty) {
+        op = op.check({ key: c.key, versionstamp: c.versionstamp }).set(c.key, c.value);
+      }
+      for (const [, cl] of claims) {
+        op = op.check({ key: cl.key, versionstamp: null }).set(cl.key, cl.record, {
+          expireIn: IDEMPOTENCY_TTL_MS,
+        });
+      }
+      for (const [pk, q] of perProject) {
+        op = op.sum(projectStatKeys.usageMonth(pk, monthKey(now)), BigInt(q))
+          .sum(projectStatKeys.usageDay(pk, dayKey(now)), BigInt(q));
+      }
+      const res = await op.commit();
+      this.commits++;
+      if (res.ok) {
+        if (this.#cache.size > MAX_CACHED) this.#cache.clear();
+        for (const [ck, c] of dirty) {
+          this.#cache.set(ck, { value: c.value, versionstamp: res.versionstamp });
+        }
+        batch.forEach((p, i) => p.resolve(outcomes[i]!));
+        return;
+      }
+      for (const p of batch) this.#cache.delete(p.ck);
+    }
+    throw new ConflictError("Cannot count usage: too many concurrent changes, try again");
+  }
+
+  async #decide(batch: Pending[]) {
+    const counters = new Map<
+      string,
+      {
+        key: Deno.KvKey;
+        value: number;
+        versionstamp: string | null;
+        fresh: boolean;
+        dirty: boolean;
+      }
+    >();
+    const toRead: Pending[] = [];
+    for (const p of batch) {
+      if (counters.has(p.ck)) continue;
+      const cached = this.#cache.get(p.ck);
+      if (cached) {
+        counters.set(p.ck, { key: p.counterKey, ...cached, fresh: false, dirty: false });
+      } else {
+        counters.set(p.ck, {
+          key: p.counterKey,
+          value: 0,
+          versionstamp: null,
+          fresh: true,
+          dirty: false,
+        });
+        toRead.push(p);
+      }
+    }
+    const idemKeys = [
+      ...new Map(batch.filter((p) => p.ik).map((p) => [p.ik!, p.idemKey!])).entries(),
+    ];
+    const reads = await getManyChunked<unknown>(this.#kv, [
+      ...toRead.map((p) => p.counterKey),
+      ...idemKeys.map(([, k]) => k),
+    ]);
+    toRead.forEach((p, i) => {
+      const e = reads[i]!;
+      const c = counters.get(p.ck)!;
+      c.value = typeof e.value === "number" ? e.value : 0;
+      c.versionstamp = e.versionstamp;
+    });
+    const existing = new Map<string, IdempotencyRecord | null>();
+    idemKeys.forEach(([ik], i) => {
+      existing.set(ik, (reads[toRead.length + i]!.value as IdempotencyRecord | null) ?? null);
+    });
+
+    const outcomes: TrackOutcome[] = [];
+    const claims = new Map<string, { key: Deno.KvKey; record: IdempotencyRecord }>();
+    const perProject = new Map<string, number>();
+    for (const p of batch) {
+      const idem = p.req.idempotency;
+      if (idem && p.ik) {
+        const prior = existing.get(p.ik) ?? claims.get(p.ik)?.record ?? null;
+        if (prior) {
+          outcomes.push(
+            prior.fingerprint === idem.fingerprint
+              ? { kind: "replayed", record: prior }
+              : { kind: "idempotency_conflict" },
+          );
+          continue;
+        }
+      }
+      const c = counters.get(p.ck)!;
+      const { quantity, limit } = p.req;
+      if (limit !== null && c.value + quantity > limit) {
+        if (!c.fresh) {
+          this.#cache.delete(p.ck);
+          return "stale" as const;
+        }
+        outcomes.push({ kind: "limited", usage: usageView(p.req, c.value) });
+        continue;
+      }
+      c.value += quantity;
+      c.dirty = true;
+      perProject.set(p.req.pk, (perProject.get(p.req.pk) ?? 0) + quantity);
+      const usage = usageView(p.req, c.value);
+      outcomes.push({ kind: "counted", usage });
+      if (idem && p.ik) {
+        claims.set(p.ik, {
+          key: p.idemKey!,
+          record: {
+            fingerprint: idem.fingerprint,
+            status: 200,
+            body: { success: true, usage },
+            createdAt: this.#now(),
+          },
+        });
+      }
+    }
+    return { outcomes, counters, claims, perProject };
+  }
+}

@@ -1,0 +1,61 @@
+/** Billing periods: pure arithmetic, unit-tested without KV. */
+
+export interface Period {
+  start: string;
+  end: string;
+}
+
+/** The calendar month (UTC) containing `now`. */
+export function calendarMonth(now: number): Period {
+  const d = new Date(now);
+  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+}
+
+/** Adds `n` months (or years) to an ISO instant, clamping the day like Stripe (Jan 31 → Feb 28). */
+export function addInterval(iso: string, interval: "month" | "year", n = 1): string {
+  const d = new Date(iso);
+  const months = interval === "year" ? 12 * n : n;
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth() + months;
+  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  const day = Math.min(d.getUTCDate(), lastDay);
+  return new Date(
+    Date.UTC(
+      y,
+      m,
+      day,
+      d.getUTCHours(),
+      d.getUTCMinutes(),
+      d.getUTCSeconds(),
+      d.getUTCMilliseconds(),
+    ),
+  ).toISOString();
+}
+
+/**
+ * The period usage is counted in. A subscription's own period applies while `now` is inside
+ * it; past its end (a renewal event not yet seen) the period rolls forward by its interval so
+ * counting never stalls; with no subscription it is the calendar month.
+ */
+export function currentPeriod(
+  now: number,
+  sub: { currentPeriodStart: string; currentPeriodEnd: string; interval?: "month" | "year" } | null,
+): Period {
+  if (!sub) return calendarMonth(now);
+  let start = sub.currentPeriodStart;
+  let end = sub.currentPeriodEnd;
+  if (now < Date.parse(start)) return calendarMonth(now);
+  const interval = sub.interval ?? "month";
+  for (let i = 0; i < 1000 && now >= Date.parse(end); i++) {
+    start = end;
+    end = addInterval(end, interval);
+  }
+  return { start, end };
+}
+
+/** "2026-11" of an instant: the key of monthly aggregates. */
+export const monthKey = (now: number) => new Date(now).toISOString().slice(0, 7);
+/** "2026-11-24" of an instant: the key of daily aggregates. */
+export const dayKey = (now: number) => new Date(now).toISOString().slice(0, 10);

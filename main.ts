@@ -1,0 +1,45 @@
+/** Entry point (also the Deno Deploy entry): config → KV → app → Deno.serve. */
+import { loadConfig } from "@/lib/config.ts";
+import { createApp } from "@/lib/app.ts";
+import { createLogger } from "@/lib/logger.ts";
+import { randomBase62 } from "@/lib/ids.ts";
+
+/** The app secret: APP_SECRET, else a random one kept in DATA_DIR/app_secret (mode 0600). */
+async function appSecret(dataDir: string, configured: string | null): Promise<string> {
+  if (configured) return configured;
+  const path = `${dataDir}/app_secret`;
+  try {
+    return (await Deno.readTextFile(path)).trim();
+  } catch {
+    const secret = randomBase62(48);
+    await Deno.writeTextFile(path, secret, { mode: 0o600, createNew: true });
+    return secret;
+  }
+}
+
+if (import.meta.main) {
+  let config;
+  try {
+    config = loadConfig(Deno.env.toObject());
+  } catch (err) {
+    // deno-lint-ignore no-console
+    console.error(err instanceof Error ? err.message : err);
+    Deno.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+  const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
+  if (!onDeploy) await Deno.mkdir(config.dataDir, { recursive: true });
+  const kv = await Deno.openKv(onDeploy ? undefined : `${config.dataDir}/kv.sqlite3`);
+  const secret = onDeploy && !config.appSecret
+    ? (() => {
+      throw new Error("APP_SECRET must be set on Deno Deploy");
+    })()
+    : await appSecret(config.dataDir, config.appSecret);
+  const app = await createApp({ config: { ...config, appSecret: secret }, kv, logger });
+  if (!config.baseUrl) logger.info("BASE_URL not set: URLs are derived from each request's origin");
+  Deno.serve({
+    port: config.port,
+    onListen: ({ hostname, port }) =>
+      logger.info("dream-api listening", { url: `http://${hostname}:${port}` }),
+  }, app.fetch);
+}

@@ -1,0 +1,109 @@
+/** Shared OpenAPI pieces: the error shape, common responses and object schemas. */
+import { z } from "@hono/zod-openapi";
+
+export const ErrorSchema = z.object({
+  error: z.object({
+    code: z.string().openapi({ example: "validation_failed" }),
+    message: z.string().openapi({ example: "Invalid price: Too small: expected number to be >=0" }),
+    requestId: z.string().openapi({ example: "req_3fA9bC2dE7gH1jK4mN6p" }),
+    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    usage: z.any().optional(),
+  }).passthrough(),
+}).openapi("Error");
+
+const err = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
+
+/** The error answers every route may give, by status. */
+export const ERRORS = {
+  400: err("Malformed request: bad JSON, content type or header (`invalid_request`)"),
+  401: err("Missing, unknown or revoked key or session (`invalid_api_key`, `unauthenticated`)"),
+  403: err("Wrong kind of key, wrong project type, or another tenant's object (`forbidden`)"),
+  404: err("Unknown object (`not_found`)"),
+  409: err("Conflict: duplicate name, idempotency key reused (`conflict`)"),
+  413: err("Body over the limit (`payload_too_large`)"),
+  422: err("Well-formed but invalid values (`validation_failed`)"),
+  429: err(
+    "Tier limit reached (`tier_limit_reached`, with `usage`) or rate limited (`rate_limited`, `Retry-After`)",
+  ),
+} as const;
+
+export function ok<T extends z.ZodType>(schema: T, description = "OK") {
+  return { description, content: { "application/json": { schema } } };
+}
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { content: { "application/json": { schema } }, required: false };
+}
+
+export const UsageSchema = z.object({
+  count: z.number().int().openapi({ example: 12 }),
+  limit: z.number().int().nullable().openapi({ example: 100 }),
+  remaining: z.number().int().nullable().openapi({ example: 88 }),
+  plan: z.string().openapi({ example: "free" }),
+  periodStart: z.string().openapi({ example: "2026-11-01T00:00:00.000Z" }),
+  periodEnd: z.string().openapi({ example: "2026-12-01T00:00:00.000Z" }),
+}).openapi("Usage");
+
+export const TierSchema = z.object({
+  name: z.string().openapi({ example: "pro" }),
+  displayName: z.string().openapi({ example: "Pro" }),
+  price: z.number().int().openapi({ example: 1900 }),
+  currency: z.string().openapi({ example: "usd" }),
+  interval: z.enum(["month", "year"]).nullable().optional(),
+  limit: z.number().int().nullable().optional().openapi({ example: 10000 }),
+  inventory: z.number().int().nullable().optional(),
+  soldOut: z.boolean().optional(),
+  features: z.array(z.string()),
+  popular: z.boolean(),
+  description: z.string().nullable(),
+  imageUrl: z.string().nullable(),
+  priceId: z.string().nullable(),
+  productId: z.string().nullable(),
+}).openapi("Tier");
+
+export const SubscriptionSchema = z.object({
+  id: z.string(),
+  tier: z.string().nullable(),
+  status: z.string(),
+  currentPeriodStart: z.string(),
+  currentPeriodEnd: z.string(),
+  cancelAtPeriodEnd: z.boolean(),
+}).openapi("Subscription");
+
+export const CustomerSchema = z.object({
+  id: z.string().openapi({ example: "user_42" }),
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  plan: z.string().nullable().openapi({ example: "free" }),
+  metadata: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  subscription: SubscriptionSchema.nullable(),
+  usage: UsageSchema,
+}).openapi("Customer");
+
+export const ProjectSchema = z.object({
+  publishableKey: z.string().openapi({ example: "pk_test_8Fq2LmZx0aBcDeFgHiJkLmNo" }),
+  name: z.string(),
+  type: z.enum(["saas", "store"]),
+  mode: z.enum(["test", "live"]),
+  platformId: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  livePublishableKey: z.string().nullable(),
+  tiers: z.array(TierSchema),
+}).openapi("Project");
+
+export const SECRET = [{ secretKey: [] }];
+export const CUSTOMER = [{ secretKey: [] }, { publishableKey: [], customerToken: [] }];
+export const PUBLIC = [{ publishableKey: [] }, { secretKey: [] }];
+export const DEVELOPER = [{ session: [] }, { accessToken: [] }];
+
+export const UserIdHeader = z.object({
+  "x-user-id": z.string().optional().openapi({
+    description: "The customer (your user id) on secret-key calls",
+    example: "user_42",
+  }),
+});

@@ -1,0 +1,95 @@
+/** /api/customers, /api/customers/:id, /api/customers/:id/token — customers of a SaaS project (sk). */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { apiAuth } from "@/lib/http/middleware.ts";
+import {
+  createCustomer,
+  CustomerIdSchema,
+  CustomerInputSchema,
+  customerView,
+  deleteCustomer,
+  mintCustomerToken,
+  requireCustomer,
+} from "@/lib/customers/customers.ts";
+import { requireType } from "@/lib/projects/projects.ts";
+import { CustomerSchema, ERRORS, jsonBody, ok, SECRET } from "@/routes/_openapi.ts";
+
+const IdParam = z.object({
+  id: CustomerIdSchema.openapi({ param: { name: "id", in: "path" }, example: "user_42" }),
+});
+
+const create = createRoute({
+  method: "post",
+  path: "/api/customers",
+  tags: ["Customers"],
+  summary: "Create a customer",
+  description: "`plan` may only name a free (price 0) tier; paid plans come from checkout.",
+  security: SECRET,
+  middleware: [apiAuth("secret")],
+  request: { body: jsonBody(CustomerInputSchema.openapi("CustomerInput")) },
+  responses: { 201: ok(z.object({ customer: CustomerSchema }), "Created"), ...ERRORS },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/api/customers/{id}",
+  tags: ["Customers"],
+  summary: "A customer with plan, subscription and current usage",
+  security: SECRET,
+  middleware: [apiAuth("secret")],
+  request: { params: IdParam },
+  responses: { 200: ok(z.object({ customer: CustomerSchema })), ...ERRORS },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/api/customers/{id}",
+  tags: ["Customers"],
+  summary: "Delete a customer's data (not payment history)",
+  security: SECRET,
+  middleware: [apiAuth("secret")],
+  request: { params: IdParam },
+  responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
+});
+
+const token = createRoute({
+  method: "post",
+  path: "/api/customers/{id}/token",
+  tags: ["Customers"],
+  summary: "Mint a customer token (≤ 1 h) for browser calls with the publishable key",
+  security: SECRET,
+  middleware: [apiAuth("secret")],
+  request: { params: IdParam },
+  responses: { 200: ok(z.object({ token: z.string(), expiresAt: z.string() })), ...ERRORS },
+});
+
+export function mountCustomerRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(create, async (c) => {
+    const s = c.get("services");
+    const { project } = c.get("api");
+    requireType(project, "saas");
+    const customer = await createCustomer(s, project, c.req.valid("json"));
+    return c.json({ customer: await customerView(s, project, customer) }, 201);
+  });
+  app.openapi(read, async (c) => {
+    const s = c.get("services");
+    const { project } = c.get("api");
+    requireType(project, "saas");
+    const customer = await requireCustomer(s, project.pk, c.req.valid("param").id);
+    return c.json({ customer: await customerView(s, project, customer) }, 200);
+  });
+  app.openapi(remove, async (c) => {
+    const { project } = c.get("api");
+    const { id } = c.req.valid("param");
+    await deleteCustomer(c.get("services"), project, id);
+    return c.json({ deleted: true as const, id }, 200);
+  });
+  app.openapi(token, async (c) => {
+    const { project } = c.get("api");
+    requireType(project, "saas");
+    return c.json(
+      await mintCustomerToken(c.get("services"), project, c.req.valid("param").id),
+      200,
+    );
+  });
+}

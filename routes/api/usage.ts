@@ -1,0 +1,87 @@
+/** /api/data (track usage) and /api/usage (read usage) — the hot path; sk or pk + customer token. */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { apiAuth, callerCustomerId } from "@/lib/http/middleware.ts";
+import { ensureCustomer, requireCustomer, usageOf } from "@/lib/customers/customers.ts";
+import { requireType } from "@/lib/projects/projects.ts";
+import { IDEMPOTENCY_KEY_RE, trackUsage } from "@/lib/usage/track.ts";
+import { CUSTOMER, ERRORS, jsonBody, ok, UsageSchema, UserIdHeader } from "@/routes/_openapi.ts";
+import type { Context } from "hono";
+import type { Customer } from "@/lib/kv/customers.ts";
+
+const TrackSchema = z.object({
+  quantity: z.number().int().min(1).max(1_000_000).optional().openapi({ example: 1 }),
+}).passthrough().openapi("TrackUsage");
+
+const track = createRoute({
+  method: "post",
+  path: "/api/data",
+  tags: ["Usage"],
+  summary: "Track usage for a customer",
+  description:
+    "Counts `quantity` (default 1) against the customer's plan for the current billing period. " +
+    "At the limit the call is refused with 429 `tier_limit_reached` and nothing is counted. " +
+    "With `Idempotency-Key`, a retry with the same body answers the first result and counts once; " +
+    "the same key with another body is 409. A customer first seen through `X-User-Id` is created " +
+    "on the free tier.",
+  security: CUSTOMER,
+  middleware: [apiAuth("customer")],
+  request: {
+    body: jsonBody(TrackSchema),
+    headers: UserIdHeader.extend({
+      "idempotency-key": z.string().regex(
+        IDEMPOTENCY_KEY_RE,
+        "must be 1–255 visible ASCII characters",
+      )
+        .optional(),
+    }),
+  },
+  responses: {
+    200: ok(z.object({ success: z.literal(true), usage: UsageSchema })),
+    ...ERRORS,
+  },
+});
+
+const read = createRoute({
+  method: "get",
+  path: "/api/usage",
+  tags: ["Usage"],
+  summary: "The customer's usage this period (counts nothing)",
+  security: CUSTOMER,
+  middleware: [apiAuth("customer")],
+  request: { headers: UserIdHeader },
+  responses: { 200: ok(z.object({ usage: UsageSchema })), ...ERRORS },
+});
+
+/** Secret-key callers may name new customers; token callers act for an existing one. */
+function resolveCustomer(c: Context<AppEnv>, id: string): Promise<Customer> {
+  const s = c.get("services");
+  const { project, via } = c.get("api");
+  return via === "secret" ? ensureCustomer(s, project, id) : requireCustomer(s, project.pk, id);
+}
+
+export function mountUsageRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(track, async (c) => {
+    const { project } = c.get("api");
+    requireType(project, "saas");
+    const body = c.req.valid("json");
+    const customer = await resolveCustomer(c, callerCustomerId(c));
+    const idempotencyKey = c.req.valid("header")["idempotency-key"];
+    const res = await trackUsage(c.get("services"), project, customer, {
+      quantity: body.quantity ?? 1,
+      rawBody: c.get("rawBody") ?? "",
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    if (res.replayed) {
+      c.header("Idempotent-Replayed", "true");
+      return c.json(res.record.body as { success: true; usage: z.infer<typeof UsageSchema> }, 200);
+    }
+    return c.json({ success: true as const, usage: res.usage }, 200);
+  });
+  app.openapi(read, async (c) => {
+    const { project } = c.get("api");
+    requireType(project, "saas");
+    const customer = await resolveCustomer(c, callerCustomerId(c));
+    return c.json({ usage: await usageOf(c.get("services"), project, customer) }, 200);
+  });
+}

@@ -1,0 +1,24 @@
+/** Mounts every route, in URL order. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { mountPages } from "@/routes/pages.tsx";
+import { mountCustomerRoutes } from "@/routes/api/customers.ts";
+import { mountDashboardRoutes } from "@/routes/api/dashboard.ts";
+import { mountTierRoutes } from "@/routes/api/tiers.ts";
+import { mountUsageRoutes } from "@/routes/api/usage.ts";
+import { mountHealth } from "@/routes/health.ts";
+import { mountAuthRoutes } from "@/routes/v1/auth.ts";
+import { mountProjectRoutes } from "@/routes/v1/projects.ts";
+import { mountTokenRoutes } from "@/routes/v1/tokens.ts";
+
+export function mountRoutes(app: OpenAPIHono<AppEnv>) {
+  mountPages(app);
+  mountCustomerRoutes(app);
+  mountDashboardRoutes(app);
+  mountTierRoutes(app);
+  mountUsageRoutes(app);
+  mountHealth(app);
+  mountAuthRoutes(app);
+  mountProjectRoutes(app);
+  mountTokenRoutes(app);
+}

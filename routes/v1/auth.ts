@@ -1,0 +1,113 @@
+/** /v1/signup, /v1/login, /v1/logout, /v1/me — developer accounts and sessions. */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { AppEnv } from "@/lib/http/context.ts";
+import {
+  developerAuth,
+  noForeignOrigin,
+  sameOrigin,
+  SESSION_COOKIE,
+} from "@/lib/http/middleware.ts";
+import {
+  CredentialsSchema,
+  login,
+  logout,
+  publicDeveloper,
+  signup,
+} from "@/lib/accounts/accounts.ts";
+import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
+import { ForbiddenError } from "@/lib/errors.ts";
+
+const MeSchema = z.object({
+  platformId: z.string().openapi({ example: "plt_4kT9sQ2mVb7xYz1aCdEfGh" }),
+  email: z.string(),
+  createdAt: z.string(),
+  planStatus: z.string(),
+  paymentConnection: z.object({
+    provider: z.string(),
+    accountId: z.string(),
+    connectedAt: z.string(),
+  })
+    .nullable(),
+}).openapi("Developer");
+
+const Credentials = CredentialsSchema.openapi("Credentials");
+
+const signupRoute = createRoute({
+  method: "post",
+  path: "/v1/signup",
+  tags: ["Developer account"],
+  summary: "Create a developer account (and platform id); starts a session",
+  middleware: [noForeignOrigin],
+  request: { body: jsonBody(Credentials) },
+  responses: {
+    201: ok(z.object({ developer: MeSchema }), "Created; session cookie set"),
+    ...ERRORS,
+  },
+});
+
+const loginRoute = createRoute({
+  method: "post",
+  path: "/v1/login",
+  tags: ["Developer account"],
+  summary: "Sign in; repeated failures for one email are throttled (429)",
+  middleware: [noForeignOrigin],
+  request: { body: jsonBody(Credentials) },
+  responses: { 200: ok(z.object({ developer: MeSchema }), "Session cookie set"), ...ERRORS },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/v1/logout",
+  tags: ["Developer account"],
+  summary: "End the session",
+  responses: { 200: ok(z.object({ ok: z.literal(true) })), ...ERRORS },
+});
+
+const meRoute = createRoute({
+  method: "get",
+  path: "/v1/me",
+  tags: ["Developer account"],
+  summary: "The signed-in developer: platform id, plan status, payment connection",
+  security: DEVELOPER,
+  middleware: [developerAuth],
+  responses: { 200: ok(z.object({ developer: MeSchema })), ...ERRORS },
+});
+
+function setSession(c: Context<AppEnv>, token: string) {
+  const s = c.get("services");
+  const secure = (s.config.baseUrl ?? c.req.url).startsWith("https:");
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure,
+    path: "/",
+    maxAge: Math.floor(s.config.sessionTtlMs / 1000),
+  });
+}
+
+export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(signupRoute, async (c) => {
+    const { developer, sessionToken } = await signup(c.get("services"), c.req.valid("json"));
+    setSession(c, sessionToken);
+    return c.json({ developer: publicDeveloper(developer) }, 201);
+  });
+  app.openapi(loginRoute, async (c) => {
+    const { developer, sessionToken } = await login(c.get("services"), c.req.valid("json"));
+    setSession(c, sessionToken);
+    return c.json({ developer: publicDeveloper(developer) }, 200);
+  });
+  app.openapi(logoutRoute, async (c) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token) {
+      if (!sameOrigin(c)) {
+        throw new ForbiddenError("Cross-site request refused: Origin must be this server");
+      }
+      await logout(c.get("services"), token);
+    }
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.json({ ok: true as const }, 200);
+  });
+  app.openapi(meRoute, (c) => c.json({ developer: publicDeveloper(c.get("developer")) }, 200));
+}

@@ -1,0 +1,238 @@
+/** /v1/projects, /v1/projects/:pk and its tiers, dashboard, customers and usage — developer API. */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { developerAuth } from "@/lib/http/middleware.ts";
+import {
+  createProject,
+  createTier,
+  deleteTier,
+  listProjects,
+  ownedProject,
+  ProjectInputSchema,
+  ProjectPatchSchema,
+  publicProject,
+  renameProject,
+  updateTier,
+} from "@/lib/projects/projects.ts";
+import { publicTier, TierInputSchema, TierPatchSchema } from "@/lib/catalog/tiers.ts";
+import { projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
+import { listCustomers } from "@/lib/kv/customers.ts";
+import { customerView } from "@/lib/customers/customers.ts";
+import {
+  CustomerSchema,
+  DEVELOPER,
+  ERRORS,
+  jsonBody,
+  ok,
+  ProjectSchema,
+  TierSchema,
+} from "@/routes/_openapi.ts";
+import { DashboardSchema } from "@/routes/api/dashboard.ts";
+
+const PkParam = z.object({
+  pk: z.string().max(100).openapi({
+    param: { name: "pk", in: "path" },
+    example: "pk_test_8Fq2LmZx0aBcDeFgHiJkLmNo",
+  }),
+});
+const TierParam = PkParam.extend({
+  name: z.string().max(63).openapi({ param: { name: "name", in: "path" }, example: "pro" }),
+});
+const TierInput = TierInputSchema.openapi("TierInput");
+const KeysSchema = z.object({
+  project: ProjectSchema,
+  publishableKey: z.string(),
+  secretKey: z.string().openapi({ description: "Shown this once; only its SHA-256 is stored" }),
+});
+const base = { tags: ["Projects"], security: DEVELOPER, middleware: [developerAuth] };
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects",
+  summary: "The developer's projects in creation order",
+  responses: { 200: ok(z.object({ projects: z.array(ProjectSchema) })), ...ERRORS },
+});
+const create = createRoute({
+  ...base,
+  method: "post",
+  path: "/v1/projects",
+  summary: "Create a SaaS or Store project (type locked forever) in test mode",
+  request: {
+    body: jsonBody(
+      ProjectInputSchema.extend({ tiers: z.array(TierInput).min(1).max(50) }).openapi(
+        "ProjectInput",
+      ),
+    ),
+  },
+  responses: { 201: ok(KeysSchema, "Created; the secret key is shown this once"), ...ERRORS },
+});
+const read = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}",
+  summary: "A project",
+  request: { params: PkParam },
+  responses: { 200: ok(z.object({ project: ProjectSchema })), ...ERRORS },
+});
+const patch = createRoute({
+  ...base,
+  method: "patch",
+  path: "/v1/projects/{pk}",
+  summary: "Rename a project (its type can't change)",
+  request: { params: PkParam, body: jsonBody(ProjectPatchSchema.openapi("ProjectPatch")) },
+  responses: { 200: ok(z.object({ project: ProjectSchema })), ...ERRORS },
+});
+const listTiers = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/tiers",
+  summary: "Tiers (SaaS) or products (Store) in display order",
+  request: { params: PkParam },
+  responses: { 200: ok(z.object({ tiers: z.array(TierSchema) })), ...ERRORS },
+});
+const addTier = createRoute({
+  ...base,
+  method: "post",
+  path: "/v1/projects/{pk}/tiers",
+  summary: "Add a tier or product; keys unchanged",
+  request: { params: PkParam, body: jsonBody(TierInput) },
+  responses: { 201: ok(z.object({ tier: TierSchema }), "Created"), ...ERRORS },
+});
+const editTier = createRoute({
+  ...base,
+  method: "patch",
+  path: "/v1/projects/{pk}/tiers/{name}",
+  summary: "Edit a tier or product (fields, `position` to reorder); keys unchanged",
+  request: { params: TierParam, body: jsonBody(TierPatchSchema.openapi("TierPatch")) },
+  responses: { 200: ok(z.object({ tier: TierSchema })), ...ERRORS },
+});
+const removeTier = createRoute({
+  ...base,
+  method: "delete",
+  path: "/v1/projects/{pk}/tiers/{name}",
+  summary: "Delete a tier or product (not the last one); its customers fall back to the free tier",
+  request: { params: TierParam },
+  responses: { 200: ok(z.object({ deleted: z.literal(true), name: z.string() })), ...ERRORS },
+});
+const dashboard = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/dashboard",
+  summary: "Project metrics",
+  request: { params: PkParam },
+  responses: { 200: ok(DashboardSchema), ...ERRORS },
+});
+const customers = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/customers",
+  summary: "Customers in creation order, with cursor pagination",
+  request: {
+    params: PkParam,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).optional(),
+      cursor: z.string().max(500).optional(),
+    }),
+  },
+  responses: {
+    200: ok(z.object({ customers: z.array(CustomerSchema), nextCursor: z.string().nullable() })),
+    ...ERRORS,
+  },
+});
+const usage = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/usage",
+  summary: "Usage per UTC day (default: the last 30 days)",
+  request: {
+    params: PkParam,
+    query: z.object({
+      from: z.string().max(10).optional().openapi({ example: "2026-11-01" }),
+      to: z.string().max(10).optional().openapi({ example: "2026-11-30" }),
+    }),
+  },
+  responses: {
+    200: ok(z.object({ series: z.array(z.object({ day: z.string(), count: z.number().int() })) })),
+    ...ERRORS,
+  },
+});
+
+export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(list, async (c) => {
+    const projects = await listProjects(c.get("services"), c.get("developer").id);
+    return c.json({ projects: projects.map(publicProject) }, 200);
+  });
+  app.openapi(create, async (c) => {
+    const { project, secretKey } = await createProject(
+      c.get("services"),
+      c.get("developer").id,
+      c.req.valid("json"),
+    );
+    return c.json({ project: publicProject(project), publishableKey: project.pk, secretKey }, 201);
+  });
+  app.openapi(read, async (c) => {
+    const p = await ownedProject(c.get("services"), c.get("developer").id, c.req.valid("param").pk);
+    return c.json({ project: publicProject(p) }, 200);
+  });
+  app.openapi(patch, async (c) => {
+    const p = await renameProject(
+      c.get("services"),
+      c.get("developer").id,
+      c.req.valid("param").pk,
+      c.req.valid("json"),
+    );
+    return c.json({ project: publicProject(p) }, 200);
+  });
+  app.openapi(listTiers, async (c) => {
+    const p = await ownedProject(c.get("services"), c.get("developer").id, c.req.valid("param").pk);
+    return c.json({ tiers: p.tiers.map((t) => publicTier(p, t)) }, 200);
+  });
+  app.openapi(addTier, async (c) => {
+    const r = await createTier(
+      c.get("services"),
+      c.get("developer").id,
+      c.req.valid("param").pk,
+      c.req.valid("json"),
+    );
+    return c.json({ tier: publicTier(r.project, r.tier) }, 201);
+  });
+  app.openapi(editTier, async (c) => {
+    const { pk, name } = c.req.valid("param");
+    const r = await updateTier(
+      c.get("services"),
+      c.get("developer").id,
+      pk,
+      name,
+      c.req.valid("json"),
+    );
+    return c.json({ tier: publicTier(r.project, r.tier) }, 200);
+  });
+  app.openapi(removeTier, async (c) => {
+    const { pk, name } = c.req.valid("param");
+    await deleteTier(c.get("services"), c.get("developer").id, pk, name);
+    return c.json({ deleted: true as const, name }, 200);
+  });
+  app.openapi(dashboard, async (c) => {
+    const s = c.get("services");
+    const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
+    return c.json(await projectMetrics(s, p), 200);
+  });
+  app.openapi(customers, async (c) => {
+    const s = c.get("services");
+    const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
+    const q = c.req.valid("query");
+    const page = await listCustomers(s.kv, p.pk, {
+      limit: q.limit ?? 25,
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    const items = await Promise.all(page.items.map((cu) => customerView(s, p, cu)));
+    return c.json({ customers: items, nextCursor: page.nextCursor }, 200);
+  });
+  app.openapi(usage, async (c) => {
+    const s = c.get("services");
+    const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
+    const q = c.req.valid("query");
+    return c.json({ series: await usageTimeSeries(s, p, q.from, q.to) }, 200);
+  });
+}

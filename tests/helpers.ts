@@ -1,0 +1,147 @@
+/** Test helpers: an app on in-memory KV with a settable clock, and HTTP shortcuts. */
+import { type App, createApp } from "@/lib/app.ts";
+import { type Config, testConfig } from "@/lib/config.ts";
+import { memoryLogger } from "@/lib/logger.ts";
+
+export const ORIGIN = "http://localhost";
+
+export class TestClock {
+  t: number;
+  constructor(iso = "2026-11-24T12:00:00.000Z") {
+    this.t = Date.parse(iso);
+  }
+  now = () => this.t;
+  set(iso: string) {
+    this.t = Date.parse(iso);
+  }
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export interface TestApp extends App {
+  kv: Deno.Kv;
+  clock: TestClock;
+  logs: ReturnType<typeof memoryLogger>;
+  call(method: string, path: string, opts?: CallOpts): Promise<TestResponse>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface CallOpts {
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+  key?: string;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+  text: string;
+}
+
+/** An app on its own in-memory KV (or a shared one), with a test clock. */
+export async function testApp(
+  opts: { config?: Partial<Config>; kv?: Deno.Kv; clock?: TestClock } = {},
+): Promise<TestApp> {
+  const kv = opts.kv ?? await Deno.openKv(":memory:");
+  const clock = opts.clock ?? new TestClock();
+  const logs = memoryLogger();
+  const app = await createApp({
+    config: testConfig({ rateLimitPerKey: 0, rateLimitPerCustomer: 0, ...opts.config }),
+    kv,
+    clock,
+    logger: logs,
+  });
+  const call = (method: string, path: string, o: CallOpts = {}) =>
+    request(app.fetch, method, path, o);
+  return {
+    ...app,
+    kv,
+    clock,
+    logs,
+    call,
+    async [Symbol.asyncDispose]() {
+      if (!opts.kv) kv.close();
+    },
+  };
+}
+
+/** One request through `fetch` (an app's or a real port's), JSON in and out. */
+export async function request(
+  fetcher: (r: Request) => Response | Promise<Response>,
+  method: string,
+  path: string,
+  o: CallOpts = {},
+  base = ORIGIN,
+): Promise<TestResponse> {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.key) headers["Authorization"] = `Bearer ${o.key}`;
+  let body: string | undefined;
+  if (o.raw !== undefined) body = o.raw;
+  else if (o.body !== undefined) {
+    body = JSON.stringify(o.body);
+    headers["Content-Type"] ??= "application/json";
+  }
+  const res = await fetcher(
+    new Request(base + path, { method, headers, ...(body !== undefined ? { body } : {}) }),
+  );
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+export const SAAS_TIERS = [
+  { name: "free", price: 0, limit: 5, features: ["5 calls"] },
+  { name: "pro", price: 1900, limit: 100, popular: true },
+  { name: "team", price: 19000, interval: "year", limit: null },
+];
+
+/** Signs up a developer and mints an access token; returns its bearer. */
+export async function developer(
+  app: TestApp,
+  email = `dev${crypto.randomUUID().slice(0, 8)}@example.com`,
+) {
+  const signup = await app.call("POST", "/v1/signup", {
+    body: { email, password: "correct horse battery" },
+  });
+  if (signup.status !== 201) throw new Error(`signup failed: ${signup.text}`);
+  const cookie = signup.headers.get("set-cookie")!.split(";")[0]!;
+  const tok = await app.call("POST", "/v1/tokens", {
+    body: { name: "tests" },
+    headers: { Cookie: cookie, Origin: ORIGIN },
+  });
+  return {
+    email,
+    cookie,
+    dat: tok.body.secret as string,
+    platformId: signup.body.developer.platformId as string,
+  };
+}
+
+/** Creates a project for a developer token; returns its keys. */
+export async function project(
+  app: TestApp,
+  dat: string,
+  input: { name?: string; type?: "saas" | "store"; tiers?: unknown[] } = {},
+) {
+  const res = await app.call("POST", "/v1/projects", {
+    key: dat,
+    body: {
+      name: input.name ?? "Test",
+      type: input.type ?? "saas",
+      tiers: input.tiers ?? SAAS_TIERS,
+    },
+  });
+  if (res.status !== 201) throw new Error(`project failed: ${res.text}`);
+  return {
+    pk: res.body.publishableKey as string,
+    sk: res.body.secretKey as string,
+    body: res.body,
+  };
+}
