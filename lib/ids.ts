@@ -17,18 +17,39 @@ export function randomBase62(n: number): string {
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/** A ULID-like id: 10 chars of milliseconds then 16 random chars, so lexical order is time order. */
+let lastTime = -1;
+let lastRandom: number[] = [];
+
+/**
+ * A ULID-like id: 10 chars of milliseconds then 16 random chars, so lexical order is creation
+ * order. Monotonic within this process: ids made in the same millisecond (or under a clock
+ * that stands still) increment the random part instead of drawing a new one.
+ */
 export function ulid(now: number = Date.now()): string {
+  let rnd: number[];
+  if (now <= lastTime) {
+    now = lastTime;
+    rnd = [...lastRandom];
+    for (let i = rnd.length - 1; i >= 0; i--) {
+      if (rnd[i]! < 31) {
+        rnd[i]!++;
+        break;
+      }
+      rnd[i] = 0;
+    }
+  } else {
+    rnd = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b % 32);
+    rnd[0] = rnd[0]! % 16; // headroom so increments never wrap
+  }
+  lastTime = now;
+  lastRandom = rnd;
   let t = now;
   let time = "";
   for (let i = 0; i < 10; i++) {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const rnd = crypto.getRandomValues(new Uint8Array(16));
-  let r = "";
-  for (const b of rnd) r += CROCKFORD[b % 32];
-  return time + r;
+  return time + rnd.map((d) => CROCKFORD[d]).join("");
 }
 
 export type Mode = "test" | "live";

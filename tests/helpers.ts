@@ -63,8 +63,9 @@ export async function testApp(
     clock,
     logs,
     call,
-    async [Symbol.asyncDispose]() {
+    [Symbol.asyncDispose]() {
       if (!opts.kv) kv.close();
+      return Promise.resolve();
     },
   };
 }
@@ -143,5 +144,18 @@ export async function project(
     pk: res.body.publishableKey as string,
     sk: res.body.secretKey as string,
     body: res.body,
+  };
+}
+
+/** Serves an app on a real loopback port; the returned object closes it on dispose. */
+export function servePort(app: { fetch: (r: Request) => Response | Promise<Response> }) {
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    base,
+    call: (method: string, path: string, o: CallOpts = {}) => request(fetch, method, path, o, base),
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
   };
 }

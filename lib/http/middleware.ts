@@ -206,7 +206,7 @@ export const developerAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /** For sign-up and sign-in: a browser request from a foreign origin is refused (login CSRF). */
-export const noForeignOrigin: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const noForeignOrigin: MiddlewareHandler<AppEnv> = (c, next) => {
   const hasOrigin = c.req.header("Origin") !== undefined || c.req.header("Referer") !== undefined;
   if (hasOrigin && !sameOrigin(c)) {
     throw new ForbiddenError("Cross-site request refused: Origin must be this server");

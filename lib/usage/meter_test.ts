@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { UsageMeter } from "@/lib/usage/meter.ts";
+import { calendarMonth } from "@/lib/usage/period.ts";
+import { usageKeys } from "@/lib/kv/usage.ts";
+import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+
+const NOW = Date.parse("2026-11-24T12:00:00Z");
+const period = calendarMonth(NOW);
+const req = (customerId: string, limit: number | null, extra = {}) => ({
+  pk: "pk_test_meter",
+  customerId,
+  plan: "free",
+  period,
+  limit,
+  quantity: 1,
+  ...extra,
+});
+
+Deno.test("UsageMeter.track() accepts exactly the limit out of 200 concurrent calls", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW);
+  const out = await Promise.all(Array.from({ length: 200 }, () => meter.track(req("alice", 50))));
+  assert.equal(out.filter((o) => o.kind === "counted").length, 50);
+  assert.equal(out.filter((o) => o.kind === "limited").length, 150);
+  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "alice", period.start))).value, 50);
+  assert.ok(meter.commits < 20, `group commit: ${meter.commits} commits for 50 increments`);
+});
+
+Deno.test("UsageMeter.track() stays exact with two meters (two instances) on one KV", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const a = new UsageMeter(kv, () => NOW);
+  const b = new UsageMeter(kv, () => NOW);
+  // Warm both caches so each holds a soon-stale counter value.
+  await a.track(req("bob", 50));
+  await b.track(req("bob", 50));
+  const out = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).track(req("bob", 50))),
+  );
+  const counted = out.filter((o) => o.kind === "counted").length;
+  assert.equal(counted, 48);
+  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "bob", period.start))).value, 50);
+});
+
+Deno.test("UsageMeter.track() with an idempotency key counts once and refuses another body", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW);
+  const idem = { key: "k1", fingerprint: "f1" };
+  const [x, y] = await Promise.all([
+    meter.track(req("carol", null, { idempotency: idem })),
+    meter.track(req("carol", null, { idempotency: idem })),
+  ]);
+  assert.equal(x!.kind, "counted");
+  assert.equal(y!.kind, "replayed");
+  const again = await meter.track(req("carol", null, { idempotency: idem }));
+  assert.equal(again.kind, "replayed");
+  assert.deepEqual(again.kind === "replayed" && again.record.body, {
+    success: true,
+    usage: x!.kind === "counted" && x!.usage,
+  });
+  const other = await meter.track(
+    req("carol", null, { idempotency: { key: "k1", fingerprint: "f2" } }),
+  );
+  assert.equal(other.kind, "idempotency_conflict");
+  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "carol", period.start))).value, 1);
+});
+
+Deno.test("UsageMeter.track() never refuses on a stale cached count", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW);
+  for (let i = 0; i < 3; i++) await meter.track(req("dave", 3));
+  // Someone resets the counter behind this instance's back (e.g. another instance deleted usage).
+  await kv.delete(usageKeys.counter("pk_test_meter", "dave", period.start));
+  const o = await meter.track(req("dave", 3));
+  assert.equal(o.kind, "counted");
+  assert.equal(o.kind === "counted" && o.usage.count, 1);
+});
+
+Deno.test("UsageMeter.track() refuses a quantity that would pass the limit and counts nothing", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW);
+  assert.equal((await meter.track(req("erin", 10, { quantity: 7 }))).kind, "counted");
+  const o = await meter.track(req("erin", 10, { quantity: 4 }));
+  assert.equal(o.kind, "limited");
+  assert.deepEqual(o.kind === "limited" && o.usage, {
+    count: 7,
+    limit: 10,
+    remaining: 3,
+    plan: "free",
+    periodStart: period.start,
+    periodEnd: period.end,
+  });
+  const month = await kv.get<Deno.KvU64>(projectStatKeys.usageMonth("pk_test_meter", "2026-11"));
+  assert.equal(month.value?.value, 7n);
+});
+
+Deno.test("UsageMeter.track() batches calls of many customers beyond 10 keys per commit", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW);
+  const out = await Promise.all(
+    Array.from({ length: 300 }, (_, i) => meter.track(req(`c${i % 30}`, 8))),
+  );
+  assert.equal(out.filter((o) => o.kind === "counted").length, 30 * 8);
+  for (let i = 0; i < 30; i++) {
+    assert.equal(
+      (await kv.get(usageKeys.counter("pk_test_meter", `c${i}`, period.start))).value,
+      8,
+    );
+  }
+});
