@@ -36,6 +36,15 @@ if (import.meta.main) {
     })()
     : await appSecret(config.dataDir, config.appSecret);
   const app = await createApp({ config: { ...config, appSecret: secret }, kv, logger });
+  if (app.services.sandbox) {
+    logger.info("payments: offline sandbox (set STRIPE_SECRET_KEY_TEST for Stripe)");
+    const sandbox = app.services.sandbox;
+    setInterval(() => {
+      sandbox.tick().catch((err) => logger.error("sandbox tick failed", { error: String(err) }));
+    }, config.sandboxTickMs);
+  } else {
+    logger.info("payments: Stripe");
+  }
   if (!config.baseUrl) logger.info("BASE_URL not set: URLs are derived from each request's origin");
   Deno.serve({
     port: config.port,

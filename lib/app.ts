@@ -42,6 +42,7 @@ export async function createApp(deps: Deps): Promise<App> {
     kv: deps.kv,
     clock: deps.clock ?? systemClock,
     logger: deps.logger ?? createLogger(deps.config.logLevel),
+    ...(deps.payments ? { payments: deps.payments } : {}),
   };
   const secret = deps.config.appSecret;
   if (!secret) throw new Error("createApp needs config.appSecret (main.ts provides one)");
@@ -93,6 +94,15 @@ export async function createApp(deps: Deps): Promise<App> {
   });
   app.use("/api/*", limit);
   app.use("/v1/*", limit);
+  app.use(
+    "/webhook/*",
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new AppError("payload_too_large", "Webhook body is over 1 MB");
+      },
+    }),
+  );
   app.use("/api/*", jsonBody);
   app.use("/v1/*", jsonBody);
 
@@ -134,6 +144,19 @@ export async function createApp(deps: Deps): Promise<App> {
       description: "Usage-based billing and stores on your own Stripe account. Every error is " +
         '`{"error":{"code","message","requestId",…}}` with an `X-Request-Id` header.',
     },
+  });
+
+  // The sandbox delivers its signed events through the same webhook route as Stripe's.
+  services.sandbox?.attach(async (payload, signature) => {
+    const res = await app.fetch(
+      new Request("http://sandbox.internal/webhook/stripe", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+        body: payload,
+      }),
+    );
+    if (!res.ok) throw new Error(`sandbox event refused: ${res.status} ${await res.text()}`);
+    await res.body?.cancel();
   });
 
   app.notFound((c) =>

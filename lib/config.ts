@@ -30,6 +30,15 @@ const EnvSchema = z.object({
   CACHE_TTL_MS: intFrom("CACHE_TTL_MS", 2_000, 0),
   MAX_BODY_BYTES: intFrom("MAX_BODY_BYTES", 64 * 1024, 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional().default("info"),
+  STRIPE_SECRET_KEY_TEST: z.string().regex(/^(sk|rk)_test_/, "must be a test-mode key (sk_test_…)")
+    .optional(),
+  STRIPE_SECRET_KEY_LIVE: z.string().regex(/^(sk|rk)_live_/, "must be a live-mode key (sk_live_…)")
+    .optional(),
+  STRIPE_WEBHOOK_SECRETS: z.string().optional(),
+  STRIPE_API_URL: z.string().url().optional(),
+  PLATFORM_PRICE_CENTS: intFrom("PLATFORM_PRICE_CENTS", 0),
+  PLATFORM_CURRENCY: z.string().regex(/^[a-z]{3}$/).optional().default("usd"),
+  SANDBOX_TICK_MS: intFrom("SANDBOX_TICK_MS", 1000),
 });
 
 export interface Config {
@@ -47,6 +56,19 @@ export interface Config {
   readonly cacheTtlMs: number;
   readonly maxBodyBytes: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** Real Stripe when set; else the offline sandbox. */
+  readonly stripe: {
+    secretKeyTest: string;
+    secretKeyLive: string | null;
+    webhookSecrets: string[];
+    /** Another API base (a Stripe-API double in tests). */
+    apiUrl: string | null;
+  } | null;
+  /** Monthly platform price developers pay the operator; 0 turns the platform plan off. */
+  readonly platformPriceCents: number;
+  readonly platformCurrency: string;
+  /** How often the sandbox moves its subscriptions and sessions forward in time. */
+  readonly sandboxTickMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -64,6 +86,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${msg}`);
   }
   const e = parsed.data;
+  if (e.STRIPE_SECRET_KEY_TEST && !e.STRIPE_WEBHOOK_SECRETS) {
+    throw new ConfigError(
+      "Invalid configuration: STRIPE_WEBHOOK_SECRETS: required with STRIPE_SECRET_KEY_TEST (whsec_… of the platform and Connect endpoints, comma-separated)",
+    );
+  }
   return Object.freeze({
     port: e.PORT,
     dataDir: e.DATA_DIR,
@@ -76,6 +103,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     cacheTtlMs: e.CACHE_TTL_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     logLevel: e.LOG_LEVEL,
+    stripe: e.STRIPE_SECRET_KEY_TEST
+      ? {
+        secretKeyTest: e.STRIPE_SECRET_KEY_TEST,
+        secretKeyLive: e.STRIPE_SECRET_KEY_LIVE ?? null,
+        webhookSecrets: (e.STRIPE_WEBHOOK_SECRETS ?? "").split(",").map((x) => x.trim()).filter(
+          Boolean,
+        ),
+        apiUrl: e.STRIPE_API_URL ?? null,
+      }
+      : null,
+    platformPriceCents: e.PLATFORM_PRICE_CENTS,
+    platformCurrency: e.PLATFORM_CURRENCY,
+    sandboxTickMs: e.SANDBOX_TICK_MS,
   });
 }
 

@@ -6,6 +6,9 @@ import { UsageMeter } from "@/lib/usage/meter.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 import type { Project, SecretPointer } from "@/lib/kv/projects.ts";
 import { RateLimiter } from "@/lib/rate_limit.ts";
+import type { PaymentProvider } from "@/lib/payments/provider.ts";
+import { SandboxProvider } from "@/lib/payments/sandbox.ts";
+import { StripeProvider } from "@/lib/payments/stripe.ts";
 
 export interface Clock {
   now(): number;
@@ -19,6 +22,8 @@ export interface Deps {
   kv: Deno.Kv;
   clock?: Clock;
   logger?: Logger;
+  /** A payment provider; by default Stripe when configured, else the sandbox. */
+  payments?: PaymentProvider;
 }
 
 /** What domain functions receive: the deps plus this instance's caches and meter. */
@@ -37,19 +42,28 @@ export interface Services {
     customers: TtlCache<Customer | null>;
   };
   rateLimiter: RateLimiter;
+  payments: PaymentProvider;
+  /** The sandbox provider when payments are offline (its pages and actions need it). */
+  sandbox: SandboxProvider | null;
 }
 
 /** Builds this instance's services; caches are per instance, KV is shared. */
 export async function createServices(
-  deps: Required<Deps>,
+  deps: Required<Omit<Deps, "payments">> & Pick<Deps, "payments">,
   appSecret: string,
 ): Promise<Services> {
   const now = () => deps.clock.now();
   const ttlMs = deps.config.cacheTtlMs;
   const secretBytes = new TextEncoder().encode(`customer-token:${appSecret}`);
   const tokenKey = new Uint8Array(await crypto.subtle.digest("SHA-256", secretBytes));
+  const payments = deps.payments ?? defaultProvider(deps, appSecret);
   return {
-    ...deps,
+    config: deps.config,
+    kv: deps.kv,
+    clock: deps.clock,
+    logger: deps.logger,
+    payments,
+    sandbox: payments instanceof SandboxProvider ? payments : null,
     meter: new UsageMeter(deps.kv, now),
     tokenKey,
     caches: {
@@ -59,4 +73,28 @@ export async function createServices(
     },
     rateLimiter: new RateLimiter(now),
   };
+}
+
+/** Stripe when configured (STRIPE_SECRET_KEY_TEST), else the offline sandbox. */
+function defaultProvider(
+  deps: { config: Config; kv: Deno.Kv; clock: Clock },
+  appSecret: string,
+): PaymentProvider {
+  const st = deps.config.stripe;
+  if (st) {
+    const api = st.apiUrl ? new URL(st.apiUrl) : null;
+    return new StripeProvider({
+      secretKeyTest: st.secretKeyTest,
+      secretKeyLive: st.secretKeyLive,
+      webhookSecrets: st.webhookSecrets,
+      host: api
+        ? {
+          host: api.hostname,
+          port: Number(api.port || (api.protocol === "https:" ? 443 : 80)),
+          protocol: api.protocol === "https:" ? "https" : "http",
+        }
+        : undefined,
+    });
+  }
+  return new SandboxProvider(deps.kv, () => deps.clock.now(), `whsec_sandbox_${appSecret}`);
 }

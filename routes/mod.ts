@@ -10,15 +10,23 @@ import { mountHealth } from "@/routes/health.ts";
 import { mountAuthRoutes } from "@/routes/v1/auth.ts";
 import { mountProjectRoutes } from "@/routes/v1/projects.ts";
 import { mountTokenRoutes } from "@/routes/v1/tokens.ts";
+import { mountBillingRoutes } from "@/routes/api/billing.ts";
+import { mountConnectRoutes } from "@/routes/v1/connect.ts";
+import { mountSandboxRoutes } from "@/routes/sandbox.tsx";
+import { mountWebhookRoutes } from "@/routes/webhooks/stripe.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
+  mountBillingRoutes(app);
   mountCustomerRoutes(app);
   mountDashboardRoutes(app);
   mountTierRoutes(app);
   mountUsageRoutes(app);
   mountHealth(app);
+  mountSandboxRoutes(app);
   mountAuthRoutes(app);
+  mountConnectRoutes(app);
   mountProjectRoutes(app);
   mountTokenRoutes(app);
+  mountWebhookRoutes(app);
 }

@@ -41,11 +41,7 @@ export function publicDeveloper(d: Developer) {
     createdAt: d.createdAt,
     planStatus: d.planStatus,
     paymentConnection: d.connection
-      ? {
-        provider: d.connection.provider,
-        accountId: d.connection.accountId,
-        connectedAt: d.connection.connectedAt,
-      }
+      ? { provider: d.connection.provider, test: d.connection.test, live: d.connection.live }
       : null,
   };
 }

@@ -73,6 +73,7 @@ export function buildTier(type: ProjectType, input: TierInput, field = ""): Tier
     inventory: type === "store" ? input.inventory ?? null : null,
     priceId: null,
     productId: null,
+    priceSpec: null,
   };
 }
 

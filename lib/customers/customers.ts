@@ -73,6 +73,7 @@ export async function createCustomer(
       : null,
     tierId: tier?.id ?? null,
     subscription: null,
+    providerCustomerId: null,
     metadata: input.metadata ?? {},
     listId: ulid(now),
     createdAt: new Date(now).toISOString(),

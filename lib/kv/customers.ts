@@ -6,6 +6,11 @@ import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 export interface Subscription {
   id: string;
   tierId: string;
+  /** The provider price the subscription is on. */
+  priceId: string;
+  /** What it brings per month in minor units (yearly / 12), for MRR. */
+  monthlyAmount: number;
+  currency: string;
   status: "active" | "trialing" | "past_due" | "canceled" | "incomplete" | "unpaid";
   currentPeriodStart: string;
   currentPeriodEnd: string;
@@ -23,6 +28,8 @@ export interface Customer {
   /** Stable id of the tier the customer is on (null: the project's free tier). */
   tierId: string | null;
   subscription: Subscription | null;
+  /** The customer's id at the payment provider (cus_…), once a checkout made one. */
+  providerCustomerId: string | null;
   metadata: Record<string, string>;
   listId: string;
   createdAt: string;

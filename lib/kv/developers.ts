@@ -7,10 +7,21 @@ export interface Developer {
   email: string;
   passwordHash: string;
   createdAt: string;
-  /** Payment-provider connection; set by the connect flow. */
-  connection: { provider: "sandbox" | "stripe"; accountId: string; connectedAt: string } | null;
+  /** Payment-provider connection per mode; set by the connect flow. */
+  connection: Connection | null;
   /** The developer's own platform subscription status. */
   planStatus: "none" | "active" | "past_due" | "canceled";
+}
+
+export interface ConnectedAccount {
+  accountId: string;
+  connectedAt: string;
+}
+
+export interface Connection {
+  provider: "sandbox" | "stripe";
+  test: ConnectedAccount | null;
+  live: ConnectedAccount | null;
 }
 
 export const developerKeys = {

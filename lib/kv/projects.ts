@@ -24,6 +24,8 @@ export interface Tier {
   inventory: number | null;
   priceId: string | null;
   productId: string | null;
+  /** "amount:currency:interval" of `priceId`; a differing tier needs a new price. */
+  priceSpec: string | null;
 }
 
 export interface Project {

@@ -23,7 +23,28 @@ import {
   TierInputSchema,
   type TierPatch,
 } from "@/lib/catalog/tiers.ts";
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from "@/lib/errors.ts";
+import { AppError, ForbiddenError, NotFoundError, UnauthenticatedError } from "@/lib/errors.ts";
+import { archiveTierProduct, syncCatalog } from "@/lib/billing/catalog_sync.ts";
+import type { Tier } from "@/lib/kv/projects.ts";
+
+/**
+ * Pushes tiers to the payment provider after they were saved. Not being connected yet (Stripe)
+ * is fine: checkout syncs on first need and connecting syncs all. Provider failures are logged
+ * and retried the same way, so a tier edit never fails because Stripe is away.
+ */
+async function trySync(s: Services, p: Project, only?: string[]): Promise<Project> {
+  try {
+    return await syncCatalog(s, p, only);
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === "conflict")) {
+      s.logger.warn("catalog sync failed; will retry at checkout", {
+        pk: p.pk,
+        error: String(err),
+      });
+    }
+    return p;
+  }
+}
 
 export const ProjectInputSchema = z.object({
   name: z.string().trim().min(1).max(100),
@@ -81,7 +102,7 @@ export async function createProject(
     livePk: null,
   });
   remember(s, project);
-  return { project, secretKey };
+  return { project: await trySync(s, project), secretKey };
 }
 
 export function listProjects(s: Services, platformId: string): Promise<Project[]> {
@@ -156,12 +177,14 @@ export function renameProject(
 /** Adds a tier or product; keys unchanged. */
 export async function createTier(s: Services, platformId: string, pk: string, input: TierInput) {
   let tierName = input.name;
-  const project = await change(s, platformId, pk, (p) => {
+  const saved = await change(s, platformId, pk, (p) => {
     const r = addTier(p, input);
     tierName = r.tier.name;
     return r.project;
   });
-  return { project, tier: project.tiers.find((t) => t.name === tierName)! };
+  const tierId = saved.tiers.find((t) => t.name === tierName)!.id;
+  const project = await trySync(s, saved, [tierId]);
+  return { project, tier: project.tiers.find((t) => t.id === tierId)! };
 }
 
 /** Edits a tier or product (price, limit, features, order …); keys unchanged. */
@@ -173,17 +196,31 @@ export async function updateTier(
   patch: TierPatch,
 ) {
   let id = "";
-  const project = await change(s, platformId, pk, (p) => {
+  const saved = await change(s, platformId, pk, (p) => {
     const r = editTier(p, name, patch);
     id = r.tier.id;
     return r.project;
   });
+  const project = await trySync(s, saved, [id]);
   return { project, tier: project.tiers.find((t) => t.id === id)! };
 }
 
 /** Deletes a tier or product (never the last one); its customers fall back to the free tier. */
-export function deleteTier(s: Services, platformId: string, pk: string, name: string) {
-  return change(s, platformId, pk, (p) => removeTier(p, name).project);
+export async function deleteTier(s: Services, platformId: string, pk: string, name: string) {
+  let removed: Tier | null = null;
+  const project = await change(s, platformId, pk, (p) => {
+    const r = removeTier(p, name);
+    removed = r.tier;
+    return r.project;
+  });
+  if (removed) {
+    try {
+      await archiveTierProduct(s, project, removed);
+    } catch (err) {
+      s.logger.warn("archiving the product failed", { pk, error: String(err) });
+    }
+  }
+  return project;
 }
 
 /** Requires the project to be of `type`, naming the project's type otherwise. */

@@ -25,11 +25,10 @@ const MeSchema = z.object({
   createdAt: z.string(),
   planStatus: z.string(),
   paymentConnection: z.object({
-    provider: z.string(),
-    accountId: z.string(),
-    connectedAt: z.string(),
-  })
-    .nullable(),
+    provider: z.enum(["sandbox", "stripe"]),
+    test: z.object({ accountId: z.string(), connectedAt: z.string() }).nullable(),
+    live: z.object({ accountId: z.string(), connectedAt: z.string() }).nullable(),
+  }).nullable(),
 }).openapi("Developer");
 
 const Credentials = CredentialsSchema.openapi("Credentials");

@@ -1,0 +1,105 @@
+/** Keeps a project's tiers/products in step with Products and Prices on the connected account. */
+import type { Services } from "@/lib/services.ts";
+import { type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
+import { onceWithKey } from "@/lib/kv/provider_calls.ts";
+import { accountFor } from "@/lib/billing/accounts.ts";
+import type { AccountRef } from "@/lib/payments/provider.ts";
+
+/** "amount:currency:interval": what makes a price; Stripe prices are immutable. */
+export function priceSpecOf(t: Tier): string {
+  return `${t.price}:${t.currency}:${t.interval ?? "once"}`;
+}
+
+async function syncOne(s: Services, acct: AccountRef, p: Project, t: Tier): Promise<Tier> {
+  const meta = { dream_pk: p.pk, dream_tier: t.name, dream_tier_id: t.id };
+  const productId = t.productId ?? await onceWithKey(
+    s.kv,
+    `product:${p.pk}:${t.id}`,
+    s.clock.now(),
+    (idempotencyKey) =>
+      s.payments.createProduct(acct, {
+        name: t.displayName,
+        description: t.description,
+        images: t.imageUrl ? [t.imageUrl] : [],
+        metadata: meta,
+        idempotencyKey,
+      }),
+  );
+  if (t.productId) {
+    await s.payments.updateProduct(acct, productId, {
+      name: t.displayName,
+      description: t.description,
+      images: t.imageUrl ? [t.imageUrl] : [],
+    });
+  }
+  const spec = priceSpecOf(t);
+  if (t.priceId && t.priceSpec === spec) return { ...t, productId };
+  const priceId = await onceWithKey(
+    s.kv,
+    `price:${p.pk}:${t.id}:${spec}`,
+    s.clock.now(),
+    (idempotencyKey) =>
+      s.payments.createPrice(acct, {
+        product: productId,
+        unitAmount: t.price,
+        currency: t.currency,
+        interval: t.interval,
+        metadata: meta,
+        idempotencyKey,
+      }),
+  );
+  if (t.priceId && t.priceId !== priceId) await s.payments.archivePrice(acct, t.priceId);
+  return { ...t, productId, priceId, priceSpec: spec };
+}
+
+/**
+ * Creates or updates the Product and Price of each tier that differs from the provider, then
+ * records the ids on the project (versionstamp-checked). A price change makes a new Price and
+ * archives the old one; keys never change. Returns the updated project.
+ */
+export async function syncCatalog(
+  s: Services,
+  project: Project,
+  only?: string[],
+): Promise<Project> {
+  const acct = await accountFor(s, project);
+  const synced = new Map<string, Tier>();
+  for (const t of project.tiers) {
+    if (only && !only.includes(t.id)) continue;
+    synced.set(t.id, await syncOne(s, acct, project, t));
+  }
+  const next = await updateProject(s.kv, project.pk, (p) => ({
+    ...p,
+    tiers: p.tiers.map((t) => {
+      const got = synced.get(t.id);
+      // keep a concurrent edit: only take ids for the spec we synced
+      return got && priceSpecOf(t) === got.priceSpec
+        ? { ...t, productId: got.productId, priceId: got.priceId, priceSpec: got.priceSpec }
+        : got
+        ? { ...t, productId: got.productId }
+        : t;
+    }),
+  }));
+  s.caches.projects.set(next.pk, next);
+  return next;
+}
+
+/** Archives a deleted tier's Product at the provider (its prices stop being sold). */
+export async function archiveTierProduct(s: Services, project: Project, tier: Tier): Promise<void> {
+  if (!tier.productId) return;
+  const acct = await accountFor(s, project);
+  if (tier.priceId) await s.payments.archivePrice(acct, tier.priceId);
+  await s.payments.updateProduct(acct, tier.productId, {
+    name: tier.displayName,
+    description: tier.description,
+    images: tier.imageUrl ? [tier.imageUrl] : [],
+    active: false,
+  });
+}
+
+/** The tier with a current price id, syncing it first when needed (e.g. Stripe connected later). */
+export async function ensureTierPrice(s: Services, project: Project, tier: Tier): Promise<Tier> {
+  if (tier.priceId && tier.priceSpec === priceSpecOf(tier)) return tier;
+  const next = await syncCatalog(s, project, [tier.id]);
+  return next.tiers.find((t) => t.id === tier.id)!;
+}

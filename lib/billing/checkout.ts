@@ -1,0 +1,163 @@
+/** SaaS billing for one customer: checkout (or a prorated switch), portal, cancel and resume. */
+import { z } from "zod";
+import type { Services } from "@/lib/services.ts";
+import { getProject, type Project } from "@/lib/kv/projects.ts";
+import type { Customer } from "@/lib/kv/customers.ts";
+import { accountFor } from "@/lib/billing/accounts.ts";
+import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
+import { applySubscription, PAID_STATUSES, snapshot } from "@/lib/billing/subscriptions.ts";
+import { onceWithKey } from "@/lib/kv/provider_calls.ts";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { ulid } from "@/lib/ids.ts";
+
+/** An absolute http(s) URL: where the provider sends the browser back. */
+export const HttpUrl = z.string().max(2048).url().refine(
+  (u) => /^https?:\/\//i.test(u),
+  "must be an http(s) URL",
+);
+
+export const CheckoutInputSchema = z.object({
+  tier: z.string().min(1).max(63),
+  successUrl: HttpUrl,
+  cancelUrl: HttpUrl,
+});
+
+export const PortalInputSchema = z.object({ returnUrl: HttpUrl });
+
+function paidSubscription(c: Customer) {
+  return c.subscription && PAID_STATUSES.has(c.subscription.status) ? c.subscription : null;
+}
+
+/**
+ * Sends a customer to a subscription checkout for `tier` on the developer's account, tied to
+ * our customer by metadata. A customer who already pays is switched to the new tier's price
+ * with proration instead (no second subscription); the answer then says `switched`.
+ */
+export async function startSubscriptionCheckout(
+  s: Services,
+  project: Project,
+  customer: Customer,
+  input: z.infer<typeof CheckoutInputSchema> & {
+    origin: string;
+    idempotencyKey?: string | undefined;
+  },
+) {
+  const tier = project.tiers.find((t) => t.name === input.tier);
+  if (!tier) {
+    throw new ValidationError(`Unknown tier "${input.tier}"`, [{
+      field: "tier",
+      message: "unknown tier",
+    }]);
+  }
+  if (tier.price === 0) {
+    throw new ValidationError(`Tier "${tier.name}" is free: it needs no checkout`, [{
+      field: "tier",
+      message: "free tier",
+    }]);
+  }
+  const acct = await accountFor(s, project);
+  const priced = await ensureTierPrice(s, project, tier);
+  const current = paidSubscription(customer);
+  const metadata = {
+    dream_pk: project.pk,
+    dream_customer: customer.id,
+    dream_tier: tier.name,
+    dream_tier_id: tier.id,
+  };
+  if (current) {
+    if (current.tierId === tier.id) {
+      throw new ConflictError(`Customer "${customer.id}" is already on tier "${tier.name}"`);
+    }
+    const key = input.idempotencyKey ?? ulid(s.clock.now());
+    let updated = null;
+    await onceWithKey(
+      s.kv,
+      `switch:${project.pk}:${customer.id}:${key}`,
+      s.clock.now(),
+      async (idempotencyKey) => {
+        updated = await s.payments.updateSubscription(acct, current.id, {
+          price: priced.priceId!,
+          idempotencyKey,
+        });
+        return updated.id;
+      },
+    );
+    if (updated) {
+      const fresh = await projectAfterSync(s, project.pk);
+      const snap = snapshot(fresh, updated, Math.floor(s.clock.now() / 1000));
+      if (snap) await applySubscription(s, fresh, customer.id, snap);
+    }
+    return { url: input.successUrl, switched: true };
+  }
+  const key = input.idempotencyKey ?? ulid(s.clock.now());
+  let url = "";
+  const sessionId = await onceWithKey(
+    s.kv,
+    `checkout:${project.pk}:${customer.id}:${key}`,
+    s.clock.now(),
+    async (idempotencyKey) => {
+      const session = await s.payments.createCheckoutSession(acct, {
+        mode: "subscription",
+        lineItems: [{ price: priced.priceId!, quantity: 1 }],
+        successUrl: input.successUrl,
+        cancelUrl: input.cancelUrl,
+        customer: customer.providerCustomerId ?? undefined,
+        customerEmail: customer.providerCustomerId ? undefined : customer.email ?? undefined,
+        clientReferenceId: customer.id,
+        metadata,
+        subscriptionMetadata: metadata,
+        idempotencyKey,
+        origin: input.origin,
+      });
+      url = session.url;
+      return session.id;
+    },
+  );
+  if (!url) url = (await s.payments.retrieveCheckoutSession(acct, sessionId)).url ?? "";
+  return { url, sessionId, switched: false };
+}
+
+async function projectAfterSync(s: Services, pk: string): Promise<Project> {
+  return (await getProject(s.kv, pk))!;
+}
+
+/** A billing-portal session for a customer who has paid before. */
+export async function openPortal(
+  s: Services,
+  project: Project,
+  customer: Customer,
+  o: { returnUrl: string; origin: string },
+) {
+  if (!customer.providerCustomerId) {
+    throw new ConflictError(
+      `Customer "${customer.id}" has no billing account yet: subscribe through checkout first`,
+    );
+  }
+  const acct = await accountFor(s, project);
+  return await s.payments.createPortalSession(acct, {
+    customer: customer.providerCustomerId,
+    returnUrl: o.returnUrl,
+    origin: o.origin,
+  });
+}
+
+/** Cancels at period end (`cancel: true`) or undoes a pending cancel; answers the new state. */
+export async function setCancelAtPeriodEnd(
+  s: Services,
+  project: Project,
+  customer: Customer,
+  cancel: boolean,
+) {
+  const current = paidSubscription(customer);
+  if (!current) throw new NotFoundError(`Customer "${customer.id}" has no active subscription`);
+  if (current.cancelAtPeriodEnd === cancel) return current;
+  const acct = await accountFor(s, project);
+  const updated = await s.payments.updateSubscription(acct, current.id, {
+    cancelAtPeriodEnd: cancel,
+    idempotencyKey: `cancel_${current.id}_${cancel}_${s.clock.now()}`,
+  });
+  const snap = snapshot(project, updated, Math.floor(s.clock.now() / 1000));
+  if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
+  await applySubscription(s, project, customer.id, snap);
+  return snap;
+}

@@ -1,0 +1,105 @@
+/** The developer's own platform plan: a monthly price paid to the operator (0 = off). */
+import type { Services } from "@/lib/services.ts";
+import type { StripeEvent, StripeSubscription } from "@/lib/payments/provider.ts";
+import { type Developer, developerKeys } from "@/lib/kv/developers.ts";
+import { eventKeys } from "@/lib/kv/events.ts";
+import { onceWithKey } from "@/lib/kv/provider_calls.ts";
+import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
+import { PAID_STATUSES } from "@/lib/billing/subscriptions.ts";
+import type { AccountRef } from "@/lib/payments/provider.ts";
+
+const PLATFORM: AccountRef = { accountId: null, mode: "test" };
+
+function platformAccount(s: Services): AccountRef {
+  return s.config.stripe?.secretKeyLive ? { accountId: null, mode: "live" } : PLATFORM;
+}
+
+/** Opens a subscription checkout for the platform plan on the operator's own account. */
+export async function startPlatformCheckout(
+  s: Services,
+  dev: Developer,
+  o: { origin: string; successUrl: string; cancelUrl: string },
+) {
+  const amount = s.config.platformPriceCents;
+  if (amount === 0) {
+    throw new NotFoundError("The platform plan is off on this server (PLATFORM_PRICE_CENTS=0)");
+  }
+  if (dev.planStatus === "active") throw new ConflictError("The platform plan is already active");
+  const acct = platformAccount(s);
+  const currency = s.config.platformCurrency;
+  const product = await onceWithKey(
+    s.kv,
+    "platform:product",
+    s.clock.now(),
+    (idempotencyKey) =>
+      s.payments.createProduct(acct, {
+        name: "dream-api platform",
+        description: "Monthly platform plan",
+        images: [],
+        metadata: { dream_platform_product: "1" },
+        idempotencyKey,
+      }),
+  );
+  const price = await onceWithKey(
+    s.kv,
+    `platform:price:${amount}:${currency}`,
+    s.clock.now(),
+    (idempotencyKey) =>
+      s.payments.createPrice(acct, {
+        product,
+        unitAmount: amount,
+        currency,
+        interval: "month",
+        metadata: { dream_platform_price: "1" },
+        idempotencyKey,
+      }),
+  );
+  const metadata = { dream_platform: dev.id };
+  const session = await s.payments.createCheckoutSession(acct, {
+    mode: "subscription",
+    lineItems: [{ price, quantity: 1 }],
+    successUrl: o.successUrl,
+    cancelUrl: o.cancelUrl,
+    customerEmail: dev.email,
+    clientReferenceId: dev.id,
+    metadata,
+    subscriptionMetadata: metadata,
+    idempotencyKey: `platform_checkout_${dev.id}_${s.clock.now()}`,
+    origin: o.origin,
+  });
+  return { url: session.url };
+}
+
+/** Applies a platform subscription event to the developer's plan status, once per event. */
+export function applyPlatformSubscription(
+  s: Services,
+  ev: StripeEvent,
+  sub: StripeSubscription,
+): Promise<string> {
+  const devId = sub.metadata.dream_platform!;
+  const status: Developer["planStatus"] = PAID_STATUSES.has(sub.status)
+    ? (sub.status === "past_due" ? "past_due" : "active")
+    : "canceled";
+  return retryAtomic("apply the platform plan", async () => {
+    const [dev, claim] = await s.kv.getMany<[Developer, unknown]>([
+      developerKeys.byId(devId),
+      eventKeys.claim(ev.id),
+    ]);
+    if (claim!.value) return "duplicate";
+    let op = s.kv.atomic().check(claim!).set(claim!.key, { at: s.clock.now() }, {
+      expireIn: 30 * 86_400_000,
+    });
+    if (dev!.value) op = op.check(dev!).set(dev!.key, { ...dev!.value, planStatus: status });
+    return (await op.commit()).ok ? `platform plan ${status}` : RETRY;
+  });
+}
+
+/** Live projects need an active platform plan when the operator charges for one. */
+export function requirePlatformPlan(s: Services, dev: Developer): void {
+  if (s.config.platformPriceCents > 0 && dev.planStatus !== "active") {
+    throw new ForbiddenError(
+      "Going live needs an active platform plan (POST /v1/billing/checkout)",
+    );
+  }
+}

@@ -1,0 +1,42 @@
+/** Reconciliation: events can be missed, so local subscription state is compared with the provider's. */
+import type { Services } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import { accountFor } from "@/lib/billing/accounts.ts";
+import { applySubscription, snapshot } from "@/lib/billing/subscriptions.ts";
+import { getCustomer } from "@/lib/kv/customers.ts";
+
+/**
+ * Lists every subscription on the project's connected account and applies those that belong
+ * to this project and differ from what we hold, as the newest state. Returns how many changed.
+ */
+export async function reconcileProject(s: Services, project: Project): Promise<number> {
+  if (project.type !== "saas") return 0;
+  const acct = await accountFor(s, project);
+  let changed = 0;
+  let after: string | undefined;
+  for (;;) {
+    const page = await s.payments.listSubscriptions(acct, after ? { startingAfter: after } : {});
+    for (const sub of page.data) {
+      if (sub.metadata?.dream_pk !== project.pk || !sub.metadata.dream_customer) continue;
+      const cust = await getCustomer(s.kv, project.pk, sub.metadata.dream_customer);
+      if (!cust) continue;
+      const snap = snapshot(project, sub, Math.floor(s.clock.now() / 1000));
+      if (!snap) continue;
+      const cur = cust.subscription;
+      const same = cur && cur.id === snap.id && cur.status === snap.status &&
+        cur.tierId === snap.tierId &&
+        cur.cancelAtPeriodEnd === snap.cancelAtPeriodEnd &&
+        cur.currentPeriodEnd === snap.currentPeriodEnd;
+      if (same) continue;
+      if (cur && cur.id !== snap.id && snap.status === "canceled") continue;
+      if (
+        (await applySubscription(s, project, cust.id, snap, {
+          providerCustomerId: sub.customer,
+        })) === "applied"
+      ) changed++;
+    }
+    if (!page.hasMore || page.data.length === 0) break;
+    after = page.data[page.data.length - 1]!.id;
+  }
+  return changed;
+}

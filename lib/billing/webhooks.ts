@@ -1,0 +1,158 @@
+/**
+ * Provider events (Stripe's, or the sandbox's of the same shape): one handler per type.
+ * Each handled event is claimed atomically with its effects; types we don't handle are
+ * acknowledged and ignored. Events carry their connected account (`event.account`), which must
+ * be the project's.
+ */
+import type { Services } from "@/lib/services.ts";
+import type {
+  StripeCheckoutSession,
+  StripeEvent,
+  StripeSubscription,
+} from "@/lib/payments/provider.ts";
+import { getProject, type Project } from "@/lib/kv/projects.ts";
+import { getDeveloper } from "@/lib/kv/developers.ts";
+import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
+import { eventKeys } from "@/lib/kv/events.ts";
+import { ulid } from "@/lib/ids.ts";
+import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
+import type { AccountRef } from "@/lib/payments/provider.ts";
+
+export type Outcome = string;
+type Handler = (s: Services, ev: StripeEvent) => Promise<Outcome>;
+
+/** The project an object belongs to, if its metadata names one and the account matches. */
+async function projectFor(
+  s: Services,
+  ev: StripeEvent,
+  metadata: Record<string, string> | null | undefined,
+): Promise<{ project: Project; acct: AccountRef } | null> {
+  const pk = metadata?.dream_pk;
+  if (!pk) return null;
+  const project = await getProject(s.kv, pk);
+  if (!project) return null;
+  const dev = await getDeveloper(s.kv, project.platformId);
+  const accountId = dev?.connection?.[project.mode]?.accountId ?? null;
+  if (!accountId || (ev.account ?? null) !== accountId) {
+    s.logger.warn("event for a project from another account ignored", { event: ev.id, pk });
+    return null;
+  }
+  return { project, acct: { accountId, mode: project.mode } };
+}
+
+async function log(s: Services, pk: string, ev: StripeEvent, outcome: string, summary: string) {
+  await s.kv.set(eventKeys.log(pk, ulid(s.clock.now())), {
+    id: ev.id,
+    type: ev.type,
+    created: ev.created,
+    summary,
+    outcome,
+  }, { expireIn: 90 * 86_400_000 });
+}
+
+async function claimOnly(s: Services, ev: StripeEvent): Promise<boolean> {
+  const res = await s.kv.atomic().check({ key: eventKeys.claim(ev.id), versionstamp: null })
+    .set(eventKeys.claim(ev.id), { at: s.clock.now() }, { expireIn: 30 * 86_400_000 }).commit();
+  return res.ok;
+}
+
+/** Brings one subscription's state from the provider onto its customer. */
+async function applyProviderSubscription(
+  s: Services,
+  ev: StripeEvent,
+  sub: StripeSubscription,
+): Promise<Outcome> {
+  if (sub.metadata?.dream_platform) return applyPlatformSubscription(s, ev, sub);
+  const found = await projectFor(s, ev, sub.metadata);
+  const customerId = sub.metadata?.dream_customer;
+  if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  const snap = snapshot(found.project, sub, ev.created);
+  if (!snap) return (await claimOnly(s, ev)) ? "ignored: unknown price" : "duplicate";
+  const outcome = await applySubscription(s, found.project, customerId, snap, {
+    eventId: ev.id,
+    providerCustomerId: sub.customer,
+  });
+  if (outcome !== "duplicate") {
+    await log(
+      s,
+      found.project.pk,
+      ev,
+      outcome,
+      `${customerId}: ${snap.status}${snap.cancelAtPeriodEnd ? " (canceling)" : ""}`,
+    );
+  }
+  return outcome;
+}
+
+const onSubscriptionEvent: Handler = (s, ev) =>
+  applyProviderSubscription(s, ev, ev.data.object as unknown as StripeSubscription);
+
+/** Invoices: fetch the subscription's current state (status, period) and apply it. */
+const onInvoice: Handler = async (s, ev) => {
+  const inv = ev.data.object as {
+    subscription?: string | null;
+    parent?: {
+      subscription_details?: { subscription?: string; metadata?: Record<string, string> } | null;
+    } | null;
+  };
+  const subId = inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null;
+  const meta = inv.parent?.subscription_details?.metadata;
+  if (!subId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  const acct = meta?.dream_platform
+    ? { accountId: null, mode: "test" as const }
+    : (await projectFor(s, ev, meta))?.acct;
+  if (!acct && meta) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  const sub = await s.payments.retrieveSubscription(
+    acct ?? { accountId: ev.account ?? null, mode: ev.livemode ? "live" : "test" },
+    subId,
+  );
+  return applyProviderSubscription(s, ev, sub);
+};
+
+const onCheckoutCompleted: Handler = async (s, ev) => {
+  const session = ev.data.object as unknown as StripeCheckoutSession;
+  if (session.mode === "subscription" && session.subscription) {
+    const platform = session.metadata?.dream_platform;
+    const found = platform ? null : await projectFor(s, ev, session.metadata);
+    if (!platform && !found) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+    const acct = found?.acct ??
+      { accountId: null, mode: ev.livemode ? "live" as const : "test" as const };
+    const sub = await s.payments.retrieveSubscription(acct, session.subscription);
+    if (found && session.customer && session.metadata?.dream_customer) {
+      await linkProviderCustomer(
+        s,
+        found.project.pk,
+        session.metadata.dream_customer,
+        session.customer,
+      );
+    }
+    return applyProviderSubscription(s, ev, {
+      ...sub,
+      metadata: { ...session.metadata, ...sub.metadata },
+    });
+  }
+  return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+};
+
+const onCheckoutExpired: Handler = async (s, ev) => {
+  return (await claimOnly(s, ev)) ? "acknowledged" : "duplicate";
+};
+
+export const HANDLERS: Record<string, Handler> = {
+  "checkout.session.completed": onCheckoutCompleted,
+  "checkout.session.async_payment_succeeded": onCheckoutCompleted,
+  "checkout.session.expired": onCheckoutExpired,
+  "customer.subscription.created": onSubscriptionEvent,
+  "customer.subscription.updated": onSubscriptionEvent,
+  "customer.subscription.deleted": onSubscriptionEvent,
+  "customer.subscription.paused": onSubscriptionEvent,
+  "customer.subscription.resumed": onSubscriptionEvent,
+  "invoice.paid": onInvoice,
+  "invoice.payment_failed": onInvoice,
+};
+
+/** Applies one verified event; unknown types are acknowledged and ignored. */
+export function handleEvent(s: Services, ev: StripeEvent): Promise<Outcome> {
+  const handler = HANDLERS[ev.type];
+  return handler ? handler(s, ev) : Promise.resolve("ignored");
+}

@@ -1,0 +1,162 @@
+/**
+ * The payment provider interface: one shape for real Stripe (`stripe.ts`, npm:stripe on the
+ * developer's connected account) and the offline sandbox (`sandbox.ts`). Objects and events are
+ * Stripe-shaped in both, so the webhook code is one.
+ */
+import type { Mode } from "@/lib/ids.ts";
+
+/** Which connected account (null: the platform's own account) and which mode a call is for. */
+export interface AccountRef {
+  accountId: string | null;
+  mode: Mode;
+}
+
+export interface StripePrice {
+  id: string;
+  object: "price";
+  product: string;
+  unit_amount: number | null;
+  currency: string;
+  active: boolean;
+  recurring: { interval: "month" | "year" | "week" | "day"; interval_count: number } | null;
+  metadata: Record<string, string>;
+}
+
+export interface StripeSubscription {
+  id: string;
+  object: "subscription";
+  customer: string;
+  status: string;
+  cancel_at_period_end: boolean;
+  canceled_at: number | null;
+  created: number;
+  metadata: Record<string, string>;
+  current_period_start?: number;
+  current_period_end?: number;
+  items: {
+    data: {
+      id: string;
+      price: StripePrice;
+      quantity?: number;
+      current_period_start?: number;
+      current_period_end?: number;
+    }[];
+  };
+}
+
+export interface StripeCheckoutSession {
+  id: string;
+  object: "checkout.session";
+  mode: "subscription" | "payment" | "setup";
+  status: "open" | "complete" | "expired" | null;
+  payment_status: string;
+  customer: string | null;
+  customer_email?: string | null;
+  customer_details?: { email: string | null } | null;
+  subscription: string | null;
+  metadata: Record<string, string>;
+  client_reference_id: string | null;
+  amount_total: number | null;
+  currency: string | null;
+  url: string | null;
+  success_url?: string | null;
+  cancel_url?: string | null;
+  expires_at?: number;
+}
+
+export interface StripeEvent {
+  id: string;
+  object: "event";
+  type: string;
+  created: number;
+  account?: string | null;
+  livemode: boolean;
+  data: { object: Record<string, unknown> };
+}
+
+export interface CheckoutRequest {
+  mode: "subscription" | "payment";
+  lineItems: { price: string; quantity: number }[];
+  successUrl: string;
+  cancelUrl: string;
+  customer?: string | undefined;
+  customerEmail?: string | undefined;
+  clientReferenceId?: string | undefined;
+  metadata: Record<string, string>;
+  /** Subscription mode: metadata copied onto the subscription. */
+  subscriptionMetadata?: Record<string, string> | undefined;
+  /** Payment mode: when the session expires (epoch seconds). */
+  expiresAt?: number | undefined;
+  idempotencyKey: string;
+  /** This server's public origin, for providers whose pages it serves (the sandbox). */
+  origin: string;
+}
+
+export interface PaymentProvider {
+  readonly kind: "stripe" | "sandbox";
+  /** Starts connecting the developer's own account; the browser goes to `url`. */
+  startConnect(
+    o: {
+      mode: Mode;
+      email: string;
+      callbackUrl: string;
+      state: string;
+      origin: string;
+      idempotencyKey: string;
+    },
+  ): Promise<{
+    url: string;
+    accountId: string;
+  }>;
+  /** Whether a connected account can take payments now. */
+  accountReady(acct: AccountRef): Promise<boolean>;
+  createProduct(acct: AccountRef, o: {
+    name: string;
+    description: string | null;
+    images: string[];
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<string>;
+  updateProduct(acct: AccountRef, id: string, o: {
+    name: string;
+    description: string | null;
+    images: string[];
+    active?: boolean;
+  }): Promise<void>;
+  createPrice(acct: AccountRef, o: {
+    product: string;
+    unitAmount: number;
+    currency: string;
+    interval: "month" | "year" | null;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<string>;
+  archivePrice(acct: AccountRef, id: string): Promise<void>;
+  createCheckoutSession(acct: AccountRef, o: CheckoutRequest): Promise<{ id: string; url: string }>;
+  expireCheckoutSession(acct: AccountRef, id: string): Promise<void>;
+  retrieveCheckoutSession(acct: AccountRef, id: string): Promise<StripeCheckoutSession>;
+  retrieveSubscription(acct: AccountRef, id: string): Promise<StripeSubscription>;
+  listSubscriptions(
+    acct: AccountRef,
+    o: { startingAfter?: string },
+  ): Promise<{ data: StripeSubscription[]; hasMore: boolean }>;
+  updateSubscription(acct: AccountRef, id: string, o: {
+    cancelAtPeriodEnd?: boolean;
+    price?: string;
+    idempotencyKey: string;
+  }): Promise<StripeSubscription>;
+  createPortalSession(
+    acct: AccountRef,
+    o: { customer: string; returnUrl: string; origin: string },
+  ): Promise<{ url: string }>;
+  /** Verifies a webhook body and signature header; throws on any mismatch. */
+  verifyEvent(rawBody: string, signature: string, nowSeconds: number): Promise<StripeEvent>;
+}
+
+/** Stripe puts the period on the item since API 2025-03-31; older versions on the subscription. */
+export function subscriptionPeriod(sub: StripeSubscription): { start: number; end: number } {
+  const item = sub.items.data[0];
+  const start = item?.current_period_start ?? sub.current_period_start ?? sub.created;
+  const end = item?.current_period_end ?? sub.current_period_end ?? sub.created;
+  return { start, end };
+}

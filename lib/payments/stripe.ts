@@ -1,0 +1,228 @@
+/**
+ * The Stripe provider: npm:stripe against the platform's keys, acting on the developer's
+ * connected account with `stripeAccount` (test-mode key for pk_test_ projects, live for
+ * pk_live_). Connect uses Account Links on Standard accounts: the developer keeps a full Stripe
+ * account of their own, we store only its `acct_…` id (not a secret), and no OAuth token is
+ * ever held.
+ */
+import Stripe from "stripe";
+import type {
+  AccountRef,
+  CheckoutRequest,
+  PaymentProvider,
+  StripeCheckoutSession,
+  StripeEvent,
+  StripeSubscription,
+} from "@/lib/payments/provider.ts";
+import { verifySignedEvent } from "@/lib/payments/signature.ts";
+import type { Mode } from "@/lib/ids.ts";
+import { AppError } from "@/lib/errors.ts";
+
+export interface StripeOptions {
+  secretKeyTest: string;
+  secretKeyLive: string | null;
+  webhookSecrets: string[];
+  /** For tests: a local Stripe-API double. */
+  host?: { host: string; port: number; protocol: "http" | "https" } | undefined;
+}
+
+export class StripeProvider implements PaymentProvider {
+  readonly kind = "stripe" as const;
+  #test: Stripe;
+  #live: Stripe | null;
+  #secrets: string[];
+
+  constructor(o: StripeOptions) {
+    const common = {
+      httpClient: Stripe.createFetchHttpClient(),
+      maxNetworkRetries: 2,
+      ...(o.host ?? {}),
+    };
+    this.#test = new Stripe(o.secretKeyTest, common);
+    this.#live = o.secretKeyLive ? new Stripe(o.secretKeyLive, common) : null;
+    this.#secrets = o.webhookSecrets;
+  }
+
+  #client(mode: Mode): Stripe {
+    if (mode === "live") {
+      if (!this.#live) {
+        throw new AppError(
+          "forbidden",
+          "Live payments are not configured (STRIPE_SECRET_KEY_LIVE)",
+        );
+      }
+      return this.#live;
+    }
+    return this.#test;
+  }
+
+  #opts(acct: AccountRef, idempotencyKey?: string): Stripe.RequestOptions {
+    return {
+      ...(acct.accountId ? { stripeAccount: acct.accountId } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    };
+  }
+
+  async startConnect(
+    o: { mode: Mode; email: string; callbackUrl: string; state: string; idempotencyKey: string },
+  ) {
+    const stripe = this.#client(o.mode);
+    const account = await stripe.accounts.create({ type: "standard", email: o.email }, {
+      idempotencyKey: o.idempotencyKey,
+    });
+    const back = `${o.callbackUrl}?state=${encodeURIComponent(o.state)}`;
+    const link = await stripe.accountLinks.create({
+      account: account.id,
+      type: "account_onboarding",
+      refresh_url: back,
+      return_url: back,
+    });
+    return { url: link.url, accountId: account.id };
+  }
+
+  async accountReady(acct: AccountRef): Promise<boolean> {
+    if (!acct.accountId) return true;
+    const a = await this.#client(acct.mode).accounts.retrieve(acct.accountId);
+    return Boolean(a.details_submitted);
+  }
+
+  async createProduct(
+    acct: AccountRef,
+    o: {
+      name: string;
+      description: string | null;
+      images: string[];
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+  ) {
+    const p = await this.#client(acct.mode).products.create({
+      name: o.name,
+      ...(o.description ? { description: o.description } : {}),
+      images: o.images,
+      metadata: o.metadata,
+    }, this.#opts(acct, o.idempotencyKey));
+    return p.id;
+  }
+
+  async updateProduct(
+    acct: AccountRef,
+    id: string,
+    o: { name: string; description: string | null; images: string[]; active?: boolean },
+  ) {
+    await this.#client(acct.mode).products.update(id, {
+      name: o.name,
+      description: o.description ?? "",
+      images: o.images,
+      ...(o.active !== undefined ? { active: o.active } : {}),
+    }, this.#opts(acct));
+  }
+
+  async createPrice(
+    acct: AccountRef,
+    o: {
+      product: string;
+      unitAmount: number;
+      currency: string;
+      interval: "month" | "year" | null;
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+  ) {
+    const p = await this.#client(acct.mode).prices.create({
+      product: o.product,
+      unit_amount: o.unitAmount,
+      currency: o.currency,
+      ...(o.interval ? { recurring: { interval: o.interval } } : {}),
+      metadata: o.metadata,
+    }, this.#opts(acct, o.idempotencyKey));
+    return p.id;
+  }
+
+  async archivePrice(acct: AccountRef, id: string) {
+    await this.#client(acct.mode).prices.update(id, { active: false }, this.#opts(acct));
+  }
+
+  async createCheckoutSession(acct: AccountRef, o: CheckoutRequest) {
+    const s = await this.#client(acct.mode).checkout.sessions.create({
+      mode: o.mode,
+      line_items: o.lineItems,
+      success_url: o.successUrl,
+      cancel_url: o.cancelUrl,
+      metadata: o.metadata,
+      ...(o.customer
+        ? { customer: o.customer }
+        : o.customerEmail
+        ? { customer_email: o.customerEmail }
+        : {}),
+      ...(o.clientReferenceId ? { client_reference_id: o.clientReferenceId } : {}),
+      ...(o.mode === "subscription"
+        ? { subscription_data: { metadata: o.subscriptionMetadata ?? o.metadata } }
+        : {}),
+      ...(o.mode === "payment" ? { payment_intent_data: { metadata: o.metadata } } : {}),
+      ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),
+    }, this.#opts(acct, o.idempotencyKey));
+    return { id: s.id, url: s.url ?? "" };
+  }
+
+  async expireCheckoutSession(acct: AccountRef, id: string) {
+    await this.#client(acct.mode).checkout.sessions.expire(id, {}, this.#opts(acct));
+  }
+
+  async retrieveCheckoutSession(acct: AccountRef, id: string) {
+    return (await this.#client(acct.mode).checkout.sessions.retrieve(
+      id,
+      {},
+      this.#opts(acct),
+    )) as unknown as StripeCheckoutSession;
+  }
+
+  async retrieveSubscription(acct: AccountRef, id: string) {
+    return (await this.#client(acct.mode).subscriptions.retrieve(
+      id,
+      {},
+      this.#opts(acct),
+    )) as unknown as StripeSubscription;
+  }
+
+  async listSubscriptions(acct: AccountRef, o: { startingAfter?: string }) {
+    const page = await this.#client(acct.mode).subscriptions.list({
+      status: "all",
+      limit: 100,
+      ...(o.startingAfter ? { starting_after: o.startingAfter } : {}),
+    }, this.#opts(acct));
+    return { data: page.data as unknown as StripeSubscription[], hasMore: page.has_more };
+  }
+
+  async updateSubscription(
+    acct: AccountRef,
+    id: string,
+    o: { cancelAtPeriodEnd?: boolean; price?: string; idempotencyKey: string },
+  ) {
+    const stripe = this.#client(acct.mode);
+    const params: Stripe.SubscriptionUpdateParams = {};
+    if (o.cancelAtPeriodEnd !== undefined) params.cancel_at_period_end = o.cancelAtPeriodEnd;
+    if (o.price) {
+      const cur = await stripe.subscriptions.retrieve(id, {}, this.#opts(acct));
+      params.items = [{ id: cur.items.data[0]!.id, price: o.price }];
+      params.proration_behavior = "create_prorations";
+    }
+    return (await stripe.subscriptions.update(
+      id,
+      params,
+      this.#opts(acct, o.idempotencyKey),
+    )) as unknown as StripeSubscription;
+  }
+
+  async createPortalSession(acct: AccountRef, o: { customer: string; returnUrl: string }) {
+    const s = await this.#client(acct.mode).billingPortal.sessions.create(
+      { customer: o.customer, return_url: o.returnUrl },
+      this.#opts(acct),
+    );
+    return { url: s.url };
+  }
+
+  verifyEvent(rawBody: string, signature: string, nowSeconds: number): Promise<StripeEvent> {
+    return verifySignedEvent(this.#test, rawBody, signature, this.#secrets, nowSeconds);
+  }
+}

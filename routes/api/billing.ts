@@ -1,0 +1,138 @@
+/** /api/create-checkout, /api/customer-portal, /api/subscription/cancel|resume — SaaS billing (sk or pk + token). */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { apiAuth, callerCustomerId, ownOrigin } from "@/lib/http/middleware.ts";
+import { ensureCustomer, requireCustomer } from "@/lib/customers/customers.ts";
+import { requireType } from "@/lib/projects/projects.ts";
+import {
+  CheckoutInputSchema,
+  openPortal,
+  PortalInputSchema,
+  setCancelAtPeriodEnd,
+  startSubscriptionCheckout,
+} from "@/lib/billing/checkout.ts";
+import { IDEMPOTENCY_KEY_RE } from "@/lib/usage/track.ts";
+import {
+  CUSTOMER,
+  ERRORS,
+  jsonBody,
+  ok,
+  SubscriptionSchema,
+  UserIdHeader,
+} from "@/routes/_openapi.ts";
+import type { Subscription } from "@/lib/kv/customers.ts";
+
+const checkout = createRoute({
+  method: "post",
+  path: "/api/create-checkout",
+  tags: ["Billing"],
+  summary: "Subscription checkout for a tier (SaaS)",
+  description:
+    "Answers `{url}` of a Checkout page on the developer's account. A customer who already pays is " +
+    "switched to the tier with proration instead (`switched: true`, `url` = successUrl).",
+  security: CUSTOMER,
+  middleware: [apiAuth("customer")],
+  request: {
+    body: jsonBody(CheckoutInputSchema.openapi("CheckoutInput")),
+    headers: UserIdHeader.extend({
+      "idempotency-key": z.string().regex(IDEMPOTENCY_KEY_RE).optional(),
+    }),
+  },
+  responses: {
+    200: ok(z.object({ url: z.string(), sessionId: z.string().optional(), switched: z.boolean() })),
+    ...ERRORS,
+  },
+});
+
+const portal = createRoute({
+  method: "post",
+  path: "/api/customer-portal",
+  tags: ["Billing"],
+  summary: "Billing portal session for the customer",
+  security: CUSTOMER,
+  middleware: [apiAuth("customer")],
+  request: { body: jsonBody(PortalInputSchema.openapi("PortalInput")), headers: UserIdHeader },
+  responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS },
+});
+
+const SubAnswer = z.object({ subscription: SubscriptionSchema });
+
+const cancel = createRoute({
+  method: "post",
+  path: "/api/subscription/cancel",
+  tags: ["Billing"],
+  summary: "Cancel at period end (the plan stays until then)",
+  security: CUSTOMER,
+  middleware: [apiAuth("customer")],
+  request: { headers: UserIdHeader },
+  responses: { 200: ok(SubAnswer), ...ERRORS },
+});
+
+const resume = createRoute({
+  method: "post",
+  path: "/api/subscription/resume",
+  tags: ["Billing"],
+  summary: "Undo a pending cancel",
+  security: CUSTOMER,
+  middleware: [apiAuth("customer")],
+  request: { headers: UserIdHeader },
+  responses: { 200: ok(SubAnswer), ...ERRORS },
+});
+
+async function customerOf(c: Context<AppEnv>) {
+  const s = c.get("services");
+  const { project, via } = c.get("api");
+  requireType(project, "saas");
+  const id = callerCustomerId(c);
+  return via === "secret"
+    ? await ensureCustomer(s, project, id)
+    : await requireCustomer(s, project.pk, id);
+}
+
+function view(c: Context<AppEnv>, sub: Subscription) {
+  const { project } = c.get("api");
+  return {
+    id: sub.id,
+    tier: project.tiers.find((t) => t.id === sub.tierId)?.name ?? null,
+    status: sub.status,
+    currentPeriodStart: sub.currentPeriodStart,
+    currentPeriodEnd: sub.currentPeriodEnd,
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+  };
+}
+
+export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(checkout, async (c) => {
+    const customer = await customerOf(c);
+    const out = await startSubscriptionCheckout(c.get("services"), c.get("api").project, customer, {
+      ...c.req.valid("json"),
+      origin: ownOrigin(c),
+      idempotencyKey: c.req.valid("header")["idempotency-key"],
+    });
+    return c.json(out, 200);
+  });
+  app.openapi(portal, async (c) => {
+    const customer = await customerOf(c);
+    const out = await openPortal(c.get("services"), c.get("api").project, customer, {
+      returnUrl: c.req.valid("json").returnUrl,
+      origin: ownOrigin(c),
+    });
+    return c.json(out, 200);
+  });
+  app.openapi(cancel, async (c) => {
+    const customer = await customerOf(c);
+    const sub = await setCancelAtPeriodEnd(c.get("services"), c.get("api").project, customer, true);
+    return c.json({ subscription: view(c, sub) }, 200);
+  });
+  app.openapi(resume, async (c) => {
+    const customer = await customerOf(c);
+    const sub = await setCancelAtPeriodEnd(
+      c.get("services"),
+      c.get("api").project,
+      customer,
+      false,
+    );
+    return c.json({ subscription: view(c, sub) }, 200);
+  });
+}

@@ -1,0 +1,233 @@
+/** /sandbox/checkout/:id and /sandbox/portal/:id — the sandbox's hosted pages and their actions. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { renderPage } from "@/lib/http/render.tsx";
+import { Layout } from "@/components/Layout.tsx";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox.ts";
+import { getProject } from "@/lib/kv/projects.ts";
+import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
+import type { StripeSubscription } from "@/lib/payments/provider.ts";
+
+function sandboxOf(c: Context<AppEnv>): SandboxProvider {
+  const sb = c.get("services").sandbox;
+  if (!sb) throw new NotFoundError("The sandbox is off: this server uses Stripe");
+  return sb;
+}
+
+const money = (cents: number, currency: string) =>
+  new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(
+    cents / 100,
+  );
+
+function Banner() {
+  return (
+    <p class="sandbox-banner" role="note">
+      <strong>Sandbox</strong> — no real money moves. Use the test card 4242 4242 4242 4242.
+    </p>
+  );
+}
+
+function CheckoutPage({ session }: { session: SandboxSession }) {
+  const base = `/sandbox/checkout/${session.id}`;
+  return (
+    <Layout title="Sandbox checkout">
+      <Banner />
+      <h1>{session.mode === "subscription" ? "Subscribe" : "Pay"}</h1>
+      <table>
+        <caption>Order</caption>
+        <tbody>
+          {session.line_items_expanded.map((li) => (
+            <tr>
+              <th scope="row">{li.productName} × {li.quantity}</th>
+              <td>
+                {money((li.price.unit_amount ?? 0) * li.quantity, li.price.currency)}
+                {li.price.recurring ? ` / ${li.price.recurring.interval}` : ""}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p>
+        Total: <strong>{money(session.amount_total ?? 0, session.currency ?? "usd")}</strong>
+      </p>
+      {session.status === "open"
+        ? (
+          <>
+            <form method="post" action={`${base}/complete`}>
+              <label>
+                Email{" "}
+                <input name="email" type="email" required value={session.customer_email ?? ""} />
+              </label>
+              <label>
+                Card number{" "}
+                <input name="card" inputMode="numeric" value="4242 4242 4242 4242" readOnly />
+              </label>
+              <button type="submit">Pay</button>
+            </form>
+            <form method="post" action={`${base}/cancel`}>
+              <button type="submit">Cancel and go back</button>
+            </form>
+          </>
+        )
+        : <p role="status">This checkout is {session.status}.</p>}
+    </Layout>
+  );
+}
+
+function PortalPage(
+  { id, sub, tiers, returnUrl }: {
+    id: string;
+    sub: StripeSubscription | null;
+    tiers: { name: string; displayName: string; price: number; currency: string }[];
+    returnUrl: string;
+  },
+) {
+  const base = `/sandbox/portal/${id}`;
+  const price = sub?.items.data[0]?.price;
+  return (
+    <Layout title="Sandbox billing portal">
+      <Banner />
+      <h1>Your subscription</h1>
+      {sub && price
+        ? (
+          <>
+            <p>
+              {money(price.unit_amount ?? 0, price.currency)} / {price.recurring?.interval} —{" "}
+              {sub.status}
+              {sub.cancel_at_period_end ? " (cancels at period end)" : ""}
+            </p>
+            <form
+              method="post"
+              action={`${base}/${sub.cancel_at_period_end ? "resume" : "cancel"}`}
+            >
+              <button type="submit">
+                {sub.cancel_at_period_end ? "Keep my subscription" : "Cancel subscription"}
+              </button>
+            </form>
+            <form method="post" action={`${base}/switch`}>
+              <label>
+                Switch to{" "}
+                <select name="tier">
+                  {tiers.filter((t) => t.price > 0).map((t) => (
+                    <option value={t.name}>{t.displayName} ({money(t.price, t.currency)})</option>
+                  ))}
+                </select>
+              </label>
+              <button type="submit">Switch plan</button>
+            </form>
+          </>
+        )
+        : <p>No active subscription.</p>}
+      <p>
+        <a href={returnUrl}>Return</a>
+      </p>
+    </Layout>
+  );
+}
+
+/** Form posts (the pages) are redirected; API calls get JSON. */
+async function wantsRedirect(
+  c: Context<AppEnv>,
+): Promise<{ form: boolean; body: Record<string, string> }> {
+  const ctype = c.req.header("Content-Type") ?? "";
+  if (
+    ctype.includes("application/x-www-form-urlencoded") || ctype.includes("multipart/form-data")
+  ) {
+    const f = await c.req.parseBody();
+    return {
+      form: true,
+      body: Object.fromEntries(Object.entries(f).map(([k, v]) => [k, String(v)])),
+    };
+  }
+  const text = await c.req.text();
+  if (!text.trim()) return { form: false, body: {} };
+  try {
+    const parsed = JSON.parse(text);
+    return { form: false, body: typeof parsed === "object" && parsed ? parsed : {} };
+  } catch {
+    throw new ValidationError("Malformed JSON in request body");
+  }
+}
+
+async function portalContext(c: Context<AppEnv>) {
+  const sb = sandboxOf(c);
+  const { portal, subscription } = await sb.portal(c.req.param("id")!);
+  const pk = subscription?.metadata?.dream_pk;
+  const project = pk ? await getProject(c.get("services").kv, pk) : null;
+  return { sb, portal, subscription, project };
+}
+
+export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
+  app.get("/sandbox/checkout/:id", async (c) => {
+    const session = await sandboxOf(c).session(c.req.param("id"));
+    return c.html(renderPage(<CheckoutPage session={session} />));
+  });
+
+  for (const action of ["complete", "cancel", "expire"] as const) {
+    app.post(`/sandbox/checkout/:id/${action}`, async (c) => {
+      const sb = sandboxOf(c);
+      const id = c.req.param("id")!;
+      const { form, body } = await wantsRedirect(c);
+      const done = action === "complete"
+        ? await sb.completeCheckout(id, body.email || undefined)
+        : await sb.expireCheckout(id);
+      if (!done) throw new ConflictError(`This checkout session is no longer open`);
+      const to = action === "complete" ? done.success_url : done.cancel_url;
+      if (form && to && action !== "expire") return c.redirect(to, 303);
+      return c.json({
+        id: done.id,
+        status: done.status,
+        redirectUrl: action === "expire" ? null : to ?? null,
+      });
+    });
+  }
+
+  app.get("/sandbox/portal/:id", async (c) => {
+    const { portal, subscription, project } = await portalContext(c);
+    return c.html(renderPage(
+      <PortalPage
+        id={portal.id}
+        sub={subscription}
+        tiers={project?.tiers ?? []}
+        returnUrl={portal.return_url}
+      />,
+    ));
+  });
+
+  for (const action of ["cancel", "resume", "switch"] as const) {
+    app.post(`/sandbox/portal/:id/${action}`, async (c) => {
+      const { sb, portal, subscription, project } = await portalContext(c);
+      const { form, body } = await wantsRedirect(c);
+      if (!subscription || !project) {
+        throw new NotFoundError("No active subscription in this portal session");
+      }
+      const acct = { accountId: portal.account, mode: project.mode };
+      let next: StripeSubscription;
+      if (action === "switch") {
+        const tier = project.tiers.find((t) => t.name === body.tier);
+        if (!tier || tier.price === 0) {
+          throw new ValidationError(`Unknown paid tier "${body.tier ?? ""}"`, [{
+            field: "tier",
+            message: "unknown paid tier",
+          }]);
+        }
+        const priced = await ensureTierPrice(c.get("services"), project, tier);
+        next = await sb.updateSubscription(acct, subscription.id, { price: priced.priceId! });
+      } else {
+        next = await sb.updateSubscription(acct, subscription.id, {
+          cancelAtPeriodEnd: action === "cancel",
+        });
+      }
+      if (form) return c.redirect(`/sandbox/portal/${portal.id}`, 303);
+      return c.json({
+        subscription: {
+          id: next.id,
+          status: next.status,
+          cancelAtPeriodEnd: next.cancel_at_period_end,
+        },
+      });
+    });
+  }
+}
