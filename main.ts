@@ -3,6 +3,7 @@ import { loadConfig } from "@/lib/config.ts";
 import { createApp } from "@/lib/app.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { randomBase62 } from "@/lib/ids.ts";
+import { reconcileAll } from "@/lib/billing/reconcile.ts";
 
 /** The app secret: APP_SECRET, else a random one kept in DATA_DIR/app_secret (mode 0600). */
 async function appSecret(dataDir: string, configured: string | null): Promise<string> {
@@ -44,6 +45,13 @@ if (import.meta.main) {
     }, config.sandboxTickMs);
   } else {
     logger.info("payments: Stripe");
+    if (config.reconcileIntervalMinutes > 0) {
+      setInterval(() => {
+        reconcileAll(app.services)
+          .then((out) => logger.info("reconciled subscriptions", out))
+          .catch((err) => logger.error("reconcile failed", { error: String(err) }));
+      }, config.reconcileIntervalMinutes * 60_000);
+    }
   }
   if (!config.baseUrl) logger.info("BASE_URL not set: URLs are derived from each request's origin");
   Deno.serve({

@@ -39,6 +39,7 @@ const EnvSchema = z.object({
   PLATFORM_PRICE_CENTS: intFrom("PLATFORM_PRICE_CENTS", 0),
   PLATFORM_CURRENCY: z.string().regex(/^[a-z]{3}$/).optional().default("usd"),
   SANDBOX_TICK_MS: intFrom("SANDBOX_TICK_MS", 1000),
+  RECONCILE_INTERVAL_MINUTES: intFrom("RECONCILE_INTERVAL_MINUTES", 360),
 });
 
 export interface Config {
@@ -69,6 +70,8 @@ export interface Config {
   readonly platformCurrency: string;
   /** How often the sandbox moves its subscriptions and sessions forward in time. */
   readonly sandboxTickMs: number;
+  /** How often the server compares subscriptions with Stripe (0 = never; events can be missed). */
+  readonly reconcileIntervalMinutes: number;
 }
 
 export class ConfigError extends Error {}
@@ -116,6 +119,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     platformPriceCents: e.PLATFORM_PRICE_CENTS,
     platformCurrency: e.PLATFORM_CURRENCY,
     sandboxTickMs: e.SANDBOX_TICK_MS,
+    reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
   });
 }
 

@@ -40,3 +40,21 @@ export async function reconcileProject(s: Services, project: Project): Promise<n
   }
   return changed;
 }
+
+/** Reconciles every SaaS project on this KV; returns how many subscriptions were repaired. */
+export async function reconcileAll(
+  s: Services,
+): Promise<{ projects: number; repaired: number; failed: string[] }> {
+  let projects = 0, repaired = 0;
+  const failed: string[] = [];
+  for await (const e of s.kv.list<Project>({ prefix: ["projects"] })) {
+    if (e.value.type !== "saas") continue;
+    projects++;
+    try {
+      repaired += await reconcileProject(s, e.value);
+    } catch (err) {
+      failed.push(`${e.value.pk}: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+  return { projects, repaired, failed };
+}

@@ -33,7 +33,7 @@ export async function verifySignedEvent(
         secret,
         SIGNATURE_TOLERANCE_SECONDS,
         cryptoProvider,
-        nowSeconds,
+        nowSeconds * 1000, // the SDK's receivedAt is in milliseconds
       );
       return ev as unknown as StripeEvent;
     } catch (err) {

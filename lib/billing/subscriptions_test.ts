@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { contribution, snapshot, supersedes } from "@/lib/billing/subscriptions.ts";
+import { buildTiers } from "@/lib/catalog/tiers.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import type { Subscription } from "@/lib/kv/customers.ts";
+import type { StripeSubscription } from "@/lib/payments/provider.ts";
+import { stripeShape } from "@/lib/payments/fixtures.ts";
+
+const project: Project = {
+  pk: "pk_test_x",
+  platformId: "plt_x",
+  name: "x",
+  type: "saas",
+  mode: "test",
+  secretHash: "",
+  listId: "",
+  createdAt: "",
+  updatedAt: "",
+  livePk: null,
+  tiers: buildTiers("saas", [
+    { name: "free", price: 0 },
+    { name: "pro", price: 1900 },
+    { name: "big", price: 24000, interval: "year" },
+  ]).map((t, i) => ({ ...t, priceId: `price_${i}`, productId: `prod_${i}` })),
+};
+
+function stripeSub(
+  priceId: string,
+  amount: number,
+  interval: "month" | "year",
+  extra: Partial<StripeSubscription> = {},
+) {
+  return stripeShape<StripeSubscription>("subscription", {
+    id: "sub_1",
+    status: "active",
+    cancel_at_period_end: false,
+    metadata: {},
+    items: {
+      data: [stripeShape("subscription_item", {
+        price: stripeShape("price", {
+          id: priceId,
+          unit_amount: amount,
+          recurring: { interval, interval_count: 1 },
+        }),
+        quantity: 1,
+        current_period_start: 1_795_000_000,
+        current_period_end: 1_797_592_000,
+      })],
+    },
+    ...extra,
+  });
+}
+
+Deno.test("snapshot() maps a Stripe subscription (period on the item) to the tier and monthly amount", () => {
+  const s = snapshot(project, stripeSub("price_2", 24000, "year"), 5)!;
+  assert.equal(s.tierId, project.tiers[2]!.id);
+  assert.equal(s.monthlyAmount, 2000);
+  assert.equal(s.currentPeriodStart, new Date(1_795_000_000_000).toISOString());
+  assert.equal(s.updatedAt, 5);
+  assert.equal(snapshot(project, stripeSub("price_unknown", 1, "month"), 1), null);
+});
+
+Deno.test("contribution() counts paid states only; canceling separately", () => {
+  const s = snapshot(project, stripeSub("price_1", 1900, "month"), 1)!;
+  assert.deepEqual(contribution(s), { active: 1, canceling: 0, mrr: 1900 });
+  assert.deepEqual(contribution({ ...s, cancelAtPeriodEnd: true }), {
+    active: 1,
+    canceling: 1,
+    mrr: 1900,
+  });
+  assert.deepEqual(contribution({ ...s, status: "past_due" }), {
+    active: 1,
+    canceling: 0,
+    mrr: 1900,
+  });
+  assert.deepEqual(contribution({ ...s, status: "canceled" }), { active: 0, canceling: 0, mrr: 0 });
+  assert.deepEqual(contribution(null), { active: 0, canceling: 0, mrr: 0 });
+});
+
+Deno.test("supersedes(): newer state wins, an ended subscription stays ended, old subs don't drop new ones", () => {
+  const base = snapshot(project, stripeSub("price_1", 1900, "month"), 10)!;
+  const older: Subscription = { ...base, updatedAt: 5, cancelAtPeriodEnd: true };
+  assert.equal(supersedes(base, older), false);
+  assert.equal(supersedes(base, { ...base, updatedAt: 11 }), true);
+  const ended: Subscription = { ...base, status: "canceled", updatedAt: 12 };
+  assert.equal(supersedes(ended, { ...base, updatedAt: 13 }), false);
+  const other: Subscription = { ...base, id: "sub_2", status: "canceled", updatedAt: 20 };
+  assert.equal(supersedes(base, other), false, "another subscription ending doesn't end this one");
+  assert.equal(
+    supersedes(ended, { ...base, id: "sub_3", updatedAt: 1 }),
+    true,
+    "a new purchase replaces an ended one",
+  );
+});

@@ -1,0 +1,539 @@
+/**
+ * A Stripe-API double for tests: an HTTP server speaking the endpoints dream-api uses, with
+ * Stripe's form encoding, `Stripe-Account` scoping, idempotency keys, error shapes and
+ * required-parameter checks. Objects are built from Stripe's published fixtures. Tests drive
+ * the real `npm:stripe` SDK against it and sign the events it produces.
+ */
+import Stripe from "stripe";
+import { stripeShape } from "@/lib/payments/fixtures.ts";
+import { signPayload } from "@/lib/payments/signature.ts";
+import { randomBase62 } from "@/lib/ids.ts";
+import { addInterval } from "@/lib/usage/period.ts";
+
+type Obj = Record<string, unknown> & { id: string };
+type Params = Record<string, unknown>;
+
+/** Decodes Stripe's bracket form encoding (`a[b][0][c]=v`) into nested objects and arrays. */
+export function decodeForm(body: string): Params {
+  const root: Params = {};
+  for (const [rawKey, value] of new URLSearchParams(body)) {
+    const parts = rawKey.replace(/\]/g, "").split("[");
+    let cur: Record<string, unknown> = root;
+    parts.forEach((p, i) => {
+      if (i === parts.length - 1) {
+        cur[p] = value;
+        return;
+      }
+      const nextIsIndex = /^\d+$/.test(parts[i + 1]!);
+      cur[p] ??= nextIsIndex ? [] : {};
+      cur = cur[p] as Record<string, unknown>;
+    });
+  }
+  return root;
+}
+
+class StripeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    readonly code: string,
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+  }
+}
+
+const missing = (param: string) =>
+  new StripeApiError(
+    400,
+    "invalid_request_error",
+    "parameter_missing",
+    `Missing required param: ${param}.`,
+    param,
+  );
+
+export class StripeDouble {
+  /** objects per account ("platform" for none) */
+  #objects = new Map<string, Map<string, Obj>>();
+  #idem = new Map<string, { params: string; status: number; body: unknown }>();
+  #server: Deno.HttpServer<Deno.NetAddr> | null = null;
+  readonly apiKey = "sk_test_double_0123456789abcdef";
+  readonly webhookSecret = "whsec_double_secret";
+  #stripe = new Stripe("sk_test_sign");
+  now: () => number;
+  /** Every request seen: method, path, account, idempotency key. */
+  requests: {
+    method: string;
+    path: string;
+    account: string | null;
+    idempotencyKey: string | null;
+  }[] = [];
+
+  constructor(now: () => number) {
+    this.now = now;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.#server!.addr.port}`;
+  }
+
+  start() {
+    this.#server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+      (req) => this.#handle(req),
+    );
+    return this;
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.#server?.shutdown();
+  }
+
+  #sec() {
+    return Math.floor(this.now() / 1000);
+  }
+
+  #store(account: string | null) {
+    const k = account ?? "platform";
+    let m = this.#objects.get(k);
+    if (!m) this.#objects.set(k, m = new Map());
+    return m;
+  }
+
+  #get(account: string | null, id: string, kind: string): Obj {
+    const o = this.#store(account).get(id);
+    if (!o) {
+      throw new StripeApiError(
+        404,
+        "invalid_request_error",
+        "resource_missing",
+        `No such ${kind}: '${id}'`,
+        "id",
+      );
+    }
+    return o;
+  }
+
+  /** An object by id in an account, for test assertions. */
+  find(account: string | null, id: string): Obj | undefined {
+    return this.#store(account).get(id);
+  }
+
+  /** All objects of a kind (by id prefix) in an account. */
+  all(account: string | null, prefix: string): Obj[] {
+    return [...this.#store(account).values()].filter((o) => o.id.startsWith(prefix));
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const account = req.headers.get("Stripe-Account");
+    const idemKey = req.headers.get("Idempotency-Key");
+    this.requests.push({
+      method: req.method,
+      path: url.pathname,
+      account,
+      idempotencyKey: idemKey,
+    });
+    try {
+      if (req.headers.get("Authorization") !== `Bearer ${this.apiKey}`) {
+        throw new StripeApiError(
+          401,
+          "invalid_request_error",
+          "api_key_invalid",
+          "Invalid API Key provided",
+        );
+      }
+      const raw = req.method === "GET" ? url.search.slice(1) : await req.text();
+      const params = decodeForm(raw);
+      if (req.method === "POST" && idemKey) {
+        const prior = this.#idem.get(`${account}:${idemKey}`);
+        if (prior) {
+          if (prior.params !== raw) {
+            throw new StripeApiError(
+              400,
+              "idempotency_error",
+              "idempotency_key_in_use",
+              "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+            );
+          }
+          return Response.json(prior.body, {
+            status: prior.status,
+            headers: { "Idempotent-Replayed": "true" },
+          });
+        }
+      }
+      const body = this.#route(req.method, url.pathname, params, account);
+      if (req.method === "POST" && idemKey) {
+        this.#idem.set(`${account}:${idemKey}`, { params: raw, status: 200, body });
+      }
+      return Response.json(body);
+    } catch (err) {
+      if (err instanceof StripeApiError) {
+        return Response.json({
+          error: {
+            type: err.type,
+            code: err.code,
+            message: err.message,
+            ...(err.param ? { param: err.param } : {}),
+          },
+        }, { status: err.status });
+      }
+      return Response.json({ error: { type: "api_error", message: String(err) } }, { status: 500 });
+    }
+  }
+
+  #route(method: string, path: string, p: Params, account: string | null): unknown {
+    const s = this.#store(account);
+    const put = (o: Obj) => (s.set(o.id, o), o);
+    const ROUTES = [
+      "/accounts",
+      "/accounts/:id",
+      "/account_links",
+      "/products",
+      "/products/:id",
+      "/prices",
+      "/prices/:id",
+      "/checkout/sessions",
+      "/checkout/sessions/:id",
+      "/checkout/sessions/:id/expire",
+      "/subscriptions",
+      "/subscriptions/:id",
+      "/billing_portal/sessions",
+    ];
+    const rest = path.replace(/^\/v1/, "");
+    let key = "";
+    let id: string | undefined;
+    for (const r of ROUTES) {
+      const m = new RegExp("^" + r.replace(":id", "([^/]+)") + "$").exec(rest);
+      if (m) {
+        key = `${method} ${r}`;
+        id = m[1];
+        break;
+      }
+    }
+    switch (key) {
+      case "POST /accounts": {
+        const o = stripeShape<Obj>("account", {
+          id: `acct_${randomBase62(16)}`,
+          email: p.email ?? null,
+          type: p.type ?? "standard",
+          details_submitted: true,
+          charges_enabled: true,
+        });
+        this.#store(null).set(o.id, o);
+        return o;
+      }
+      case "GET /accounts/:id":
+        return this.#get(null, id!, "account");
+      case "POST /account_links": {
+        if (!p.account) throw missing("account");
+        if (!p.type) throw missing("type");
+        if (!p.return_url) throw missing("return_url");
+        return stripeShape("account_link", {
+          url: `${this.url}/onboard/${p.account}?return_to=${
+            encodeURIComponent(p.return_url as string)
+          }`,
+          created: this.#sec(),
+          expires_at: this.#sec() + 300,
+        });
+      }
+      case "POST /products": {
+        if (!p.name) throw missing("name");
+        return put(
+          stripeShape<Obj>("product", {
+            id: `prod_${randomBase62(14)}`,
+            name: p.name,
+            description: p.description ?? null,
+            images: p.images ?? [],
+            metadata: p.metadata ?? {},
+            active: true,
+            created: this.#sec(),
+            package_dimensions: null,
+          }),
+        );
+      }
+      case "POST /products/:id": {
+        const o = this.#get(account, id!, "product");
+        return put({ ...o, ...p, active: p.active === undefined ? o.active : p.active === "true" });
+      }
+      case "POST /prices": {
+        if (!p.currency) throw missing("currency");
+        if (!p.product) throw missing("product");
+        if (p.unit_amount === undefined) throw missing("unit_amount");
+        this.#get(account, p.product as string, "product");
+        const rec = p.recurring as { interval?: string } | undefined;
+        return put(stripeShape<Obj>("price", {
+          id: `price_${randomBase62(14)}`,
+          product: p.product,
+          currency: p.currency,
+          unit_amount: Number(p.unit_amount),
+          unit_amount_decimal: String(p.unit_amount),
+          type: rec ? "recurring" : "one_time",
+          recurring: rec
+            ? {
+              interval: rec.interval,
+              interval_count: 1,
+              usage_type: "licensed",
+              meter: null,
+              trial_period_days: null,
+            }
+            : null,
+          metadata: p.metadata ?? {},
+          active: true,
+          created: this.#sec(),
+          transform_quantity: null,
+        }));
+      }
+      case "POST /prices/:id": {
+        const o = this.#get(account, id!, "price");
+        return put({ ...o, active: p.active === undefined ? o.active : p.active === "true" });
+      }
+      case "POST /checkout/sessions": {
+        if (!p.mode) throw missing("mode");
+        if (!p.success_url) throw missing("success_url");
+        const items = (p.line_items as { price: string; quantity: string }[] | undefined) ?? [];
+        if (items.length === 0) throw missing("line_items");
+        let total = 0;
+        let currency = "usd";
+        for (const li of items) {
+          const price = this.#get(account, li.price, "price");
+          if (!price.active) {
+            throw new StripeApiError(
+              400,
+              "invalid_request_error",
+              "price_inactive",
+              `The price ${li.price} is not active.`,
+              "line_items",
+            );
+          }
+          total += (price.unit_amount as number) * Number(li.quantity ?? 1);
+          currency = price.currency as string;
+        }
+        const sid = `cs_test_${randomBase62(40)}`;
+        return put(stripeShape<Obj>("checkout.session", {
+          id: sid,
+          mode: p.mode,
+          status: "open",
+          payment_status: "unpaid",
+          success_url: p.success_url,
+          cancel_url: p.cancel_url ?? null,
+          customer: p.customer ?? null,
+          customer_email: p.customer_email ?? null,
+          client_reference_id: p.client_reference_id ?? null,
+          metadata: p.metadata ?? {},
+          subscription: null,
+          amount_total: total,
+          amount_subtotal: total,
+          currency,
+          created: this.#sec(),
+          expires_at: p.expires_at ? Number(p.expires_at) : this.#sec() + 86400,
+          url: `https://checkout.stripe.test/c/pay/${sid}`,
+          _line_items: items,
+          _subscription_metadata:
+            (p.subscription_data as { metadata?: Params } | undefined)?.metadata ?? {},
+          shipping_cost: null,
+        }));
+      }
+      case "GET /checkout/sessions/:id":
+        return this.#public(this.#get(account, id!, "checkout.session"));
+      case "POST /checkout/sessions/:id/expire": {
+        const o = this.#get(account, id!, "checkout.session");
+        if (o.status !== "open") {
+          throw new StripeApiError(
+            400,
+            "invalid_request_error",
+            "checkout_session_not_open",
+            "Only open sessions can be expired.",
+          );
+        }
+        return this.#public(put({ ...o, status: "expired" }));
+      }
+      case "GET /subscriptions/:id":
+        return this.#get(account, id!, "subscription");
+      case "GET /subscriptions":
+        return {
+          object: "list",
+          data: this.all(account, "sub_"),
+          has_more: false,
+          url: "/v1/subscriptions",
+        };
+      case "POST /subscriptions/:id": {
+        const o = this.#get(account, id!, "subscription") as Obj & { items: { data: Obj[] } };
+        let next: Obj = { ...o };
+        if (p.cancel_at_period_end !== undefined) {
+          next.cancel_at_period_end = p.cancel_at_period_end === "true";
+        }
+        const items = p.items as { id: string; price: string }[] | undefined;
+        if (items) {
+          const it = items[0]!;
+          if (!it.id) throw missing("items[0][id]");
+          const price = this.#get(account, it.price, "price");
+          next = {
+            ...next,
+            items: {
+              ...o.items,
+              data: o.items.data.map((x) => x.id === it.id ? { ...x, price } : x),
+            },
+          };
+        }
+        return put(next);
+      }
+      case "POST /billing_portal/sessions": {
+        if (!p.customer) throw missing("customer");
+        this.#get(account, p.customer as string, "customer");
+        return stripeShape("billing_portal.session", {
+          id: `bps_${randomBase62(14)}`,
+          customer: p.customer,
+          return_url: p.return_url ?? null,
+          url: `https://billing.stripe.test/p/session/${randomBase62(20)}`,
+          flow: null,
+          livemode: false,
+        });
+      }
+    }
+    throw new StripeApiError(
+      404,
+      "invalid_request_error",
+      "resource_missing",
+      `Unrecognized request URL (${method}: ${path}).`,
+    );
+  }
+
+  #public(o: Obj) {
+    const { _line_items: _l, _subscription_metadata: _m, ...rest } = o;
+    return rest;
+  }
+
+  #event(type: string, object: unknown, account: string | null) {
+    return stripeShape<Obj>("event", {
+      id: `evt_${randomBase62(20)}`,
+      type,
+      created: this.#sec(),
+      account,
+      livemode: false,
+      api_version: "2026-10-28.endive",
+      data: { object },
+      request: { id: null, idempotency_key: null },
+    });
+  }
+
+  /** The customer pays: customer + subscription are created; the events Stripe would send. */
+  pay(account: string | null, sessionId: string): Obj[] {
+    const s = this.#store(account);
+    const session = this.#get(account, sessionId, "checkout.session");
+    const customer = (session.customer as string | null) ?? `cus_${randomBase62(14)}`;
+    if (!s.has(customer)) {
+      s.set(
+        customer,
+        stripeShape<Obj>("customer", {
+          id: customer,
+          email: session.customer_email ?? "payer@example.com",
+          discount: null,
+        }),
+      );
+    }
+    const events: Obj[] = [];
+    let subId: string | null = null;
+    if (session.mode === "subscription") {
+      const li = (session._line_items as { price: string }[])[0]!;
+      const price = this.#get(account, li.price, "price") as Obj & {
+        recurring: { interval: "month" | "year" };
+      };
+      const start = this.#sec();
+      const end = Math.floor(
+        Date.parse(addInterval(new Date(start * 1000).toISOString(), price.recurring.interval)) /
+          1000,
+      );
+      subId = `sub_${randomBase62(14)}`;
+      const sub = stripeShape<Obj>("subscription", {
+        id: subId,
+        customer,
+        status: "active",
+        cancel_at_period_end: false,
+        canceled_at: null,
+        cancel_at: null,
+        created: start,
+        metadata: session._subscription_metadata,
+        items: {
+          object: "list",
+          has_more: false,
+          data: [
+            stripeShape("subscription_item", {
+              id: `si_${randomBase62(12)}`,
+              price,
+              quantity: 1,
+              subscription: subId,
+              current_period_start: start,
+              current_period_end: end,
+              plan: null,
+            }),
+          ],
+        },
+      });
+      s.set(subId, sub);
+      events.push(this.#event("customer.subscription.created", sub, account));
+    }
+    const done = {
+      ...session,
+      status: "complete",
+      payment_status: "paid",
+      customer,
+      subscription: subId,
+    };
+    s.set(sessionId, done);
+    events.push(this.#event("checkout.session.completed", this.#public(done), account));
+    if (subId) {
+      events.push(this.#event(
+        "invoice.paid",
+        stripeShape("invoice", {
+          id: `in_${randomBase62(14)}`,
+          customer,
+          status: "paid",
+          parent: {
+            type: "subscription_details",
+            subscription_details: { subscription: subId, metadata: session._subscription_metadata },
+          },
+          from_invoice: null,
+          last_finalization_error: null,
+        }),
+        account,
+      ));
+    }
+    return events;
+  }
+
+  /** The event Stripe sends after a subscription changed through the API. */
+  subscriptionEvent(
+    account: string | null,
+    subId: string,
+    type = "customer.subscription.updated",
+  ): Obj {
+    return this.#event(type, this.#get(account, subId, "subscription"), account);
+  }
+
+  /** The period ends: a canceling subscription is deleted (the event Stripe sends). */
+  endPeriod(account: string | null, subId: string): Obj {
+    const sub = this.#get(account, subId, "subscription");
+    const ended = {
+      ...sub,
+      status: sub.cancel_at_period_end ? "canceled" : sub.status,
+      ended_at: this.#sec(),
+    };
+    this.#store(account).set(subId, ended);
+    return this.#event(
+      sub.cancel_at_period_end ? "customer.subscription.deleted" : "customer.subscription.updated",
+      ended,
+      account,
+    );
+  }
+
+  /** Signs an event with the webhook secret, as Stripe would deliver it. */
+  async sign(event: Obj): Promise<{ payload: string; signature: string }> {
+    const payload = JSON.stringify(event);
+    return {
+      payload,
+      signature: await signPayload(this.#stripe, payload, this.webhookSecret, this.#sec()),
+    };
+  }
+}
