@@ -118,3 +118,34 @@ export function updateProject(
     return res.ok ? next : RETRY;
   });
 }
+
+/**
+ * Replaces a project's secret key: the project, the new pointer and the old pointer (expiring
+ * at `oldExpiresAt`, or removed when that is now or earlier) change in one checked commit.
+ */
+export function rotateSecret(
+  kv: Deno.Kv,
+  pk: string,
+  newHash: string,
+  now: number,
+  oldExpiresAt: number,
+  updatedAt: string,
+): Promise<{ project: Project; oldHash: string }> {
+  return retryAtomic("rotate the key", async () => {
+    const cur = await kv.get<Project>(projectKeys.byPk(pk));
+    if (!cur.value) throw new NotFoundError(`No project ${pk}`);
+    const oldHash = cur.value.secretHash;
+    const next = { ...cur.value, secretHash: newHash, updatedAt };
+    let op = kv.atomic().check(cur)
+      .check({ key: projectKeys.bySecret(newHash), versionstamp: null })
+      .set(cur.key, next)
+      .set(projectKeys.bySecret(newHash), { pk, expiresAt: null } satisfies SecretPointer);
+    op = oldExpiresAt <= now ? op.delete(projectKeys.bySecret(oldHash)) : op.set(
+      projectKeys.bySecret(oldHash),
+      { pk, expiresAt: oldExpiresAt } satisfies SecretPointer,
+      { expireIn: oldExpiresAt - now + 60_000 },
+    );
+    const res = await op.commit();
+    return res.ok ? { project: next, oldHash } : RETRY;
+  });
+}

@@ -10,6 +10,7 @@ import {
   listProjects as kvListProjects,
   type Project,
   type ProjectType,
+  rotateSecret,
   updateProject,
 } from "@/lib/kv/projects.ts";
 import {
@@ -23,7 +24,15 @@ import {
   TierInputSchema,
   type TierPatch,
 } from "@/lib/catalog/tiers.ts";
-import { AppError, ForbiddenError, NotFoundError, UnauthenticatedError } from "@/lib/errors.ts";
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+} from "@/lib/errors.ts";
+import { getDeveloper } from "@/lib/kv/developers.ts";
+import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { archiveTierProduct, syncCatalog } from "@/lib/billing/catalog_sync.ts";
 import type { Tier } from "@/lib/kv/projects.ts";
 
@@ -84,12 +93,13 @@ export async function createProject(
   platformId: string,
   input: { name: string; type: ProjectType; tiers: TierInput[] },
   mode: Mode = "test",
+  pk: string = newPublishableKey(mode),
 ) {
   const tiers = buildTiers(input.type, input.tiers);
   const secretKey = newSecretKey(mode);
   const nowIso = new Date(s.clock.now()).toISOString();
   const project = await kvCreateProject(s.kv, {
-    pk: newPublishableKey(mode),
+    pk,
     platformId,
     name: input.name,
     type: input.type,
@@ -233,4 +243,90 @@ export function requireType(p: Project, type: ProjectType): void {
       } project`,
     );
   }
+}
+
+export const PromoteInputSchema = z.object({
+  tiers: z.array(TierInputSchema).min(1).max(MAX_TIERS).optional(),
+});
+
+/**
+ * Creates the live twin of a test project, with the test tiers or the edited ones given, and
+ * new live keys (secret shown once). One live twin per project: a second promote is 409. When
+ * the operator prices a platform plan, it must be active.
+ */
+export async function promoteProject(
+  s: Services,
+  platformId: string,
+  pk: string,
+  input: z.infer<typeof PromoteInputSchema>,
+) {
+  const test = await ownedProject(s, platformId, pk);
+  if (test.mode !== "test") throw new ConflictError("This project is already live");
+  if (test.livePk) {
+    throw new ConflictError(`Project ${pk} is already promoted: its live twin is ${test.livePk}`);
+  }
+  const dev = await getDeveloper(s.kv, platformId);
+  if (!dev) throw new NotFoundError("No developer");
+  requirePlatformPlan(s, dev);
+  const tiers: TierInput[] = input.tiers ?? test.tiers.map((t) => ({
+    name: t.name,
+    displayName: t.displayName,
+    price: t.price,
+    currency: t.currency,
+    ...(t.interval ? { interval: t.interval } : {}),
+    ...(test.type === "saas" ? { limit: t.limit } : { inventory: t.inventory }),
+    features: t.features,
+    popular: t.popular,
+    description: t.description,
+    imageUrl: t.imageUrl,
+  }));
+  buildTiers(test.type, tiers); // validate before reserving anything
+  const livePk = newPublishableKey("live");
+  // reserve the twin on the test project first, so two concurrent promotes can't both win
+  await updateProject(s.kv, pk, (p) => {
+    if (p.livePk) {
+      throw new ConflictError(`Project ${pk} is already promoted: its live twin is ${p.livePk}`);
+    }
+    return { ...p, livePk };
+  });
+  try {
+    const out = await createProject(
+      s,
+      platformId,
+      { name: test.name, type: test.type, tiers },
+      "live",
+      livePk,
+    );
+    s.caches.projects.delete(pk);
+    return out;
+  } catch (err) {
+    await updateProject(s.kv, pk, (p) => ({ ...p, livePk: null }));
+    throw err;
+  }
+}
+
+export const RotateInputSchema = z.object({
+  graceSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
+});
+
+/**
+ * Issues a new secret key (shown once). The old key keeps working for `graceSeconds` (default
+ * 0: at once) — in this instance immediately, in others within `cacheTtlMs`.
+ */
+export async function rotateKey(s: Services, platformId: string, pk: string, graceSeconds = 0) {
+  const p = await ownedProject(s, platformId, pk);
+  const secretKey = newSecretKey(p.mode);
+  const now = s.clock.now();
+  const oldExpiresAt = now + graceSeconds * 1000;
+  const { project, oldHash } = await rotateSecret(
+    s.kv,
+    pk,
+    await sha256Hex(secretKey),
+    now,
+    oldExpiresAt,
+    new Date(now).toISOString(),
+  );
+  s.caches.secrets.delete(oldHash);
+  remember(s, project);
+  return { project, secretKey, oldKeyExpiresAt: new Date(oldExpiresAt).toISOString() };
 }

@@ -10,13 +10,18 @@ import {
   ownedProject,
   ProjectInputSchema,
   ProjectPatchSchema,
+  PromoteInputSchema,
+  promoteProject,
   publicProject,
   renameProject,
+  RotateInputSchema,
+  rotateKey,
   updateTier,
 } from "@/lib/projects/projects.ts";
 import { publicTier, TierInputSchema, TierPatchSchema } from "@/lib/catalog/tiers.ts";
 import { projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
 import { listCustomers } from "@/lib/kv/customers.ts";
+import { listEvents } from "@/lib/kv/events.ts";
 import { customerView } from "@/lib/customers/customers.ts";
 import {
   CustomerSchema,
@@ -158,7 +163,97 @@ const usage = createRoute({
   },
 });
 
+const promote = createRoute({
+  ...base,
+  method: "post",
+  path: "/v1/projects/{pk}/promote",
+  summary:
+    "Create the live twin (optionally with edited tiers) → live keys, secret shown once; 409 when it exists",
+  request: {
+    params: PkParam,
+    body: jsonBody(
+      PromoteInputSchema.extend({ tiers: z.array(TierInput).min(1).max(50).optional() }).openapi(
+        "PromoteInput",
+      ),
+    ),
+  },
+  responses: { 201: ok(KeysSchema, "Created"), ...ERRORS },
+});
+const rotate = createRoute({
+  ...base,
+  method: "post",
+  path: "/v1/projects/{pk}/keys/rotate",
+  summary: "New secret key (shown once); the old one stops after graceSeconds (default 0)",
+  request: { params: PkParam, body: jsonBody(RotateInputSchema.openapi("RotateInput")) },
+  responses: {
+    200: ok(
+      z.object({ publishableKey: z.string(), secretKey: z.string(), oldKeyExpiresAt: z.string() }),
+    ),
+    ...ERRORS,
+  },
+});
+const events = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/events",
+  summary: "Payment events applied to this project, newest first, with cursor pagination",
+  request: {
+    params: PkParam,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).optional(),
+      cursor: z.string().max(500).optional(),
+    }),
+  },
+  responses: {
+    200: ok(z.object({
+      events: z.array(
+        z.object({
+          id: z.string(),
+          type: z.string(),
+          created: z.number(),
+          summary: z.string(),
+          outcome: z.string(),
+        }),
+      ),
+      nextCursor: z.string().nullable(),
+    })),
+    ...ERRORS,
+  },
+});
+
 export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(promote, async (c) => {
+    const { project, secretKey } = await promoteProject(
+      c.get("services"),
+      c.get("developer").id,
+      c.req.valid("param").pk,
+      c.req.valid("json"),
+    );
+    return c.json({ project: publicProject(project), publishableKey: project.pk, secretKey }, 201);
+  });
+  app.openapi(rotate, async (c) => {
+    const out = await rotateKey(
+      c.get("services"),
+      c.get("developer").id,
+      c.req.valid("param").pk,
+      c.req.valid("json").graceSeconds ?? 0,
+    );
+    return c.json({
+      publishableKey: out.project.pk,
+      secretKey: out.secretKey,
+      oldKeyExpiresAt: out.oldKeyExpiresAt,
+    }, 200);
+  });
+  app.openapi(events, async (c) => {
+    const s = c.get("services");
+    const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
+    const q = c.req.valid("query");
+    const page = await listEvents(s.kv, p.pk, {
+      limit: q.limit ?? 25,
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    return c.json({ events: page.items, nextCursor: page.nextCursor }, 200);
+  });
   app.openapi(list, async (c) => {
     const projects = await listProjects(c.get("services"), c.get("developer").id);
     return c.json({ projects: projects.map(publicProject) }, 200);

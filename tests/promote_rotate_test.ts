@@ -1,0 +1,144 @@
+/** [e2e] promote to live and secret-key rotation with a grace period. */
+import assert from "node:assert/strict";
+import { developer, project, testApp } from "@/tests/helpers.ts";
+
+Deno.test("[e2e] POST /v1/projects/:pk/promote creates the live twin once", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const test = await project(app, dev.dat);
+  const bad = await app.call("POST", `/v1/projects/${test.pk}/promote`, {
+    key: dev.dat,
+    body: { tiers: [{ name: "X", price: 0 }] },
+  });
+  assert.equal(bad.status, 422);
+  const res = await app.call("POST", `/v1/projects/${test.pk}/promote`, {
+    key: dev.dat,
+    body: {
+      tiers: [{ name: "free", price: 0, limit: 10 }, { name: "pro", price: 2900, limit: 1000 }],
+    },
+  });
+  assert.equal(res.status, 201, res.text);
+  assert.match(res.body.publishableKey, /^pk_live_/);
+  assert.match(res.body.secretKey, /^sk_live_/);
+  assert.equal(res.body.project.mode, "live");
+  assert.deepEqual(res.body.project.tiers.map((t: { price: number }) => t.price), [0, 2900]);
+  assert.match(res.body.project.tiers[1].priceId, /^price_/);
+  const again = await app.call("POST", `/v1/projects/${test.pk}/promote`, {
+    key: dev.dat,
+    body: {},
+  });
+  assert.equal(again.status, 409);
+  assert.equal(again.body.error.code, "conflict");
+  const read = await app.call("GET", `/v1/projects/${test.pk}`, { key: dev.dat });
+  assert.equal(read.body.project.livePublishableKey, res.body.publishableKey);
+  // test and live never mix
+  await app.call("POST", "/api/data", { key: test.sk, headers: { "X-User-Id": "u" } });
+  const live = await app.call("GET", "/api/usage", {
+    key: res.body.secretKey,
+    headers: { "X-User-Id": "u" },
+  });
+  assert.equal(live.body.usage.count, 0);
+  const other = await developer(app);
+  assert.equal(
+    (await app.call("POST", `/v1/projects/${test.pk}/promote`, { key: other.dat, body: {} }))
+      .status,
+    403,
+  );
+});
+
+Deno.test("[e2e] concurrent promotes make exactly one live twin", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const test = await project(app, dev.dat);
+  const res = await Promise.all(
+    [1, 2, 3].map(() =>
+      app.call("POST", `/v1/projects/${test.pk}/promote`, { key: dev.dat, body: {} })
+    ),
+  );
+  assert.equal(res.filter((r) => r.status === 201).length, 1);
+  assert.equal(res.filter((r) => r.status === 409).length, 2);
+  const list = await app.call("GET", "/v1/projects", { key: dev.dat });
+  assert.equal(list.body.projects.length, 2);
+});
+
+Deno.test("[e2e] promote needs the platform plan when the operator prices one", async () => {
+  await using app = await testApp({ config: { platformPriceCents: 1500 } });
+  const dev = await developer(app);
+  const test = await project(app, dev.dat);
+  const res = await app.call("POST", `/v1/projects/${test.pk}/promote`, { key: dev.dat, body: {} });
+  assert.equal(res.status, 403);
+  assert.match(res.body.error.message, /platform plan/);
+});
+
+Deno.test("[e2e] key rotation: new key works at once, old key stops after the grace period", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const p = await project(app, dev.dat);
+  const h = { "X-User-Id": "u" };
+  assert.equal(
+    (await app.call("GET", "/api/usage", { key: p.sk, headers: h })).status,
+    200,
+    "old key cached",
+  );
+  const rot = await app.call("POST", `/v1/projects/${p.pk}/keys/rotate`, {
+    key: dev.dat,
+    body: { graceSeconds: 60 },
+  });
+  assert.equal(rot.status, 200);
+  assert.equal(rot.body.publishableKey, p.pk, "the project keeps its publishable key");
+  assert.notEqual(rot.body.secretKey, p.sk);
+  assert.equal(
+    (await app.call("GET", "/api/usage", { key: rot.body.secretKey, headers: h })).status,
+    200,
+  );
+  assert.equal(
+    (await app.call("GET", "/api/usage", { key: p.sk, headers: h })).status,
+    200,
+    "within grace",
+  );
+  app.clock.advance(61_000);
+  const old = await app.call("GET", "/api/usage", { key: p.sk, headers: h });
+  assert.equal(old.status, 401);
+  assert.equal(old.body.error.code, "invalid_api_key");
+  const now = await app.call("POST", `/v1/projects/${p.pk}/keys/rotate`, {
+    key: dev.dat,
+    body: {},
+  });
+  assert.equal(
+    (await app.call("GET", "/api/usage", { key: rot.body.secretKey, headers: h })).status,
+    401,
+    "no grace: at once",
+  );
+  assert.equal(
+    (await app.call("GET", "/api/usage", { key: now.body.secretKey, headers: h })).status,
+    200,
+  );
+  assert.equal(
+    (await app.call("POST", `/v1/projects/${p.pk}/keys/rotate`, {
+      key: dev.dat,
+      body: { graceSeconds: -1 },
+    })).status,
+    422,
+  );
+});
+
+Deno.test("[e2e] another instance sees a rotation within the cache TTL", async () => {
+  await using a = await testApp({ config: { cacheTtlMs: 2000 } });
+  await using b = await testApp({ kv: a.kv, clock: a.clock, config: { cacheTtlMs: 2000 } });
+  const dev = await developer(a);
+  const p = await project(a, dev.dat);
+  const h = { "X-User-Id": "u" };
+  assert.equal((await b.call("GET", "/api/usage", { key: p.sk, headers: h })).status, 200);
+  await a.call("POST", `/v1/projects/${p.pk}/keys/rotate`, { key: dev.dat, body: {} });
+  assert.equal(
+    (await a.call("GET", "/api/usage", { key: p.sk, headers: h })).status,
+    401,
+    "at once where it happened",
+  );
+  a.clock.advance(2001);
+  assert.equal(
+    (await b.call("GET", "/api/usage", { key: p.sk, headers: h })).status,
+    401,
+    "after the TTL elsewhere",
+  );
+});
