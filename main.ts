@@ -4,6 +4,7 @@ import { createApp } from "@/lib/app.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { reconcileAll } from "@/lib/billing/reconcile.ts";
+import { sweepReservations } from "@/lib/store/cart.ts";
 
 /** The app secret: APP_SECRET, else a random one kept in DATA_DIR/app_secret (mode 0600). */
 async function appSecret(dataDir: string, configured: string | null): Promise<string> {
@@ -53,6 +54,11 @@ if (import.meta.main) {
       }, config.reconcileIntervalMinutes * 60_000);
     }
   }
+  setInterval(() => {
+    sweepReservations(app.services)
+      .then((n) => n && logger.info("released stale stock reservations", { n }))
+      .catch((err) => logger.error("reservation sweep failed", { error: String(err) }));
+  }, 60_000);
   if (!config.baseUrl) logger.info("BASE_URL not set: URLs are derived from each request's origin");
   Deno.serve({
     port: config.port,

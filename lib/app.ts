@@ -1,6 +1,7 @@
 /** The app factory: injected dependencies in, a Hono app out. No module-level singletons. */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "@/lib/http/context.ts";
@@ -43,6 +44,7 @@ export async function createApp(deps: Deps): Promise<App> {
     clock: deps.clock ?? systemClock,
     logger: deps.logger ?? createLogger(deps.config.logLevel),
     ...(deps.payments ? { payments: deps.payments } : {}),
+    ...(deps.storage ? { storage: deps.storage } : {}),
   };
   const secret = deps.config.appSecret;
   if (!secret) throw new Error("createApp needs config.appSecret (main.ts provides one)");
@@ -92,8 +94,10 @@ export async function createApp(deps: Deps): Promise<App> {
       );
     },
   });
+  const exceptUploads = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) =>
+    c.req.path === "/v1/assets" ? next() : mw(c, next);
   app.use("/api/*", limit);
-  app.use("/v1/*", limit);
+  app.use("/v1/*", exceptUploads(limit));
   app.use(
     "/webhook/*",
     bodyLimit({
@@ -104,7 +108,7 @@ export async function createApp(deps: Deps): Promise<App> {
     }),
   );
   app.use("/api/*", jsonBody);
-  app.use("/v1/*", jsonBody);
+  app.use("/v1/*", exceptUploads(jsonBody));
 
   mountRoutes(app);
   app.get("/static/*", serveStatic);

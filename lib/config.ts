@@ -40,6 +40,12 @@ const EnvSchema = z.object({
   PLATFORM_CURRENCY: z.string().regex(/^[a-z]{3}$/).optional().default("usd"),
   SANDBOX_TICK_MS: intFrom("SANDBOX_TICK_MS", 1000),
   RECONCILE_INTERVAL_MINUTES: intFrom("RECONCILE_INTERVAL_MINUTES", 360),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  S3_REGION: z.string().optional().default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  RESERVATION_MINUTES: intFrom("RESERVATION_MINUTES", 30, 30),
 });
 
 export interface Config {
@@ -72,6 +78,16 @@ export interface Config {
   readonly sandboxTickMs: number;
   /** How often the server compares subscriptions with Stripe (0 = never; events can be missed). */
   readonly reconcileIntervalMinutes: number;
+  /** S3-compatible storage for images; null = local files under DATA_DIR/assets. */
+  readonly s3: {
+    endpoint: string;
+    bucket: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+  } | null;
+  /** How long a store checkout holds its stock (Stripe's minimum session life is 30 minutes). */
+  readonly reservationMinutes: number;
 }
 
 export class ConfigError extends Error {}
@@ -89,6 +105,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${msg}`);
   }
   const e = parsed.data;
+  if (e.S3_ENDPOINT && (!e.S3_BUCKET || !e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError(
+      "Invalid configuration: S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_ENDPOINT",
+    );
+  }
   if (e.STRIPE_SECRET_KEY_TEST && !e.STRIPE_WEBHOOK_SECRETS) {
     throw new ConfigError(
       "Invalid configuration: STRIPE_WEBHOOK_SECRETS: required with STRIPE_SECRET_KEY_TEST (whsec_… of the platform and Connect endpoints, comma-separated)",
@@ -120,6 +141,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     platformCurrency: e.PLATFORM_CURRENCY,
     sandboxTickMs: e.SANDBOX_TICK_MS,
     reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
+    s3: e.S3_ENDPOINT
+      ? {
+        endpoint: e.S3_ENDPOINT,
+        bucket: e.S3_BUCKET!,
+        region: e.S3_REGION,
+        accessKeyId: e.S3_ACCESS_KEY_ID!,
+        secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
+      }
+      : null,
+    reservationMinutes: e.RESERVATION_MINUTES,
   });
 }
 

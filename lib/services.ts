@@ -9,6 +9,10 @@ import { RateLimiter } from "@/lib/rate_limit.ts";
 import type { PaymentProvider } from "@/lib/payments/provider.ts";
 import { SandboxProvider } from "@/lib/payments/sandbox.ts";
 import { StripeProvider } from "@/lib/payments/stripe.ts";
+import type { ObjectStorage } from "@/lib/storage/storage.ts";
+import { FsStorage } from "@/lib/storage/fs.ts";
+import { S3Storage } from "@/lib/storage/s3.ts";
+import { KeyedMutex } from "@/lib/mutex.ts";
 
 export interface Clock {
   now(): number;
@@ -24,6 +28,8 @@ export interface Deps {
   logger?: Logger;
   /** A payment provider; by default Stripe when configured, else the sandbox. */
   payments?: PaymentProvider;
+  /** Image storage; by default S3 when configured, else files under DATA_DIR/assets. */
+  storage?: ObjectStorage;
 }
 
 /** What domain functions receive: the deps plus this instance's caches and meter. */
@@ -43,13 +49,16 @@ export interface Services {
   };
   rateLimiter: RateLimiter;
   payments: PaymentProvider;
+  storage: ObjectStorage;
+  /** Serialises this instance's stock changes per project. */
+  locks: KeyedMutex;
   /** The sandbox provider when payments are offline (its pages and actions need it). */
   sandbox: SandboxProvider | null;
 }
 
 /** Builds this instance's services; caches are per instance, KV is shared. */
 export async function createServices(
-  deps: Required<Omit<Deps, "payments">> & Pick<Deps, "payments">,
+  deps: Required<Omit<Deps, "payments" | "storage">> & Pick<Deps, "payments" | "storage">,
   appSecret: string,
 ): Promise<Services> {
   const now = () => deps.clock.now();
@@ -63,6 +72,11 @@ export async function createServices(
     clock: deps.clock,
     logger: deps.logger,
     payments,
+    locks: new KeyedMutex(),
+    storage: deps.storage ??
+      (deps.config.s3
+        ? new S3Storage(deps.config.s3)
+        : new FsStorage(`${deps.config.dataDir}/assets`)),
     sandbox: payments instanceof SandboxProvider ? payments : null,
     meter: new UsageMeter(deps.kv, now),
     tokenKey,

@@ -14,16 +14,22 @@ import { mountBillingRoutes } from "@/routes/api/billing.ts";
 import { mountConnectRoutes } from "@/routes/v1/connect.ts";
 import { mountSandboxRoutes } from "@/routes/sandbox.tsx";
 import { mountWebhookRoutes } from "@/routes/webhooks/stripe.ts";
+import { mountStoreRoutes } from "@/routes/api/store.ts";
+import { mountAssetRoutes } from "@/routes/api/assets.ts";
+import { mountAssetUploadRoutes } from "@/routes/v1/assets.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
+  mountAssetRoutes(app);
   mountBillingRoutes(app);
+  mountStoreRoutes(app);
   mountCustomerRoutes(app);
   mountDashboardRoutes(app);
   mountTierRoutes(app);
   mountUsageRoutes(app);
   mountHealth(app);
   mountSandboxRoutes(app);
+  mountAssetUploadRoutes(app);
   mountAuthRoutes(app);
   mountConnectRoutes(app);
   mountProjectRoutes(app);

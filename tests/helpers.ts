@@ -2,6 +2,8 @@
 import { type App, createApp } from "@/lib/app.ts";
 import { type Config, testConfig } from "@/lib/config.ts";
 import { memoryLogger } from "@/lib/logger.ts";
+import { FsStorage } from "@/lib/storage/fs.ts";
+import type { ObjectStorage } from "@/lib/storage/storage.ts";
 
 export const ORIGIN = "http://localhost";
 
@@ -44,16 +46,18 @@ export interface TestResponse {
 
 /** An app on its own in-memory KV (or a shared one), with a test clock. */
 export async function testApp(
-  opts: { config?: Partial<Config>; kv?: Deno.Kv; clock?: TestClock } = {},
+  opts: { config?: Partial<Config>; kv?: Deno.Kv; clock?: TestClock; storage?: ObjectStorage } = {},
 ): Promise<TestApp> {
   const kv = opts.kv ?? await Deno.openKv(":memory:");
   const clock = opts.clock ?? new TestClock();
   const logs = memoryLogger();
+  const assetsDir = await Deno.makeTempDir({ prefix: "dream-assets-" });
   const app = await createApp({
     config: testConfig({ rateLimitPerKey: 0, rateLimitPerCustomer: 0, ...opts.config }),
     kv,
     clock,
     logger: logs,
+    storage: opts.storage ?? new FsStorage(assetsDir),
   });
   const call = (method: string, path: string, o: CallOpts = {}) =>
     request(app.fetch, method, path, o);
@@ -63,9 +67,9 @@ export async function testApp(
     clock,
     logs,
     call,
-    [Symbol.asyncDispose]() {
+    async [Symbol.asyncDispose]() {
       if (!opts.kv) kv.close();
-      return Promise.resolve();
+      await Deno.remove(assetsDir, { recursive: true });
     },
   };
 }

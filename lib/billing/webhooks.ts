@@ -17,6 +17,15 @@ import { eventKeys } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
+import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
+
+/** A store checkout's reservation, when the session belongs to one of our store projects. */
+async function reservationOf(s: Services, ev: StripeEvent, session: StripeCheckoutSession) {
+  const id = session.metadata?.dream_reservation;
+  if (session.mode !== "payment" || !id) return null;
+  const found = await projectFor(s, ev, session.metadata);
+  return found ? { pk: found.project.pk, id } : null;
+}
 
 export type Outcome = string;
 type Handler = (s: Services, ev: StripeEvent) => Promise<Outcome>;
@@ -131,10 +140,34 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
       metadata: { ...session.metadata, ...sub.metadata },
     });
   }
+  const resv = await reservationOf(s, ev, session);
+  if (resv && session.payment_status !== "unpaid") {
+    const out = await completeReservation(s, resv.pk, resv.id, {
+      eventId: ev.id,
+      amountTotal: session.amount_total,
+    });
+    if (out !== "duplicate") {
+      await log(
+        s,
+        resv.pk,
+        ev,
+        out,
+        `order ${resv.id}: ${session.amount_total} ${session.currency}`,
+      );
+    }
+    return out;
+  }
   return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
 };
 
 const onCheckoutExpired: Handler = async (s, ev) => {
+  const session = ev.data.object as unknown as StripeCheckoutSession;
+  const resv = await reservationOf(s, ev, session);
+  if (resv) {
+    const out = await releaseReservation(s, resv.pk, resv.id, ev.id);
+    if (out !== "duplicate") await log(s, resv.pk, ev, out, `order ${resv.id}: stock released`);
+    return out;
+  }
   return (await claimOnly(s, ev)) ? "acknowledged" : "duplicate";
 };
 

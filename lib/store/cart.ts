@@ -1,0 +1,312 @@
+/**
+ * Store checkout: stock is reserved atomically with the checkout session, released when the
+ * session expires or is abandoned (or the sweep finds it stale), and becomes a sale when paid.
+ * Inventory lives on the project's products; every change is a versionstamp-checked commit, and
+ * one instance serialises its own reservations per project so bursts don't spin on conflicts.
+ */
+import { z } from "zod";
+import type { Services } from "@/lib/services.ts";
+import { type Project, projectKeys, type Tier } from "@/lib/kv/projects.ts";
+import { type Reservation, reservationKeys, type ReservationLine } from "@/lib/kv/reservations.ts";
+import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+import { eventKeys } from "@/lib/kv/events.ts";
+import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { HttpUrl } from "@/lib/billing/checkout.ts";
+import { accountFor } from "@/lib/billing/accounts.ts";
+import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
+import { ulid } from "@/lib/ids.ts";
+
+export const CartInputSchema = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional(),
+  items: z.array(
+    z.object({
+      priceId: z.string().min(1).max(100).optional(),
+      productId: z.string().min(1).max(100).optional(),
+      quantity: z.number().int("must be a whole number").min(1).max(999),
+    }).refine(
+      (i) => (i.priceId === undefined) !== (i.productId === undefined),
+      "give either priceId or productId",
+    ),
+  ).min(1).max(20),
+  successUrl: HttpUrl,
+  cancelUrl: HttpUrl,
+});
+export type CartInput = z.infer<typeof CartInputSchema>;
+
+/** The public shape of a product (GET /api/products). */
+export function publicProduct(t: Tier) {
+  return {
+    id: t.productId ?? t.id,
+    name: t.name,
+    displayName: t.displayName,
+    description: t.description,
+    price: t.price,
+    currency: t.currency,
+    imageUrl: t.imageUrl,
+    inventory: t.inventory,
+    soldOut: t.inventory !== null && t.inventory <= 0,
+    priceId: t.priceId,
+    productId: t.productId,
+  };
+}
+
+/** Resolves cart lines to this project's products, merging repeats; unknown items are 422. */
+export function resolveLines(
+  p: Project,
+  items: CartInput["items"],
+): { tier: Tier; quantity: number }[] {
+  const merged = new Map<string, { tier: Tier; quantity: number }>();
+  items.forEach((item, i) => {
+    const tier = item.priceId
+      ? p.tiers.find((t) => t.priceId === item.priceId)
+      : p.tiers.find((t) => t.productId === item.productId || t.id === item.productId);
+    if (!tier) {
+      const id = item.priceId ?? item.productId;
+      throw new ValidationError(`Unknown item "${id}" in this store`, [{
+        field: `items.${i}`,
+        message: "unknown product or price",
+      }]);
+    }
+    const cur = merged.get(tier.id);
+    merged.set(tier.id, { tier, quantity: (cur?.quantity ?? 0) + item.quantity });
+  });
+  const lines = [...merged.values()];
+  const currencies = new Set(lines.map((l) => l.tier.currency));
+  if (currencies.size > 1) {
+    throw new ValidationError("All items of a cart must share one currency", [{
+      field: "items",
+      message: "mixed currencies",
+    }]);
+  }
+  return lines;
+}
+
+/** Takes stock for every line or nothing: 409 naming the first product short of stock. */
+export function takeStock(
+  p: Project,
+  lines: { tier: Tier; quantity: number }[],
+): { project: Project; taken: ReservationLine[] } {
+  const tiers = p.tiers.map((t) => ({ ...t }));
+  const taken: ReservationLine[] = [];
+  for (const l of lines) {
+    const t = tiers.find((x) => x.id === l.tier.id);
+    if (!t) throw new ConflictError(`Product "${l.tier.name}" was just removed`);
+    const counted = t.inventory !== null;
+    if (t.inventory !== null) {
+      if (t.inventory < l.quantity) {
+        throw new ConflictError(
+          t.inventory === 0
+            ? `Product "${t.name}" is sold out`
+            : `Only ${t.inventory} of "${t.name}" left in stock (asked for ${l.quantity})`,
+        );
+      }
+      t.inventory -= l.quantity;
+    }
+    taken.push({
+      tierId: t.id,
+      name: t.name,
+      quantity: l.quantity,
+      unitAmount: t.price,
+      currency: t.currency,
+      counted,
+    });
+  }
+  return { project: { ...p, tiers }, taken };
+}
+
+/** Gives counted stock back (a product deleted or made unlimited since keeps what it has). */
+export function returnStock(p: Project, lines: ReservationLine[], sign: 1 | -1 = 1): Project {
+  return {
+    ...p,
+    tiers: p.tiers.map((t) => {
+      const l = lines.find((x) => x.tierId === t.id && x.counted);
+      if (!l || t.inventory === null) return t;
+      return { ...t, inventory: Math.max(0, t.inventory + sign * l.quantity) };
+    }),
+  };
+}
+
+/**
+ * Reserves stock and opens a one-off payment checkout for the cart. Guests need no customer;
+ * the provider collects the email when none is given. If the session can't be made, the stock
+ * goes back at once.
+ */
+export async function checkoutCart(
+  s: Services,
+  project: Project,
+  input: CartInput & { origin: string },
+) {
+  const lines = resolveLines(project, input.items);
+  const acct = await accountFor(s, project);
+  const priced: { tier: Tier; quantity: number }[] = [];
+  for (const l of lines) priced.push({ ...l, tier: await ensureTierPrice(s, project, l.tier) });
+  const now = s.clock.now();
+  const id = `res_${ulid(now)}`;
+  const expiresAt = now + s.config.reservationMinutes * 60_000;
+  const reservation = await s.locks.run(
+    `stock:${project.pk}`,
+    () =>
+      retryAtomic("reserve stock", async () => {
+        const cur = await s.kv.get<Project>(projectKeys.byPk(project.pk));
+        if (!cur.value) throw new NotFoundError("No such project");
+        const { project: next, taken } = takeStock(cur.value, priced);
+        const r: Reservation = {
+          id,
+          pk: project.pk,
+          lines: taken,
+          status: "pending",
+          sessionId: null,
+          email: input.email ?? null,
+          amountTotal: taken.reduce((sum, l) => sum + l.unitAmount * l.quantity, 0),
+          currency: taken[0]!.currency,
+          createdAt: new Date(now).toISOString(),
+          expiresAt,
+        };
+        const res = await s.kv.atomic().check(cur)
+          .set(cur.key, next)
+          .set(reservationKeys.byId(project.pk, id), r)
+          .set(reservationKeys.due(expiresAt, project.pk, id), true)
+          .commit();
+        if (!res.ok) return RETRY;
+        s.caches.projects.set(next.pk, next);
+        return r;
+      }),
+  );
+  let session;
+  try {
+    session = await s.payments.createCheckoutSession(acct, {
+      mode: "payment",
+      lineItems: priced.map((l) => ({ price: l.tier.priceId!, quantity: l.quantity })),
+      successUrl: input.successUrl,
+      cancelUrl: input.cancelUrl,
+      customerEmail: input.email,
+      metadata: { dream_pk: project.pk, dream_reservation: id },
+      expiresAt: Math.floor(expiresAt / 1000),
+      idempotencyKey: `cart_${id}`,
+      origin: input.origin,
+    });
+  } catch (err) {
+    await releaseReservation(s, project.pk, id);
+    throw err;
+  }
+  await retryAtomic("link the checkout", async () => {
+    const cur = await s.kv.get<Reservation>(reservationKeys.byId(project.pk, id));
+    if (!cur.value) return null;
+    const res = await s.kv.atomic().check(cur)
+      .set(cur.key, { ...cur.value, sessionId: session.id })
+      .set(reservationKeys.bySession(session.id), { pk: project.pk, id }, {
+        expireIn: 90 * 86_400_000,
+      })
+      .commit();
+    return res.ok ? null : RETRY;
+  });
+  return {
+    url: session.url,
+    sessionId: session.id,
+    reservationId: reservation.id,
+    expiresAt: new Date(expiresAt).toISOString(),
+  };
+}
+
+async function settle(
+  s: Services,
+  pk: string,
+  id: string,
+  to: "completed" | "released",
+  opts: { eventId?: string; amountTotal?: number | null } = {},
+): Promise<string> {
+  return await s.locks.run(`stock:${pk}`, () =>
+    retryAtomic("settle the reservation", async () => {
+      const claimKey = opts.eventId ? eventKeys.claim(opts.eventId) : null;
+      const [r, p, claim] = await s.kv.getMany<unknown[]>([
+        reservationKeys.byId(pk, id),
+        projectKeys.byPk(pk),
+        ...(claimKey ? [claimKey] : []),
+      ]);
+      if (claim?.value) return "duplicate";
+      const resv = r!.value as Reservation | null;
+      const proj = p!.value as Project | null;
+      let op = s.kv.atomic();
+      if (claimKey) {
+        op = op.check({ key: claimKey, versionstamp: null }).set(claimKey, { at: s.clock.now() }, {
+          expireIn: 30 * 86_400_000,
+        });
+      }
+      if (!resv || !proj || resv.status === to || resv.status === "completed") {
+        return (await op.commit()).ok ? "unchanged" : RETRY;
+      }
+      let next = proj;
+      if (to === "released") next = returnStock(proj, resv.lines, 1);
+      else if (resv.status === "released") next = returnStock(proj, resv.lines, -1); // paid after a release: take it again
+      op = op.check(r!, p!)
+        .set(r!.key, { ...resv, status: to })
+        .delete(reservationKeys.due(resv.expiresAt, pk, id));
+      if (next !== proj) op = op.set(p!.key, next);
+      if (to === "completed") {
+        op = op.sum(projectStatKeys.sales(pk), 1n)
+          .sum(projectStatKeys.revenue(pk), BigInt(opts.amountTotal ?? resv.amountTotal));
+      }
+      if (!(await op.commit()).ok) return RETRY;
+      if (next !== proj) s.caches.projects.set(pk, next);
+      return to;
+    }));
+}
+
+/** Gives a pending reservation's stock back (expired or abandoned checkout). */
+export function releaseReservation(s: Services, pk: string, id: string, eventId?: string) {
+  return settle(s, pk, id, "released", eventId ? { eventId } : {});
+}
+
+/** Turns a reservation into a sale: sales +1, revenue + amount; stock stays taken. */
+export function completeReservation(
+  s: Services,
+  pk: string,
+  id: string,
+  o: { eventId?: string; amountTotal?: number | null },
+) {
+  return settle(s, pk, id, "completed", o);
+}
+
+/**
+ * Releases holds whose time has passed without an event: asks the provider about the session
+ * first (a paid one becomes a sale, an open one is expired). Reads only the due index up to now.
+ * Returns how many holds were settled (released, or found paid).
+ */
+export async function sweepReservations(s: Services, graceMs = 60_000): Promise<number> {
+  const cutoff = new Date(s.clock.now() - graceMs).toISOString();
+  let n = 0;
+  for await (
+    const e of s.kv.list({
+      start: reservationKeys.listDue(),
+      end: [...reservationKeys.listDue(), cutoff],
+    }, { limit: 500 })
+  ) {
+    const [, , pk, id] = e.key as [string, string, string, string];
+    const r = (await s.kv.get<Reservation>(reservationKeys.byId(pk, id))).value;
+    if (!r || r.status !== "pending") {
+      await s.kv.delete(e.key);
+      continue;
+    }
+    const project = (await s.kv.get<Project>(projectKeys.byPk(pk))).value;
+    if (r.sessionId && project) {
+      try {
+        const acct = await accountFor(s, project);
+        const session = await s.payments.retrieveCheckoutSession(acct, r.sessionId);
+        if (session.status === "complete") {
+          await completeReservation(s, pk, id, { amountTotal: session.amount_total });
+          n++;
+          continue;
+        }
+        if (session.status === "open") await s.payments.expireCheckoutSession(acct, r.sessionId);
+      } catch (err) {
+        s.logger.warn("sweep could not ask the provider", { pk, id, error: String(err) });
+      }
+    }
+    // expiring the session may already have released it through its event
+    await releaseReservation(s, pk, id);
+    const after = (await s.kv.get<Reservation>(reservationKeys.byId(pk, id))).value;
+    if (after?.status === "released") n++;
+  }
+  return n;
+}
