@@ -1,7 +1,18 @@
-/** The page shell: head, skip link, header and main landmark. Server-only. */
+/** The page shell: head, skip link, header with navigation, main landmark. Server-only. */
 import type { ComponentChildren } from "preact";
 
-export function Layout(props: { title: string; children: ComponentChildren }) {
+export interface NavUser {
+  email: string;
+}
+
+export function Layout(
+  props: {
+    title: string;
+    user?: NavUser | null;
+    children: ComponentChildren;
+    head?: ComponentChildren;
+  },
+) {
   return (
     <html lang="en">
       <head>
@@ -9,13 +20,30 @@ export function Layout(props: { title: string; children: ComponentChildren }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title}</title>
         <link rel="stylesheet" href="/static/app.css" />
+        {props.head}
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">
           <a href="/" class="brand">dream-api</a>
           <nav aria-label="Main">
-            <a href="/docs">Docs</a> <a href="/openapi.json">OpenAPI</a>
+            <a href="/docs">Docs</a>
+            {props.user
+              ? (
+                <>
+                  <a href="/dashboard">Dashboard</a>
+                  <a href="/dashboard/tokens">Access tokens</a>
+                  <form method="post" action="/signout" class="inline">
+                    <button type="submit" class="link">Sign out {props.user.email}</button>
+                  </form>
+                </>
+              )
+              : (
+                <>
+                  <a href="/signin">Sign in</a>
+                  <a href="/signup">Sign up</a>
+                </>
+              )}
           </nav>
         </header>
         <main id="main">{props.children}</main>

@@ -60,6 +60,8 @@ export async function createApp(deps: Deps): Promise<App> {
     "*",
     secureHeaders({
       crossOriginResourcePolicy: "cross-origin",
+      // browsers send "Origin: null" on form posts under no-referrer, which would defeat the CSRF check
+      referrerPolicy: "strict-origin-when-cross-origin",
       crossOriginEmbedderPolicy: false,
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
@@ -112,6 +114,7 @@ export async function createApp(deps: Deps): Promise<App> {
 
   mountRoutes(app);
   app.get("/static/*", serveStatic);
+  app.get("/favicon.ico", (c) => c.body(null, 204));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "secretKey", {
     type: "http",

@@ -46,6 +46,13 @@ const EnvSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   RESERVATION_MINUTES: intFrom("RESERVATION_MINUTES", 30, 30),
+  CLERK_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_/, "must be a Clerk publishable key")
+    .optional(),
+  CLERK_SECRET_KEY: z.string().regex(/^sk_(test|live)_/, "must be a Clerk secret key").optional(),
+  CLERK_JWT_KEY: z.string().includes("PUBLIC KEY", {
+    message: "must be the instance's PEM public key",
+  }).optional(),
+  CLERK_AUTHORIZED_PARTIES: z.string().optional(),
 });
 
 export interface Config {
@@ -88,6 +95,13 @@ export interface Config {
   } | null;
   /** How long a store checkout holds its stock (Stripe's minimum session life is 30 minutes). */
   readonly reservationMinutes: number;
+  /** Clerk sign-in (instead of built-in accounts on the pages) when its keys are set. */
+  readonly clerk: {
+    publishableKey: string;
+    secretKey: string;
+    jwtKey: string;
+    authorizedParties: string[];
+  } | null;
 }
 
 export class ConfigError extends Error {}
@@ -108,6 +122,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.S3_ENDPOINT && (!e.S3_BUCKET || !e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY)) {
     throw new ConfigError(
       "Invalid configuration: S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are required with S3_ENDPOINT",
+    );
+  }
+  if (
+    (e.CLERK_PUBLISHABLE_KEY || e.CLERK_SECRET_KEY) &&
+    !(e.CLERK_PUBLISHABLE_KEY && e.CLERK_SECRET_KEY && e.CLERK_JWT_KEY)
+  ) {
+    throw new ConfigError(
+      "Invalid configuration: CLERK_PUBLISHABLE_KEY, CLERK_SECRET_KEY and CLERK_JWT_KEY (PEM public key, for networkless verification) go together",
     );
   }
   if (e.STRIPE_SECRET_KEY_TEST && !e.STRIPE_WEBHOOK_SECRETS) {
@@ -151,6 +173,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       }
       : null,
     reservationMinutes: e.RESERVATION_MINUTES,
+    clerk: e.CLERK_PUBLISHABLE_KEY && e.CLERK_SECRET_KEY && e.CLERK_JWT_KEY
+      ? {
+        publishableKey: e.CLERK_PUBLISHABLE_KEY,
+        secretKey: e.CLERK_SECRET_KEY,
+        jwtKey: e.CLERK_JWT_KEY,
+        authorizedParties: (e.CLERK_AUTHORIZED_PARTIES ?? "").split(",").map((x) => x.trim())
+          .filter(Boolean),
+      }
+      : null,
   });
 }
 

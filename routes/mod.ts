@@ -15,11 +15,15 @@ import { mountConnectRoutes } from "@/routes/v1/connect.ts";
 import { mountSandboxRoutes } from "@/routes/sandbox.tsx";
 import { mountWebhookRoutes } from "@/routes/webhooks/stripe.ts";
 import { mountStoreRoutes } from "@/routes/api/store.ts";
+import { mountAuthPages } from "@/routes/auth_pages.tsx";
+import { mountDashboard } from "@/routes/dashboard.tsx";
 import { mountAssetRoutes } from "@/routes/api/assets.ts";
 import { mountAssetUploadRoutes } from "@/routes/v1/assets.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
+  mountAuthPages(app);
+  mountDashboard(app);
   mountAssetRoutes(app);
   mountBillingRoutes(app);
   mountStoreRoutes(app);

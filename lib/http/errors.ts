@@ -13,9 +13,27 @@ export function errorResponse(c: Context<AppEnv>, err: AppError): Response {
   return res;
 }
 
+/** Pages (not API paths) asked for by a browser get an HTML error page. */
+function wantsPage(c: Context<AppEnv>): boolean {
+  return !/^\/(api|v1|webhook|openapi\.json)/.test(c.req.path) &&
+    (c.req.header("Accept") ?? "").includes("text/html");
+}
+
+function errorPage(c: Context<AppEnv>, err: AppError): Response {
+  const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  const body =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${err.status} — dream-api</title>` +
+    `<link rel="stylesheet" href="/static/app.css"></head><body><main id="main"><h1>${
+      err.status === 404 ? "Not found" : "Something is wrong"
+    }</h1>` +
+    `<p>${esc(err.message)}</p><p><a href="/dashboard">Back to the dashboard</a></p>` +
+    `<p class="muted">Request ${esc(c.get("requestId") ?? "")}</p></main></body></html>`;
+  return c.html(body, err.status as 400);
+}
+
 /** Hono `onError`: domain errors map by code; anything unknown is logged and answered as 500. */
 export function onError(err: Error, c: Context<AppEnv>): Response {
-  if (err instanceof AppError) return errorResponse(c, err);
+  if (err instanceof AppError) return wantsPage(c) ? errorPage(c, err) : errorResponse(c, err);
   if (err instanceof HTTPException) {
     const status = err.status;
     if (status === 413) {
@@ -34,7 +52,8 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
     stack: err instanceof Error ? err.stack : undefined,
   });
-  return errorResponse(c, new AppError("internal_error", "Something went wrong on our side"));
+  const internal = new AppError("internal_error", "Something went wrong on our side");
+  return wantsPage(c) ? errorPage(c, internal) : errorResponse(c, internal);
 }
 
 /** Zod issues as `{field, message}` pairs. */

@@ -14,6 +14,7 @@ import { projectByPk, projectBySecretKey } from "@/lib/projects/projects.ts";
 import { verifyCustomerToken } from "@/lib/customers/customers.ts";
 import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
 import { developerForAccessToken, developerForSession } from "@/lib/accounts/accounts.ts";
+import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 
 export const SESSION_COOKIE = "dream_session";
 const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
@@ -190,13 +191,22 @@ export const developerAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const s = c.get("services");
   const token = bearer(c);
   if (token) {
-    const dev = token.startsWith("dat_") ? await developerForAccessToken(s, token) : null;
+    const dev = token.startsWith("dat_")
+      ? await developerForAccessToken(s, token)
+      : s.config.clerk && token.split(".").length === 3
+      ? await developerForClerkToken(s, token)
+      : null;
     if (!dev) throw new UnauthenticatedError("Unknown or revoked access token");
     c.set("developer", dev);
     return next();
   }
   const cookie = getCookie(c, SESSION_COOKIE);
-  const dev = cookie ? await developerForSession(s, cookie) : null;
+  const clerkCookie = s.config.clerk ? getCookie(c, "__session") : undefined;
+  const dev = cookie
+    ? await developerForSession(s, cookie)
+    : clerkCookie
+    ? await developerForClerkToken(s, clerkCookie)
+    : null;
   if (!dev) throw new UnauthenticatedError("Sign in first (session cookie or Bearer dat_… token)");
   if (UNSAFE.has(c.req.method) && !sameOrigin(c)) {
     throw new ForbiddenError("Cross-site request refused: Origin must be this server");

@@ -1,0 +1,14 @@
+/** One dashboard number with its label. */
+export function MetricCard(props: { label: string; value: string | number; testId: string }) {
+  return (
+    <div class="metric">
+      <dt>{props.label}</dt>
+      <dd data-testid={props.testId}>{props.value}</dd>
+    </div>
+  );
+}
+
+export const money = (cents: number, currency = "usd") =>
+  new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(
+    cents / 100,
+  );

@@ -1,0 +1,57 @@
+/** The project selector, test/live toggle and section links of a project's pages. */
+import type { Project } from "@/lib/kv/projects.ts";
+
+const SECTIONS = [
+  ["", "Overview"],
+  ["/tiers", "Tiers & products"],
+  ["/customers", "Customers"],
+  ["/events", "Events"],
+  ["/keys", "Keys"],
+  ["/live", "Go live"],
+  ["/integrate", "Integrate"],
+] as const;
+
+export function ProjectNav(
+  props: { project: Project; projects: Project[]; current: string; testTwin: string | null },
+) {
+  const p = props.project;
+  const twin = p.mode === "test" ? p.livePk : props.testTwin;
+  return (
+    <div class="project-nav">
+      <form method="get" action="/dashboard/switch" class="inline">
+        <label for="project-select">
+          Project
+          <select id="project-select" name="pk">
+            {props.projects.map((x) => (
+              <option value={x.pk} selected={x.pk === p.pk}>{x.name} ({x.mode})</option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="secondary">Open</button>
+      </form>
+      <p class="mode" aria-label="Mode">
+        <span class={`badge ${p.mode}`}>{p.mode === "test" ? "Test mode" : "Live mode"}</span> {twin
+          ? (
+            <a href={`/dashboard/projects/${twin}${props.current}`}>
+              Switch to {p.mode === "test" ? "live" : "test"}
+            </a>
+          )
+          : p.mode === "test"
+          ? <a href={`/dashboard/projects/${p.pk}/live`}>Not live yet</a>
+          : null}
+      </p>
+      <nav aria-label="Project">
+        {SECTIONS.filter(([path]) => !(path === "/live" && p.mode === "live")).map((
+          [path, label],
+        ) => (
+          <a
+            href={`/dashboard/projects/${p.pk}${path}`}
+            aria-current={props.current === path ? "page" : undefined}
+          >
+            {label}
+          </a>
+        ))}
+      </nav>
+    </div>
+  );
+}

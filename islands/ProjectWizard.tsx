@@ -1,0 +1,147 @@
+/** Create-project wizard: the type is chosen once (locked forever), then tiers or products. */
+import { useState } from "preact/hooks";
+import { api, fieldErrors } from "./_api.ts";
+import { bodyOf, draftOf, emptyDraft, type TierDraft, TierFields } from "./_tier_fields.tsx";
+import SecretOnce from "./SecretOnce.tsx";
+
+interface Created {
+  publishableKey: string;
+  secretKey: string;
+}
+
+export default function ProjectWizard() {
+  const [type, setType] = useState<"saas" | "store" | null>(null);
+  const [name, setName] = useState("");
+  const [tiers, setTiers] = useState<TierDraft[]>([]);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [message, setMessage] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<Created | null>(null);
+
+  if (created) {
+    return (
+      <section aria-labelledby="created-h">
+        <h2 id="created-h">Project created</h2>
+        <p>
+          Publishable key: <code data-testid="pk">{created.publishableKey}</code>
+        </p>
+        <SecretOnce label="Secret key" secret={created.secretKey} />
+        <p>
+          <a class="button" href={`/dashboard/projects/${created.publishableKey}`}>
+            Open the project
+          </a>
+        </p>
+      </section>
+    );
+  }
+
+  if (!type) {
+    return (
+      <fieldset>
+        <legend>What are you selling?</legend>
+        <p class="warning" role="note">
+          The project type can't be changed later: choose carefully.
+        </p>
+        <button
+          type="button"
+          onClick={() => {
+            setType("saas");
+            setTiers([
+              draftOf({ name: "free", price: 0, limit: 100 }),
+              draftOf({ name: "pro", price: 1900, limit: 10000, popular: true }),
+            ]);
+          }}
+        >
+          SaaS — subscription tiers with usage limits
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            setType("store");
+            setTiers([emptyDraft("store")]);
+          }}
+        >
+          Store — products with inventory
+        </button>
+      </fieldset>
+    );
+  }
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setMessage("");
+    try {
+      const res = await api<Created>("POST", "/v1/projects", {
+        name: name.trim(),
+        type,
+        tiers: tiers.map((t) => bodyOf(type, t)),
+      });
+      setCreated(res);
+    } catch (err) {
+      setErrors(fieldErrors(err));
+      setMessage((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <p>
+        Type: <strong>{type === "saas" ? "SaaS" : "Store"}</strong> (locked once created)
+      </p>
+      <label for="project-name">
+        Project name
+        <input
+          id="project-name"
+          value={name}
+          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+          required
+          aria-invalid={!!errors.name}
+          aria-describedby={errors.name ? "project-name-err" : undefined}
+        />
+        {errors.name && (
+          <span class="field-error" id="project-name-err" role="alert">{errors.name}</span>
+        )}
+      </label>
+      <h2>{type === "saas" ? "Tiers" : "Products"}</h2>
+      {tiers.map((t, i) => (
+        <fieldset class="tier">
+          <legend>{type === "saas" ? "Tier" : "Product"} {i + 1}</legend>
+          <TierFields
+            type={type}
+            draft={t}
+            prefix={`t${i}`}
+            nameEditable
+            errors={Object.fromEntries(
+              Object.entries(errors).filter(([k]) => k.startsWith(`tiers.${i}.`)).map((
+                [k, v],
+              ) => [k.slice(`tiers.${i}.`.length), v]),
+            )}
+            onChange={(d) => setTiers(tiers.map((x, j) => (j === i ? d : x)))}
+          />
+          {tiers.length > 1 && (
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => setTiers(tiers.filter((_, j) => j !== i))}
+            >
+              Remove
+            </button>
+          )}
+        </fieldset>
+      ))}
+      <button
+        type="button"
+        class="secondary"
+        onClick={() => setTiers([...tiers, emptyDraft(type)])}
+      >
+        Add {type === "saas" ? "tier" : "product"}
+      </button>
+      {message && <p class="form-error" role="alert">{message}</p>}
+      <button type="submit" disabled={busy}>{busy ? "Creating…" : "Create project"}</button>
+    </form>
+  );
+}

@@ -1,0 +1,143 @@
+/** Tier/product editor: edit, add, delete (archive), reorder, upload images. Keys never change. */
+import { useState } from "preact/hooks";
+import { api, fieldErrors } from "./_api.ts";
+import {
+  bodyOf,
+  draftOf,
+  emptyDraft,
+  type TierDraft,
+  TierFields,
+  type TierLike,
+} from "./_tier_fields.tsx";
+
+export default function TierEditor(
+  props: { pk: string; type: "saas" | "store"; tiers: TierLike[] },
+) {
+  const { pk, type } = props;
+  const [rows, setRows] = useState(props.tiers.map((t) => ({ saved: t.name, draft: draftOf(t) })));
+  const [adding, setAdding] = useState<TierDraft | null>(null);
+  const [errors, setErrors] = useState<Record<string, Record<string, string>>>({});
+  const [status, setStatus] = useState("");
+  const base = `/v1/projects/${pk}/tiers`;
+  const noun = type === "saas" ? "tier" : "product";
+
+  const run = async (key: string, fn: () => Promise<void>, done: string) => {
+    setErrors({ ...errors, [key]: {} });
+    setStatus("");
+    try {
+      await fn();
+      setStatus(done);
+    } catch (err) {
+      setErrors({ ...errors, [key]: { ...fieldErrors(err), _: (err as Error).message } });
+    }
+  };
+
+  const save = (i: number) =>
+    run(rows[i]!.saved, async () => {
+      const r = rows[i]!;
+      const res = await api<{ tier: TierLike }>(
+        "PATCH",
+        `${base}/${r.saved}`,
+        bodyOf(type, r.draft, r.draft.name !== r.saved),
+      );
+      setRows(
+        rows.map((x, j) => (j === i ? { saved: res.tier.name, draft: draftOf(res.tier) } : x)),
+      );
+    }, `Saved ${rows[i]!.draft.name}`);
+
+  const remove = (i: number) =>
+    run(rows[i]!.saved, async () => {
+      await api("DELETE", `${base}/${rows[i]!.saved}`);
+      setRows(rows.filter((_, j) => j !== i));
+    }, `Deleted ${rows[i]!.saved}`);
+
+  const move = (i: number, to: number) =>
+    run(rows[i]!.saved, async () => {
+      await api("PATCH", `${base}/${rows[i]!.saved}`, { position: to });
+      const next = rows.filter((_, j) => j !== i);
+      next.splice(to, 0, rows[i]!);
+      setRows(next);
+    }, `Moved ${rows[i]!.saved}`);
+
+  const add = () =>
+    run("_new", async () => {
+      const res = await api<{ tier: TierLike }>("POST", base, bodyOf(type, adding!));
+      setRows([...rows, { saved: res.tier.name, draft: draftOf(res.tier) }]);
+      setAdding(null);
+    }, `Added ${adding?.name}`);
+
+  return (
+    <div>
+      <p class="status" role="status" aria-live="polite">{status}</p>
+      <ol class="tier-list">
+        {rows.map((r, i) => (
+          <li key={r.saved}>
+            <fieldset class="tier" data-testid={`tier-${r.saved}`}>
+              <legend>{r.draft.displayName || r.draft.name}</legend>
+              <TierFields
+                type={type}
+                draft={r.draft}
+                prefix={`e-${r.saved}`}
+                nameEditable
+                errors={errors[r.saved] ?? {}}
+                onChange={(d) => setRows(rows.map((x, j) => (j === i ? { ...x, draft: d } : x)))}
+              />
+              {errors[r.saved]?._ && <p class="form-error" role="alert">{errors[r.saved]!._}</p>}
+              <div class="row-actions">
+                <button type="button" onClick={() => save(i)}>Save {r.saved}</button>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={i === 0}
+                  onClick={() => move(i, i - 1)}
+                  aria-label={`Move ${r.saved} up`}
+                >
+                  ↑
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={i === rows.length - 1}
+                  onClick={() => move(i, i + 1)}
+                  aria-label={`Move ${r.saved} down`}
+                >
+                  ↓
+                </button>
+                <button
+                  type="button"
+                  class="danger"
+                  disabled={rows.length === 1}
+                  onClick={() => remove(i)}
+                >
+                  Delete {r.saved}
+                </button>
+              </div>
+            </fieldset>
+          </li>
+        ))}
+      </ol>
+      {adding
+        ? (
+          <fieldset class="tier">
+            <legend>New {noun}</legend>
+            <TierFields
+              type={type}
+              draft={adding}
+              prefix="new"
+              nameEditable
+              errors={errors._new ?? {}}
+              onChange={setAdding}
+            />
+            {errors._new?._ && <p class="form-error" role="alert">{errors._new._}</p>}
+            <button type="button" onClick={add}>Add {noun}</button>
+            <button type="button" class="secondary" onClick={() => setAdding(null)}>Cancel</button>
+          </fieldset>
+        )
+        : (
+          <button type="button" class="secondary" onClick={() => setAdding(emptyDraft(type))}>
+            New {noun}
+          </button>
+        )}
+    </div>
+  );
+}

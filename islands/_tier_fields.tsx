@@ -1,0 +1,252 @@
+/** Shared form rows for a tier (SaaS) or product (Store): a draft in, changes out. */
+import { useState } from "preact/hooks";
+
+export interface TierDraft {
+  name: string;
+  displayName: string;
+  price: string; // in major units, as typed
+  currency: string;
+  interval: "month" | "year";
+  limit: string; // "" = unlimited
+  inventory: string; // "" = unlimited
+  features: string;
+  popular: boolean;
+  description: string;
+  imageUrl: string;
+}
+
+export interface TierLike {
+  name: string;
+  displayName?: string;
+  price: number;
+  currency?: string;
+  interval?: "month" | "year" | null;
+  limit?: number | null;
+  inventory?: number | null;
+  features?: string[];
+  popular?: boolean;
+  description?: string | null;
+  imageUrl?: string | null;
+}
+
+export function draftOf(t: TierLike): TierDraft {
+  return {
+    name: t.name,
+    displayName: t.displayName ?? "",
+    price: (t.price / 100).toFixed(2),
+    currency: t.currency ?? "usd",
+    interval: t.interval ?? "month",
+    limit: t.limit === null || t.limit === undefined ? "" : String(t.limit),
+    inventory: t.inventory === null || t.inventory === undefined ? "" : String(t.inventory),
+    features: (t.features ?? []).join(", "),
+    popular: t.popular ?? false,
+    description: t.description ?? "",
+    imageUrl: t.imageUrl ?? "",
+  };
+}
+
+export const emptyDraft = (type: "saas" | "store"): TierDraft =>
+  draftOf({ name: "", price: 0, ...(type === "store" ? { inventory: 10 } : { limit: 1000 }) });
+
+/** The API body of a draft (numbers parsed; blanks are null = unlimited). */
+export function bodyOf(type: "saas" | "store", d: TierDraft, withName = true) {
+  const num = (s: string) => (s.trim() === "" ? null : Number(s));
+  const body: Record<string, unknown> = {
+    ...(withName ? { name: d.name.trim() } : {}),
+    ...(d.displayName.trim() ? { displayName: d.displayName.trim() } : {}),
+    price: Math.round(Number(d.price) * 100),
+    currency: d.currency.trim().toLowerCase() || "usd",
+    popular: d.popular,
+    description: d.description.trim() || null,
+    imageUrl: d.imageUrl.trim() || null,
+  };
+  if (type === "saas") {
+    body.interval = d.interval;
+    body.limit = num(d.limit);
+    body.features = d.features.split(",").map((f) => f.trim()).filter(Boolean);
+  } else {
+    body.inventory = num(d.inventory);
+  }
+  return body;
+}
+
+/** Uploads an image with progress; resolves to its URL. */
+export function uploadImage(file: File, onProgress: (pct: number) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/v1/assets");
+    xhr.upload.onprogress = (e) =>
+      e.lengthComputable && onProgress(Math.round((e.loaded / e.total) * 100));
+    xhr.onload = () => {
+      const data = JSON.parse(xhr.responseText || "{}");
+      if (xhr.status === 201) resolve(data.url);
+      else reject(new Error(data?.error?.message ?? `Upload failed (${xhr.status})`));
+    };
+    xhr.onerror = () => reject(new Error("Upload failed"));
+    const form = new FormData();
+    form.append("file", file);
+    xhr.send(form);
+  });
+}
+
+export function TierFields(props: {
+  type: "saas" | "store";
+  draft: TierDraft;
+  onChange: (d: TierDraft) => void;
+  errors: Record<string, string>;
+  prefix: string;
+  nameEditable: boolean;
+}) {
+  const { draft: d, errors, prefix, type } = props;
+  const [progress, setProgress] = useState<number | null>(null);
+  const [uploadError, setUploadError] = useState("");
+  const set = (k: keyof TierDraft) => (e: Event) => {
+    const el = e.currentTarget as HTMLInputElement;
+    props.onChange({ ...d, [k]: el.type === "checkbox" ? el.checked : el.value });
+  };
+  const id = (k: string) => `${prefix}-${k}`;
+  const err = (k: string) =>
+    errors[k]
+      ? <span class="field-error" id={id(k) + "-err"} role="alert">{errors[k]}</span>
+      : null;
+  const described = (
+    k: string,
+  ) => (errors[k] ? { "aria-describedby": id(k) + "-err", "aria-invalid": true } : {});
+  return (
+    <div class="tier-fields">
+      <label for={id("name")}>
+        Name (slug)
+        <input
+          id={id("name")}
+          value={d.name}
+          onInput={set("name")}
+          disabled={!props.nameEditable}
+          required
+          pattern="[a-z0-9][a-z0-9_-]*"
+          {...described("name")}
+        />
+        {err("name")}
+      </label>
+      <label for={id("displayName")}>
+        Display name
+        <input
+          id={id("displayName")}
+          value={d.displayName}
+          onInput={set("displayName")}
+          {...described("displayName")}
+        />
+        {err("displayName")}
+      </label>
+      <label for={id("price")}>
+        Price ({d.currency.toUpperCase()})
+        <input
+          id={id("price")}
+          type="number"
+          min="0"
+          step="0.01"
+          value={d.price}
+          onInput={set("price")}
+          {...described("price")}
+        />
+        {err("price")}
+      </label>
+      {type === "saas"
+        ? (
+          <>
+            <label for={id("interval")}>
+              Billing interval
+              <select id={id("interval")} value={d.interval} onChange={set("interval")}>
+                <option value="month">monthly</option>
+                <option value="year">yearly</option>
+              </select>
+            </label>
+            <label for={id("limit")}>
+              Usage limit per period (blank = unlimited)
+              <input
+                id={id("limit")}
+                type="number"
+                min="0"
+                step="1"
+                value={d.limit}
+                onInput={set("limit")}
+                {...described("limit")}
+              />
+              {err("limit")}
+            </label>
+            <label for={id("features")}>
+              Features (comma separated)
+              <input id={id("features")} value={d.features} onInput={set("features")} />
+            </label>
+            <label class="check" for={id("popular")}>
+              <input
+                id={id("popular")}
+                type="checkbox"
+                checked={d.popular}
+                onChange={set("popular")}
+              />{" "}
+              Mark as popular
+            </label>
+          </>
+        )
+        : (
+          <>
+            <label for={id("inventory")}>
+              Inventory (blank = unlimited)
+              <input
+                id={id("inventory")}
+                type="number"
+                min="0"
+                step="1"
+                value={d.inventory}
+                onInput={set("inventory")}
+                {...described("inventory")}
+              />
+              {err("inventory")}
+            </label>
+            <label for={id("description")}>
+              Description
+              <textarea id={id("description")} value={d.description} onInput={set("description")} />
+            </label>
+            <label for={id("image")}>
+              Image (PNG, JPEG, WebP or GIF, up to 5 MB)
+              <input
+                id={id("image")}
+                type="file"
+                accept="image/png,image/jpeg,image/webp,image/gif"
+                onChange={async (e) => {
+                  const file = (e.currentTarget as HTMLInputElement).files?.[0];
+                  if (!file) return;
+                  setUploadError("");
+                  setProgress(0);
+                  try {
+                    const url = await uploadImage(file, setProgress);
+                    props.onChange({ ...d, imageUrl: url });
+                  } catch (x) {
+                    setUploadError((x as Error).message);
+                  } finally {
+                    setProgress(null);
+                  }
+                }}
+              />
+            </label>
+            {progress !== null && (
+              <progress max={100} value={progress} aria-label="Upload progress">
+                {progress}%
+              </progress>
+            )}
+            {uploadError && <span class="field-error" role="alert">{uploadError}</span>}
+            {d.imageUrl && (
+              <img
+                class="preview"
+                src={d.imageUrl}
+                alt={`Image of ${d.displayName || d.name}`}
+                width={96}
+                height={96}
+              />
+            )}
+            {err("imageUrl")}
+          </>
+        )}
+    </div>
+  );
+}

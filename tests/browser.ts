@@ -1,0 +1,43 @@
+/** Browser-test helpers: Debian's Chromium driven by npm:playwright-core, screenshots kept as artifacts. */
+import { chromium } from "playwright-core";
+
+export const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+export const ARTIFACTS = new URL("../test-artifacts/", import.meta.url).pathname;
+
+export async function hasChromium(): Promise<boolean> {
+  try {
+    return (await Deno.stat(CHROMIUM)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Built island bundles are needed for hydration; build them when missing. */
+export async function ensureIslands(): Promise<void> {
+  try {
+    await Deno.stat(new URL("../static/build/sizes.json", import.meta.url));
+  } catch {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "build"],
+      cwd: new URL("../", import.meta.url).pathname,
+    }).output();
+    if (out.code !== 0) throw new Error("island build failed");
+  }
+}
+
+export async function launch() {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  return await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
+  });
+}

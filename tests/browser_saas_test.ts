@@ -1,0 +1,201 @@
+/** [browser] the developer journey for a SaaS project in real Chromium, with screenshots. */
+import assert from "node:assert/strict";
+import { servePort, testApp } from "@/tests/helpers.ts";
+import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+
+Deno.test({
+  name:
+    "[browser] sign up → plan → connect → SaaS project → tiers → usage chart → go live → rotate key",
+  ignore: !(await hasChromium()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    await ensureIslands();
+    await using app = await testApp({ config: { platformPriceCents: 1500 } });
+    await using srv = servePort(app);
+    const browser = await launch();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.setDefaultTimeout(10_000);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const shot = (name: string) =>
+      page.screenshot({ path: `${ARTIFACTS}saas-${name}.png`, fullPage: true });
+    let sk = "";
+    let pk = "";
+    try {
+      await t.step("landing and sign-up (no JavaScript needed)", async () => {
+        await page.goto(srv.base + "/");
+        assert.match(await page.textContent("h1") ?? "", /Monetize your API/);
+        await shot("landing");
+        await page.click("text=Sign up");
+        await page.fill("#email", "browser@example.com");
+        await page.fill("#password", "a long enough password");
+        await shot("signup");
+        await Promise.all([page.waitForURL("**/dashboard"), page.click("button[type=submit]")]);
+        assert.match(await page.textContent("h1") ?? "", /Dashboard/);
+        await shot("dashboard-new");
+      });
+
+      await t.step("pay the platform plan in the sandbox, then connect payments", async () => {
+        await Promise.all([
+          page.waitForURL("**/sandbox/checkout/**"),
+          page.click("text=Start the plan"),
+        ]);
+        assert.match(await page.textContent(".sandbox-banner") ?? "", /Sandbox/);
+        await shot("sandbox-checkout");
+        await Promise.all([page.waitForURL("**/dashboard"), page.click("button:has-text('Pay')")]);
+        assert.match(await page.textContent(".checklist") ?? "", /✓ Start the platform plan/);
+        await page.click("a:has-text('Connect payments')");
+        await page.waitForSelector("text=✓ Connect payments");
+        await shot("dashboard-onboarded");
+      });
+
+      await t.step("create a SaaS project; the secret key is shown once", async () => {
+        await page.click("text=New project >> nth=0");
+        await page.waitForSelector("text=The project type can't be changed later");
+        await shot("wizard-type");
+        await page.click("text=SaaS — subscription tiers with usage limits");
+        await page.fill("#project-name", "Weather API");
+        await page.fill("#t1-price", "-5");
+        await page.click("button:has-text('Create project')");
+        await page.waitForSelector(".field-error");
+        assert.match(
+          await page.textContent(".field-error") ?? "",
+          /0|small|>=/i,
+          "validation message next to the field",
+        );
+        await shot("wizard-error");
+        await page.fill("#t1-price", "19");
+        await page.fill("#t0-limit", "5");
+        await page.click("button:has-text('Create project')");
+        await page.waitForSelector("[data-testid=secret]");
+        sk = (await page.textContent("[data-testid=secret]"))!.trim();
+        pk = (await page.textContent("[data-testid=pk]"))!.trim();
+        assert.match(sk, /^sk_test_/);
+        await shot("wizard-created");
+        await page.click("text=Open the project");
+        await page.waitForSelector("[data-testid=m-customers]");
+        assert.ok(!(await page.content()).includes(sk), "the secret is not shown again");
+      });
+
+      await t.step("edit a tier in the editor without re-keying", async () => {
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/tiers`);
+        await page.waitForSelector("[data-testid=tier-free]");
+        await page.waitForFunction(() =>
+          document.querySelector("[data-island=TierEditor]") !== null
+        );
+        await page.fill("#e-free-limit", "50");
+        await page.click("button:has-text('Save free')");
+        await page.waitForSelector("text=Saved free");
+        await shot("tier-editor");
+        const tiers = await srv.call("GET", "/api/tiers", { key: pk });
+        assert.equal(tiers.body.tiers[0].limit, 50);
+        assert.equal(
+          (await srv.call("GET", "/api/dashboard", { key: sk })).status,
+          200,
+          "keys unchanged",
+        );
+      });
+
+      await t.step("usage from API calls appears in the metrics and on the chart", async () => {
+        for (let i = 0; i < 7; i++) {
+          await srv.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": `u${i % 3}` } });
+        }
+        await page.goto(`${srv.base}/dashboard/projects/${pk}`);
+        assert.equal((await page.textContent("[data-testid=m-usage]"))!.trim(), "7");
+        assert.equal((await page.textContent("[data-testid=m-customers]"))!.trim(), "3");
+        await page.waitForSelector(".chart-canvas[data-ready=true] canvas");
+        const today = new Date(app.clock.now()).toISOString().slice(0, 10);
+        assert.equal((await page.textContent(`[data-testid=usage-${today}]`))!.trim(), "7");
+        await shot("overview-chart");
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/customers`);
+        await page.click("text=u0");
+        assert.equal((await page.textContent("[data-testid=customer-plan]"))!.trim(), "free");
+        await shot("customer");
+      });
+
+      let livePk = "";
+      await t.step("edit & go live; a second promote is refused", async () => {
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/live`);
+        await page.fill("#live1-price", "29");
+        await shot("go-live");
+        await page.click("button:has-text('Create the live project')");
+        await page.waitForSelector("[data-testid=live-pk]");
+        livePk = (await page.textContent("[data-testid=live-pk]"))!.trim();
+        assert.match(livePk, /^pk_live_/);
+        const live = await srv.call("GET", "/api/tiers", { key: livePk });
+        assert.equal(live.body.tiers[1].price, 2900);
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/live`);
+        assert.match(await page.textContent("main") ?? "", /already live/);
+        const again = await page.evaluate(async (p) => {
+          const r = await fetch(`/v1/projects/${p}/promote`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: "{}",
+          });
+          return r.status;
+        }, pk);
+        assert.equal(again, 409);
+        await page.goto(`${srv.base}/dashboard/projects/${pk}`);
+        await page.click("text=Switch to live");
+        assert.match(await page.textContent(".badge") ?? "", /Live mode/);
+      });
+
+      await t.step(
+        "rotate the secret key; the old key is refused after the grace period",
+        async () => {
+          await page.goto(`${srv.base}/dashboard/projects/${pk}/keys`);
+          assert.equal((await page.textContent("[data-testid=pk]"))!.trim(), pk);
+          await page.selectOption("#grace", "3600");
+          await page.click("button:has-text('Rotate secret key')");
+          await page.waitForSelector("[data-testid=secret]");
+          const newSk = (await page.textContent("[data-testid=secret]"))!.trim();
+          await shot("keys-rotated");
+          assert.notEqual(newSk, sk);
+          assert.equal(
+            (await srv.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u0" } }))
+              .status,
+            200,
+            "within grace",
+          );
+          app.clock.advance(3601_000);
+          assert.equal(
+            (await srv.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u0" } }))
+              .status,
+            401,
+          );
+          assert.equal(
+            (await srv.call("GET", "/api/usage", { key: newSk, headers: { "X-User-Id": "u0" } }))
+              .status,
+            200,
+          );
+        },
+      );
+
+      await t.step("access tokens page and integration snippets", async () => {
+        await page.goto(`${srv.base}/dashboard/tokens`);
+        await page.fill("#token-name", "ci");
+        await page.click("button:has-text('Create token')");
+        await page.waitForSelector("[data-testid=secret]");
+        assert.match((await page.textContent("[data-testid=secret]"))!, /^dat_/);
+        await shot("tokens");
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/integrate`);
+        const text = await page.textContent("main") ?? "";
+        assert.ok(text.includes(pk) && text.includes(srv.base));
+        await shot("integrate");
+      });
+
+      await t.step("sign out", async () => {
+        await Promise.all([
+          page.waitForURL(srv.base + "/"),
+          page.click("button:has-text('Sign out')"),
+        ]);
+        await page.goto(`${srv.base}/dashboard`);
+        assert.match(page.url(), /\/signin/);
+      });
+      assert.deepEqual(errors, [], "no errors in the page");
+    } finally {
+      await browser.close();
+    }
+  },
+});
