@@ -12,6 +12,7 @@ import { createServices, type Deps, type Services, systemClock } from "@/lib/ser
 import { createLogger } from "@/lib/logger.ts";
 import { mountRoutes } from "@/routes/mod.ts";
 import { serveStatic } from "@/lib/http/static.ts";
+import { clerkFrontendApi } from "@/lib/accounts/clerk.ts";
 
 /** Paths a browser may call with a publishable key: the only ones with CORS. */
 const BROWSER_PATHS = [
@@ -56,6 +57,11 @@ export async function createApp(deps: Deps): Promise<App> {
     await next();
   });
   app.use("*", requestId);
+  // Clerk's sign-in (when configured) loads from the instance's frontend API host.
+  const clerkHost = deps.config.clerk
+    ? `https://${clerkFrontendApi(deps.config.clerk.publishableKey)}`
+    : null;
+  const extra = clerkHost ? [clerkHost] : [];
   app.use(
     "*",
     secureHeaders({
@@ -67,7 +73,10 @@ export async function createApp(deps: Deps): Promise<App> {
         defaultSrc: ["'self'"],
         imgSrc: ["'self'", "data:", "https:"],
         styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'"],
+        scriptSrc: ["'self'", ...extra],
+        connectSrc: ["'self'", ...extra],
+        frameSrc: ["'self'", ...extra],
+        workerSrc: ["'self'", "blob:"],
         frameAncestors: ["'none'"],
       },
     }),

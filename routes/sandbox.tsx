@@ -67,7 +67,7 @@ function CheckoutPage({ session }: { session: SandboxSession }) {
               <button type="submit">Pay</button>
             </form>
             <form method="post" action={`${base}/cancel`}>
-              <button type="submit">Cancel and go back</button>
+              <button type="submit" class="secondary">Cancel and go back</button>
             </form>
           </>
         )

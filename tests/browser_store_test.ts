@@ -1,0 +1,90 @@
+/** [browser] a Store project in real Chromium: wizard with image upload, purchase, metrics. */
+import assert from "node:assert/strict";
+import { servePort, testApp } from "@/tests/helpers.ts";
+import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+import { PNG } from "@/tests/fixtures_images.ts";
+
+Deno.test({
+  name:
+    "[browser] store: create → upload image → product with image → sandbox purchase → sales and stock",
+  ignore: !(await hasChromium()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    await ensureIslands();
+    await using app = await testApp();
+    await using srv = servePort(app);
+    const browser = await launch();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.setDefaultTimeout(10_000);
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const shot = (name: string) =>
+      page.screenshot({ path: `${ARTIFACTS}store-${name}.png`, fullPage: true });
+    const imgPath = await Deno.makeTempFile({ suffix: ".png" });
+    await Deno.writeFile(imgPath, PNG);
+    let pk = "";
+    try {
+      await t.step("sign up and create a store with an uploaded product image", async () => {
+        await page.goto(srv.base + "/signup");
+        await page.fill("#email", "shop@example.com");
+        await page.fill("#password", "a long enough password");
+        await Promise.all([page.waitForURL("**/dashboard"), page.click("button[type=submit]")]);
+        await page.goto(srv.base + "/dashboard/new");
+        await page.click("text=Store — products with inventory");
+        await page.fill("#project-name", "Merch");
+        await page.fill("#t0-name", "mug");
+        await page.fill("#t0-displayName", "Coffee mug");
+        await page.fill("#t0-price", "12.50");
+        await page.fill("#t0-inventory", "3");
+        await page.setInputFiles("#t0-image", imgPath);
+        await page.waitForSelector("img.preview");
+        await shot("wizard-image");
+        await page.click("button:has-text('Create project')");
+        await page.waitForSelector("[data-testid=secret]");
+        pk = (await page.textContent("[data-testid=pk]"))!.trim();
+      });
+
+      await t.step("the product has its image, served by us", async () => {
+        const products = (await srv.call("GET", "/api/products", { key: pk })).body.products;
+        assert.equal(products[0].displayName, "Coffee mug");
+        assert.match(products[0].imageUrl, /\/api\/assets\/plt_\w+\/\w+\.png$/);
+        const img = await fetch(products[0].imageUrl.replace(/^http:\/\/[^/]+/, srv.base));
+        assert.deepEqual(new Uint8Array(await img.arrayBuffer()), PNG);
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/tiers`);
+        await page.waitForSelector("img.preview");
+        await shot("products");
+      });
+
+      await t.step("a sandbox purchase moves sales and stock", async () => {
+        const product = (await srv.call("GET", "/api/products", { key: pk })).body.products[0];
+        const co = await srv.call("POST", "/api/cart/checkout", {
+          key: pk,
+          body: {
+            items: [{ productId: product.id, quantity: 1 }],
+            successUrl: `${srv.base}/`,
+            cancelUrl: `${srv.base}/`,
+          },
+        });
+        assert.equal(co.status, 200, co.text);
+        await page.goto(co.body.url);
+        await page.fill("input[name=email]", "buyer@example.com");
+        await shot("checkout");
+        await Promise.all([page.waitForURL(srv.base + "/"), page.click("button:has-text('Pay')")]);
+        await page.goto(`${srv.base}/dashboard/projects/${pk}`);
+        assert.equal((await page.textContent("[data-testid=m-sales]"))!.trim(), "1");
+        assert.equal((await page.textContent("[data-testid=m-revenue]"))!.trim(), "$12.50");
+        assert.equal((await page.textContent("[data-testid=m-instock]"))!.trim(), "2");
+        assert.equal((await page.textContent("[data-testid=m-lowstock]"))!.trim(), "1");
+        await shot("overview");
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/events`);
+        assert.match(await page.textContent("main") ?? "", /checkout\.session\.completed/);
+        await shot("events");
+      });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await Deno.remove(imgPath);
+    }
+  },
+});
