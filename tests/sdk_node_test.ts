@@ -1,0 +1,97 @@
+/** [e2e] the SDK as a user gets it: `npm pack` tarball installed in a Node project, run by Node against the server. */
+import assert from "node:assert/strict";
+import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+
+const SDK = new URL("../sdk/", import.meta.url).pathname;
+
+async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const out = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return text;
+}
+
+const SCRIPT = `
+import { DreamApi, DreamBrowser, DreamApiError } from "dream-api";
+const { BASE, SK, PK } = process.env;
+const out = {};
+const dream = new DreamApi({ secretKey: SK, baseUrl: BASE });
+out.customer = (await dream.customers.create({ id: "node_user" })).plan;
+out.tracked = (await dream.usage.track("node_user", { quantity: 2 })).count;
+out.usage = (await dream.usage.get("node_user")).count;
+try { await dream.usage.track("node_user", { quantity: 10 }); } catch (e) {
+  out.limit = { isError: e instanceof DreamApiError, status: e.status, code: e.code, count: e.usage?.count, requestId: !!e.requestId };
+}
+const co = await dream.billing.checkout("node_user", { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" });
+await fetch(co.url + "/complete", { method: "POST" }).then((r) => r.text());
+out.plan = (await dream.customers.get("node_user")).plan;
+out.canceled = (await dream.billing.cancel("node_user")).cancelAtPeriodEnd;
+out.resumed = (await dream.billing.resume("node_user")).cancelAtPeriodEnd;
+const { token } = await dream.customers.token("node_user");
+const browser = new DreamBrowser({ publishableKey: PK, baseUrl: BASE, customerToken: token });
+out.tiers = (await browser.tiers()).tiers.map((t) => t.name);
+out.browserUsage = (await browser.usage.track()).count;
+out.dashboard = (await dream.dashboard()).activeSubscriptions;
+console.log(JSON.stringify(out));
+`;
+
+Deno.test({
+  name: "[e2e] SDK tarball under Node (ESM + .d.ts) against the running server",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using app = await testApp();
+    await using srv = servePort(app);
+    const dev = await developer(app);
+    const { pk, sk } = await project(app, dev.dat, {
+      tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
+    });
+    const tmp = await Deno.makeTempDir({ prefix: "dream-sdk-" });
+    try {
+      await run("npm", ["install", "--no-audit", "--no-fund", "--silent"], SDK);
+      const packed = (await run("npm", ["pack", "--silent", "--pack-destination", tmp], SDK)).trim()
+        .split("\n").pop()!;
+      const tarball = `${tmp}/${packed}`;
+      const listing = await run("tar", ["-tzf", tarball], tmp);
+      assert.match(listing, /package\/dist\/index\.js/);
+      assert.match(listing, /package\/dist\/index\.d\.ts/);
+      assert.match(listing, /package\/README\.md/);
+      const pkg = JSON.parse(await run("tar", ["-xzOf", tarball, "package/package.json"], tmp));
+      assert.equal(pkg.dependencies, undefined, "no runtime dependencies");
+      await Deno.writeTextFile(
+        `${tmp}/package.json`,
+        JSON.stringify({ name: "consumer", private: true, type: "module" }),
+      );
+      await run("npm", ["install", "--no-audit", "--no-fund", "--silent", tarball], tmp);
+      await Deno.writeTextFile(`${tmp}/main.mjs`, SCRIPT);
+      const result = JSON.parse(
+        await run("node", ["main.mjs"], tmp, { BASE: srv.base, SK: sk, PK: pk }),
+      );
+      assert.deepEqual(result, {
+        customer: "free",
+        tracked: 2,
+        usage: 2,
+        limit: {
+          isError: true,
+          status: 429,
+          code: "tier_limit_reached",
+          count: 2,
+          requestId: true,
+        },
+        plan: "pro",
+        canceled: true,
+        resumed: false,
+        tiers: ["free", "pro"],
+        browserUsage: 1,
+        dashboard: 1,
+      });
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
