@@ -13,6 +13,7 @@ import { createLogger } from "@/lib/logger.ts";
 import { mountRoutes } from "@/routes/mod.ts";
 import { serveStatic } from "@/lib/http/static.ts";
 import { clerkFrontendApi } from "@/lib/accounts/clerk.ts";
+import { DOC_CONFIG, mountDocs } from "@/routes/docs.tsx";
 
 /** Paths a browser may call with a publishable key: the only ones with CORS. */
 const BROWSER_PATHS = [
@@ -152,15 +153,8 @@ export async function createApp(deps: Deps): Promise<App> {
     scheme: "bearer",
     description: "Developer access token `dat_…`",
   });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "dream-api",
-      version: "0.1.0",
-      description: "Usage-based billing and stores on your own Stripe account. Every error is " +
-        '`{"error":{"code","message","requestId",…}}` with an `X-Request-Id` header.',
-    },
-  });
+  app.doc31("/openapi.json", DOC_CONFIG);
+  mountDocs(app);
 
   // The sandbox delivers its signed events through the same webhook route as Stripe's.
   services.sandbox?.attach(async (payload, signature) => {

@@ -80,7 +80,7 @@ export const CustomerSchema = z.object({
   plan: z.string().nullable().openapi({ example: "free" }),
   metadata: z.record(z.string(), z.string()),
   createdAt: z.string(),
-  subscription: SubscriptionSchema.nullable(),
+  subscription: z.union([SubscriptionSchema, z.null()]),
   usage: UsageSchema,
 }).openapi("Customer");
 

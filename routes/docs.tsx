@@ -1,0 +1,236 @@
+/** /docs — the API reference, rendered on the server from /openapi.json; works offline, no scripts. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { Layout } from "@/components/Layout.tsx";
+import { renderPage } from "@/lib/http/render.tsx";
+import { ownOrigin } from "@/lib/http/middleware.ts";
+
+type Json = Record<string, unknown>;
+type Schema = Json & {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, Json>;
+  required?: string[];
+};
+
+export const DOC_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "dream-api",
+    version: "0.1.0",
+    description: "Usage-based billing and stores on your own Stripe account. Every error is " +
+      '`{"error":{"code","message","requestId",…}}` with an `X-Request-Id` header.',
+  },
+};
+
+function resolve(doc: Json, s: Schema | undefined): Schema | undefined {
+  if (!s?.$ref) return s;
+  const name = s.$ref.split("/").pop()!;
+  return ((doc.components as Json)?.schemas as Record<string, Schema>)?.[name];
+}
+
+function typeOf(doc: Json, s: Schema | undefined): string {
+  const r = resolve(doc, s);
+  if (!r) return "any";
+  if (s?.$ref) return s.$ref.split("/").pop()!;
+  if (Array.isArray(r.type)) return r.type.join(" | ");
+  if (r.type === "array") return `${typeOf(doc, r.items as Schema)}[]`;
+  if (r.enum) return (r.enum as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
+  if (r.anyOf || r.oneOf) {
+    return ((r.anyOf ?? r.oneOf) as Schema[]).map((x) => typeOf(doc, x)).join(" | ");
+  }
+  return String(r.type ?? "object");
+}
+
+function Fields({ doc, schema }: { doc: Json; schema: Schema | undefined }) {
+  const s = resolve(doc, schema);
+  const props = s?.properties;
+  if (!props || Object.keys(props).length === 0) return <p class="muted">No fields.</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">Type</th>
+          <th scope="col">Required</th>
+          <th scope="col">Notes</th>
+        </tr>
+      </thead>
+      <tbody>
+        {Object.entries(props).map(([name, p]) => {
+          const r = resolve(doc, p as Schema) ?? {};
+          const notes = [
+            r.description,
+            r.example !== undefined ? `e.g. ${JSON.stringify(r.example)}` : null,
+          ].filter(Boolean).join(" — ");
+          return (
+            <tr>
+              <td>
+                <code>{name}</code>
+              </td>
+              <td>{typeOf(doc, p as Schema)}</td>
+              <td>{s?.required?.includes(name) ? "yes" : "no"}</td>
+              <td>{notes}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+const SECURITY_NAMES: Record<string, string> = {
+  secretKey: "secret key",
+  publishableKey: "publishable key",
+  customerToken: "customer token",
+  session: "dashboard session",
+  accessToken: "access token",
+};
+
+function Docs({ doc, base }: { doc: Json; base: string }) {
+  const paths = doc.paths as Record<string, Record<string, Json>>;
+  const ops: { tag: string; method: string; path: string; op: Json }[] = [];
+  for (const [path, methods] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      ops.push({ tag: ((op.tags as string[] | undefined) ?? ["Other"])[0]!, method, path, op });
+    }
+  }
+  const tags = [...new Set(ops.map((o) => o.tag))];
+  const anchor = (m: string, p: string) => `${m}-${p}`.replace(/[^a-zA-Z0-9]+/g, "-");
+  return (
+    <Layout title="API reference — dream-api">
+      <h1>API reference</h1>
+      <p>
+        Base URL <code>{base}</code>. The machine-readable document is{" "}
+        <a href="/openapi.json">/openapi.json</a>{" "}
+        (OpenAPI 3.1). Money is integer minor units (cents) with an ISO currency.
+      </p>
+      <section aria-labelledby="start-h">
+        <h2 id="start-h">Getting started</h2>
+        <ol>
+          <li>
+            <strong>Keys.</strong>{" "}
+            Sign up, create a project in the dashboard: you get a publishable key{" "}
+            <code>pk_test_…</code> (the project; safe in browsers) and a secret key{" "}
+            <code>sk_test_…</code> (shown once; keep it on your server).
+          </li>
+          <li>
+            <strong>A customer.</strong>{" "}
+            Use your own user ids. Customers are created on the free tier the first time you name
+            them, or explicitly:
+            <pre><code>{`curl -X POST ${base}/api/customers -H "Authorization: Bearer $SK" \\\n  -H "Content-Type: application/json" -d '{"id":"user_42","email":"ann@example.com"}'`}</code></pre>
+          </li>
+          <li>
+            <strong>Track usage</strong> on each billable call; at the tier limit you get 429{" "}
+            <code>tier_limit_reached</code> and nothing is counted:
+            <pre><code>{`curl -X POST ${base}/api/data -H "Authorization: Bearer $SK" -H "X-User-Id: user_42" \\\n  -H "Idempotency-Key: job-981"`}</code></pre>
+          </li>
+          <li>
+            <strong>Sell an upgrade.</strong>{" "}
+            Send the customer to checkout; webhooks are handled for you:
+            <pre><code>{`curl -X POST ${base}/api/create-checkout -H "Authorization: Bearer $SK" -H "X-User-Id: user_42" \\\n  -H "Content-Type: application/json" \\\n  -d '{"tier":"pro","successUrl":"https://app.example/ok","cancelUrl":"https://app.example/pricing"}'`}</code></pre>
+          </li>
+          <li>
+            <strong>Store cart.</strong> From the browser with the publishable key:
+            <pre><code>{`curl -X POST ${base}/api/cart/checkout -H "Authorization: Bearer $PK" -H "Content-Type: application/json" \\\n  -d '{"items":[{"productId":"prod_…","quantity":2}],"successUrl":"https://shop.example/thanks","cancelUrl":"https://shop.example/cart"}'`}</code></pre>
+          </li>
+        </ol>
+        <p>
+          Errors:{" "}
+          <code>
+            {`{"error":{"code":"validation_failed","message":"…","requestId":"req_…","details":[{"field":"…","message":"…"}]}}`}
+          </code>
+        </p>
+      </section>
+      <nav aria-label="Endpoints">
+        <h2>Endpoints</h2>
+        {tags.map((tag) => (
+          <details open>
+            <summary>{tag}</summary>
+            <ul>
+              {ops.filter((o) => o.tag === tag).map((o) => (
+                <li>
+                  <a href={`#${anchor(o.method, o.path)}`}>
+                    <code>{o.method.toUpperCase()} {o.path}</code>
+                  </a>{" "}
+                  {String(o.op.summary ?? "")}
+                </li>
+              ))}
+            </ul>
+          </details>
+        ))}
+      </nav>
+      {ops.map(({ method, path, op }) => {
+        const security = (op.security as Record<string, unknown>[] | undefined) ?? [];
+        const params = (op.parameters as Json[] | undefined) ?? [];
+        const body = (op.requestBody as Json | undefined)?.content as
+          | Record<string, Json>
+          | undefined;
+        const bodySchema = body?.["application/json"]?.schema ??
+          body?.["multipart/form-data"]?.schema;
+        return (
+          <section id={anchor(method, path)} class="op">
+            <h3>
+              <code>{method.toUpperCase()} {path}</code>
+            </h3>
+            <p>{String(op.summary ?? "")}</p>
+            {op.description ? <p>{String(op.description)}</p> : null}
+            <p>
+              <strong>Auth:</strong> {security.length
+                ? security.map((s) => Object.keys(s).map((k) => SECURITY_NAMES[k] ?? k).join(" + "))
+                  .join(", or ")
+                : "none"}
+            </p>
+            {params.length > 0 && (
+              <table>
+                <caption>Parameters</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">In</th>
+                    <th scope="col">Required</th>
+                    <th scope="col">Type</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {params.map((p) => (
+                    <tr>
+                      <td>
+                        <code>{String(p.name)}</code>
+                      </td>
+                      <td>{String(p.in)}</td>
+                      <td>{p.required ? "yes" : "no"}</td>
+                      <td>{typeOf(doc, p.schema as Schema)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            {bodySchema
+              ? (
+                <>
+                  <h4>Request body</h4>
+                  <Fields doc={doc} schema={bodySchema as Schema} />
+                </>
+              )
+              : null}
+            <h4>Responses</h4>
+            <ul>
+              {Object.entries(op.responses as Record<string, Json>).map(([status, r]) => (
+                <li>
+                  <code>{status}</code> {String(r.description ?? "")}
+                </li>
+              ))}
+            </ul>
+          </section>
+        );
+      })}
+    </Layout>
+  );
+}
+
+export function mountDocs(app: OpenAPIHono<AppEnv>) {
+  let cached: Json | null = null;
+  const doc = () => (cached ??= app.getOpenAPI31Document(DOC_CONFIG) as unknown as Json);
+  app.get("/docs", (c) => c.html(renderPage(<Docs doc={doc()} base={ownOrigin(c)} />)));
+}
