@@ -1,6 +1,7 @@
 /** [e2e] the SDK (sdk/src) under Deno against the real server: every method, errors, retries, timeouts. */
 import assert from "node:assert/strict";
 import { DreamApi, DreamApiError, DreamBrowser, ENDPOINTS } from "../sdk/src/index.ts";
+import type { CartInput, CheckoutInput, Customer, Product, Subscription, Tier, Usage } from "../sdk/src/index.ts";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
 
 Deno.test("[e2e] SDK server and browser clients against the running server", async (t) => {
@@ -215,4 +216,56 @@ Deno.test("SDK retries network errors, 5xx and rate limits on safe calls, with b
       new DreamApi({ secretKey: "sk_test_x", fetch: hang, timeoutMs: 30, maxRetries: 0 }).tiers(),
     (e) => e instanceof DreamApiError && e.code === "timeout",
   );
+});
+
+Deno.test("the SDK's types have exactly the fields /openapi.json documents", async () => {
+  const { testApp } = await import("@/tests/helpers.ts");
+  await using app = await testApp();
+  const schemas = (await app.call("GET", "/openapi.json")).body.components.schemas;
+  const usage: Usage = { count: 0, limit: null, remaining: null, plan: "", periodStart: "", periodEnd: "" };
+  const sub: Subscription = { id: "", tier: null, status: "", currentPeriodStart: "", currentPeriodEnd: "", cancelAtPeriodEnd: false };
+  const customer: Customer = { id: "", email: null, name: null, plan: null, metadata: {}, createdAt: "", subscription: null, usage };
+  const tier: Tier = {
+    name: "",
+    displayName: "",
+    price: 0,
+    currency: "",
+    interval: null,
+    limit: null,
+    inventory: null,
+    soldOut: false,
+    features: [],
+    popular: false,
+    description: null,
+    imageUrl: null,
+    priceId: null,
+    productId: null,
+  };
+  const product: Product = {
+    id: "",
+    name: "",
+    displayName: "",
+    description: null,
+    price: 0,
+    currency: "",
+    imageUrl: null,
+    inventory: null,
+    soldOut: false,
+    priceId: null,
+    productId: null,
+  };
+  const cart: CartInput = { email: "", items: [], successUrl: "", cancelUrl: "" };
+  const checkout: CheckoutInput = { tier: "", successUrl: "", cancelUrl: "" };
+  const pairs: [string, object][] = [
+    ["Usage", usage],
+    ["Subscription", sub],
+    ["Customer", customer],
+    ["Tier", tier],
+    ["Product", product],
+    ["CartInput", cart],
+    ["CheckoutInput", checkout],
+  ];
+  for (const [name, sample] of pairs) {
+    assert.deepEqual(Object.keys(sample).sort(), Object.keys(schemas[name].properties).sort(), name);
+  }
 });
