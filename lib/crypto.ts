@@ -1,4 +1,6 @@
-/** Hashing and password storage on Web Crypto. */
+/** Hashing and password storage on Web Crypto (and a synchronous SHA-256 for the hot path). */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 
 const enc = new TextEncoder();
 
@@ -15,6 +17,14 @@ function fromB64(s: string): Uint8Array {
 /** Hex SHA-256 of a string: how secret keys, tokens and sessions are stored. */
 export async function sha256Hex(text: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", enc.encode(text)));
+}
+
+/**
+ * Hex SHA-256, synchronously (npm:@noble/hashes): the same digest as `sha256Hex` without an
+ * async round trip, for looking up secret keys on every API call.
+ */
+export function sha256HexSync(text: string): string {
+  return bytesToHex(sha256(enc.encode(text)));
 }
 
 /** Constant-time comparison of two equal-length strings. */

@@ -1,7 +1,15 @@
 /** [e2e] the SDK (sdk/src) under Deno against the real server: every method, errors, retries, timeouts. */
 import assert from "node:assert/strict";
 import { DreamApi, DreamApiError, DreamBrowser, ENDPOINTS } from "../sdk/src/index.ts";
-import type { CartInput, CheckoutInput, Customer, Product, Subscription, Tier, Usage } from "../sdk/src/index.ts";
+import type {
+  CartInput,
+  CheckoutInput,
+  Customer,
+  Product,
+  Subscription,
+  Tier,
+  Usage,
+} from "../sdk/src/index.ts";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
 
 Deno.test("[e2e] SDK server and browser clients against the running server", async (t) => {
@@ -222,9 +230,32 @@ Deno.test("the SDK's types have exactly the fields /openapi.json documents", asy
   const { testApp } = await import("@/tests/helpers.ts");
   await using app = await testApp();
   const schemas = (await app.call("GET", "/openapi.json")).body.components.schemas;
-  const usage: Usage = { count: 0, limit: null, remaining: null, plan: "", periodStart: "", periodEnd: "" };
-  const sub: Subscription = { id: "", tier: null, status: "", currentPeriodStart: "", currentPeriodEnd: "", cancelAtPeriodEnd: false };
-  const customer: Customer = { id: "", email: null, name: null, plan: null, metadata: {}, createdAt: "", subscription: null, usage };
+  const usage: Usage = {
+    count: 0,
+    limit: null,
+    remaining: null,
+    plan: "",
+    periodStart: "",
+    periodEnd: "",
+  };
+  const sub: Subscription = {
+    id: "",
+    tier: null,
+    status: "",
+    currentPeriodStart: "",
+    currentPeriodEnd: "",
+    cancelAtPeriodEnd: false,
+  };
+  const customer: Customer = {
+    id: "",
+    email: null,
+    name: null,
+    plan: null,
+    metadata: {},
+    createdAt: "",
+    subscription: null,
+    usage,
+  };
   const tier: Tier = {
     name: "",
     displayName: "",
@@ -266,6 +297,10 @@ Deno.test("the SDK's types have exactly the fields /openapi.json documents", asy
     ["CheckoutInput", checkout],
   ];
   for (const [name, sample] of pairs) {
-    assert.deepEqual(Object.keys(sample).sort(), Object.keys(schemas[name].properties).sort(), name);
+    assert.deepEqual(
+      Object.keys(sample).sort(),
+      Object.keys(schemas[name].properties).sort(),
+      name,
+    );
   }
 });

@@ -4,11 +4,14 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, type FieldIssue, InvalidRequestError, ValidationError } from "@/lib/errors.ts";
 import type { AppEnv } from "@/lib/http/context.ts";
 
+/** The contract's error body. */
+export function errorBody(err: AppError, requestId: string) {
+  return { error: { code: err.code, message: err.message, requestId, ...err.details } };
+}
+
 /** The JSON body and status of an error response. */
 export function errorResponse(c: Context<AppEnv>, err: AppError): Response {
-  const requestId = c.get("requestId") ?? "";
-  const body = { error: { code: err.code, message: err.message, requestId, ...err.details } };
-  const res = c.json(body, err.status as 400);
+  const res = c.json(errorBody(err, c.get("requestId") ?? ""), err.status as 400);
   for (const [k, v] of Object.entries(err.headers)) res.headers.set(k, v);
   return res;
 }

@@ -28,6 +28,15 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.res.headers.set("X-Request-Id", id);
 };
 
+/** Sets fixed security headers on every response (computed once, not per request). */
+export function securityHeaders(headers: [string, string][]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    const h = c.res.headers;
+    for (const [k, v] of headers) if (!h.has(k)) h.set(k, v);
+  };
+}
+
 /**
  * Reads a JSON body once for unsafe methods: a non-empty body must be `application/json` and
  * a JSON object; an empty body counts as `{}`. The raw text is kept for idempotency.

@@ -1,7 +1,7 @@
 /** Projects and their keys: creation, lookup by key (cached), ownership, rename, tier edits. */
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
-import { sha256Hex } from "@/lib/crypto.ts";
+import { sha256Hex, sha256HexSync } from "@/lib/crypto.ts";
 import { type Mode, newPublishableKey, newSecretKey, PK_RE, SK_RE, ulid } from "@/lib/ids.ts";
 import {
   createProject as kvCreateProject,
@@ -136,7 +136,7 @@ export async function projectByPk(s: Services, pk: string): Promise<Project | nu
  */
 export async function projectBySecretKey(s: Services, sk: string): Promise<Project> {
   if (!SK_RE.test(sk)) throw new UnauthenticatedError("Malformed secret key", "invalid_api_key");
-  const hash = await sha256Hex(sk);
+  const hash = sha256HexSync(sk);
   let ptr = s.caches.secrets.get(hash);
   if (ptr === undefined) {
     ptr = await getSecretPointer(s.kv, hash, s.clock.now());

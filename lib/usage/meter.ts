@@ -2,14 +2,15 @@
  * The usage meter: exact, durable counting with group commit.
  *
  * Every `track()` call joins a queue; one drain loop takes as many queued calls as fit in one
- * Deno KV commit (at most 10 checked keys: counters plus new idempotency keys), decides each call
+ * Deno KV commit (at most 100 checked keys: counters plus new idempotency keys), decides each call
  * in arrival order against the counter values it holds, and commits all accepted increments in
  * one atomic operation that checks the counters' versionstamps. Callers are answered only after
  * that commit is durable, so an acknowledged count is never lost. A lost race (another instance
  * wrote a counter) drops the cached values and decides the batch again, so no limit is ever
  * passed even with several instances on one KV. Counter values and versionstamps are cached after
- * each commit, so a steady stream of calls reads no KV at all; a refusal is only ever decided on
- * a value freshly read, so a stale cache never refuses wrongly.
+ * each commit, so a steady stream of calls reads no KV at all. A refusal is decided only on a
+ * value read or committed less than `ttlMs` ago: counts only grow within a period, so such a
+ * value can only be low; a counter removed elsewhere (a deleted customer) is seen within `ttlMs`.
  */
 import { getManyChunked } from "@/lib/kv/_atomic.ts";
 import { ConflictError } from "@/lib/errors.ts";
@@ -60,9 +61,12 @@ interface Pending {
 interface CounterState {
   value: number;
   versionstamp: string | null;
+  /** When this instance last committed or read it (ms). */
+  at: number;
 }
 
-const MAX_CHECKS = 10;
+// Deno KV allows 100 checks and 1000 mutations per atomic operation (locally and on Deploy).
+const MAX_CHECKS = 100;
 const MAX_OPS = 512;
 const MAX_ATTEMPTS = 25;
 const MAX_CACHED = 200_000;
@@ -82,6 +86,11 @@ export function usageView(
   };
 }
 
+/** The in-memory key of one counter (cheaper than serialising the KV key). */
+function counterCacheKey(pk: string, customerId: string, periodStart: string): string {
+  return `${pk}\u0000${customerId}\u0000${periodStart}`;
+}
+
 export class UsageMeter {
   #kv: Deno.Kv;
   #now: () => number;
@@ -91,9 +100,13 @@ export class UsageMeter {
   /** Commits made, for tests and the benchmark. */
   commits = 0;
 
-  constructor(kv: Deno.Kv, now: () => number) {
+  #ttlMs: number;
+
+  /** `ttlMs`: how old a cached count `peek()` may answer with (other instances' increments). */
+  constructor(kv: Deno.Kv, now: () => number, ttlMs = 0) {
     this.#kv = kv;
     this.#now = now;
+    this.#ttlMs = ttlMs;
   }
 
   /** Counts `quantity` for a customer unless it would pass the limit; resolves after commit. */
@@ -104,7 +117,7 @@ export class UsageMeter {
       this.#queue.push({
         req,
         counterKey,
-        ck: JSON.stringify(counterKey),
+        ck: counterCacheKey(req.pk, req.customerId, req.period.start),
         idemKey,
         ik: idemKey ? JSON.stringify(idemKey) : null,
         resolve,
@@ -114,16 +127,35 @@ export class UsageMeter {
     });
   }
 
-  /** The current count of a customer's period: the cached value or one KV read. */
+  /** The cached count when younger than `ttlMs` (no KV read, synchronous), else undefined. */
+  peekCached(pk: string, customerId: string, period: Period): number | undefined {
+    const cached = this.#cache.get(counterCacheKey(pk, customerId, period.start));
+    return cached && this.#now() - cached.at < this.#ttlMs ? cached.value : undefined;
+  }
+
+  /**
+   * The current count of a customer's period. This instance's own commits are always in the
+   * cache; a value younger than `ttlMs` is answered without a KV read (another instance's
+   * increments show within that time), otherwise one read refreshes it.
+   */
   async peek(pk: string, customerId: string, period: Period): Promise<number> {
+    const hit = this.peekCached(pk, customerId, period);
+    if (hit !== undefined) return hit;
     const key = usageKeys.counter(pk, customerId, period.start);
+    const ck = counterCacheKey(pk, customerId, period.start);
+    const now = this.#now();
     const got = await this.#kv.get<number>(key);
-    return got.value ?? 0;
+    const value = got.value ?? 0;
+    const after = this.#cache.get(ck);
+    if (!after || (after.versionstamp ?? "") <= (got.versionstamp ?? "")) {
+      this.#cache.set(ck, { value, versionstamp: got.versionstamp, at: now });
+    }
+    return value;
   }
 
   /** Drops cached counters of a customer (after deletion), so nothing stale is reused. */
   forgetCustomer(pk: string, customerId: string): void {
-    const prefix = JSON.stringify(usageKeys.byCustomer(pk, customerId)).slice(0, -1) + ",";
+    const prefix = `${pk}\u0000${customerId}\u0000`;
     for (const k of this.#cache.keys()) if (k.startsWith(prefix)) this.#cache.delete(k);
   }
 
@@ -189,7 +221,7 @@ export class UsageMeter {
       if (res.ok) {
         if (this.#cache.size > MAX_CACHED) this.#cache.clear();
         for (const [ck, c] of dirty) {
-          this.#cache.set(ck, { value: c.value, versionstamp: res.versionstamp });
+          this.#cache.set(ck, { value: c.value, versionstamp: res.versionstamp, at: now });
         }
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         return;
@@ -211,11 +243,23 @@ export class UsageMeter {
       }
     >();
     const toRead: Pending[] = [];
+    // What the batch asks of each counter, to see which cached values might lead to a refusal.
+    const demand = new Map<string, { qty: number; limit: number }>();
+    for (const p of batch) {
+      const d = demand.get(p.ck) ?? { qty: 0, limit: Infinity };
+      d.qty += p.req.quantity;
+      if (p.req.limit !== null) d.limit = Math.min(d.limit, p.req.limit);
+      demand.set(p.ck, d);
+    }
     for (const p of batch) {
       if (counters.has(p.ck)) continue;
       const cached = this.#cache.get(p.ck);
-      if (cached) {
-        counters.set(p.ck, { key: p.counterKey, ...cached, fresh: false, dirty: false });
+      // a value this young may decide a refusal (counts only grow within a period); an older
+      // one is read again first when this batch could hit the limit with it
+      const young = cached !== undefined && this.#now() - cached.at < this.#ttlMs;
+      const d = demand.get(p.ck)!;
+      if (cached && (young || cached.value + d.qty <= d.limit)) {
+        counters.set(p.ck, { key: p.counterKey, ...cached, fresh: young, dirty: false });
       } else {
         counters.set(p.ck, {
           key: p.counterKey,
@@ -234,11 +278,13 @@ export class UsageMeter {
       ...toRead.map((p) => p.counterKey),
       ...idemKeys.map(([, k]) => k),
     ]);
+    const readAt = this.#now();
     toRead.forEach((p, i) => {
       const e = reads[i]!;
       const c = counters.get(p.ck)!;
       c.value = typeof e.value === "number" ? e.value : 0;
       c.versionstamp = e.versionstamp;
+      this.#cache.set(p.ck, { value: c.value, versionstamp: c.versionstamp, at: readAt });
     });
     const existing = new Map<string, IdempotencyRecord | null>();
     idemKeys.forEach(([ik], i) => {

@@ -5,12 +5,20 @@ export interface Period {
   end: string;
 }
 
-/** The calendar month (UTC) containing `now`. */
+let lastMonth: { from: number; to: number; period: Period } | null = null;
+
+/** The calendar month (UTC) containing `now` (the last answer is reused while it still applies). */
 export function calendarMonth(now: number): Period {
+  if (lastMonth && now >= lastMonth.from && now < lastMonth.to) return lastMonth.period;
   const d = new Date(now);
   const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   const end = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+  const period = Object.freeze({
+    start: new Date(start).toISOString(),
+    end: new Date(end).toISOString(),
+  });
+  lastMonth = { from: start, to: end, period };
+  return period;
 }
 
 /** Adds `n` months (or years) to an ISO instant, clamping the day like Stripe (Jan 31 → Feb 28). */

@@ -1,0 +1,152 @@
+/**
+ * The hot path: `POST /api/data` and `GET /api/usage` with a secret key, served without the
+ * general middleware stack but through the same domain functions as the routes
+ * (routes/api/usage.ts). It answers only the common case, when key, project, customer (and, for
+ * reads, the count) are already in this instance's caches and the request is plain; anything
+ * else (first sight of a key or customer, publishable keys, Idempotency-Key, bad input, other
+ * endpoints) falls through to the full app, which gives the same answers and warms the caches.
+ * A cached read is answered synchronously. Tests run the usage cases through both paths.
+ */
+import type { Services } from "@/lib/services.ts";
+import { sha256HexSync } from "@/lib/crypto.ts";
+import { CUSTOMER_ID_RE, newRequestId, SK_RE } from "@/lib/ids.ts";
+import { AppError, RateLimitedError } from "@/lib/errors.ts";
+import { errorBody } from "@/lib/http/errors.ts";
+import { trackUsage } from "@/lib/usage/track.ts";
+import { planOf } from "@/lib/customers/customers.ts";
+import { usageView } from "@/lib/usage/meter.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import type { Customer } from "@/lib/kv/customers.ts";
+
+const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
+const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
+const CORS: [string, string][] = [
+  ["Access-Control-Allow-Origin", "*"],
+  ["Access-Control-Expose-Headers", "X-Request-Id,Retry-After,Idempotent-Replayed"],
+];
+
+/** A response, or the request to hand to the full app (its body re-attached when it was read). */
+export type HotResult = Response | Request | null;
+
+export function createHotPath(s: Services, securityHeaders: [string, string][]) {
+  const base: [string, string][] = [["Content-Type", "application/json"], ...securityHeaders];
+
+  function respond(
+    req: Request,
+    status: number,
+    body: unknown,
+    extra: Record<string, string> = {},
+  ) {
+    const incoming = req.headers.get("x-request-id");
+    const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : newRequestId();
+    const headers: [string, string][] = [...base, ["X-Request-Id", requestId]];
+    if (req.headers.has("origin")) headers.push(...CORS);
+    for (const [k, v] of Object.entries(extra)) headers.push([k, v]);
+    const payload = typeof body === "function"
+      ? (body as (id: string) => unknown)(requestId)
+      : body;
+    return new Response(JSON.stringify(payload), { status, headers });
+  }
+
+  const fail = (req: Request, err: AppError) =>
+    respond(req, err.status, (id: string) => errorBody(err, id), err.headers);
+
+  // secret key → its SHA-256, for keys seen lately (process memory only, never stored)
+  const hashes = new Map<string, string>();
+  function hashOf(sk: string): string {
+    let h = hashes.get(sk);
+    if (h === undefined) {
+      if (hashes.size > 10_000) hashes.clear();
+      h = sha256HexSync(sk);
+      hashes.set(sk, h);
+    }
+    return h;
+  }
+
+  /** The per-key and per-customer rate limits, as the full path applies them. */
+  function limited(req: Request, pk: string, userId: string): Response | null {
+    const keyWait = s.rateLimiter.take(`key:sk:${pk}`, s.config.rateLimitPerKey);
+    if (keyWait > 0) {
+      return fail(
+        req,
+        new RateLimitedError("Too many requests for this secret key; slow down", keyWait),
+      );
+    }
+    const custWait = s.rateLimiter.take(`cust:${pk}:${userId}`, s.config.rateLimitPerCustomer);
+    if (custWait > 0) {
+      return fail(
+        req,
+        new RateLimitedError("Too many requests for this customer; slow down", custWait),
+      );
+    }
+    return null;
+  }
+
+  async function track(req: Request, project: Project, customer: Customer): Promise<HotResult> {
+    const rawBody = await req.text();
+    const fallback = () =>
+      new Request(req.url, { method: req.method, headers: req.headers, body: rawBody });
+    let quantity = 1;
+    if (rawBody.length > s.config.maxBodyBytes) return fallback();
+    if (rawBody.trim() !== "") {
+      if (!JSON_TYPE_RE.test(req.headers.get("content-type") ?? "")) return fallback();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(rawBody);
+      } catch {
+        return fallback();
+      }
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return fallback();
+      const qty = (parsed as { quantity?: unknown }).quantity;
+      if (qty !== undefined) {
+        if (typeof qty !== "number" || !Number.isInteger(qty) || qty < 1 || qty > 1_000_000) {
+          return fallback();
+        }
+        quantity = qty;
+      }
+    }
+    const refused = limited(req, project.pk, customer.id);
+    if (refused) return refused;
+    try {
+      const res = await trackUsage(s, project, customer, { quantity, rawBody });
+      return respond(
+        req,
+        200,
+        res.replayed ? res.record.body : { success: true, usage: res.usage },
+      );
+    } catch (err) {
+      if (err instanceof AppError) return fail(req, err);
+      throw err;
+    }
+  }
+
+  /** Answers synchronously when it can (a cached usage read), else a promise, else null. */
+  return function hot(req: Request): HotResult | Promise<HotResult> {
+    const url = req.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    const q = url.indexOf("?", start);
+    const path = q < 0 ? url.slice(start) : url.slice(start, q);
+    const isTrack = path === "/api/data" && req.method === "POST";
+    if (!isTrack && !(path === "/api/usage" && req.method === "GET")) return null;
+
+    const auth = req.headers.get("authorization");
+    if (!auth || !auth.startsWith("Bearer sk_")) return null;
+    const sk = auth.slice(7).trim();
+    if (!SK_RE.test(sk)) return null;
+    const ptr = s.caches.secrets.get(hashOf(sk));
+    if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) return null;
+    const project = s.caches.projects.get(ptr.pk);
+    if (!project || project.type !== "saas") return null;
+    const userId = req.headers.get("x-user-id");
+    if (!userId || !CUSTOMER_ID_RE.test(userId)) return null;
+    const customer = s.caches.customers.get(`${project.pk}\u0000${userId}`);
+    if (!customer || req.headers.has("idempotency-key")) return null;
+
+    if (isTrack) return track(req, project, customer);
+    const { plan, limit, period } = planOf(s, project, customer);
+    const count = s.meter.peekCached(project.pk, customer.id, period);
+    if (count === undefined) return null; // not cached: the full path reads it
+    return limited(req, project.pk, userId) ??
+      respond(req, 200, { usage: usageView({ plan: plan ?? "", limit, period }, count) });
+  };
+}

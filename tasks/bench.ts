@@ -1,0 +1,343 @@
+/**
+ * `deno task bench`: the hot path against a bare Deno.serve, in one run, with wrk.
+ *
+ * Starts the server on the embedded default (local KV, sandbox) in a subprocess on a fresh
+ * DATA_DIR, seeds a project with 100 000 customers and 1 000 000 usage events (written straight
+ * into the KV file while the server is stopped), then drives a bare Deno.serve and the endpoints
+ * at 64 connections and prints one table: requests/s, p50, p99 and the ratio to bare. After the
+ * load it checks correctness (stored counts against accepted requests, no customer over its
+ * limit), times /api/dashboard, and reports the server's RSS after each round.
+ * Rate limits are turned off for the run (RATE_LIMIT_PER_KEY=0, RATE_LIMIT_PER_CUSTOMER=0).
+ */
+import { customerKeys } from "@/lib/kv/customers.ts";
+import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+import { usageKeys } from "@/lib/kv/usage.ts";
+import { calendarMonth, dayKey, monthKey } from "@/lib/usage/period.ts";
+import { ulid } from "@/lib/ids.ts";
+
+const DURATION = Deno.env.get("BENCH_SECONDS") ?? "10";
+const CONNECTIONS = 64;
+const SEED_CUSTOMERS = Number(Deno.env.get("BENCH_CUSTOMERS") ?? 100_000);
+const SEED_EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
+const LOAD_CUSTOMERS = 150;
+const TINY_CUSTOMERS = 50;
+const TINY_LIMIT = 100;
+const root = new URL("../", import.meta.url).pathname;
+const dataDir = await Deno.makeTempDir({ prefix: "dream-bench-" });
+const log = (m: string) => console.error(`· ${m}`);
+
+function freePort(): number {
+  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const p = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return p;
+}
+
+async function waitUp(url: string) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url);
+      await r.body?.cancel();
+      if (r.ok) return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function startServer(port: number) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      "--unstable-kv",
+      `${root}main.ts`,
+    ],
+    env: {
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      RATE_LIMIT_PER_KEY: "0",
+      RATE_LIMIT_PER_CUSTOMER: "0",
+      LOG_LEVEL: "warn",
+    },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  return child;
+}
+
+async function stop(child: Deno.ChildProcess) {
+  child.kill("SIGTERM");
+  await child.status;
+}
+
+function rssKiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+async function json(url: string, init: RequestInit = {}) {
+  const r = await fetch(url, init);
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${init.method ?? "GET"} ${url}: ${r.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  other: number;
+}
+
+const toMs = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
+
+async function wrk(url: string, script: string | null): Promise<WrkResult> {
+  const args = ["-t2", `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency"];
+  let file: string | null = null;
+  if (script) {
+    file = await Deno.makeTempFile({ suffix: ".lua" });
+    await Deno.writeTextFile(file, script);
+    args.push("-s", file);
+  }
+  const out = await new Deno.Command("wrk", {
+    args: [...args, url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (file) await Deno.remove(file);
+  const text = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) throw new Error(`wrk failed: ${text}${new TextDecoder().decode(out.stderr)}`);
+  const lat = (p: string) => {
+    const m = new RegExp(`${p}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
+    return m ? toMs(m[1]!, m[2]!) : NaN;
+  };
+  const total = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const ok = Number(/OK200 (\d+)/.exec(text)?.[1] ?? total);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]),
+    p50: lat("50"),
+    p99: lat("99"),
+    ok,
+    other: total - ok,
+  };
+}
+
+/** A wrk script that spreads calls over customers and counts the 200s it received. */
+function luaScript(method: string, path: string, sk: string): string {
+  return `
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  ok200 = 0
+  n = id * 7919
+end
+function request()
+  n = n + 1
+  local k = n % ${LOAD_CUSTOMERS + TINY_CUSTOMERS}
+  local user
+  if k < ${LOAD_CUSTOMERS} then user = "load_" .. k else user = "tiny_" .. (k - ${LOAD_CUSTOMERS}) end
+  local headers = { ["Authorization"] = "Bearer ${sk}", ["X-User-Id"] = user, ["Content-Type"] = "application/json" }
+  return wrk.format("${method}", "${path}", headers, ${method === "POST" ? '"{}"' : "nil"})
+end
+function response(status, headers, body)
+  if status == 200 then ok200 = ok200 + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("ok200") end
+  io.write("OK200 " .. total .. "\\n")
+end
+`;
+}
+
+async function seedLarge(pk: string) {
+  const kv = await Deno.openKv(`${dataDir}/kv.sqlite3`);
+  const now = Date.now();
+  const period = calendarMonth(now);
+  const perCustomer = Math.floor(SEED_EVENTS / SEED_CUSTOMERS);
+  const t0 = performance.now();
+  for (let i = 0; i < SEED_CUSTOMERS; i += 300) {
+    let op = kv.atomic();
+    for (let j = i; j < Math.min(i + 300, SEED_CUSTOMERS); j++) {
+      const id = `seed_${j}`;
+      const listId = ulid(now);
+      op = op.set(customerKeys.byId(pk, id), {
+        id,
+        pk,
+        email: null,
+        name: null,
+        passwordHash: null,
+        tierId: null,
+        subscription: null,
+        providerCustomerId: null,
+        metadata: {},
+        listId,
+        createdAt: new Date(now).toISOString(),
+      })
+        .set(customerKeys.byCreated(pk, listId), id)
+        .set(usageKeys.counter(pk, id, period.start), perCustomer);
+    }
+    await op.commit();
+  }
+  await kv.atomic()
+    .sum(projectStatKeys.customersCreated(pk), BigInt(SEED_CUSTOMERS))
+    .sum(projectStatKeys.usageMonth(pk, monthKey(now)), BigInt(perCustomer * SEED_CUSTOMERS))
+    .sum(projectStatKeys.usageDay(pk, dayKey(now)), BigInt(perCustomer * SEED_CUSTOMERS))
+    .commit();
+  kv.close();
+  log(
+    `seeded ${SEED_CUSTOMERS} customers and ${perCustomer * SEED_CUSTOMERS} usage events in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
+}
+
+// ---- set up -----------------------------------------------------------------------------
+const port = freePort();
+const base = `http://127.0.0.1:${port}`;
+let server = startServer(port);
+await waitUp(`${base}/healthz`);
+const signup = await fetch(`${base}/v1/signup`, {
+  method: "POST",
+  headers: { "Content-Type": "application/json" },
+  body: JSON.stringify({ email: "bench@example.com", password: "bench password 123" }),
+});
+const cookie = signup.headers.get("set-cookie")!.split(";")[0]!;
+await signup.body?.cancel();
+const dat = (await json(`${base}/v1/tokens`, {
+  method: "POST",
+  headers: { "Content-Type": "application/json", Cookie: cookie, Origin: base },
+  body: JSON.stringify({ name: "bench" }),
+})).secret;
+const proj = await json(`${base}/v1/projects`, {
+  method: "POST",
+  headers: { "Content-Type": "application/json", Authorization: `Bearer ${dat}` },
+  body: JSON.stringify({
+    name: "Bench",
+    type: "saas",
+    tiers: [{ name: "free", price: 0, limit: 1_000_000_000 }, {
+      name: "tiny",
+      price: 0,
+      limit: TINY_LIMIT,
+    }],
+  }),
+});
+const pk: string = proj.publishableKey;
+const sk: string = proj.secretKey;
+for (let i = 0; i < TINY_CUSTOMERS; i++) {
+  await json(`${base}/api/customers`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${sk}` },
+    body: JSON.stringify({ id: `tiny_${i}`, plan: "tiny" }),
+  });
+}
+await stop(server);
+await seedLarge(pk);
+server = startServer(port);
+await waitUp(`${base}/healthz`);
+const barePort = freePort();
+const bare = new Deno.Command(Deno.execPath(), {
+  args: ["run", "--allow-net", `${root}tasks/bare_server.ts`, String(barePort)],
+  stdout: "null",
+}).spawn();
+await waitUp(`http://127.0.0.1:${barePort}/`);
+const rss: [string, number][] = [["after start", rssKiB(server.pid)]];
+
+// ---- load -------------------------------------------------------------------------------
+log(`wrk: ${CONNECTIONS} connections, ${DURATION} s each`);
+const bareRes = await wrk(`http://127.0.0.1:${barePort}/`, null);
+const dataRes = await wrk(`${base}/api/data`, luaScript("POST", "/api/data", sk));
+rss.push(["after POST /api/data", rssKiB(server.pid)]);
+const usageRes = await wrk(`${base}/api/usage`, luaScript("GET", "/api/usage", sk));
+const dataRes2 = await wrk(`${base}/api/data`, luaScript("POST", "/api/data", sk));
+rss.push(["after a second POST round", rssKiB(server.pid)]);
+
+// ---- correctness ------------------------------------------------------------------------
+const headers = (user: string) => ({ Authorization: `Bearer ${sk}`, "X-User-Id": user });
+async function storedTotal() {
+  let total = 0, overLimit = 0;
+  for (let i = 0; i < LOAD_CUSTOMERS; i++) {
+    total += (await json(`${base}/api/usage`, { headers: headers(`load_${i}`) })).usage.count;
+  }
+  for (let i = 0; i < TINY_CUSTOMERS; i++) {
+    const u = (await json(`${base}/api/usage`, { headers: headers(`tiny_${i}`) })).usage;
+    total += u.count;
+    if (u.count > TINY_LIMIT) overLimit++;
+  }
+  return { total, overLimit };
+}
+const afterWrk = await storedTotal();
+const acceptedByWrk = dataRes.ok + dataRes2.ok;
+// an exact round: every request awaited, so stored must equal the 200s exactly
+const exactN = 20_000;
+let accepted = 0, sent = 0;
+await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+  while (sent < exactN) {
+    const i = sent++;
+    const user = i % 4 === 0 ? `tiny_${i % TINY_CUSTOMERS}` : `load_${i % LOAD_CUSTOMERS}`;
+    const r = await fetch(`${base}/api/data`, { method: "POST", headers: headers(user) });
+    await r.body?.cancel();
+    if (r.status === 200) accepted++;
+  }
+}));
+const afterExact = await storedTotal();
+
+// ---- dashboard --------------------------------------------------------------------------
+const times: number[] = [];
+let dash: Record<string, number> = {};
+for (let i = 0; i < 300; i++) {
+  const t = performance.now();
+  dash = await json(`${base}/api/dashboard`, { headers: { Authorization: `Bearer ${sk}` } });
+  times.push(performance.now() - t);
+}
+times.sort((a, b) => a - b);
+rss.push(["at the end", rssKiB(server.pid)]);
+bare.kill("SIGTERM");
+await bare.status;
+await stop(server);
+await Deno.remove(dataDir, { recursive: true });
+
+// ---- report -----------------------------------------------------------------------------
+const row = (name: string, r: WrkResult) =>
+  `| ${name.padEnd(26)} | ${r.rps.toFixed(0).padStart(8)} | ${r.p50.toFixed(2).padStart(7)} | ${
+    r.p99.toFixed(2).padStart(7)
+  } | ${(r.rps / bareRes.rps).toFixed(2).padStart(5)} |`;
+const lines = [
+  `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; wrk -t2 -c${CONNECTIONS} -d${DURATION}s`,
+  "",
+  "| endpoint                   | req/s    | p50 ms  | p99 ms  | ratio |",
+  "|----------------------------|----------|---------|---------|-------|",
+  row("bare Deno.serve", bareRes),
+  row("POST /api/data", dataRes),
+  row("GET /api/usage", usageRes),
+  row("POST /api/data (round 2)", dataRes2),
+  "",
+  `GET /api/dashboard with ${dash.customers} customers, ${dash.usageThisPeriod} usage events this period: p50 ${
+    times[Math.floor(times.length / 2)]!.toFixed(2)
+  } ms, p99 ${times[Math.floor(times.length * 0.99)]!.toFixed(2)} ms`,
+  `correctness (wrk rounds): ${acceptedByWrk} answered 200, ${afterWrk.total} stored (a request cut off when wrk stops may be stored unanswered: ≤ ${
+    2 * CONNECTIONS
+  })`,
+  `correctness (exact round, every request awaited): ${accepted} answered 200, ${
+    afterExact.total - afterWrk.total
+  } stored`,
+  `customers over their limit: ${afterExact.overLimit}`,
+  `server RSS: ${rss.map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} MiB`).join(", ")}`,
+];
+console.log(lines.join("\n"));
+const exact = accepted === afterExact.total - afterWrk.total;
+const bounded = afterWrk.total >= acceptedByWrk &&
+  afterWrk.total - acceptedByWrk <= 2 * CONNECTIONS;
+if (!exact || !bounded || afterExact.overLimit > 0) {
+  console.error("CORRECTNESS FAILED");
+  Deno.exit(1);
+}
