@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
-import { jsonBody, requestId, securityHeaders } from "@/lib/http/middleware.ts";
+import { API_HEADERS, jsonBody, requestId, securityHeaders } from "@/lib/http/middleware.ts";
 import { AppError, NotFoundError } from "@/lib/errors.ts";
 import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
 import { createLogger } from "@/lib/logger.ts";
@@ -183,7 +183,7 @@ export async function createApp(deps: Deps): Promise<App> {
     errorResponse(c, new NotFoundError(`No route ${c.req.method} ${c.req.path}`))
   );
   app.onError(onError);
-  const hot = createHotPath(services, SECURITY_HEADERS);
+  const hot = createHotPath(services, API_HEADERS);
   return {
     fetch: (req) => {
       const fast = hot(req);

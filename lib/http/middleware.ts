@@ -28,12 +28,24 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.res.headers.set("X-Request-Id", id);
 };
 
-/** Sets fixed security headers on every response (computed once, not per request). */
-export function securityHeaders(headers: [string, string][]): MiddlewareHandler<AppEnv> {
+/** Headers every JSON API answer carries (each header costs throughput on the hot path). */
+export const API_HEADERS: [string, string][] = [["X-Content-Type-Options", "nosniff"]];
+
+/** Paths that answer JSON (or files) to programs rather than pages to people. */
+export function isApiPath(path: string): boolean {
+  return path.startsWith("/api/") || path.startsWith("/v1/") || path.startsWith("/webhook/") ||
+    path === "/openapi.json" || path === "/healthz";
+}
+
+/**
+ * Sets fixed security headers (computed once, not per request): pages get the full set (CSP,
+ * frame-ancestors, HSTS …), JSON API answers get `API_HEADERS`, which is all that applies to them.
+ */
+export function securityHeaders(pageHeaders: [string, string][]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     const h = c.res.headers;
-    for (const [k, v] of headers) if (!h.has(k)) h.set(k, v);
+    for (const [k, v] of isApiPath(c.req.path) ? API_HEADERS : pageHeaders) if (!h.has(k)) h.set(k, v);
   };
 }
 
