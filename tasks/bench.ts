@@ -24,7 +24,10 @@ const TINY_CUSTOMERS = 50;
 const TINY_LIMIT = 100;
 const root = new URL("../", import.meta.url).pathname;
 const dataDir = await Deno.makeTempDir({ prefix: "dream-bench-" });
-const log = (m: string) => console.error(`· ${m}`);
+const enc = new TextEncoder();
+/** The bench is a report: it writes to stdout (the table) and stderr (progress) directly. */
+const print = (m: string) => Deno.stdout.writeSync(enc.encode(m + "\n"));
+const log = (m: string) => Deno.stderr.writeSync(enc.encode(`· ${m}\n`));
 
 function freePort(): number {
   const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
@@ -333,11 +336,11 @@ const lines = [
   `customers over their limit: ${afterExact.overLimit}`,
   `server RSS: ${rss.map(([k, v]) => `${k} ${(v / 1024).toFixed(0)} MiB`).join(", ")}`,
 ];
-console.log(lines.join("\n"));
+print(lines.join("\n"));
 const exact = accepted === afterExact.total - afterWrk.total;
 const bounded = afterWrk.total >= acceptedByWrk &&
   afterWrk.total - acceptedByWrk <= 2 * CONNECTIONS;
 if (!exact || !bounded || afterExact.overLimit > 0) {
-  console.error("CORRECTNESS FAILED");
+  log("CORRECTNESS FAILED");
   Deno.exit(1);
 }

@@ -12,8 +12,22 @@ function freePort(): number {
 
 function start(dataDir: string, port: number) {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--unstable-kv", `${root}main.ts`],
-    env: { PORT: String(port), DATA_DIR: dataDir, RATE_LIMIT_PER_KEY: "0", RATE_LIMIT_PER_CUSTOMER: "0", LOG_LEVEL: "error" },
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      "--unstable-kv",
+      `${root}main.ts`,
+    ],
+    env: {
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      RATE_LIMIT_PER_KEY: "0",
+      RATE_LIMIT_PER_CUSTOMER: "0",
+      LOG_LEVEL: "error",
+    },
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -57,7 +71,11 @@ Deno.test({
       const proj = await (await fetch(`${base}/v1/projects`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${tok.secret}` },
-        body: JSON.stringify({ name: "K", type: "saas", tiers: [{ name: "free", price: 0, limit: null }] }),
+        body: JSON.stringify({
+          name: "K",
+          type: "saas",
+          tiers: [{ name: "free", price: 0, limit: null }],
+        }),
       })).json();
       const sk = proj.secretKey as string;
       const customers = Array.from({ length: 8 }, (_, i) => `c${i}`);
@@ -71,7 +89,10 @@ Deno.test({
           inFlight++;
           maxInFlight = Math.max(maxInFlight, inFlight);
           try {
-            const r = await fetch(`${base}/api/data`, { method: "POST", headers: { Authorization: `Bearer ${sk}`, "X-User-Id": c } });
+            const r = await fetch(`${base}/api/data`, {
+              method: "POST",
+              headers: { Authorization: `Bearer ${sk}`, "X-User-Id": c },
+            });
             await r.body?.cancel();
             if (r.status === 200) acked.set(c, acked.get(c)! + 1);
           } catch {
@@ -93,10 +114,18 @@ Deno.test({
       server = start(dataDir, port);
       await waitUp(base);
       for (const c of customers) {
-        const u = await (await fetch(`${base}/api/usage`, { headers: { Authorization: `Bearer ${sk}`, "X-User-Id": c } })).json();
+        const u = await (await fetch(`${base}/api/usage`, {
+          headers: { Authorization: `Bearer ${sk}`, "X-User-Id": c },
+        })).json();
         const stored = u.usage.count as number;
-        assert.ok(stored >= acked.get(c)!, `${c}: ${acked.get(c)} acknowledged but only ${stored} stored`);
-        assert.ok(stored - acked.get(c)! <= maxInFlight, `${c}: ${stored} stored for ${acked.get(c)} acknowledged`);
+        assert.ok(
+          stored >= acked.get(c)!,
+          `${c}: ${acked.get(c)} acknowledged but only ${stored} stored`,
+        );
+        assert.ok(
+          stored - acked.get(c)! <= maxInFlight,
+          `${c}: ${stored} stored for ${acked.get(c)} acknowledged`,
+        );
       }
     } finally {
       server.kill("SIGKILL");

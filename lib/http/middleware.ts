@@ -45,7 +45,9 @@ export function securityHeaders(pageHeaders: [string, string][]): MiddlewareHand
   return async (c, next) => {
     await next();
     const h = c.res.headers;
-    for (const [k, v] of isApiPath(c.req.path) ? API_HEADERS : pageHeaders) if (!h.has(k)) h.set(k, v);
+    for (const [k, v] of isApiPath(c.req.path) ? API_HEADERS : pageHeaders) {
+      if (!h.has(k)) h.set(k, v);
+    }
   };
 }
 

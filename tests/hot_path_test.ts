@@ -1,0 +1,72 @@
+/** The hot path answers exactly like the full app for the cases it takes, and hands over the rest. */
+import assert from "node:assert/strict";
+import { developer, ORIGIN, project, testApp } from "@/tests/helpers.ts";
+import { createHotPath } from "@/lib/http/hot_path.ts";
+import { API_HEADERS } from "@/lib/http/middleware.ts";
+
+Deno.test("hot path and full path give the same answers; unusual requests fall through", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 3 }] });
+  const hot = createHotPath(app.services, API_HEADERS);
+  const req = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+    new Request(ORIGIN + path, {
+      method,
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "hp", ...headers },
+      ...(body !== undefined ? { body } : {}),
+    });
+
+  // cold caches: nothing is taken
+  assert.equal(await hot(req("GET", "/api/usage")), null);
+  await app.hono.fetch(req("POST", "/api/data")); // the full path creates the customer and warms caches
+
+  const viaHot = await hot(req("GET", "/api/usage"));
+  assert.ok(viaHot instanceof Response, "a cached read is answered by the hot path");
+  const viaFull = await app.hono.fetch(req("GET", "/api/usage"));
+  assert.equal(viaHot.status, viaFull.status);
+  assert.deepEqual(await viaHot.json(), await viaFull.json());
+  assert.equal(viaHot.headers.get("content-type"), "application/json");
+  assert.equal(viaHot.headers.get("x-content-type-options"), "nosniff");
+  assert.match(viaHot.headers.get("x-request-id")!, /^req_/);
+
+  const tracked = await hot(
+    req("POST", "/api/data", { "Content-Type": "application/json" }, '{"quantity":2}'),
+  );
+  assert.ok(tracked instanceof Response);
+  assert.deepEqual((await tracked.json()).usage.count, 3);
+  const over = await hot(req("POST", "/api/data"));
+  const overFull = await app.hono.fetch(req("POST", "/api/data"));
+  assert.ok(over instanceof Response);
+  const [a, b] = [await over.json(), await overFull.json()];
+  assert.equal(over.status, 429);
+  assert.equal(overFull.status, 429);
+  assert.equal(a.error.code, b.error.code);
+  assert.equal(a.error.message, b.error.message);
+  assert.deepEqual(a.error.usage, b.error.usage);
+
+  // bad input is handed over with its body, and the full app answers it
+  const bad = await hot(
+    req("POST", "/api/data", { "Content-Type": "application/json" }, '{"quantity":-1}'),
+  );
+  assert.ok(bad instanceof Request);
+  const badRes = await app.fetch(
+    req("POST", "/api/data", { "Content-Type": "application/json" }, '{"quantity":-1}'),
+  );
+  assert.equal(badRes.status, 422);
+  assert.equal((await badRes.json()).error.code, "validation_failed");
+  for (
+    const r of [
+      req("POST", "/api/data", { "Idempotency-Key": "k1" }),
+      req("GET", "/api/usage", { Authorization: `Bearer ${pk}` }),
+      req("GET", "/api/usage", { "X-User-Id": "someone_new" }),
+      req("GET", "/api/tiers"),
+    ]
+  ) {
+    assert.equal(await hot(r), null, r.url);
+  }
+  // CORS for browsers
+  const cors = await hot(req("GET", "/api/usage", { Origin: "https://app.example" }));
+  assert.ok(cors instanceof Response);
+  assert.equal(cors.headers.get("access-control-allow-origin"), "*");
+  await cors.body?.cancel();
+});
