@@ -14,6 +14,7 @@ import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { usageKeys } from "@/lib/kv/usage.ts";
 import { calendarMonth, dayKey, monthKey } from "@/lib/usage/period.ts";
 import { ulid } from "@/lib/ids.ts";
+import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
 
 const DURATION = Deno.env.get("BENCH_SECONDS") ?? "10";
 const CONNECTIONS = 64;
@@ -28,49 +29,6 @@ const enc = new TextEncoder();
 /** The bench is a report: it writes to stdout (the table) and stderr (progress) directly. */
 const print = (m: string) => Deno.stdout.writeSync(enc.encode(m + "\n"));
 const log = (m: string) => Deno.stderr.writeSync(enc.encode(`· ${m}\n`));
-
-function freePort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
-}
-
-async function waitUp(url: string) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await fetch(url);
-      await r.body?.cancel();
-      if (r.ok) return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-function startServer(port: number) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--unstable-kv",
-      `${root}main.ts`,
-    ],
-    env: {
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      RATE_LIMIT_PER_KEY: "0",
-      RATE_LIMIT_PER_CUSTOMER: "0",
-      LOG_LEVEL: "warn",
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  return child;
-}
 
 async function stop(child: Deno.ChildProcess) {
   child.kill("SIGTERM");
@@ -207,35 +165,17 @@ async function seedLarge(pk: string) {
 // ---- set up -----------------------------------------------------------------------------
 const port = freePort();
 const base = `http://127.0.0.1:${port}`;
-let server = startServer(port);
+let server = startServer(port, dataDir);
 await waitUp(`${base}/healthz`);
-const signup = await fetch(`${base}/v1/signup`, {
-  method: "POST",
-  headers: { "Content-Type": "application/json" },
-  body: JSON.stringify({ email: "bench@example.com", password: "bench password 123" }),
+const { pk, sk } = await seedProject(base, "bench@example.com", {
+  name: "Bench",
+  type: "saas",
+  tiers: [{ name: "free", price: 0, limit: 1_000_000_000 }, {
+    name: "tiny",
+    price: 0,
+    limit: TINY_LIMIT,
+  }],
 });
-const cookie = signup.headers.get("set-cookie")!.split(";")[0]!;
-await signup.body?.cancel();
-const dat = (await json(`${base}/v1/tokens`, {
-  method: "POST",
-  headers: { "Content-Type": "application/json", Cookie: cookie, Origin: base },
-  body: JSON.stringify({ name: "bench" }),
-})).secret;
-const proj = await json(`${base}/v1/projects`, {
-  method: "POST",
-  headers: { "Content-Type": "application/json", Authorization: `Bearer ${dat}` },
-  body: JSON.stringify({
-    name: "Bench",
-    type: "saas",
-    tiers: [{ name: "free", price: 0, limit: 1_000_000_000 }, {
-      name: "tiny",
-      price: 0,
-      limit: TINY_LIMIT,
-    }],
-  }),
-});
-const pk: string = proj.publishableKey;
-const sk: string = proj.secretKey;
 for (let i = 0; i < TINY_CUSTOMERS; i++) {
   await json(`${base}/api/customers`, {
     method: "POST",
@@ -245,7 +185,7 @@ for (let i = 0; i < TINY_CUSTOMERS; i++) {
 }
 await stop(server);
 await seedLarge(pk);
-server = startServer(port);
+server = startServer(port, dataDir);
 await waitUp(`${base}/healthz`);
 const barePort = freePort();
 const bare = new Deno.Command(Deno.execPath(), {

@@ -41,3 +41,14 @@ export async function launch() {
     ],
   });
 }
+
+/** A page with a 10 s default timeout, a record of page errors, and a screenshot helper. */
+export async function openPage(browser: Awaited<ReturnType<typeof launch>>, prefix: string) {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const shot = (name: string) =>
+    page.screenshot({ path: `${ARTIFACTS}${prefix}-${name}.png`, fullPage: true });
+  return { page, errors, shot };
+}

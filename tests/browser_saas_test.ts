@@ -1,7 +1,7 @@
 /** [browser] the developer journey for a SaaS project in real Chromium, with screenshots. */
 import assert from "node:assert/strict";
 import { servePort, testApp } from "@/tests/helpers.ts";
-import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+import { ensureIslands, hasChromium, launch, openPage } from "@/tests/browser.ts";
 
 Deno.test({
   name:
@@ -14,12 +14,7 @@ Deno.test({
     await using app = await testApp({ config: { platformPriceCents: 1500 } });
     await using srv = servePort(app);
     const browser = await launch();
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    const shot = (name: string) =>
-      page.screenshot({ path: `${ARTIFACTS}saas-${name}.png`, fullPage: true });
+    const { page, errors, shot } = await openPage(browser, "saas");
     let sk = "";
     let pk = "";
     try {

@@ -1,7 +1,7 @@
 /** [browser] a Store project in real Chromium: wizard with image upload, purchase, metrics. */
 import assert from "node:assert/strict";
 import { servePort, testApp } from "@/tests/helpers.ts";
-import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+import { ensureIslands, hasChromium, launch, openPage } from "@/tests/browser.ts";
 import { PNG } from "@/tests/fixtures_images.ts";
 
 Deno.test({
@@ -15,12 +15,7 @@ Deno.test({
     await using app = await testApp();
     await using srv = servePort(app);
     const browser = await launch();
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.setDefaultTimeout(10_000);
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    const shot = (name: string) =>
-      page.screenshot({ path: `${ARTIFACTS}store-${name}.png`, fullPage: true });
+    const { page, errors, shot } = await openPage(browser, "store");
     const imgPath = await Deno.makeTempFile({ suffix: ".png" });
     await Deno.writeFile(imgPath, PNG);
     let pk = "";

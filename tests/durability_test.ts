@@ -1,48 +1,9 @@
 /** [e2e] kill -9 under load loses no acknowledged increment (server restarted on the same data dir). */
 import assert from "node:assert/strict";
-
-const root = new URL("../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
-}
+import { freePort, seedProject, startServer, waitUp } from "@/tasks/server_process.ts";
 
 function start(dataDir: string, port: number) {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--unstable-kv",
-      `${root}main.ts`,
-    ],
-    env: {
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      RATE_LIMIT_PER_KEY: "0",
-      RATE_LIMIT_PER_CUSTOMER: "0",
-      LOG_LEVEL: "error",
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
-async function waitUp(base: string) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const r = await fetch(`${base}/healthz`);
-      await r.body?.cancel();
-      if (r.ok) return;
-    } catch { /* starting */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("server did not start");
+  return startServer(port, dataDir, { logLevel: "error", stderr: "null" });
 }
 
 Deno.test({
@@ -55,29 +16,12 @@ Deno.test({
     const base = `http://127.0.0.1:${port}`;
     let server = start(dataDir, port);
     try {
-      await waitUp(base);
-      const signup = await fetch(`${base}/v1/signup`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ email: "kill@example.com", password: "kill password 123" }),
+      await waitUp(`${base}/healthz`);
+      const { sk } = await seedProject(base, "kill@example.com", {
+        name: "K",
+        type: "saas",
+        tiers: [{ name: "free", price: 0, limit: null }],
       });
-      const cookie = signup.headers.get("set-cookie")!.split(";")[0]!;
-      await signup.body?.cancel();
-      const tok = await (await fetch(`${base}/v1/tokens`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Cookie: cookie, Origin: base },
-        body: JSON.stringify({ name: "t" }),
-      })).json();
-      const proj = await (await fetch(`${base}/v1/projects`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${tok.secret}` },
-        body: JSON.stringify({
-          name: "K",
-          type: "saas",
-          tiers: [{ name: "free", price: 0, limit: null }],
-        }),
-      })).json();
-      const sk = proj.secretKey as string;
       const customers = Array.from({ length: 8 }, (_, i) => `c${i}`);
       const acked = new Map(customers.map((c) => [c, 0]));
       let inFlight = 0;
@@ -112,7 +56,7 @@ Deno.test({
       assert.ok(totalAcked > 500, `load reached the server (${totalAcked} acknowledged)`);
 
       server = start(dataDir, port);
-      await waitUp(base);
+      await waitUp(`${base}/healthz`);
       for (const c of customers) {
         const u = await (await fetch(`${base}/api/usage`, {
           headers: { Authorization: `Bearer ${sk}`, "X-User-Id": c },

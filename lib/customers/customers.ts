@@ -9,6 +9,7 @@ import {
   type Customer,
   deleteCustomer as kvDeleteCustomer,
   getCustomer,
+  type Subscription,
 } from "@/lib/kv/customers.ts";
 import { deleteCustomerUsage } from "@/lib/kv/usage.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
@@ -133,6 +134,18 @@ export async function usageOf(s: Services, project: Project, c: Customer) {
   return usageView({ plan: plan ?? "", limit, period }, count);
 }
 
+/** The public shape of a subscription: its tier by name. */
+export function subscriptionView(project: Project, sub: Subscription) {
+  return {
+    id: sub.id,
+    tier: project.tiers.find((t) => t.id === sub.tierId)?.name ?? null,
+    status: sub.status,
+    currentPeriodStart: sub.currentPeriodStart,
+    currentPeriodEnd: sub.currentPeriodEnd,
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+  };
+}
+
 /** The public shape of a customer with its plan, subscription and current usage. */
 export async function customerView(s: Services, project: Project, c: Customer) {
   const { plan } = planOf(s, project, c);
@@ -144,16 +157,7 @@ export async function customerView(s: Services, project: Project, c: Customer) {
     plan,
     metadata: c.metadata,
     createdAt: c.createdAt,
-    subscription: sub
-      ? {
-        id: sub.id,
-        tier: project.tiers.find((t) => t.id === sub.tierId)?.name ?? null,
-        status: sub.status,
-        currentPeriodStart: sub.currentPeriodStart,
-        currentPeriodEnd: sub.currentPeriodEnd,
-        cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
-      }
-      : null,
+    subscription: sub ? subscriptionView(project, sub) : null,
     usage: await usageOf(s, project, c),
   };
 }

@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth, callerCustomerId, ownOrigin } from "@/lib/http/middleware.ts";
-import { ensureCustomer, requireCustomer } from "@/lib/customers/customers.ts";
+import { ensureCustomer, requireCustomer, subscriptionView } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import {
   CheckoutInputSchema,
@@ -21,7 +21,6 @@ import {
   SubscriptionSchema,
   UserIdHeader,
 } from "@/routes/_openapi.ts";
-import type { Subscription } from "@/lib/kv/customers.ts";
 
 const checkout = createRoute({
   method: "post",
@@ -90,18 +89,6 @@ async function customerOf(c: Context<AppEnv>) {
     : await requireCustomer(s, project.pk, id);
 }
 
-function view(c: Context<AppEnv>, sub: Subscription) {
-  const { project } = c.get("api");
-  return {
-    id: sub.id,
-    tier: project.tiers.find((t) => t.id === sub.tierId)?.name ?? null,
-    status: sub.status,
-    currentPeriodStart: sub.currentPeriodStart,
-    currentPeriodEnd: sub.currentPeriodEnd,
-    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
-  };
-}
-
 export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(checkout, async (c) => {
     const customer = await customerOf(c);
@@ -123,7 +110,7 @@ export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(cancel, async (c) => {
     const customer = await customerOf(c);
     const sub = await setCancelAtPeriodEnd(c.get("services"), c.get("api").project, customer, true);
-    return c.json({ subscription: view(c, sub) }, 200);
+    return c.json({ subscription: subscriptionView(c.get("api").project, sub) }, 200);
   });
   app.openapi(resume, async (c) => {
     const customer = await customerOf(c);
@@ -133,6 +120,6 @@ export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
       customer,
       false,
     );
-    return c.json({ subscription: view(c, sub) }, 200);
+    return c.json({ subscription: subscriptionView(c.get("api").project, sub) }, 200);
   });
 }
