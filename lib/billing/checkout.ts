@@ -9,6 +9,7 @@ import { applySubscription, PAID_STATUSES, snapshot } from "@/lib/billing/subscr
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
+import type { StripeSubscription } from "@/lib/payments/provider.ts";
 
 /** An absolute http(s) URL: where the provider sends the browser back. */
 export const HttpUrl = z.string().max(2048).url().refine(
@@ -152,10 +153,20 @@ export async function setCancelAtPeriodEnd(
   if (!current) throw new NotFoundError(`Customer "${customer.id}" has no active subscription`);
   if (current.cancelAtPeriodEnd === cancel) return current;
   const acct = await accountFor(s, project);
-  const updated = await s.payments.updateSubscription(acct, current.id, {
-    cancelAtPeriodEnd: cancel,
-    idempotencyKey: `cancel_${current.id}_${cancel}_${s.clock.now()}`,
-  });
+  let updated: StripeSubscription | null = null;
+  await onceWithKey(
+    s.kv,
+    `cancel:${current.id}:${cancel}:${ulid(s.clock.now())}`,
+    s.clock.now(),
+    async (idempotencyKey) => {
+      updated = await s.payments.updateSubscription(acct, current.id, {
+        cancelAtPeriodEnd: cancel,
+        idempotencyKey,
+      });
+      return updated.id;
+    },
+  );
+  if (!updated) throw new ConflictError("The subscription changed meanwhile; try again");
   const snap = snapshot(project, updated, Math.floor(s.clock.now() / 1000));
   if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
   await applySubscription(s, project, customer.id, snap);

@@ -5,6 +5,7 @@ import { type Developer, developerKeys } from "@/lib/kv/developers.ts";
 import { eventKeys } from "@/lib/kv/events.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { ulid } from "@/lib/ids.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
 import { PAID_STATUSES } from "@/lib/billing/subscriptions.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
@@ -56,19 +57,29 @@ export async function startPlatformCheckout(
       }),
   );
   const metadata = { dream_platform: dev.id };
-  const session = await s.payments.createCheckoutSession(acct, {
-    mode: "subscription",
-    lineItems: [{ price, quantity: 1 }],
-    successUrl: o.successUrl,
-    cancelUrl: o.cancelUrl,
-    customerEmail: dev.email,
-    clientReferenceId: dev.id,
-    metadata,
-    subscriptionMetadata: metadata,
-    idempotencyKey: `platform_checkout_${dev.id}_${s.clock.now()}`,
-    origin: o.origin,
-  });
-  return { url: session.url };
+  let url = "";
+  const sessionId = await onceWithKey(
+    s.kv,
+    `platform_checkout:${dev.id}:${ulid(s.clock.now())}`,
+    s.clock.now(),
+    async (idempotencyKey) => {
+      const session = await s.payments.createCheckoutSession(acct, {
+        mode: "subscription",
+        lineItems: [{ price, quantity: 1 }],
+        successUrl: o.successUrl,
+        cancelUrl: o.cancelUrl,
+        customerEmail: dev.email,
+        clientReferenceId: dev.id,
+        metadata,
+        subscriptionMetadata: metadata,
+        idempotencyKey,
+        origin: o.origin,
+      });
+      url = session.url;
+      return session.id;
+    },
+  );
+  return { url: url || (await s.payments.retrieveCheckoutSession(acct, sessionId)).url || "" };
 }
 
 /** Applies a platform subscription event to the developer's plan status, once per event. */
