@@ -301,6 +301,51 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
     assert.match(no.body.error.message, /Store project/);
   });
 
+  await t.step(
+    "the portal works for a customer who never paid; cancel answers the subscription",
+    async () => {
+      const portal = await srv.call("POST", "/api/customer-portal", {
+        key: sk,
+        headers: { "X-User-Id": "never_paid" },
+        body: { returnUrl: "https://app.example/account" },
+      });
+      assert.equal(portal.status, 200, portal.text);
+      assert.match(portal.body.url, /\/sandbox\/portal\//);
+      const again = await srv.call("POST", "/api/customer-portal", {
+        key: sk,
+        headers: { "X-User-Id": "never_paid" },
+        body: { returnUrl: "https://app.example/account" },
+      });
+      assert.equal(again.status, 200);
+      const html = await (await fetch(portal.body.url)).text();
+      assert.match(html, /No active subscription/);
+      assert.equal(
+        (await srv.call("POST", "/api/subscription/cancel", {
+          key: sk,
+          headers: { "X-User-Id": "never_paid" },
+        })).status,
+        404,
+      );
+      const co = await srv.call("POST", "/api/create-checkout", {
+        key: sk,
+        headers: { "X-User-Id": "never_paid" },
+        body: {
+          tier: "pro",
+          successUrl: "https://app.example/ok",
+          cancelUrl: "https://app.example/cancel",
+        },
+      });
+      await srv.call("POST", path(co.body.url) + "/complete");
+      const cancel = await srv.call("POST", "/api/subscription/cancel", {
+        key: sk,
+        headers: { "X-User-Id": "never_paid" },
+      });
+      assert.equal(cancel.body.cancelAtPeriodEnd, true, "the subscription's fields at the top");
+      assert.equal(cancel.body.subscription.cancelAtPeriodEnd, true, "and under `subscription`");
+      assert.equal(cancel.body.tier, "pro");
+    },
+  );
+
   await t.step("the connection shows on /v1/me", async () => {
     const me = await srv.call("GET", "/v1/me", { key: dev.dat });
     assert.equal(me.body.developer.paymentConnection.provider, "sandbox");

@@ -200,6 +200,7 @@ export class StripeDouble {
       "/subscriptions",
       "/subscriptions/:id",
       "/billing_portal/sessions",
+      "/customers",
     ];
     const rest = path.replace(/^\/v1/, "");
     let key = "";
@@ -379,6 +380,15 @@ export class StripeDouble {
         }
         return put(next);
       }
+      case "POST /customers":
+        return put(stripeShape<Obj>("customer", {
+          id: `cus_${randomBase62(14)}`,
+          email: p.email ?? null,
+          name: p.name ?? null,
+          metadata: p.metadata ?? {},
+          discount: null,
+          created: this.#sec(),
+        }));
       case "POST /billing_portal/sessions": {
         if (!p.customer) throw missing("customer");
         this.#get(account, p.customer as string, "customer");

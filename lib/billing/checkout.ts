@@ -5,7 +5,12 @@ import { getProject, type Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 import { accountFor } from "@/lib/billing/accounts.ts";
 import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
-import { applySubscription, PAID_STATUSES, snapshot } from "@/lib/billing/subscriptions.ts";
+import {
+  applySubscription,
+  linkProviderCustomer,
+  PAID_STATUSES,
+  snapshot,
+} from "@/lib/billing/subscriptions.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
@@ -122,21 +127,35 @@ async function projectAfterSync(s: Services, pk: string): Promise<Project> {
   return (await getProject(s.kv, pk))!;
 }
 
-/** A billing-portal session for a customer who has paid before. */
+/**
+ * A billing-portal session. A customer who never checked out gets their billing account at the
+ * provider first (once: the id is kept), so the portal works for every customer.
+ */
 export async function openPortal(
   s: Services,
   project: Project,
   customer: Customer,
   o: { returnUrl: string; origin: string },
 ) {
-  if (!customer.providerCustomerId) {
-    throw new ConflictError(
-      `Customer "${customer.id}" has no billing account yet: subscribe through checkout first`,
-    );
-  }
   const acct = await accountFor(s, project);
+  let providerCustomerId = customer.providerCustomerId;
+  if (!providerCustomerId) {
+    providerCustomerId = await onceWithKey(
+      s.kv,
+      `customer:${project.pk}:${customer.id}`,
+      s.clock.now(),
+      (idempotencyKey) =>
+        s.payments.createCustomer(acct, {
+          email: customer.email,
+          name: customer.name,
+          metadata: { dream_pk: project.pk, dream_customer: customer.id },
+          idempotencyKey,
+        }),
+    );
+    await linkProviderCustomer(s, project.pk, customer.id, providerCustomerId);
+  }
   return await s.payments.createPortalSession(acct, {
-    customer: customer.providerCustomerId,
+    customer: providerCustomerId,
     returnUrl: o.returnUrl,
     origin: o.origin,
   });

@@ -149,6 +149,13 @@ export interface PaymentProvider {
     acct: AccountRef,
     o: { customer: string; returnUrl: string; origin: string },
   ): Promise<{ url: string }>;
+  /** Creates the customer at the provider (for a portal before any checkout). */
+  createCustomer(acct: AccountRef, o: {
+    email: string | null;
+    name: string | null;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<string>;
   /** Verifies a webhook body and signature header; throws on any mismatch. */
   verifyEvent(rawBody: string, signature: string, nowSeconds: number): Promise<StripeEvent>;
 }

@@ -529,6 +529,33 @@ export class SandboxProvider implements PaymentProvider {
     return next;
   }
 
+  createCustomer(
+    _acct: AccountRef,
+    o: {
+      email: string | null;
+      name: string | null;
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+  ) {
+    return this.#once(o.idempotencyKey, async () => {
+      const id = this.#id("cus");
+      await this.#put(
+        "customer",
+        id,
+        stripeShape("customer", {
+          id,
+          email: o.email,
+          name: o.name,
+          metadata: o.metadata,
+          discount: null,
+          created: sec(this.#now()),
+        }),
+      );
+      return id;
+    });
+  }
+
   async createPortalSession(
     acct: AccountRef,
     o: { customer: string; returnUrl: string; origin: string },

@@ -214,6 +214,23 @@ export class StripeProvider implements PaymentProvider {
     )) as unknown as StripeSubscription;
   }
 
+  async createCustomer(
+    acct: AccountRef,
+    o: {
+      email: string | null;
+      name: string | null;
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+  ) {
+    const c = await this.#client(acct.mode).customers.create({
+      ...(o.email ? { email: o.email } : {}),
+      ...(o.name ? { name: o.name } : {}),
+      metadata: o.metadata,
+    }, this.#opts(acct, o.idempotencyKey));
+    return c.id;
+  }
+
   async createPortalSession(acct: AccountRef, o: { customer: string; returnUrl: string }) {
     const s = await this.#client(acct.mode).billingPortal.sessions.create(
       { customer: o.customer, return_url: o.returnUrl },

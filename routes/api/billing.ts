@@ -55,7 +55,10 @@ const portal = createRoute({
   responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS },
 });
 
-const SubAnswer = z.object({ subscription: SubscriptionSchema });
+/** The subscription itself (as Stripe answers), and under `subscription` for symmetry with other answers. */
+const SubAnswer = SubscriptionSchema.extend({ subscription: SubscriptionSchema }).openapi(
+  "SubscriptionAnswer",
+);
 
 const cancel = createRoute({
   method: "post",
@@ -110,7 +113,8 @@ export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(cancel, async (c) => {
     const customer = await customerOf(c);
     const sub = await setCancelAtPeriodEnd(c.get("services"), c.get("api").project, customer, true);
-    return c.json({ subscription: subscriptionView(c.get("api").project, sub) }, 200);
+    const view = subscriptionView(c.get("api").project, sub);
+    return c.json({ ...view, subscription: view }, 200);
   });
   app.openapi(resume, async (c) => {
     const customer = await customerOf(c);
@@ -120,6 +124,7 @@ export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
       customer,
       false,
     );
-    return c.json({ subscription: subscriptionView(c.get("api").project, sub) }, 200);
+    const view = subscriptionView(c.get("api").project, sub);
+    return c.json({ ...view, subscription: view }, 200);
   });
 }
