@@ -60,7 +60,11 @@ export const newSecretKey = (mode: Mode) => `sk_${mode}_${randomBase62(32)}`;
 export const newAccessToken = () => `dat_${randomBase62(32)}`;
 export const newSessionToken = () => randomBase62(40);
 export const newCustomerId = () => `cus_${randomBase62(22)}`;
-export const newRequestId = () => `req_${randomBase62(20)}`;
+const REQUEST_PREFIX = randomBase62(12);
+let requestCounter = 0;
+/** Request ids: a random per-process prefix and a counter (unique, cheap; not secret). */
+export const newRequestId = () =>
+  `req_${REQUEST_PREFIX}${(requestCounter++).toString(36).padStart(6, "0")}`;
 
 export const PK_RE = /^pk_(test|live)_[0-9A-Za-z]{16,64}$/;
 export const SK_RE = /^sk_(test|live)_[0-9A-Za-z]{16,64}$/;

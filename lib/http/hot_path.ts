@@ -65,14 +65,16 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
 
   /** The per-key and per-customer rate limits, as the full path applies them. */
   function limited(req: Request, pk: string, userId: string): Response | null {
-    const keyWait = s.rateLimiter.take(`key:sk:${pk}`, s.config.rateLimitPerKey);
+    const perKey = s.config.rateLimitPerKey;
+    const keyWait = perKey > 0 ? s.rateLimiter.take(`key:sk:${pk}`, perKey) : 0;
     if (keyWait > 0) {
       return fail(
         req,
         new RateLimitedError("Too many requests for this secret key; slow down", keyWait),
       );
     }
-    const custWait = s.rateLimiter.take(`cust:${pk}:${userId}`, s.config.rateLimitPerCustomer);
+    const perCustomer = s.config.rateLimitPerCustomer;
+    const custWait = perCustomer > 0 ? s.rateLimiter.take(`cust:${pk}:${userId}`, perCustomer) : 0;
     if (custWait > 0) {
       return fail(
         req,
