@@ -1,5 +1,20 @@
-/** Development: runs the server with file watching on the embedded defaults. */
-const cmd = new Deno.Command(Deno.execPath(), {
+/** Development: builds the islands (again on every change under islands/) and runs the server with --watch. */
+import { buildIslands } from "./tasks/islands.ts";
+
+const root = new URL("./", import.meta.url).pathname;
+const log = (m: string) => Deno.stderr.writeSync(new TextEncoder().encode(`[dev] ${m}\n`));
+
+async function build() {
+  try {
+    const sizes = await buildIslands(root);
+    log(`islands built (${Object.keys(sizes).length} files)`);
+  } catch (err) {
+    log(`island build failed: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+await build();
+const server = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "--watch",
@@ -8,11 +23,20 @@ const cmd = new Deno.Command(Deno.execPath(), {
     "--allow-env",
     "--allow-read",
     "--allow-write",
-    new URL("./main.ts", import.meta.url).pathname,
+    `${root}main.ts`,
   ],
   stdin: "inherit",
   stdout: "inherit",
   stderr: "inherit",
-});
-const status = await cmd.spawn().status;
+}).spawn();
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+(async () => {
+  for await (const _ of Deno.watchFs(`${root}islands`)) {
+    clearTimeout(timer);
+    timer = setTimeout(build, 150);
+  }
+})();
+
+const status = await server.status;
 Deno.exit(status.code);

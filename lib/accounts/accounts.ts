@@ -86,13 +86,25 @@ export async function login(s: Services, input: Credentials) {
     );
   }
   const dev = await getDeveloperByEmail(s.kv, input.email);
-  const ok = dev ? await verifyPassword(input.password, dev.passwordHash) : false;
-  if (!dev || !ok) {
-    await recordLoginFailure(s.kv, emailHash, now, LOGIN_WINDOW_MS);
-    throw new UnauthenticatedError("Email or password is wrong");
-  }
+  // an unknown email costs the same hashing as a known one, so timing doesn't reveal accounts
+  const ok = await verifyPassword(
+    input.password,
+    dev?.passwordHash ?? await dummyHash(s.config.passwordIterations),
+  );
+  if (!dev) throw await failed(s, emailHash, now);
+  if (!ok) throw await failed(s, emailHash, now);
   await clearLoginFailures(s.kv, emailHash);
   return { developer: dev, sessionToken: await startSession(s, dev.id) };
+}
+
+let dummy: Promise<string> | null = null;
+function dummyHash(iterations: number): Promise<string> {
+  return dummy ??= hashPassword(crypto.randomUUID(), iterations);
+}
+
+async function failed(s: Services, emailHash: string, now: number) {
+  await recordLoginFailure(s.kv, emailHash, now, LOGIN_WINDOW_MS);
+  return new UnauthenticatedError("Email or password is wrong");
 }
 
 export async function logout(s: Services, sessionToken: string): Promise<void> {
