@@ -112,6 +112,24 @@ export function TierFields(props: {
   const described = (
     k: string,
   ) => (errors[k] ? { "aria-describedby": id(k) + "-err", "aria-invalid": true } : {});
+  // a plain function, not a component: a component made during render would remount (and lose focus)
+  const numberField = (
+    p: { field: "price" | "limit" | "inventory"; label: string; step: string },
+  ) => (
+    <label for={id(p.field)}>
+      {p.label}
+      <input
+        id={id(p.field)}
+        type="number"
+        min="0"
+        step={p.step}
+        value={d[p.field]}
+        onInput={set(p.field)}
+        {...described(p.field)}
+      />
+      {err(p.field)}
+    </label>
+  );
   return (
     <div class="tier-fields">
       <label for={id("name")}>
@@ -137,19 +155,7 @@ export function TierFields(props: {
         />
         {err("displayName")}
       </label>
-      <label for={id("price")}>
-        Price ({d.currency.toUpperCase()})
-        <input
-          id={id("price")}
-          type="number"
-          min="0"
-          step="0.01"
-          value={d.price}
-          onInput={set("price")}
-          {...described("price")}
-        />
-        {err("price")}
-      </label>
+      {numberField({ field: "price", label: `Price (${d.currency.toUpperCase()})`, step: "0.01" })}
       {type === "saas"
         ? (
           <>
@@ -160,19 +166,11 @@ export function TierFields(props: {
                 <option value="year">yearly</option>
               </select>
             </label>
-            <label for={id("limit")}>
-              Usage limit per period (blank = unlimited)
-              <input
-                id={id("limit")}
-                type="number"
-                min="0"
-                step="1"
-                value={d.limit}
-                onInput={set("limit")}
-                {...described("limit")}
-              />
-              {err("limit")}
-            </label>
+            {numberField({
+              field: "limit",
+              label: "Usage limit per period (blank = unlimited)",
+              step: "1",
+            })}
             <label for={id("features")}>
               Features (comma separated)
               <input id={id("features")} value={d.features} onInput={set("features")} />
@@ -190,19 +188,7 @@ export function TierFields(props: {
         )
         : (
           <>
-            <label for={id("inventory")}>
-              Inventory (blank = unlimited)
-              <input
-                id={id("inventory")}
-                type="number"
-                min="0"
-                step="1"
-                value={d.inventory}
-                onInput={set("inventory")}
-                {...described("inventory")}
-              />
-              {err("inventory")}
-            </label>
+            {numberField({ field: "inventory", label: "Inventory (blank = unlimited)", step: "1" })}
             <label for={id("description")}>
               Description
               <textarea id={id("description")} value={d.description} onInput={set("description")} />

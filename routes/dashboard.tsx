@@ -5,6 +5,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { MetricCard, money } from "@/components/MetricCard.tsx";
 import { ProjectNav } from "@/components/ProjectNav.tsx";
+import { Table } from "@/components/Table.tsx";
 import { Island, renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper } from "@/lib/http/page_auth.ts";
 import { ownOrigin, sameOrigin } from "@/lib/http/middleware.ts";
@@ -144,30 +145,15 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
               </p>
               {projects.length
                 ? (
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Type</th>
-                        <th scope="col">Mode</th>
-                        <th scope="col">Publishable key</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {projects.map((p) => (
-                        <tr>
-                          <td>
-                            <a href={`/dashboard/projects/${p.pk}`}>{p.name}</a>
-                          </td>
-                          <td>{p.type === "saas" ? "SaaS" : "Store"}</td>
-                          <td>{p.mode}</td>
-                          <td>
-                            <code>{p.pk}</code>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                  <Table
+                    columns={["Name", "Type", "Mode", "Publishable key"]}
+                    rows={projects.map((p) => [
+                      <a key="name" href={`/dashboard/projects/${p.pk}`}>{p.name}</a>,
+                      p.type === "saas" ? "SaaS" : "Store",
+                      p.mode,
+                      <code key="pk">{p.pk}</code>,
+                    ])}
+                  />
                 )
                 : <p>No projects yet.</p>}
             </section>
@@ -287,30 +273,20 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
         const rows = await Promise.all(pg.items.map((cu) => customerView(s, p, cu)));
         return (
           <>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Customer</th>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Usage</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr>
-                    <td>
-                      <a href={`/dashboard/projects/${p.pk}/customers/${encodeURIComponent(r.id)}`}>
-                        {r.id}
-                      </a>
-                    </td>
-                    <td>{r.plan ?? "—"}</td>
-                    <td>{r.usage.count}{r.usage.limit === null ? "" : ` / ${r.usage.limit}`}</td>
-                    <td>{r.createdAt.slice(0, 10)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Table
+              columns={["Customer", "Plan", "Usage", "Since"]}
+              rows={rows.map((r) => [
+                <a
+                  key="id"
+                  href={`/dashboard/projects/${p.pk}/customers/${encodeURIComponent(r.id)}`}
+                >
+                  {r.id}
+                </a>,
+                r.plan ?? "—",
+                `${r.usage.count}${r.usage.limit === null ? "" : ` / ${r.usage.limit}`}`,
+                r.createdAt.slice(0, 10),
+              ])}
+            />
             {rows.length === 0 && <p>No customers yet.</p>}
             <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/customers`} />
           </>
@@ -364,30 +340,15 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
         });
         return (
           <>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Outcome</th>
-                </tr>
-              </thead>
-              <tbody>
-                {pg.items.map((e) => (
-                  <tr>
-                    <td>
-                      {new Date(e.created * 1000).toISOString().replace("T", " ").slice(0, 19)}
-                    </td>
-                    <td>
-                      <code>{e.type}</code>
-                    </td>
-                    <td>{e.summary}</td>
-                    <td>{e.outcome}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Table
+              columns={["When", "Type", "What", "Outcome"]}
+              rows={pg.items.map((e) => [
+                new Date(e.created * 1000).toISOString().replace("T", " ").slice(0, 19),
+                <code key="type">{e.type}</code>,
+                e.summary,
+                e.outcome,
+              ])}
+            />
             {pg.items.length === 0 && <p>No events yet.</p>}
             <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/events`} />
           </>

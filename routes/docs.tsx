@@ -2,6 +2,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
+import { Table } from "@/components/Table.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
 import { ownOrigin } from "@/lib/http/middleware.ts";
 
@@ -47,35 +48,23 @@ function Fields({ doc, schema }: { doc: Json; schema: Schema | undefined }) {
   const props = s?.properties;
   if (!props || Object.keys(props).length === 0) return <p class="muted">No fields.</p>;
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Type</th>
-          <th scope="col">Required</th>
-          <th scope="col">Notes</th>
-        </tr>
-      </thead>
-      <tbody>
-        {Object.entries(props).map(([name, p]) => {
-          const r = resolve(doc, p as Schema) ?? {};
-          const notes = [
-            r.description,
-            r.example !== undefined ? `e.g. ${JSON.stringify(r.example)}` : null,
-          ].filter(Boolean).join(" — ");
-          return (
-            <tr>
-              <td>
-                <code>{name}</code>
-              </td>
-              <td>{typeOf(doc, p as Schema)}</td>
-              <td>{s?.required?.includes(name) ? "yes" : "no"}</td>
-              <td>{notes}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <Table
+      columns={["Field", "Type", "Required", "Notes"]}
+      rows={Object.entries(props).map(([name, p]) => {
+        const r = resolve(doc, p as Schema) ?? {};
+        const notes = [
+          r.description,
+          r.example !== undefined ? `e.g. ${JSON.stringify(r.example)}` : null,
+        ]
+          .filter(Boolean).join(" — ");
+        return [
+          <code key="field">{name}</code>,
+          typeOf(doc, p as Schema),
+          s?.required?.includes(name) ? "yes" : "no",
+          notes,
+        ];
+      })}
+    />
   );
 }
 
@@ -182,29 +171,16 @@ function Docs({ doc, base }: { doc: Json; base: string }) {
                 : "none"}
             </p>
             {params.length > 0 && (
-              <table>
-                <caption>Parameters</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">In</th>
-                    <th scope="col">Required</th>
-                    <th scope="col">Type</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {params.map((p) => (
-                    <tr>
-                      <td>
-                        <code>{String(p.name)}</code>
-                      </td>
-                      <td>{String(p.in)}</td>
-                      <td>{p.required ? "yes" : "no"}</td>
-                      <td>{typeOf(doc, p.schema as Schema)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <Table
+                caption="Parameters"
+                columns={["Name", "In", "Required", "Type"]}
+                rows={params.map((p) => [
+                  <code key="param">{String(p.name)}</code>,
+                  String(p.in),
+                  p.required ? "yes" : "no",
+                  typeOf(doc, p.schema as Schema),
+                ])}
+              />
             )}
             {bodySchema
               ? (

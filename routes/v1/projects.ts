@@ -44,6 +44,11 @@ const TierParam = PkParam.extend({
   name: z.string().max(63).openapi({ param: { name: "name", in: "path" }, example: "pro" }),
 });
 const TierInput = TierInputSchema.openapi("TierInput");
+/** Cursor pagination: `limit` (1–100, default 25) and the `nextCursor` of the previous page. */
+const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(500).optional(),
+});
 const KeysSchema = z.object({
   project: ProjectSchema,
   publishableKey: z.string(),
@@ -135,10 +140,7 @@ const customers = createRoute({
   summary: "Customers in creation order, with cursor pagination",
   request: {
     params: PkParam,
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).optional(),
-      cursor: z.string().max(500).optional(),
-    }),
+    query: PageQuery,
   },
   responses: {
     200: ok(z.object({ customers: z.array(CustomerSchema), nextCursor: z.string().nullable() })),
@@ -199,10 +201,7 @@ const events = createRoute({
   summary: "Payment events applied to this project, newest first, with cursor pagination",
   request: {
     params: PkParam,
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).optional(),
-      cursor: z.string().max(500).optional(),
-    }),
+    query: PageQuery,
   },
   responses: {
     200: ok(z.object({
