@@ -4,7 +4,6 @@ import { getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { newRequestId } from "@/lib/ids.ts";
 import {
-  AppError,
   ForbiddenError,
   InvalidRequestError,
   RateLimitedError,
@@ -246,7 +245,3 @@ export const noForeignOrigin: MiddlewareHandler<AppEnv> = (c, next) => {
   }
   return next();
 };
-
-export function assertNever(x: never): never {
-  throw new AppError("internal_error", `unexpected ${String(x)}`);
-}

@@ -6,7 +6,6 @@ export const projectStatKeys = {
   usageMonth: (pk: string, month: string) => ["usage_monthly", pk, month] as const,
   /** Usage events per UTC day ("2026-11-24"): the time series. */
   usageDay: (pk: string, day: string) => ["usage_daily", pk, day] as const,
-  listUsageDays: (pk: string) => ["usage_daily", pk] as const,
   /** Subscription aggregates (numbers, read → check → set with the subscription they summarise). */
   subsActive: (pk: string) => ["project_stats", pk, "subs_active"] as const,
   subsCanceling: (pk: string) => ["project_stats", pk, "subs_canceling"] as const,

@@ -6,11 +6,6 @@ export const usageKeys = {
   byCustomer: (pk: string, customerId: string) => ["usage", pk, customerId] as const,
 };
 
-/** Current count of one counter (0 when never used). */
-export async function getUsageCount(kv: Deno.Kv, key: Deno.KvKey): Promise<number> {
-  return (await kv.get<number>(key)).value ?? 0;
-}
-
 /** Removes every usage counter of a customer (customer deletion). */
 export async function deleteCustomerUsage(kv: Deno.Kv, pk: string, customerId: string) {
   const keys: Deno.KvKey[] = [];
