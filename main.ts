@@ -60,9 +60,22 @@ if (import.meta.main) {
       .catch((err) => logger.error("reservation sweep failed", { error: String(err) }));
   }, 60_000);
   if (!config.baseUrl) logger.info("BASE_URL not set: URLs are derived from each request's origin");
-  Deno.serve({
+  const server = Deno.serve({
     port: config.port,
     onListen: ({ hostname, port }) =>
       logger.info("dream-api listening", { url: `http://${hostname}:${port}` }),
   }, app.fetch);
+  // On SIGTERM/SIGINT: stop accepting, let in-flight requests (and their usage commits) finish.
+  const stop = async () => {
+    logger.info("shutting down");
+    await server.shutdown();
+    kv.close();
+    Deno.exit(0);
+  };
+  try {
+    Deno.addSignalListener("SIGTERM", stop);
+    Deno.addSignalListener("SIGINT", stop);
+  } catch {
+    // signals are not available on every platform (Deno Deploy)
+  }
 }
