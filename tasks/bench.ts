@@ -218,6 +218,8 @@ async function storedTotal() {
   }
   return { total, overLimit };
 }
+// requests cut off when wrk stopped may still be committing: let them land before counting
+await new Promise((r) => setTimeout(r, 500));
 const afterWrk = await storedTotal();
 const acceptedByWrk = dataRes.ok + dataRes2.ok;
 // an exact round: every request awaited, so stored must equal the 200s exactly
