@@ -1,12 +1,13 @@
 /** / — the landing page (server-rendered, works without JavaScript). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { Layout } from "@/components/Layout.tsx";
+import { Layout, type NavUser } from "@/components/Layout.tsx";
+import { pageDeveloper } from "@/lib/http/page_auth.ts";
 import { renderPage } from "@/lib/http/render.tsx";
 
-function Landing() {
+function Landing(props: { user: NavUser | null }) {
   return (
-    <Layout title="dream-api — usage billing and stores on your own Stripe">
+    <Layout title="dream-api — usage billing and stores on your own Stripe" user={props.user}>
       <section class="hero">
         <h1>Monetize your API in an afternoon</h1>
         <p>
@@ -18,6 +19,12 @@ function Landing() {
         </p>
         <p>
           Selling things instead? A Store project gives you products, inventory and cart checkout.
+        </p>
+        <p>
+          <a class="button" href={props.user ? "/dashboard" : "/signup"}>
+            {props.user ? "Open the dashboard" : "Start free"}
+          </a>{" "}
+          <a href="/docs">Read the API reference</a>
         </p>
       </section>
       <section>
@@ -31,5 +38,8 @@ curl $BASE/api/tiers -H "Authorization: Bearer pk_test_…"`}</code></pre>
 }
 
 export function mountPages(app: OpenAPIHono<AppEnv>) {
-  app.get("/", (c) => c.html(renderPage(<Landing />)));
+  app.get("/", async (c) => {
+    const dev = await pageDeveloper(c);
+    return c.html(renderPage(<Landing user={dev ? { email: dev.email } : null} />));
+  });
 }
