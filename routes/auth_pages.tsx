@@ -1,12 +1,12 @@
 /** /signin, /signup, /signout — sign-in pages that work without JavaScript (or Clerk's, when configured). */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper, safeNext } from "@/lib/http/page_auth.ts";
-import { sameOrigin, SESSION_COOKIE } from "@/lib/http/middleware.ts";
+import { sameOrigin, SESSION_COOKIE, setSessionCookie } from "@/lib/http/middleware.ts";
 import { CredentialsSchema, login, logout, signup } from "@/lib/accounts/accounts.ts";
 import { AppError } from "@/lib/errors.ts";
 import { clerkFrontendApi } from "@/lib/accounts/clerk.ts";
@@ -85,17 +85,6 @@ async function formOf(c: Context<AppEnv>) {
   return { email: String(f.email ?? ""), password: String(f.password ?? "") };
 }
 
-function setSession(c: Context<AppEnv>, token: string) {
-  const s = c.get("services");
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "Lax",
-    secure: (s.config.baseUrl ?? c.req.url).startsWith("https:"),
-    path: "/",
-    maxAge: Math.floor(s.config.sessionTtlMs / 1000),
-  });
-}
-
 export function mountAuthPages(app: OpenAPIHono<AppEnv>) {
   for (const mode of ["signin", "signup"] as const) {
     app.get(`/${mode}`, async (c) => {
@@ -124,7 +113,7 @@ export function mountAuthPages(app: OpenAPIHono<AppEnv>) {
       try {
         const s = c.get("services");
         const out = mode === "signin" ? await login(s, parsed.data) : await signup(s, parsed.data);
-        setSession(c, out.sessionToken);
+        setSessionCookie(c, out.sessionToken);
         return c.redirect(next, 303);
       } catch (err) {
         if (err instanceof AppError && [401, 409, 429].includes(err.status)) {

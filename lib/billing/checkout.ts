@@ -14,7 +14,7 @@ import {
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
-import type { StripeSubscription } from "@/lib/payments/provider.ts";
+import type { AccountRef, CheckoutRequest, StripeSubscription } from "@/lib/payments/provider.ts";
 
 /** An absolute http(s) URL: where the provider sends the browser back. */
 export const HttpUrl = z.string().max(2048).url().refine(
@@ -89,42 +89,46 @@ export async function startSubscriptionCheckout(
       },
     );
     if (updated) {
-      const fresh = await projectAfterSync(s, project.pk);
+      const fresh = (await getProject(s.kv, project.pk))!; // with the price ids just synced
       const snap = snapshot(fresh, updated, Math.floor(s.clock.now() / 1000));
       if (snap) await applySubscription(s, fresh, customer.id, snap);
     }
     return { url: input.successUrl, switched: true };
   }
   const key = input.idempotencyKey ?? ulid(s.clock.now());
-  let url = "";
-  const sessionId = await onceWithKey(
-    s.kv,
-    `checkout:${project.pk}:${customer.id}:${key}`,
-    s.clock.now(),
-    async (idempotencyKey) => {
-      const session = await s.payments.createCheckoutSession(acct, {
-        mode: "subscription",
-        lineItems: [{ price: priced.priceId!, quantity: 1 }],
-        successUrl: input.successUrl,
-        cancelUrl: input.cancelUrl,
-        customer: customer.providerCustomerId ?? undefined,
-        customerEmail: customer.providerCustomerId ? undefined : customer.email ?? undefined,
-        clientReferenceId: customer.id,
-        metadata,
-        subscriptionMetadata: metadata,
-        idempotencyKey,
-        origin: input.origin,
-      });
-      url = session.url;
-      return session.id;
-    },
-  );
-  if (!url) url = (await s.payments.retrieveCheckoutSession(acct, sessionId)).url ?? "";
-  return { url, sessionId, switched: false };
+  const session = await openCheckoutOnce(s, acct, `checkout:${project.pk}:${customer.id}:${key}`, {
+    mode: "subscription",
+    lineItems: [{ price: priced.priceId!, quantity: 1 }],
+    successUrl: input.successUrl,
+    cancelUrl: input.cancelUrl,
+    customer: customer.providerCustomerId ?? undefined,
+    customerEmail: customer.providerCustomerId ? undefined : customer.email ?? undefined,
+    clientReferenceId: customer.id,
+    metadata,
+    subscriptionMetadata: metadata,
+    origin: input.origin,
+  });
+  return { url: session.url, sessionId: session.id, switched: false };
 }
 
-async function projectAfterSync(s: Services, pk: string): Promise<Project> {
-  return (await getProject(s.kv, pk))!;
+/**
+ * Opens a checkout session once per `scope`: the provider idempotency key is saved in KV before
+ * the call, and a repeated scope answers the session made the first time.
+ */
+export async function openCheckoutOnce(
+  s: Services,
+  acct: AccountRef,
+  scope: string,
+  request: Omit<CheckoutRequest, "idempotencyKey">,
+): Promise<{ id: string; url: string }> {
+  let url = "";
+  const id = await onceWithKey(s.kv, scope, s.clock.now(), async (idempotencyKey) => {
+    const session = await s.payments.createCheckoutSession(acct, { ...request, idempotencyKey });
+    url = session.url;
+    return session.id;
+  });
+  if (!url) url = (await s.payments.retrieveCheckoutSession(acct, id)).url ?? "";
+  return { id, url };
 }
 
 /**

@@ -6,6 +6,7 @@ import { eventKeys } from "@/lib/kv/events.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { ulid } from "@/lib/ids.ts";
+import { openCheckoutOnce } from "@/lib/billing/checkout.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
 import { PAID_STATUSES } from "@/lib/billing/subscriptions.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
@@ -57,29 +58,23 @@ export async function startPlatformCheckout(
       }),
   );
   const metadata = { dream_platform: dev.id };
-  let url = "";
-  const sessionId = await onceWithKey(
-    s.kv,
+  const session = await openCheckoutOnce(
+    s,
+    acct,
     `platform_checkout:${dev.id}:${ulid(s.clock.now())}`,
-    s.clock.now(),
-    async (idempotencyKey) => {
-      const session = await s.payments.createCheckoutSession(acct, {
-        mode: "subscription",
-        lineItems: [{ price, quantity: 1 }],
-        successUrl: o.successUrl,
-        cancelUrl: o.cancelUrl,
-        customerEmail: dev.email,
-        clientReferenceId: dev.id,
-        metadata,
-        subscriptionMetadata: metadata,
-        idempotencyKey,
-        origin: o.origin,
-      });
-      url = session.url;
-      return session.id;
+    {
+      mode: "subscription",
+      lineItems: [{ price, quantity: 1 }],
+      successUrl: o.successUrl,
+      cancelUrl: o.cancelUrl,
+      customerEmail: dev.email,
+      clientReferenceId: dev.id,
+      metadata,
+      subscriptionMetadata: metadata,
+      origin: o.origin,
     },
   );
-  return { url: url || (await s.payments.retrieveCheckoutSession(acct, sessionId)).url || "" };
+  return { url: session.url };
 }
 
 /** Applies a platform subscription event to the developer's plan status, once per event. */

@@ -10,7 +10,8 @@
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
 import { CUSTOMER_ID_RE, newRequestId, SK_RE } from "@/lib/ids.ts";
-import { AppError, RateLimitedError } from "@/lib/errors.ts";
+import { AppError } from "@/lib/errors.ts";
+import { JSON_TYPE_RE, rateBuckets, rateLimitError, REQUEST_ID_RE } from "@/lib/http/middleware.ts";
 import { errorBody } from "@/lib/http/errors.ts";
 import { trackUsage } from "@/lib/usage/track.ts";
 import { planOf } from "@/lib/customers/customers.ts";
@@ -18,8 +19,6 @@ import { usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 
-const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
-const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
 const CORS: [string, string][] = [
   ["Access-Control-Allow-Origin", "*"],
   ["Access-Control-Expose-Headers", "X-Request-Id,Retry-After,Idempotent-Replayed"],
@@ -63,25 +62,17 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     return h;
   }
 
-  /** The per-key and per-customer rate limits, as the full path applies them. */
+  /** The per-key and per-customer rate limits, the same buckets as the full path. */
   function limited(req: Request, pk: string, userId: string): Response | null {
-    const perKey = s.config.rateLimitPerKey;
-    const keyWait = perKey > 0 ? s.rateLimiter.take(`key:sk:${pk}`, perKey) : 0;
-    if (keyWait > 0) {
-      return fail(
-        req,
-        new RateLimitedError("Too many requests for this secret key; slow down", keyWait),
-      );
-    }
-    const perCustomer = s.config.rateLimitPerCustomer;
-    const custWait = perCustomer > 0 ? s.rateLimiter.take(`cust:${pk}:${userId}`, perCustomer) : 0;
-    if (custWait > 0) {
-      return fail(
-        req,
-        new RateLimitedError("Too many requests for this customer; slow down", custWait),
-      );
-    }
-    return null;
+    const err =
+      rateLimitError(s, () => rateBuckets.key("sk", pk), s.config.rateLimitPerKey, "secret key") ??
+        rateLimitError(
+          s,
+          () => rateBuckets.customer(pk, userId),
+          s.config.rateLimitPerCustomer,
+          "customer",
+        );
+    return err ? fail(req, err) : null;
   }
 
   async function track(req: Request, project: Project, customer: Customer): Promise<HotResult> {

@@ -1,7 +1,8 @@
 /** Cross-cutting middleware: request ids, security headers, JSON bodies, API and developer auth. */
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie } from "hono/cookie";
+import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
+import type { Services } from "@/lib/services.ts";
 import { newRequestId } from "@/lib/ids.ts";
 import {
   ForbiddenError,
@@ -16,7 +17,11 @@ import { developerForAccessToken, developerForSession } from "@/lib/accounts/acc
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 
 export const SESSION_COOKIE = "dream_session";
-const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
+export const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
+/** `application/json` and `application/…+json`. */
+export const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
+/** A path on this server (no scheme, no `//host`): the only places we redirect back to. */
+export const LOCAL_PATH_RE = /^\/(?!\/)[^\s\\]*$/;
 
 /** Gives every request an id (the caller's `X-Request-Id` when sane) and echoes it. */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -65,7 +70,7 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     );
     return next();
   }
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(ctype)) {
+  if (!JSON_TYPE_RE.test(ctype)) {
     throw new InvalidRequestError("Content-Type must be application/json", [
       { field: "Content-Type", message: `expected application/json, got "${ctype || "nothing"}"` },
     ]);
@@ -99,9 +104,29 @@ function bearer(c: Context<AppEnv>): string | null {
   return m[1]!;
 }
 
-function limitRate(c: Context<AppEnv>, bucket: string, rate: number, what: string) {
-  const wait = c.get("services").rateLimiter.take(bucket, rate);
-  if (wait > 0) throw new RateLimitedError(`Too many requests for this ${what}; slow down`, wait);
+/** Rate-limit buckets, named once for the full app and the hot path. */
+export const rateBuckets = {
+  key: (kind: "sk" | "pk", pk: string) => `key:${kind}:${pk}`,
+  customer: (pk: string, customerId: string) => `cust:${pk}:${customerId}`,
+};
+
+/** Takes a token from `bucket` (a rate of 0 is off); the error to answer when it is empty. */
+export function rateLimitError(
+  s: Services,
+  bucket: () => string,
+  rate: number,
+  what: string,
+): RateLimitedError | null {
+  if (rate <= 0) return null;
+  const wait = s.rateLimiter.take(bucket(), rate);
+  return wait > 0
+    ? new RateLimitedError(`Too many requests for this ${what}; slow down`, wait)
+    : null;
+}
+
+function limitRate(c: Context<AppEnv>, bucket: () => string, rate: number, what: string) {
+  const err = rateLimitError(c.get("services"), bucket, rate, what);
+  if (err) throw err;
 }
 
 /**
@@ -123,7 +148,7 @@ export function apiAuth(mode: "secret" | "customer" | "public"): MiddlewareHandl
     }
     if (key.startsWith("sk_")) {
       const project = await projectBySecretKey(s, key);
-      limitRate(c, `key:sk:${project.pk}`, s.config.rateLimitPerKey, "secret key");
+      limitRate(c, () => rateBuckets.key("sk", project.pk), s.config.rateLimitPerKey, "secret key");
       c.set("api", { project, via: "secret", tokenCustomerId: null });
       return next();
     }
@@ -135,7 +160,12 @@ export function apiAuth(mode: "secret" | "customer" | "public"): MiddlewareHandl
       }
       const project = await projectByPk(s, key);
       if (!project) throw new UnauthenticatedError("Unknown publishable key", "invalid_api_key");
-      limitRate(c, `key:pk:${project.pk}`, s.config.rateLimitPerKey, "publishable key");
+      limitRate(
+        c,
+        () => rateBuckets.key("pk", project.pk),
+        s.config.rateLimitPerKey,
+        "publishable key",
+      );
       if (mode === "customer") {
         const token = c.req.header("X-Customer-Token");
         if (!token) {
@@ -181,7 +211,12 @@ export function callerCustomerId(c: Context<AppEnv>): string {
     id = header;
   }
   const s = c.get("services");
-  limitRate(c, `cust:${api.project.pk}:${id}`, s.config.rateLimitPerCustomer, "customer");
+  limitRate(
+    c,
+    () => rateBuckets.customer(api.project.pk, id),
+    s.config.rateLimitPerCustomer,
+    "customer",
+  );
   return id;
 }
 
@@ -245,3 +280,15 @@ export const noForeignOrigin: MiddlewareHandler<AppEnv> = (c, next) => {
   }
   return next();
 };
+
+/** Sets the dashboard session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS). */
+export function setSessionCookie(c: Context<AppEnv>, token: string): void {
+  const s = c.get("services");
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: (s.config.baseUrl ?? c.req.url).startsWith("https:"),
+    path: "/",
+    maxAge: Math.floor(s.config.sessionTtlMs / 1000),
+  });
+}

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { SESSION_COOKIE } from "@/lib/http/middleware.ts";
+import { LOCAL_PATH_RE, SESSION_COOKIE } from "@/lib/http/middleware.ts";
 import { developerForSession } from "@/lib/accounts/accounts.ts";
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
@@ -20,5 +20,5 @@ export async function pageDeveloper(c: Context<AppEnv>): Promise<Developer | nul
 
 /** A safe place to go back to: a path on this server, never another origin. */
 export function safeNext(next: string | undefined | null, fallback = "/dashboard"): string {
-  return next && /^\/(?!\/)[^\s\\]*$/.test(next) ? next : fallback;
+  return next && LOCAL_PATH_RE.test(next) ? next : fallback;
 }

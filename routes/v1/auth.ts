@@ -1,13 +1,13 @@
 /** /v1/signup, /v1/login, /v1/logout, /v1/me — developer accounts and sessions. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
 import {
   developerAuth,
   noForeignOrigin,
   sameOrigin,
   SESSION_COOKIE,
+  setSessionCookie,
 } from "@/lib/http/middleware.ts";
 import {
   CredentialsSchema,
@@ -74,27 +74,15 @@ const meRoute = createRoute({
   responses: { 200: ok(z.object({ developer: MeSchema })), ...ERRORS },
 });
 
-function setSession(c: Context<AppEnv>, token: string) {
-  const s = c.get("services");
-  const secure = (s.config.baseUrl ?? c.req.url).startsWith("https:");
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "Lax",
-    secure,
-    path: "/",
-    maxAge: Math.floor(s.config.sessionTtlMs / 1000),
-  });
-}
-
 export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(signupRoute, async (c) => {
     const { developer, sessionToken } = await signup(c.get("services"), c.req.valid("json"));
-    setSession(c, sessionToken);
+    setSessionCookie(c, sessionToken);
     return c.json({ developer: publicDeveloper(developer) }, 201);
   });
   app.openapi(loginRoute, async (c) => {
     const { developer, sessionToken } = await login(c.get("services"), c.req.valid("json"));
-    setSession(c, sessionToken);
+    setSessionCookie(c, sessionToken);
     return c.json({ developer: publicDeveloper(developer) }, 200);
   });
   app.openapi(logoutRoute, async (c) => {

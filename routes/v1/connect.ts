@@ -1,14 +1,14 @@
 /** /v1/connect/authorize, /v1/connect/callback, /v1/billing/checkout — payment account and platform plan. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { developerAuth, ownOrigin } from "@/lib/http/middleware.ts";
+import { developerAuth, LOCAL_PATH_RE, ownOrigin } from "@/lib/http/middleware.ts";
 import { finishConnect, startConnect } from "@/lib/billing/connect.ts";
 import { startPlatformCheckout } from "@/lib/billing/platform.ts";
 import { HttpUrl } from "@/lib/billing/checkout.ts";
 import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
 
 /** Only same-site paths are allowed as a place to return to (no open redirect). */
-const ReturnTo = z.string().max(500).regex(/^\/(?!\/)[^\s\\]*$/, "must be a path on this server")
+const ReturnTo = z.string().max(500).regex(LOCAL_PATH_RE, "must be a path on this server")
   .optional();
 
 const authorize = createRoute({
