@@ -15,6 +15,12 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
   const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
   const h = { "X-User-Id": "jo" };
   const path = (url: string) => new URL(url).pathname;
+  const checkout = (headers: Record<string, string>, tier: string) =>
+    srv.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers,
+      body: { tier, successUrl: "https://app.example/ok", cancelUrl: "https://app.example/cancel" },
+    });
   let checkoutUrl = "";
 
   await t.step("tiers are synced to sandbox products and prices", async () => {
@@ -47,38 +53,14 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
       });
       assert.equal(bad.status, 422);
       assert.equal(
-        (await srv.call("POST", "/api/create-checkout", {
-          key: sk,
-          headers: h,
-          body: {
-            tier: "free",
-            successUrl: "https://app.example/ok",
-            cancelUrl: "https://app.example/cancel",
-          },
-        })).status,
+        (await checkout(h, "free")).status,
         422,
       );
       assert.equal(
-        (await srv.call("POST", "/api/create-checkout", {
-          key: sk,
-          headers: h,
-          body: {
-            tier: "gold",
-            successUrl: "https://app.example/ok",
-            cancelUrl: "https://app.example/cancel",
-          },
-        })).status,
+        (await checkout(h, "gold")).status,
         422,
       );
-      const res = await srv.call("POST", "/api/create-checkout", {
-        key: sk,
-        headers: h,
-        body: {
-          tier: "pro",
-          successUrl: "https://app.example/ok",
-          cancelUrl: "https://app.example/cancel",
-        },
-      });
+      const res = await checkout(h, "pro");
       assert.equal(res.status, 200);
       assert.equal(res.body.switched, false);
       assert.ok(res.body.url.startsWith(srv.base + "/sandbox/checkout/cs_test_"), res.body.url);
@@ -115,15 +97,7 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
   });
 
   await t.step("checking out again switches instead of opening a second subscription", async () => {
-    const res = await srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: h,
-      body: {
-        tier: "team",
-        successUrl: "https://app.example/ok",
-        cancelUrl: "https://app.example/cancel",
-      },
-    });
+    const res = await checkout(h, "team");
     assert.equal(res.status, 200);
     assert.equal(res.body.switched, true);
     const c = await srv.call("GET", "/api/customers/jo", { key: sk });
@@ -132,15 +106,7 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
     const dash = await srv.call("GET", "/api/dashboard", { key: sk });
     assert.equal(dash.body.activeSubscriptions, 1);
     assert.equal(dash.body.mrr, 1000, "yearly 12000 counts 1000 a month");
-    const same = await srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: h,
-      body: {
-        tier: "team",
-        successUrl: "https://app.example/ok",
-        cancelUrl: "https://app.example/cancel",
-      },
-    });
+    const same = await checkout(h, "team");
     assert.equal(same.status, 409);
     // back to pro through the sandbox portal
     const portal = await srv.call("POST", "/api/customer-portal", {
@@ -205,15 +171,7 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
   });
 
   await t.step("a renewing subscription moves to the next period with invoice.paid", async () => {
-    const res = await srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: { "X-User-Id": "renewer" },
-      body: {
-        tier: "pro",
-        successUrl: "https://app.example/ok",
-        cancelUrl: "https://app.example/cancel",
-      },
-    });
+    const res = await checkout({ "X-User-Id": "renewer" }, "pro");
     await srv.call("POST", path(res.body.url) + "/complete");
     app.clock.set("2027-01-24T12:00:05.000Z");
     await app.services.sandbox!.tick();
@@ -226,15 +184,7 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
   await t.step(
     "cancel and expire of an open checkout change nothing for the customer",
     async () => {
-      const res = await srv.call("POST", "/api/create-checkout", {
-        key: sk,
-        headers: { "X-User-Id": "quitter" },
-        body: {
-          tier: "pro",
-          successUrl: "https://app.example/ok",
-          cancelUrl: "https://app.example/cancel",
-        },
-      });
+      const res = await checkout({ "X-User-Id": "quitter" }, "pro");
       const cancel = await srv.call("POST", path(res.body.url) + "/cancel");
       assert.equal(cancel.status, 200);
       assert.equal(cancel.body.redirectUrl, "https://app.example/cancel");
@@ -326,15 +276,7 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
         })).status,
         404,
       );
-      const co = await srv.call("POST", "/api/create-checkout", {
-        key: sk,
-        headers: { "X-User-Id": "never_paid" },
-        body: {
-          tier: "pro",
-          successUrl: "https://app.example/ok",
-          cancelUrl: "https://app.example/cancel",
-        },
-      });
+      const co = await checkout({ "X-User-Id": "never_paid" }, "pro");
       await srv.call("POST", path(co.body.url) + "/complete");
       const cancel = await srv.call("POST", "/api/subscription/cancel", {
         key: sk,
