@@ -78,7 +78,7 @@ async function wrk(url: string, script: string | null): Promise<WrkResult> {
     return m ? toMs(m[1]!, m[2]!) : NaN;
   };
   const total = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
-  const ok = Number(/OK200 (\d+)/.exec(text)?.[1] ?? total);
+  const ok = total - Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]),
     p50: lat("50"),
@@ -88,34 +88,34 @@ async function wrk(url: string, script: string | null): Promise<WrkResult> {
   };
 }
 
-/** A wrk script that spreads calls over customers and counts the 200s it received. */
+/**
+ * A wrk script that spreads calls over the customers. The requests are formatted once in
+ * `init` and replayed in turn, and no `response` hook is set, so that the load generator spends
+ * as little of this 2-core machine as it does against the bare server; the 200s are counted
+ * from wrk's own "Non-2xx or 3xx responses" line.
+ */
 function luaScript(method: string, path: string, sk: string): string {
+  const body = method === "POST" ? '"{}"' : "nil";
   return `
-local threads = {}
-local counter = 0
+local threads = 0
+local reqs = {}
+local n = 0
 function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
+  thread:set("id", threads)
+  threads = threads + 1
 end
 function init(args)
-  ok200 = 0
+  for k = 0, ${LOAD_CUSTOMERS + TINY_CUSTOMERS - 1} do
+    local user
+    if k < ${LOAD_CUSTOMERS} then user = "load_" .. k else user = "tiny_" .. (k - ${LOAD_CUSTOMERS}) end
+    local headers = { ["Authorization"] = "Bearer ${sk}", ["X-User-Id"] = user, ["Content-Type"] = "application/json" }
+    reqs[k] = wrk.format("${method}", "${path}", headers, ${body})
+  end
   n = id * 7919
 end
 function request()
   n = n + 1
-  local k = n % ${LOAD_CUSTOMERS + TINY_CUSTOMERS}
-  local user
-  if k < ${LOAD_CUSTOMERS} then user = "load_" .. k else user = "tiny_" .. (k - ${LOAD_CUSTOMERS}) end
-  local headers = { ["Authorization"] = "Bearer ${sk}", ["X-User-Id"] = user, ["Content-Type"] = "application/json" }
-  return wrk.format("${method}", "${path}", headers, ${method === "POST" ? '"{}"' : "nil"})
-end
-function response(status, headers, body)
-  if status == 200 then ok200 = ok200 + 1 end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, t in ipairs(threads) do total = total + t:get("ok200") end
-  io.write("OK200 " .. total .. "\\n")
+  return reqs[n % ${LOAD_CUSTOMERS + TINY_CUSTOMERS}]
 end
 `;
 }
