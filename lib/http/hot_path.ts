@@ -19,6 +19,7 @@ import { usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 
+const JSON_CT = { "Content-Type": "application/json" };
 const CORS: [string, string][] = [
   ["Access-Control-Allow-Origin", "*"],
   ["Access-Control-Expose-Headers", "X-Request-Id,Retry-After,Idempotent-Replayed"],
@@ -28,8 +29,6 @@ const CORS: [string, string][] = [
 export type HotResult = Response | Request | null;
 
 export function createHotPath(s: Services, securityHeaders: [string, string][]) {
-  const base: [string, string][] = [["Content-Type", "application/json"], ...securityHeaders];
-
   function respond(
     req: Request,
     status: number,
@@ -41,14 +40,14 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const payload = typeof body === "function"
       ? (body as (id: string) => unknown)(requestId)
       : body;
-    // Headers are set one by one: Deno converts a headers list given to the constructor
-    // several times slower than the same headers set afterwards (measured: ~3.5 µs vs ~0.5 µs).
-    const res = new Response(JSON.stringify(payload), { status });
+    // Content-Type alone in the constructor takes Deno's fast path; the others are appended
+    // (cheaper than a list given to the constructor, which Deno converts and validates whole).
+    const res = new Response(JSON.stringify(payload), { status, headers: JSON_CT });
     const h = res.headers;
-    for (const [k, v] of base) h.set(k, v);
-    h.set("X-Request-Id", requestId);
-    if (req.headers.has("origin")) { for (const [k, v] of CORS) h.set(k, v); }
-    for (const k in extra) h.set(k, extra[k]!);
+    for (const [k, v] of securityHeaders) h.append(k, v);
+    h.append("X-Request-Id", requestId);
+    if (req.headers.has("origin")) { for (const [k, v] of CORS) h.append(k, v); }
+    for (const k in extra) h.append(k, extra[k]!);
     return res;
   }
 
