@@ -193,6 +193,13 @@ const bare = new Deno.Command(Deno.execPath(), {
   stdout: "null",
 }).spawn();
 await waitUp(`http://127.0.0.1:${barePort}/`);
+const ceilingPort = freePort();
+const ceilingDir = await Deno.makeTempDir({ prefix: "dream-bench-ceiling-" });
+const ceiling = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", "--unstable-kv", `${root}tasks/kv_bound.ts`, String(ceilingPort), ceilingDir],
+  stdout: "null",
+}).spawn();
+await waitUp(`http://127.0.0.1:${ceilingPort}/`);
 const rss: [string, number][] = [["after start", rssKiB(server.pid)]];
 
 // ---- load -------------------------------------------------------------------------------
@@ -201,6 +208,11 @@ log(`wrk: ${CONNECTIONS} connections, ${DURATION} s each`);
 // customer (which reads KV and fills the caches) is not what the table is about
 await wrk(`http://127.0.0.1:${barePort}/`, null, "2");
 const bareRes = await wrk(`http://127.0.0.1:${barePort}/`, null);
+await wrk(`http://127.0.0.1:${ceilingPort}/api/data`, luaScript("POST", "/api/data", sk), "2");
+const ceilingRes = await wrk(
+  `http://127.0.0.1:${ceilingPort}/api/data`,
+  luaScript("POST", "/api/data", sk),
+);
 const warmRes = await wrk(`${base}/api/data`, luaScript("POST", "/api/data", sk), "2");
 await wrk(`${base}/api/usage`, luaScript("GET", "/api/usage", sk), "2");
 const dataRes = await wrk(`${base}/api/data`, luaScript("POST", "/api/data", sk));
@@ -253,6 +265,9 @@ times.sort((a, b) => a - b);
 rss.push(["at the end", rssKiB(server.pid)]);
 bare.kill("SIGTERM");
 await bare.status;
+ceiling.kill("SIGTERM");
+await ceiling.status;
+await Deno.remove(ceilingDir, { recursive: true });
 await stop(server);
 await Deno.remove(dataDir, { recursive: true });
 
@@ -267,9 +282,13 @@ const lines = [
   "| endpoint                   | req/s    | p50 ms  | p99 ms  | ratio |",
   "|----------------------------|----------|---------|---------|-------|",
   row("bare Deno.serve", bareRes),
+  row("ceiling: durable ack", ceilingRes),
   row("POST /api/data", dataRes),
   row("GET /api/usage", usageRes),
   row("POST /api/data (round 2)", dataRes2),
+  "",
+  "ceiling: Deno.serve answering after a KV commit of every request queued meanwhile (one row,",
+  "no app work; tasks/kv_bound.ts): what any durably acknowledged POST can reach on this machine",
   "",
   `GET /api/dashboard with ${dash.customers} customers, ${dash.usageThisPeriod} usage events this period: p50 ${
     times[Math.floor(times.length / 2)]!.toFixed(2)

@@ -9,7 +9,7 @@
  */
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
-import { CUSTOMER_ID_RE, newRequestId, SK_RE } from "@/lib/ids.ts";
+import { newRequestId, SK_RE } from "@/lib/ids.ts";
 import { AppError } from "@/lib/errors.ts";
 import { JSON_TYPE_RE, rateBuckets, rateLimitError, REQUEST_ID_RE } from "@/lib/http/middleware.ts";
 import { errorBody } from "@/lib/http/errors.ts";
@@ -33,7 +33,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     req: Request,
     status: number,
     body: unknown,
-    extra: Record<string, string> = {},
+    extra?: Record<string, string>,
   ) {
     const incoming = req.headers.get("x-request-id");
     const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : newRequestId();
@@ -47,18 +47,20 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     for (const [k, v] of securityHeaders) h.append(k, v);
     h.append("X-Request-Id", requestId);
     if (req.headers.has("origin")) { for (const [k, v] of CORS) h.append(k, v); }
-    for (const k in extra) h.append(k, extra[k]!);
+    if (extra) { for (const k in extra) h.append(k, extra[k]!); }
     return res;
   }
 
   const fail = (req: Request, err: AppError) =>
     respond(req, err.status, (id: string) => errorBody(err, id), err.headers);
 
-  // secret key → its SHA-256, for keys seen lately (process memory only, never stored)
+  // well-formed secret key → its SHA-256, for keys seen lately (process memory only, never
+  // stored); a key found here was checked against SK_RE when it was added
   const hashes = new Map<string, string>();
-  function hashOf(sk: string): string {
+  function hashOf(sk: string): string | null {
     let h = hashes.get(sk);
     if (h === undefined) {
+      if (!SK_RE.test(sk)) return null;
       if (hashes.size > 10_000) hashes.clear();
       h = sha256HexSync(sk);
       hashes.set(sk, h);
@@ -128,14 +130,15 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
 
     const auth = req.headers.get("authorization");
     if (!auth || !auth.startsWith("Bearer sk_")) return null;
-    const sk = auth.slice(7).trim();
-    if (!SK_RE.test(sk)) return null;
-    const ptr = s.caches.secrets.get(hashOf(sk));
+    const hash = hashOf(auth.slice(7).trim());
+    if (hash === null) return null;
+    const ptr = s.caches.secrets.get(hash);
     if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) return null;
     const project = s.caches.projects.get(ptr.pk);
     if (!project || project.type !== "saas") return null;
     const userId = req.headers.get("x-user-id");
-    if (!userId || !CUSTOMER_ID_RE.test(userId)) return null;
+    if (!userId) return null;
+    // only valid ids are cached, so a hit is a valid id (a miss goes to the full path)
     const customer = s.caches.customers.get(`${project.pk}\u0000${userId}`);
     if (!customer || req.headers.has("idempotency-key")) return null;
 
