@@ -5,9 +5,9 @@
  * DATA_DIR, seeds a project with 100 000 customers and 1 000 000 usage events (written straight
  * into the KV file while the server is stopped), then drives, at 64 connections, a bare
  * Deno.serve, a "ceiling" server (Deno.serve answering after one durable KV commit per batch, no
- * app work) and the two endpoints: one 2 s warm-up round each, then BENCH_ROUNDS interleaved
- * rounds of BENCH_SECONDS, and prints one table of medians: requests/s, p50, p99 and the ratio to
- * the bare round just before. After the load it checks correctness (stored counts against
+ * app work) and the two endpoints: one 2 s warm-up round each, then BENCH_ROUNDS rounds of
+ * BENCH_SECONDS for each, each right after a bare round, and prints one table of medians:
+ * requests/s, p50, p99 and the ratio to the bare round just before. After the load it checks correctness (stored counts against
  * accepted requests, no customer over its limit), times /api/dashboard, and reports the server's
  * RSS after each round. Rate limits are off for the run (RATE_LIMIT_PER_KEY=0,
  * RATE_LIMIT_PER_CUSTOMER=0).
@@ -207,9 +207,9 @@ await waitUp(`http://127.0.0.1:${ceilingPort}/`);
 const rss: [string, number][] = [["after start", rssKiB(server.pid)]];
 
 // ---- load -------------------------------------------------------------------------------
-// The machine is shared (a VM), so throughput drifts by ±10 % from minute to minute. The targets
-// run in interleaved rounds (bare, ceiling, POST, GET, then again), each ratio is taken against
-// the bare round just before it, and the table shows medians over the rounds.
+// The machine is shared (a VM), so throughput drifts by ±10 % from minute to minute. Each target
+// runs ROUNDS times, each time right after a bare round, its ratio is taken against that bare
+// round, and the table shows medians over the rounds.
 log(`wrk: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s each`);
 const targets = {
   bare: { url: `http://127.0.0.1:${barePort}/`, script: null },
@@ -230,9 +230,14 @@ for (const [name, t] of Object.entries(targets)) {
   const r = await wrk(t.url, t.script, "2");
   if (name === "post") (acceptedByWrk += r.ok, postRuns++);
 }
+// each target is paired with a bare round run just before it
+const bareBefore: Record<Target, WrkResult[]> = { bare: [], ceiling: [], post: [], get: [] };
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, t] of Object.entries(targets) as [Target, typeof targets.bare][]) {
-    const r = await wrk(t.url, t.script);
+  for (const name of ["ceiling", "post", "get"] as const) {
+    const b = await wrk(targets.bare.url, null);
+    runs.bare.push(b);
+    bareBefore[name].push(b);
+    const r = await wrk(targets[name].url, targets[name].script);
     runs[name].push(r);
     if (name === "post") (acceptedByWrk += r.ok, postRuns++);
   }
@@ -296,7 +301,9 @@ const median = (xs: number[]) => {
 const fmt = (x: number, d: number, w: number) => x.toFixed(d).padStart(w);
 const row = (label: string, name: Target) => {
   const rs = runs[name];
-  const ratios = rs.map((r, i) => r.rps / runs.bare[i]!.rps);
+  const ratios = name === "bare"
+    ? rs.map(() => 1)
+    : rs.map((r, i) => r.rps / bareBefore[name][i]!.rps);
   return `| ${label.padEnd(22)} | ${fmt(median(rs.map((r) => r.rps)), 0, 8)} | ${
     fmt(median(rs.map((r) => r.p50)), 2, 6)
   } | ${fmt(median(rs.map((r) => r.p99)), 2, 6)} | ${fmt(median(ratios), 2, 5)} | ${
@@ -304,7 +311,7 @@ const row = (label: string, name: Target) => {
   } – ${fmt(Math.max(...ratios), 2, 4)} |`;
 };
 const lines = [
-  `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; wrk -t2 -c${CONNECTIONS} -d${DURATION}s × ${ROUNDS} interleaved rounds (medians)`,
+  `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; wrk -t2 -c${CONNECTIONS} -d${DURATION}s × ${ROUNDS} rounds, each right after a bare round (medians)`,
   "",
   "| endpoint               | req/s    | p50 ms | p99 ms | ratio | per round   |",
   "|------------------------|----------|--------|--------|-------|-------------|",
