@@ -59,6 +59,10 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
       req("POST", "/api/data", { "Idempotency-Key": "k1" }),
       req("GET", "/api/usage", { Authorization: `Bearer ${pk}` }),
       req("GET", "/api/usage", { "X-User-Id": "someone_new" }),
+      req("GET", "/api/usage", { "X-User-Id": "hp hp" }),
+      req("POST", "/api/data", { "X-User-Id": "h".repeat(129) }),
+      req("GET", "/api/usage", { Authorization: "Bearer sk_test_short" }),
+      req("GET", "/api/usage", { Authorization: `Bearer ${sk}x` }),
       req("GET", "/api/tiers"),
     ]
   ) {
