@@ -15,7 +15,7 @@ import { JSON_TYPE_RE, rateBuckets, rateLimitError, REQUEST_ID_RE } from "@/lib/
 import { errorBody } from "@/lib/http/errors.ts";
 import { trackUsage } from "@/lib/usage/track.ts";
 import { planOf } from "@/lib/customers/customers.ts";
-import { usageView } from "@/lib/usage/meter.ts";
+import { usageJson, usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 
@@ -32,17 +32,17 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   function respond(
     req: Request,
     status: number,
-    body: unknown,
+    json: string | ((requestId: string) => string),
     extra?: Record<string, string>,
   ) {
     const incoming = req.headers.get("x-request-id");
     const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : newRequestId();
-    const payload = typeof body === "function"
-      ? (body as (id: string) => unknown)(requestId)
-      : body;
     // Content-Type alone in the constructor takes Deno's fast path; the others are appended
     // (cheaper than a list given to the constructor, which Deno converts and validates whole).
-    const res = new Response(JSON.stringify(payload), { status, headers: JSON_CT });
+    const res = new Response(typeof json === "string" ? json : json(requestId), {
+      status,
+      headers: JSON_CT,
+    });
     const h = res.headers;
     for (const [k, v] of securityHeaders) h.append(k, v);
     h.append("X-Request-Id", requestId);
@@ -52,7 +52,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   }
 
   const fail = (req: Request, err: AppError) =>
-    respond(req, err.status, (id: string) => errorBody(err, id), err.headers);
+    respond(req, err.status, (id) => JSON.stringify(errorBody(err, id)), err.headers);
 
   // well-formed secret key → its SHA-256, for keys seen lately (process memory only, never
   // stored); a key found here was checked against SK_RE when it was added
@@ -111,7 +111,9 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       return respond(
         req,
         200,
-        res.replayed ? res.record.body : { success: true, usage: res.usage },
+        res.replayed
+          ? JSON.stringify(res.record.body)
+          : `{"success":true,"usage":${usageJson(res.usage)}}`,
       );
     } catch (err) {
       if (err instanceof AppError) return fail(req, err);
@@ -147,6 +149,10 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const count = s.meter.peekCached(project.pk, customer.id, period);
     if (count === undefined) return null; // not cached: the full path reads it
     return limited(req, project.pk, userId) ??
-      respond(req, 200, { usage: usageView({ plan: plan ?? "", limit, period }, count) });
+      respond(
+        req,
+        200,
+        `{"usage":${usageJson(usageView({ plan: plan ?? "", limit, period }, count))}}`,
+      );
   };
 }

@@ -86,6 +86,28 @@ export function usageView(
   };
 }
 
+// JSON of strings seen lately (plan names, period bounds): a handful per project
+const jsonStrings = new Map<string, string>();
+function jsonString(v: string): string {
+  let j = jsonStrings.get(v);
+  if (j === undefined) {
+    if (jsonStrings.size > 10_000) jsonStrings.clear();
+    j = JSON.stringify(v);
+    jsonStrings.set(v, j);
+  }
+  return j;
+}
+
+/**
+ * `JSON.stringify(usage)`, the same bytes, built from a template: the hot path answers with it
+ * at tens of thousands of requests per second, where the generic walk costs measurably more.
+ */
+export function usageJson(u: UsageView): string {
+  return `{"count":${u.count},"limit":${u.limit},"remaining":${u.remaining},"plan":${
+    jsonString(u.plan)
+  },"periodStart":${jsonString(u.periodStart)},"periodEnd":${jsonString(u.periodEnd)}}`;
+}
+
 /** The in-memory key of one counter (cheaper than serialising the KV key). */
 function counterCacheKey(pk: string, customerId: string, periodStart: string): string {
   return `${pk}\u0000${customerId}\u0000${periodStart}`;

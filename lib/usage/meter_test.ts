@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageMeter } from "@/lib/usage/meter.ts";
+import { usageJson, UsageMeter, usageView } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/usage/period.ts";
 import { usageKeys } from "@/lib/kv/usage.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
@@ -106,4 +106,20 @@ Deno.test("UsageMeter.track() batches calls of many customers beyond 10 keys per
       8,
     );
   }
+});
+
+Deno.test("usageJson() writes exactly what JSON.stringify writes", () => {
+  const plans = ["free", "pro", 'a "quoted" plan', "plän ünicode \u2028", "back\\slash", ""];
+  const limits = [null, 0, 1, 100, 1_000_000_000, 2 ** 53 - 1];
+  for (const plan of plans) {
+    for (const limit of limits) {
+      for (const count of [0, 1, 99, 100, 12_345_678]) {
+        const u = usageView({ plan, limit, period }, count);
+        assert.equal(usageJson(u), JSON.stringify(u));
+      }
+    }
+  }
+  const sub = { start: "2026-01-31T10:00:00.000Z", end: "2026-02-28T10:00:00.000Z" };
+  const u = usageView({ plan: "pro", limit: 5, period: sub }, 7);
+  assert.equal(usageJson(u), JSON.stringify(u));
 });
