@@ -1,33 +1,61 @@
 /**
  * The ceiling of durable acknowledgement on this machine, driven by `deno task bench` as the
- * "ceiling" row: a bare Deno.serve that reads the body and answers only after a KV commit that
- * counts every request queued meanwhile, in one row (no auth, no per-customer counters, no
- * checks, no limits). Any design that answers after a durable commit does at least this work per
- * request, so its requests/s bounds what `POST /api/data` can reach here.
+ * "ceiling" row. It is the cheapest design that still does the writes and the HTTP work the
+ * contract needs, minus everything that can only cost more: a Deno.serve that reads the body and
+ * the Authorization, X-User-Id and Idempotency-Key headers, and answers JSON with X-Request-Id
+ * and nosniff only after one KV commit that carries every request queued meanwhile as a single
+ * usage-log row (customer → quantity), a checked per-project head row (what keeps several
+ * instances exact) and the two usage aggregates. Left out, each of which would lower it: key and
+ * customer lookups, limit decisions, idempotency records, and folding the log into per-customer
+ * counters.
  *   deno run -A --unstable-kv tasks/kv_bound.ts <port> <kv dir>
  */
 const port = Number(Deno.args[0] ?? 8109);
 const dir = Deno.args[1] ?? await Deno.makeTempDir({ prefix: "kv-bound-" });
 const kv = await Deno.openKv(`${dir}/kv.sqlite3`);
-let queue: (() => void)[] = [];
+const PK = "pk_test_ceiling";
+const JSON_CT = { "Content-Type": "application/json" };
+let queue: { user: string; done: () => void }[] = [];
 let running = false;
+let seq = 0;
+let head: string | null = null;
+let requestCounter = 0;
 
 async function drain() {
   running = true;
   while (queue.length) {
     const batch = queue;
     queue = [];
-    await kv.atomic().sum(["count"], BigInt(batch.length)).commit();
-    for (const done of batch) done();
+    const perCustomer = new Map<string, number>();
+    for (const { user } of batch) perCustomer.set(user, (perCustomer.get(user) ?? 0) + 1);
+    const now = new Date().toISOString();
+    const res = await kv.atomic()
+      .set(["usage_log", PK, ++seq], [...perCustomer])
+      .check({ key: ["usage_head", PK], versionstamp: head })
+      .set(["usage_head", PK], seq)
+      .sum(["project_stats", PK, "usage_month", now.slice(0, 7)], BigInt(batch.length))
+      .sum(["project_stats", PK, "usage_day", now.slice(0, 10)], BigInt(batch.length))
+      .commit();
+    if (!res.ok) throw new Error("the ceiling server is the only writer of its KV");
+    head = res.versionstamp;
+    for (const { done } of batch) done();
   }
   running = false;
 }
 
 Deno.serve({ port, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
   await req.text();
-  await new Promise<void>((resolve) => {
-    queue.push(resolve);
+  const h = req.headers;
+  if (!h.get("authorization") || h.has("idempotency-key")) {
+    return new Response(null, { status: 400 });
+  }
+  const user = h.get("x-user-id") ?? "";
+  await new Promise<void>((done) => {
+    queue.push({ user, done });
     if (!running) drain();
   });
-  return new Response('{"ok":true}', { headers: { "Content-Type": "application/json" } });
+  const res = new Response('{"success":true}', { headers: JSON_CT });
+  res.headers.append("X-Content-Type-Options", "nosniff");
+  res.headers.append("X-Request-Id", `req_ceiling${(requestCounter++).toString(36)}`);
+  return res;
 });
