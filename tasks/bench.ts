@@ -4,13 +4,13 @@
  * Starts the server on the embedded default (local KV, sandbox) in a subprocess on a fresh
  * DATA_DIR, seeds a project with 100 000 customers and 1 000 000 usage events (written straight
  * into the KV file while the server is stopped), then drives, at 64 connections, a bare
- * Deno.serve, a "ceiling" server (tasks/kv_bound.ts: the cheapest durable design, answering
- * after one KV commit per batch) and the two endpoints: one 2 s warm-up round each, then BENCH_ROUNDS rounds of
- * BENCH_SECONDS for each, each right after a bare round, and prints one table of medians:
- * requests/s, p50, p99 and the ratio to the bare round just before. After the load it checks correctness (stored counts against
- * accepted requests, no customer over its limit), times /api/dashboard, and reports the server's
- * RSS after each round. Rate limits are off for the run (RATE_LIMIT_PER_KEY=0,
- * RATE_LIMIT_PER_CUSTOMER=0).
+ * Deno.serve, a "ceiling" server (tasks/kv_bound.ts: the cheapest durable design, answering after
+ * one KV commit per batch) and the two endpoints: one 2 s warm-up round each, then BENCH_ROUNDS
+ * rounds of BENCH_SECONDS for each, each right after a bare round, and prints one table of
+ * medians: requests/s, p50, p99 and the ratio to the bare round just before. After the load it
+ * checks correctness (stored counts against accepted requests, no customer over its limit), times
+ * /api/dashboard, and reports the server's RSS after each round. Rate limits are off for the run
+ * (RATE_LIMIT_PER_KEY=0, RATE_LIMIT_PER_CUSTOMER=0).
  */
 import { customerKeys } from "@/lib/kv/customers.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";

@@ -44,10 +44,11 @@ async function drain() {
 }
 
 Deno.serve({ port, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+  if (req.method !== "POST") return new Response("{}", { headers: JSON_CT }); // readiness
   await req.text();
   const h = req.headers;
   if (!h.get("authorization") || h.has("idempotency-key")) {
-    return new Response(null, { status: 400 });
+    return new Response('{"error":{}}', { status: 400, headers: JSON_CT });
   }
   const user = h.get("x-user-id") ?? "";
   await new Promise<void>((done) => {
