@@ -210,7 +210,7 @@ const rss: [string, number][] = [["after start", rssKiB(server.pid)]];
 // The machine is shared (a VM), so throughput drifts by ±10 % from minute to minute. Each target
 // runs ROUNDS times, each time right after a bare round, its ratio is taken against that bare
 // round, and the table shows medians over the rounds.
-log(`wrk: ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${DURATION} s each`);
+log(`wrk: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s, each after a bare round`);
 const targets = {
   bare: { url: `http://127.0.0.1:${barePort}/`, script: null },
   ceiling: {
@@ -222,6 +222,8 @@ const targets = {
 };
 type Target = keyof typeof targets;
 const runs: Record<Target, WrkResult[]> = { bare: [], ceiling: [], post: [], get: [] };
+// each target is paired with a bare round run just before it
+const bareBefore: Record<Exclude<Target, "bare">, WrkResult[]> = { ceiling: [], post: [], get: [] };
 // a short unmeasured round first for each server: JIT warm-up, and the first call of each
 // customer (which reads KV and fills the caches) is not what the table is about
 let acceptedByWrk = 0;
@@ -230,19 +232,16 @@ for (const [name, t] of Object.entries(targets)) {
   const r = await wrk(t.url, t.script, "2");
   if (name === "post") (acceptedByWrk += r.ok, postRuns++);
 }
-// each target is paired with a bare round run just before it
-const bareBefore: Record<Target, WrkResult[]> = { bare: [], ceiling: [], post: [], get: [] };
 for (let round = 0; round < ROUNDS; round++) {
   for (const name of ["ceiling", "post", "get"] as const) {
-    const b = await wrk(targets.bare.url, null);
-    runs.bare.push(b);
-    bareBefore[name].push(b);
+    bareBefore[name].push(await wrk(targets.bare.url, null));
     const r = await wrk(targets[name].url, targets[name].script);
     runs[name].push(r);
     if (name === "post") (acceptedByWrk += r.ok, postRuns++);
   }
   rss.push([`after round ${round + 1}`, rssKiB(server.pid)]);
 }
+runs.bare = Object.values(bareBefore).flat();
 
 // ---- correctness ------------------------------------------------------------------------
 const headers = (user: string) => ({ Authorization: `Bearer ${sk}`, "X-User-Id": user });
