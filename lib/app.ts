@@ -12,6 +12,8 @@ import { createLogger } from "@/lib/logger.ts";
 import { mountRoutes } from "@/routes/mod.ts";
 import { serveStatic } from "@/lib/http/static.ts";
 import { createHotPath } from "@/lib/http/hot_path.ts";
+import { tooLarge } from "@/lib/http/body.ts";
+import { MAX_IMAGE_BYTES } from "@/lib/storage/assets.ts";
 import { clerkFrontendApi } from "@/lib/accounts/clerk.ts";
 import { DOC_CONFIG, mountDocs } from "@/routes/docs.tsx";
 
@@ -107,28 +109,30 @@ export async function createApp(deps: Deps): Promise<App> {
     maxAge: 600,
   });
   for (const p of BROWSER_PATHS) app.use(p, corsMw);
-  const limit = bodyLimit({
-    maxSize: deps.config.maxBodyBytes,
-    onError: () => {
-      throw new AppError(
-        "payload_too_large",
-        `Request body is over ${deps.config.maxBodyBytes} bytes`,
-      );
-    },
-  });
+  // Every body is counted while it streams (with or without Content-Length): JSON bodies and
+  // forms up to MAX_BODY_BYTES, provider events up to 1 MB, image uploads up to 5 MB + the
+  // multipart envelope.
+  const limitOf = (max: number) =>
+    bodyLimit({
+      maxSize: max,
+      onError: () => {
+        throw tooLarge(max);
+      },
+    });
+  const jsonLimit = limitOf(deps.config.maxBodyBytes);
+  const uploadLimit = limitOf(MAX_IMAGE_BYTES + 64 * 1024);
+  const webhookLimit = limitOf(1024 * 1024);
+  app.use(
+    "*",
+    (c, next) =>
+      c.req.path === "/v1/assets"
+        ? uploadLimit(c, next)
+        : c.req.path.startsWith("/webhook/")
+        ? webhookLimit(c, next)
+        : jsonLimit(c, next),
+  );
   const exceptUploads = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) =>
     c.req.path === "/v1/assets" ? next() : mw(c, next);
-  app.use("/api/*", limit);
-  app.use("/v1/*", exceptUploads(limit));
-  app.use(
-    "/webhook/*",
-    bodyLimit({
-      maxSize: 1024 * 1024,
-      onError: () => {
-        throw new AppError("payload_too_large", "Webhook body is over 1 MB");
-      },
-    }),
-  );
   app.use("/api/*", jsonBody);
   app.use("/v1/*", exceptUploads(jsonBody));
 

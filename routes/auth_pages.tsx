@@ -6,7 +6,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper, safeNext } from "@/lib/http/page_auth.ts";
-import { sameOrigin, SESSION_COOKIE, setSessionCookie } from "@/lib/http/middleware.ts";
+import { redirectTo, sameOrigin, SESSION_COOKIE, setSessionCookie } from "@/lib/http/middleware.ts";
 import { CredentialsSchema, login, logout, signup } from "@/lib/accounts/accounts.ts";
 import { AppError } from "@/lib/errors.ts";
 import { clerkFrontendApi } from "@/lib/accounts/clerk.ts";
@@ -89,7 +89,7 @@ export function mountAuthPages(app: OpenAPIHono<AppEnv>) {
   for (const mode of ["signin", "signup"] as const) {
     app.get(`/${mode}`, async (c) => {
       const next = safeNext(c.req.query("next"));
-      if (await pageDeveloper(c)) return c.redirect(next, 303);
+      if (await pageDeveloper(c)) return redirectTo(c, next, 303);
       const clerk = c.get("services").config.clerk;
       if (clerk) {
         return c.html(renderPage(<ClerkPage publishableKey={clerk.publishableKey} next={next} />));
@@ -114,7 +114,7 @@ export function mountAuthPages(app: OpenAPIHono<AppEnv>) {
         const s = c.get("services");
         const out = mode === "signin" ? await login(s, parsed.data) : await signup(s, parsed.data);
         setSessionCookie(c, out.sessionToken);
-        return c.redirect(next, 303);
+        return redirectTo(c, next, 303);
       } catch (err) {
         if (err instanceof AppError && [401, 409, 429].includes(err.status)) {
           return again(err.message, err.status as 401 | 409 | 429);

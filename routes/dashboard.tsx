@@ -8,7 +8,7 @@ import { ProjectNav } from "@/components/ProjectNav.tsx";
 import { Table } from "@/components/Table.tsx";
 import { Island, renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper } from "@/lib/http/page_auth.ts";
-import { ownOrigin, sameOrigin } from "@/lib/http/middleware.ts";
+import { ownOrigin, redirectTo, sameOrigin } from "@/lib/http/middleware.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
 import { listProjects, ownedProject } from "@/lib/projects/projects.ts";
 import { projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
@@ -173,7 +173,7 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
         successUrl: `${origin}/dashboard`,
         cancelUrl: `${origin}/dashboard`,
       });
-      return c.redirect(url, 303);
+      return redirectTo(c, url, 303);
     }),
   );
 

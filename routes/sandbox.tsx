@@ -3,6 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { renderPage } from "@/lib/http/render.tsx";
+import { redirectTo } from "@/lib/http/middleware.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox.ts";
@@ -175,7 +176,7 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
         : await sb.expireCheckout(id);
       if (!done) throw new ConflictError(`This checkout session is no longer open`);
       const to = action === "complete" ? done.success_url : done.cancel_url;
-      if (form && to && action !== "expire") return c.redirect(to, 303);
+      if (form && to && action !== "expire") return redirectTo(c, to, 303);
       return c.json({
         id: done.id,
         status: done.status,
@@ -220,7 +221,7 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
           cancelAtPeriodEnd: action === "cancel",
         });
       }
-      if (form) return c.redirect(`/sandbox/portal/${portal.id}`, 303);
+      if (form) return redirectTo(c, `/sandbox/portal/${portal.id}`, 303);
       return c.json({
         subscription: {
           id: next.id,

@@ -1,5 +1,6 @@
 /** SaaS billing for one customer: checkout (or a prorated switch), portal, cancel and resume. */
 import { z } from "zod";
+import { HttpUrl } from "@/lib/urls.ts";
 import type { Services } from "@/lib/services.ts";
 import { getProject, type Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
@@ -15,12 +16,6 @@ import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
 import type { AccountRef, CheckoutRequest, StripeSubscription } from "@/lib/payments/provider.ts";
-
-/** An absolute http(s) URL: where the provider sends the browser back. */
-export const HttpUrl = z.string().max(2048).url().refine(
-  (u) => /^https?:\/\//i.test(u),
-  "must be an http(s) URL",
-);
 
 export const CheckoutInputSchema = z.object({
   tier: z.string().min(1).max(63),

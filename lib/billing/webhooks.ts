@@ -18,6 +18,7 @@ import { ulid } from "@/lib/ids.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
+import { checkEvent } from "@/lib/billing/event_shapes.ts";
 
 /** A store checkout's reservation, when the session belongs to one of our store projects. */
 async function reservationOf(s: Services, ev: StripeEvent, session: StripeCheckoutSession) {
@@ -184,8 +185,12 @@ export const HANDLERS: Record<string, Handler> = {
   "invoice.payment_failed": onInvoice,
 };
 
-/** Applies one verified event; unknown types are acknowledged and ignored. */
-export function handleEvent(s: Services, ev: StripeEvent): Promise<Outcome> {
+/**
+ * Applies one verified event; unknown types are acknowledged and ignored. A malformed event
+ * (see `checkEvent`) is a 400 that changes nothing.
+ */
+export function handleEvent(s: Services, signed: StripeEvent): Promise<Outcome> {
+  const ev = checkEvent(signed);
   const handler = HANDLERS[ev.type];
   return handler ? handler(s, ev) : Promise.resolve("ignored");
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { Project, ProjectType, Tier } from "@/lib/kv/projects.ts";
 import { ulid } from "@/lib/ids.ts";
+import { ImageUrl } from "@/lib/urls.ts";
 
 export const TIER_NAME_RE = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
 export const MAX_TIERS = 50;
@@ -17,7 +18,7 @@ export const TierInputSchema = z.object({
   features: z.array(z.string().min(1).max(200)).max(50).optional(),
   popular: z.boolean().optional(),
   description: z.string().max(2000).nullable().optional(),
-  imageUrl: z.string().url().max(2000).nullable().optional(),
+  imageUrl: ImageUrl.nullable().optional(),
   inventory: z.number().int().min(0).nullable().optional(),
 });
 export type TierInput = z.infer<typeof TierInputSchema>;

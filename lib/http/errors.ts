@@ -34,8 +34,28 @@ function errorPage(c: Context<AppEnv>, err: AppError): Response {
   return c.html(body, err.status as 400);
 }
 
+/**
+ * Deno KV's refusals that only caller input can cause: an id too long for a key, a cursor that
+ * is not one of ours. They are the caller's fault (4xx), whatever route met them.
+ */
+export function storeInputError(err: unknown): AppError | null {
+  if (!(err instanceof TypeError)) return null;
+  if (/^Key too large/i.test(err.message)) {
+    return new InvalidRequestError("An id in this request is too long", [
+      { field: "id", message: "too long" },
+    ]);
+  }
+  if (/^invalid cursor/i.test(err.message)) {
+    return new InvalidRequestError("Malformed pagination cursor", [
+      { field: "cursor", message: "not a cursor this server gave out" },
+    ]);
+  }
+  return null;
+}
+
 /** Hono `onError`: domain errors map by code; anything unknown is logged and answered as 500. */
-export function onError(err: Error, c: Context<AppEnv>): Response {
+export function onError(thrown: Error, c: Context<AppEnv>): Response {
+  const err = storeInputError(thrown) ?? thrown;
   if (err instanceof AppError) return wantsPage(c) ? errorPage(c, err) : errorResponse(c, err);
   if (err instanceof HTTPException) {
     const status = err.status;
@@ -79,6 +99,9 @@ export function validationHook(
   const first = details[0];
   if (result.target === "header") {
     throw new InvalidRequestError(`Bad header ${first?.field}: ${first?.message}`, details);
+  }
+  if (details.some((d) => d.field === "cursor")) {
+    throw new InvalidRequestError("Malformed pagination cursor", details);
   }
   throw new ValidationError(
     first ? `Invalid ${first.field}: ${first.message}` : "Invalid request",

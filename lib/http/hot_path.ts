@@ -11,6 +11,7 @@ import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
 import { newRequestId, SK_RE } from "@/lib/ids.ts";
 import { AppError } from "@/lib/errors.ts";
+import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE, rateBuckets, rateLimitError, REQUEST_ID_RE } from "@/lib/http/middleware.ts";
 import { errorBody } from "@/lib/http/errors.ts";
 import { trackUsage } from "@/lib/usage/track.ts";
@@ -82,11 +83,11 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   }
 
   async function track(req: Request, project: Project, customer: Customer): Promise<HotResult> {
-    const rawBody = await req.text();
+    const rawBody = await readTextLimited(req, s.config.maxBodyBytes);
+    if (rawBody === null) return fail(req, tooLarge(s.config.maxBodyBytes));
     const fallback = () =>
       new Request(req.url, { method: req.method, headers: req.headers, body: rawBody });
     let quantity = 1;
-    if (rawBody.length > s.config.maxBodyBytes) return fallback();
     if (rawBody.trim() !== "") {
       if (!JSON_TYPE_RE.test(req.headers.get("content-type") ?? "")) return fallback();
       let parsed: unknown;

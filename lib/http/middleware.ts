@@ -9,10 +9,12 @@ import {
   InvalidRequestError,
   RateLimitedError,
   UnauthenticatedError,
+  ValidationError,
 } from "@/lib/errors.ts";
 import { projectByPk, projectBySecretKey } from "@/lib/projects/projects.ts";
 import { verifyCustomerToken } from "@/lib/customers/customers.ts";
 import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
+import { isHttpUrl, isLocalPath } from "@/lib/urls.ts";
 import { developerForAccessToken, developerForSession } from "@/lib/accounts/accounts.ts";
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 
@@ -20,8 +22,6 @@ export const SESSION_COOKIE = "dream_session";
 export const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
 /** `application/json` and `application/…+json`. */
 export const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
-/** A path on this server (no scheme, no `//host`): the only places we redirect back to. */
-export const LOCAL_PATH_RE = /^\/(?!\/)[^\s\\]*$/;
 
 /** Gives every request an id (the caller's `X-Request-Id` when sane) and echoes it. */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -218,6 +218,19 @@ export function callerCustomerId(c: Context<AppEnv>): string {
     "customer",
   );
   return id;
+}
+
+/**
+ * A redirect whose `Location` passed the URL rules (an http(s) URL or a path of this server);
+ * anything else is refused with 422, so no unchecked value ever reaches a header.
+ */
+export function redirectTo(c: Context<AppEnv>, to: string, status: 302 | 303 = 302): Response {
+  if (!isHttpUrl(to) && !isLocalPath(to)) {
+    throw new ValidationError("The redirect target is not a valid URL", [
+      { field: "location", message: "must be an http(s) URL or a path on this server" },
+    ]);
+  }
+  return c.redirect(to, status);
 }
 
 /** The server's own origin: BASE_URL when configured, else the request's. */

@@ -2,7 +2,9 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { LOCAL_PATH_RE, SESSION_COOKIE } from "@/lib/http/middleware.ts";
+import { SESSION_COOKIE } from "@/lib/http/middleware.ts";
+import { isLocalPath } from "@/lib/urls.ts";
+import { ValidationError } from "@/lib/errors.ts";
 import { developerForSession } from "@/lib/accounts/accounts.ts";
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
@@ -18,7 +20,16 @@ export async function pageDeveloper(c: Context<AppEnv>): Promise<Developer | nul
   return clerk ? await developerForClerkToken(s, clerk) : null;
 }
 
-/** A safe place to go back to: a path on this server, never another origin. */
+/**
+ * Where to go back to: `fallback` when no `next` was given; a path on this server when it was;
+ * anything else (another origin, controls, spaces) is 422.
+ */
 export function safeNext(next: string | undefined | null, fallback = "/dashboard"): string {
-  return next && LOCAL_PATH_RE.test(next) ? next : fallback;
+  if (next === undefined || next === null || next === "") return fallback;
+  if (!isLocalPath(next)) {
+    throw new ValidationError("next must be a path on this server", [
+      { field: "next", message: "must be a path on this server" },
+    ]);
+  }
+  return next;
 }

@@ -12,7 +12,7 @@ import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { eventKeys } from "@/lib/kv/events.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
-import { HttpUrl } from "@/lib/billing/checkout.ts";
+import { HttpUrl } from "@/lib/urls.ts";
 import { accountFor } from "@/lib/billing/accounts.ts";
 import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
 import { ulid } from "@/lib/ids.ts";

@@ -42,10 +42,6 @@ export function mountAssetUploadRoutes(app: OpenAPIHono<AppEnv>) {
         { field: "Content-Type", message: "expected multipart/form-data" },
       ]);
     }
-    const length = Number(c.req.header("Content-Length") ?? "0");
-    if (length > MAX_IMAGE_BYTES + 64 * 1024) {
-      throw new AppError("payload_too_large", "Images are at most 5 MB");
-    }
     let form: FormData;
     try {
       form = await c.req.raw.formData();

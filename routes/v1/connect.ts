@@ -1,15 +1,14 @@
 /** /v1/connect/authorize, /v1/connect/callback, /v1/billing/checkout — payment account and platform plan. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { developerAuth, LOCAL_PATH_RE, ownOrigin } from "@/lib/http/middleware.ts";
+import { developerAuth, ownOrigin, redirectTo } from "@/lib/http/middleware.ts";
 import { finishConnect, startConnect } from "@/lib/billing/connect.ts";
 import { startPlatformCheckout } from "@/lib/billing/platform.ts";
-import { HttpUrl } from "@/lib/billing/checkout.ts";
+import { HttpUrl, LocalPath } from "@/lib/urls.ts";
 import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
 
 /** Only same-site paths are allowed as a place to return to (no open redirect). */
-const ReturnTo = z.string().max(500).regex(LOCAL_PATH_RE, "must be a path on this server")
-  .optional();
+const ReturnTo = LocalPath.optional();
 
 const authorize = createRoute({
   method: "get",
@@ -62,7 +61,7 @@ export function mountConnectRoutes(app: OpenAPIHono<AppEnv>) {
       origin: ownOrigin(c),
       returnTo: q.returnTo ?? "/dashboard",
     });
-    return c.redirect(url, 302);
+    return redirectTo(c, url);
   });
   app.openapi(callback, async (c) => {
     const back = await finishConnect(
@@ -70,7 +69,7 @@ export function mountConnectRoutes(app: OpenAPIHono<AppEnv>) {
       c.get("developer"),
       c.req.valid("query").state,
     );
-    return c.redirect(back, 302);
+    return redirectTo(c, back);
   });
   app.openapi(platform, async (c) => {
     const origin = ownOrigin(c);

@@ -47,7 +47,8 @@ const TierInput = TierInputSchema.openapi("TierInput");
 /** Cursor pagination: `limit` (1–100, default 25) and the `nextCursor` of the previous page. */
 const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().max(500).optional(),
+  cursor: z.string().regex(/^[A-Za-z0-9_=-]{1,500}$/, "not a cursor this server gave out")
+    .optional(),
 });
 const KeysSchema = z.object({
   project: ProjectSchema,

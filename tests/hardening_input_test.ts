@@ -1,0 +1,246 @@
+/** [e2e] Hardening: no input crashes the server or answers 5xx (CONTRACT "Hardening rules"). */
+import assert from "node:assert/strict";
+import { developer, ORIGIN, project, servePort, testApp } from "@/tests/helpers.ts";
+import { signPayload } from "@/lib/payments/signature.ts";
+import Stripe from "stripe";
+
+const STORE = [{ name: "mug", price: 1200, inventory: 8 }];
+
+Deno.test("[e2e] a control character in a redirect target is 422 and never reaches Location", async (t) => {
+  await using app = await testApp();
+  // a real port: Deno's HTTP layer is what a bad Location header used to crash
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, { type: "store", tiers: STORE });
+  const saas = await project(app, dev.dat);
+  const priceId = (await srv.call("GET", "/api/products", { key: pk })).body.products[0].priceId;
+  const cart = (successUrl: string) =>
+    srv.call("POST", "/api/cart/checkout", {
+      key: pk,
+      body: { items: [{ priceId, quantity: 1 }], successUrl, cancelUrl: "https://shop.example/c" },
+    });
+
+  await t.step(
+    "cart, checkout and portal URLs with controls, spaces or other schemes",
+    async () => {
+      for (
+        const bad of [
+          "https://shop.example/ok\u0001",
+          "https://shop.example/ok\u007f",
+          "https://shop.example/o k",
+          "https://shop.example/ok\r\nSet-Cookie: x=1",
+          "javascript:alert(1)",
+          `https://shop.example/${"a".repeat(2100)}`,
+        ]
+      ) {
+        const res = await cart(bad);
+        assert.equal(res.status, 422, JSON.stringify(bad));
+        assert.equal(res.body.error.code, "validation_failed");
+        const sub = await srv.call("POST", "/api/create-checkout", {
+          key: saas.sk,
+          headers: { "X-User-Id": "u1" },
+          body: { tier: "pro", successUrl: bad, cancelUrl: "https://app.example/c" },
+        });
+        assert.equal(sub.status, 422, JSON.stringify(bad));
+        const portal = await srv.call("POST", "/api/customer-portal", {
+          key: saas.sk,
+          headers: { "X-User-Id": "u1" },
+          body: { returnUrl: bad },
+        });
+        assert.equal(portal.status, 422, JSON.stringify(bad));
+      }
+      const products = await srv.call("GET", "/api/products", { key: pk });
+      assert.equal(products.body.products[0].inventory, 8, "a refused cart reserves nothing");
+    },
+  );
+
+  await t.step("a good checkout still pays and redirects; the server is alive", async () => {
+    const ok = await cart("https://shop.example/ok?x=1");
+    assert.equal(ok.status, 200);
+    const res = await fetch(`${ok.body.url}/complete`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "email=buyer%40example.com",
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "https://shop.example/ok?x=1");
+    assert.equal((await srv.call("GET", "/healthz")).status, 200);
+  });
+
+  await t.step("next and returnTo must be same-origin paths", async () => {
+    for (const next of ["/%01x", "/%00", "/%7Fx", "//evil.example", "https://evil.example"]) {
+      const page = await fetch(`${srv.base}/signin?next=${next}`, { redirect: "manual" });
+      await page.body?.cancel();
+      assert.equal(page.status, 422, next);
+      const form = await fetch(`${srv.base}/signin?next=${next}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: srv.base },
+        body: `email=${encodeURIComponent(dev.email)}&password=correct+horse+battery`,
+      });
+      await form.body?.cancel();
+      assert.equal(form.status, 422, next);
+      assert.equal(form.headers.get("location"), null);
+      const connect = await srv.call("GET", `/v1/connect/authorize?returnTo=${next}`, {
+        key: dev.dat,
+      });
+      assert.equal(connect.status, 422, next);
+    }
+    const good = await fetch(`${srv.base}/v1/connect/authorize?returnTo=/dashboard/x`, {
+      redirect: "manual",
+      headers: { Authorization: `Bearer ${dev.dat}` },
+    });
+    await good.body?.cancel();
+    assert.equal(good.status, 302);
+    assert.equal(good.headers.get("location"), "/dashboard/x");
+    assert.equal((await srv.call("GET", "/healthz")).status, 200);
+  });
+
+  await t.step(
+    "imageUrl takes http(s) or our asset paths, never javascript:, data: or file:",
+    async () => {
+      for (const imageUrl of ["javascript:alert(1)", "data:image/png;base64,AA==", "file:///x"]) {
+        const res = await srv.call("POST", `/v1/projects/${pk}/tiers`, {
+          key: dev.dat,
+          body: { name: "cup", price: 500, imageUrl },
+        });
+        assert.equal(res.status, 422, imageUrl);
+      }
+      const own = await srv.call("POST", `/v1/projects/${pk}/tiers`, {
+        key: dev.dat,
+        body: { name: "cup", price: 500, imageUrl: `/api/assets/${dev.platformId}/x.png` },
+      });
+      assert.equal(own.status, 201, own.text);
+    },
+  );
+});
+
+Deno.test("[e2e] malformed cursors are 400 and overlong ids are 4xx, never 500", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat);
+  await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "u1" } });
+  const page = (path: string) =>
+    app.call("GET", path, { headers: { Cookie: dev.cookie, Accept: "text/html" } });
+  for (const cursor of ["zz!!", "%00", "AAAA%2F%2F", "x".repeat(600), "Amsxw6l-IQAhv_AAAAAAAAA="]) {
+    for (const path of [`/v1/projects/${pk}/customers`, `/v1/projects/${pk}/events`]) {
+      const res = await app.call("GET", `${path}?cursor=${cursor}`, { key: dev.dat });
+      assert.ok(res.status === 400 || res.status === 200, `${path} ${cursor}: ${res.status}`);
+      if (res.status === 400) assert.equal(res.body.error.code, "invalid_request");
+    }
+    for (const path of ["customers", "events"]) {
+      const res = await page(`/dashboard/projects/${pk}/${path}?cursor=${cursor}`);
+      assert.ok(res.status < 500, `dashboard ${path} ${cursor}: ${res.status}`);
+    }
+  }
+  const bad = await app.call("GET", `/v1/projects/${pk}/customers?cursor=zz!!`, { key: dev.dat });
+  assert.equal(bad.status, 400);
+  const long = "x".repeat(5000);
+  for (
+    const [path, auth] of [
+      [`/sandbox/checkout/cs_test_${long}`, {}],
+      [`/sandbox/portal/bps_${long}`, {}],
+      [`/dashboard/projects/${pk}/customers/${long}`, { Cookie: dev.cookie }],
+      [`/api/customers/${long}`, { Authorization: `Bearer ${sk}` }],
+      [`/v1/projects/pk_test_${long}`, { Authorization: `Bearer ${dev.dat}` }],
+    ] as const
+  ) {
+    const res = await app.call("GET", path, { headers: { ...auth, Accept: "text/html" } });
+    assert.ok(res.status >= 400 && res.status < 500, `${path.slice(0, 40)}: ${res.status}`);
+  }
+  for (const action of ["complete", "cancel", "expire"]) {
+    const res = await app.call("POST", `/sandbox/checkout/cs_test_${long}/${action}`);
+    assert.ok(res.status >= 400 && res.status < 500, `${action}: ${res.status}`);
+  }
+  const del = await app.call("DELETE", `/api/customers/${long}`, { key: sk });
+  assert.ok(del.status >= 400 && del.status < 500, `delete: ${del.status}`);
+  const token = await app.call("POST", `/api/customers/${long}/token`, { key: sk });
+  assert.ok(token.status >= 400 && token.status < 500, `token: ${token.status}`);
+  assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 0);
+});
+
+Deno.test("[e2e] signed but malformed provider events are 400 and change nothing", async () => {
+  await using app = await testApp();
+  const stripe = new Stripe("sk_test_x");
+  const secret = (app.services.payments as unknown as { ["verifyEvent"]: unknown }) &&
+    `whsec_sandbox_${app.services.config.appSecret}`;
+  const send = async (event: unknown) => {
+    const payload = JSON.stringify(event);
+    const sig = await signPayload(stripe, payload, secret, Math.floor(app.clock.now() / 1000));
+    return app.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": sig },
+    });
+  };
+  const created = Math.floor(app.clock.now() / 1000);
+  const sub = {
+    id: "sub_1",
+    object: "subscription",
+    customer: "cus_1",
+    status: "active",
+    cancel_at_period_end: false,
+    created,
+    metadata: { dream_pk: "pk_test_x", dream_customer: "u1" },
+    items: {
+      data: [{ price: { id: "price_1", product: "prod_1", unit_amount: 100, currency: "usd" } }],
+    },
+  };
+  const base = { object: "event", created, livemode: false, account: null };
+  const bad = [
+    { ...base, id: "evt_a", type: "customer.subscription.updated", data: { object: null } },
+    {
+      ...base,
+      id: "evt_b",
+      type: "customer.subscription.updated",
+      data: { object: { ...sub, items: undefined } },
+    },
+    {
+      ...base,
+      id: "evt_c",
+      type: "customer.subscription.updated",
+      data: { object: { ...sub, items: { data: [{ price: null }] } } },
+    },
+    {
+      ...base,
+      id: "evt_d",
+      type: "customer.subscription.updated",
+      data: { object: { ...sub, created: "soon" } },
+    },
+    {
+      ...base,
+      id: "evt_e",
+      type: "checkout.session.completed",
+      data: { object: { id: "cs_1", mode: 5 } },
+    },
+    { ...base, id: "evt_f", type: "invoice.paid", data: { object: { parent: "x" } } },
+    {
+      ...base,
+      id: "evt_g",
+      type: "customer.subscription.updated",
+      created: "x",
+      data: { object: sub },
+    },
+    { ...base, id: "evt_h", type: "checkout.session.expired" },
+    {
+      ...base,
+      id: "evt_i",
+      type: "customer.subscription.updated",
+      data: {
+        object: {
+          ...sub,
+          items: { data: [{ price: sub.items.data[0]!.price, current_period_end: "never" }] },
+        },
+      },
+    },
+  ];
+  for (const ev of bad) {
+    const res = await send(ev);
+    assert.equal(res.status, 400, `${ev.id}: ${res.text}`);
+    assert.equal(res.body.error.code, "invalid_request");
+    const again = await send(ev);
+    assert.equal(again.status, 400, "nothing was claimed: the same event is judged again");
+  }
+  assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 0);
+});
