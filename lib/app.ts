@@ -6,7 +6,7 @@ import { cors } from "hono/cors";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
 import { API_HEADERS, jsonBody, requestId, securityHeaders } from "@/lib/http/middleware.ts";
-import { AppError, NotFoundError } from "@/lib/errors.ts";
+import { NotFoundError } from "@/lib/errors.ts";
 import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { mountRoutes } from "@/routes/mod.ts";

@@ -8,6 +8,7 @@ import { z } from "zod";
 export const MAX_URL_LENGTH = 2048;
 
 /** C0 controls, space, DEL, C1 controls and any other Unicode white space. */
+// deno-lint-ignore no-control-regex
 const BAD_CHAR_RE = /[\u0000-\u0020\u007f-\u009f\s]/u;
 
 /** An absolute http(s) URL of at most 2048 characters with no control characters or spaces. */
