@@ -1,6 +1,6 @@
 /** [e2e] Hardening: no input crashes the server or answers 5xx (CONTRACT "Hardening rules"). */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+import { developer, ORIGIN, project, servePort, testApp } from "@/tests/helpers.ts";
 import { signPayload } from "@/lib/payments/signature.ts";
 import Stripe from "stripe";
 
@@ -242,4 +242,55 @@ Deno.test("[e2e] signed but malformed provider events are 400 and change nothing
     assert.equal(again.status, 400, "nothing was claimed: the same event is judged again");
   }
   assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 0);
+});
+
+/** A body of `total` bytes in 64 KiB chunks, counting how much of it was ever pulled. */
+function hugeBody(total: number) {
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  const seen = { pulled: 0 };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(ctl) {
+      if (seen.pulled >= total) return ctl.close();
+      seen.pulled += chunk.byteLength;
+      ctl.enqueue(chunk);
+    },
+  });
+  return { stream, seen };
+}
+
+Deno.test("[e2e] bodies without Content-Length are cut off at the limit while they stream", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat);
+  // warm the caches so /api/data is answered by the hot path
+  await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "u1" } });
+  await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "u1" } });
+  const max = app.services.config.maxBodyBytes;
+  const cases: [string, Record<string, string>, number][] = [
+    ["/api/data", { Authorization: `Bearer ${sk}`, "X-User-Id": "u1" }, max],
+    ["/api/customers", { Authorization: `Bearer ${sk}` }, max],
+    ["/v1/projects", { Authorization: `Bearer ${dev.dat}` }, max],
+    ["/v1/assets", {
+      Authorization: `Bearer ${dev.dat}`,
+      "Content-Type": "multipart/form-data; boundary=x",
+    }, 5 * 1024 * 1024 + 64 * 1024],
+    ["/signin", { "Content-Type": "application/x-www-form-urlencoded" }, max],
+    ["/webhook/stripe", { "Stripe-Signature": "t=1,v1=x" }, 1024 * 1024],
+  ];
+  for (const [path, headers, limit] of cases) {
+    const { stream, seen } = hugeBody(200 * 1024 * 1024);
+    const res = await app.fetch(
+      new Request(`${ORIGIN}${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: stream,
+      }),
+    );
+    const body = await res.json();
+    assert.equal(res.status, 413, `${path}: ${JSON.stringify(body)}`);
+    assert.equal(body.error.code, "payload_too_large");
+    assert.ok(seen.pulled <= limit + 3 * 64 * 1024, `${path} read ${seen.pulled} bytes`);
+  }
+  const usage = await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u1" } });
+  assert.equal(usage.body.usage.count, 2, "nothing was counted");
 });
