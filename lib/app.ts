@@ -3,7 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import type { AppEnv } from "@/lib/http/context.ts";
+import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
 import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
 import { API_HEADERS, jsonBody, requestId, securityHeaders } from "@/lib/http/middleware.ts";
 import { NotFoundError } from "@/lib/errors.ts";
@@ -31,7 +31,8 @@ const BROWSER_PATHS = [
 ];
 
 export interface App {
-  fetch: (req: Request) => Response | Promise<Response>;
+  /** The handler for `Deno.serve`: `info` carries the client address. */
+  fetch: (req: Request, info?: ConnInfo) => Response | Promise<Response>;
   services: Services;
   hono: OpenAPIHono<AppEnv>;
 }
@@ -189,12 +190,12 @@ export async function createApp(deps: Deps): Promise<App> {
   app.onError(onError);
   const hot = createHotPath(services, API_HEADERS);
   return {
-    fetch: (req) => {
+    fetch: (req, info) => {
       const fast = hot(req);
-      if (fast === null) return app.fetch(req);
+      if (fast === null) return app.fetch(req, info);
       if (fast instanceof Response) return fast;
-      if (fast instanceof Request) return app.fetch(fast);
-      return fast.then((r) => (r instanceof Response ? r : app.fetch(r ?? req)));
+      if (fast instanceof Request) return app.fetch(fast, info);
+      return fast.then((r) => (r instanceof Response ? r : app.fetch(r ?? req, info)));
     },
     services,
     hono: app,

@@ -25,6 +25,10 @@ const EnvSchema = z.object({
   APP_SECRET: z.string().min(32, "APP_SECRET must be at least 32 characters").optional(),
   RATE_LIMIT_PER_KEY: intFrom("RATE_LIMIT_PER_KEY", 10_000),
   RATE_LIMIT_PER_CUSTOMER: intFrom("RATE_LIMIT_PER_CUSTOMER", 1_000),
+  AUTH_RATE_LIMIT_PER_MINUTE: intFrom("AUTH_RATE_LIMIT_PER_MINUTE", 30),
+  TRUST_PROXY: z.enum(["0", "1", "true", "false"]).optional().default("0"),
+  HOLDS_PER_CLIENT: intFrom("HOLDS_PER_CLIENT", 20),
+  UPLOAD_QUOTA_MB: intFrom("UPLOAD_QUOTA_MB", 100),
   PASSWORD_ITERATIONS: intFrom("PASSWORD_ITERATIONS", 600_000, 600_000),
   SESSION_TTL_HOURS: intFrom("SESSION_TTL_HOURS", 24 * 7, 1),
   CACHE_TTL_MS: intFrom("CACHE_TTL_MS", 2_000, 0),
@@ -64,6 +68,14 @@ export interface Config {
   readonly appSecret: string | null;
   readonly rateLimitPerKey: number;
   readonly rateLimitPerCustomer: number;
+  /** Sign-up and sign-in attempts per client address per minute (0 = off). */
+  readonly authRateLimitPerMinute: number;
+  /** Take the client address from the first `X-Forwarded-For` entry (behind a proxy). */
+  readonly trustProxy: boolean;
+  /** Unpaid store checkouts one client address may hold per project at once (0 = no bound). */
+  readonly holdsPerClient: number;
+  /** Bytes of images each developer may store (0 = no quota). */
+  readonly uploadQuotaBytes: number;
   readonly passwordIterations: number;
   readonly sessionTtlMs: number;
   /** How long another instance's change (tier limit, key revocation) may take to reach this one. */
@@ -144,6 +156,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     appSecret: e.APP_SECRET ?? null,
     rateLimitPerKey: e.RATE_LIMIT_PER_KEY,
     rateLimitPerCustomer: e.RATE_LIMIT_PER_CUSTOMER,
+    authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY === "1" || e.TRUST_PROXY === "true",
+    holdsPerClient: e.HOLDS_PER_CLIENT,
+    uploadQuotaBytes: e.UPLOAD_QUOTA_MB * 1024 * 1024,
     passwordIterations: e.PASSWORD_ITERATIONS,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     cacheTtlMs: e.CACHE_TTL_MS,

@@ -13,6 +13,7 @@ import type { ObjectStorage } from "@/lib/storage/storage.ts";
 import { FsStorage } from "@/lib/storage/fs.ts";
 import { S3Storage } from "@/lib/storage/s3.ts";
 import { KeyedMutex } from "@/lib/mutex.ts";
+import { Gate } from "@/lib/gate.ts";
 
 export interface Clock {
   now(): number;
@@ -48,6 +49,8 @@ export interface Services {
     customers: TtlCache<Customer | null>;
   };
   rateLimiter: RateLimiter;
+  /** Password hashing, one at a time with a short line: it is CPU-bound. */
+  passwords: Gate;
   payments: PaymentProvider;
   storage: ObjectStorage;
   /** Serialises this instance's stock changes per project. */
@@ -86,6 +89,7 @@ export async function createServices(
       customers: new TtlCache({ ttlMs, now, max: 200_000 }),
     },
     rateLimiter: new RateLimiter(now),
+    passwords: new Gate(1, 32),
   };
 }
 

@@ -6,8 +6,20 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper, safeNext } from "@/lib/http/page_auth.ts";
-import { redirectTo, sameOrigin, SESSION_COOKIE, setSessionCookie } from "@/lib/http/middleware.ts";
-import { CredentialsSchema, login, logout, signup } from "@/lib/accounts/accounts.ts";
+import {
+  clientAddress,
+  redirectTo,
+  sameOrigin,
+  SESSION_COOKIE,
+  setSessionCookie,
+} from "@/lib/http/middleware.ts";
+import {
+  CredentialsSchema,
+  limitAuthAttempts,
+  login,
+  logout,
+  signup,
+} from "@/lib/accounts/accounts.ts";
 import { AppError } from "@/lib/errors.ts";
 import { clerkFrontendApi } from "@/lib/accounts/clerk.ts";
 
@@ -112,6 +124,7 @@ export function mountAuthPages(app: OpenAPIHono<AppEnv>) {
       }
       try {
         const s = c.get("services");
+        limitAuthAttempts(s, clientAddress(c));
         const out = mode === "signin" ? await login(s, parsed.data) : await signup(s, parsed.data);
         setSessionCookie(c, out.sessionToken);
         return redirectTo(c, next, 303);

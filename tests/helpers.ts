@@ -53,7 +53,12 @@ export async function testApp(
   const logs = memoryLogger();
   const assetsDir = await Deno.makeTempDir({ prefix: "dream-assets-" });
   const app = await createApp({
-    config: testConfig({ rateLimitPerKey: 0, rateLimitPerCustomer: 0, ...opts.config }),
+    config: testConfig({
+      rateLimitPerKey: 0,
+      rateLimitPerCustomer: 0,
+      authRateLimitPerMinute: 0,
+      ...opts.config,
+    }),
     kv,
     clock,
     logger: logs,

@@ -17,12 +17,13 @@ import {
   getAccessTokenByHash,
   listAccessTokens,
 } from "@/lib/kv/access_tokens.ts";
+import { clearLoginFailures, reserveLoginCheck } from "@/lib/kv/login_failures.ts";
 import {
-  clearLoginFailures,
-  getLoginFailures,
-  recordLoginFailure,
-} from "@/lib/kv/login_failures.ts";
-import { NotFoundError, RateLimitedError, UnauthenticatedError } from "@/lib/errors.ts";
+  ConflictError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from "@/lib/errors.ts";
 
 export const CredentialsSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email().max(254)),
@@ -57,44 +58,82 @@ async function startSession(s: Services, developerId: string): Promise<string> {
   return token;
 }
 
-/** Creates a developer with a new platform id and starts a session (token returned once). */
+/** What a sign-up answers when it can't create the account: the same whether or not it exists. */
+const SIGNUP_REFUSED =
+  "Cannot create an account with this email and password. If you have an account, sign in.";
+
+/**
+ * Creates a developer with a new platform id and starts a session (token returned once). An
+ * email that has an account signs in when the password is its own (the same answer as a new
+ * account); otherwise the answer says nothing about whether the account exists, costs the same
+ * hashing, and counts as a failed password check of that account (so sign-up is no way around
+ * the sign-in throttle).
+ */
 export async function signup(s: Services, input: Credentials) {
-  const dev = await createDeveloper(s.kv, {
-    id: newPlatformId(),
-    email: input.email,
-    passwordHash: await hashPassword(input.password, s.config.passwordIterations),
-    createdAt: new Date(s.clock.now()).toISOString(),
-    connection: null,
-    planStatus: "none",
-  });
+  const existing = await getDeveloperByEmail(s.kv, input.email);
+  if (existing) {
+    try {
+      return await login(s, input);
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) throw new ConflictError(SIGNUP_REFUSED);
+      throw err;
+    }
+  }
+  const passwordHash = await s.passwords.run(() =>
+    hashPassword(input.password, s.config.passwordIterations)
+  );
+  let dev: Developer;
+  try {
+    dev = await createDeveloper(s.kv, {
+      id: newPlatformId(),
+      email: input.email,
+      passwordHash,
+      createdAt: new Date(s.clock.now()).toISOString(),
+      connection: null,
+      planStatus: "none",
+    });
+  } catch (err) {
+    if (err instanceof ConflictError) throw new ConflictError(SIGNUP_REFUSED);
+    throw err;
+  }
   return { developer: dev, sessionToken: await startSession(s, dev.id) };
 }
 
 /**
- * Signs a developer in. After `LOGIN_MAX_FAILURES` failures for one email within
- * `LOGIN_WINDOW_MS`, further attempts are refused with `rate_limited` until the window ends,
- * whether or not the password is right.
+ * Signs a developer in. Each password check is counted against the account before it is made
+ * (atomically, whatever the concurrency): after `LOGIN_MAX_FAILURES` within `LOGIN_WINDOW_MS`
+ * further attempts are 429 `rate_limited` until the window ends, right password or not. A
+ * success starts the count afresh. Unknown emails cost the same hashing and are counted alike.
  */
-export async function login(s: Services, input: Credentials) {
-  const now = s.clock.now();
-  const emailHash = await sha256Hex(`login:${input.email}`);
-  const failures = await getLoginFailures(s.kv, emailHash, now, LOGIN_WINDOW_MS);
-  if (failures && failures.count >= LOGIN_MAX_FAILURES) {
-    throw new RateLimitedError(
-      "Too many failed sign-in attempts for this email; try again later",
-      (failures.firstAt + LOGIN_WINDOW_MS - now) / 1000,
+export function login(s: Services, input: Credentials) {
+  // the line for the hashing gate is joined first: waiting in it counts nothing
+  return s.passwords.run(async () => {
+    const now = s.clock.now();
+    const emailHash = await sha256Hex(`login:${input.email}`);
+    const waitMs = await s.locks.run(
+      `login:${emailHash}`,
+      () =>
+        reserveLoginCheck(s.kv, emailHash, {
+          now,
+          windowMs: LOGIN_WINDOW_MS,
+          max: LOGIN_MAX_FAILURES,
+        }),
     );
-  }
-  const dev = await getDeveloperByEmail(s.kv, input.email);
-  // an unknown email costs the same hashing as a known one, so timing doesn't reveal accounts
-  const ok = await verifyPassword(
-    input.password,
-    dev?.passwordHash ?? await dummyHash(s.config.passwordIterations),
-  );
-  if (!dev) throw await failed(s, emailHash, now);
-  if (!ok) throw await failed(s, emailHash, now);
-  await clearLoginFailures(s.kv, emailHash);
-  return { developer: dev, sessionToken: await startSession(s, dev.id) };
+    if (waitMs !== null) {
+      throw new RateLimitedError(
+        "Too many failed sign-in attempts for this email; try again later",
+        waitMs / 1000,
+      );
+    }
+    const dev = await getDeveloperByEmail(s.kv, input.email);
+    const ok = await verifyPassword(
+      input.password,
+      dev?.passwordHash ?? await dummyHash(s.config.passwordIterations),
+    );
+    if (!dev || !ok) throw new UnauthenticatedError("Email or password is wrong");
+    await clearLoginFailures(s.kv, emailHash);
+    return { developer: dev, sessionToken: await startSession(s, dev.id) };
+  });
 }
 
 let dummy: Promise<string> | null = null;
@@ -102,9 +141,16 @@ function dummyHash(iterations: number): Promise<string> {
   return dummy ??= hashPassword(crypto.randomUUID(), iterations);
 }
 
-async function failed(s: Services, emailHash: string, now: number) {
-  await recordLoginFailure(s.kv, emailHash, now, LOGIN_WINDOW_MS);
-  return new UnauthenticatedError("Email or password is wrong");
+/**
+ * Sign-up and sign-in attempts per client address (`AUTH_RATE_LIMIT_PER_MINUTE`): password
+ * hashing is CPU-bound, so one address can't keep the server busy with it.
+ */
+export function limitAuthAttempts(s: Services, clientAddress: string): void {
+  const rate = s.config.authRateLimitPerMinute;
+  const wait = s.rateLimiter.take(`auth:${clientAddress}`, rate, 60_000);
+  if (wait > 0) {
+    throw new RateLimitedError("Too many sign-in or sign-up attempts from this address", wait);
+  }
 }
 
 export async function logout(s: Services, sessionToken: string): Promise<void> {

@@ -70,7 +70,7 @@ export async function createCustomer(
     email: input.email ?? null,
     name: input.name ?? null,
     passwordHash: input.password
-      ? await hashPassword(input.password, s.config.passwordIterations)
+      ? await s.passwords.run(() => hashPassword(input.password!, s.config.passwordIterations))
       : null,
     tierId: tier?.id ?? null,
     subscription: null,

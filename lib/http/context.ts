@@ -11,7 +11,13 @@ export interface ApiCaller {
   tokenCustomerId: string | null;
 }
 
+/** What `Deno.serve` tells about the connection (absent when the app is called in-process). */
+export interface ConnInfo {
+  remoteAddr?: { hostname?: string };
+}
+
 export type AppEnv = {
+  Bindings: ConnInfo;
   Variables: {
     services: Services;
     requestId: string;

@@ -1,7 +1,7 @@
 /** Cross-cutting middleware: request ids, security headers, JSON bodies, API and developer auth. */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import type { AppEnv } from "@/lib/http/context.ts";
+import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
 import type { Services } from "@/lib/services.ts";
 import { newRequestId } from "@/lib/ids.ts";
 import {
@@ -231,6 +231,18 @@ export function redirectTo(c: Context<AppEnv>, to: string, status: 302 | 303 = 3
     ]);
   }
   return c.redirect(to, status);
+}
+
+/**
+ * The client's address: the connection's peer, or with `TRUST_PROXY` the first
+ * `X-Forwarded-For` entry (set by the proxy in front). "local" for in-process calls.
+ */
+export function clientAddress(c: Context<AppEnv>): string {
+  if (c.get("services").config.trustProxy) {
+    const forwarded = c.req.header("X-Forwarded-For")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded.slice(0, 64);
+  }
+  return (c.env as ConnInfo | undefined)?.remoteAddr?.hostname ?? "local";
 }
 
 /** The server's own origin: BASE_URL when configured, else the request's. */

@@ -3,6 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
 import {
+  clientAddress,
   developerAuth,
   noForeignOrigin,
   sameOrigin,
@@ -11,6 +12,7 @@ import {
 } from "@/lib/http/middleware.ts";
 import {
   CredentialsSchema,
+  limitAuthAttempts,
   login,
   logout,
   publicDeveloper,
@@ -51,6 +53,10 @@ const loginRoute = createRoute({
   path: "/v1/login",
   tags: ["Developer account"],
   summary: "Sign in; repeated failures for one email are throttled (429)",
+  description:
+    "At most 5 failed password checks per account per 15 minutes, however many arrive at once " +
+    "(the rest are 429 `rate_limited` with `Retry-After`), and `AUTH_RATE_LIMIT_PER_MINUTE` " +
+    "sign-up and sign-in attempts per client address.",
   middleware: [noForeignOrigin],
   request: { body: jsonBody(Credentials) },
   responses: { 200: ok(z.object({ developer: MeSchema }), "Session cookie set"), ...ERRORS },
@@ -76,11 +82,13 @@ const meRoute = createRoute({
 
 export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(signupRoute, async (c) => {
+    limitAuthAttempts(c.get("services"), clientAddress(c));
     const { developer, sessionToken } = await signup(c.get("services"), c.req.valid("json"));
     setSessionCookie(c, sessionToken);
     return c.json({ developer: publicDeveloper(developer) }, 201);
   });
   app.openapi(loginRoute, async (c) => {
+    limitAuthAttempts(c.get("services"), clientAddress(c));
     const { developer, sessionToken } = await login(c.get("services"), c.req.valid("json"));
     setSessionCookie(c, sessionToken);
     return c.json({ developer: publicDeveloper(developer) }, 200);
