@@ -32,3 +32,52 @@ Deno.test("[e2e] POST /v1/billing/checkout: off when unpriced; when priced, payi
     "CSRF",
   );
 });
+
+Deno.test("[e2e] only the platform's own account and price can change a platform plan", async () => {
+  await using app = await testApp({ config: { platformPriceCents: 1500 } });
+  const dev = await developer(app);
+  const victim = await developer(app);
+  // the victim pays for real
+  const pay = await app.call("POST", "/v1/billing/checkout", { key: victim.dat });
+  await app.call("POST", new URL(pay.body.url).pathname + "/complete");
+  const sandbox = app.services.sandbox!;
+  const sub = (devId: string, status: string, price: Record<string, unknown>) => ({
+    id: `sub_forged_${status}`,
+    object: "subscription",
+    customer: "cus_forged",
+    status,
+    cancel_at_period_end: false,
+    created: Math.floor(app.clock.now() / 1000),
+    metadata: { dream_platform: devId },
+    items: { data: [{ price, quantity: 1 }] },
+  });
+  const ownPrice = {
+    id: "price_dev_own",
+    product: "prod_dev_own",
+    unit_amount: 1,
+    currency: "usd",
+    metadata: { dream_platform_price: "1" },
+    recurring: { interval: "month" },
+  };
+  // from the developer's own connected account, with metadata they control
+  await sandbox.emit(
+    "customer.subscription.created",
+    sub(dev.platformId, "active", ownPrice),
+    "acct_dev",
+  );
+  await sandbox.emit(
+    "customer.subscription.deleted",
+    sub(victim.platformId, "canceled", ownPrice),
+    "acct_dev",
+  );
+  // from the platform's account but on a price that is not the platform's
+  await sandbox.emit(
+    "customer.subscription.updated",
+    sub(dev.platformId, "active", { ...ownPrice, id: "price_other", metadata: {} }),
+    null,
+  );
+  const me = async (d: { dat: string }) =>
+    (await app.call("GET", "/v1/me", { key: d.dat })).body.developer.planStatus;
+  assert.equal(await me(dev), "none", "no free plan from forged events");
+  assert.equal(await me(victim), "active", "nobody can cancel someone else's plan");
+});

@@ -6,6 +6,7 @@ import { eventKeys } from "@/lib/kv/events.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { ulid } from "@/lib/ids.ts";
+import { isPlatformPrice, rememberPlatformPrice } from "@/lib/kv/platform_prices.ts";
 import { openCheckoutOnce } from "@/lib/billing/checkout.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
 import { PAID_STATUSES } from "@/lib/billing/subscriptions.ts";
@@ -57,6 +58,7 @@ export async function startPlatformCheckout(
         idempotencyKey,
       }),
   );
+  await rememberPlatformPrice(s.kv, price, { amount, currency, createdAt: s.clock.now() });
   const metadata = { dream_platform: dev.id };
   const session = await openCheckoutOnce(
     s,
@@ -77,13 +79,40 @@ export async function startPlatformCheckout(
   return { url: session.url };
 }
 
-/** Applies a platform subscription event to the developer's plan status, once per event. */
-export function applyPlatformSubscription(
+/**
+ * Whether an event may change a platform plan: it comes from the platform's own account (no
+ * `event.account`: a developer controls their connected account and its metadata, not ours)
+ * and the subscription is on one of the operator's platform prices.
+ */
+export async function isPlatformEvent(
+  s: Services,
+  ev: StripeEvent,
+  sub: StripeSubscription,
+): Promise<boolean> {
+  if (ev.account || s.config.platformPriceCents === 0) return false;
+  const price = sub.items.data[0]?.price;
+  if (!price) return false;
+  // prices on our own account carry our flag; the ids we made are also kept
+  return price.metadata?.dream_platform_price === "1" || await isPlatformPrice(s.kv, price.id);
+}
+
+/**
+ * Applies a platform subscription event to the developer's plan status, once per event. Events
+ * that fail `isPlatformEvent` are claimed and change nothing.
+ */
+export async function applyPlatformSubscription(
   s: Services,
   ev: StripeEvent,
   sub: StripeSubscription,
 ): Promise<string> {
   const devId = sub.metadata.dream_platform!;
+  const genuine = await isPlatformEvent(s, ev, sub);
+  if (!genuine) {
+    s.logger.warn("platform plan event refused: not from the platform's account and price", {
+      event: ev.id,
+      account: ev.account ?? null,
+    });
+  }
   const status: Developer["planStatus"] = PAID_STATUSES.has(sub.status)
     ? (sub.status === "past_due" ? "past_due" : "active")
     : "canceled";
@@ -96,6 +125,7 @@ export function applyPlatformSubscription(
     let op = s.kv.atomic().check(claim!).set(claim!.key, { at: s.clock.now() }, {
       expireIn: 30 * 86_400_000,
     });
+    if (!genuine) return (await op.commit()).ok ? "ignored: not a platform event" : RETRY;
     if (dev!.value) op = op.check(dev!).set(dev!.key, { ...dev!.value, planStatus: status });
     return (await op.commit()).ok ? `platform plan ${status}` : RETRY;
   });
