@@ -10,7 +10,7 @@ import { Island, renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper } from "@/lib/http/page_auth.ts";
 import { ownOrigin, redirectTo, sameOrigin } from "@/lib/http/middleware.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
-import { listProjects, ownedProject } from "@/lib/projects/projects.ts";
+import { keyList, listProjects, ownedProject } from "@/lib/projects/projects.ts";
 import { projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
 import { listCustomers } from "@/lib/kv/customers.ts";
 import { listEvents } from "@/lib/kv/events.ts";
@@ -367,7 +367,11 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
             <Island name="CopyButton" component={CopyButton} props={{ text: p.pk }} />
           </p>
           <p>The secret key was shown once when it was created. Lost it? Rotate it.</p>
-          <Island name="KeysPanel" component={KeysPanel} props={{ pk: p.pk }} />
+          <Island
+            name="KeysPanel"
+            component={KeysPanel}
+            props={{ pk: p.pk, keys: keyList(p, c.get("services").clock.now()) }}
+          />
         </>
       ))
     ),

@@ -167,6 +167,42 @@ Deno.test({
         },
       );
 
+      await t.step("an immediate rotation asks first, then ends every older key", async () => {
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/keys`);
+        await page.selectOption("#grace", "3600");
+        await page.click("button:has-text('Rotate secret key')");
+        await page.waitForSelector("[data-testid=secret]");
+        const graced = (await page.textContent("[data-testid=secret]"))!.trim();
+        await page.waitForFunction(() =>
+          document.querySelectorAll("[data-testid=key-list] tbody tr").length === 2
+        );
+        await page.selectOption("#grace", "0");
+        await page.click("button:has-text('Rotate secret key')");
+        await page.waitForSelector("[role=alertdialog]");
+        assert.match(await page.textContent("[role=alertdialog]") ?? "", /stops working now/);
+        await shot("keys-confirm-now");
+        await page.click("button:has-text('Rotate and end old keys now')");
+        await page.waitForFunction((old) => {
+          const el = document.querySelector("[data-testid=secret]");
+          return el && el.textContent!.trim() !== old;
+        }, graced);
+        const fresh = (await page.textContent("[data-testid=secret]"))!.trim();
+        await page.waitForFunction(() =>
+          document.querySelectorAll("[data-testid=key-list] tbody tr").length === 1
+        );
+        assert.match(
+          await page.textContent("[data-testid=key-list]") ?? "",
+          new RegExp(fresh.slice(0, 12)),
+        );
+        for (const old of [graced]) {
+          const res = await srv.call("GET", "/api/usage", {
+            key: old,
+            headers: { "X-User-Id": "u0" },
+          });
+          assert.equal(res.status, 401, "ended at once, grace or not");
+        }
+      });
+
       await t.step("access tokens page and integration snippets", async () => {
         await page.goto(`${srv.base}/dashboard/tokens`);
         await page.fill("#token-name", "ci");

@@ -142,3 +142,54 @@ Deno.test("[e2e] another instance sees a rotation within the cache TTL", async (
     "after the TTL elsewhere",
   );
 });
+
+Deno.test("[e2e] GET /keys lists keys in grace; graceSeconds 0 ends every older key at once", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const p = await project(app, dev.dat);
+  const works = async (sk: string) =>
+    (await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "k1" } })).status;
+  const rotate = async (graceSeconds: number) =>
+    (await app.call("POST", `/v1/projects/${p.pk}/keys/rotate`, {
+      key: dev.dat,
+      body: { graceSeconds },
+    })).body.secretKey as string;
+  const list = async () =>
+    (await app.call("GET", `/v1/projects/${p.pk}/keys`, { key: dev.dat })).body;
+
+  const first = await list();
+  assert.equal(first.current.prefix, p.sk.slice(0, 12));
+  assert.deepEqual(first.previous, []);
+  const b = await rotate(3600);
+  app.clock.advance(60_000);
+  const c = await rotate(7200);
+  const graced = await list();
+  assert.equal(graced.current.prefix, c.slice(0, 12));
+  assert.deepEqual(graced.previous.map((k: { prefix: string }) => k.prefix), [
+    p.sk.slice(0, 12),
+    b.slice(0, 12),
+  ]);
+  assert.equal(
+    graced.previous[0].expiresAt,
+    new Date(Date.parse("2026-11-24T12:00:00.000Z") + 3600_000).toISOString(),
+  );
+  for (const sk of [p.sk, b, c]) assert.equal(await works(sk), 200);
+  assert.ok(!JSON.stringify(graced).includes(c), "never the key itself");
+
+  const d = await rotate(0);
+  for (const sk of [p.sk, b, c]) assert.equal(await works(sk), 401, "every older key ends now");
+  assert.equal(await works(d), 200);
+  assert.deepEqual((await list()).previous, []);
+
+  // another instance on the same KV sees it within the cache TTL
+  await using other = await testApp({ kv: app.kv, clock: app.clock });
+  assert.equal(
+    (await other.call("GET", "/api/usage", { key: b, headers: { "X-User-Id": "k1" } })).status,
+    401,
+  );
+  const foreign = await developer(app);
+  assert.equal(
+    (await app.call("GET", `/v1/projects/${p.pk}/keys`, { key: foreign.dat })).status,
+    403,
+  );
+});

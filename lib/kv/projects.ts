@@ -36,6 +36,12 @@ export interface Project {
   mode: Mode;
   /** SHA-256 of the current secret key; the key itself is never stored. */
   secretHash: string;
+  /** The current key's first characters (`sk_test_AbCd`), to recognise it; absent on old records. */
+  secretPrefix?: string;
+  /** When the current secret key was made (absent on old records: the project's creation). */
+  keyCreatedAt?: string;
+  /** Earlier secret keys still in their grace period (their pointers expire with them). */
+  graceKeys?: GraceKey[];
   tiers: Tier[];
   /** ULID used to list a developer's projects in creation order. */
   listId: string;
@@ -44,6 +50,16 @@ export interface Project {
   /** For a test project: its promoted live twin. */
   livePk: string | null;
 }
+
+export interface GraceKey {
+  hash: string;
+  prefix: string | null;
+  /** When it stops working (ms epoch). */
+  expiresAt: number;
+}
+
+/** At most this many earlier keys stay in grace; a further rotation ends the oldest at once. */
+export const MAX_GRACE_KEYS = 10;
 
 export interface SecretPointer {
   pk: string;
@@ -120,32 +136,51 @@ export function updateProject(
 }
 
 /**
- * Replaces a project's secret key: the project, the new pointer and the old pointer (expiring
- * at `oldExpiresAt`, or removed when that is now or earlier) change in one checked commit.
+ * Replaces a project's secret key in one checked commit: the project, the new pointer, and the
+ * earlier keys. The key that was current joins the grace list until `oldExpiresAt`; when that
+ * is now or earlier, every earlier key (the current one and all still in grace) ends at once.
+ * Keys past their grace, and the oldest beyond `MAX_GRACE_KEYS`, are removed. Returns the
+ * hashes that stopped working.
  */
 export function rotateSecret(
   kv: Deno.Kv,
   pk: string,
-  newHash: string,
-  now: number,
-  oldExpiresAt: number,
-  updatedAt: string,
-): Promise<{ project: Project; oldHash: string }> {
+  next: { hash: string; prefix: string },
+  o: { now: number; oldExpiresAt: number; updatedAt: string },
+): Promise<{ project: Project; ended: string[] }> {
   return retryAtomic("rotate the key", async () => {
     const cur = await kv.get<Project>(projectKeys.byPk(pk));
     if (!cur.value) throw new NotFoundError(`No project ${pk}`);
-    const oldHash = cur.value.secretHash;
-    const next = { ...cur.value, secretHash: newHash, updatedAt };
+    const p = cur.value;
+    const earlier: GraceKey[] = [
+      ...(p.graceKeys ?? []),
+      { hash: p.secretHash, prefix: p.secretPrefix ?? null, expiresAt: o.oldExpiresAt },
+    ];
+    const keep = o.oldExpiresAt <= o.now
+      ? []
+      : earlier.filter((g) => g.expiresAt > o.now).slice(-MAX_GRACE_KEYS);
+    const ended = earlier.filter((g) => !keep.includes(g)).map((g) => g.hash);
+    const project: Project = {
+      ...p,
+      secretHash: next.hash,
+      secretPrefix: next.prefix,
+      keyCreatedAt: o.updatedAt,
+      graceKeys: keep,
+      updatedAt: o.updatedAt,
+    };
     let op = kv.atomic().check(cur)
-      .check({ key: projectKeys.bySecret(newHash), versionstamp: null })
-      .set(cur.key, next)
-      .set(projectKeys.bySecret(newHash), { pk, expiresAt: null } satisfies SecretPointer);
-    op = oldExpiresAt <= now ? op.delete(projectKeys.bySecret(oldHash)) : op.set(
-      projectKeys.bySecret(oldHash),
-      { pk, expiresAt: oldExpiresAt } satisfies SecretPointer,
-      { expireIn: oldExpiresAt - now + 60_000 },
-    );
+      .check({ key: projectKeys.bySecret(next.hash), versionstamp: null })
+      .set(cur.key, project)
+      .set(projectKeys.bySecret(next.hash), { pk, expiresAt: null } satisfies SecretPointer);
+    for (const hash of ended) op = op.delete(projectKeys.bySecret(hash));
+    for (const g of keep) {
+      op = op.set(
+        projectKeys.bySecret(g.hash),
+        { pk, expiresAt: g.expiresAt } satisfies SecretPointer,
+        { expireIn: g.expiresAt - o.now + 60_000 },
+      );
+    }
     const res = await op.commit();
-    return res.ok ? { project: next, oldHash } : RETRY;
+    return res.ok ? { project, ended } : RETRY;
   });
 }

@@ -105,6 +105,8 @@ export async function createProject(
     type: input.type,
     mode,
     secretHash: await sha256Hex(secretKey),
+    secretPrefix: secretPrefix(secretKey),
+    graceKeys: [],
     tiers,
     listId: ulid(s.clock.now()),
     createdAt: nowIso,
@@ -318,15 +320,36 @@ export async function rotateKey(s: Services, platformId: string, pk: string, gra
   const secretKey = newSecretKey(p.mode);
   const now = s.clock.now();
   const oldExpiresAt = now + graceSeconds * 1000;
-  const { project, oldHash } = await rotateSecret(
+  const { project, ended } = await rotateSecret(
     s.kv,
     pk,
-    await sha256Hex(secretKey),
-    now,
-    oldExpiresAt,
-    new Date(now).toISOString(),
+    { hash: await sha256Hex(secretKey), prefix: secretPrefix(secretKey) },
+    { now, oldExpiresAt, updatedAt: new Date(now).toISOString() },
   );
-  s.caches.secrets.delete(oldHash);
+  // this instance forgets ended keys at once; another one within `cacheTtlMs`
+  for (const hash of ended) s.caches.secrets.delete(hash);
+  if (graceSeconds > 0) s.caches.secrets.delete(p.secretHash);
   remember(s, project);
   return { project, secretKey, oldKeyExpiresAt: new Date(oldExpiresAt).toISOString() };
+}
+
+/** The first characters of a secret key: enough to recognise it, far too few to use it. */
+export function secretPrefix(secretKey: string): string {
+  return secretKey.slice(0, secretKey.indexOf("_", 3) + 5);
+}
+
+/** The project's secret keys that work now: the current one and those still in grace. */
+export async function listKeys(s: Services, platformId: string, pk: string) {
+  return keyList(await ownedProject(s, platformId, pk), s.clock.now());
+}
+
+/** The keys of a project that work at `now`, by prefix (never a hash or a key). */
+export function keyList(p: Project, now: number) {
+  return {
+    current: { prefix: p.secretPrefix ?? null, createdAt: p.keyCreatedAt ?? p.createdAt },
+    previous: (p.graceKeys ?? []).filter((g) => g.expiresAt > now).map((g) => ({
+      prefix: g.prefix,
+      expiresAt: new Date(g.expiresAt).toISOString(),
+    })),
+  };
 }

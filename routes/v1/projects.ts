@@ -6,6 +6,7 @@ import {
   createProject,
   createTier,
   deleteTier,
+  listKeys,
   listProjects,
   ownedProject,
   ProjectInputSchema,
@@ -187,6 +188,9 @@ const rotate = createRoute({
   method: "post",
   path: "/v1/projects/{pk}/keys/rotate",
   summary: "New secret key (shown once); the old one stops after graceSeconds (default 0)",
+  description:
+    "`graceSeconds: 0` ends every older key of the project at once, including keys still in " +
+    "the grace period of an earlier rotation.",
   request: { params: PkParam, body: jsonBody(RotateInputSchema.openapi("RotateInput")) },
   responses: {
     200: ok(
@@ -194,6 +198,21 @@ const rotate = createRoute({
     ),
     ...ERRORS,
   },
+});
+const KeyListSchema = z.object({
+  current: z.object({
+    prefix: z.string().nullable().openapi({ example: "sk_test_8Fq2" }),
+    createdAt: z.string(),
+  }),
+  previous: z.array(z.object({ prefix: z.string().nullable(), expiresAt: z.string() })),
+}).openapi("KeyList");
+const keys = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/keys",
+  summary: "The current secret key's prefix and every older key still in its grace period",
+  request: { params: PkParam },
+  responses: { 200: ok(KeyListSchema), ...ERRORS },
 });
 const events = createRoute({
   ...base,
@@ -230,6 +249,10 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
       c.req.valid("json"),
     );
     return c.json({ project: publicProject(project), publishableKey: project.pk, secretKey }, 201);
+  });
+  app.openapi(keys, async (c) => {
+    const out = await listKeys(c.get("services"), c.get("developer").id, c.req.valid("param").pk);
+    return c.json(out, 200);
   });
   app.openapi(rotate, async (c) => {
     const out = await rotateKey(
