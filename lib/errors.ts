@@ -7,6 +7,7 @@ export type ErrorCode =
   | "forbidden"
   | "not_found"
   | "conflict"
+  | "tier_in_use"
   | "payload_too_large"
   | "validation_failed"
   | "tier_limit_reached"
@@ -20,6 +21,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  tier_in_use: 409,
   payload_too_large: 413,
   validation_failed: 422,
   tier_limit_reached: 429,

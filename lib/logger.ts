@@ -26,9 +26,12 @@ export function createLogger(level: Level = "info"): Logger {
 }
 
 /** A logger that keeps lines in memory, for tests. */
-export function memoryLogger(): Logger & { lines: { level: Level; msg: string }[] } {
-  const lines: { level: Level; msg: string }[] = [];
-  const push = (level: Level) => (msg: string) => void lines.push({ level, msg });
+export function memoryLogger(): Logger & {
+  lines: { level: Level; msg: string; fields?: Record<string, unknown> }[];
+} {
+  const lines: { level: Level; msg: string; fields?: Record<string, unknown> }[] = [];
+  const push = (level: Level) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, msg, ...(fields ? { fields } : {}) });
   return {
     lines,
     debug: push("debug"),

@@ -62,6 +62,9 @@ export const TierSchema = z.object({
   imageUrl: z.string().nullable(),
   priceId: z.string().nullable(),
   productId: z.string().nullable(),
+  archived: z.boolean().openapi({
+    description: "Hidden from /api/tiers, /api/products and new checkouts; subscribers stay on it",
+  }),
 }).openapi("Tier");
 
 export const SubscriptionSchema = z.object({

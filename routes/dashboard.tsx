@@ -67,6 +67,15 @@ async function projectPage(
           {p.name} <span class="type">{p.type === "saas" ? "SaaS" : "Store"}</span>
         </h1>
         <ProjectNav project={p} projects={projects} current={section} testTwin={testTwin} />
+        {s.payments.kind === "sandbox" && (p.mode === "live" || section === "/live") && (
+          <p class="warning" role="note" data-testid="no-live-provider">
+            <strong>Live mode has no real payment provider configured.</strong>{" "}
+            This server runs the offline sandbox: live checkouts are sandbox payments and no money
+            moves. Set <code>STRIPE_SECRET_KEY_TEST</code>, <code>STRIPE_SECRET_KEY_LIVE</code> and
+            {" "}
+            <code>STRIPE_WEBHOOK_SECRETS</code> to take real payments.
+          </p>
+        )}
         <h2>{title}</h2>
         {await body(p)}
       </>

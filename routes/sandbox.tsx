@@ -35,6 +35,13 @@ function CheckoutPage({ session }: { session: SandboxSession }) {
   return (
     <Layout title="Sandbox checkout">
       <Banner />
+      {session.livemode && (
+        <p class="warning" role="note" data-testid="no-live-provider">
+          <strong>This is a live-mode checkout, but no real payment provider is configured.</strong>
+          {" "}
+          Nothing is charged and no money moves: the server's operator has not set up Stripe.
+        </p>
+      )}
       <h1>{session.mode === "subscription" ? "Subscribe" : "Pay"}</h1>
       <table>
         <caption>Order</caption>
@@ -81,7 +88,13 @@ function PortalPage(
   { id, sub, tiers, returnUrl }: {
     id: string;
     sub: StripeSubscription | null;
-    tiers: { name: string; displayName: string; price: number; currency: string }[];
+    tiers: {
+      name: string;
+      displayName: string;
+      price: number;
+      currency: string;
+      archived?: boolean;
+    }[];
     returnUrl: string;
   },
 ) {
@@ -111,7 +124,7 @@ function PortalPage(
               <label>
                 Switch to{" "}
                 <select name="tier">
-                  {tiers.filter((t) => t.price > 0).map((t) => (
+                  {tiers.filter((t) => t.price > 0 && !t.archived).map((t) => (
                     <option value={t.name}>{t.displayName} ({money(t.price, t.currency)})</option>
                   ))}
                 </select>
@@ -208,7 +221,7 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
       let next: StripeSubscription;
       if (action === "switch") {
         const tier = project.tiers.find((t) => t.name === body.tier);
-        if (!tier || tier.price === 0) {
+        if (!tier || tier.price === 0 || tier.archived) {
           throw new ValidationError(`Unknown paid tier "${body.tier ?? ""}"`, [{
             field: "tier",
             message: "unknown paid tier",

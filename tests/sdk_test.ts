@@ -271,6 +271,7 @@ Deno.test("the SDK's types have exactly the fields /openapi.json documents", asy
     imageUrl: null,
     priceId: null,
     productId: null,
+    archived: false,
   };
   const product: Product = {
     id: "",

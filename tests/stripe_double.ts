@@ -380,6 +380,11 @@ export class StripeDouble {
         }
         return put(next);
       }
+      case "DELETE /subscriptions/:id": {
+        const o = this.#get(account, id!, "subscription");
+        if (o.status === "canceled") return o;
+        return put({ ...o, status: "canceled", canceled_at: this.#sec(), ended_at: this.#sec() });
+      }
       case "POST /customers":
         return put(stripeShape<Obj>("customer", {
           id: `cus_${randomBase62(14)}`,

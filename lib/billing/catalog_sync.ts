@@ -34,9 +34,11 @@ async function syncOne(s: Services, acct: AccountRef, p: Project, t: Tier): Prom
   }
   const spec = priceSpecOf(t);
   if (t.priceId && t.priceSpec === spec) return { ...t, productId };
+  // one scope per change from a given price: going back to an earlier amount makes a new
+  // price (the earlier one is archived), never reuses the archived one
   const priceId = await onceWithKey(
     s.kv,
-    `price:${p.pk}:${t.id}:${spec}`,
+    `price:${p.pk}:${t.id}:${spec}:from:${t.priceId ?? "none"}`,
     s.clock.now(),
     (idempotencyKey) =>
       s.payments.createPrice(acct, {

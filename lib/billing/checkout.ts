@@ -15,6 +15,7 @@ import {
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
+import { ensureCustomer, findCustomer, requireCustomer } from "@/lib/customers/customers.ts";
 import type { AccountRef, CheckoutRequest, StripeSubscription } from "@/lib/payments/provider.ts";
 
 export const CheckoutInputSchema = z.object({
@@ -24,6 +25,18 @@ export const CheckoutInputSchema = z.object({
 });
 
 export const PortalInputSchema = z.object({ returnUrl: HttpUrl });
+
+/** Who a billing call acts for; `mayCreate`: a secret-key caller may name a new customer. */
+export interface CustomerRef {
+  id: string;
+  mayCreate: boolean;
+}
+
+function customerFor(s: Services, project: Project, who: CustomerRef): Promise<Customer> {
+  return who.mayCreate
+    ? ensureCustomer(s, project, who.id)
+    : requireCustomer(s, project.pk, who.id);
+}
 
 function paidSubscription(c: Customer) {
   return c.subscription && PAID_STATUSES.has(c.subscription.status) ? c.subscription : null;
@@ -37,7 +50,7 @@ function paidSubscription(c: Customer) {
 export async function startSubscriptionCheckout(
   s: Services,
   project: Project,
-  customer: Customer,
+  who: CustomerRef,
   input: z.infer<typeof CheckoutInputSchema> & {
     origin: string;
     idempotencyKey?: string | undefined;
@@ -56,6 +69,14 @@ export async function startSubscriptionCheckout(
       message: "free tier",
     }]);
   }
+  if (tier.archived) {
+    throw new ValidationError(`Tier "${tier.name}" is archived: it takes no new subscribers`, [{
+      field: "tier",
+      message: "archived tier",
+    }]);
+  }
+  // only a checkout that can go ahead creates the customer
+  const customer = await customerFor(s, project, who);
   const acct = await accountFor(s, project);
   const priced = await ensureTierPrice(s, project, tier);
   const current = paidSubscription(customer);
@@ -133,9 +154,10 @@ export async function openCheckoutOnce(
 export async function openPortal(
   s: Services,
   project: Project,
-  customer: Customer,
+  who: CustomerRef,
   o: { returnUrl: string; origin: string },
 ) {
+  const customer = await customerFor(s, project, who);
   const acct = await accountFor(s, project);
   let providerCustomerId = customer.providerCustomerId;
   if (!providerCustomerId) {
@@ -160,15 +182,21 @@ export async function openPortal(
   });
 }
 
-/** Cancels at period end (`cancel: true`) or undoes a pending cancel; answers the new state. */
+/**
+ * Cancels at period end (`cancel: true`) or undoes a pending cancel; answers the new state. A
+ * customer not seen yet has no subscription: 404, and nothing is created.
+ */
 export async function setCancelAtPeriodEnd(
   s: Services,
   project: Project,
-  customer: Customer,
+  who: CustomerRef,
   cancel: boolean,
 ) {
-  const current = paidSubscription(customer);
-  if (!current) throw new NotFoundError(`Customer "${customer.id}" has no active subscription`);
+  const customer = await findCustomer(s, project.pk, who.id);
+  const current = customer ? paidSubscription(customer) : null;
+  if (!customer || !current) {
+    throw new NotFoundError(`Customer "${who.id}" has no active subscription`);
+  }
   if (current.cancelAtPeriodEnd === cancel) return current;
   const acct = await accountFor(s, project);
   let updated: StripeSubscription | null = null;

@@ -63,6 +63,56 @@ export function contribution(sub: Subscription | null) {
 }
 
 /**
+ * How the project's aggregates move when a customer's subscription goes from `before` to
+ * `after` (either may be null): active, canceling, MRR and the paying count of each tier
+ * involved. Keys with no change are left out.
+ */
+export function aggregateDeltas(
+  pk: string,
+  before: Subscription | null,
+  after: Subscription | null,
+): { key: Deno.KvKey; delta: number }[] {
+  const b = contribution(before);
+  const a = contribution(after);
+  const out = new Map<string, { key: Deno.KvKey; delta: number }>();
+  const add = (key: Deno.KvKey, delta: number) => {
+    const id = JSON.stringify(key);
+    const cur = out.get(id) ?? { key, delta: 0 };
+    out.set(id, { key, delta: cur.delta + delta });
+  };
+  add(projectStatKeys.subsActive(pk), a.active - b.active);
+  add(projectStatKeys.subsCanceling(pk), a.canceling - b.canceling);
+  add(projectStatKeys.mrr(pk), a.mrr - b.mrr);
+  if (before && b.active) add(projectStatKeys.tierSubscribers(pk, before.tierId), -1);
+  if (after && a.active) add(projectStatKeys.tierSubscribers(pk, after.tierId), 1);
+  return [...out.values()].filter((d) => d.delta !== 0);
+}
+
+/**
+ * The aggregates a move from `before` to `after` changes, read now with their new values:
+ * `writeAggregates` adds them to a commit, checked on the versionstamps read here.
+ */
+async function readAggregates(
+  kv: Deno.Kv,
+  pk: string,
+  before: Subscription | null,
+  after: Subscription | null,
+): Promise<{ entry: Deno.KvEntryMaybe<unknown>; value: number }[]> {
+  const deltas = aggregateDeltas(pk, before, after);
+  if (deltas.length === 0) return [];
+  const cur = await kv.getMany<unknown[]>(deltas.map((d) => d.key));
+  return deltas.map((d, i) => ({ entry: cur[i]!, value: num(cur[i]!.value) + d.delta }));
+}
+
+function writeAggregates(
+  op: Deno.AtomicOperation,
+  moves: { entry: Deno.KvEntryMaybe<unknown>; value: number }[],
+): Deno.AtomicOperation {
+  for (const m of moves) op = op.check(m.entry).set(m.entry.key, m.value);
+  return op;
+}
+
+/**
  * Whether `next` should replace `cur`. The same subscription: a newer (or equal) version wins.
  * Another subscription: it replaces one that no longer pays, or is itself a paid one (a new
  * purchase); an old subscription's late events never drop a newer paid one.
@@ -84,9 +134,10 @@ const num = (v: unknown) => (typeof v === "number" ? v : 0);
 
 /**
  * Applies a provider subscription to our customer: plan, limit and billing period follow it.
- * The customer, the three aggregates and (when given) the event claim are written in one
- * atomic commit checked on all their versionstamps; a duplicate event changes nothing.
- * Returns "applied", "stale" (an older state) or "duplicate".
+ * The customer, the aggregates and (when given) the event claim are written in one atomic
+ * commit checked on all their versionstamps; a duplicate event changes nothing, and neither
+ * does any event about a subscription that ended with its customer's deletion.
+ * Returns "applied", "stale" (an older or ended state), "duplicate" or "no_customer".
  */
 export function applySubscription(
   s: Services,
@@ -96,21 +147,16 @@ export function applySubscription(
   opts: { eventId?: string; providerCustomerId?: string } = {},
 ): Promise<"applied" | "stale" | "duplicate" | "no_customer"> {
   const pk = project.pk;
-  const statKeys = [
-    projectStatKeys.subsActive(pk),
-    projectStatKeys.subsCanceling(pk),
-    projectStatKeys.mrr(pk),
-  ];
   return retryAtomic("apply the subscription", async () => {
     const claimKey = opts.eventId ? eventKeys.claim(opts.eventId) : null;
-    const [cust, active, canceling, mrr, claim] = await s.kv.getMany<unknown[]>([
+    const [cust, ended, claim] = await s.kv.getMany<unknown[]>([
       customerKeys.byId(pk, customerId),
-      ...statKeys,
+      customerKeys.endedSubscription(pk, sub.id),
       ...(claimKey ? [claimKey] : []),
     ]);
     if (claim?.value) return "duplicate" as const;
     const c = cust!.value as Customer | null;
-    let op = s.kv.atomic();
+    let op = s.kv.atomic().check(ended!);
     if (claimKey) {
       op = op.check({ key: claimKey, versionstamp: null }).set(claimKey, { at: s.clock.now() }, {
         expireIn: 30 * 86_400_000,
@@ -120,40 +166,69 @@ export function applySubscription(
       const res = await op.commit();
       return res.ok ? "no_customer" as const : RETRY;
     }
-    if (!supersedes(c.subscription, sub)) {
+    if (ended!.value || !supersedes(c.subscription, sub)) {
       const res = await op.commit();
       return res.ok ? "stale" as const : RETRY;
     }
-    const before = contribution(c.subscription);
-    const after = contribution(sub);
     const next: Customer = {
       ...c,
       subscription: sub,
       providerCustomerId: opts.providerCustomerId ?? c.providerCustomerId,
     };
-    op = op.check(cust!, active!, canceling!, mrr!)
-      .set(cust!.key, next)
-      .set(statKeys[0]!, num(active!.value) + after.active - before.active)
-      .set(statKeys[1]!, num(canceling!.value) + after.canceling - before.canceling)
-      .set(statKeys[2]!, num(mrr!.value) + after.mrr - before.mrr);
-    const res = await op.commit();
+    const moves = await readAggregates(s.kv, pk, c.subscription, sub);
+    const res = await writeAggregates(op.check(cust!).set(cust!.key, next), moves).commit();
     if (!res.ok) return RETRY;
     s.caches.customers.set(`${pk}\u0000${customerId}`, next);
     return "applied" as const;
   });
 }
 
-/** Records the provider's customer id on our customer (first checkout). */
+/** How long an ended subscription's events are recognised and ignored after its customer left. */
+const ENDED_TTL_MS = 400 * 86_400_000;
+
+/**
+ * Deletes a customer's record in one checked commit with what it counted: the aggregates drop
+ * its subscription at once, and the subscription is marked ended, so later events about it
+ * (even for a new customer with the same id) change nothing. False when there was none.
+ */
+export function removeCustomerRecord(s: Services, pk: string, id: string): Promise<boolean> {
+  return retryAtomic("delete the customer", async () => {
+    const cur = await s.kv.get<Customer>(customerKeys.byId(pk, id));
+    if (!cur.value) return false;
+    const sub = cur.value.subscription;
+    let op = s.kv.atomic().check(cur)
+      .delete(cur.key)
+      .delete(customerKeys.byCreated(pk, cur.value.listId))
+      .sum(projectStatKeys.customersDeleted(pk), 1n);
+    if (sub) {
+      op = op.set(customerKeys.endedSubscription(pk, sub.id), { customerId: id }, {
+        expireIn: ENDED_TTL_MS,
+      });
+    }
+    const moves = await readAggregates(s.kv, pk, sub, null);
+    return (await writeAggregates(op, moves).commit()).ok ? true : RETRY;
+  });
+}
+
+/**
+ * Records the provider's customer id on our customer (first checkout), and the email given at
+ * checkout when we had none.
+ */
 export function linkProviderCustomer(
   s: Services,
   pk: string,
   customerId: string,
   providerCustomerId: string,
+  email: string | null = null,
 ) {
   return retryAtomic("link the customer", async () => {
     const cur = await s.kv.get<Customer>(customerKeys.byId(pk, customerId));
-    if (!cur.value || cur.value.providerCustomerId === providerCustomerId) return null;
-    const next = { ...cur.value, providerCustomerId };
+    if (!cur.value) return null;
+    const newEmail = cur.value.email ?? email;
+    if (cur.value.providerCustomerId === providerCustomerId && newEmail === cur.value.email) {
+      return null;
+    }
+    const next = { ...cur.value, providerCustomerId, email: newEmail };
     const res = await s.kv.atomic().check(cur).set(cur.key, next).commit();
     if (!res.ok) return RETRY;
     s.caches.customers.set(`${pk}\u0000${customerId}`, next);

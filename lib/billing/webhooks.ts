@@ -119,6 +119,14 @@ const onInvoice: Handler = async (s, ev) => {
   return applyProviderSubscription(s, ev, sub);
 };
 
+/** The email the buyer gave at checkout, when a well-formed one is there. */
+function checkoutEmail(session: StripeCheckoutSession): string | null {
+  const email = session.customer_details?.email ?? session.customer_email ?? null;
+  return typeof email === "string" && email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email)
+    ? email.toLowerCase()
+    : null;
+}
+
 const onCheckoutCompleted: Handler = async (s, ev) => {
   const session = ev.data.object as unknown as StripeCheckoutSession;
   if (session.mode === "subscription" && session.subscription) {
@@ -134,6 +142,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
         found.project.pk,
         session.metadata.dream_customer,
         session.customer,
+        checkoutEmail(session),
       );
     }
     return applyProviderSubscription(s, ev, {
@@ -146,6 +155,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
     const out = await completeReservation(s, resv.pk, resv.id, {
       eventId: ev.id,
       amountTotal: session.amount_total,
+      email: checkoutEmail(session),
     });
     if (out !== "duplicate") {
       await log(

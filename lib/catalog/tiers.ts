@@ -1,6 +1,6 @@
 /** Tiers (SaaS) and products (Store): validation and the pure edits applied to a project. */
 import { z } from "zod";
-import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { AppError, ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { Project, ProjectType, Tier } from "@/lib/kv/projects.ts";
 import { ulid } from "@/lib/ids.ts";
 import { ImageUrl } from "@/lib/urls.ts";
@@ -26,6 +26,8 @@ export type TierInput = z.infer<typeof TierInputSchema>;
 export const TierPatchSchema = TierInputSchema.partial().extend({
   /** New 0-based position in the list. */
   position: z.number().int().min(0).optional(),
+  /** Hide from pricing pages and new checkouts (subscribers stay), or show again. */
+  archived: z.boolean().optional(),
 });
 export type TierPatch = z.infer<typeof TierPatchSchema>;
 
@@ -128,19 +130,46 @@ export function editTier(
   return { project: { ...p, tiers }, tier: next };
 }
 
-/** The project without one tier; the last tier can't be deleted. */
-export function removeTier(p: Project, name: string): { project: Project; tier: Tier } {
+/** A tier that paying customers are on: it can be archived, not deleted. */
+export class TierInUseError extends AppError {
+  constructor(name: string, subscribers: number) {
+    super(
+      "tier_in_use",
+      `Cannot delete tier "${name}": ${subscribers} active subscription${
+        subscribers === 1 ? " is" : "s are"
+      } on it. Archive it instead (PATCH {"archived": true}): it leaves pricing pages and new checkouts while its subscribers stay.`,
+      { details: { subscribers } },
+    );
+  }
+}
+
+/**
+ * The project without one tier; the last tier can't be deleted, nor one with `subscribers`
+ * (active, trialing or past-due subscriptions on it).
+ */
+export function removeTier(
+  p: Project,
+  name: string,
+  subscribers = 0,
+): { project: Project; tier: Tier } {
   const tier = p.tiers.find((t) => t.name === name);
   if (!tier) throw new NotFoundError(`No tier "${name}" in this project`);
+  if (subscribers > 0) throw new TierInUseError(name, subscribers);
   if (p.tiers.length === 1) {
     throw new ConflictError(`Cannot delete tier "${name}": it is the project's last tier`);
   }
   return { project: { ...p, tiers: p.tiers.filter((t) => t !== tier) }, tier };
 }
 
-/** The free tier of a SaaS project: the first with price 0, or null. */
+/** The free tier of a SaaS project: the first with price 0 (an archived one only if no other). */
 export function freeTier(p: Project): Tier | null {
-  return p.tiers.find((t) => t.price === 0) ?? null;
+  return p.tiers.find((t) => t.price === 0 && !t.archived) ??
+    p.tiers.find((t) => t.price === 0) ?? null;
+}
+
+/** The tiers a pricing page or storefront shows and new checkouts may use: not archived. */
+export function offeredTiers(p: Project): Tier[] {
+  return p.tiers.filter((t) => !t.archived);
 }
 
 /** A customer's tier by its stable id, falling back to the free tier when it was deleted. */
@@ -161,6 +190,7 @@ export function publicTier(p: Project, t: Tier) {
     imageUrl: t.imageUrl,
     priceId: t.priceId,
     productId: t.productId,
+    archived: t.archived ?? false,
   };
   return p.type === "saas"
     ? { ...base, interval: t.interval, limit: t.limit }

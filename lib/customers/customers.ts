@@ -7,11 +7,13 @@ import { CUSTOMER_ID_RE, newCustomerId, ulid } from "@/lib/ids.ts";
 import {
   createCustomer as kvCreateCustomer,
   type Customer,
-  deleteCustomer as kvDeleteCustomer,
   getCustomer,
   type Subscription,
 } from "@/lib/kv/customers.ts";
 import { deleteCustomerUsage } from "@/lib/kv/usage.ts";
+import { PAID_STATUSES, removeCustomerRecord } from "@/lib/billing/subscriptions.ts";
+import { accountFor } from "@/lib/billing/accounts.ts";
+import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
 import { freeTier, tierOf } from "@/lib/catalog/tiers.ts";
 import { currentPeriod, type Period } from "@/lib/usage/period.ts";
@@ -63,27 +65,42 @@ export async function createCustomer(
     }
     tier = named;
   }
-  const now = s.clock.now();
   const customer: Customer = {
-    id: input.id ?? newCustomerId(),
-    pk: project.pk,
+    ...unsavedCustomer(s, project, input.id ?? newCustomerId()),
     email: input.email ?? null,
     name: input.name ?? null,
     passwordHash: input.password
       ? await s.passwords.run(() => hashPassword(input.password!, s.config.passwordIterations))
       : null,
     tierId: tier?.id ?? null,
-    subscription: null,
-    providerCustomerId: null,
     metadata: input.metadata ?? {},
-    listId: ulid(now),
-    createdAt: new Date(now).toISOString(),
   };
   if (!(await kvCreateCustomer(s.kv, customer))) {
     throw new ConflictError(`Cannot create customer "${customer.id}": the id is taken`);
   }
   s.caches.customers.set(cacheKey(project.pk, customer.id), customer);
   return customer;
+}
+
+/**
+ * A customer record as it would be created now (free tier, nothing used), not stored: reads and
+ * refusals answer for a customer not seen yet without creating one.
+ */
+export function unsavedCustomer(s: Services, project: Project, id: string): Customer {
+  const now = s.clock.now();
+  return {
+    id,
+    pk: project.pk,
+    email: null,
+    name: null,
+    passwordHash: null,
+    tierId: freeTier(project)?.id ?? null,
+    subscription: null,
+    providerCustomerId: null,
+    metadata: {},
+    listId: ulid(now),
+    createdAt: new Date(now).toISOString(),
+  };
 }
 
 /** A customer through this instance's cache (a miss reads KV once). */
@@ -116,9 +133,7 @@ export async function ensureCustomer(s: Services, project: Project, id: string):
 
 /** The tier, limit and period a customer's usage is counted against now. */
 export function planOf(s: Services, project: Project, c: Customer) {
-  const sub = c.subscription && ["active", "trialing", "past_due"].includes(c.subscription.status)
-    ? c.subscription
-    : null;
+  const sub = c.subscription && PAID_STATUSES.has(c.subscription.status) ? c.subscription : null;
   const tier = tierOf(project, sub ? sub.tierId : c.tierId);
   const period: Period = currentPeriod(
     s.clock.now(),
@@ -162,9 +177,30 @@ export async function customerView(s: Services, project: Project, c: Customer) {
   };
 }
 
-/** Deletes a customer's data (record and usage counters); payment history stays with the provider. */
+/**
+ * Deletes a customer's data (record and usage counters); payment history stays with the
+ * provider. A subscription that still pays is canceled at the provider first (if that fails,
+ * nothing is deleted); the dashboard aggregates drop it at once and its later events change
+ * nothing.
+ */
 export async function deleteCustomer(s: Services, project: Project, id: string): Promise<void> {
-  if (!(await kvDeleteCustomer(s.kv, project.pk, id))) {
+  const found = await getCustomer(s.kv, project.pk, id);
+  if (!found) throw new NotFoundError(`No customer "${id}" in this project`);
+  const sub = found.subscription;
+  if (sub && PAID_STATUSES.has(sub.status)) {
+    const acct = await accountFor(s, project);
+    await onceWithKey(s.kv, `cancel_now:${sub.id}`, s.clock.now(), async (idempotencyKey) => {
+      try {
+        return (await s.payments.cancelSubscription(acct, sub.id, { idempotencyKey })).id;
+      } catch (err) {
+        // already gone at the provider: nothing left to cancel
+        const status = (err as { statusCode?: number }).statusCode;
+        if (err instanceof NotFoundError || status === 404) return sub.id;
+        throw err;
+      }
+    });
+  }
+  if (!(await removeCustomerRecord(s, project.pk, id))) {
     throw new NotFoundError(`No customer "${id}" in this project`);
   }
   s.caches.customers.delete(cacheKey(project.pk, id));

@@ -14,7 +14,7 @@ import { AppError } from "@/lib/errors.ts";
 import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE, rateBuckets, rateLimitError, REQUEST_ID_RE } from "@/lib/http/middleware.ts";
 import { errorBody } from "@/lib/http/errors.ts";
-import { trackUsage } from "@/lib/usage/track.ts";
+import { QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
 import { planOf } from "@/lib/customers/customers.ts";
 import { usageJson, usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
@@ -99,7 +99,10 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return fallback();
       const qty = (parsed as { quantity?: unknown }).quantity;
       if (qty !== undefined) {
-        if (typeof qty !== "number" || !Number.isInteger(qty) || qty < 1 || qty > 1_000_000) {
+        if (
+          typeof qty !== "number" || !Number.isInteger(qty) || qty < QUANTITY_MIN ||
+          qty > QUANTITY_MAX
+        ) {
           return fallback();
         }
         quantity = qty;

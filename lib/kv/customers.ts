@@ -39,6 +39,9 @@ export const customerKeys = {
   byId: (pk: string, id: string) => ["customers", pk, id] as const,
   byCreated: (pk: string, listId: string) => ["customers_by_created", pk, listId] as const,
   listByCreated: (pk: string) => ["customers_by_created", pk] as const,
+  /** A subscription that ended with its customer's deletion: its later events are ignored. */
+  endedSubscription: (pk: string, subscriptionId: string) =>
+    ["ended_subscriptions", pk, subscriptionId] as const,
 };
 
 /** Creates a customer (unique per project) and counts it; false when the id is taken. */
@@ -69,20 +72,6 @@ export function updateCustomer(
     const next = change(cur.value);
     const res = await kv.atomic().check(cur).set(cur.key, next).commit();
     return res.ok ? next : RETRY;
-  });
-}
-
-/** Deletes a customer with its index entry and counts the deletion; false when absent. */
-export function deleteCustomer(kv: Deno.Kv, pk: string, id: string): Promise<boolean> {
-  return retryAtomic("delete the customer", async () => {
-    const cur = await kv.get<Customer>(customerKeys.byId(pk, id));
-    if (!cur.value) return false;
-    const res = await kv.atomic().check(cur)
-      .delete(cur.key)
-      .delete(customerKeys.byCreated(pk, cur.value.listId))
-      .sum(projectStatKeys.customersDeleted(pk), 1n)
-      .commit();
-    return res.ok ? true : RETRY;
   });
 }
 

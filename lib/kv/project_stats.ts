@@ -10,6 +10,9 @@ export const projectStatKeys = {
   subsActive: (pk: string) => ["project_stats", pk, "subs_active"] as const,
   subsCanceling: (pk: string) => ["project_stats", pk, "subs_canceling"] as const,
   mrr: (pk: string) => ["project_stats", pk, "mrr"] as const,
+  /** Paying subscriptions (active, trialing, past due) per tier: a tier in use can't be deleted. */
+  tierSubscribers: (pk: string, tierId: string) =>
+    ["project_stats", pk, "tier_subscribers", tierId] as const,
   /** Store aggregates: completed payments and their total in minor units. */
   sales: (pk: string) => ["project_stats", pk, "sales"] as const,
   revenue: (pk: string) => ["project_stats", pk, "revenue"] as const,
@@ -17,6 +20,12 @@ export const projectStatKeys = {
 
 function u64(v: unknown): number {
   return v instanceof Deno.KvU64 ? Number(v.value) : 0;
+}
+
+/** How many paying subscriptions are on a tier now. */
+export async function tierSubscribers(kv: Deno.Kv, pk: string, tierId: string): Promise<number> {
+  const v = (await kv.get(projectStatKeys.tierSubscribers(pk, tierId))).value;
+  return typeof v === "number" ? v : 0;
 }
 
 /** Number of customers now: created minus deleted, both only-growing counters. */

@@ -26,6 +26,8 @@ export interface Tier {
   productId: string | null;
   /** "amount:currency:interval" of `priceId`; a differing tier needs a new price. */
   priceSpec: string | null;
+  /** Hidden from pricing pages and new checkouts; its subscribers stay on it. */
+  archived?: boolean;
 }
 
 export interface Project {

@@ -62,6 +62,7 @@ export interface StripeCheckoutSession {
   success_url?: string | null;
   cancel_url?: string | null;
   expires_at?: number;
+  livemode?: boolean;
 }
 
 export interface StripeEvent {
@@ -145,6 +146,12 @@ export interface PaymentProvider {
     price?: string;
     idempotencyKey: string;
   }): Promise<StripeSubscription>;
+  /** Ends a subscription now (no refund, no proration); `customer.subscription.deleted` follows. */
+  cancelSubscription(
+    acct: AccountRef,
+    id: string,
+    o: { idempotencyKey: string },
+  ): Promise<StripeSubscription>;
   createPortalSession(
     acct: AccountRef,
     o: { customer: string; returnUrl: string; origin: string },

@@ -529,6 +529,29 @@ export class SandboxProvider implements PaymentProvider {
     return next;
   }
 
+  /** Ends a subscription now: `customer.subscription.deleted`, like Stripe's cancel. */
+  async cancelSubscription(_acct: AccountRef, id: string) {
+    const { account, ...cur } = await this.#get<StripeSubscription & { account: string | null }>(
+      "subscription",
+      id,
+    );
+    if (cur.status === "canceled") return cur;
+    const now = sec(this.#now());
+    const ended = {
+      ...cur,
+      status: "canceled",
+      canceled_at: now,
+      ...({ ended_at: now } as object),
+    } as StripeSubscription;
+    await this.#put("subscription", id, { ...ended, account });
+    await this.emit(
+      "customer.subscription.deleted",
+      ended as unknown as Record<string, unknown>,
+      account,
+    );
+    return ended;
+  }
+
   createCustomer(
     _acct: AccountRef,
     o: {

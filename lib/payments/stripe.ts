@@ -214,6 +214,15 @@ export class StripeProvider implements PaymentProvider {
     )) as unknown as StripeSubscription;
   }
 
+  async cancelSubscription(acct: AccountRef, id: string, o: { idempotencyKey: string }) {
+    const stripe = this.#client(acct.mode);
+    return (await stripe.subscriptions.cancel(
+      id,
+      {},
+      this.#opts(acct, o.idempotencyKey),
+    )) as unknown as StripeSubscription;
+  }
+
   async createCustomer(
     acct: AccountRef,
     o: {

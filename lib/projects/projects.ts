@@ -32,6 +32,7 @@ import {
   UnauthenticatedError,
 } from "@/lib/errors.ts";
 import { getDeveloper } from "@/lib/kv/developers.ts";
+import { tierSubscribers } from "@/lib/kv/project_stats.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { archiveTierProduct, syncCatalog } from "@/lib/billing/catalog_sync.ts";
 import type { Tier } from "@/lib/kv/projects.ts";
@@ -217,11 +218,17 @@ export async function updateTier(
   return { project, tier: project.tiers.find((t) => t.id === id)! };
 }
 
-/** Deletes a tier or product (never the last one); its customers fall back to the free tier. */
+/**
+ * Deletes a tier or product (never the last one, never one with paying subscribers: 409
+ * `tier_in_use`, archive it instead); customers on a free tier fall back to the free tier.
+ */
 export async function deleteTier(s: Services, platformId: string, pk: string, name: string) {
+  const owned = await ownedProject(s, platformId, pk);
+  const target = owned.tiers.find((t) => t.name === name);
+  const subscribers = target ? await tierSubscribers(s.kv, pk, target.id) : 0;
   let removed: Tier | null = null;
   const project = await change(s, platformId, pk, (p) => {
-    const r = removeTier(p, name);
+    const r = removeTier(p, name, subscribers);
     removed = r.tier;
     return r.project;
   });

@@ -16,6 +16,7 @@ import { HttpUrl } from "@/lib/urls.ts";
 import { accountFor } from "@/lib/billing/accounts.ts";
 import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
 import { ulid } from "@/lib/ids.ts";
+import { offeredTiers } from "@/lib/catalog/tiers.ts";
 
 export const CartInputSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional(),
@@ -58,9 +59,10 @@ export function resolveLines(
 ): { tier: Tier; quantity: number }[] {
   const merged = new Map<string, { tier: Tier; quantity: number }>();
   items.forEach((item, i) => {
+    const offered = offeredTiers(p);
     const tier = item.priceId
-      ? p.tiers.find((t) => t.priceId === item.priceId)
-      : p.tiers.find((t) => t.productId === item.productId || t.id === item.productId);
+      ? offered.find((t) => t.priceId === item.priceId)
+      : offered.find((t) => t.productId === item.productId || t.id === item.productId);
     if (!tier) {
       const id = item.priceId ?? item.productId;
       throw new ValidationError(`Unknown item "${id}" in this store`, [{
@@ -214,7 +216,7 @@ async function settle(
   pk: string,
   id: string,
   to: "completed" | "released",
-  opts: { eventId?: string; amountTotal?: number | null } = {},
+  opts: { eventId?: string; amountTotal?: number | null; email?: string | null } = {},
 ): Promise<string> {
   return await s.locks.run(`stock:${pk}`, () =>
     retryAtomic("settle the reservation", async () => {
@@ -240,7 +242,7 @@ async function settle(
       if (to === "released") next = returnStock(proj, resv.lines, 1);
       else if (resv.status === "released") next = returnStock(proj, resv.lines, -1); // paid after a release: take it again
       op = op.check(r!, p!)
-        .set(r!.key, { ...resv, status: to })
+        .set(r!.key, { ...resv, status: to, email: resv.email ?? opts.email ?? null })
         .delete(reservationKeys.due(resv.expiresAt, pk, id));
       if (next !== proj) op = op.set(p!.key, next);
       if (to === "completed") {
@@ -263,7 +265,7 @@ export function completeReservation(
   s: Services,
   pk: string,
   id: string,
-  o: { eventId?: string; amountTotal?: number | null },
+  o: { eventId?: string; amountTotal?: number | null; email?: string | null },
 ) {
   return settle(s, pk, id, "completed", o);
 }

@@ -2,23 +2,57 @@
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
-import { planOf } from "@/lib/customers/customers.ts";
+import {
+  ensureCustomer,
+  findCustomer,
+  planOf,
+  unsavedCustomer,
+} from "@/lib/customers/customers.ts";
+import { usageView } from "@/lib/usage/meter.ts";
 import { sha256Hex } from "@/lib/crypto.ts";
 import { AppError, ConflictError } from "@/lib/errors.ts";
 import type { IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import type { UsageView } from "@/lib/usage/meter.ts";
 
 export class TierLimitError extends AppError {
-  constructor(usage: UsageView) {
+  constructor(usage: UsageView, quantity = 1) {
+    const used = `${usage.count} of ${usage.limit} used this period`;
     super(
       "tier_limit_reached",
-      `Usage limit of plan "${usage.plan}" reached (${usage.count} of ${usage.limit} this period)`,
+      usage.limit !== null && usage.count < usage.limit
+        ? `This request of ${quantity} would pass the usage limit of plan "${usage.plan}" (${used}); nothing was counted`
+        : `Usage limit of plan "${usage.plan}" reached (${used})`,
       { details: { usage } },
     );
   }
 }
 
+/** The bounds of `quantity` on POST /api/data (the hot path and the route share them). */
+export const QUANTITY_MIN = 1;
+export const QUANTITY_MAX = 1_000_000;
+
 export const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The customer a secret-key call tracks usage for: created on the free tier when first seen,
+ * unless the call would be refused anyway (a quantity over the free limit), which then changes
+ * nothing.
+ */
+export async function customerForTracking(
+  s: Services,
+  project: Project,
+  id: string,
+  quantity: number,
+): Promise<Customer> {
+  const found = await findCustomer(s, project.pk, id);
+  if (found) return found;
+  const draft = unsavedCustomer(s, project, id);
+  const { plan, limit, period } = planOf(s, project, draft);
+  if (limit !== null && quantity > limit) {
+    throw new TierLimitError(usageView({ plan: plan ?? "", limit, period }, 0), quantity);
+  }
+  return ensureCustomer(s, project, id);
+}
 
 /**
  * Counts `quantity` for the customer, or throws `TierLimitError` counting nothing. With an
@@ -52,7 +86,7 @@ export async function trackUsage(
     case "counted":
       return { usage: outcome.usage, replayed: false };
     case "limited":
-      throw new TierLimitError(outcome.usage);
+      throw new TierLimitError(outcome.usage, opts.quantity);
     case "replayed":
       return { replayed: true, record: outcome.record };
     case "idempotency_conflict":

@@ -3,10 +3,11 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth, callerCustomerId, ownOrigin } from "@/lib/http/middleware.ts";
-import { ensureCustomer, requireCustomer, subscriptionView } from "@/lib/customers/customers.ts";
+import { subscriptionView } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import {
   CheckoutInputSchema,
+  type CustomerRef,
   openPortal,
   PortalInputSchema,
   setCancelAtPeriodEnd,
@@ -82,46 +83,49 @@ const resume = createRoute({
   responses: { 200: ok(SubAnswer), ...ERRORS },
 });
 
-async function customerOf(c: Context<AppEnv>) {
-  const s = c.get("services");
+/** The customer the call acts for; only secret-key callers may name one not seen yet. */
+function customerOf(c: Context<AppEnv>): CustomerRef {
   const { project, via } = c.get("api");
   requireType(project, "saas");
-  const id = callerCustomerId(c);
-  return via === "secret"
-    ? await ensureCustomer(s, project, id)
-    : await requireCustomer(s, project.pk, id);
+  return { id: callerCustomerId(c), mayCreate: via === "secret" };
 }
 
 export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(checkout, async (c) => {
-    const customer = await customerOf(c);
-    const out = await startSubscriptionCheckout(c.get("services"), c.get("api").project, customer, {
-      ...c.req.valid("json"),
-      origin: ownOrigin(c),
-      idempotencyKey: c.req.valid("header")["idempotency-key"],
-    });
+    const out = await startSubscriptionCheckout(
+      c.get("services"),
+      c.get("api").project,
+      customerOf(c),
+      {
+        ...c.req.valid("json"),
+        origin: ownOrigin(c),
+        idempotencyKey: c.req.valid("header")["idempotency-key"],
+      },
+    );
     return c.json(out, 200);
   });
   app.openapi(portal, async (c) => {
-    const customer = await customerOf(c);
-    const out = await openPortal(c.get("services"), c.get("api").project, customer, {
+    const out = await openPortal(c.get("services"), c.get("api").project, customerOf(c), {
       returnUrl: c.req.valid("json").returnUrl,
       origin: ownOrigin(c),
     });
     return c.json(out, 200);
   });
   app.openapi(cancel, async (c) => {
-    const customer = await customerOf(c);
-    const sub = await setCancelAtPeriodEnd(c.get("services"), c.get("api").project, customer, true);
+    const sub = await setCancelAtPeriodEnd(
+      c.get("services"),
+      c.get("api").project,
+      customerOf(c),
+      true,
+    );
     const view = subscriptionView(c.get("api").project, sub);
     return c.json({ ...view, subscription: view }, 200);
   });
   app.openapi(resume, async (c) => {
-    const customer = await customerOf(c);
     const sub = await setCancelAtPeriodEnd(
       c.get("services"),
       c.get("api").project,
-      customer,
+      customerOf(c),
       false,
     );
     const view = subscriptionView(c.get("api").project, sub);

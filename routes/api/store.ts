@@ -4,6 +4,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth, ownOrigin } from "@/lib/http/middleware.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
+import { offeredTiers } from "@/lib/catalog/tiers.ts";
 import { ERRORS, jsonBody, ok, PUBLIC } from "@/routes/_openapi.ts";
 
 const ProductSchema = z.object({
@@ -58,7 +59,7 @@ export function mountStoreRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, (c) => {
     const { project } = c.get("api");
     requireType(project, "store");
-    return c.json({ products: project.tiers.map(publicProduct) }, 200);
+    return c.json({ products: offeredTiers(project).map(publicProduct) }, 200);
   });
   app.openapi(cart, async (c) => {
     const { project } = c.get("api");

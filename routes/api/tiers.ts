@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth } from "@/lib/http/middleware.ts";
-import { publicTier } from "@/lib/catalog/tiers.ts";
+import { offeredTiers, publicTier } from "@/lib/catalog/tiers.ts";
 import { ERRORS, ok, PUBLIC, TierSchema } from "@/routes/_openapi.ts";
 
 const list = createRoute({
@@ -22,7 +22,7 @@ export function mountTierRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, (c) => {
     const { project } = c.get("api");
     return c.json(
-      { type: project.type, tiers: project.tiers.map((t) => publicTier(project, t)) },
+      { type: project.type, tiers: offeredTiers(project).map((t) => publicTier(project, t)) },
       200,
     );
   });

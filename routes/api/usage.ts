@@ -2,15 +2,26 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth, callerCustomerId } from "@/lib/http/middleware.ts";
-import { ensureCustomer, requireCustomer, usageOf } from "@/lib/customers/customers.ts";
+import {
+  findCustomer,
+  requireCustomer,
+  unsavedCustomer,
+  usageOf,
+} from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
-import { IDEMPOTENCY_KEY_RE, trackUsage } from "@/lib/usage/track.ts";
+import {
+  customerForTracking,
+  IDEMPOTENCY_KEY_RE,
+  QUANTITY_MAX,
+  QUANTITY_MIN,
+  trackUsage,
+} from "@/lib/usage/track.ts";
 import { CUSTOMER, ERRORS, jsonBody, ok, UsageSchema, UserIdHeader } from "@/routes/_openapi.ts";
-import type { Context } from "hono";
-import type { Customer } from "@/lib/kv/customers.ts";
 
 const TrackSchema = z.object({
-  quantity: z.number().int().min(1).max(1_000_000).optional().openapi({ example: 1 }),
+  quantity: z.number().int().min(QUANTITY_MIN).max(QUANTITY_MAX).optional().openapi({
+    example: 1,
+  }),
 }).passthrough().openapi("TrackUsage");
 
 const track = createRoute({
@@ -53,19 +64,17 @@ const read = createRoute({
   responses: { 200: ok(z.object({ usage: UsageSchema })), ...ERRORS },
 });
 
-/** Secret-key callers may name new customers; token callers act for an existing one. */
-function resolveCustomer(c: Context<AppEnv>, id: string): Promise<Customer> {
-  const s = c.get("services");
-  const { project, via } = c.get("api");
-  return via === "secret" ? ensureCustomer(s, project, id) : requireCustomer(s, project.pk, id);
-}
-
 export function mountUsageRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(track, async (c) => {
     const { project } = c.get("api");
     requireType(project, "saas");
     const body = c.req.valid("json");
-    const customer = await resolveCustomer(c, callerCustomerId(c));
+    const s = c.get("services");
+    const id = callerCustomerId(c);
+    // secret-key callers may name new customers; token callers act for an existing one
+    const customer = c.get("api").via === "secret"
+      ? await customerForTracking(s, project, id, body.quantity ?? 1)
+      : await requireCustomer(s, project.pk, id);
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
     const res = await trackUsage(c.get("services"), project, customer, {
       quantity: body.quantity ?? 1,
@@ -81,7 +90,12 @@ export function mountUsageRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(read, async (c) => {
     const { project } = c.get("api");
     requireType(project, "saas");
-    const customer = await resolveCustomer(c, callerCustomerId(c));
-    return c.json({ usage: await usageOf(c.get("services"), project, customer) }, 200);
+    const s = c.get("services");
+    const id = callerCustomerId(c);
+    // a customer not seen yet reads as new (free tier, nothing used) and is not created
+    const customer = c.get("api").via === "secret"
+      ? await findCustomer(s, project.pk, id) ?? unsavedCustomer(s, project, id)
+      : await requireCustomer(s, project.pk, id);
+    return c.json({ usage: await usageOf(s, project, customer) }, 200);
   });
 }

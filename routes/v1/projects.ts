@@ -123,7 +123,11 @@ const removeTier = createRoute({
   ...base,
   method: "delete",
   path: "/v1/projects/{pk}/tiers/{name}",
-  summary: "Delete a tier or product (not the last one); its customers fall back to the free tier",
+  summary: "Delete a tier or product (not the last one, not one in use)",
+  description:
+    "A tier with active, trialing or past-due subscriptions is 409 `tier_in_use` (the message " +
+    'gives the count): archive it instead with PATCH `{"archived": true}`. Customers on a deleted ' +
+    "free tier fall back to the project's free tier. The provider product is archived.",
   request: { params: TierParam },
   responses: { 200: ok(z.object({ deleted: z.literal(true), name: z.string() })), ...ERRORS },
 });

@@ -58,6 +58,8 @@ export interface Tier {
   imageUrl: string | null;
   priceId: string | null;
   productId: string | null;
+  /** Hidden from pricing pages and new checkouts; its subscribers stay on it. */
+  archived: boolean;
 }
 
 export interface Product {
