@@ -1,4 +1,7 @@
-/** Tier/product editor: edit, add, delete (archive), reorder, upload images. Keys never change. */
+/**
+ * Tier/product editor: edit, add, archive, delete (after asking), reorder, upload images. Keys
+ * never change.
+ */
 import { useState } from "preact/hooks";
 import { api, fieldErrors } from "./_api.ts";
 import {
@@ -14,7 +17,10 @@ export default function TierEditor(
   props: { pk: string; type: "saas" | "store"; tiers: TierLike[] },
 ) {
   const { pk, type } = props;
-  const [rows, setRows] = useState(props.tiers.map((t) => ({ saved: t.name, draft: draftOf(t) })));
+  const [rows, setRows] = useState(
+    props.tiers.map((t) => ({ saved: t.name, draft: draftOf(t), archived: t.archived ?? false })),
+  );
+  const [confirming, setConfirming] = useState<string | null>(null);
   const [adding, setAdding] = useState<TierDraft | null>(null);
   const [errors, setErrors] = useState<Record<string, Record<string, string>>>({});
   const [status, setStatus] = useState("");
@@ -41,15 +47,28 @@ export default function TierEditor(
         bodyOf(type, r.draft, r.draft.name !== r.saved),
       );
       setRows(
-        rows.map((x, j) => (j === i ? { saved: res.tier.name, draft: draftOf(res.tier) } : x)),
+        rows.map((
+          x,
+          j,
+        ) => (j === i ? { ...x, saved: res.tier.name, draft: draftOf(res.tier) } : x)),
       );
     }, `Saved ${rows[i]!.draft.name}`);
 
-  const remove = (i: number) =>
-    run(rows[i]!.saved, async () => {
+  const remove = (i: number) => {
+    setConfirming(null);
+    return run(rows[i]!.saved, async () => {
       await api("DELETE", `${base}/${rows[i]!.saved}`);
       setRows(rows.filter((_, j) => j !== i));
     }, `Deleted ${rows[i]!.saved}`);
+  };
+
+  const archive = (i: number, archived: boolean) => {
+    setConfirming(null);
+    return run(rows[i]!.saved, async () => {
+      await api("PATCH", `${base}/${rows[i]!.saved}`, { archived });
+      setRows(rows.map((x, j) => (j === i ? { ...x, archived } : x)));
+    }, `${archived ? "Archived" : "Restored"} ${rows[i]!.saved}`);
+  };
 
   const move = (i: number, to: number) =>
     run(rows[i]!.saved, async () => {
@@ -62,7 +81,7 @@ export default function TierEditor(
   const add = () =>
     run("_new", async () => {
       const res = await api<{ tier: TierLike }>("POST", base, bodyOf(type, adding!));
-      setRows([...rows, { saved: res.tier.name, draft: draftOf(res.tier) }]);
+      setRows([...rows, { saved: res.tier.name, draft: draftOf(res.tier), archived: false }]);
       setAdding(null);
     }, `Added ${adding?.name}`);
 
@@ -73,7 +92,10 @@ export default function TierEditor(
         {rows.map((r, i) => (
           <li key={r.saved}>
             <fieldset class="tier" data-testid={`tier-${r.saved}`}>
-              <legend>{r.draft.displayName || r.draft.name}</legend>
+              <legend>
+                {r.draft.displayName || r.draft.name}
+                {r.archived && <span class="badge archived">Archived</span>}
+              </legend>
               <TierFields
                 type={type}
                 draft={r.draft}
@@ -105,13 +127,55 @@ export default function TierEditor(
                 </button>
                 <button
                   type="button"
+                  class="secondary"
+                  onClick={() => archive(i, !r.archived)}
+                >
+                  {r.archived ? `Unarchive ${r.saved}` : `Archive ${r.saved}`}
+                </button>
+                <button
+                  type="button"
                   class="danger"
                   disabled={rows.length === 1}
-                  onClick={() => remove(i)}
+                  onClick={() => setConfirming(r.saved)}
                 >
                   Delete {r.saved}
                 </button>
               </div>
+              {confirming === r.saved && (
+                <div class="confirm" role="alertdialog" aria-labelledby={`del-${r.saved}`}>
+                  <p id={`del-${r.saved}`}>
+                    <strong>Delete {noun} "{r.saved}"?</strong>{" "}
+                    It leaves your pricing and its product is archived at the payment provider. A
+                    {" "}
+                    {noun}{" "}
+                    with paying subscribers can't be deleted: archive it instead, so they keep it
+                    while nobody new can buy it.
+                  </p>
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={() =>
+                      remove(i)}
+                  >
+                    Yes, delete {r.saved}
+                  </button>{" "}
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() =>
+                      archive(i, true)}
+                  >
+                    Archive instead
+                  </button>{" "}
+                  <button
+                    type="button"
+                    class="secondary"
+                    onClick={() => setConfirming(null)}
+                  >
+                    Cancel
+                  </button>
+                </div>
+              )}
             </fieldset>
           </li>
         ))}
@@ -130,7 +194,13 @@ export default function TierEditor(
             />
             {errors._new?._ && <p class="form-error" role="alert">{errors._new._}</p>}
             <button type="button" onClick={add}>Add {noun}</button>
-            <button type="button" class="secondary" onClick={() => setAdding(null)}>Cancel</button>
+            <button
+              type="button"
+              class="secondary"
+              onClick={() => setAdding(null)}
+            >
+              Cancel
+            </button>
           </fieldset>
         )
         : (

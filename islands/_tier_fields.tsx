@@ -27,6 +27,7 @@ export interface TierLike {
   popular?: boolean;
   description?: string | null;
   imageUrl?: string | null;
+  archived?: boolean;
 }
 
 export function draftOf(t: TierLike): TierDraft {

@@ -92,6 +92,26 @@ Deno.test({
         );
       });
 
+      await t.step("deleting a tier asks first and offers Archive instead", async () => {
+        const tiers = (await srv.call("GET", "/api/tiers", { key: pk })).body.tiers;
+        const last = tiers[tiers.length - 1].name as string;
+        await page.click(`button:has-text('Delete ${last}')`);
+        await page.waitForSelector("[role=alertdialog]");
+        assert.match(await page.textContent("[role=alertdialog]") ?? "", /Archive it instead/i);
+        await shot("tier-delete-confirm");
+        await page.click("button:has-text('Archive instead')");
+        await page.waitForSelector(`text=Archived ${last}`);
+        assert.ok(await page.isVisible(`[data-testid=tier-${last}] .badge.archived`));
+        const offered = (await srv.call("GET", "/api/tiers", { key: pk })).body.tiers;
+        assert.ok(!offered.some((t: { name: string }) => t.name === last), "hidden from pricing");
+        await page.click(`button:has-text('Unarchive ${last}')`);
+        await page.waitForSelector(`text=Restored ${last}`);
+        assert.equal(
+          (await srv.call("GET", "/api/tiers", { key: pk })).body.tiers.length,
+          tiers.length,
+        );
+      });
+
       await t.step("usage from API calls appears in the metrics and on the chart", async () => {
         for (let i = 0; i < 7; i++) {
           await srv.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": `u${i % 3}` } });
