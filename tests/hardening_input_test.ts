@@ -294,3 +294,40 @@ Deno.test("[e2e] bodies without Content-Length are cut off at the limit while th
   const usage = await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u1" } });
   assert.equal(usage.body.usage.count, 2, "nothing was counted");
 });
+
+Deno.test("[e2e] unpaid store holds are bounded per client address and project", async () => {
+  await using app = await testApp({ config: { holdsPerClient: 3, trustProxy: true } });
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 100 }],
+  });
+  const priceId = (await app.call("GET", "/api/products", { key: pk })).body.products[0].priceId;
+  const cart = (from: string) =>
+    app.call("POST", "/api/cart/checkout", {
+      key: pk,
+      headers: { "X-Forwarded-For": from },
+      body: {
+        items: [{ priceId, quantity: 1 }],
+        successUrl: "https://shop.example/ok",
+        cancelUrl: "https://shop.example/no",
+      },
+    });
+  const held = await Promise.all([1, 2, 3, 4, 5].map(() => cart("203.0.113.7")));
+  const statuses = held.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  const refused = held.find((r) => r.status === 429)!;
+  assert.equal(refused.body.error.code, "rate_limited");
+  assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+  const stock = async () =>
+    (await app.call("GET", "/api/products", { key: pk })).body.products[0].inventory;
+  assert.equal(await stock(), 97, "a refused hold reserves nothing");
+  assert.equal((await cart("198.51.100.2")).status, 200, "another client has its own bound");
+  // paying one and abandoning another frees two places
+  const [paid, dropped] = held.filter((r) => r.status === 200);
+  await app.call("POST", `${new URL(paid!.body.url).pathname}/complete`);
+  await app.call("POST", `${new URL(dropped!.body.url).pathname}/cancel`);
+  assert.equal((await cart("203.0.113.7")).status, 200);
+  assert.equal((await cart("203.0.113.7")).status, 200);
+  assert.equal((await cart("203.0.113.7")).status, 429);
+});

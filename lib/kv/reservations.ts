@@ -21,6 +21,8 @@ export interface Reservation {
   createdAt: string;
   /** When the hold ends (ms epoch); the sweep releases it after this. */
   expiresAt: number;
+  /** Hash of the client address that made the hold (bounded per client while pending). */
+  client?: string | null;
 }
 
 export const reservationKeys = {
@@ -30,4 +32,6 @@ export const reservationKeys = {
   due: (expiresAt: number, pk: string, id: string) =>
     ["reservations_due", new Date(expiresAt).toISOString(), pk, id] as const,
   listDue: () => ["reservations_due"] as const,
+  /** Pending holds of one client address in one project (a number, changed with the holds). */
+  heldByClient: (pk: string, client: string) => ["holds_by_client", pk, client] as const,
 };

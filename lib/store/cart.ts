@@ -11,7 +11,8 @@ import { type Reservation, reservationKeys, type ReservationLine } from "@/lib/k
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { eventKeys } from "@/lib/kv/events.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
-import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { ConflictError, NotFoundError, RateLimitedError, ValidationError } from "@/lib/errors.ts";
+import { sha256Hex } from "@/lib/crypto.ts";
 import { HttpUrl } from "@/lib/urls.ts";
 import { accountFor } from "@/lib/billing/accounts.ts";
 import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
@@ -137,8 +138,10 @@ export function returnStock(p: Project, lines: ReservationLine[], sign: 1 | -1 =
 export async function checkoutCart(
   s: Services,
   project: Project,
-  input: CartInput & { origin: string },
+  input: CartInput & { origin: string; clientAddress: string },
 ) {
+  const client = (await sha256Hex(`hold:${input.clientAddress}`)).slice(0, 32);
+  const maxHolds = s.config.holdsPerClient;
   const lines = resolveLines(project, input.items);
   const acct = await accountFor(s, project);
   const priced: { tier: Tier; quantity: number }[] = [];
@@ -150,8 +153,18 @@ export async function checkoutCart(
     `stock:${project.pk}`,
     () =>
       retryAtomic("reserve stock", async () => {
-        const cur = await s.kv.get<Project>(projectKeys.byPk(project.pk));
+        const [cur, held] = await s.kv.getMany<[Project, number]>([
+          projectKeys.byPk(project.pk),
+          reservationKeys.heldByClient(project.pk, client),
+        ]);
         if (!cur.value) throw new NotFoundError("No such project");
+        const holds = held.value ?? 0;
+        if (maxHolds > 0 && holds >= maxHolds) {
+          throw new RateLimitedError(
+            `This client already holds ${holds} unpaid checkouts in this store; pay or let one expire first`,
+            60,
+          );
+        }
         const { project: next, taken } = takeStock(cur.value, priced);
         const r: Reservation = {
           id,
@@ -164,8 +177,10 @@ export async function checkoutCart(
           currency: taken[0]!.currency,
           createdAt: new Date(now).toISOString(),
           expiresAt,
+          client,
         };
-        const res = await s.kv.atomic().check(cur)
+        const res = await s.kv.atomic().check(cur, held)
+          .set(held.key, holds + 1)
           .set(cur.key, next)
           .set(reservationKeys.byId(project.pk, id), r)
           .set(reservationKeys.due(expiresAt, project.pk, id), true)
@@ -238,12 +253,15 @@ async function settle(
       if (!resv || !proj || resv.status === to || resv.status === "completed") {
         return (await op.commit()).ok ? "unchanged" : RETRY;
       }
+      const heldKey = resv.client ? reservationKeys.heldByClient(pk, resv.client) : null;
+      const held = heldKey && resv.status === "pending" ? await s.kv.get<number>(heldKey) : null;
       let next = proj;
       if (to === "released") next = returnStock(proj, resv.lines, 1);
       else if (resv.status === "released") next = returnStock(proj, resv.lines, -1); // paid after a release: take it again
       op = op.check(r!, p!)
         .set(r!.key, { ...resv, status: to, email: resv.email ?? opts.email ?? null })
         .delete(reservationKeys.due(resv.expiresAt, pk, id));
+      if (held) op = op.check(held).set(held.key, Math.max(0, (held.value ?? 0) - 1));
       if (next !== proj) op = op.set(p!.key, next);
       if (to === "completed") {
         op = op.sum(projectStatKeys.sales(pk), 1n)

@@ -1,7 +1,7 @@
 /** /api/products and /api/cart/checkout — the storefront of a Store project (public pk or sk). */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { apiAuth, ownOrigin } from "@/lib/http/middleware.ts";
+import { apiAuth, clientAddress, ownOrigin } from "@/lib/http/middleware.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
@@ -38,7 +38,9 @@ const cart = createRoute({
   summary: "Checkout for a cart; stock is held until the session completes or expires",
   description:
     "Items by `priceId` or `productId`. Unknown or foreign items are 422; more than in stock is 409 " +
-    "and nothing is reserved. Guests need no customer; the checkout page asks for the email if none is given.",
+    "and nothing is reserved. Guests need no customer; the checkout page asks for the email if none is given. " +
+    "One client address may hold at most `HOLDS_PER_CLIENT` (default 20) unpaid checkouts per project " +
+    "at once; beyond that 429 `rate_limited`.",
   security: PUBLIC,
   middleware: [apiAuth("public")],
   request: { body: jsonBody(CartInputSchema.openapi("CartInput")) },
@@ -67,6 +69,7 @@ export function mountStoreRoutes(app: OpenAPIHono<AppEnv>) {
     const out = await checkoutCart(c.get("services"), project, {
       ...c.req.valid("json"),
       origin: ownOrigin(c),
+      clientAddress: clientAddress(c),
     });
     return c.json(out, 200);
   });
