@@ -342,3 +342,42 @@ Deno.test("[e2e] live mode on the sandbox says plainly that no real payment prov
   const checkout = await app.call("GET", new URL(cart.body.url).pathname);
   assert.match(checkout.text, /no real payment provider is configured/);
 });
+
+Deno.test("[e2e] the sandbox clock reads only what is due, and ticks never overlap", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: TIERS });
+  const sandbox = app.services.sandbox!;
+  for (const id of ["s1", "s2", "s3"]) await subscribe(app, sk, id, "pro");
+  await app.call("POST", "/api/subscription/cancel", { key: sk, headers: { "X-User-Id": "s3" } });
+  const open = [];
+  for (const id of ["o1", "o2", "o3"]) {
+    const res = await app.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers: { "X-User-Id": id },
+      body: { tier: "team", ...URLS },
+    });
+    open.push(new URL(res.body.url).pathname);
+  }
+  await app.call("POST", `${open[0]}/cancel`);
+  const dueOf = async (kind: "checkout" | "subscription") => {
+    let n = 0;
+    for await (const _ of app.kv.list({ prefix: sandboxKeys.listDue(kind) })) n++;
+    return n;
+  };
+  assert.equal(await dueOf("subscription"), 3, "live subscriptions only");
+  assert.equal(await dueOf("checkout"), 2, "open sessions only: finished ones left the index");
+
+  app.clock.advance(31 * 86_400_000);
+  const a = sandbox.tick();
+  const b = sandbox.tick();
+  assert.equal(a, b, "a tick asked for during a tick joins it");
+  assert.equal(await a, 5, "two renewals, one end, two expiries");
+  assert.equal(await sandbox.tick(), 0, "nothing is due twice");
+  const period = async (id: string) =>
+    (await app.call("GET", `/api/customers/${id}`, { key: sk })).body.customer.subscription;
+  assert.equal((await period("s1")).currentPeriodEnd, "2027-01-24T12:00:00.000Z", "renewed once");
+  assert.equal((await period("s3")).status, "canceled");
+  assert.equal(await dueOf("subscription"), 2, "the ended subscription left the index");
+  assert.equal(await dueOf("checkout"), 0);
+});

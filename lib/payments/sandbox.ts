@@ -34,7 +34,26 @@ type Kind =
 export const sandboxKeys = {
   object: (kind: Kind, id: string) => ["sandbox", kind, id] as const,
   list: (kind: Kind) => ["sandbox", kind] as const,
+  /** What the clock must act on, by when (ISO): open sessions and live subscriptions only. */
+  due: (kind: "checkout" | "subscription", atSeconds: number, id: string) =>
+    ["sandbox_due", kind, new Date(atSeconds * 1000).toISOString(), id] as const,
+  listDue: (kind: "checkout" | "subscription") => ["sandbox_due", kind] as const,
+  /** A customer's subscriptions (pointers), for the portal. */
+  byCustomer: (customer: string, subscriptionId: string) =>
+    ["sandbox_by_customer", customer, subscriptionId] as const,
+  listByCustomer: (customer: string) => ["sandbox_by_customer", customer] as const,
 };
+
+/** How long a finished (completed or expired) checkout session is kept for lookups. */
+const FINISHED_SESSION_TTL_MS = 7 * 86_400_000;
+
+type StoredSubscription = StripeSubscription & { account: string | null };
+
+/** When the sandbox clock must next act on a subscription: its period end, unless it ended. */
+function dueOf(sub: StripeSubscription): number | null {
+  if (sub.status === "canceled") return null;
+  return sub.items.data[0]?.current_period_end ?? null;
+}
 
 /** Sandbox-only fields kept beside a checkout session. */
 export interface SandboxSession extends StripeCheckoutSession {
@@ -85,6 +104,24 @@ export class SandboxProvider implements PaymentProvider {
 
   async #put(kind: Kind, id: string, v: unknown) {
     await this.#kv.set(sandboxKeys.object(kind, id), v);
+  }
+
+  /** Stores a subscription with its due-index entry and customer pointer, in one commit. */
+  async #saveSubscription(sub: StripeSubscription, account: string | null) {
+    const key = sandboxKeys.object("subscription", sub.id);
+    await retryAtomic("save the sandbox subscription", async () => {
+      const cur = await this.#kv.get<StoredSubscription>(key);
+      const before = cur.value ? dueOf(cur.value) : null;
+      const after = dueOf(sub);
+      let op = this.#kv.atomic().check(cur)
+        .set(key, { ...sub, account })
+        .set(sandboxKeys.byCustomer(sub.customer, sub.id), true);
+      if (before !== null && before !== after) {
+        op = op.delete(sandboxKeys.due("subscription", before, sub.id));
+      }
+      if (after !== null) op = op.set(sandboxKeys.due("subscription", after, sub.id), true);
+      return (await op.commit()).ok ? null : RETRY;
+    });
   }
 
   /** Runs `create` once per idempotency key, like Stripe: a retry gets the first object's id. */
@@ -259,7 +296,10 @@ export class SandboxProvider implements PaymentProvider {
         line_items_expanded: items,
         subscription_metadata: o.subscriptionMetadata ?? {},
       });
-      await this.#put("checkout", id, session);
+      await this.#kv.atomic()
+        .set(sandboxKeys.object("checkout", id), session)
+        .set(sandboxKeys.due("checkout", session.expires_at!, id), true)
+        .commit();
       return id;
     }).then(async (id) => ({ id, url: (await this.#get<SandboxSession>("checkout", id)).url! }));
   }
@@ -286,7 +326,11 @@ export class SandboxProvider implements PaymentProvider {
       if (!cur.value) throw new NotFoundError(`No sandbox checkout session ${id}`);
       if (cur.value.status !== from) return null;
       const next = { ...cur.value, ...patch, status: to };
-      const res = await this.#kv.atomic().check(cur).set(cur.key, next).commit();
+      // a finished session leaves the clock's index and is kept a while for lookups only
+      const res = await this.#kv.atomic().check(cur)
+        .set(cur.key, next, { expireIn: FINISHED_SESSION_TTL_MS })
+        .delete(sandboxKeys.due("checkout", cur.value.expires_at!, id))
+        .commit();
       return res.ok ? next : RETRY;
     });
   }
@@ -341,7 +385,7 @@ export class SandboxProvider implements PaymentProvider {
       );
     }
     if (subscription) {
-      await this.#put("subscription", subscription.id, { ...subscription, account: acct });
+      await this.#saveSubscription(subscription, acct);
       await this.emit(
         "customer.subscription.created",
         subscription as unknown as Record<string, unknown>,
@@ -519,7 +563,7 @@ export class SandboxProvider implements PaymentProvider {
         },
       };
     }
-    await this.#put("subscription", id, { ...next, account });
+    await this.#saveSubscription(next, account);
     await this.emit(
       "customer.subscription.updated",
       next as unknown as Record<string, unknown>,
@@ -543,7 +587,7 @@ export class SandboxProvider implements PaymentProvider {
       canceled_at: now,
       ...({ ended_at: now } as object),
     } as StripeSubscription;
-    await this.#put("subscription", id, { ...ended, account });
+    await this.#saveSubscription(ended, account);
     await this.emit(
       "customer.subscription.deleted",
       ended as unknown as Record<string, unknown>,
@@ -601,39 +645,77 @@ export class SandboxProvider implements PaymentProvider {
     const portal = await this.#get<SandboxPortal>("portal", id);
     let subscription: StripeSubscription | null = null;
     for await (
-      const e of this.#kv.list<StripeSubscription & { account: string | null }>({
-        prefix: sandboxKeys.list("subscription"),
-      })
+      const ptr of this.#kv.list({ prefix: sandboxKeys.listByCustomer(portal.customer) })
     ) {
-      if (
-        e.value.customer === portal.customer && e.value.account === portal.account &&
-        e.value.status !== "canceled"
-      ) {
-        const { account: _a, ...sub } = e.value;
+      const subId = ptr.key[2] as string;
+      const stored = (await this.#kv.get<StoredSubscription>(
+        sandboxKeys.object("subscription", subId),
+      )).value;
+      if (stored && stored.account === portal.account && stored.status !== "canceled") {
+        const { account: _a, ...sub } = stored;
         subscription = sub;
       }
     }
     return { portal, subscription };
   }
 
+  #ticking: Promise<number> | null = null;
+
   /**
    * Moves sandbox time forward to now: subscriptions past their period end renew
    * (`invoice.paid`, `customer.subscription.updated`) or, when canceling, end
-   * (`customer.subscription.deleted`); open checkout sessions past `expires_at` expire.
+   * (`customer.subscription.deleted`); open checkout sessions past `expires_at` expire. Reads
+   * only the due index up to now, so its cost follows what is due, not everything ever made.
+   * A tick asked for while one runs joins it (ticks never overlap).
    */
-  async tick(): Promise<number> {
-    const now = sec(this.#now());
-    let changed = 0;
+  tick(): Promise<number> {
+    if (this.#ticking) return this.#ticking;
+    this.#ticking = this.#tick().finally(() => {
+      this.#ticking = null;
+    });
+    return this.#ticking;
+  }
+
+  /** Indexes what was stored before the due index existed (once per store). */
+  async #backfill() {
+    const marker = ["sandbox_due_backfilled"];
+    if ((await this.#kv.get(marker)).versionstamp) return;
     for await (
-      const e of this.#kv.list<StripeSubscription & { account: string | null }>({
-        prefix: sandboxKeys.list("subscription"),
-      })
+      const e of this.#kv.list<StoredSubscription>({ prefix: sandboxKeys.list("subscription") })
     ) {
       const { account, ...sub } = e.value;
-      const item = sub.items.data[0];
-      if (!item || sub.status === "canceled" || (item.current_period_end ?? Infinity) > now) {
+      await this.#saveSubscription(sub, account);
+    }
+    for await (const e of this.#kv.list<SandboxSession>({ prefix: sandboxKeys.list("checkout") })) {
+      if (e.value.status === "open") {
+        await this.#kv.set(sandboxKeys.due("checkout", e.value.expires_at!, e.value.id), true);
+      }
+    }
+    await this.#kv.set(marker, true);
+  }
+
+  async #tick(): Promise<number> {
+    await this.#backfill();
+    const now = sec(this.#now());
+    const upTo = (kind: "checkout" | "subscription") => ({
+      start: sandboxKeys.listDue(kind),
+      end: [...sandboxKeys.listDue(kind), new Date((now + 1) * 1000).toISOString()],
+    });
+    let changed = 0;
+    for await (const due of this.#kv.list(upTo("subscription"), { limit: 1000 })) {
+      const id = due.key[3] as string;
+      const stored = (await this.#kv.get<StoredSubscription>(
+        sandboxKeys.object("subscription", id),
+      )).value;
+      const item = stored?.items.data[0];
+      if (
+        !stored || !item || stored.status === "canceled" ||
+        (item.current_period_end ?? Infinity) > now
+      ) {
+        await this.#kv.delete(due.key); // stale entry: the subscription moved on
         continue;
       }
+      const { account, ...sub } = stored;
       changed++;
       if (sub.cancel_at_period_end) {
         const ended = {
@@ -641,7 +723,7 @@ export class SandboxProvider implements PaymentProvider {
           status: "canceled",
           ...({ ended_at: item.current_period_end } as object),
         };
-        await this.#put("subscription", sub.id, { ...ended, account });
+        await this.#saveSubscription(ended as StripeSubscription, account);
         await this.emit(
           "customer.subscription.deleted",
           ended as unknown as Record<string, unknown>,
@@ -666,7 +748,7 @@ export class SandboxProvider implements PaymentProvider {
           ],
         },
       };
-      await this.#put("subscription", sub.id, { ...renewed, account });
+      await this.#saveSubscription(renewed, account);
       await this.#emitInvoice("invoice.paid", renewed, account);
       await this.emit(
         "customer.subscription.updated",
@@ -674,10 +756,10 @@ export class SandboxProvider implements PaymentProvider {
         account,
       );
     }
-    for await (const e of this.#kv.list<SandboxSession>({ prefix: sandboxKeys.list("checkout") })) {
-      if (e.value.status === "open" && (e.value.expires_at ?? Infinity) <= now) {
-        if (await this.expireCheckout(e.value.id)) changed++;
-      }
+    for await (const due of this.#kv.list(upTo("checkout"), { limit: 1000 })) {
+      const id = due.key[3] as string;
+      if (await this.expireCheckout(id).catch(() => null)) changed++;
+      else await this.#kv.delete(due.key); // finished or gone meanwhile
     }
     return changed;
   }
