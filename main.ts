@@ -1,43 +1,36 @@
 /** Entry point (also the Deno Deploy entry): config → KV → app → Deno.serve. */
-import { loadConfig } from "@/lib/config.ts";
+import { ConfigError, loadConfig } from "@/lib/config.ts";
+import { loadAppSecret, openLocalKv, prepareDataDir } from "@/lib/startup.ts";
 import { createApp } from "@/lib/app.ts";
 import { createLogger } from "@/lib/logger.ts";
-import { randomBase62 } from "@/lib/ids.ts";
 import { reconcileAll } from "@/lib/billing/reconcile.ts";
 import { sweepReservations } from "@/lib/store/cart.ts";
 
-/** The app secret: APP_SECRET, else a random one kept in DATA_DIR/app_secret (mode 0600). */
-async function appSecret(dataDir: string, configured: string | null): Promise<string> {
-  if (configured) return configured;
-  const path = `${dataDir}/app_secret`;
-  try {
-    return (await Deno.readTextFile(path)).trim();
-  } catch {
-    const secret = randomBase62(48);
-    await Deno.writeTextFile(path, secret, { mode: 0o600, createNew: true });
-    return secret;
-  }
+/** Config, data directory, KV and app secret: a problem is one line naming it, then exit 1. */
+async function start() {
+  const config = loadConfig(Deno.env.toObject());
+  const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
+  if (onDeploy && !config.appSecret) throw new ConfigError("APP_SECRET must be set on Deno Deploy");
+  if (!onDeploy) await prepareDataDir(config.dataDir);
+  const kv = onDeploy ? await Deno.openKv() : await openLocalKv(config.dataDir);
+  const secret = await loadAppSecret(config.dataDir, config.appSecret);
+  return { config: { ...config, appSecret: secret }, kv };
 }
 
 if (import.meta.main) {
-  let config;
+  let started;
   try {
-    config = loadConfig(Deno.env.toObject());
+    started = await start();
   } catch (err) {
     // deno-lint-ignore no-console
-    console.error(err instanceof Error ? err.message : err);
+    console.error(
+      err instanceof ConfigError ? err.message : `Start-up failed: ${String(err).split("\n")[0]}`,
+    );
     Deno.exit(1);
   }
+  const { config, kv } = started;
   const logger = createLogger(config.logLevel);
-  const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
-  if (!onDeploy) await Deno.mkdir(config.dataDir, { recursive: true });
-  const kv = await Deno.openKv(onDeploy ? undefined : `${config.dataDir}/kv.sqlite3`);
-  const secret = onDeploy && !config.appSecret
-    ? (() => {
-      throw new Error("APP_SECRET must be set on Deno Deploy");
-    })()
-    : await appSecret(config.dataDir, config.appSecret);
-  const app = await createApp({ config: { ...config, appSecret: secret }, kv, logger });
+  const app = await createApp({ config, kv, logger });
   if (app.services.sandbox) {
     logger.info("payments: offline sandbox (set STRIPE_SECRET_KEY_TEST for Stripe)");
     const sandbox = app.services.sandbox;

@@ -12,7 +12,8 @@ export type ErrorCode =
   | "validation_failed"
   | "tier_limit_reached"
   | "rate_limited"
-  | "internal_error";
+  | "internal_error"
+  | "service_unavailable";
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -27,6 +28,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   tier_limit_reached: 429,
   rate_limited: 429,
   internal_error: 500,
+  service_unavailable: 503,
 };
 
 /** Base class: a code, a human sentence, and optional details merged into the error body. */

@@ -331,3 +331,52 @@ Deno.test("[e2e] unpaid store holds are bounded per client address and project",
   assert.equal((await cart("203.0.113.7")).status, 200);
   assert.equal((await cart("203.0.113.7")).status, 429);
 });
+
+Deno.test("[e2e] each developer's uploads are bounded by a byte quota; a failed upload costs nothing", async () => {
+  const { PNG } = await import("@/tests/fixtures_images.ts");
+  let failing = false;
+  const files = new Map<string, Uint8Array>();
+  const storage = {
+    kind: "fs" as const,
+    put(key: string, bytes: Uint8Array) {
+      if (failing) return Promise.reject(new Error("disk full"));
+      files.set(key, bytes);
+      return Promise.resolve();
+    },
+    get: (key: string) =>
+      Promise.resolve(
+        files.has(key) ? { bytes: files.get(key)!, contentType: "image/png" } : null,
+      ),
+  };
+  await using app = await testApp({
+    config: { uploadQuotaBytes: PNG.byteLength * 2 + 10 },
+    storage,
+  });
+  const dev = await developer(app);
+  const other = await developer(app);
+  const upload = (dat: string) => {
+    const form = new FormData();
+    form.append("file", new File([PNG as BlobPart], "x.png", { type: "image/png" }));
+    return app.fetch(
+      new Request(`${ORIGIN}/v1/assets`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${dat}` },
+        body: form,
+      }),
+    );
+  };
+  assert.equal((await upload(dev.dat)).status, 201);
+  failing = true;
+  const failed = await upload(dev.dat);
+  await failed.body?.cancel();
+  assert.equal(failed.status, 500);
+  failing = false;
+  assert.equal((await upload(dev.dat)).status, 201, "the failed upload used none of the quota");
+  const over = await upload(dev.dat);
+  const body = await over.json();
+  assert.equal(over.status, 413);
+  assert.equal(body.error.code, "payload_too_large");
+  assert.match(body.error.message, /quota/);
+  assert.equal(files.size, 2);
+  assert.equal((await upload(other.dat)).status, 201, "the quota is per developer");
+});

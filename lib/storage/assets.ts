@@ -3,6 +3,7 @@ import type { ObjectStorage } from "@/lib/storage/storage.ts";
 import { IMAGE_TYPES, sniffImage } from "@/lib/storage/storage.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { AppError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { addAssetBytes } from "@/lib/kv/asset_usage.ts";
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 const PLATFORM_RE = /^plt_[0-9A-Za-z]{20,64}$/;
@@ -33,6 +34,32 @@ export async function saveImage(
   const file = `${randomBase62(24)}.${ext}`;
   await storage.put(`${platformId}/${file}`, bytes, IMAGE_TYPES[ext]);
   return file;
+}
+
+/**
+ * Stores an image within the developer's byte quota (`UPLOAD_QUOTA_MB`): the bytes are counted
+ * before the write and given back if it fails, so a failed upload costs nothing and leaves no
+ * file. Over the quota is 413.
+ */
+export async function storeImage(
+  s: { kv: Deno.Kv; storage: ObjectStorage; config: { uploadQuotaBytes: number } },
+  platformId: string,
+  bytes: Uint8Array,
+): Promise<string> {
+  const quota = s.config.uploadQuotaBytes;
+  if (!(await addAssetBytes(s.kv, platformId, bytes.byteLength, quota))) {
+    throw new AppError(
+      "payload_too_large",
+      `Image storage quota of ${Math.round(quota / 1024 / 1024)} MB is used up`,
+      { details: { quotaBytes: quota } },
+    );
+  }
+  try {
+    return await saveImage(s.storage, platformId, bytes);
+  } catch (err) {
+    await addAssetBytes(s.kv, platformId, -bytes.byteLength, quota);
+    throw err;
+  }
 }
 
 /** An image by platform id and file name; anything that is not exactly such a pair is 404. */

@@ -17,10 +17,21 @@ export class FsStorage implements ObjectStorage {
     return `${this.#root}/${key}`;
   }
 
+  /**
+   * Writes to a temporary file and renames it into place, so a failed write (disk full) leaves
+   * no empty or partial file behind. Files are 0600 and folders 0700: private to the server.
+   */
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.#path(key);
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    await Deno.writeFile(path, bytes, { createNew: true });
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.part-${crypto.randomUUID()}`;
+    try {
+      await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o600 });
+      await Deno.rename(tmp, path);
+    } catch (err) {
+      await Deno.remove(tmp).catch(() => {});
+      throw err;
+    }
   }
 
   async get(key: string): Promise<StoredObject | null> {

@@ -34,3 +34,25 @@ Deno.test("saveImage() and loadImage() on local files refuse bad bytes and forei
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FsStorage.put() writes private files and leaves nothing behind when a write fails", async () => {
+  const dir = await Deno.makeTempDir();
+  const rename = Deno.rename;
+  try {
+    const fs = new FsStorage(dir);
+    const plt = "plt_" + "c".repeat(22);
+    const name = await saveImage(fs, plt, PNG);
+    assert.equal((await Deno.stat(`${dir}/${plt}/${name}`)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(`${dir}/${plt}`)).mode! & 0o777, 0o700);
+    // the disk fills up half-way: no empty or partial file may stay
+    (Deno as { rename: typeof Deno.rename }).rename = () =>
+      Promise.reject(new Deno.errors.WriteZero("No space left on device"));
+    await assert.rejects(() => saveImage(fs, plt, PNG), Deno.errors.WriteZero);
+    const left = [];
+    for await (const e of Deno.readDir(`${dir}/${plt}`)) left.push(e.name);
+    assert.deepEqual(left, [name], "only the first, complete image");
+  } finally {
+    (Deno as { rename: typeof Deno.rename }).rename = rename;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth, ownOrigin } from "@/lib/http/middleware.ts";
-import { MAX_IMAGE_BYTES, saveImage } from "@/lib/storage/assets.ts";
+import { MAX_IMAGE_BYTES, storeImage } from "@/lib/storage/assets.ts";
 import { AppError, InvalidRequestError } from "@/lib/errors.ts";
 import { DEVELOPER, ERRORS, ok } from "@/routes/_openapi.ts";
 
@@ -13,7 +13,8 @@ const upload = createRoute({
   summary: "Upload an image; answers its public URL",
   description:
     "The type is recognised from the bytes: PNG, JPEG, WebP or GIF, at most 5 MB. SVG, HTML, empty " +
-    "and larger files are refused.",
+    "and larger files are refused. Each developer may store `UPLOAD_QUOTA_MB` (default 100) in all; " +
+    "past that 413.",
   security: DEVELOPER,
   middleware: [developerAuth],
   request: {
@@ -62,8 +63,8 @@ export function mountAssetUploadRoutes(app: OpenAPIHono<AppEnv>) {
       throw new AppError("payload_too_large", "Images are at most 5 MB");
     }
     const dev = c.get("developer");
-    const name = await saveImage(
-      c.get("services").storage,
+    const name = await storeImage(
+      c.get("services"),
       dev.id,
       new Uint8Array(await file.arrayBuffer()),
     );
