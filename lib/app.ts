@@ -5,7 +5,13 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
 import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
-import { API_HEADERS, jsonBody, requestId, securityHeaders } from "@/lib/http/middleware.ts";
+import { jsonBody, requestId, securityHeaders } from "@/lib/http/middleware.ts";
+import {
+  API_HEADERS,
+  contentSecurityPolicy,
+  CORS_ALLOW_HEADERS,
+  CORS_EXPOSE_HEADERS,
+} from "@/lib/http/security.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
 import { createLogger } from "@/lib/logger.ts";
@@ -65,48 +71,23 @@ export async function createApp(deps: Deps): Promise<App> {
   const clerkHost = deps.config.clerk
     ? `https://${clerkFrontendApi(deps.config.clerk.publishableKey)}`
     : null;
-  const extra = clerkHost ? [clerkHost] : [];
-  const SECURITY_HEADERS: [string, string][] = [
-    [
-      "Content-Security-Policy",
-      [
-        "default-src 'self'",
-        "img-src 'self' data: https:",
-        "style-src 'self' 'unsafe-inline'",
-        `script-src ${["'self'", ...extra].join(" ")}`,
-        `connect-src ${["'self'", ...extra].join(" ")}`,
-        `frame-src ${["'self'", ...extra].join(" ")}`,
-        "worker-src 'self' blob:",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "form-action 'self' http: https:",
-      ].join("; "),
-    ],
-    ["Cross-Origin-Opener-Policy", "same-origin"],
-    // images and API answers are fetched cross-origin by developers' sites
-    ["Cross-Origin-Resource-Policy", "cross-origin"],
-    // browsers send "Origin: null" on form posts under no-referrer, which would defeat the CSRF check
-    ["Referrer-Policy", "strict-origin-when-cross-origin"],
-    ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
-    ["X-Content-Type-Options", "nosniff"],
-    ["X-Frame-Options", "DENY"],
-    ["X-Permitted-Cross-Domain-Policies", "none"],
-    ["Origin-Agent-Cluster", "?1"],
-  ];
-  app.use("*", securityHeaders(SECURITY_HEADERS));
+  const extraScripts = clerkHost ? [clerkHost] : [];
+  app.use(
+    "*",
+    securityHeaders((formTargets) =>
+      contentSecurityPolicy({
+        extraScripts,
+        providerOrigins: services.payments.formOrigins,
+        formTargets,
+      })
+    ),
+  );
 
   const corsMw = cors({
     origin: "*",
     allowMethods: ["GET", "POST", "OPTIONS"],
-    allowHeaders: [
-      "Authorization",
-      "Content-Type",
-      "X-Customer-Token",
-      "Idempotency-Key",
-      "X-User-Id",
-      "X-Request-Id",
-    ],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
+    allowHeaders: CORS_ALLOW_HEADERS,
+    exposeHeaders: CORS_EXPOSE_HEADERS,
     maxAge: 600,
   });
   for (const p of BROWSER_PATHS) app.use(p, corsMw);

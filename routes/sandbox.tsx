@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { renderPage } from "@/lib/http/render.tsx";
 import { redirectTo } from "@/lib/http/middleware.ts";
+import { originOf } from "@/lib/http/security.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox.ts";
@@ -176,6 +177,11 @@ async function portalContext(c: Context<AppEnv>) {
 export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
   app.get("/sandbox/checkout/:id", async (c) => {
     const session = await sandboxOf(c).session(c.req.param("id"));
+    // Pay and Cancel post here and are redirected to the shop's own return URLs
+    c.set(
+      "formTargets",
+      [originOf(session.success_url), originOf(session.cancel_url)].filter((o) => o !== null),
+    );
     return c.html(renderPage(<CheckoutPage session={session} />));
   });
 

@@ -380,3 +380,59 @@ Deno.test("[e2e] each developer's uploads are bounded by a byte quota; a failed 
   assert.equal(files.size, 2);
   assert.equal((await upload(other.dat)).status, 201, "the quota is per developer");
 });
+
+Deno.test("[e2e] CSP form-action is this server and the payment provider, plus a checkout's return", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, { type: "store", tiers: STORE });
+  const formAction = (res: { headers: Headers }) =>
+    /form-action ([^;]*)/.exec(res.headers.get("content-security-policy") ?? "")?.[1];
+  const dash = await app.call("GET", "/dashboard", {
+    headers: { Cookie: dev.cookie, Accept: "text/html" },
+  });
+  assert.equal(formAction(dash), "'self'", "the sandbox's pages are this server's");
+  const priceId = (await app.call("GET", "/api/products", { key: pk })).body.products[0].priceId;
+  const cart = await app.call("POST", "/api/cart/checkout", {
+    key: pk,
+    body: {
+      items: [{ priceId, quantity: 1 }],
+      successUrl: "https://shop.example/ok",
+      cancelUrl: "https://cart.example/back",
+    },
+  });
+  const page = await app.call("GET", new URL(cart.body.url).pathname);
+  assert.equal(formAction(page), "'self' https://shop.example https://cart.example");
+  assert.equal(formAction(await app.call("GET", "/signin")), "'self'", "other pages stay strict");
+  const { contentSecurityPolicy } = await import("@/lib/http/security.ts");
+  const { StripeProvider } = await import("@/lib/payments/stripe.ts");
+  const stripe = new StripeProvider({
+    secretKeyTest: "sk_test_x",
+    secretKeyLive: null,
+    webhookSecrets: ["whsec_x"],
+  });
+  assert.match(
+    contentSecurityPolicy({ extraScripts: [], providerOrigins: stripe.formOrigins }),
+    /form-action 'self' https:\/\/checkout\.stripe\.com https:\/\/billing\.stripe\.com https:\/\/connect\.stripe\.com(;|$)/,
+  );
+});
+
+Deno.test("[e2e] the hot path and the full app answer the same CORS and request-id headers", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat);
+  const headers = { "X-User-Id": "h1", Origin: "https://app.example" };
+  const full = await app.call("GET", "/api/usage", { key: sk, headers }); // first: the full app
+  const hot = await app.call("GET", "/api/usage", { key: sk, headers }); // cached: the hot path
+  for (const h of ["access-control-expose-headers", "access-control-allow-origin"]) {
+    assert.ok(full.headers.get(h), h);
+    assert.equal(hot.headers.get(h), full.headers.get(h), h);
+  }
+  for (const id of ["short", "a b c d e f g h", "x".repeat(200), "ok-request-id-123"]) {
+    const a = await app.call("GET", "/api/usage", { key: sk, headers: { "X-Request-Id": id } });
+    const b = await app.call("GET", "/api/tiers", {
+      key: sk,
+      headers: { "X-Request-Id": id },
+    });
+    assert.equal(a.headers.get("x-request-id") === id, b.headers.get("x-request-id") === id, id);
+  }
+});

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { developer, ORIGIN, project, testApp } from "@/tests/helpers.ts";
 import { createHotPath } from "@/lib/http/hot_path.ts";
-import { API_HEADERS } from "@/lib/http/middleware.ts";
+import { API_HEADERS } from "@/lib/http/security.ts";
 
 Deno.test("hot path and full path give the same answers; unusual requests fall through", async () => {
   await using app = await testApp();

@@ -24,5 +24,7 @@ export type AppEnv = {
     api: ApiCaller;
     developer: Developer;
     rawBody: string;
+    /** Origins one page's forms may end up at, besides this server and the provider. */
+    formTargets: string[];
   };
 };

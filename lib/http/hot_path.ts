@@ -9,10 +9,11 @@
  */
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
-import { newRequestId, SK_RE } from "@/lib/ids.ts";
+import { SK_RE } from "@/lib/ids.ts";
 import { AppError } from "@/lib/errors.ts";
 import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
-import { JSON_TYPE_RE, rateBuckets, rateLimitError, REQUEST_ID_RE } from "@/lib/http/middleware.ts";
+import { JSON_TYPE_RE, rateBuckets, rateLimitError } from "@/lib/http/middleware.ts";
+import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
 import { QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
 import { planOf } from "@/lib/customers/customers.ts";
@@ -23,7 +24,7 @@ import type { Customer } from "@/lib/kv/customers.ts";
 const JSON_CT = { "Content-Type": "application/json" };
 const CORS: [string, string][] = [
   ["Access-Control-Allow-Origin", "*"],
-  ["Access-Control-Expose-Headers", "X-Request-Id,Retry-After,Idempotent-Replayed"],
+  ["Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS.join(",")],
 ];
 
 /** A response, or the request to hand to the full app (its body re-attached when it was read). */
@@ -37,7 +38,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     extra?: Record<string, string>,
   ) {
     const incoming = req.headers.get("x-request-id");
-    const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : newRequestId();
+    const requestId = requestIdOf(incoming);
     // Content-Type alone in the constructor takes Deno's fast path; the others are appended
     // (cheaper than a list given to the constructor, which Deno converts and validates whole).
     const res = new Response(typeof json === "string" ? json : json(requestId), {

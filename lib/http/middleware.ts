@@ -3,7 +3,6 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
 import type { Services } from "@/lib/services.ts";
-import { newRequestId } from "@/lib/ids.ts";
 import {
   ForbiddenError,
   InvalidRequestError,
@@ -15,25 +14,22 @@ import { projectByPk, projectBySecretKey } from "@/lib/projects/projects.ts";
 import { verifyCustomerToken } from "@/lib/customers/customers.ts";
 import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
 import { isHttpUrl, isLocalPath } from "@/lib/urls.ts";
+import { API_HEADERS, PAGE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { developerForAccessToken, developerForSession } from "@/lib/accounts/accounts.ts";
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 
 export const SESSION_COOKIE = "dream_session";
-export const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
 /** `application/json` and `application/…+json`. */
 export const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
 
 /** Gives every request an id (the caller's `X-Request-Id` when sane) and echoes it. */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   const incoming = c.req.header("X-Request-Id");
-  const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : newRequestId();
+  const id = requestIdOf(incoming);
   c.set("requestId", id);
   await next();
   c.res.headers.set("X-Request-Id", id);
 };
-
-/** Headers every JSON API answer carries (each header costs throughput on the hot path). */
-export const API_HEADERS: [string, string][] = [["X-Content-Type-Options", "nosniff"]];
 
 /** Paths that answer JSON (or files) to programs rather than pages to people. */
 export function isApiPath(path: string): boolean {
@@ -42,16 +38,24 @@ export function isApiPath(path: string): boolean {
 }
 
 /**
- * Sets fixed security headers (computed once, not per request): pages get the full set (CSP,
- * frame-ancestors, HSTS …), JSON API answers get `API_HEADERS`, which is all that applies to them.
+ * Sets the security headers: pages get the full set (CSP, frame-ancestors, HSTS …), JSON API
+ * answers get `API_HEADERS`, which is all that applies to them. The CSP of pages is computed
+ * once; a page that names extra form targets (`formTargets`) gets its own.
  */
-export function securityHeaders(pageHeaders: [string, string][]): MiddlewareHandler<AppEnv> {
+export function securityHeaders(
+  csp: (formTargets?: string[]) => string,
+): MiddlewareHandler<AppEnv> {
+  const fixed: [string, string][] = [["Content-Security-Policy", csp()], ...PAGE_HEADERS];
   return async (c, next) => {
     await next();
     const h = c.res.headers;
-    for (const [k, v] of isApiPath(c.req.path) ? API_HEADERS : pageHeaders) {
-      if (!h.has(k)) h.set(k, v);
+    if (isApiPath(c.req.path)) {
+      for (const [k, v] of API_HEADERS) if (!h.has(k)) h.set(k, v);
+      return;
     }
+    const targets = c.get("formTargets");
+    for (const [k, v] of fixed) if (!h.has(k)) h.set(k, v);
+    if (targets?.length) h.set("Content-Security-Policy", csp(targets));
   };
 }
 

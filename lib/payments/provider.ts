@@ -95,6 +95,8 @@ export interface CheckoutRequest {
 
 export interface PaymentProvider {
   readonly kind: "stripe" | "sandbox";
+  /** Origins of the provider's hosted pages that this server's forms may lead to (CSP). */
+  readonly formOrigins: string[];
   /** Starts connecting the developer's own account; the browser goes to `url`. */
   startConnect(
     o: {

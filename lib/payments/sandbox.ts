@@ -75,6 +75,8 @@ const sec = (ms: number) => Math.floor(ms / 1000);
 
 export class SandboxProvider implements PaymentProvider {
   readonly kind = "sandbox" as const;
+  /** Its pages are this server's own. */
+  readonly formOrigins: string[] = [];
   #kv: Deno.Kv;
   #now: () => number;
   #secret: string;

@@ -28,6 +28,11 @@ export interface StripeOptions {
 
 export class StripeProvider implements PaymentProvider {
   readonly kind = "stripe" as const;
+  readonly formOrigins = [
+    "https://checkout.stripe.com",
+    "https://billing.stripe.com",
+    "https://connect.stripe.com",
+  ];
   #test: Stripe;
   #live: Stripe | null;
   #secrets: string[];
