@@ -34,8 +34,13 @@ export function ok<T extends z.ZodType>(schema: T, description = "OK") {
   return { description, content: { "application/json": { schema } } };
 }
 
+/**
+ * A JSON request body. It is `required` when the schema refuses `{}`: the validator then always
+ * runs (an empty or non-JSON body is 422 naming the missing fields, never an unvalidated `{}`
+ * reaching the handler); a schema of optional fields takes an empty body as `{}`.
+ */
 export function jsonBody<T extends z.ZodType>(schema: T) {
-  return { content: { "application/json": { schema } }, required: false };
+  return { content: { "application/json": { schema } }, required: !schema.safeParse({}).success };
 }
 
 export const UsageSchema = z.object({

@@ -8,6 +8,7 @@ import { renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper, safeNext } from "@/lib/http/page_auth.ts";
 import {
   clientAddress,
+  formFields,
   redirectTo,
   sameOrigin,
   SESSION_COOKIE,
@@ -93,8 +94,8 @@ function ClerkPage(props: { publishableKey: string; next: string }) {
 }
 
 async function formOf(c: Context<AppEnv>) {
-  const f = await c.req.parseBody();
-  return { email: String(f.email ?? ""), password: String(f.password ?? "") };
+  const f = await formFields(c);
+  return { email: f.email ?? "", password: f.password ?? "" };
 }
 
 export function mountAuthPages(app: OpenAPIHono<AppEnv>) {

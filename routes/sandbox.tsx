@@ -3,7 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { renderPage } from "@/lib/http/render.tsx";
-import { redirectTo } from "@/lib/http/middleware.ts";
+import { formFields, redirectTo } from "@/lib/http/middleware.ts";
 import { originOf } from "@/lib/http/security.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
@@ -150,20 +150,21 @@ async function wantsRedirect(
   if (
     ctype.includes("application/x-www-form-urlencoded") || ctype.includes("multipart/form-data")
   ) {
-    const f = await c.req.parseBody();
-    return {
-      form: true,
-      body: Object.fromEntries(Object.entries(f).map(([k, v]) => [k, String(v)])),
-    };
+    return { form: true, body: await formFields(c) };
   }
   const text = await c.req.text();
   if (!text.trim()) return { form: false, body: {} };
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text);
-    return { form: false, body: typeof parsed === "object" && parsed ? parsed : {} };
+    parsed = JSON.parse(text);
   } catch {
     throw new ValidationError("Malformed JSON in request body");
   }
+  // only string fields are read; anything else counts as absent
+  const fields = typeof parsed === "object" && parsed && !Array.isArray(parsed)
+    ? Object.entries(parsed).filter(([, v]) => typeof v === "string")
+    : [];
+  return { form: false, body: Object.fromEntries(fields) as Record<string, string> };
 }
 
 async function portalContext(c: Context<AppEnv>) {

@@ -100,6 +100,24 @@ export const jsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
+/**
+ * A form body (urlencoded or multipart) as strings; a malformed one (a multipart body without
+ * its boundary …) is 400, never a crash.
+ */
+export async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = await c.req.parseBody();
+  } catch {
+    throw new InvalidRequestError("Malformed form body", [
+      { field: "body", message: "not a valid form" },
+    ]);
+  }
+  return Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : ""]),
+  );
+}
+
 function bearer(c: Context<AppEnv>): string | null {
   const h = c.req.header("Authorization");
   if (!h) return null;
