@@ -220,6 +220,45 @@ Deno.test("[e2e] SaaS journey against the Stripe double with the real SDK", asyn
     void events;
   });
 
+  await t.step(
+    "a price set back to an earlier amount stays purchasable (one active price)",
+    async () => {
+      for (const price of [2900, 1900]) {
+        const res = await srv.call("PATCH", `/v1/projects/${pk}/tiers/pro`, {
+          key: dev.dat,
+          body: { price },
+        });
+        assert.equal(res.status, 200, res.text);
+      }
+      const pro = (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "pro")!;
+      const active = double.all(account, "price_").filter((p) =>
+        p.product === pro.productId && p.active
+      );
+      assert.equal(active.length, 1);
+      assert.equal(active[0]!.id, pro.priceId);
+      const res = await srv.call("POST", "/api/create-checkout", {
+        key: sk,
+        headers: { "X-User-Id": "returning" },
+        body: body("pro"),
+      });
+      assert.equal(res.status, 200, res.text);
+    },
+  );
+
+  await t.step("deleting a paying customer cancels the subscription on Stripe", async () => {
+    const before = await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat });
+    const c = (await srv.call("GET", "/api/customers/missed", { key: sk })).body.customer;
+    assert.equal(c.subscription.status, "active");
+    assert.equal((await srv.call("DELETE", "/api/customers/missed", { key: sk })).status, 200);
+    assert.equal(double.find(account, c.subscription.id)!.status, "canceled");
+    const after = await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat });
+    assert.equal(after.body.activeSubscriptions, before.body.activeSubscriptions - 1);
+    const item = (double.find(account, c.subscription.id)!.items as {
+      data: { price: { unit_amount: number } }[];
+    }).data[0]!;
+    assert.equal(after.body.mrr, before.body.mrr - item.price.unit_amount);
+  });
+
   await t.step("deleting a tier archives its product", async () => {
     const team = (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "team")!;
     assert.equal(
