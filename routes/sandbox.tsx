@@ -9,7 +9,7 @@ import { Layout } from "@/components/Layout.tsx";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox.ts";
 import { getProject } from "@/lib/kv/projects.ts";
-import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
+import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
 
 function sandboxOf(c: Context<AppEnv>): SandboxProvider {

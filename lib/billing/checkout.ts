@@ -1,17 +1,13 @@
 /** SaaS billing for one customer: checkout (or a prorated switch), portal, cancel and resume. */
 import { z } from "zod";
-import { HttpUrl } from "@/lib/urls.ts";
+import { HttpUrl } from "@/lib/schemas.ts";
 import type { Services } from "@/lib/services.ts";
 import { getProject, type Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
-import { accountFor } from "@/lib/billing/accounts.ts";
-import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
-import {
-  applySubscription,
-  linkProviderCustomer,
-  PAID_STATUSES,
-  snapshot,
-} from "@/lib/billing/subscriptions.ts";
+import { accountFor } from "@/lib/payments/connected_account.ts";
+import { ensureTierPrice } from "@/lib/catalog/sync.ts";
+import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
+import { paidSubscription } from "@/lib/usage/plan.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
@@ -36,10 +32,6 @@ function customerFor(s: Services, project: Project, who: CustomerRef): Promise<C
   return who.mayCreate
     ? ensureCustomer(s, project, who.id)
     : requireCustomer(s, project.pk, who.id);
-}
-
-function paidSubscription(c: Customer) {
-  return c.subscription && PAID_STATUSES.has(c.subscription.status) ? c.subscription : null;
 }
 
 /**
@@ -107,7 +99,7 @@ export async function startSubscriptionCheckout(
     if (updated) {
       const fresh = (await getProject(s.kv, project.pk))!; // with the price ids just synced
       const snap = snapshot(fresh, updated, Math.floor(s.clock.now() / 1000));
-      if (snap) await applySubscription(s, fresh, customer.id, snap);
+      if (snap) await applySubscription(s, { project: fresh, customerId: customer.id }, snap);
     }
     return { url: input.successUrl, switched: true };
   }
@@ -173,7 +165,9 @@ export async function openPortal(
           idempotencyKey,
         }),
     );
-    await linkProviderCustomer(s, project.pk, customer.id, providerCustomerId);
+    await linkProviderCustomer(s, { pk: project.pk, customerId: customer.id }, {
+      providerCustomerId,
+    });
   }
   return await s.payments.createPortalSession(acct, {
     customer: providerCustomerId,
@@ -215,6 +209,6 @@ export async function setCancelAtPeriodEnd(
   if (!updated) throw new ConflictError("The subscription changed meanwhile; try again");
   const snap = snapshot(project, updated, Math.floor(s.clock.now() / 1000));
   if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
-  await applySubscription(s, project, customer.id, snap);
+  await applySubscription(s, { project, customerId: customer.id }, snap);
   return snap;
 }

@@ -3,10 +3,10 @@ import type { Services } from "@/lib/services.ts";
 import { type Developer, updateDeveloper } from "@/lib/kv/developers.ts";
 import type { Mode } from "@/lib/ids.ts";
 import { randomBase62 } from "@/lib/ids.ts";
-import { connectSandbox } from "@/lib/billing/accounts.ts";
+import { connectSandbox } from "@/lib/payments/connected_account.ts";
 import { ForbiddenError, ValidationError } from "@/lib/errors.ts";
 import { listProjects } from "@/lib/kv/projects.ts";
-import { syncCatalog } from "@/lib/billing/catalog_sync.ts";
+import { syncCatalog } from "@/lib/catalog/sync.ts";
 
 interface ConnectState {
   developerId: string;

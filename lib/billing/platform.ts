@@ -9,7 +9,7 @@ import { ulid } from "@/lib/ids.ts";
 import { isPlatformPrice, rememberPlatformPrice } from "@/lib/kv/platform_prices.ts";
 import { openCheckoutOnce } from "@/lib/billing/checkout.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
-import { PAID_STATUSES } from "@/lib/billing/subscriptions.ts";
+import { PAID_STATUSES } from "@/lib/usage/plan.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 
 const PLATFORM: AccountRef = { accountId: null, mode: "test" };

@@ -1,7 +1,7 @@
 /** Reconciliation: events can be missed, so local subscription state is compared with the provider's. */
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import { accountFor } from "@/lib/billing/accounts.ts";
+import { accountFor } from "@/lib/payments/connected_account.ts";
 import { applySubscription, snapshot } from "@/lib/billing/subscriptions.ts";
 import { getCustomer } from "@/lib/kv/customers.ts";
 
@@ -30,7 +30,7 @@ export async function reconcileProject(s: Services, project: Project): Promise<n
       if (same) continue;
       if (cur && cur.id !== snap.id && snap.status === "canceled") continue;
       if (
-        (await applySubscription(s, project, cust.id, snap, {
+        (await applySubscription(s, { project, customerId: cust.id }, snap, {
           providerCustomerId: sub.customer,
         })) === "applied"
       ) changed++;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { contribution, snapshot, supersedes } from "@/lib/billing/subscriptions.ts";
+import { snapshot, supersedes } from "@/lib/billing/subscriptions.ts";
+import { contribution } from "@/lib/usage/plan.ts";
 import { buildTiers } from "@/lib/catalog/tiers.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Subscription } from "@/lib/kv/customers.ts";

@@ -78,7 +78,7 @@ async function applyProviderSubscription(
   if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const snap = snapshot(found.project, sub, ev.created);
   if (!snap) return (await claimOnly(s, ev)) ? "ignored: unknown price" : "duplicate";
-  const outcome = await applySubscription(s, found.project, customerId, snap, {
+  const outcome = await applySubscription(s, { project: found.project, customerId }, snap, {
     eventId: ev.id,
     providerCustomerId: sub.customer,
   });
@@ -139,10 +139,8 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
     if (found && session.customer && session.metadata?.dream_customer) {
       await linkProviderCustomer(
         s,
-        found.project.pk,
-        session.metadata.dream_customer,
-        session.customer,
-        checkoutEmail(session),
+        { pk: found.project.pk, customerId: session.metadata.dream_customer },
+        { providerCustomerId: session.customer, email: checkoutEmail(session) },
       );
     }
     return applyProviderSubscription(s, ev, {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError, ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { Project, ProjectType, Tier } from "@/lib/kv/projects.ts";
 import { ulid } from "@/lib/ids.ts";
-import { ImageUrl } from "@/lib/urls.ts";
+import { ImageUrl } from "@/lib/schemas.ts";
 
 export const TIER_NAME_RE = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
 export const MAX_TIERS = 50;

@@ -8,16 +8,17 @@ import {
   createCustomer as kvCreateCustomer,
   type Customer,
   getCustomer,
+  removeCustomer,
   type Subscription,
 } from "@/lib/kv/customers.ts";
 import { deleteCustomerUsage } from "@/lib/kv/usage.ts";
-import { PAID_STATUSES, removeCustomerRecord } from "@/lib/billing/subscriptions.ts";
-import { accountFor } from "@/lib/billing/accounts.ts";
+import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
+import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
-import { freeTier, tierOf } from "@/lib/catalog/tiers.ts";
-import { currentPeriod, type Period } from "@/lib/usage/period.ts";
+import { freeTier } from "@/lib/catalog/tiers.ts";
 import { usageView } from "@/lib/usage/meter.ts";
+import { TierLimitError } from "@/lib/usage/track.ts";
 import {
   ConflictError,
   NotFoundError,
@@ -41,7 +42,10 @@ export const CustomerInputSchema = z.object({
 });
 export type CustomerInput = z.infer<typeof CustomerInputSchema>;
 
-const cacheKey = (pk: string, id: string) => `${pk}\u0000${id}`;
+/** The key of a customer in this instance's cache (the hot path reads it too). */
+export function customerCacheKey(pk: string, id: string): string {
+  return `${pk}\u0000${id}`;
+}
 
 /** Creates a customer; `plan` may only name a free tier (paid plans come from checkout). */
 export async function createCustomer(
@@ -78,7 +82,7 @@ export async function createCustomer(
   if (!(await kvCreateCustomer(s.kv, customer))) {
     throw new ConflictError(`Cannot create customer "${customer.id}": the id is taken`);
   }
-  s.caches.customers.set(cacheKey(project.pk, customer.id), customer);
+  s.caches.customers.set(customerCacheKey(project.pk, customer.id), customer);
   return customer;
 }
 
@@ -105,7 +109,7 @@ export function unsavedCustomer(s: Services, project: Project, id: string): Cust
 
 /** A customer through this instance's cache (a miss reads KV once). */
 export async function findCustomer(s: Services, pk: string, id: string): Promise<Customer | null> {
-  const key = cacheKey(pk, id);
+  const key = customerCacheKey(pk, id);
   const hit = s.caches.customers.get(key);
   if (hit) return hit;
   const c = await getCustomer(s.kv, pk, id);
@@ -131,15 +135,25 @@ export async function ensureCustomer(s: Services, project: Project, id: string):
   }
 }
 
-/** The tier, limit and period a customer's usage is counted against now. */
-export function planOf(s: Services, project: Project, c: Customer) {
-  const sub = c.subscription && PAID_STATUSES.has(c.subscription.status) ? c.subscription : null;
-  const tier = tierOf(project, sub ? sub.tierId : c.tierId);
-  const period: Period = currentPeriod(
-    s.clock.now(),
-    sub ? { ...sub, ...(tier?.interval ? { interval: tier.interval } : {}) } : null,
-  );
-  return { tier, plan: tier?.name ?? null, limit: tier ? tier.limit : 0, period };
+/**
+ * The customer a secret-key call tracks usage for: created on the free tier when first seen,
+ * unless the call would be refused anyway (a quantity over the free limit), which then changes
+ * nothing.
+ */
+export async function customerForTracking(
+  s: Services,
+  project: Project,
+  id: string,
+  quantity: number,
+): Promise<Customer> {
+  const found = await findCustomer(s, project.pk, id);
+  if (found) return found;
+  const draft = unsavedCustomer(s, project, id);
+  const { plan, limit, period } = planOf(s, project, draft);
+  if (limit !== null && quantity > limit) {
+    throw new TierLimitError(usageView({ plan: plan ?? "", limit, period }, 0), quantity);
+  }
+  return ensureCustomer(s, project, id);
 }
 
 /** The usage object of a customer now, counting nothing. */
@@ -200,10 +214,15 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
       }
     });
   }
-  if (!(await removeCustomerRecord(s, project.pk, id))) {
+  const removed = await removeCustomer(s.kv, {
+    pk: project.pk,
+    id,
+    deltas: (c) => aggregateDeltas(project.pk, c.subscription, null),
+  });
+  if (!removed) {
     throw new NotFoundError(`No customer "${id}" in this project`);
   }
-  s.caches.customers.delete(cacheKey(project.pk, id));
+  s.caches.customers.delete(customerCacheKey(project.pk, id));
   await deleteCustomerUsage(s.kv, project.pk, id);
   s.meter.forgetCustomer(project.pk, id);
 }

@@ -16,7 +16,7 @@ import { JSON_TYPE_RE, rateBuckets, rateLimitError } from "@/lib/http/middleware
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
 import { QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
-import { planOf } from "@/lib/customers/customers.ts";
+import { planOf } from "@/lib/usage/plan.ts";
 import { usageJson, usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";

@@ -13,7 +13,7 @@ import {
 import { projectByPk, projectBySecretKey } from "@/lib/projects/projects.ts";
 import { verifyCustomerToken } from "@/lib/customers/customers.ts";
 import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
-import { isHttpUrl, isLocalPath } from "@/lib/urls.ts";
+import { isHttpUrl, isLocalPath } from "@/lib/schemas.ts";
 import { API_HEADERS, PAGE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { developerForAccessToken, developerForSession } from "@/lib/accounts/accounts.ts";
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";

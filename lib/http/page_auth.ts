@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { SESSION_COOKIE } from "@/lib/http/middleware.ts";
-import { isLocalPath } from "@/lib/urls.ts";
+import { isLocalPath } from "@/lib/schemas.ts";
 import { ValidationError } from "@/lib/errors.ts";
 import { developerForSession } from "@/lib/accounts/accounts.ts";
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";

@@ -22,6 +22,31 @@ export async function retryAtomic<T>(
   throw new ConflictError(`Cannot ${what}: too many concurrent changes, try again`);
 }
 
+/** What an `updateChecked` change decides: write `next` (null deletes) and answer `result`. */
+export type Change<T, R> = { next: T | null; result: R } | { result: R };
+
+/**
+ * The read → check → set of one key, in the one retry loop: `change` sees the current value (or
+ * null) and answers `{next, result}` to write, or `{result}` to leave it as it is; it may throw a
+ * domain error to refuse (nothing is written). The write is checked on the versionstamp read.
+ */
+export function updateChecked<T, R>(
+  kv: Deno.Kv,
+  key: Deno.KvKey,
+  o: { what: string; change: (cur: T | null) => Change<T, R>; expireIn?: number },
+): Promise<R> {
+  return retryAtomic(o.what, async () => {
+    const cur = await kv.get<T>(key);
+    const decided = o.change(cur.value);
+    if (!("next" in decided)) return decided.result;
+    const op = kv.atomic().check(cur);
+    const res = decided.next === null
+      ? await op.delete(key).commit()
+      : await op.set(key, decided.next, o.expireIn ? { expireIn: o.expireIn } : {}).commit();
+    return res.ok ? decided.result : RETRY;
+  });
+}
+
 /** Deno KV limits `getMany` to 10 keys: this reads any number in chunks of 10. */
 export async function getManyChunked<T>(
   kv: Deno.Kv,

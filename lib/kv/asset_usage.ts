@@ -1,5 +1,5 @@
 /** Bytes of images each developer stores, checked against the upload quota. */
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { updateChecked } from "@/lib/kv/_atomic.ts";
 
 export const assetUsageKeys = {
   bytes: (platformId: string) => ["asset_bytes", platformId] as const,
@@ -15,11 +15,12 @@ export function addAssetBytes(
   delta: number,
   quota: number,
 ): Promise<boolean> {
-  return retryAtomic("count the upload", async () => {
-    const cur = await kv.get<number>(assetUsageKeys.bytes(platformId));
-    const next = Math.max(0, (cur.value ?? 0) + delta);
-    if (delta > 0 && quota > 0 && next > quota) return false;
-    return (await kv.atomic().check(cur).set(cur.key, next).commit()).ok ? true : RETRY;
+  return updateChecked<number, boolean>(kv, assetUsageKeys.bytes(platformId), {
+    what: "count the upload",
+    change: (cur) => {
+      const next = Math.max(0, (cur ?? 0) + delta);
+      return delta > 0 && quota > 0 && next > quota ? { result: false } : { next, result: true };
+    },
   });
 }
 

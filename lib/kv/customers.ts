@@ -1,7 +1,12 @@
 /** Customers of a project: the developer's own user id (or cus_…), unique per project. */
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
-import { NotFoundError } from "@/lib/errors.ts";
-import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+import { RETRY, retryAtomic, updateChecked } from "@/lib/kv/_atomic.ts";
+import {
+  projectStatKeys,
+  readStatMoves,
+  type StatDelta,
+  writeStatMoves,
+} from "@/lib/kv/project_stats.ts";
+import { eventKeys, withClaim } from "@/lib/kv/events.ts";
 
 export interface Subscription {
   id: string;
@@ -59,19 +64,96 @@ export async function getCustomer(kv: Deno.Kv, pk: string, id: string): Promise<
   return (await kv.get<Customer>(customerKeys.byId(pk, id))).value;
 }
 
-/** Read-modify-write of a customer checked on its versionstamp. */
-export function updateCustomer(
+/** What to write for a subscription change, decided on the customer as it is now. */
+export type SubscriptionDecision =
+  | { apply: true; next: Customer; deltas: StatDelta[] }
+  | { apply: false };
+
+/**
+ * Commits a provider subscription's change to one customer: the customer, the aggregates the
+ * change moves and (when given) the event claim, in one commit checked on everything read.
+ * `decide` sees the customer as it is at each attempt. A claimed event is "duplicate"; a
+ * subscription that ended with its customer's deletion is "stale" for good.
+ */
+export function commitSubscription(
   kv: Deno.Kv,
-  pk: string,
-  id: string,
-  change: (c: Customer) => Customer,
-): Promise<Customer> {
-  return retryAtomic("update the customer", async () => {
-    const cur = await kv.get<Customer>(customerKeys.byId(pk, id));
-    if (!cur.value) throw new NotFoundError(`No customer "${id}" in this project`);
-    const next = change(cur.value);
-    const res = await kv.atomic().check(cur).set(cur.key, next).commit();
-    return res.ok ? next : RETRY;
+  o: {
+    pk: string;
+    customerId: string;
+    subscriptionId: string;
+    eventId?: string | undefined;
+    now: number;
+    decide: (c: Customer) => SubscriptionDecision;
+  },
+): Promise<{ outcome: "applied" | "stale" | "duplicate" | "no_customer"; customer?: Customer }> {
+  return retryAtomic("apply the subscription", async () => {
+    const [cust, ended, claim] = await kv.getMany<unknown[]>([
+      customerKeys.byId(o.pk, o.customerId),
+      customerKeys.endedSubscription(o.pk, o.subscriptionId),
+      ...(o.eventId ? [eventKeys.claim(o.eventId)] : []),
+    ]);
+    if (claim?.value) return { outcome: "duplicate" as const };
+    const c = cust!.value as Customer | null;
+    let op = kv.atomic().check(ended!);
+    if (o.eventId) op = withClaim(op, o.eventId, o.now);
+    const decision = c && !ended!.value ? o.decide(c) : { apply: false as const };
+    if (!decision.apply) {
+      const outcome = c ? "stale" as const : "no_customer" as const;
+      return (await op.commit()).ok ? { outcome } : RETRY;
+    }
+    const moves = await readStatMoves(kv, decision.deltas);
+    op = writeStatMoves(op.check(cust!).set(cust!.key, decision.next), moves);
+    return (await op.commit()).ok
+      ? { outcome: "applied" as const, customer: decision.next }
+      : RETRY;
+  });
+}
+
+/** How long an ended subscription's events are recognised and ignored after its customer left. */
+const ENDED_TTL_MS = 400 * 86_400_000;
+
+/**
+ * Deletes a customer's record, its list entry and what it counted (the `deltas` of its
+ * subscription, decided on the record as it is) in one checked commit, and marks its
+ * subscription ended, so later events about it change nothing, even for a new customer with the
+ * same id. False when there was no such customer.
+ */
+export function removeCustomer(
+  kv: Deno.Kv,
+  o: { pk: string; id: string; deltas: (c: Customer) => StatDelta[] },
+): Promise<boolean> {
+  return retryAtomic("delete the customer", async () => {
+    const cur = await kv.get<Customer>(customerKeys.byId(o.pk, o.id));
+    if (!cur.value) return false;
+    const sub = cur.value.subscription;
+    let op = kv.atomic().check(cur)
+      .delete(cur.key)
+      .delete(customerKeys.byCreated(o.pk, cur.value.listId))
+      .sum(projectStatKeys.customersDeleted(o.pk), 1n);
+    if (sub) {
+      op = op.set(customerKeys.endedSubscription(o.pk, sub.id), { customerId: o.id }, {
+        expireIn: ENDED_TTL_MS,
+      });
+    }
+    const moves = await readStatMoves(kv, o.deltas(cur.value));
+    return (await writeStatMoves(op, moves).commit()).ok ? true : RETRY;
+  });
+}
+
+/**
+ * Read → check → set of one customer: `change` answers the next record, or null to leave it
+ * as it is. Answers the record written, or null (no customer, or nothing to change).
+ */
+export function changeCustomer(
+  kv: Deno.Kv,
+  o: { pk: string; id: string; what: string; change: (c: Customer) => Customer | null },
+): Promise<Customer | null> {
+  return updateChecked<Customer, Customer | null>(kv, customerKeys.byId(o.pk, o.id), {
+    what: o.what,
+    change: (cur) => {
+      const next = cur ? o.change(cur) : null;
+      return next ? { next, result: next } : { result: null };
+    },
   });
 }
 

@@ -1,5 +1,5 @@
 /** Developer accounts: one per platform id, unique by email. */
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { updateChecked } from "@/lib/kv/_atomic.ts";
 import { ConflictError, NotFoundError } from "@/lib/errors.ts";
 
 export interface Developer {
@@ -56,11 +56,12 @@ export function updateDeveloper(
   id: string,
   change: (d: Developer) => Developer,
 ): Promise<Developer> {
-  return retryAtomic("update the developer", async () => {
-    const cur = await kv.get<Developer>(developerKeys.byId(id));
-    if (!cur.value) throw new NotFoundError(`No developer ${id}`);
-    const next = change(cur.value);
-    const res = await kv.atomic().check(cur).set(cur.key, next).commit();
-    return res.ok ? next : RETRY;
+  return updateChecked<Developer, Developer>(kv, developerKeys.byId(id), {
+    what: "update the developer",
+    change: (cur) => {
+      if (!cur) throw new NotFoundError(`No developer ${id}`);
+      const next = change(cur);
+      return { next, result: next };
+    },
   });
 }

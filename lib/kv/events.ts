@@ -15,6 +15,39 @@ export const eventKeys = {
   listLog: (pk: string) => ["project_events", pk] as const,
 };
 
+/** How long an event id is remembered as applied (Stripe retries for up to 3 days). */
+export const EVENT_CLAIM_TTL_MS = 30 * 86_400_000;
+
+/**
+ * Adds the claim of `eventId` to an atomic operation: the commit fails if the event was
+ * claimed meanwhile, so its effects apply once.
+ */
+export function withClaim(op: Deno.AtomicOperation, eventId: string, now: number) {
+  const key = eventKeys.claim(eventId);
+  return op.check({ key, versionstamp: null }).set(key, { at: now }, {
+    expireIn: EVENT_CLAIM_TTL_MS,
+  });
+}
+
+/** Claims an event that changes nothing else: false when it was claimed before. */
+export async function claimEvent(kv: Deno.Kv, eventId: string, now: number): Promise<boolean> {
+  return (await withClaim(kv.atomic(), eventId, now).commit()).ok;
+}
+
+/** Whether an event was claimed already (read before deciding its effects). */
+export async function isClaimed(kv: Deno.Kv, eventId: string): Promise<boolean> {
+  return (await kv.get(eventKeys.claim(eventId))).versionstamp !== null;
+}
+
+/** Appends to a project's event log (kept 90 days). */
+export async function logEvent(
+  kv: Deno.Kv,
+  pk: string,
+  o: { listId: string; entry: EventLogEntry },
+): Promise<void> {
+  await kv.set(eventKeys.log(pk, o.listId), o.entry, { expireIn: 90 * 86_400_000 });
+}
+
 /** One page of a project's events, newest first. */
 export async function listEvents(
   kv: Deno.Kv,

@@ -18,6 +18,52 @@ export const projectStatKeys = {
   revenue: (pk: string) => ["project_stats", pk, "revenue"] as const,
 };
 
+/** A change of one number aggregate by `delta` (active, canceling, MRR, a tier's payers …). */
+export interface StatDelta {
+  key: Deno.KvKey;
+  delta: number;
+}
+
+/** The aggregates to change, read now with their new values, for a checked write. */
+export async function readStatMoves(
+  kv: Deno.Kv,
+  deltas: StatDelta[],
+): Promise<{ entry: Deno.KvEntryMaybe<unknown>; value: number }[]> {
+  if (deltas.length === 0) return [];
+  const cur = await kv.getMany<unknown[]>(deltas.map((d) => d.key));
+  return deltas.map((d, i) => ({ entry: cur[i]!, value: num(cur[i]!.value) + d.delta }));
+}
+
+/** Adds the moves read by `readStatMoves` to a commit, checked on what was read. */
+export function writeStatMoves(
+  op: Deno.AtomicOperation,
+  moves: { entry: Deno.KvEntryMaybe<unknown>; value: number }[],
+): Deno.AtomicOperation {
+  for (const m of moves) op = op.check(m.entry).set(m.entry.key, m.value);
+  return op;
+}
+
+const num = (v: unknown) => (typeof v === "number" ? v : 0);
+
+/** The subscription aggregates of a SaaS project. */
+export async function subscriptionStats(kv: Deno.Kv, pk: string) {
+  const [active, canceling, mrr] = await kv.getMany([
+    projectStatKeys.subsActive(pk),
+    projectStatKeys.subsCanceling(pk),
+    projectStatKeys.mrr(pk),
+  ]);
+  return { active: num(active!.value), canceling: num(canceling!.value), mrr: num(mrr!.value) };
+}
+
+/** The sales aggregates of a Store project (completed payments, their total). */
+export async function salesStats(kv: Deno.Kv, pk: string) {
+  const [sales, revenue] = await kv.getMany([
+    projectStatKeys.sales(pk),
+    projectStatKeys.revenue(pk),
+  ]);
+  return { sales: u64(sales!.value), revenue: u64(revenue!.value) };
+}
+
 function u64(v: unknown): number {
   return v instanceof Deno.KvU64 ? Number(v.value) : 0;
 }

@@ -1,5 +1,5 @@
 /** Projects: the publishable key is the id; tiers live inside the project record. */
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { RETRY, retryAtomic, updateChecked } from "@/lib/kv/_atomic.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 import type { Mode } from "@/lib/ids.ts";
 
@@ -128,12 +128,13 @@ export function updateProject(
   pk: string,
   change: (p: Project) => Project,
 ): Promise<Project> {
-  return retryAtomic("update the project", async () => {
-    const cur = await kv.get<Project>(projectKeys.byPk(pk));
-    if (!cur.value) throw new NotFoundError(`No project ${pk}`);
-    const next = change(cur.value);
-    const res = await kv.atomic().check(cur).set(cur.key, next).commit();
-    return res.ok ? next : RETRY;
+  return updateChecked<Project, Project>(kv, projectKeys.byPk(pk), {
+    what: "update the project",
+    change: (cur) => {
+      if (!cur) throw new NotFoundError(`No project ${pk}`);
+      const next = change(cur);
+      return { next, result: next };
+    },
   });
 }
 

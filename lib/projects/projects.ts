@@ -34,7 +34,7 @@ import {
 import { getDeveloper } from "@/lib/kv/developers.ts";
 import { tierSubscribers } from "@/lib/kv/project_stats.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
-import { archiveTierProduct, syncCatalog } from "@/lib/billing/catalog_sync.ts";
+import { archiveTierProduct, syncCatalog } from "@/lib/catalog/sync.ts";
 import type { Tier } from "@/lib/kv/projects.ts";
 
 /**

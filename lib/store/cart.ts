@@ -13,9 +13,9 @@ import { eventKeys } from "@/lib/kv/events.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { ConflictError, NotFoundError, RateLimitedError, ValidationError } from "@/lib/errors.ts";
 import { sha256Hex } from "@/lib/crypto.ts";
-import { HttpUrl } from "@/lib/urls.ts";
-import { accountFor } from "@/lib/billing/accounts.ts";
-import { ensureTierPrice } from "@/lib/billing/catalog_sync.ts";
+import { HttpUrl } from "@/lib/schemas.ts";
+import { accountFor } from "@/lib/payments/connected_account.ts";
+import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
 

@@ -2,13 +2,7 @@
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
-import {
-  ensureCustomer,
-  findCustomer,
-  planOf,
-  unsavedCustomer,
-} from "@/lib/customers/customers.ts";
-import { usageView } from "@/lib/usage/meter.ts";
+import { planOf } from "@/lib/usage/plan.ts";
 import { sha256Hex } from "@/lib/crypto.ts";
 import { AppError, ConflictError } from "@/lib/errors.ts";
 import type { IdempotencyRecord } from "@/lib/kv/idempotency.ts";
@@ -32,27 +26,6 @@ export const QUANTITY_MIN = 1;
 export const QUANTITY_MAX = 1_000_000;
 
 export const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
-
-/**
- * The customer a secret-key call tracks usage for: created on the free tier when first seen,
- * unless the call would be refused anyway (a quantity over the free limit), which then changes
- * nothing.
- */
-export async function customerForTracking(
-  s: Services,
-  project: Project,
-  id: string,
-  quantity: number,
-): Promise<Customer> {
-  const found = await findCustomer(s, project.pk, id);
-  if (found) return found;
-  const draft = unsavedCustomer(s, project, id);
-  const { plan, limit, period } = planOf(s, project, draft);
-  if (limit !== null && quantity > limit) {
-    throw new TierLimitError(usageView({ plan: plan ?? "", limit, period }, 0), quantity);
-  }
-  return ensureCustomer(s, project, id);
-}
 
 /**
  * Counts `quantity` for the customer, or throws `TierLimitError` counting nothing. With an

@@ -3,19 +3,14 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth, callerCustomerId } from "@/lib/http/middleware.ts";
 import {
+  customerForTracking,
   findCustomer,
   requireCustomer,
   unsavedCustomer,
   usageOf,
 } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
-import {
-  customerForTracking,
-  IDEMPOTENCY_KEY_RE,
-  QUANTITY_MAX,
-  QUANTITY_MIN,
-  trackUsage,
-} from "@/lib/usage/track.ts";
+import { IDEMPOTENCY_KEY_RE, QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
 import { CUSTOMER, ERRORS, jsonBody, ok, UsageSchema, UserIdHeader } from "@/routes/_openapi.ts";
 
 const TrackSchema = z.object({

@@ -4,7 +4,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth, ownOrigin, redirectTo } from "@/lib/http/middleware.ts";
 import { finishConnect, startConnect } from "@/lib/billing/connect.ts";
 import { startPlatformCheckout } from "@/lib/billing/platform.ts";
-import { HttpUrl, LocalPath } from "@/lib/urls.ts";
+import { HttpUrl, LocalPath } from "@/lib/schemas.ts";
 import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
 
 /** Only same-site paths are allowed as a place to return to (no open redirect). */

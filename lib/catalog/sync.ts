@@ -2,7 +2,7 @@
 import type { Services } from "@/lib/services.ts";
 import { type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
-import { accountFor } from "@/lib/billing/accounts.ts";
+import { accountFor } from "@/lib/payments/connected_account.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 
 /** "amount:currency:interval": what makes a price; Stripe prices are immutable. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HttpUrl, ImageUrl, isHttpUrl, isLocalPath, LocalPath } from "@/lib/urls.ts";
+import { HttpUrl, ImageUrl, isHttpUrl, isLocalPath, LocalPath } from "@/lib/schemas.ts";
 
 const CONTROLS = [
   ...Array.from({ length: 0x21 }, (_, i) => String.fromCharCode(i)),

@@ -1,0 +1,60 @@
+/**
+ * Which plan a customer's usage counts against, and what a subscription adds to the project's
+ * aggregates: the rules that usage, customers, billing and the dashboard share. Pure.
+ */
+import type { Clock } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import type { Customer, Subscription } from "@/lib/kv/customers.ts";
+import { projectStatKeys, type StatDelta } from "@/lib/kv/project_stats.ts";
+import { tierOf } from "@/lib/catalog/tiers.ts";
+import { currentPeriod, type Period } from "@/lib/usage/period.ts";
+
+/** Statuses in which the customer keeps the paid plan (past_due: while Stripe retries the card). */
+export const PAID_STATUSES: ReadonlySet<string> = new Set(["active", "trialing", "past_due"]);
+
+/** The customer's subscription when it keeps the paid plan, else null. */
+export function paidSubscription(c: Customer): Subscription | null {
+  return c.subscription && PAID_STATUSES.has(c.subscription.status) ? c.subscription : null;
+}
+
+/** The tier, limit and period a customer's usage is counted against now. */
+export function planOf(s: { clock: Clock }, project: Project, c: Customer) {
+  const sub = paidSubscription(c);
+  const tier = tierOf(project, sub ? sub.tierId : c.tierId);
+  const period: Period = currentPeriod(
+    s.clock.now(),
+    sub ? { ...sub, ...(tier?.interval ? { interval: tier.interval } : {}) } : null,
+  );
+  return { tier, plan: tier?.name ?? null, limit: tier ? tier.limit : 0, period };
+}
+
+/** What one subscription adds to the project's aggregates. */
+export function contribution(sub: Subscription | null) {
+  if (!sub || !PAID_STATUSES.has(sub.status)) return { active: 0, canceling: 0, mrr: 0 };
+  return { active: 1, canceling: sub.cancelAtPeriodEnd ? 1 : 0, mrr: sub.monthlyAmount };
+}
+
+/**
+ * How the project's aggregates move when a customer's subscription goes from `before` to
+ * `after` (either may be null): active, canceling, MRR and the paying count of each tier
+ * involved. Keys with no change are left out.
+ */
+export function aggregateDeltas(
+  pk: string,
+  before: Subscription | null,
+  after: Subscription | null,
+): StatDelta[] {
+  const b = contribution(before);
+  const a = contribution(after);
+  const out = new Map<string, StatDelta>();
+  const add = (key: Deno.KvKey, delta: number) => {
+    const id = JSON.stringify(key);
+    out.set(id, { key, delta: (out.get(id)?.delta ?? 0) + delta });
+  };
+  add(projectStatKeys.subsActive(pk), a.active - b.active);
+  add(projectStatKeys.subsCanceling(pk), a.canceling - b.canceling);
+  add(projectStatKeys.mrr(pk), a.mrr - b.mrr);
+  if (before && b.active) add(projectStatKeys.tierSubscribers(pk, before.tierId), -1);
+  if (after && a.active) add(projectStatKeys.tierSubscribers(pk, after.tierId), 1);
+  return [...out.values()].filter((d) => d.delta !== 0);
+}
