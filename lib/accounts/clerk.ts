@@ -5,11 +5,15 @@
  */
 import { verifyToken } from "@clerk/backend";
 import type { Services } from "@/lib/services.ts";
-import { createDeveloper, type Developer, getDeveloper } from "@/lib/kv/developers.ts";
+import {
+  createDeveloper,
+  type Developer,
+  getDeveloper,
+  getDeveloperIdByClerkUser,
+  linkClerkUser,
+} from "@/lib/kv/developers.ts";
 import { newPlatformId } from "@/lib/ids.ts";
 import { ConflictError } from "@/lib/errors.ts";
-
-export const clerkKeys = { byUser: (userId: string) => ["developers_by_clerk", userId] as const };
 
 /** The Clerk instance's frontend API host, from its publishable key (pk_test_<base64(host$)>). */
 export function clerkFrontendApi(publishableKey: string): string {
@@ -40,7 +44,7 @@ export async function developerForClerkToken(
   }
   const userId = typeof claims.sub === "string" ? claims.sub : null;
   if (!userId) return null;
-  const ptr = (await s.kv.get<string>(clerkKeys.byUser(userId))).value;
+  const ptr = await getDeveloperIdByClerkUser(s.kv, userId);
   if (ptr) return await getDeveloper(s.kv, ptr);
   const email = typeof claims.email === "string"
     ? claims.email.toLowerCase()
@@ -53,14 +57,8 @@ export async function developerForClerkToken(
     connection: null,
     planStatus: "none",
   };
-  const res = await s.kv.atomic()
-    .check({ key: clerkKeys.byUser(userId), versionstamp: null })
-    .set(clerkKeys.byUser(userId), dev.id)
-    .commit();
-  if (!res.ok) {
-    const other = (await s.kv.get<string>(clerkKeys.byUser(userId))).value;
-    return other ? await getDeveloper(s.kv, other) : null;
-  }
+  const holder = await linkClerkUser(s.kv, userId, dev);
+  if (holder !== dev.id) return holder ? await getDeveloper(s.kv, holder) : null;
   try {
     return await createDeveloper(s.kv, dev);
   } catch (err) {

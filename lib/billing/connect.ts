@@ -6,16 +6,13 @@ import { randomBase62 } from "@/lib/ids.ts";
 import { connectSandbox } from "@/lib/payments/connected_account.ts";
 import { ForbiddenError, ValidationError } from "@/lib/errors.ts";
 import { listProjects } from "@/lib/kv/projects.ts";
+import {
+  type ConnectState,
+  deleteConnectState,
+  getConnectState,
+  saveConnectState,
+} from "@/lib/kv/connect_states.ts";
 import { syncCatalog } from "@/lib/catalog/sync.ts";
-
-interface ConnectState {
-  developerId: string;
-  mode: Mode;
-  accountId: string;
-  returnTo: string;
-}
-
-export const connectStateKeys = { byState: (state: string) => ["connect_states", state] as const };
 
 /** Where to send the developer's browser to connect; the sandbox connects at once. */
 export async function startConnect(
@@ -37,7 +34,7 @@ export async function startConnect(
     idempotencyKey: `connect_${dev.id}_${o.mode}`,
   });
   const rec: ConnectState = { developerId: dev.id, mode: o.mode, accountId, returnTo: o.returnTo };
-  await s.kv.set(connectStateKeys.byState(state), rec, { expireIn: 3600_000 });
+  await saveConnectState(s.kv, state, rec);
   return url;
 }
 
@@ -46,7 +43,7 @@ export async function startConnect(
  * mode (it is not a secret) and the developer's projects of that mode get their catalog synced.
  */
 export async function finishConnect(s: Services, dev: Developer, state: string): Promise<string> {
-  const rec = (await s.kv.get<ConnectState>(connectStateKeys.byState(state))).value;
+  const rec = await getConnectState(s.kv, state);
   if (!rec) {
     throw new ValidationError("Unknown or expired connect state", [{
       field: "state",
@@ -67,7 +64,7 @@ export async function finishConnect(s: Services, dev: Developer, state: string):
       [rec.mode]: { accountId: rec.accountId, connectedAt: new Date(s.clock.now()).toISOString() },
     },
   }));
-  await s.kv.delete(connectStateKeys.byState(state));
+  await deleteConnectState(s.kv, state);
   for (const p of await listProjects(s.kv, dev.id)) {
     if (p.mode !== rec.mode) continue;
     try {

@@ -1,10 +1,9 @@
 /** The developer's own platform plan: a monthly price paid to the operator (0 = off). */
 import type { Services } from "@/lib/services.ts";
 import type { StripeEvent, StripeSubscription } from "@/lib/payments/provider.ts";
-import { type Developer, developerKeys } from "@/lib/kv/developers.ts";
-import { eventKeys } from "@/lib/kv/events.ts";
+import { type Developer, setPlanStatusOnce } from "@/lib/kv/developers.ts";
+import { claimEvent } from "@/lib/kv/events.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { ulid } from "@/lib/ids.ts";
 import { isPlatformPrice, rememberPlatformPrice } from "@/lib/kv/platform_prices.ts";
 import { openCheckoutOnce } from "@/lib/billing/checkout.ts";
@@ -116,19 +115,18 @@ export async function applyPlatformSubscription(
   const status: Developer["planStatus"] = PAID_STATUSES.has(sub.status)
     ? (sub.status === "past_due" ? "past_due" : "active")
     : "canceled";
-  return retryAtomic("apply the platform plan", async () => {
-    const [dev, claim] = await s.kv.getMany<[Developer, unknown]>([
-      developerKeys.byId(devId),
-      eventKeys.claim(ev.id),
-    ]);
-    if (claim!.value) return "duplicate";
-    let op = s.kv.atomic().check(claim!).set(claim!.key, { at: s.clock.now() }, {
-      expireIn: 30 * 86_400_000,
-    });
-    if (!genuine) return (await op.commit()).ok ? "ignored: not a platform event" : RETRY;
-    if (dev!.value) op = op.check(dev!).set(dev!.key, { ...dev!.value, planStatus: status });
-    return (await op.commit()).ok ? `platform plan ${status}` : RETRY;
+  if (!genuine) {
+    return (await claimEvent(s.kv, ev.id, s.clock.now()))
+      ? "ignored: not a platform event"
+      : "duplicate";
+  }
+  const out = await setPlanStatusOnce(s.kv, {
+    developerId: devId,
+    status,
+    eventId: ev.id,
+    now: s.clock.now(),
   });
+  return out === "duplicate" ? out : `platform plan ${status}`;
 }
 
 /** Live projects need an active platform plan when the operator charges for one. */

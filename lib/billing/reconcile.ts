@@ -1,6 +1,6 @@
 /** Reconciliation: events can be missed, so local subscription state is compared with the provider's. */
 import type { Services } from "@/lib/services.ts";
-import type { Project } from "@/lib/kv/projects.ts";
+import { everyProject, type Project } from "@/lib/kv/projects.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { applySubscription, snapshot } from "@/lib/billing/subscriptions.ts";
 import { getCustomer } from "@/lib/kv/customers.ts";
@@ -47,13 +47,13 @@ export async function reconcileAll(
 ): Promise<{ projects: number; repaired: number; failed: string[] }> {
   let projects = 0, repaired = 0;
   const failed: string[] = [];
-  for await (const e of s.kv.list<Project>({ prefix: ["projects"] })) {
-    if (e.value.type !== "saas") continue;
+  for await (const p of everyProject(s.kv)) {
+    if (p.type !== "saas") continue;
     projects++;
     try {
-      repaired += await reconcileProject(s, e.value);
+      repaired += await reconcileProject(s, p);
     } catch (err) {
-      failed.push(`${e.value.pk}: ${err instanceof Error ? err.message : err}`);
+      failed.push(`${p.pk}: ${err instanceof Error ? err.message : err}`);
     }
   }
   return { projects, repaired, failed };

@@ -13,7 +13,7 @@ import type {
 import { getProject, type Project } from "@/lib/kv/projects.ts";
 import { getDeveloper } from "@/lib/kv/developers.ts";
 import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
-import { eventKeys } from "@/lib/kv/events.ts";
+import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
@@ -51,19 +51,15 @@ async function projectFor(
 }
 
 async function log(s: Services, pk: string, ev: StripeEvent, outcome: string, summary: string) {
-  await s.kv.set(eventKeys.log(pk, ulid(s.clock.now())), {
-    id: ev.id,
-    type: ev.type,
-    created: ev.created,
-    summary,
-    outcome,
-  }, { expireIn: 90 * 86_400_000 });
+  await logEvent(s.kv, pk, {
+    listId: ulid(s.clock.now()),
+    entry: { id: ev.id, type: ev.type, created: ev.created, summary, outcome },
+  });
 }
 
-async function claimOnly(s: Services, ev: StripeEvent): Promise<boolean> {
-  const res = await s.kv.atomic().check({ key: eventKeys.claim(ev.id), versionstamp: null })
-    .set(eventKeys.claim(ev.id), { at: s.clock.now() }, { expireIn: 30 * 86_400_000 }).commit();
-  return res.ok;
+/** Claims an event we don't act on: false when it was claimed before. */
+function claimOnly(s: Services, ev: StripeEvent): Promise<boolean> {
+  return claimEvent(s.kv, ev.id, s.clock.now());
 }
 
 /** Brings one subscription's state from the provider onto its customer. */

@@ -3,7 +3,8 @@ import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import {
   countCustomers,
-  projectStatKeys,
+  salesStats,
+  subscriptionStats,
   usageInMonth,
   usageSeries,
 } from "@/lib/kv/project_stats.ts";
@@ -11,11 +12,6 @@ import { dayKey, monthKey } from "@/lib/usage/period.ts";
 import { ValidationError } from "@/lib/errors.ts";
 
 export const LOW_STOCK = 5;
-
-function num(v: unknown): number {
-  if (v instanceof Deno.KvU64) return Number(v.value);
-  return typeof v === "number" ? v : 0;
-}
 
 /** Store stock figures, derived from the product list (a handful of products, not customers). */
 export function stockMetrics(p: Project) {
@@ -33,29 +29,22 @@ export function stockMetrics(p: Project) {
 export async function projectMetrics(s: Services, p: Project) {
   const now = s.clock.now();
   if (p.type === "saas") {
-    const [active, canceling, mrr] = await s.kv.getMany([
-      projectStatKeys.subsActive(p.pk),
-      projectStatKeys.subsCanceling(p.pk),
-      projectStatKeys.mrr(p.pk),
-    ]);
+    const subs = await subscriptionStats(s.kv, p.pk);
     return {
       type: "saas" as const,
-      activeSubscriptions: num(active?.value),
-      canceling: num(canceling?.value),
-      mrr: num(mrr?.value),
+      activeSubscriptions: subs.active,
+      canceling: subs.canceling,
+      mrr: subs.mrr,
       usageThisPeriod: await usageInMonth(s.kv, p.pk, monthKey(now)),
       customers: await countCustomers(s.kv, p.pk),
       currency: p.tiers[0]?.currency ?? "usd",
     };
   }
-  const [sales, revenue] = await s.kv.getMany([
-    projectStatKeys.sales(p.pk),
-    projectStatKeys.revenue(p.pk),
-  ]);
+  const { sales, revenue } = await salesStats(s.kv, p.pk);
   return {
     type: "store" as const,
-    sales: num(sales?.value),
-    revenue: num(revenue?.value),
+    sales,
+    revenue,
     ...stockMetrics(p),
     currency: p.tiers[0]?.currency ?? "usd",
   };

@@ -1,5 +1,6 @@
 /** Developer accounts: one per platform id, unique by email. */
-import { updateChecked } from "@/lib/kv/_atomic.ts";
+import { RETRY, retryAtomic, updateChecked } from "@/lib/kv/_atomic.ts";
+import { eventKeys, withClaim } from "@/lib/kv/events.ts";
 import { ConflictError, NotFoundError } from "@/lib/errors.ts";
 
 export interface Developer {
@@ -64,4 +65,49 @@ export function updateDeveloper(
       return { next, result: next };
     },
   });
+}
+
+/**
+ * Sets a developer's platform plan status with the claim of the event that changed it, in one
+ * commit: "duplicate" when the event was claimed before. An unknown developer only claims it.
+ */
+export function setPlanStatusOnce(
+  kv: Deno.Kv,
+  o: { developerId: string; status: Developer["planStatus"]; eventId: string; now: number },
+): Promise<"applied" | "duplicate"> {
+  return retryAtomic("apply the platform plan", async () => {
+    const [dev, claim] = await kv.getMany<[Developer, unknown]>([
+      developerKeys.byId(o.developerId),
+      eventKeys.claim(o.eventId),
+    ]);
+    if (claim!.value) return "duplicate" as const;
+    let op = withClaim(kv.atomic(), o.eventId, o.now);
+    if (dev!.value) op = op.check(dev!).set(dev!.key, { ...dev!.value, planStatus: o.status });
+    return (await op.commit()).ok ? "applied" as const : RETRY;
+  });
+}
+
+/** Clerk users signed in through the dashboard: their developer, by Clerk user id. */
+export const clerkKeys = {
+  byUser: (userId: string) => ["developers_by_clerk", userId] as const,
+};
+
+export async function getDeveloperIdByClerkUser(kv: Deno.Kv, userId: string) {
+  return (await kv.get<string>(clerkKeys.byUser(userId))).value;
+}
+
+/**
+ * Links a Clerk user to a developer once (unique): the developer that holds the link after the
+ * call, which is another one when a concurrent sign-in linked first.
+ */
+export async function linkClerkUser(
+  kv: Deno.Kv,
+  userId: string,
+  dev: Developer,
+): Promise<string | null> {
+  const res = await kv.atomic()
+    .check({ key: clerkKeys.byUser(userId), versionstamp: null })
+    .set(clerkKeys.byUser(userId), dev.id)
+    .commit();
+  return res.ok ? dev.id : await getDeveloperIdByClerkUser(kv, userId);
 }

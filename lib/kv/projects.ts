@@ -71,6 +71,7 @@ export interface SecretPointer {
 
 export const projectKeys = {
   byPk: (pk: string) => ["projects", pk] as const,
+  all: () => ["projects"] as const,
   byPlatform: (platformId: string, listId: string) =>
     ["projects_by_platform", platformId, listId] as const,
   listByPlatform: (platformId: string) => ["projects_by_platform", platformId] as const,
@@ -103,6 +104,11 @@ export async function getSecretPointer(
   const v = (await kv.get<SecretPointer>(projectKeys.bySecret(hash))).value;
   if (!v || (v.expiresAt !== null && v.expiresAt <= now)) return null;
   return v;
+}
+
+/** Every project on this store, one at a time (operations only: reconcile, backups). */
+export async function* everyProject(kv: Deno.Kv): AsyncGenerator<Project> {
+  for await (const e of kv.list<Project>({ prefix: projectKeys.all() })) yield e.value;
 }
 
 /** A developer's projects in creation order. */
