@@ -1,4 +1,10 @@
 /** Stock reservations of store checkouts: pending until paid (a sale) or expired (released). */
+import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { type Project, projectKeys } from "@/lib/kv/projects.ts";
+import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+import { eventKeys, withClaim } from "@/lib/kv/events.ts";
+import { NotFoundError } from "@/lib/errors.ts";
+
 export interface ReservationLine {
   tierId: string;
   name: string;
@@ -35,3 +41,135 @@ export const reservationKeys = {
   /** Pending holds of one client address in one project (a number, changed with the holds). */
   heldByClient: (pk: string, client: string) => ["holds_by_client", pk, client] as const,
 };
+
+/**
+ * Takes stock and records a hold in one checked commit: `decide` sees the project and how many
+ * unpaid holds the client has now, and answers the project with its stock taken and the
+ * reservation (or throws to refuse: nothing is written). The client's hold count, the project,
+ * the reservation and its due entry change together.
+ */
+export function reserveStock(
+  kv: Deno.Kv,
+  o: {
+    pk: string;
+    client: string;
+    decide: (p: Project, holds: number) => { project: Project; reservation: Reservation };
+  },
+): Promise<{ project: Project; reservation: Reservation }> {
+  return retryAtomic("reserve stock", async () => {
+    const [cur, held] = await kv.getMany<[Project, number]>([
+      projectKeys.byPk(o.pk),
+      reservationKeys.heldByClient(o.pk, o.client),
+    ]);
+    if (!cur.value) throw new NotFoundError("No such project");
+    const d = o.decide(cur.value, held.value ?? 0);
+    const r = d.reservation;
+    const res = await kv.atomic().check(cur, held)
+      .set(held.key, (held.value ?? 0) + 1)
+      .set(cur.key, d.project)
+      .set(reservationKeys.byId(o.pk, r.id), r)
+      .set(reservationKeys.due(r.expiresAt, o.pk, r.id), true)
+      .commit();
+    return res.ok ? d : RETRY;
+  });
+}
+
+/** Records the checkout session of a reservation, and the session → reservation pointer. */
+export function linkReservationSession(
+  kv: Deno.Kv,
+  o: { pk: string; id: string; sessionId: string },
+): Promise<void> {
+  return retryAtomic("link the checkout", async () => {
+    const cur = await kv.get<Reservation>(reservationKeys.byId(o.pk, o.id));
+    if (!cur.value) return undefined;
+    const res = await kv.atomic().check(cur)
+      .set(cur.key, { ...cur.value, sessionId: o.sessionId })
+      .set(reservationKeys.bySession(o.sessionId), { pk: o.pk, id: o.id }, {
+        expireIn: 90 * 86_400_000,
+      })
+      .commit();
+    return res.ok ? undefined : RETRY;
+  });
+}
+
+/** What settling a reservation writes: its new state, the project's stock, and a sale. */
+export interface Settlement {
+  reservation: Reservation;
+  /** The project with its stock changed, or null when the stock stays as it is. */
+  project: Project | null;
+  sale: { amount: number } | null;
+}
+
+/**
+ * Settles a reservation (paid or released) in one checked commit with the event claim (when
+ * given), its stock, the client's hold count and the sales aggregates. `decide` sees the
+ * reservation and project as they are and answers the settlement, or null for no change.
+ */
+export function settleReservation(
+  kv: Deno.Kv,
+  o: {
+    pk: string;
+    id: string;
+    eventId?: string | undefined;
+    now: number;
+    decide: (r: Reservation, p: Project) => Settlement | null;
+  },
+): Promise<{ outcome: "duplicate" | "unchanged" | "settled"; project?: Project }> {
+  return retryAtomic("settle the reservation", async () => {
+    const [r, p, claim] = await kv.getMany<unknown[]>([
+      reservationKeys.byId(o.pk, o.id),
+      projectKeys.byPk(o.pk),
+      ...(o.eventId ? [eventKeys.claim(o.eventId)] : []),
+    ]);
+    if (claim?.value) return { outcome: "duplicate" as const };
+    const resv = r!.value as Reservation | null;
+    const proj = p!.value as Project | null;
+    let op = kv.atomic();
+    if (o.eventId) op = withClaim(op, o.eventId, o.now);
+    const d = resv && proj ? o.decide(resv, proj) : null;
+    if (!resv || !d) return (await op.commit()).ok ? { outcome: "unchanged" as const } : RETRY;
+    // the hold stops counting against its client once it is no longer pending
+    const held = resv.client && resv.status === "pending" && d.reservation.status !== "pending"
+      ? await kv.get<number>(reservationKeys.heldByClient(o.pk, resv.client))
+      : null;
+    op = op.check(r!, p!)
+      .set(r!.key, d.reservation)
+      .delete(reservationKeys.due(resv.expiresAt, o.pk, o.id));
+    if (held) op = op.check(held).set(held.key, Math.max(0, (held.value ?? 0) - 1));
+    if (d.project) op = op.set(p!.key, d.project);
+    if (d.sale) {
+      op = op.sum(projectStatKeys.sales(o.pk), 1n)
+        .sum(projectStatKeys.revenue(o.pk), BigInt(d.sale.amount));
+    }
+    if (!(await op.commit()).ok) return RETRY;
+    return { outcome: "settled" as const, ...(d.project ? { project: d.project } : {}) };
+  });
+}
+
+export async function getReservation(
+  kv: Deno.Kv,
+  pk: string,
+  id: string,
+): Promise<Reservation | null> {
+  return (await kv.get<Reservation>(reservationKeys.byId(pk, id))).value;
+}
+
+/** Holds due before `cutoffIso`, oldest first (the due index, never all reservations). */
+export async function* dueReservations(
+  kv: Deno.Kv,
+  o: { cutoffIso: string; limit: number },
+): AsyncGenerator<{ key: Deno.KvKey; pk: string; id: string }> {
+  const iter = kv.list({
+    start: reservationKeys.listDue(),
+    end: [...reservationKeys.listDue(), o.cutoffIso],
+  }, { limit: o.limit });
+  for await (const e of iter) {
+    const [, , pk, id] = e.key as [string, string, string, string];
+    yield { key: e.key, pk, id };
+  }
+}
+
+/** Drops a due entry whose reservation is settled or gone. */
+export async function dropDueEntry(kv: Deno.Kv, key: Deno.KvKey): Promise<void> {
+  await kv.delete(key);
+}

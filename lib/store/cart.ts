@@ -6,12 +6,17 @@
  */
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
-import { type Project, projectKeys, type Tier } from "@/lib/kv/projects.ts";
-import { type Reservation, reservationKeys, type ReservationLine } from "@/lib/kv/reservations.ts";
-import { projectStatKeys } from "@/lib/kv/project_stats.ts";
-import { eventKeys } from "@/lib/kv/events.ts";
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
-import { ConflictError, NotFoundError, RateLimitedError, ValidationError } from "@/lib/errors.ts";
+import { getProject, type Project, type Tier } from "@/lib/kv/projects.ts";
+import {
+  dropDueEntry,
+  dueReservations,
+  getReservation,
+  linkReservationSession,
+  type ReservationLine,
+  reserveStock,
+  settleReservation,
+} from "@/lib/kv/reservations.ts";
+import { ConflictError, RateLimitedError, ValidationError } from "@/lib/errors.ts";
 import { sha256Hex } from "@/lib/crypto.ts";
 import { HttpUrl } from "@/lib/schemas.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
@@ -149,47 +154,40 @@ export async function checkoutCart(
   const now = s.clock.now();
   const id = `res_${ulid(now)}`;
   const expiresAt = now + s.config.reservationMinutes * 60_000;
-  const reservation = await s.locks.run(
+  const { project: reserved, reservation } = await s.locks.run(
     `stock:${project.pk}`,
     () =>
-      retryAtomic("reserve stock", async () => {
-        const [cur, held] = await s.kv.getMany<[Project, number]>([
-          projectKeys.byPk(project.pk),
-          reservationKeys.heldByClient(project.pk, client),
-        ]);
-        if (!cur.value) throw new NotFoundError("No such project");
-        const holds = held.value ?? 0;
-        if (maxHolds > 0 && holds >= maxHolds) {
-          throw new RateLimitedError(
-            `This client already holds ${holds} unpaid checkouts in this store; pay or let one expire first`,
-            60,
-          );
-        }
-        const { project: next, taken } = takeStock(cur.value, priced);
-        const r: Reservation = {
-          id,
-          pk: project.pk,
-          lines: taken,
-          status: "pending",
-          sessionId: null,
-          email: input.email ?? null,
-          amountTotal: taken.reduce((sum, l) => sum + l.unitAmount * l.quantity, 0),
-          currency: taken[0]!.currency,
-          createdAt: new Date(now).toISOString(),
-          expiresAt,
-          client,
-        };
-        const res = await s.kv.atomic().check(cur, held)
-          .set(held.key, holds + 1)
-          .set(cur.key, next)
-          .set(reservationKeys.byId(project.pk, id), r)
-          .set(reservationKeys.due(expiresAt, project.pk, id), true)
-          .commit();
-        if (!res.ok) return RETRY;
-        s.caches.projects.set(next.pk, next);
-        return r;
+      reserveStock(s.kv, {
+        pk: project.pk,
+        client,
+        decide: (cur, holds) => {
+          if (maxHolds > 0 && holds >= maxHolds) {
+            throw new RateLimitedError(
+              `This client already holds ${holds} unpaid checkouts in this store; pay or let one expire first`,
+              60,
+            );
+          }
+          const { project: next, taken } = takeStock(cur, priced);
+          return {
+            project: next,
+            reservation: {
+              id,
+              pk: project.pk,
+              lines: taken,
+              status: "pending",
+              sessionId: null,
+              email: input.email ?? null,
+              amountTotal: taken.reduce((sum, l) => sum + l.unitAmount * l.quantity, 0),
+              currency: taken[0]!.currency,
+              createdAt: new Date(now).toISOString(),
+              expiresAt,
+              client,
+            },
+          };
+        },
       }),
   );
+  s.caches.projects.set(reserved.pk, reserved);
   let session;
   try {
     session = await s.payments.createCheckoutSession(acct, {
@@ -207,17 +205,7 @@ export async function checkoutCart(
     await releaseReservation(s, project.pk, id);
     throw err;
   }
-  await retryAtomic("link the checkout", async () => {
-    const cur = await s.kv.get<Reservation>(reservationKeys.byId(project.pk, id));
-    if (!cur.value) return null;
-    const res = await s.kv.atomic().check(cur)
-      .set(cur.key, { ...cur.value, sessionId: session.id })
-      .set(reservationKeys.bySession(session.id), { pk: project.pk, id }, {
-        expireIn: 90 * 86_400_000,
-      })
-      .commit();
-    return res.ok ? null : RETRY;
-  });
+  await linkReservationSession(s.kv, { pk: project.pk, id, sessionId: session.id });
   return {
     url: session.url,
     sessionId: session.id,
@@ -226,56 +214,43 @@ export async function checkoutCart(
   };
 }
 
+/**
+ * Moves a reservation to `to` under this instance's stock lock: a release gives its stock back,
+ * a payment after a release takes it again, a sale counts. Answers `to`, "unchanged" or
+ * "duplicate" (the event was applied before).
+ */
 async function settle(
   s: Services,
-  pk: string,
-  id: string,
+  target: { pk: string; id: string },
   to: "completed" | "released",
   opts: { eventId?: string; amountTotal?: number | null; email?: string | null } = {},
 ): Promise<string> {
-  return await s.locks.run(`stock:${pk}`, () =>
-    retryAtomic("settle the reservation", async () => {
-      const claimKey = opts.eventId ? eventKeys.claim(opts.eventId) : null;
-      const [r, p, claim] = await s.kv.getMany<unknown[]>([
-        reservationKeys.byId(pk, id),
-        projectKeys.byPk(pk),
-        ...(claimKey ? [claimKey] : []),
-      ]);
-      if (claim?.value) return "duplicate";
-      const resv = r!.value as Reservation | null;
-      const proj = p!.value as Project | null;
-      let op = s.kv.atomic();
-      if (claimKey) {
-        op = op.check({ key: claimKey, versionstamp: null }).set(claimKey, { at: s.clock.now() }, {
-          expireIn: 30 * 86_400_000,
-        });
-      }
-      if (!resv || !proj || resv.status === to || resv.status === "completed") {
-        return (await op.commit()).ok ? "unchanged" : RETRY;
-      }
-      const heldKey = resv.client ? reservationKeys.heldByClient(pk, resv.client) : null;
-      const held = heldKey && resv.status === "pending" ? await s.kv.get<number>(heldKey) : null;
-      let next = proj;
-      if (to === "released") next = returnStock(proj, resv.lines, 1);
-      else if (resv.status === "released") next = returnStock(proj, resv.lines, -1); // paid after a release: take it again
-      op = op.check(r!, p!)
-        .set(r!.key, { ...resv, status: to, email: resv.email ?? opts.email ?? null })
-        .delete(reservationKeys.due(resv.expiresAt, pk, id));
-      if (held) op = op.check(held).set(held.key, Math.max(0, (held.value ?? 0) - 1));
-      if (next !== proj) op = op.set(p!.key, next);
-      if (to === "completed") {
-        op = op.sum(projectStatKeys.sales(pk), 1n)
-          .sum(projectStatKeys.revenue(pk), BigInt(opts.amountTotal ?? resv.amountTotal));
-      }
-      if (!(await op.commit()).ok) return RETRY;
-      if (next !== proj) s.caches.projects.set(pk, next);
-      return to;
+  const out = await s.locks.run(`stock:${target.pk}`, () =>
+    settleReservation(s.kv, {
+      ...target,
+      eventId: opts.eventId,
+      now: s.clock.now(),
+      decide: (resv, proj) => {
+        if (resv.status === to || resv.status === "completed") return null;
+        const next = to === "released"
+          ? returnStock(proj, resv.lines, 1)
+          : resv.status === "released"
+          ? returnStock(proj, resv.lines, -1) // paid after a release: take it again
+          : null;
+        return {
+          reservation: { ...resv, status: to, email: resv.email ?? opts.email ?? null },
+          project: next,
+          sale: to === "completed" ? { amount: opts.amountTotal ?? resv.amountTotal } : null,
+        };
+      },
     }));
+  if (out.project) s.caches.projects.set(target.pk, out.project);
+  return out.outcome === "settled" ? to : out.outcome;
 }
 
 /** Gives a pending reservation's stock back (expired or abandoned checkout). */
 export function releaseReservation(s: Services, pk: string, id: string, eventId?: string) {
-  return settle(s, pk, id, "released", eventId ? { eventId } : {});
+  return settle(s, { pk, id }, "released", eventId ? { eventId } : {});
 }
 
 /** Turns a reservation into a sale: sales +1, revenue + amount; stock stays taken. */
@@ -285,7 +260,7 @@ export function completeReservation(
   id: string,
   o: { eventId?: string; amountTotal?: number | null; email?: string | null },
 ) {
-  return settle(s, pk, id, "completed", o);
+  return settle(s, { pk, id }, "completed", o);
 }
 
 /**
@@ -294,21 +269,15 @@ export function completeReservation(
  * Returns how many holds were settled (released, or found paid).
  */
 export async function sweepReservations(s: Services, graceMs = 60_000): Promise<number> {
-  const cutoff = new Date(s.clock.now() - graceMs).toISOString();
+  const cutoffIso = new Date(s.clock.now() - graceMs).toISOString();
   let n = 0;
-  for await (
-    const e of s.kv.list({
-      start: reservationKeys.listDue(),
-      end: [...reservationKeys.listDue(), cutoff],
-    }, { limit: 500 })
-  ) {
-    const [, , pk, id] = e.key as [string, string, string, string];
-    const r = (await s.kv.get<Reservation>(reservationKeys.byId(pk, id))).value;
+  for await (const { key, pk, id } of dueReservations(s.kv, { cutoffIso, limit: 500 })) {
+    const r = await getReservation(s.kv, pk, id);
     if (!r || r.status !== "pending") {
-      await s.kv.delete(e.key);
+      await dropDueEntry(s.kv, key);
       continue;
     }
-    const project = (await s.kv.get<Project>(projectKeys.byPk(pk))).value;
+    const project = await getProject(s.kv, pk);
     if (r.sessionId && project) {
       try {
         const acct = await accountFor(s, project);
@@ -325,7 +294,7 @@ export async function sweepReservations(s: Services, graceMs = 60_000): Promise<
     }
     // expiring the session may already have released it through its event
     await releaseReservation(s, pk, id);
-    const after = (await s.kv.get<Reservation>(reservationKeys.byId(pk, id))).value;
+    const after = await getReservation(s.kv, pk, id);
     if (after?.status === "released") n++;
   }
   return n;
