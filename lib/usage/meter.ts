@@ -12,16 +12,10 @@
  * value read or committed less than `ttlMs` ago: counts only grow within a period, so such a
  * value can only be low; a counter removed elsewhere (a deleted customer) is seen within `ttlMs`.
  */
-import { getManyChunked } from "@/lib/kv/_atomic.ts";
 import { ConflictError } from "@/lib/errors.ts";
-import {
-  IDEMPOTENCY_TTL_MS,
-  idempotencyKeys,
-  type IdempotencyRecord,
-} from "@/lib/kv/idempotency.ts";
-import { projectStatKeys } from "@/lib/kv/project_stats.ts";
-import { usageKeys } from "@/lib/kv/usage.ts";
-import { dayKey, monthKey, type Period } from "@/lib/usage/period.ts";
+import { idempotencyKeys, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
+import { commitUsageBatch, readCounter, readUsageKeys, usageKeys } from "@/lib/kv/usage.ts";
+import type { Period } from "@/lib/usage/period.ts";
 
 export interface UsageView {
   count: number;
@@ -166,8 +160,8 @@ export class UsageMeter {
     const key = usageKeys.counter(pk, customerId, period.start);
     const ck = counterCacheKey(pk, customerId, period.start);
     const now = this.#now();
-    const got = await this.#kv.get<number>(key);
-    const value = got.value ?? 0;
+    const got = await readCounter(this.#kv, key);
+    const value = got.value;
     const after = this.#cache.get(ck);
     if (!after || (after.versionstamp ?? "") <= (got.versionstamp ?? "")) {
       this.#cache.set(ck, { value, versionstamp: got.versionstamp, at: now });
@@ -225,25 +219,17 @@ export class UsageMeter {
         return;
       }
       const now = this.#now();
-      let op = this.#kv.atomic();
-      for (const [, c] of dirty) {
-        op = op.check({ key: c.key, versionstamp: c.versionstamp }).set(c.key, c.value);
-      }
-      for (const [, cl] of claims) {
-        op = op.check({ key: cl.key, versionstamp: null }).set(cl.key, cl.record, {
-          expireIn: IDEMPOTENCY_TTL_MS,
-        });
-      }
-      for (const [pk, q] of perProject) {
-        op = op.sum(projectStatKeys.usageMonth(pk, monthKey(now)), BigInt(q))
-          .sum(projectStatKeys.usageDay(pk, dayKey(now)), BigInt(q));
-      }
-      const res = await op.commit();
+      const versionstamp = await commitUsageBatch(this.#kv, {
+        counters: dirty.map(([, c]) => c),
+        claims: [...claims.values()],
+        perProject,
+        now,
+      });
       this.commits++;
-      if (res.ok) {
+      if (versionstamp !== null) {
         if (this.#cache.size > MAX_CACHED) this.#cache.clear();
         for (const [ck, c] of dirty) {
-          this.#cache.set(ck, { value: c.value, versionstamp: res.versionstamp, at: now });
+          this.#cache.set(ck, { value: c.value, versionstamp, at: now });
         }
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         return;
@@ -296,7 +282,7 @@ export class UsageMeter {
     const idemKeys = [
       ...new Map(batch.filter((p) => p.ik).map((p) => [p.ik!, p.idemKey!])).entries(),
     ];
-    const reads = await getManyChunked<unknown>(this.#kv, [
+    const reads = await readUsageKeys(this.#kv, [
       ...toRead.map((p) => p.counterKey),
       ...idemKeys.map(([, k]) => k),
     ]);

@@ -63,7 +63,4 @@ export function currentPeriod(
   return { start, end };
 }
 
-/** "2026-11" of an instant: the key of monthly aggregates. */
-export const monthKey = (now: number) => new Date(now).toISOString().slice(0, 7);
-/** "2026-11-24" of an instant: the key of daily aggregates. */
-export const dayKey = (now: number) => new Date(now).toISOString().slice(0, 10);
+export { dayKey, monthKey } from "@/lib/kv/time_keys.ts";
