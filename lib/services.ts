@@ -7,7 +7,7 @@ import type { Customer } from "@/lib/kv/customers.ts";
 import type { Project, SecretPointer } from "@/lib/kv/projects.ts";
 import { RateLimiter } from "@/lib/rate_limit.ts";
 import type { PaymentProvider } from "@/lib/payments/provider.ts";
-import { SandboxProvider } from "@/lib/payments/sandbox.ts";
+import { SandboxProvider } from "@/lib/payments/sandbox/provider.ts";
 import { StripeProvider } from "@/lib/payments/stripe.ts";
 import type { ObjectStorage } from "@/lib/storage/storage.ts";
 import { FsStorage } from "@/lib/storage/fs.ts";

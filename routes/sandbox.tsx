@@ -7,7 +7,7 @@ import { formFields, redirectTo } from "@/lib/http/middleware.ts";
 import { originOf } from "@/lib/http/security.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
-import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox.ts";
+import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox/provider.ts";
 import { getProject } from "@/lib/kv/projects.ts";
 import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import type { StripeSubscription } from "@/lib/payments/provider.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { developer, project, type TestApp, testApp } from "@/tests/helpers.ts";
 import { signPayload } from "@/lib/payments/signature.ts";
-import { sandboxKeys } from "@/lib/payments/sandbox.ts";
+import { sandboxKeys } from "@/lib/kv/sandbox.ts";
 
 const TIERS = [
   { name: "free", price: 0, limit: 5 },

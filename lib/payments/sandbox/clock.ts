@@ -1,0 +1,101 @@
+/**
+ * The sandbox's clock: when asked, it moves its subscriptions and sessions forward to now.
+ * It reads only the due index up to now, so its cost follows what is due, not everything ever
+ * made; a tick asked for while one runs joins it.
+ */
+import type { StripeSubscription } from "@/lib/payments/provider.ts";
+import type { StoredSubscription } from "@/lib/kv/sandbox.ts";
+import { addInterval } from "@/lib/usage/period.ts";
+import { sec } from "@/lib/payments/sandbox/objects.ts";
+import { emitInvoice, expireCheckout, type SandboxContext } from "@/lib/payments/sandbox/flows.ts";
+
+/** How many due items one tick handles at most (the next tick takes the rest). */
+const PER_TICK = 1000;
+
+export class SandboxClock {
+  #ctx: SandboxContext;
+  #ticking: Promise<number> | null = null;
+
+  constructor(ctx: SandboxContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Subscriptions past their period end renew (`invoice.paid`, `customer.subscription.updated`)
+   * or, when canceling, end (`customer.subscription.deleted`); open checkout sessions past
+   * `expires_at` expire. Answers how many things changed.
+   */
+  tick(): Promise<number> {
+    if (this.#ticking) return this.#ticking;
+    this.#ticking = this.#tick().finally(() => {
+      this.#ticking = null;
+    });
+    return this.#ticking;
+  }
+
+  async #tick(): Promise<number> {
+    const { store } = this.#ctx;
+    await store.backfillDue();
+    const now = sec(this.#ctx.now());
+    let changed = 0;
+    for await (const due of store.due("subscription", { atSeconds: now, limit: PER_TICK })) {
+      const stored = await store.get<StoredSubscription>("subscription", due.id).catch(() => null);
+      const end = stored?.items.data[0]?.current_period_end ?? Infinity;
+      if (!stored || stored.status === "canceled" || end > now) {
+        await store.dropDue(due.key); // stale entry: the subscription moved on
+        continue;
+      }
+      changed++;
+      await this.#periodEnd(stored, now);
+    }
+    for await (const due of store.due("checkout", { atSeconds: now, limit: PER_TICK })) {
+      if (await expireCheckout(this.#ctx, due.id).catch(() => null)) changed++;
+      else await store.dropDue(due.key); // finished or gone meanwhile
+    }
+    return changed;
+  }
+
+  /** A subscription at its period end: it ends when canceling, else renews (to now). */
+  async #periodEnd(stored: StoredSubscription, now: number) {
+    const { account, ...sub } = stored;
+    const item = sub.items.data[0]!;
+    if (sub.cancel_at_period_end) {
+      const ended = {
+        ...sub,
+        status: "canceled",
+        ...({ ended_at: item.current_period_end } as object),
+      } as StripeSubscription;
+      await this.#ctx.store.saveSubscription(ended, account);
+      await this.#ctx.emit(
+        "customer.subscription.deleted",
+        ended as unknown as Record<string, unknown>,
+        account,
+      );
+      return;
+    }
+    let start = item.current_period_end!;
+    let end = start;
+    const interval = item.price.recurring?.interval === "year" ? "year" : "month";
+    while (end <= now) {
+      start = end;
+      end = sec(Date.parse(addInterval(new Date(start * 1000).toISOString(), interval)));
+    }
+    const renewed: StripeSubscription = {
+      ...sub,
+      items: {
+        ...sub.items,
+        data: [
+          { ...item, current_period_start: start, current_period_end: end },
+          ...sub.items.data.slice(1),
+        ],
+      },
+    };
+    await this.#ctx.store.saveSubscription(renewed, account);
+    await emitInvoice(this.#ctx, "invoice.paid", { subscription: renewed, account });
+    await this.#ctx.emit(
+      "customer.subscription.updated",
+      renewed as unknown as Record<string, unknown>,
+      account,
+    );
+  }
+}

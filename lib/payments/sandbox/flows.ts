@@ -1,0 +1,178 @@
+/**
+ * What happens in the sandbox when a buyer pays or leaves a checkout, and when a subscription
+ * is changed or canceled: the objects change in the sandbox store, then the signed events go out
+ * through the same webhook code as Stripe's.
+ */
+import type { StripePrice, StripeSubscription } from "@/lib/payments/provider.ts";
+import type { SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
+import { addInterval } from "@/lib/usage/period.ts";
+import { ValidationError } from "@/lib/errors.ts";
+import {
+  customerObject,
+  invoiceObject,
+  newId,
+  publicSession,
+  type SandboxPortal,
+  type SandboxSession,
+  sec,
+  subscriptionObject,
+} from "@/lib/payments/sandbox/objects.ts";
+
+/** What the flows need: the store, the time, and a way to send a signed event. */
+export interface SandboxContext {
+  store: SandboxStore;
+  now: () => number;
+  emit: (type: string, object: Record<string, unknown>, account: string | null) => Promise<unknown>;
+}
+
+const asObject = (o: unknown) => o as Record<string, unknown>;
+
+/** Sends the invoice event of a subscription's current period. */
+export function emitInvoice(
+  ctx: SandboxContext,
+  type: "invoice.paid" | "invoice.payment_failed",
+  sub: { subscription: StripeSubscription; account: string | null },
+) {
+  const invoice = invoiceObject(sub.subscription, {
+    paid: type === "invoice.paid",
+    now: ctx.now(),
+  });
+  return ctx.emit(type, invoice, sub.account);
+}
+
+/**
+ * What the Pay button does (test card 4242…): creates the customer and, in subscription mode,
+ * the subscription; emits `customer.subscription.created`, `checkout.session.completed` and
+ * `invoice.paid`. Null when the session was no longer open.
+ */
+export async function completeCheckout(
+  ctx: SandboxContext,
+  id: string,
+  email?: string,
+): Promise<SandboxSession | null> {
+  const open = await ctx.store.get<SandboxSession>("checkout", id);
+  const customer = open.customer ?? newId("cus");
+  const acct = open.account;
+  let subscription: StripeSubscription | null = null;
+  if (open.mode === "subscription") {
+    const li = open.line_items_expanded[0]!;
+    const start = ctx.now();
+    const interval = li.price.recurring?.interval === "year" ? "year" : "month";
+    const end = Date.parse(addInterval(new Date(start).toISOString(), interval));
+    subscription = subscriptionObject(
+      { id: newId("sub"), customer, price: li.price, metadata: open.subscription_metadata },
+      { start: sec(start), end: sec(end) },
+    );
+  }
+  const done = await ctx.store.claimSession<SandboxSession>(id, {
+    from: "open",
+    to: "complete",
+    patch: {
+      customer,
+      payment_status: "paid",
+      subscription: subscription?.id ?? null,
+      customer_details: { email: email ?? open.customer_email ?? "buyer@example.com" },
+      ...({ payment_intent: open.mode === "payment" ? newId("pi") : null } as object),
+    },
+  });
+  if (!done) return null;
+  if (!open.customer) {
+    await ctx.store.put(
+      "customer",
+      customer,
+      customerObject({ id: customer, email: email ?? open.customer_email ?? null }, ctx.now()),
+    );
+  }
+  if (subscription) {
+    await ctx.store.saveSubscription(subscription, acct);
+    await ctx.emit("customer.subscription.created", asObject(subscription), acct);
+  }
+  await ctx.emit("checkout.session.completed", asObject(publicSession(done)), acct);
+  if (subscription) await emitInvoice(ctx, "invoice.paid", { subscription, account: acct });
+  return done;
+}
+
+/** Abandons (or expires) an open session: `checkout.session.expired`, as Stripe sends for both. */
+export async function expireCheckout(
+  ctx: SandboxContext,
+  id: string,
+): Promise<SandboxSession | null> {
+  const done = await ctx.store.claimSession<SandboxSession>(id, {
+    from: "open",
+    to: "expired",
+    patch: { expires_at: sec(ctx.now()) },
+  });
+  if (!done) return null;
+  await ctx.emit("checkout.session.expired", asObject(publicSession(done)), done.account);
+  return done;
+}
+
+/** Cancel at period end, undo it, or switch price (prorated): `customer.subscription.updated`. */
+export async function updateSubscription(
+  ctx: SandboxContext,
+  id: string,
+  o: { cancelAtPeriodEnd?: boolean; price?: string },
+): Promise<StripeSubscription> {
+  const { account, ...cur } = await ctx.store.get<StoredSubscription>("subscription", id);
+  if (cur.status === "canceled") throw new ValidationError("This subscription has ended");
+  let next: StripeSubscription = { ...cur };
+  if (o.cancelAtPeriodEnd !== undefined) {
+    const end = cur.items.data[0]?.current_period_end ?? null;
+    next = {
+      ...next,
+      cancel_at_period_end: o.cancelAtPeriodEnd,
+      canceled_at: o.cancelAtPeriodEnd ? sec(ctx.now()) : null,
+      ...({ cancel_at: o.cancelAtPeriodEnd ? end : null } as object),
+    };
+  }
+  if (o.price) {
+    const price = await ctx.store.get<StripePrice>("price", o.price);
+    if (!price.active) throw new ValidationError(`Price ${o.price} is archived`);
+    next = {
+      ...next,
+      items: {
+        ...next.items,
+        data: next.items.data.map((it, i) => i === 0 ? { ...it, price } : it),
+      },
+    };
+  }
+  await ctx.store.saveSubscription(next, account);
+  await ctx.emit("customer.subscription.updated", asObject(next), account);
+  if (o.price) await emitInvoice(ctx, "invoice.paid", { subscription: next, account });
+  return next;
+}
+
+/** Ends a subscription now: `customer.subscription.deleted`, like Stripe's cancel. */
+export async function cancelSubscription(
+  ctx: SandboxContext,
+  id: string,
+): Promise<StripeSubscription> {
+  const { account, ...cur } = await ctx.store.get<StoredSubscription>("subscription", id);
+  if (cur.status === "canceled") return cur;
+  const now = sec(ctx.now());
+  const ended = {
+    ...cur,
+    status: "canceled",
+    canceled_at: now,
+    ...({ ended_at: now } as object),
+  } as StripeSubscription;
+  await ctx.store.saveSubscription(ended, account);
+  await ctx.emit("customer.subscription.deleted", asObject(ended), account);
+  return ended;
+}
+
+/** A portal session with the customer's live subscription on its account, if any. */
+export async function portalOf(
+  ctx: SandboxContext,
+  id: string,
+): Promise<{ portal: SandboxPortal; subscription: StripeSubscription | null }> {
+  const portal = await ctx.store.get<SandboxPortal>("portal", id);
+  let subscription: StripeSubscription | null = null;
+  for (const stored of await ctx.store.subscriptionsOf(portal.customer)) {
+    if (stored.account === portal.account && stored.status !== "canceled") {
+      const { account: _a, ...sub } = stored;
+      subscription = sub;
+    }
+  }
+  return { portal, subscription };
+}

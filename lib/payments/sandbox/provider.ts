@@ -1,0 +1,288 @@
+/**
+ * The sandbox payment provider: an offline stand-in for Stripe on this server. Checkout and
+ * portal sessions are pages of this server (routes/sandbox.tsx); paying, cancelling, switching
+ * and period ends produce Stripe-shaped objects (`objects.ts`, from Stripe's fixtures) and signed
+ * events that go through the same `/webhook/stripe` code as real ones, before the action answers
+ * (`flows.ts`); its clock moves subscriptions and sessions on (`clock.ts`). Its store is
+ * `lib/kv/sandbox.ts`.
+ */
+import Stripe from "stripe";
+import type {
+  AccountRef,
+  CheckoutRequest,
+  PaymentProvider,
+  StripeCheckoutSession,
+  StripeEvent,
+  StripePrice,
+  StripeSubscription,
+} from "@/lib/payments/provider.ts";
+import { signPayload, verifySignedEvent } from "@/lib/payments/signature.ts";
+import { stripeShape } from "@/lib/payments/fixtures.ts";
+import { randomBase62 } from "@/lib/ids.ts";
+import { ValidationError } from "@/lib/errors.ts";
+import { SandboxStore } from "@/lib/kv/sandbox.ts";
+import {
+  customerObject,
+  newId,
+  priceObject,
+  productObject,
+  publicSession,
+  type SandboxPortal,
+  type SandboxSession,
+  sec,
+  sessionObject,
+} from "@/lib/payments/sandbox/objects.ts";
+import {
+  cancelSubscription,
+  completeCheckout,
+  expireCheckout,
+  portalOf,
+  type SandboxContext,
+  updateSubscription,
+} from "@/lib/payments/sandbox/flows.ts";
+import { SandboxClock } from "@/lib/payments/sandbox/clock.ts";
+
+export type { SandboxPortal, SandboxSession };
+
+type Deliver = (payload: string, signature: string) => Promise<void>;
+
+export class SandboxProvider implements PaymentProvider {
+  readonly kind = "sandbox" as const;
+  /** Its pages are this server's own. */
+  readonly formOrigins: string[] = [];
+  #store: SandboxStore;
+  #now: () => number;
+  #secret: string;
+  #stripe = new Stripe("sk_test_sandbox_signing_only");
+  #deliver: Deliver | null = null;
+  #ctx: SandboxContext;
+  #clock: SandboxClock;
+
+  constructor(kv: Deno.Kv, now: () => number, webhookSecret: string) {
+    this.#store = new SandboxStore(kv);
+    this.#now = now;
+    this.#secret = webhookSecret;
+    this.#ctx = { store: this.#store, now, emit: (t, o, a) => this.emit(t, o, a) };
+    this.#clock = new SandboxClock(this.#ctx);
+  }
+
+  /** Where signed events go: the app's own `/webhook/stripe` handler. */
+  attach(deliver: Deliver) {
+    this.#deliver = deliver;
+  }
+
+  /** Signs and delivers one event through the webhook route; throws if it was not accepted. */
+  async emit(type: string, object: Record<string, unknown>, account: string | null) {
+    const event = stripeShape<StripeEvent>("event", {
+      id: newId("evt"),
+      type,
+      created: sec(this.#now()),
+      account,
+      livemode: false,
+      api_version: "2026-10-28.endive",
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object },
+    });
+    const payload = JSON.stringify(event);
+    const header = await signPayload(this.#stripe, payload, this.#secret, sec(this.#now()));
+    if (!this.#deliver) throw new Error("sandbox has no webhook receiver attached");
+    await this.#deliver(payload, header);
+    return event;
+  }
+
+  startConnect(o: { origin: string; callbackUrl: string; state: string }) {
+    const accountId = `acct_sandbox${randomBase62(12)}`;
+    return Promise.resolve({
+      accountId,
+      url: `${o.callbackUrl}?state=${encodeURIComponent(o.state)}`,
+    });
+  }
+
+  accountReady(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  createProduct(
+    acct: AccountRef,
+    o: {
+      name: string;
+      description: string | null;
+      images: string[];
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+  ) {
+    return this.#store.once(o.idempotencyKey, async () => {
+      const id = newId("prod");
+      const { idempotencyKey: _k, metadata, ...fields } = o;
+      await this.#store.put(
+        "product",
+        id,
+        productObject({ id, ...fields }, {
+          metadata,
+          live: acct.mode === "live",
+          now: this.#now(),
+        }),
+      );
+      return id;
+    });
+  }
+
+  async updateProduct(
+    _acct: AccountRef,
+    id: string,
+    o: { name: string; description: string | null; images: string[]; active?: boolean },
+  ) {
+    const p = await this.#store.get<Record<string, unknown>>("product", id);
+    await this.#store.put("product", id, { ...p, ...o, updated: sec(this.#now()) });
+  }
+
+  createPrice(
+    acct: AccountRef,
+    o: {
+      product: string;
+      unitAmount: number;
+      currency: string;
+      interval: "month" | "year" | null;
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+  ) {
+    return this.#store.once(o.idempotencyKey, async () => {
+      const id = newId("price");
+      await this.#store.put(
+        "price",
+        id,
+        priceObject({ id, ...o }, { live: acct.mode === "live", now: this.#now() }),
+      );
+      return id;
+    });
+  }
+
+  async archivePrice(_acct: AccountRef, id: string) {
+    const p = await this.#store.get<StripePrice>("price", id);
+    await this.#store.put("price", id, { ...p, active: false });
+  }
+
+  async createCheckoutSession(acct: AccountRef, o: CheckoutRequest) {
+    const id = await this.#store.once(o.idempotencyKey, async () => {
+      const items: SandboxSession["line_items_expanded"] = [];
+      for (const li of o.lineItems) {
+        const price = await this.#store.get<StripePrice>("price", li.price);
+        if (!price.active) throw new ValidationError(`Price ${li.price} is archived`);
+        const product = await this.#store.get<{ name: string }>("product", price.product);
+        items.push({ price, quantity: li.quantity, productName: product.name });
+      }
+      const session = sessionObject({
+        ...o,
+        id: `cs_test_${randomBase62(40)}`,
+        account: acct.accountId,
+        live: acct.mode === "live",
+        now: this.#now(),
+      }, items);
+      await this.#store.createSession(session);
+      return session.id;
+    });
+    return { id, url: (await this.session(id)).url! };
+  }
+
+  /** A sandbox checkout session with its line items, for the hosted page. */
+  session(id: string): Promise<SandboxSession> {
+    return this.#store.get<SandboxSession>("checkout", id);
+  }
+
+  async retrieveCheckoutSession(_acct: AccountRef, id: string): Promise<StripeCheckoutSession> {
+    return publicSession(await this.session(id));
+  }
+
+  /** What the Pay button does; null when the session was no longer open. */
+  completeCheckout(id: string, email?: string): Promise<SandboxSession | null> {
+    return completeCheckout(this.#ctx, id, email);
+  }
+
+  /** Abandons (or expires) an open session; null when it was no longer open. */
+  expireCheckout(id: string): Promise<SandboxSession | null> {
+    return expireCheckout(this.#ctx, id);
+  }
+
+  async expireCheckoutSession(_acct: AccountRef, id: string) {
+    await expireCheckout(this.#ctx, id);
+  }
+
+  async retrieveSubscription(_acct: AccountRef, id: string): Promise<StripeSubscription> {
+    const { account: _a, ...sub } = await this.#store.get<
+      StripeSubscription & { account: string | null }
+    >("subscription", id);
+    return sub;
+  }
+
+  async listSubscriptions(acct: AccountRef, o: { startingAfter?: string }) {
+    const data: StripeSubscription[] = [];
+    for await (const stored of this.#store.subscriptions(o.startingAfter)) {
+      if (stored.account !== acct.accountId) continue;
+      const { account: _a, ...sub } = stored;
+      data.push(sub);
+      if (data.length === 100) return { data, hasMore: true };
+    }
+    return { data, hasMore: false };
+  }
+
+  updateSubscription(
+    _acct: AccountRef,
+    id: string,
+    o: { cancelAtPeriodEnd?: boolean; price?: string },
+  ) {
+    return updateSubscription(this.#ctx, id, o);
+  }
+
+  cancelSubscription(_acct: AccountRef, id: string) {
+    return cancelSubscription(this.#ctx, id);
+  }
+
+  createCustomer(
+    _acct: AccountRef,
+    o: {
+      email: string | null;
+      name: string | null;
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+  ) {
+    return this.#store.once(o.idempotencyKey, async () => {
+      const id = newId("cus");
+      const { idempotencyKey: _k, ...fields } = o;
+      await this.#store.put("customer", id, customerObject({ id, ...fields }, this.#now()));
+      return id;
+    });
+  }
+
+  async createPortalSession(
+    acct: AccountRef,
+    o: { customer: string; returnUrl: string; origin: string },
+  ) {
+    const id = `bps_${randomBase62(24)}`;
+    const portal: SandboxPortal = {
+      id,
+      account: acct.accountId,
+      customer: o.customer,
+      return_url: o.returnUrl,
+    };
+    await this.#store.put("portal", id, portal, 24 * 3600_000);
+    return { url: `${o.origin}/sandbox/portal/${id}` };
+  }
+
+  /** A portal session with the customer's live subscription, for the portal page and actions. */
+  portal(id: string) {
+    return portalOf(this.#ctx, id);
+  }
+
+  /** Moves sandbox time forward to now (see `SandboxClock`); ticks never overlap. */
+  tick(): Promise<number> {
+    return this.#clock.tick();
+  }
+
+  verifyEvent(rawBody: string, signature: string, nowSeconds: number) {
+    return verifySignedEvent(this.#stripe, rawBody, signature, [this.#secret], nowSeconds);
+  }
+}
