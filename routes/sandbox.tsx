@@ -8,8 +8,7 @@ import { originOf } from "@/lib/http/security.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox/provider.ts";
-import { getProject } from "@/lib/kv/projects.ts";
-import { ensureTierPrice } from "@/lib/catalog/sync.ts";
+import { sandboxPortal, sandboxPortalAction } from "@/lib/billing/sandbox_portal.ts";
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
 
 function sandboxOf(c: Context<AppEnv>): SandboxProvider {
@@ -167,14 +166,6 @@ async function wantsRedirect(
   return { form: false, body: Object.fromEntries(fields) as Record<string, string> };
 }
 
-async function portalContext(c: Context<AppEnv>) {
-  const sb = sandboxOf(c);
-  const { portal, subscription } = await sb.portal(c.req.param("id")!);
-  const pk = subscription?.metadata?.dream_pk;
-  const project = pk ? await getProject(c.get("services").kv, pk) : null;
-  return { sb, portal, subscription, project };
-}
-
 export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
   app.get("/sandbox/checkout/:id", async (c) => {
     const session = await sandboxOf(c).session(c.req.param("id"));
@@ -206,7 +197,11 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
   }
 
   app.get("/sandbox/portal/:id", async (c) => {
-    const { portal, subscription, project } = await portalContext(c);
+    const { portal, subscription, project } = await sandboxPortal(
+      c.get("services"),
+      sandboxOf(c),
+      c.req.param("id"),
+    );
     return c.html(renderPage(
       <PortalPage
         id={portal.id}
@@ -219,29 +214,14 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
 
   for (const action of ["cancel", "resume", "switch"] as const) {
     app.post(`/sandbox/portal/:id/${action}`, async (c) => {
-      const { sb, portal, subscription, project } = await portalContext(c);
+      const id = c.req.param("id")!;
       const { form, body } = await wantsRedirect(c);
-      if (!subscription || !project) {
-        throw new NotFoundError("No active subscription in this portal session");
-      }
-      const acct = { accountId: portal.account, mode: project.mode };
-      let next: StripeSubscription;
-      if (action === "switch") {
-        const tier = project.tiers.find((t) => t.name === body.tier);
-        if (!tier || tier.price === 0 || tier.archived) {
-          throw new ValidationError(`Unknown paid tier "${body.tier ?? ""}"`, [{
-            field: "tier",
-            message: "unknown paid tier",
-          }]);
-        }
-        const priced = await ensureTierPrice(c.get("services"), project, tier);
-        next = await sb.updateSubscription(acct, subscription.id, { price: priced.priceId! });
-      } else {
-        next = await sb.updateSubscription(acct, subscription.id, {
-          cancelAtPeriodEnd: action === "cancel",
-        });
-      }
-      if (form) return redirectTo(c, `/sandbox/portal/${portal.id}`, 303);
+      const next = await sandboxPortalAction(c.get("services"), sandboxOf(c), {
+        portalId: id,
+        action,
+        tier: body.tier,
+      });
+      if (form) return redirectTo(c, `/sandbox/portal/${encodeURIComponent(id)}`, 303);
       return c.json({
         subscription: {
           id: next.id,
