@@ -56,6 +56,13 @@ export interface FieldIssue {
   message: string;
 }
 
+/** Zod issues as `{field, message}` pairs. */
+export function fieldIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): FieldIssue[] {
+  return issues.map((i) => ({ field: i.path.map(String).join(".") || "body", message: i.message }));
+}
+
 export class InvalidRequestError extends AppError {
   constructor(message: string, details: FieldIssue[] = []) {
     super("invalid_request", message, { details: { details } });

@@ -15,7 +15,7 @@
 import { customerKeys } from "@/lib/kv/customers.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { usageKeys } from "@/lib/kv/usage.ts";
-import { calendarMonth, dayKey, monthKey } from "@/lib/usage/period.ts";
+import { calendarMonth, dayKey, monthKey } from "@/lib/period.ts";
 import { ulid } from "@/lib/ids.ts";
 import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
 

@@ -8,7 +8,7 @@ import Stripe from "stripe";
 import { stripeShape } from "@/lib/payments/fixtures.ts";
 import { signPayload } from "@/lib/payments/signature.ts";
 import { randomBase62 } from "@/lib/ids.ts";
-import { addInterval } from "@/lib/usage/period.ts";
+import { addInterval } from "@/lib/period.ts";
 
 type Obj = Record<string, unknown> & { id: string };
 type Params = Record<string, unknown>;

@@ -8,7 +8,7 @@ import {
   usageInMonth,
   usageSeries,
 } from "@/lib/kv/project_stats.ts";
-import { dayKey, monthKey } from "@/lib/usage/period.ts";
+import { dayKey, monthKey } from "@/lib/period.ts";
 import { ValidationError } from "@/lib/errors.ts";
 
 export const LOW_STOCK = 5;

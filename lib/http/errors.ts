@@ -1,7 +1,7 @@
 /** The one place errors become HTTP: the contract's `{error:{code,message,requestId,…}}`. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, type FieldIssue, InvalidRequestError, ValidationError } from "@/lib/errors.ts";
+import { AppError, fieldIssues, InvalidRequestError, ValidationError } from "@/lib/errors.ts";
 import type { AppEnv } from "@/lib/http/context.ts";
 
 /** The contract's error body. */
@@ -77,13 +77,6 @@ export function onError(thrown: Error, c: Context<AppEnv>): Response {
   });
   const internal = new AppError("internal_error", "Something went wrong on our side");
   return wantsPage(c) ? errorPage(c, internal) : errorResponse(c, internal);
-}
-
-/** Zod issues as `{field, message}` pairs. */
-export function fieldIssues(
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): FieldIssue[] {
-  return issues.map((i) => ({ field: i.path.map(String).join(".") || "body", message: i.message }));
 }
 
 /** The zod-openapi validation hook: a failed schema is 422 `validation_failed` naming fields. */

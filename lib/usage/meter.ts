@@ -15,7 +15,7 @@
 import { ConflictError } from "@/lib/errors.ts";
 import { idempotencyKeys, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import { commitUsageBatch, readCounter, readUsageKeys, usageKeys } from "@/lib/kv/usage.ts";
-import type { Period } from "@/lib/usage/period.ts";
+import type { Period } from "@/lib/period.ts";
 
 export interface UsageView {
   count: number;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { usageJson, UsageMeter, usageView } from "@/lib/usage/meter.ts";
-import { calendarMonth } from "@/lib/usage/period.ts";
+import { calendarMonth } from "@/lib/period.ts";
 import { usageKeys } from "@/lib/kv/usage.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 

@@ -7,7 +7,7 @@ import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer, Subscription } from "@/lib/kv/customers.ts";
 import { projectStatKeys, type StatDelta } from "@/lib/kv/project_stats.ts";
 import { tierOf } from "@/lib/catalog/tiers.ts";
-import { currentPeriod, type Period } from "@/lib/usage/period.ts";
+import { currentPeriod, type Period } from "@/lib/period.ts";
 
 /** Statuses in which the customer keeps the paid plan (past_due: while Stripe retries the card). */
 export const PAID_STATUSES: ReadonlySet<string> = new Set(["active", "trialing", "past_due"]);

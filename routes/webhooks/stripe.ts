@@ -1,7 +1,7 @@
 /** /webhook/stripe — every provider event (platform and connected accounts), signature-verified. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { handleEvent } from "@/lib/billing/webhooks.ts";
+import { handleEvent } from "@/lib/webhooks/dispatch.ts";
 import { InvalidRequestError } from "@/lib/errors.ts";
 import { ERRORS, ok } from "@/routes/_openapi.ts";
 

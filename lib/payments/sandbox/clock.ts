@@ -5,7 +5,7 @@
  */
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
 import type { StoredSubscription } from "@/lib/kv/sandbox.ts";
-import { addInterval } from "@/lib/usage/period.ts";
+import { addInterval } from "@/lib/period.ts";
 import { sec } from "@/lib/payments/sandbox/objects.ts";
 import { emitInvoice, expireCheckout, type SandboxContext } from "@/lib/payments/sandbox/flows.ts";
 

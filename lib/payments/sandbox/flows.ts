@@ -5,7 +5,7 @@
  */
 import type { StripePrice, StripeSubscription } from "@/lib/payments/provider.ts";
 import type { SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
-import { addInterval } from "@/lib/usage/period.ts";
+import { addInterval } from "@/lib/period.ts";
 import { ValidationError } from "@/lib/errors.ts";
 import {
   customerObject,

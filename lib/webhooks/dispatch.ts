@@ -18,7 +18,7 @@ import { ulid } from "@/lib/ids.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
-import { checkEvent } from "@/lib/billing/event_shapes.ts";
+import { checkEvent } from "@/lib/webhooks/event_shapes.ts";
 
 /** A store checkout's reservation, when the session belongs to one of our store projects. */
 async function reservationOf(s: Services, ev: StripeEvent, session: StripeCheckoutSession) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { addInterval, calendarMonth, currentPeriod, dayKey, monthKey } from "@/lib/usage/period.ts";
+import { addInterval, calendarMonth, currentPeriod, dayKey, monthKey } from "@/lib/period.ts";
 
 Deno.test("calendarMonth() spans the UTC month containing the instant", () => {
   assert.deepEqual(calendarMonth(Date.parse("2026-11-24T07:00:00Z")), {

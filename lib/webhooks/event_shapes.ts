@@ -4,8 +4,7 @@
  * timestamps that are not numbers) is refused as a whole and changes nothing.
  */
 import { z } from "zod";
-import { InvalidRequestError } from "@/lib/errors.ts";
-import { fieldIssues } from "@/lib/http/errors.ts";
+import { fieldIssues, InvalidRequestError } from "@/lib/errors.ts";
 import type { StripeEvent } from "@/lib/payments/provider.ts";
 
 const Id = z.string().min(1).max(255);
