@@ -1,10 +1,9 @@
 /** Entry point (also the Deno Deploy entry): config → KV → app → Deno.serve. */
 import { ConfigError, loadConfig } from "@/lib/config.ts";
 import { loadAppSecret, openLocalKv, prepareDataDir } from "@/lib/startup.ts";
-import { createApp } from "@/lib/app.ts";
+import { createApp } from "@/server/app.ts";
 import { createLogger } from "@/lib/logger.ts";
-import { reconcileAll } from "@/lib/billing/reconcile.ts";
-import { sweepReservations } from "@/lib/store/cart.ts";
+import { backgroundJobs, startJobs } from "@/server/jobs.ts";
 
 /** Config, data directory, KV and app secret: a problem is one line naming it, then exit 1. */
 async function start() {
@@ -31,27 +30,12 @@ if (import.meta.main) {
   const { config, kv } = started;
   const logger = createLogger(config.logLevel);
   const app = await createApp({ config, kv, logger });
-  if (app.services.sandbox) {
-    logger.info("payments: offline sandbox (set STRIPE_SECRET_KEY_TEST for Stripe)");
-    const sandbox = app.services.sandbox;
-    setInterval(() => {
-      sandbox.tick().catch((err) => logger.error("sandbox tick failed", { error: String(err) }));
-    }, config.sandboxTickMs);
-  } else {
-    logger.info("payments: Stripe");
-    if (config.reconcileIntervalMinutes > 0) {
-      setInterval(() => {
-        reconcileAll(app.services)
-          .then((out) => logger.info("reconciled subscriptions", out))
-          .catch((err) => logger.error("reconcile failed", { error: String(err) }));
-      }, config.reconcileIntervalMinutes * 60_000);
-    }
-  }
-  setInterval(() => {
-    sweepReservations(app.services)
-      .then((n) => n && logger.info("released stale stock reservations", { n }))
-      .catch((err) => logger.error("reservation sweep failed", { error: String(err) }));
-  }, 60_000);
+  logger.info(
+    app.services.sandbox
+      ? "payments: offline sandbox (set STRIPE_SECRET_KEY_TEST for Stripe)"
+      : "payments: Stripe",
+  );
+  const jobs = startJobs(backgroundJobs(app), logger);
   if (!config.baseUrl) logger.info("BASE_URL not set: URLs are derived from each request's origin");
   const server = Deno.serve({
     port: config.port,
@@ -61,6 +45,7 @@ if (import.meta.main) {
   // On SIGTERM/SIGINT: stop accepting, let in-flight requests (and their usage commits) finish.
   const stop = async () => {
     logger.info("shutting down");
+    jobs.stop();
     await server.shutdown();
     kv.close();
     Deno.exit(0);

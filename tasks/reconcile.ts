@@ -5,7 +5,7 @@
  * RECONCILE_INTERVAL_MINUTES); on Deno Deploy it shares the managed KV.
  */
 import { loadConfig } from "@/lib/config.ts";
-import { createApp } from "@/lib/app.ts";
+import { createApp } from "@/server/app.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { reconcileAll } from "@/lib/billing/reconcile.ts";
 

@@ -1,5 +1,5 @@
 /** Test helpers: an app on in-memory KV with a settable clock, and HTTP shortcuts. */
-import { type App, createApp } from "@/lib/app.ts";
+import { type App, createApp } from "@/server/app.ts";
 import { type Config, testConfig } from "@/lib/config.ts";
 import { memoryLogger } from "@/lib/logger.ts";
 import { FsStorage } from "@/lib/storage/fs.ts";

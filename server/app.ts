@@ -1,0 +1,96 @@
+/**
+ * The composition root: injected dependencies in, the app out — services, policy middleware,
+ * every route, `/openapi.json`, the sandbox's loopback to the webhook route, the error mapper
+ * and the hot path in front. No module-level singletons.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
+import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
+import { jsonBody, requestId } from "@/lib/http/middleware.ts";
+import { API_HEADERS } from "@/lib/http/security.ts";
+import { NotFoundError } from "@/lib/errors.ts";
+import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
+import { createLogger } from "@/lib/logger.ts";
+import { mountRoutes } from "@/routes/mod.ts";
+import { serveStatic } from "@/lib/http/static.ts";
+import { createHotPath } from "@/lib/http/hot_path.ts";
+import { mountDocs } from "@/routes/docs.tsx";
+import { bodyLimits, BROWSER_PATHS, corsPolicy, securityPolicy } from "@/server/policy.ts";
+import { mountOpenApi } from "@/server/openapi.ts";
+
+export interface App {
+  /** The handler for `Deno.serve`: `info` carries the client address. */
+  fetch: (req: Request, info?: ConnInfo) => Response | Promise<Response>;
+  services: Services;
+  hono: OpenAPIHono<AppEnv>;
+}
+
+/**
+ * Builds the whole app on the given KV, config and clock: middleware (request id, security
+ * headers, CORS for browser-safe paths, body limits, JSON bodies), every route, `/openapi.json`
+ * and the single error mapper.
+ */
+export async function createApp(deps: Deps): Promise<App> {
+  const full = {
+    config: deps.config,
+    kv: deps.kv,
+    clock: deps.clock ?? systemClock,
+    logger: deps.logger ?? createLogger(deps.config.logLevel),
+    ...(deps.payments ? { payments: deps.payments } : {}),
+    ...(deps.storage ? { storage: deps.storage } : {}),
+  };
+  const secret = deps.config.appSecret;
+  if (!secret) throw new Error("createApp needs config.appSecret (main.ts provides one)");
+  const services = await createServices(full, secret);
+
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use("*", async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  app.use("*", requestId);
+  app.use("*", securityPolicy(services));
+  for (const p of BROWSER_PATHS) app.use(p, corsPolicy);
+  app.use("*", bodyLimits(deps.config));
+  const exceptUploads = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) =>
+    c.req.path === "/v1/assets" ? next() : mw(c, next);
+  app.use("/api/*", jsonBody);
+  app.use("/v1/*", exceptUploads(jsonBody));
+
+  mountRoutes(app);
+  app.get("/static/*", serveStatic);
+  app.get("/favicon.ico", (c) => c.body(null, 204));
+  mountOpenApi(app);
+  mountDocs(app);
+
+  // The sandbox delivers its signed events through the same webhook route as Stripe's.
+  services.sandbox?.attach(async (payload, signature) => {
+    const res = await app.fetch(
+      new Request("http://sandbox.internal/webhook/stripe", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+        body: payload,
+      }),
+    );
+    if (!res.ok) throw new Error(`sandbox event refused: ${res.status} ${await res.text()}`);
+    await res.body?.cancel();
+  });
+
+  app.notFound((c) =>
+    errorResponse(c, new NotFoundError(`No route ${c.req.method} ${c.req.path}`))
+  );
+  app.onError(onError);
+  const hot = createHotPath(services, API_HEADERS);
+  return {
+    fetch: (req, info) => {
+      const fast = hot(req);
+      if (fast === null) return app.fetch(req, info);
+      if (fast instanceof Response) return fast;
+      if (fast instanceof Request) return app.fetch(fast, info);
+      return fast.then((r) => (r instanceof Response ? r : app.fetch(r ?? req, info)));
+    },
+    services,
+    hono: app,
+  };
+}
