@@ -6,14 +6,10 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper, safeNext } from "@/lib/http/page_auth.ts";
-import {
-  clientAddress,
-  formFields,
-  redirectTo,
-  sameOrigin,
-  SESSION_COOKIE,
-  setSessionCookie,
-} from "@/lib/http/middleware.ts";
+import { clientAddress, formFields } from "@/lib/http/request.ts";
+import { redirectTo } from "@/lib/http/response.ts";
+import { requireSameOrigin } from "@/lib/http/middleware/csrf.ts";
+import { SESSION_COOKIE, setSessionCookie } from "@/lib/http/middleware/developer_auth.ts";
 import {
   CredentialsSchema,
   limitAuthAttempts,
@@ -112,12 +108,12 @@ export function mountAuthPages(app: OpenAPIHono<AppEnv>) {
     app.post(`/${mode}`, async (c) => {
       const next = safeNext(c.req.query("next"));
       const form = await formOf(c);
-      const again = (error: string, status: 401 | 403 | 409 | 422 | 429) =>
+      const again = (error: string, status: 401 | 409 | 422 | 429) =>
         c.html(
           renderPage(<AuthPage mode={mode} next={next} error={error} email={form.email} />),
           status,
         );
-      if (!sameOrigin(c)) return again("This form must be sent from this site.", 403);
+      requireSameOrigin(c);
       const parsed = CredentialsSchema.safeParse(form);
       if (!parsed.success) {
         const i = parsed.error.issues[0]!;
@@ -138,7 +134,7 @@ export function mountAuthPages(app: OpenAPIHono<AppEnv>) {
     });
   }
   app.post("/signout", async (c) => {
-    if (!sameOrigin(c)) return c.text("Cross-site request refused", 403);
+    requireSameOrigin(c);
     const token = getCookie(c, SESSION_COOKIE);
     if (token) await logout(c.get("services"), token);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });

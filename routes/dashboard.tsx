@@ -8,7 +8,9 @@ import { ProjectNav } from "@/components/ProjectNav.tsx";
 import { Table } from "@/components/Table.tsx";
 import { Island, renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper } from "@/lib/http/page_auth.ts";
-import { ownOrigin, redirectTo, sameOrigin } from "@/lib/http/middleware.ts";
+import { ownOrigin } from "@/lib/http/request.ts";
+import { redirectTo } from "@/lib/http/response.ts";
+import { requireSameOrigin } from "@/lib/http/middleware/csrf.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
 import { keyList, listProjects, ownedProject } from "@/lib/projects/projects.ts";
 import { projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
@@ -19,7 +21,6 @@ import { publicTier } from "@/lib/catalog/tiers.ts";
 import { listTokens } from "@/lib/accounts/accounts.ts";
 import { startPlatformCheckout } from "@/lib/billing/platform.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import { AppError } from "@/lib/errors.ts";
 import ProjectWizard from "@/islands/ProjectWizard.tsx";
 import TierEditor from "@/islands/TierEditor.tsx";
 import UsageChart from "@/islands/UsageChart.tsx";
@@ -175,7 +176,7 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   app.post(
     "/dashboard/plan",
     page(async (c, dev) => {
-      if (!sameOrigin(c)) throw new AppError("forbidden", "Cross-site request refused");
+      requireSameOrigin(c);
       const origin = ownOrigin(c);
       const { url } = await startPlatformCheckout(c.get("services"), dev, {
         origin,

@@ -4,7 +4,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { Table } from "@/components/Table.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
-import { ownOrigin } from "@/lib/http/middleware.ts";
+import { ownOrigin } from "@/lib/http/request.ts";
 
 type Json = Record<string, unknown>;
 type Schema = Json & {

@@ -4,10 +4,10 @@
  * and the hot path in front. No module-level singletons.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
 import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
 import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
-import { jsonBody, requestId } from "@/lib/http/middleware.ts";
+import { jsonBody } from "@/lib/http/middleware/json_body.ts";
+import { requestId } from "@/lib/http/middleware/request_id.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
@@ -49,14 +49,13 @@ export async function createApp(deps: Deps): Promise<App> {
     c.set("services", services);
     await next();
   });
-  app.use("*", requestId);
+  app.use("*", requestId());
   app.use("*", securityPolicy(services));
   for (const p of BROWSER_PATHS) app.use(p, corsPolicy);
   app.use("*", bodyLimits(deps.config));
-  const exceptUploads = (mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) =>
-    c.req.path === "/v1/assets" ? next() : mw(c, next);
-  app.use("/api/*", jsonBody);
-  app.use("/v1/*", exceptUploads(jsonBody));
+  const json = jsonBody({ except: (path) => path === "/v1/assets" });
+  app.use("/api/*", json);
+  app.use("/v1/*", json);
 
   mountRoutes(app);
   app.get("/static/*", serveStatic);

@@ -9,7 +9,7 @@ import { cors } from "hono/cors";
 import type { AppEnv } from "@/lib/http/context.ts";
 import type { Config } from "@/lib/config.ts";
 import type { Services } from "@/lib/services.ts";
-import { securityHeaders } from "@/lib/http/middleware.ts";
+import { securityHeaders } from "@/lib/http/middleware/security_headers.ts";
 import {
   contentSecurityPolicy,
   CORS_ALLOW_HEADERS,
@@ -51,13 +51,14 @@ export function securityPolicy(
 ): MiddlewareHandler<AppEnv> {
   const clerk = s.config.clerk;
   const extraScripts = clerk ? [`https://${clerkFrontendApi(clerk.publishableKey)}`] : [];
-  return securityHeaders((formTargets) =>
-    contentSecurityPolicy({
-      extraScripts,
-      providerOrigins: s.payments.formOrigins,
-      formTargets,
-    })
-  );
+  return securityHeaders({
+    csp: (formTargets) =>
+      contentSecurityPolicy({
+        extraScripts,
+        providerOrigins: s.payments.formOrigins,
+        formTargets,
+      }),
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, fieldIssues, InvalidRequestError, ValidationError } from "@/lib/errors.ts";
 import type { AppEnv } from "@/lib/http/context.ts";
+import { isApiPath } from "@/lib/http/middleware/security_headers.ts";
 
 /** The contract's error body. */
 export function errorBody(err: AppError, requestId: string) {
@@ -18,7 +19,7 @@ export function errorResponse(c: Context<AppEnv>, err: AppError): Response {
 
 /** Pages (not API paths) asked for by a browser get an HTML error page. */
 function wantsPage(c: Context<AppEnv>): boolean {
-  return !/^\/(api|v1|webhook|openapi\.json)/.test(c.req.path) &&
+  return !isApiPath(c.req.path) &&
     (c.req.header("Accept") ?? "").includes("text/html");
 }
 

@@ -1,23 +1,14 @@
 /** Who is signed in on a page request (session cookie, or Clerk's session when configured). */
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { SESSION_COOKIE } from "@/lib/http/middleware.ts";
+import { resolveDeveloper } from "@/lib/http/middleware/developer_auth.ts";
 import { isLocalPath } from "@/lib/schemas.ts";
 import { ValidationError } from "@/lib/errors.ts";
-import { developerForSession } from "@/lib/accounts/accounts.ts";
-import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
 
+/** The developer signed in on a page (cookies only: pages take no bearer tokens). */
 export async function pageDeveloper(c: Context<AppEnv>): Promise<Developer | null> {
-  const s = c.get("services");
-  const cookie = getCookie(c, SESSION_COOKIE);
-  if (cookie) {
-    const dev = await developerForSession(s, cookie);
-    if (dev) return dev;
-  }
-  const clerk = s.config.clerk ? getCookie(c, "__session") : undefined;
-  return clerk ? await developerForClerkToken(s, clerk) : null;
+  return (await resolveDeveloper(c, { bearer: false }))?.developer ?? null;
 }
 
 /**

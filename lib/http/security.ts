@@ -4,8 +4,14 @@
  */
 import { newRequestId } from "@/lib/ids.ts";
 
-/** An incoming `X-Request-Id` we echo; anything else gets a fresh id. */
-export const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{8,128}$/;
+/** The longest incoming `X-Request-Id` we echo. */
+export const REQUEST_ID_MAX = 128;
+
+/**
+ * An incoming `X-Request-Id` we echo (Hono's `requestId` rule: word characters, `-` and `=`, up
+ * to `REQUEST_ID_MAX`); anything else gets a fresh id.
+ */
+export const REQUEST_ID_RE = /^[\w=-]{1,128}$/;
 
 /** The id of a request: the caller's `X-Request-Id` when sane, else a new one. */
 export function requestIdOf(incoming: string | null | undefined): string {

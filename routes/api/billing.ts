@@ -2,7 +2,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { apiAuth, callerCustomerId, ownOrigin } from "@/lib/http/middleware.ts";
+import { apiAuth, callerCustomerId } from "@/lib/http/middleware/api_auth.ts";
+import { ownOrigin } from "@/lib/http/request.ts";
 import { subscriptionView } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import {
@@ -32,7 +33,7 @@ const checkout = createRoute({
     "Answers `{url}` of a Checkout page on the developer's account. A customer who already pays is " +
     "switched to the tier with proration instead (`switched: true`, `url` = successUrl).",
   security: CUSTOMER,
-  middleware: [apiAuth("customer")],
+  middleware: [apiAuth({ accept: "customer" })],
   request: {
     body: jsonBody(CheckoutInputSchema.openapi("CheckoutInput")),
     headers: UserIdHeader.extend({
@@ -51,7 +52,7 @@ const portal = createRoute({
   tags: ["Billing"],
   summary: "Billing portal session for the customer",
   security: CUSTOMER,
-  middleware: [apiAuth("customer")],
+  middleware: [apiAuth({ accept: "customer" })],
   request: { body: jsonBody(PortalInputSchema.openapi("PortalInput")), headers: UserIdHeader },
   responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS },
 });
@@ -67,7 +68,7 @@ const cancel = createRoute({
   tags: ["Billing"],
   summary: "Cancel at period end (the plan stays until then)",
   security: CUSTOMER,
-  middleware: [apiAuth("customer")],
+  middleware: [apiAuth({ accept: "customer" })],
   request: { headers: UserIdHeader },
   responses: { 200: ok(SubAnswer), ...ERRORS },
 });
@@ -78,7 +79,7 @@ const resume = createRoute({
   tags: ["Billing"],
   summary: "Undo a pending cancel",
   security: CUSTOMER,
-  middleware: [apiAuth("customer")],
+  middleware: [apiAuth({ accept: "customer" })],
   request: { headers: UserIdHeader },
   responses: { 200: ok(SubAnswer), ...ERRORS },
 });

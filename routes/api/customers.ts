@@ -1,7 +1,7 @@
 /** /api/customers, /api/customers/:id, /api/customers/:id/token — customers of a SaaS project (sk). */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { apiAuth } from "@/lib/http/middleware.ts";
+import { apiAuth } from "@/lib/http/middleware/api_auth.ts";
 import {
   createCustomer,
   CustomerIdSchema,
@@ -25,7 +25,7 @@ const create = createRoute({
   summary: "Create a customer",
   description: "`plan` may only name a free (price 0) tier; paid plans come from checkout.",
   security: SECRET,
-  middleware: [apiAuth("secret")],
+  middleware: [apiAuth({ accept: "secret" })],
   request: { body: jsonBody(CustomerInputSchema.openapi("CustomerInput")) },
   responses: { 201: ok(z.object({ customer: CustomerSchema }), "Created"), ...ERRORS },
 });
@@ -36,7 +36,7 @@ const read = createRoute({
   tags: ["Customers"],
   summary: "A customer with plan, subscription and current usage",
   security: SECRET,
-  middleware: [apiAuth("secret")],
+  middleware: [apiAuth({ accept: "secret" })],
   request: { params: IdParam },
   responses: { 200: ok(z.object({ customer: CustomerSchema })), ...ERRORS },
 });
@@ -47,7 +47,7 @@ const remove = createRoute({
   tags: ["Customers"],
   summary: "Delete a customer's data (not payment history)",
   security: SECRET,
-  middleware: [apiAuth("secret")],
+  middleware: [apiAuth({ accept: "secret" })],
   request: { params: IdParam },
   responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
 });
@@ -58,7 +58,7 @@ const token = createRoute({
   tags: ["Customers"],
   summary: "Mint a customer token (≤ 1 h) for browser calls with the publishable key",
   security: SECRET,
-  middleware: [apiAuth("secret")],
+  middleware: [apiAuth({ accept: "secret" })],
   request: { params: IdParam },
   responses: { 200: ok(z.object({ token: z.string(), expiresAt: z.string() })), ...ERRORS },
 });

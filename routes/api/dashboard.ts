@@ -1,7 +1,7 @@
 /** /api/dashboard — the project's metrics for its own secret key. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { apiAuth } from "@/lib/http/middleware.ts";
+import { apiAuth } from "@/lib/http/middleware/api_auth.ts";
 import { projectMetrics } from "@/lib/dashboard/metrics.ts";
 import { ERRORS, ok, SECRET } from "@/routes/_openapi.ts";
 
@@ -32,7 +32,7 @@ const read = createRoute({
   tags: ["Dashboard"],
   summary: "Metrics of this project",
   security: SECRET,
-  middleware: [apiAuth("secret")],
+  middleware: [apiAuth({ accept: "secret" })],
   responses: { 200: ok(DashboardSchema), ...ERRORS },
 });
 

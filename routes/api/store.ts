@@ -1,7 +1,8 @@
 /** /api/products and /api/cart/checkout — the storefront of a Store project (public pk or sk). */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { apiAuth, clientAddress, ownOrigin } from "@/lib/http/middleware.ts";
+import { apiAuth } from "@/lib/http/middleware/api_auth.ts";
+import { clientAddress, ownOrigin } from "@/lib/http/request.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
@@ -27,7 +28,7 @@ const list = createRoute({
   tags: ["Store"],
   summary: "The store's products with stock and sold-out state",
   security: PUBLIC,
-  middleware: [apiAuth("public")],
+  middleware: [apiAuth({ accept: "public" })],
   responses: { 200: ok(z.object({ products: z.array(ProductSchema) })), ...ERRORS },
 });
 
@@ -42,7 +43,7 @@ const cart = createRoute({
     "One client address may hold at most `HOLDS_PER_CLIENT` (default 20) unpaid checkouts per project " +
     "at once; beyond that 429 `rate_limited`.",
   security: PUBLIC,
-  middleware: [apiAuth("public")],
+  middleware: [apiAuth({ accept: "public" })],
   request: { body: jsonBody(CartInputSchema.openapi("CartInput")) },
   responses: {
     200: ok(

@@ -1,7 +1,7 @@
 /** /api/data (track usage) and /api/usage (read usage) — the hot path; sk or pk + customer token. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { apiAuth, callerCustomerId } from "@/lib/http/middleware.ts";
+import { apiAuth, callerCustomerId } from "@/lib/http/middleware/api_auth.ts";
 import {
   customerForTracking,
   findCustomer,
@@ -31,7 +31,7 @@ const track = createRoute({
     "the same key with another body is 409. A customer first seen through `X-User-Id` is created " +
     "on the free tier.",
   security: CUSTOMER,
-  middleware: [apiAuth("customer")],
+  middleware: [apiAuth({ accept: "customer" })],
   request: {
     body: jsonBody(TrackSchema),
     headers: UserIdHeader.extend({
@@ -54,7 +54,7 @@ const read = createRoute({
   tags: ["Usage"],
   summary: "The customer's usage this period (counts nothing)",
   security: CUSTOMER,
-  middleware: [apiAuth("customer")],
+  middleware: [apiAuth({ accept: "customer" })],
   request: { headers: UserIdHeader },
   responses: { 200: ok(z.object({ usage: UsageSchema })), ...ERRORS },
 });

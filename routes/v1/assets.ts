@@ -1,7 +1,8 @@
 /** /v1/assets — upload a product image (multipart `file`, png/jpeg/webp/gif ≤ 5 MB). */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { developerAuth, ownOrigin } from "@/lib/http/middleware.ts";
+import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
+import { ownOrigin } from "@/lib/http/request.ts";
 import { MAX_IMAGE_BYTES, storeImage } from "@/lib/storage/assets.ts";
 import { AppError, InvalidRequestError } from "@/lib/errors.ts";
 import { DEVELOPER, ERRORS, ok } from "@/routes/_openapi.ts";
@@ -16,7 +17,7 @@ const upload = createRoute({
     "and larger files are refused. Each developer may store `UPLOAD_QUOTA_MB` (default 100) in all; " +
     "past that 413.",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   request: {
     body: {
       content: {
@@ -36,7 +37,7 @@ const upload = createRoute({
 export function mountAssetUploadRoutes(app: OpenAPIHono<AppEnv>) {
   // The multipart body is read here, under its own size limit, not by the JSON validator.
   app.openAPIRegistry.registerPath(upload);
-  app.post("/v1/assets", developerAuth, async (c) => {
+  app.post("/v1/assets", developerAuth(), async (c) => {
     const ctype = c.req.header("Content-Type") ?? "";
     if (!ctype.startsWith("multipart/form-data")) {
       throw new InvalidRequestError("Upload as multipart/form-data with a `file` field", [

@@ -2,14 +2,13 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
+import { clientAddress } from "@/lib/http/request.ts";
 import {
-  clientAddress,
   developerAuth,
-  noForeignOrigin,
-  sameOrigin,
   SESSION_COOKIE,
   setSessionCookie,
-} from "@/lib/http/middleware.ts";
+} from "@/lib/http/middleware/developer_auth.ts";
+import { noForeignOrigin, requireSameOrigin } from "@/lib/http/middleware/csrf.ts";
 import {
   CredentialsSchema,
   limitAuthAttempts,
@@ -19,7 +18,6 @@ import {
   signup,
 } from "@/lib/accounts/accounts.ts";
 import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
-import { ForbiddenError } from "@/lib/errors.ts";
 
 const MeSchema = z.object({
   platformId: z.string().openapi({ example: "plt_4kT9sQ2mVb7xYz1aCdEfGh" }),
@@ -40,7 +38,7 @@ const signupRoute = createRoute({
   path: "/v1/signup",
   tags: ["Developer account"],
   summary: "Create a developer account (and platform id); starts a session",
-  middleware: [noForeignOrigin],
+  middleware: [noForeignOrigin()],
   request: { body: jsonBody(Credentials) },
   responses: {
     201: ok(z.object({ developer: MeSchema }), "Created; session cookie set"),
@@ -57,7 +55,7 @@ const loginRoute = createRoute({
     "At most 5 failed password checks per account per 15 minutes, however many arrive at once " +
     "(the rest are 429 `rate_limited` with `Retry-After`), and `AUTH_RATE_LIMIT_PER_MINUTE` " +
     "sign-up and sign-in attempts per client address.",
-  middleware: [noForeignOrigin],
+  middleware: [noForeignOrigin()],
   request: { body: jsonBody(Credentials) },
   responses: { 200: ok(z.object({ developer: MeSchema }), "Session cookie set"), ...ERRORS },
 });
@@ -76,7 +74,7 @@ const meRoute = createRoute({
   tags: ["Developer account"],
   summary: "The signed-in developer: platform id, plan status, payment connection",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   responses: { 200: ok(z.object({ developer: MeSchema })), ...ERRORS },
 });
 
@@ -96,9 +94,7 @@ export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(logoutRoute, async (c) => {
     const token = getCookie(c, SESSION_COOKIE);
     if (token) {
-      if (!sameOrigin(c)) {
-        throw new ForbiddenError("Cross-site request refused: Origin must be this server");
-      }
+      requireSameOrigin(c);
       await logout(c.get("services"), token);
     }
     deleteCookie(c, SESSION_COOKIE, { path: "/" });

@@ -1,7 +1,9 @@
 /** /v1/connect/authorize, /v1/connect/callback, /v1/billing/checkout — payment account and platform plan. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { developerAuth, ownOrigin, redirectTo } from "@/lib/http/middleware.ts";
+import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
+import { ownOrigin } from "@/lib/http/request.ts";
+import { redirectTo } from "@/lib/http/response.ts";
 import { finishConnect, startConnect } from "@/lib/billing/connect.ts";
 import { startPlatformCheckout } from "@/lib/billing/platform.ts";
 import { HttpUrl, LocalPath } from "@/lib/schemas.ts";
@@ -17,7 +19,7 @@ const authorize = createRoute({
   summary:
     "Connect your payment account: redirects to Stripe onboarding (the sandbox connects at once)",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   request: { query: z.object({ mode: z.enum(["test", "live"]).optional(), returnTo: ReturnTo }) },
   responses: {
     302: { description: "Redirect to onboarding, or back when already connected (sandbox)" },
@@ -31,7 +33,7 @@ const callback = createRoute({
   tags: ["Payments account"],
   summary: "Where Stripe onboarding returns; stores the connected account id",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   request: { query: z.object({ state: z.string().min(1).max(100) }) },
   responses: { 302: { description: "Redirect back to the dashboard" }, ...ERRORS },
 });
@@ -42,7 +44,7 @@ const platform = createRoute({
   tags: ["Payments account"],
   summary: "Checkout for your own platform plan (when the operator prices one)",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   request: {
     body: jsonBody(
       z.object({ successUrl: HttpUrl.optional(), cancelUrl: HttpUrl.optional() }).openapi(

@@ -1,7 +1,7 @@
 /** /v1/projects, /v1/projects/:pk and its tiers, dashboard, customers and usage — developer API. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { developerAuth } from "@/lib/http/middleware.ts";
+import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import {
   createProject,
   createTier,
@@ -56,7 +56,7 @@ const KeysSchema = z.object({
   publishableKey: z.string(),
   secretKey: z.string().openapi({ description: "Shown this once; only its SHA-256 is stored" }),
 });
-const base = { tags: ["Projects"], security: DEVELOPER, middleware: [developerAuth] };
+const base = { tags: ["Projects"], security: DEVELOPER, middleware: [developerAuth()] };
 
 const list = createRoute({
   ...base,

@@ -1,7 +1,7 @@
 /** /v1/tokens, /v1/tokens/:id — developer access tokens (secret shown once). */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
-import { developerAuth } from "@/lib/http/middleware.ts";
+import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { createToken, listTokens, revokeToken, TokenInputSchema } from "@/lib/accounts/accounts.ts";
 import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
 
@@ -18,7 +18,7 @@ const create = createRoute({
   tags: ["Developer account"],
   summary: "Create an access token; `secret` is shown this once",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   request: { body: jsonBody(TokenInputSchema.openapi("AccessTokenInput")) },
   responses: {
     201: ok(z.object({ token: TokenSchema, secret: z.string() }), "Created"),
@@ -32,7 +32,7 @@ const list = createRoute({
   tags: ["Developer account"],
   summary: "List access tokens (never their secrets)",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   responses: { 200: ok(z.object({ tokens: z.array(TokenSchema) })), ...ERRORS },
 });
 
@@ -42,7 +42,7 @@ const remove = createRoute({
   tags: ["Developer account"],
   summary: "Revoke an access token",
   security: DEVELOPER,
-  middleware: [developerAuth],
+  middleware: [developerAuth()],
   request: { params: z.object({ id: z.string().max(64) }) },
   responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
 });

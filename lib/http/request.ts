@@ -1,0 +1,51 @@
+/** What routes read from a request beyond validated input: origin, client, bearer, form. */
+import type { Context } from "hono";
+import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
+import { InvalidRequestError, UnauthenticatedError } from "@/lib/errors.ts";
+
+/** `application/json` and `application/…+json`. */
+export const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
+
+/** The server's own origin: BASE_URL when configured, else the request's. */
+export function ownOrigin(c: Context<AppEnv>): string {
+  return c.get("services").config.baseUrl ?? new URL(c.req.url).origin;
+}
+
+/**
+ * The client's address: the connection's peer, or with `TRUST_PROXY` the first
+ * `X-Forwarded-For` entry (set by the proxy in front). "local" for in-process calls.
+ */
+export function clientAddress(c: Context<AppEnv>): string {
+  if (c.get("services").config.trustProxy) {
+    const forwarded = c.req.header("X-Forwarded-For")?.split(",")[0]?.trim();
+    if (forwarded) return forwarded.slice(0, 64);
+  }
+  return (c.env as ConnInfo | undefined)?.remoteAddr?.hostname ?? "local";
+}
+
+/** The token of `Authorization: Bearer <token>`, or null; any other form is 401. */
+export function bearer(c: Context<AppEnv>): string | null {
+  const h = c.req.header("Authorization");
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (!m) throw new UnauthenticatedError('Authorization must be "Bearer <key>"', "invalid_api_key");
+  return m[1]!;
+}
+
+/**
+ * A form body (urlencoded or multipart) as strings; a malformed one (a multipart body without
+ * its boundary …) is 400, never a crash.
+ */
+export async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = await c.req.parseBody();
+  } catch {
+    throw new InvalidRequestError("Malformed form body", [
+      { field: "body", message: "not a valid form" },
+    ]);
+  }
+  return Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : ""]),
+  );
+}
