@@ -16,7 +16,7 @@ import { mountSandboxRoutes } from "@/routes/sandbox.tsx";
 import { mountWebhookRoutes } from "@/routes/webhooks/stripe.ts";
 import { mountStoreRoutes } from "@/routes/api/store.ts";
 import { mountAuthPages } from "@/routes/auth_pages.tsx";
-import { mountDashboard } from "@/routes/dashboard.tsx";
+import { mountDashboard } from "@/routes/dashboard/mod.ts";
 import { mountAssetRoutes } from "@/routes/api/assets.ts";
 import { mountAssetUploadRoutes } from "@/routes/v1/assets.ts";
 

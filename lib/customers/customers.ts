@@ -8,6 +8,7 @@ import {
   createCustomer as kvCreateCustomer,
   type Customer,
   getCustomer,
+  listCustomers,
   removeCustomer,
   type Subscription,
 } from "@/lib/kv/customers.ts";
@@ -258,4 +259,21 @@ export async function verifyCustomerToken(s: Services, pk: string, token: string
   } catch {
     throw new UnauthenticatedError("Invalid or expired customer token");
   }
+}
+
+/**
+ * One page of a project's customers in creation order, each with plan and usage: what the
+ * customer list (JSON and page) shows. `cursor` is the previous page's `nextCursor`.
+ */
+export async function customerPage(
+  s: Services,
+  project: Project,
+  o: { limit?: number | undefined; cursor?: string | undefined },
+) {
+  const page = await listCustomers(s.kv, project.pk, {
+    limit: o.limit ?? 25,
+    ...(o.cursor ? { cursor: o.cursor } : {}),
+  });
+  const customers = await Promise.all(page.items.map((c) => customerView(s, project, c)));
+  return { customers, nextCursor: page.nextCursor };
 }

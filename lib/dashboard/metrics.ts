@@ -10,6 +10,7 @@ import {
 } from "@/lib/kv/project_stats.ts";
 import { dayKey, monthKey } from "@/lib/period.ts";
 import { ValidationError } from "@/lib/errors.ts";
+import { listEvents } from "@/lib/kv/events.ts";
 
 export const LOW_STOCK = 5;
 
@@ -78,4 +79,17 @@ export async function usageTimeSeries(s: Services, p: Project, from?: string, to
     out.push({ day: d, count: got.get(d) ?? 0 });
   }
   return out;
+}
+
+/** One page of a project's event log, newest first: what the events list (JSON and page) shows. */
+export async function eventPage(
+  s: Pick<Services, "kv">,
+  project: Project,
+  o: { limit?: number | undefined; cursor?: string | undefined },
+) {
+  const page = await listEvents(s.kv, project.pk, {
+    limit: o.limit ?? 25,
+    ...(o.cursor ? { cursor: o.cursor } : {}),
+  });
+  return { events: page.items, nextCursor: page.nextCursor };
 }

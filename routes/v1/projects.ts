@@ -20,10 +20,8 @@ import {
   updateTier,
 } from "@/lib/projects/projects.ts";
 import { publicTier, TierInputSchema, TierPatchSchema } from "@/lib/catalog/tiers.ts";
-import { projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
-import { listCustomers } from "@/lib/kv/customers.ts";
-import { listEvents } from "@/lib/kv/events.ts";
-import { customerView } from "@/lib/customers/customers.ts";
+import { eventPage, projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
+import { customerPage } from "@/lib/customers/customers.ts";
 import {
   CustomerSchema,
   DEVELOPER,
@@ -275,11 +273,7 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
     const s = c.get("services");
     const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
     const q = c.req.valid("query");
-    const page = await listEvents(s.kv, p.pk, {
-      limit: q.limit ?? 25,
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
-    return c.json({ events: page.items, nextCursor: page.nextCursor }, 200);
+    return c.json(await eventPage(s, p, q), 200);
   });
   app.openapi(list, async (c) => {
     const projects = await listProjects(c.get("services"), c.get("developer").id);
@@ -344,12 +338,7 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
     const s = c.get("services");
     const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
     const q = c.req.valid("query");
-    const page = await listCustomers(s.kv, p.pk, {
-      limit: q.limit ?? 25,
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
-    const items = await Promise.all(page.items.map((cu) => customerView(s, p, cu)));
-    return c.json({ customers: items, nextCursor: page.nextCursor }, 200);
+    return c.json(await customerPage(s, p, q), 200);
   });
   app.openapi(usage, async (c) => {
     const s = c.get("services");

@@ -1,0 +1,75 @@
+/** What every dashboard page shares: sign-in, the layout, the project header and paging. */
+import type { Context } from "hono";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { Layout } from "@/components/Layout.tsx";
+import { ProjectNav } from "@/components/ProjectNav.tsx";
+import { renderPage } from "@/lib/http/render.tsx";
+import { pageDeveloper } from "@/lib/http/page_auth.ts";
+import type { Developer } from "@/lib/kv/developers.ts";
+import { listProjects, ownedProject } from "@/lib/projects/projects.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import type { ComponentChildren } from "preact";
+
+export type Page = (c: Context<AppEnv>, dev: Developer) => Promise<Response>;
+
+/** Pages need a signed-in developer; others go to sign-in and come back. */
+export function page(handler: Page) {
+  return async (c: Context<AppEnv>) => {
+    const dev = await pageDeveloper(c);
+    if (!dev) return c.redirect(`/signin?next=${encodeURIComponent(c.req.path)}`, 303);
+    return handler(c, dev);
+  };
+}
+
+export function html(c: Context<AppEnv>, dev: Developer, title: string, body: ComponentChildren) {
+  return c.html(
+    renderPage(<Layout title={`${title} — dream-api`} user={{ email: dev.email }}>{body}</Layout>),
+  );
+}
+
+export async function projectPage(
+  c: Context<AppEnv>,
+  dev: Developer,
+  section: string,
+  title: string,
+  body: (p: Project) => Promise<ComponentChildren> | ComponentChildren,
+) {
+  const s = c.get("services");
+  const p = await ownedProject(s, dev.id, c.req.param("pk")!);
+  const projects = await listProjects(s, dev.id);
+  const testTwin = projects.find((x) => x.livePk === p.pk)?.pk ?? null;
+  return html(
+    c,
+    dev,
+    `${title} · ${p.name}`,
+    (
+      <>
+        <h1>
+          {p.name} <span class="type">{p.type === "saas" ? "SaaS" : "Store"}</span>
+        </h1>
+        <ProjectNav project={p} projects={projects} current={section} testTwin={testTwin} />
+        {s.payments.kind === "sandbox" && (p.mode === "live" || section === "/live") && (
+          <p class="warning" role="note" data-testid="no-live-provider">
+            <strong>Live mode has no real payment provider configured.</strong>{" "}
+            This server runs the offline sandbox: live checkouts are sandbox payments and no money
+            moves. Set <code>STRIPE_SECRET_KEY_TEST</code>, <code>STRIPE_SECRET_KEY_LIVE</code> and
+            {" "}
+            <code>STRIPE_WEBHOOK_SECRETS</code> to take real payments.
+          </p>
+        )}
+        <h2>{title}</h2>
+        {await body(p)}
+      </>
+    ),
+  );
+}
+
+export function Pager(props: { next: string | null; base: string }) {
+  return props.next
+    ? (
+      <nav aria-label="Pages">
+        <a href={`${props.base}?cursor=${encodeURIComponent(props.next)}`} rel="next">Next page</a>
+      </nav>
+    )
+    : null;
+}

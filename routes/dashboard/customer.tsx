@@ -1,0 +1,41 @@
+/** /dashboard/projects/:pk/customers/:id — one customer. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { customerView, requireCustomer } from "@/lib/customers/customers.ts";
+import { page, projectPage } from "@/routes/dashboard/_page.tsx";
+
+export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
+  app.get(
+    "/dashboard/projects/:pk/customers/:id",
+    page((c, dev) =>
+      projectPage(c, dev, "/customers", "Customer", async (p) => {
+        const s = c.get("services");
+        const cu = await customerView(s, p, await requireCustomer(s, p.pk, c.req.param("id")!));
+        return (
+          <dl class="detail">
+            <dt>Id</dt>
+            <dd>{cu.id}</dd>
+            <dt>Email</dt>
+            <dd>{cu.email ?? "—"}</dd>
+            <dt>Plan</dt>
+            <dd data-testid="customer-plan">{cu.plan ?? "—"}</dd>
+            <dt>Subscription</dt>
+            <dd>
+              {cu.subscription
+                ? `${cu.subscription.tier} — ${cu.subscription.status}${
+                  cu.subscription.cancelAtPeriodEnd ? " (cancels at period end)" : ""
+                }, until ${cu.subscription.currentPeriodEnd.slice(0, 10)}`
+                : "none"}
+            </dd>
+            <dt>Usage this period</dt>
+            <dd>
+              {cu.usage.count}
+              {cu.usage.limit === null ? " (unlimited)" : ` of ${cu.usage.limit}`}{" "}
+              ({cu.usage.periodStart.slice(0, 10)} – {cu.usage.periodEnd.slice(0, 10)})
+            </dd>
+          </dl>
+        );
+      })
+    ),
+  );
+}

@@ -1,0 +1,40 @@
+/** /dashboard/projects/:pk/customers — the customer list. */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { Table } from "@/components/Table.tsx";
+import { customerPage } from "@/lib/customers/customers.ts";
+import { page, Pager, projectPage } from "@/routes/dashboard/_page.tsx";
+
+export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
+  app.get(
+    "/dashboard/projects/:pk/customers",
+    page((c, dev) =>
+      projectPage(c, dev, "/customers", "Customers", async (p) => {
+        const s = c.get("services");
+        const cursor = c.req.query("cursor");
+        const pg = await customerPage(s, p, { cursor });
+        const rows = pg.customers;
+        return (
+          <>
+            <Table
+              columns={["Customer", "Plan", "Usage", "Since"]}
+              rows={rows.map((r) => [
+                <a
+                  key="id"
+                  href={`/dashboard/projects/${p.pk}/customers/${encodeURIComponent(r.id)}`}
+                >
+                  {r.id}
+                </a>,
+                r.plan ?? "—",
+                `${r.usage.count}${r.usage.limit === null ? "" : ` / ${r.usage.limit}`}`,
+                r.createdAt.slice(0, 10),
+              ])}
+            />
+            {rows.length === 0 && <p>No customers yet.</p>}
+            <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/customers`} />
+          </>
+        );
+      })
+    ),
+  );
+}
