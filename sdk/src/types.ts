@@ -1,0 +1,130 @@
+/** The objects the dream-api server answers, as the SDK types them (checked against /openapi.json in tests). */
+export interface Usage {
+  count: number;
+  limit: number | null;
+  remaining: number | null;
+  plan: string;
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface Subscription {
+  id: string;
+  tier: string | null;
+  status: string;
+  currentPeriodStart: string;
+  currentPeriodEnd: string;
+  cancelAtPeriodEnd: boolean;
+}
+
+export interface Customer {
+  id: string;
+  email: string | null;
+  name: string | null;
+  plan: string | null;
+  metadata: Record<string, string>;
+  createdAt: string;
+  subscription: Subscription | null;
+  usage: Usage;
+}
+
+export interface CustomerInput {
+  id?: string;
+  email?: string;
+  name?: string;
+  password?: string;
+  plan?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface Tier {
+  name: string;
+  displayName: string;
+  price: number;
+  currency: string;
+  interval?: "month" | "year" | null;
+  limit?: number | null;
+  inventory?: number | null;
+  soldOut?: boolean;
+  features: string[];
+  popular: boolean;
+  description: string | null;
+  imageUrl: string | null;
+  priceId: string | null;
+  productId: string | null;
+  /** Hidden from pricing pages and new checkouts; its subscribers stay on it. */
+  archived: boolean;
+}
+
+export interface Product {
+  id: string;
+  name: string;
+  displayName: string;
+  description: string | null;
+  price: number;
+  currency: string;
+  imageUrl: string | null;
+  inventory: number | null;
+  soldOut: boolean;
+  priceId: string | null;
+  productId: string | null;
+}
+
+export interface CartItem {
+  priceId?: string;
+  productId?: string;
+  quantity: number;
+}
+
+export interface CartInput {
+  email?: string;
+  items: CartItem[];
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface CheckoutInput {
+  tier: string;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface TrackResult {
+  success: true;
+  usage: Usage;
+}
+
+export interface CheckoutResult {
+  url: string;
+  sessionId?: string;
+  switched: boolean;
+}
+
+export interface CartResult {
+  url: string;
+  sessionId: string;
+  reservationId: string;
+  expiresAt: string;
+}
+
+export type Dashboard =
+  | {
+    type: "saas";
+    activeSubscriptions: number;
+    canceling: number;
+    mrr: number;
+    usageThisPeriod: number;
+    customers: number;
+    currency: string;
+  }
+  | {
+    type: "store";
+    sales: number;
+    revenue: number;
+    inStock: number;
+    lowStock: number;
+    soldOut: number;
+    currency: string;
+  };
+
+// ---- client ----
