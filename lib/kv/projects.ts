@@ -129,17 +129,26 @@ export async function listProjects(kv: Deno.Kv, platformId: string): Promise<Pro
  * Read-modify-write of a project checked on its versionstamp. `change` may throw a domain
  * error to refuse the change; nothing is written then.
  */
-export function updateProject(
+export async function updateProject(
   kv: Deno.Kv,
   pk: string,
   change: (p: Project) => Project,
 ): Promise<Project> {
-  return updateChecked<Project, Project>(kv, projectKeys.byPk(pk), {
+  return (await updateProjectWith(kv, pk, (p) => ({ next: change(p), result: null }))).project;
+}
+
+/** `updateProject` whose change also answers a result (the tier it made, removed …). */
+export function updateProjectWith<R>(
+  kv: Deno.Kv,
+  pk: string,
+  change: (p: Project) => { next: Project; result: R },
+): Promise<{ project: Project; result: R }> {
+  return updateChecked<Project, { project: Project; result: R }>(kv, projectKeys.byPk(pk), {
     what: "update the project",
     change: (cur) => {
       if (!cur) throw new NotFoundError(`No project ${pk}`);
-      const next = change(cur);
-      return { next, result: next };
+      const r = change(cur);
+      return { next: r.next, result: { project: r.next, result: r.result } };
     },
   });
 }
@@ -154,9 +163,14 @@ export function updateProject(
 export function rotateSecret(
   kv: Deno.Kv,
   pk: string,
-  next: { hash: string; prefix: string },
-  o: { now: number; oldExpiresAt: number; updatedAt: string },
+  o: {
+    next: { hash: string; prefix: string };
+    now: number;
+    oldExpiresAt: number;
+    updatedAt: string;
+  },
 ): Promise<{ project: Project; ended: string[] }> {
+  const next = o.next;
   return retryAtomic("rotate the key", async () => {
     const cur = await kv.get<Project>(projectKeys.byPk(pk));
     if (!cur.value) throw new NotFoundError(`No project ${pk}`);

@@ -12,6 +12,7 @@ import {
   type ProjectType,
   rotateSecret,
   updateProject,
+  updateProjectWith,
 } from "@/lib/kv/projects.ts";
 import {
   addTier,
@@ -35,7 +36,6 @@ import { getDeveloper } from "@/lib/kv/developers.ts";
 import { tierSubscribers } from "@/lib/kv/project_stats.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { archiveTierProduct, syncCatalog } from "@/lib/catalog/sync.ts";
-import type { Tier } from "@/lib/kv/projects.ts";
 
 /**
  * Pushes tiers to the payment provider after they were saved. Not being connected yet (Stripe)
@@ -92,10 +92,10 @@ function remember(s: Services, p: Project): Project {
 export async function createProject(
   s: Services,
   platformId: string,
-  input: { name: string; type: ProjectType; tiers: TierInput[] },
-  mode: Mode = "test",
-  pk: string = newPublishableKey(mode),
+  input: { name: string; type: ProjectType; tiers: TierInput[]; mode?: Mode; pk?: string },
 ) {
+  const mode = input.mode ?? "test";
+  const pk = input.pk ?? newPublishableKey(mode);
   const tiers = buildTiers(input.type, input.tiers);
   const secretKey = newSecretKey(mode);
   const nowIso = new Date(s.clock.now()).toISOString();
@@ -153,6 +153,12 @@ export async function projectBySecretKey(s: Services, sk: string): Promise<Proje
   return p;
 }
 
+/** A project named by its developer: who asks (`platformId`) and which project (`pk`). */
+export interface ProjectRef {
+  platformId: string;
+  pk: string;
+}
+
 /** A project of this developer: 404 when unknown, 403 when it belongs to someone else. */
 export async function ownedProject(s: Services, platformId: string, pk: string): Promise<Project> {
   const p = PK_RE.test(pk) ? await getProject(s.kv, pk) : null;
@@ -163,81 +169,81 @@ export async function ownedProject(s: Services, platformId: string, pk: string):
   return p;
 }
 
-async function change(s: Services, platformId: string, pk: string, fn: (p: Project) => Project) {
-  await ownedProject(s, platformId, pk);
-  const next = await updateProject(s.kv, pk, (p) => ({
-    ...fn(p),
-    updatedAt: new Date(s.clock.now()).toISOString(),
-  }));
-  return remember(s, next);
+/**
+ * A checked change of one owned project: `fn` answers the next project and a result (or
+ * throws to refuse); `updatedAt` is set, the cache refreshed.
+ */
+async function change<R>(
+  s: Services,
+  ref: ProjectRef,
+  fn: (p: Project) => { next: Project; result: R },
+): Promise<{ project: Project; result: R }> {
+  await ownedProject(s, ref.platformId, ref.pk);
+  const out = await updateProjectWith(s.kv, ref.pk, (p) => {
+    const r = fn(p);
+    return {
+      next: { ...r.next, updatedAt: new Date(s.clock.now()).toISOString() },
+      result: r.result,
+    };
+  });
+  return { project: remember(s, out.project), result: out.result };
 }
 
 /** Renames a project; the type is locked forever. */
-export function renameProject(
+export async function renameProject(
   s: Services,
-  platformId: string,
-  pk: string,
+  ref: ProjectRef,
   patch: z.infer<typeof ProjectPatchSchema>,
 ) {
-  return change(s, platformId, pk, (p) => {
+  const { project } = await change(s, ref, (p) => {
     if (patch.type !== undefined && patch.type !== p.type) {
       throw new ForbiddenError(`A project's type is locked: this one is "${p.type}" forever`);
     }
-    return { ...p, name: patch.name ?? p.name };
+    return { next: { ...p, name: patch.name ?? p.name }, result: null };
   });
+  return project;
 }
 
 /** Adds a tier or product; keys unchanged. */
-export async function createTier(s: Services, platformId: string, pk: string, input: TierInput) {
-  let tierName = input.name;
-  const saved = await change(s, platformId, pk, (p) => {
+export async function createTier(s: Services, ref: ProjectRef, input: TierInput) {
+  const saved = await change(s, ref, (p) => {
     const r = addTier(p, input);
-    tierName = r.tier.name;
-    return r.project;
+    return { next: r.project, result: r.tier.id };
   });
-  const tierId = saved.tiers.find((t) => t.name === tierName)!.id;
-  const project = await trySync(s, saved, [tierId]);
-  return { project, tier: project.tiers.find((t) => t.id === tierId)! };
+  const project = await trySync(s, saved.project, [saved.result]);
+  return { project, tier: project.tiers.find((t) => t.id === saved.result)! };
 }
 
 /** Edits a tier or product (price, limit, features, order …); keys unchanged. */
 export async function updateTier(
   s: Services,
-  platformId: string,
-  pk: string,
-  name: string,
+  ref: ProjectRef & { name: string },
   patch: TierPatch,
 ) {
-  let id = "";
-  const saved = await change(s, platformId, pk, (p) => {
-    const r = editTier(p, name, patch);
-    id = r.tier.id;
-    return r.project;
+  const saved = await change(s, ref, (p) => {
+    const r = editTier(p, ref.name, patch);
+    return { next: r.project, result: r.tier.id };
   });
-  const project = await trySync(s, saved, [id]);
-  return { project, tier: project.tiers.find((t) => t.id === id)! };
+  const project = await trySync(s, saved.project, [saved.result]);
+  return { project, tier: project.tiers.find((t) => t.id === saved.result)! };
 }
 
 /**
  * Deletes a tier or product (never the last one, never one with paying subscribers: 409
  * `tier_in_use`, archive it instead); customers on a free tier fall back to the free tier.
  */
-export async function deleteTier(s: Services, platformId: string, pk: string, name: string) {
-  const owned = await ownedProject(s, platformId, pk);
-  const target = owned.tiers.find((t) => t.name === name);
-  const subscribers = target ? await tierSubscribers(s.kv, pk, target.id) : 0;
-  let removed: Tier | null = null;
-  const project = await change(s, platformId, pk, (p) => {
-    const r = removeTier(p, name, subscribers);
-    removed = r.tier;
-    return r.project;
+export async function deleteTier(s: Services, ref: ProjectRef & { name: string }) {
+  const owned = await ownedProject(s, ref.platformId, ref.pk);
+  const target = owned.tiers.find((t) => t.name === ref.name);
+  const subscribers = target ? await tierSubscribers(s.kv, ref.pk, target.id) : 0;
+  const { project, result: removed } = await change(s, ref, (p) => {
+    const r = removeTier(p, ref.name, subscribers);
+    return { next: r.project, result: r.tier };
   });
-  if (removed) {
-    try {
-      await archiveTierProduct(s, project, removed);
-    } catch (err) {
-      s.logger.warn("archiving the product failed", { pk, error: String(err) });
-    }
+  try {
+    await archiveTierProduct(s, project, removed);
+  } catch (err) {
+    s.logger.warn("archiving the product failed", { pk: ref.pk, error: String(err) });
   }
   return project;
 }
@@ -265,10 +271,10 @@ export const PromoteInputSchema = z.object({
  */
 export async function promoteProject(
   s: Services,
-  platformId: string,
-  pk: string,
+  ref: ProjectRef,
   input: z.infer<typeof PromoteInputSchema>,
 ) {
+  const { platformId, pk } = ref;
   const test = await ownedProject(s, platformId, pk);
   if (test.mode !== "test") throw new ConflictError("This project is already live");
   if (test.livePk) {
@@ -299,13 +305,13 @@ export async function promoteProject(
     return { ...p, livePk };
   });
   try {
-    const out = await createProject(
-      s,
-      platformId,
-      { name: test.name, type: test.type, tiers },
-      "live",
-      livePk,
-    );
+    const out = await createProject(s, platformId, {
+      name: test.name,
+      type: test.type,
+      tiers,
+      mode: "live",
+      pk: livePk,
+    });
     s.caches.projects.delete(pk);
     return out;
   } catch (err) {
@@ -322,17 +328,23 @@ export const RotateInputSchema = z.object({
  * Issues a new secret key (shown once). The old key keeps working for `graceSeconds` (default
  * 0: at once) — in this instance immediately, in others within `cacheTtlMs`.
  */
-export async function rotateKey(s: Services, platformId: string, pk: string, graceSeconds = 0) {
-  const p = await ownedProject(s, platformId, pk);
+export async function rotateKey(
+  s: Services,
+  ref: ProjectRef,
+  o: { graceSeconds?: number | undefined } = {},
+) {
+  const { pk } = ref;
+  const graceSeconds = o.graceSeconds ?? 0;
+  const p = await ownedProject(s, ref.platformId, pk);
   const secretKey = newSecretKey(p.mode);
   const now = s.clock.now();
   const oldExpiresAt = now + graceSeconds * 1000;
-  const { project, ended } = await rotateSecret(
-    s.kv,
-    pk,
-    { hash: await sha256Hex(secretKey), prefix: secretPrefix(secretKey) },
-    { now, oldExpiresAt, updatedAt: new Date(now).toISOString() },
-  );
+  const { project, ended } = await rotateSecret(s.kv, pk, {
+    next: { hash: await sha256Hex(secretKey), prefix: secretPrefix(secretKey) },
+    now,
+    oldExpiresAt,
+    updatedAt: new Date(now).toISOString(),
+  });
   // this instance forgets ended keys at once; another one within `cacheTtlMs`
   for (const hash of ended) s.caches.secrets.delete(hash);
   if (graceSeconds > 0) s.caches.secrets.delete(p.secretHash);
@@ -346,8 +358,8 @@ export function secretPrefix(secretKey: string): string {
 }
 
 /** The project's secret keys that work now: the current one and those still in grace. */
-export async function listKeys(s: Services, platformId: string, pk: string) {
-  return keyList(await ownedProject(s, platformId, pk), s.clock.now());
+export async function listKeys(s: Services, ref: ProjectRef) {
+  return keyList(await ownedProject(s, ref.platformId, ref.pk), s.clock.now());
 }
 
 /** The keys of a project that work at `now`, by prefix (never a hash or a key). */

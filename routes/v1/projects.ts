@@ -1,5 +1,6 @@
 /** /v1/projects, /v1/projects/:pk and its tiers, dashboard, customers and usage — developer API. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import {
@@ -11,6 +12,7 @@ import {
   ownedProject,
   ProjectInputSchema,
   ProjectPatchSchema,
+  type ProjectRef,
   PromoteInputSchema,
   promoteProject,
   publicProject,
@@ -242,27 +244,26 @@ const events = createRoute({
   },
 });
 
+/** The project a route names, with the developer asking. */
+function ref(c: Context<AppEnv>): ProjectRef {
+  return { platformId: c.get("developer").id, pk: c.req.param("pk")! };
+}
+
 export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(promote, async (c) => {
     const { project, secretKey } = await promoteProject(
       c.get("services"),
-      c.get("developer").id,
-      c.req.valid("param").pk,
+      ref(c),
       c.req.valid("json"),
     );
     return c.json({ project: publicProject(project), publishableKey: project.pk, secretKey }, 201);
   });
   app.openapi(keys, async (c) => {
-    const out = await listKeys(c.get("services"), c.get("developer").id, c.req.valid("param").pk);
+    const out = await listKeys(c.get("services"), ref(c));
     return c.json(out, 200);
   });
   app.openapi(rotate, async (c) => {
-    const out = await rotateKey(
-      c.get("services"),
-      c.get("developer").id,
-      c.req.valid("param").pk,
-      c.req.valid("json").graceSeconds ?? 0,
-    );
+    const out = await rotateKey(c.get("services"), ref(c), c.req.valid("json"));
     return c.json({
       publishableKey: out.project.pk,
       secretKey: out.secretKey,
@@ -292,12 +293,7 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
     return c.json({ project: publicProject(p) }, 200);
   });
   app.openapi(patch, async (c) => {
-    const p = await renameProject(
-      c.get("services"),
-      c.get("developer").id,
-      c.req.valid("param").pk,
-      c.req.valid("json"),
-    );
+    const p = await renameProject(c.get("services"), ref(c), c.req.valid("json"));
     return c.json({ project: publicProject(p) }, 200);
   });
   app.openapi(listTiers, async (c) => {
@@ -305,28 +301,21 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
     return c.json({ tiers: p.tiers.map((t) => publicTier(p, t)) }, 200);
   });
   app.openapi(addTier, async (c) => {
-    const r = await createTier(
-      c.get("services"),
-      c.get("developer").id,
-      c.req.valid("param").pk,
-      c.req.valid("json"),
-    );
+    const r = await createTier(c.get("services"), ref(c), c.req.valid("json"));
     return c.json({ tier: publicTier(r.project, r.tier) }, 201);
   });
   app.openapi(editTier, async (c) => {
     const { pk, name } = c.req.valid("param");
     const r = await updateTier(
       c.get("services"),
-      c.get("developer").id,
-      pk,
-      name,
+      { platformId: c.get("developer").id, pk, name },
       c.req.valid("json"),
     );
     return c.json({ tier: publicTier(r.project, r.tier) }, 200);
   });
   app.openapi(removeTier, async (c) => {
     const { pk, name } = c.req.valid("param");
-    await deleteTier(c.get("services"), c.get("developer").id, pk, name);
+    await deleteTier(c.get("services"), { platformId: c.get("developer").id, pk, name });
     return c.json({ deleted: true as const, name }, 200);
   });
   app.openapi(dashboard, async (c) => {
