@@ -8,11 +8,11 @@ import { accountFor } from "@/lib/payments/connected_account.ts";
 import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
 import { paidSubscription } from "@/lib/usage/plan.ts";
-import { onceWithKey } from "@/lib/kv/provider_calls.ts";
+import { onceWithKey, onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
 import { ensureCustomer, findCustomer, requireCustomer } from "@/lib/customers/customers.ts";
-import type { AccountRef, CheckoutRequest, StripeSubscription } from "@/lib/payments/provider.ts";
+import type { AccountRef, CheckoutRequest } from "@/lib/payments/provider.ts";
 
 export const CheckoutInputSchema = z.object({
   tier: z.string().min(1).max(63),
@@ -42,12 +42,13 @@ function customerFor(s: Services, project: Project, who: CustomerRef): Promise<C
 export async function startSubscriptionCheckout(
   s: Services,
   project: Project,
-  who: CustomerRef,
   input: z.infer<typeof CheckoutInputSchema> & {
+    who: CustomerRef;
     origin: string;
     idempotencyKey?: string | undefined;
   },
 ) {
+  const who = input.who;
   const tier = project.tiers.find((t) => t.name === input.tier);
   if (!tier) {
     throw new ValidationError(`Unknown tier "${input.tier}"`, [{
@@ -83,19 +84,16 @@ export async function startSubscriptionCheckout(
       throw new ConflictError(`Customer "${customer.id}" is already on tier "${tier.name}"`);
     }
     const key = input.idempotencyKey ?? ulid(s.clock.now());
-    let updated = null;
-    await onceWithKey(
-      s.kv,
-      `switch:${project.pk}:${customer.id}:${key}`,
-      s.clock.now(),
-      async (idempotencyKey) => {
-        updated = await s.payments.updateSubscription(acct, current.id, {
+    const { fresh: updated } = await onceWithResult(s.kv, {
+      scope: `switch:${project.pk}:${customer.id}:${key}`,
+      now: s.clock.now(),
+      call: (idempotencyKey) =>
+        s.payments.updateSubscription(acct, current.id, {
           price: priced.priceId!,
           idempotencyKey,
-        });
-        return updated.id;
-      },
-    );
+        }),
+      idOf: (sub) => sub.id,
+    });
     if (updated) {
       const fresh = (await getProject(s.kv, project.pk))!; // with the price ids just synced
       const snap = snapshot(fresh, updated, Math.floor(s.clock.now() / 1000));
@@ -104,7 +102,10 @@ export async function startSubscriptionCheckout(
     return { url: input.successUrl, switched: true };
   }
   const key = input.idempotencyKey ?? ulid(s.clock.now());
-  const session = await openCheckoutOnce(s, acct, `checkout:${project.pk}:${customer.id}:${key}`, {
+  const session = await openCheckoutOnce(s, {
+    acct,
+    scope: `checkout:${project.pk}:${customer.id}:${key}`,
+  }, {
     mode: "subscription",
     lineItems: [{ price: priced.priceId!, quantity: 1 }],
     successUrl: input.successUrl,
@@ -125,17 +126,17 @@ export async function startSubscriptionCheckout(
  */
 export async function openCheckoutOnce(
   s: Services,
-  acct: AccountRef,
-  scope: string,
+  at: { acct: AccountRef; scope: string },
   request: Omit<CheckoutRequest, "idempotencyKey">,
 ): Promise<{ id: string; url: string }> {
-  let url = "";
-  const id = await onceWithKey(s.kv, scope, s.clock.now(), async (idempotencyKey) => {
-    const session = await s.payments.createCheckoutSession(acct, { ...request, idempotencyKey });
-    url = session.url;
-    return session.id;
+  const { id, fresh } = await onceWithResult(s.kv, {
+    scope: at.scope,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
+      s.payments.createCheckoutSession(at.acct, { ...request, idempotencyKey }),
+    idOf: (session) => session.id,
   });
-  if (!url) url = (await s.payments.retrieveCheckoutSession(acct, id)).url ?? "";
+  const url = fresh?.url ?? (await s.payments.retrieveCheckoutSession(at.acct, id)).url ?? "";
   return { id, url };
 }
 
@@ -146,25 +147,23 @@ export async function openCheckoutOnce(
 export async function openPortal(
   s: Services,
   project: Project,
-  who: CustomerRef,
-  o: { returnUrl: string; origin: string },
+  o: { who: CustomerRef; returnUrl: string; origin: string },
 ) {
-  const customer = await customerFor(s, project, who);
+  const customer = await customerFor(s, project, o.who);
   const acct = await accountFor(s, project);
   let providerCustomerId = customer.providerCustomerId;
   if (!providerCustomerId) {
-    providerCustomerId = await onceWithKey(
-      s.kv,
-      `customer:${project.pk}:${customer.id}`,
-      s.clock.now(),
-      (idempotencyKey) =>
+    providerCustomerId = await onceWithKey(s.kv, {
+      scope: `customer:${project.pk}:${customer.id}`,
+      now: s.clock.now(),
+      call: (idempotencyKey) =>
         s.payments.createCustomer(acct, {
           email: customer.email,
           name: customer.name,
           metadata: { dream_pk: project.pk, dream_customer: customer.id },
           idempotencyKey,
         }),
-    );
+    });
     await linkProviderCustomer(s, { pk: project.pk, customerId: customer.id }, {
       providerCustomerId,
     });
@@ -183,9 +182,9 @@ export async function openPortal(
 export async function setCancelAtPeriodEnd(
   s: Services,
   project: Project,
-  who: CustomerRef,
-  cancel: boolean,
+  o: { who: CustomerRef; cancel: boolean },
 ) {
+  const { who, cancel } = o;
   const customer = await findCustomer(s, project.pk, who.id);
   const current = customer ? paidSubscription(customer) : null;
   if (!customer || !current) {
@@ -193,19 +192,16 @@ export async function setCancelAtPeriodEnd(
   }
   if (current.cancelAtPeriodEnd === cancel) return current;
   const acct = await accountFor(s, project);
-  let updated: StripeSubscription | null = null;
-  await onceWithKey(
-    s.kv,
-    `cancel:${current.id}:${cancel}:${ulid(s.clock.now())}`,
-    s.clock.now(),
-    async (idempotencyKey) => {
-      updated = await s.payments.updateSubscription(acct, current.id, {
+  const { fresh: updated } = await onceWithResult(s.kv, {
+    scope: `cancel:${current.id}:${cancel}:${ulid(s.clock.now())}`,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
+      s.payments.updateSubscription(acct, current.id, {
         cancelAtPeriodEnd: cancel,
         idempotencyKey,
-      });
-      return updated.id;
-    },
-  );
+      }),
+    idOf: (sub) => sub.id,
+  });
   if (!updated) throw new ConflictError("The subscription changed meanwhile; try again");
   const snap = snapshot(project, updated, Math.floor(s.clock.now() / 1000));
   if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");

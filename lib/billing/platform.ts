@@ -30,11 +30,10 @@ export async function startPlatformCheckout(
   if (dev.planStatus === "active") throw new ConflictError("The platform plan is already active");
   const acct = platformAccount(s);
   const currency = s.config.platformCurrency;
-  const product = await onceWithKey(
-    s.kv,
-    "platform:product",
-    s.clock.now(),
-    (idempotencyKey) =>
+  const product = await onceWithKey(s.kv, {
+    scope: "platform:product",
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
       s.payments.createProduct(acct, {
         name: "dream-api platform",
         description: "Monthly platform plan",
@@ -42,12 +41,11 @@ export async function startPlatformCheckout(
         metadata: { dream_platform_product: "1" },
         idempotencyKey,
       }),
-  );
-  const price = await onceWithKey(
-    s.kv,
-    `platform:price:${amount}:${currency}`,
-    s.clock.now(),
-    (idempotencyKey) =>
+  });
+  const price = await onceWithKey(s.kv, {
+    scope: `platform:price:${amount}:${currency}`,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
       s.payments.createPrice(acct, {
         product,
         unitAmount: amount,
@@ -56,13 +54,12 @@ export async function startPlatformCheckout(
         metadata: { dream_platform_price: "1" },
         idempotencyKey,
       }),
-  );
+  });
   await rememberPlatformPrice(s.kv, price, { amount, currency, createdAt: s.clock.now() });
   const metadata = { dream_platform: dev.id };
   const session = await openCheckoutOnce(
     s,
-    acct,
-    `platform_checkout:${dev.id}:${ulid(s.clock.now())}`,
+    { acct, scope: `platform_checkout:${dev.id}:${ulid(s.clock.now())}` },
     {
       mode: "subscription",
       lineItems: [{ price, quantity: 1 }],

@@ -12,11 +12,10 @@ export function priceSpecOf(t: Tier): string {
 
 async function syncOne(s: Services, acct: AccountRef, p: Project, t: Tier): Promise<Tier> {
   const meta = { dream_pk: p.pk, dream_tier: t.name, dream_tier_id: t.id };
-  const productId = t.productId ?? await onceWithKey(
-    s.kv,
-    `product:${p.pk}:${t.id}`,
-    s.clock.now(),
-    (idempotencyKey) =>
+  const productId = t.productId ?? await onceWithKey(s.kv, {
+    scope: `product:${p.pk}:${t.id}`,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
       s.payments.createProduct(acct, {
         name: t.displayName,
         description: t.description,
@@ -24,7 +23,7 @@ async function syncOne(s: Services, acct: AccountRef, p: Project, t: Tier): Prom
         metadata: meta,
         idempotencyKey,
       }),
-  );
+  });
   if (t.productId) {
     await s.payments.updateProduct(acct, productId, {
       name: t.displayName,
@@ -36,11 +35,10 @@ async function syncOne(s: Services, acct: AccountRef, p: Project, t: Tier): Prom
   if (t.priceId && t.priceSpec === spec) return { ...t, productId };
   // one scope per change from a given price: going back to an earlier amount makes a new
   // price (the earlier one is archived), never reuses the archived one
-  const priceId = await onceWithKey(
-    s.kv,
-    `price:${p.pk}:${t.id}:${spec}:from:${t.priceId ?? "none"}`,
-    s.clock.now(),
-    (idempotencyKey) =>
+  const priceId = await onceWithKey(s.kv, {
+    scope: `price:${p.pk}:${t.id}:${spec}:from:${t.priceId ?? "none"}`,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
       s.payments.createPrice(acct, {
         product: productId,
         unitAmount: t.price,
@@ -49,7 +47,7 @@ async function syncOne(s: Services, acct: AccountRef, p: Project, t: Tier): Prom
         metadata: meta,
         idempotencyKey,
       }),
-  );
+  });
   if (t.priceId && t.priceId !== priceId) await s.payments.archivePrice(acct, t.priceId);
   return { ...t, productId, priceId, priceSpec: spec };
 }

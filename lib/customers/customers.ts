@@ -204,15 +204,19 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
   const sub = found.subscription;
   if (sub && PAID_STATUSES.has(sub.status)) {
     const acct = await accountFor(s, project);
-    await onceWithKey(s.kv, `cancel_now:${sub.id}`, s.clock.now(), async (idempotencyKey) => {
-      try {
-        return (await s.payments.cancelSubscription(acct, sub.id, { idempotencyKey })).id;
-      } catch (err) {
-        // already gone at the provider: nothing left to cancel
-        const status = (err as { statusCode?: number }).statusCode;
-        if (err instanceof NotFoundError || status === 404) return sub.id;
-        throw err;
-      }
+    await onceWithKey(s.kv, {
+      scope: `cancel_now:${sub.id}`,
+      now: s.clock.now(),
+      call: async (idempotencyKey) => {
+        try {
+          return (await s.payments.cancelSubscription(acct, sub.id, { idempotencyKey })).id;
+        } catch (err) {
+          // already gone at the provider: nothing left to cancel
+          const status = (err as { statusCode?: number }).statusCode;
+          if (err instanceof NotFoundError || status === 404) return sub.id;
+          throw err;
+        }
+      },
     });
   }
   const removed = await removeCustomer(s.kv, {

@@ -18,30 +18,43 @@ const TTL_MS = 23 * 3600_000; // Stripe keeps idempotency keys for 24 h
 
 /**
  * Runs `call(key)` once per `scope` (a string naming the logical operation): the key is stored
- * first, the result (an object id) after. A later run of the same scope returns the stored
- * result, or retries with the same key when the first run died before finishing.
+ * first, the object's id after. A later run of the same scope answers the stored id (`fresh`
+ * null), or retries with the same key when the first run died before finishing; the run that
+ * called the provider also answers what it got (`fresh`).
  */
-export async function onceWithKey(
+export async function onceWithResult<T>(
   kv: Deno.Kv,
-  scope: string,
-  now: number,
-  call: (idempotencyKey: string) => Promise<string>,
-): Promise<string> {
-  const key = providerCallKeys.byScope(scope);
+  o: {
+    scope: string;
+    now: number;
+    call: (idempotencyKey: string) => Promise<T>;
+    idOf: (t: T) => string;
+  },
+): Promise<{ id: string; fresh: T | null }> {
+  const key = providerCallKeys.byScope(o.scope);
   let cur = (await kv.get<ProviderCall>(key)).value;
-  if (cur?.result) return cur.result;
+  if (cur?.result) return { id: cur.result, fresh: null };
   if (!cur) {
-    const fresh: ProviderCall = {
+    const created: ProviderCall = {
       idempotencyKey: `dream_${randomBase62(24)}`,
       result: null,
-      createdAt: now,
+      createdAt: o.now,
     };
-    const res = await kv.atomic().check({ key, versionstamp: null }).set(key, fresh, {
+    const res = await kv.atomic().check({ key, versionstamp: null }).set(key, created, {
       expireIn: TTL_MS,
     }).commit();
-    cur = res.ok ? fresh : (await kv.get<ProviderCall>(key)).value!;
+    cur = res.ok ? created : (await kv.get<ProviderCall>(key)).value!;
   }
-  const result = await call(cur.idempotencyKey);
-  await kv.set(key, { ...cur, result }, { expireIn: TTL_MS });
-  return result;
+  const fresh = await o.call(cur.idempotencyKey);
+  const id = o.idOf(fresh);
+  await kv.set(key, { ...cur, result: id }, { expireIn: TTL_MS });
+  return { id, fresh };
+}
+
+/** `onceWithResult` for calls that answer the object's id. */
+export async function onceWithKey(
+  kv: Deno.Kv,
+  o: { scope: string; now: number; call: (idempotencyKey: string) => Promise<string> },
+): Promise<string> {
+  return (await onceWithResult(kv, { ...o, idOf: (id) => id })).id;
 }

@@ -93,20 +93,17 @@ function customerOf(c: Context<AppEnv>): CustomerRef {
 
 export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(checkout, async (c) => {
-    const out = await startSubscriptionCheckout(
-      c.get("services"),
-      c.get("api").project,
-      customerOf(c),
-      {
-        ...c.req.valid("json"),
-        origin: ownOrigin(c),
-        idempotencyKey: c.req.valid("header")["idempotency-key"],
-      },
-    );
+    const out = await startSubscriptionCheckout(c.get("services"), c.get("api").project, {
+      ...c.req.valid("json"),
+      who: customerOf(c),
+      origin: ownOrigin(c),
+      idempotencyKey: c.req.valid("header")["idempotency-key"],
+    });
     return c.json(out, 200);
   });
   app.openapi(portal, async (c) => {
-    const out = await openPortal(c.get("services"), c.get("api").project, customerOf(c), {
+    const out = await openPortal(c.get("services"), c.get("api").project, {
+      who: customerOf(c),
       returnUrl: c.req.valid("json").returnUrl,
       origin: ownOrigin(c),
     });
@@ -116,8 +113,7 @@ export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
     const sub = await setCancelAtPeriodEnd(
       c.get("services"),
       c.get("api").project,
-      customerOf(c),
-      true,
+      { who: customerOf(c), cancel: true },
     );
     const view = subscriptionView(c.get("api").project, sub);
     return c.json({ ...view, subscription: view }, 200);
@@ -126,8 +122,7 @@ export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
     const sub = await setCancelAtPeriodEnd(
       c.get("services"),
       c.get("api").project,
-      customerOf(c),
-      false,
+      { who: customerOf(c), cancel: false },
     );
     const view = subscriptionView(c.get("api").project, sub);
     return c.json({ ...view, subscription: view }, 200);
