@@ -211,12 +211,11 @@ Deno.test("[e2e] subscription events and a customer deletion in every order: nev
         livemode: false,
         data: { object: obj },
       });
-      const sig = await signPayload(
-        stripe,
+      const sig = await signPayload(stripe, {
         payload,
-        `whsec_sandbox_${app.services.config.appSecret}`,
-        Math.floor(app.clock.now() / 1000),
-      );
+        secret: `whsec_sandbox_${app.services.config.appSecret}`,
+        timestamp: Math.floor(app.clock.now() / 1000),
+      });
       const res = await app.call("POST", "/webhook/stripe", {
         raw: payload,
         headers: { "Content-Type": "application/json", "Stripe-Signature": sig },

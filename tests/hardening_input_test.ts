@@ -167,7 +167,11 @@ Deno.test("[e2e] signed but malformed provider events are 400 and change nothing
   const secret = `whsec_sandbox_${app.services.config.appSecret}`;
   const send = async (event: unknown) => {
     const payload = JSON.stringify(event);
-    const sig = await signPayload(stripe, payload, secret, Math.floor(app.clock.now() / 1000));
+    const sig = await signPayload(stripe, {
+      payload,
+      secret,
+      timestamp: Math.floor(app.clock.now() / 1000),
+    });
     return app.call("POST", "/webhook/stripe", {
       raw: payload,
       headers: { "Content-Type": "application/json", "Stripe-Signature": sig },

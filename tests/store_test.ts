@@ -218,12 +218,11 @@ Deno.test("[e2e] store journey: image → product → cart → pay → stock and
       data: { object: session },
     };
     const payload = JSON.stringify(ev);
-    const sig = await signPayload(
-      new Stripe("sk_test_x"),
+    const sig = await signPayload(new Stripe("sk_test_x"), {
       payload,
-      `whsec_sandbox_${testConfig().appSecret}`,
-      Math.floor(app.clock.now() / 1000),
-    );
+      secret: `whsec_sandbox_${testConfig().appSecret}`,
+      timestamp: Math.floor(app.clock.now() / 1000),
+    });
     for (let i = 0; i < 2; i++) {
       const r = await srv.call("POST", "/webhook/stripe", {
         raw: payload,

@@ -548,7 +548,11 @@ export class StripeDouble {
     const payload = JSON.stringify(event);
     return {
       payload,
-      signature: await signPayload(this.#stripe, payload, this.webhookSecret, this.#sec()),
+      signature: await signPayload(this.#stripe, {
+        payload,
+        secret: this.webhookSecret,
+        timestamp: this.#sec(),
+      }),
     };
   }
 }

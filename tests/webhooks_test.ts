@@ -49,7 +49,7 @@ async function post(
 ) {
   const payload = JSON.stringify(body);
   const t = opts.t ?? Math.floor(app.clock.now() / 1000);
-  const sig = await signPayload(stripe, payload, opts.secret ?? SECRET, t);
+  const sig = await signPayload(stripe, { payload, secret: opts.secret ?? SECRET, timestamp: t });
   return app.call("POST", "/webhook/stripe", {
     raw: opts.tamper ? payload.replace("ann", "bob") : payload,
     headers: { "Content-Type": "application/json", "Stripe-Signature": sig },

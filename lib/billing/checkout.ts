@@ -97,7 +97,9 @@ export async function startSubscriptionCheckout(
     if (updated) {
       const fresh = (await getProject(s.kv, project.pk))!; // with the price ids just synced
       const snap = snapshot(fresh, updated, Math.floor(s.clock.now() / 1000));
-      if (snap) await applySubscription(s, { project: fresh, customerId: customer.id }, snap);
+      if (snap) {
+        await applySubscription(s, { project: fresh, customerId: customer.id }, { sub: snap });
+      }
     }
     return { url: input.successUrl, switched: true };
   }
@@ -205,6 +207,6 @@ export async function setCancelAtPeriodEnd(
   if (!updated) throw new ConflictError("The subscription changed meanwhile; try again");
   const snap = snapshot(project, updated, Math.floor(s.clock.now() / 1000));
   if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
-  await applySubscription(s, { project, customerId: customer.id }, snap);
+  await applySubscription(s, { project, customerId: customer.id }, { sub: snap });
   return snap;
 }

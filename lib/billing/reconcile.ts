@@ -30,7 +30,8 @@ export async function reconcileProject(s: Services, project: Project): Promise<n
       if (same) continue;
       if (cur && cur.id !== snap.id && snap.status === "canceled") continue;
       if (
-        (await applySubscription(s, { project, customerId: cust.id }, snap, {
+        (await applySubscription(s, { project, customerId: cust.id }, {
+          sub: snap,
           providerCustomerId: sub.customer,
         })) === "applied"
       ) changed++;

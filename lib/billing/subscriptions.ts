@@ -79,9 +79,9 @@ export function supersedes(cur: Subscription | null, next: Subscription): boolea
 export async function applySubscription(
   s: Pick<Services, "kv" | "clock" | "caches">,
   target: { project: Project; customerId: string },
-  sub: Subscription,
-  opts: { eventId?: string; providerCustomerId?: string } = {},
+  opts: { sub: Subscription; eventId?: string; providerCustomerId?: string },
 ): Promise<"applied" | "stale" | "duplicate" | "no_customer"> {
+  const sub = opts.sub;
   const pk = target.project.pk;
   const out = await commitSubscription(s.kv, {
     pk,

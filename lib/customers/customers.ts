@@ -144,9 +144,9 @@ export async function ensureCustomer(s: Services, project: Project, id: string):
 export async function customerForTracking(
   s: Services,
   project: Project,
-  id: string,
-  quantity: number,
+  o: { id: string; quantity: number },
 ): Promise<Customer> {
+  const { id, quantity } = o;
   const found = await findCustomer(s, project.pk, id);
   if (found) return found;
   const draft = unsavedCustomer(s, project, id);

@@ -54,7 +54,12 @@ export async function projectMetrics(s: Services, p: Project) {
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Daily usage totals for `from`..`to` (default: the last 30 days), zero-filled. */
-export async function usageTimeSeries(s: Services, p: Project, from?: string, to?: string) {
+export async function usageTimeSeries(
+  s: Services,
+  p: Project,
+  range: { from?: string | undefined; to?: string | undefined } = {},
+) {
+  const { from, to } = range;
   const now = s.clock.now();
   const toDay = to ?? dayKey(now);
   const fromDay = from ?? dayKey(now - 29 * 86_400_000);
@@ -72,7 +77,9 @@ export async function usageTimeSeries(s: Services, p: Project, from?: string, to
       { field: "from", message: "range must be 0–366 days" },
     ]);
   }
-  const got = new Map((await usageSeries(s.kv, p.pk, fromDay, toDay)).map((r) => [r.day, r.count]));
+  const got = new Map(
+    (await usageSeries(s.kv, p.pk, { from: fromDay, to: toDay })).map((r) => [r.day, r.count]),
+  );
   const out: { day: string; count: number }[] = [];
   for (let t = start; t <= end; t += 86_400_000) {
     const d = dayKey(t);

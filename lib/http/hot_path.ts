@@ -113,7 +113,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const refused = limited(req, project.pk, customer.id);
     if (refused) return refused;
     try {
-      const res = await trackUsage(s, project, customer, { quantity, rawBody });
+      const res = await trackUsage(s, project, { customer, quantity, rawBody });
       return respond(
         req,
         200,

@@ -12,9 +12,9 @@ export const assetUsageKeys = {
 export function addAssetBytes(
   kv: Deno.Kv,
   platformId: string,
-  delta: number,
-  quota: number,
+  o: { delta: number; quota: number },
 ): Promise<boolean> {
+  const { delta, quota } = o;
   return updateChecked<number, boolean>(kv, assetUsageKeys.bytes(platformId), {
     what: "count the upload",
     change: (cur) => {

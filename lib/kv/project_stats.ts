@@ -91,13 +91,12 @@ export async function usageInMonth(kv: Deno.Kv, pk: string, month: string): Prom
 export async function usageSeries(
   kv: Deno.Kv,
   pk: string,
-  from: string,
-  to: string,
+  range: { from: string; to: string },
 ): Promise<{ day: string; count: number }[]> {
   const out: { day: string; count: number }[] = [];
   const iter = kv.list({
-    start: projectStatKeys.usageDay(pk, from),
-    end: [...projectStatKeys.usageDay(pk, to), ""],
+    start: projectStatKeys.usageDay(pk, range.from),
+    end: [...projectStatKeys.usageDay(pk, range.to), ""],
   });
   for await (const e of iter) out.push({ day: String(e.key[2]), count: u64(e.value) });
   return out;

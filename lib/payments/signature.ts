@@ -14,11 +14,9 @@ export class SignatureError extends Error {}
  */
 export async function verifySignedEvent(
   stripe: Stripe,
-  raw: string,
-  header: string,
-  secrets: string[],
-  nowSeconds: number,
+  o: { raw: string; header: string; secrets: string[]; nowSeconds: number },
 ): Promise<StripeEvent> {
+  const { raw, header, secrets, nowSeconds } = o;
   const t = Number(/(?:^|,)t=(\d+)/.exec(header)?.[1]);
   if (!Number.isFinite(t)) throw new SignatureError("Stripe-Signature has no timestamp");
   if (t > nowSeconds + SIGNATURE_TOLERANCE_SECONDS) {
@@ -44,7 +42,11 @@ export async function verifySignedEvent(
 }
 
 /** Signs a payload like Stripe does (the sandbox and the tests' Stripe double use this). */
-export function signPayload(stripe: Stripe, payload: string, secret: string, timestamp: number) {
+export function signPayload(
+  stripe: Stripe,
+  o: { payload: string; secret: string; timestamp: number },
+) {
+  const { payload, secret, timestamp } = o;
   return stripe.webhooks.generateTestHeaderStringAsync(
     {
       payload,

@@ -254,6 +254,11 @@ export class StripeProvider implements PaymentProvider {
   }
 
   verifyEvent(rawBody: string, signature: string, nowSeconds: number): Promise<StripeEvent> {
-    return verifySignedEvent(this.#test, rawBody, signature, this.#secrets, nowSeconds);
+    return verifySignedEvent(this.#test, {
+      raw: rawBody,
+      header: signature,
+      secrets: this.#secrets,
+      nowSeconds,
+    });
   }
 }

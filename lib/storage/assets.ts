@@ -47,7 +47,7 @@ export async function storeImage(
   bytes: Uint8Array,
 ): Promise<string> {
   const quota = s.config.uploadQuotaBytes;
-  if (!(await addAssetBytes(s.kv, platformId, bytes.byteLength, quota))) {
+  if (!(await addAssetBytes(s.kv, platformId, { delta: bytes.byteLength, quota }))) {
     throw new AppError(
       "payload_too_large",
       `Image storage quota of ${Math.round(quota / 1024 / 1024)} MB is used up`,
@@ -57,7 +57,7 @@ export async function storeImage(
   try {
     return await saveImage(s.storage, platformId, bytes);
   } catch (err) {
-    await addAssetBytes(s.kv, platformId, -bytes.byteLength, quota);
+    await addAssetBytes(s.kv, platformId, { delta: -bytes.byteLength, quota });
     throw err;
   }
 }

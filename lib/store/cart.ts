@@ -202,7 +202,7 @@ export async function checkoutCart(
       origin: input.origin,
     });
   } catch (err) {
-    await releaseReservation(s, project.pk, id);
+    await releaseReservation(s, { pk: project.pk, id });
     throw err;
   }
   await linkReservationSession(s.kv, { pk: project.pk, id, sessionId: session.id });
@@ -222,9 +222,14 @@ export async function checkoutCart(
 async function settle(
   s: Services,
   target: { pk: string; id: string },
-  to: "completed" | "released",
-  opts: { eventId?: string; amountTotal?: number | null; email?: string | null } = {},
+  opts: {
+    to: "completed" | "released";
+    eventId?: string | undefined;
+    amountTotal?: number | null;
+    email?: string | null;
+  },
 ): Promise<string> {
+  const to = opts.to;
   const out = await s.locks.run(`stock:${target.pk}`, () =>
     settleReservation(s.kv, {
       ...target,
@@ -249,18 +254,21 @@ async function settle(
 }
 
 /** Gives a pending reservation's stock back (expired or abandoned checkout). */
-export function releaseReservation(s: Services, pk: string, id: string, eventId?: string) {
-  return settle(s, { pk, id }, "released", eventId ? { eventId } : {});
+export function releaseReservation(
+  s: Services,
+  target: { pk: string; id: string },
+  o: { eventId?: string | undefined } = {},
+) {
+  return settle(s, target, { to: "released", ...o });
 }
 
 /** Turns a reservation into a sale: sales +1, revenue + amount; stock stays taken. */
 export function completeReservation(
   s: Services,
-  pk: string,
-  id: string,
+  target: { pk: string; id: string },
   o: { eventId?: string; amountTotal?: number | null; email?: string | null },
 ) {
-  return settle(s, { pk, id }, "completed", o);
+  return settle(s, target, { to: "completed", ...o });
 }
 
 /**
@@ -283,7 +291,7 @@ export async function sweepReservations(s: Services, graceMs = 60_000): Promise<
         const acct = await accountFor(s, project);
         const session = await s.payments.retrieveCheckoutSession(acct, r.sessionId);
         if (session.status === "complete") {
-          await completeReservation(s, pk, id, { amountTotal: session.amount_total });
+          await completeReservation(s, { pk, id }, { amountTotal: session.amount_total });
           n++;
           continue;
         }
@@ -293,7 +301,7 @@ export async function sweepReservations(s: Services, graceMs = 60_000): Promise<
       }
     }
     // expiring the session may already have released it through its event
-    await releaseReservation(s, pk, id);
+    await releaseReservation(s, { pk, id });
     const after = await getReservation(s.kv, pk, id);
     if (after?.status === "released") n++;
   }

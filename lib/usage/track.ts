@@ -35,9 +35,9 @@ export const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 export async function trackUsage(
   s: Services,
   project: Project,
-  customer: Customer,
-  opts: { quantity: number; idempotencyKey?: string; rawBody: string },
+  opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
 ): Promise<{ usage: UsageView; replayed: false } | { replayed: true; record: IdempotencyRecord }> {
+  const customer = opts.customer;
   const { plan, limit, period } = planOf(s, project, customer);
   const outcome = await s.meter.track({
     pk: project.pk,

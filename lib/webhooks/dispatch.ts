@@ -50,7 +50,12 @@ async function projectFor(
   return { project, acct: { accountId, mode: project.mode } };
 }
 
-async function log(s: Services, pk: string, ev: StripeEvent, outcome: string, summary: string) {
+async function log(
+  s: Services,
+  ev: StripeEvent,
+  o: { pk: string; outcome: string; summary: string },
+) {
+  const { pk, outcome, summary } = o;
   await logEvent(s.kv, pk, {
     listId: ulid(s.clock.now()),
     entry: { id: ev.id, type: ev.type, created: ev.created, summary, outcome },
@@ -74,18 +79,17 @@ async function applyProviderSubscription(
   if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const snap = snapshot(found.project, sub, ev.created);
   if (!snap) return (await claimOnly(s, ev)) ? "ignored: unknown price" : "duplicate";
-  const outcome = await applySubscription(s, { project: found.project, customerId }, snap, {
+  const outcome = await applySubscription(s, { project: found.project, customerId }, {
+    sub: snap,
     eventId: ev.id,
     providerCustomerId: sub.customer,
   });
   if (outcome !== "duplicate") {
-    await log(
-      s,
-      found.project.pk,
-      ev,
+    await log(s, ev, {
+      pk: found.project.pk,
       outcome,
-      `${customerId}: ${snap.status}${snap.cancelAtPeriodEnd ? " (canceling)" : ""}`,
-    );
+      summary: `${customerId}: ${snap.status}${snap.cancelAtPeriodEnd ? " (canceling)" : ""}`,
+    });
   }
   return outcome;
 }
@@ -146,19 +150,17 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
   }
   const resv = await reservationOf(s, ev, session);
   if (resv && session.payment_status !== "unpaid") {
-    const out = await completeReservation(s, resv.pk, resv.id, {
+    const out = await completeReservation(s, resv, {
       eventId: ev.id,
       amountTotal: session.amount_total,
       email: checkoutEmail(session),
     });
     if (out !== "duplicate") {
-      await log(
-        s,
-        resv.pk,
-        ev,
-        out,
-        `order ${resv.id}: ${session.amount_total} ${session.currency}`,
-      );
+      await log(s, ev, {
+        pk: resv.pk,
+        outcome: out,
+        summary: `order ${resv.id}: ${session.amount_total} ${session.currency}`,
+      });
     }
     return out;
   }
@@ -169,8 +171,10 @@ const onCheckoutExpired: Handler = async (s, ev) => {
   const session = ev.data.object as unknown as StripeCheckoutSession;
   const resv = await reservationOf(s, ev, session);
   if (resv) {
-    const out = await releaseReservation(s, resv.pk, resv.id, ev.id);
-    if (out !== "duplicate") await log(s, resv.pk, ev, out, `order ${resv.id}: stock released`);
+    const out = await releaseReservation(s, resv, { eventId: ev.id });
+    if (out !== "duplicate") {
+      await log(s, ev, { pk: resv.pk, outcome: out, summary: `order ${resv.id}: stock released` });
+    }
     return out;
   }
   return (await claimOnly(s, ev)) ? "acknowledged" : "duplicate";

@@ -68,10 +68,11 @@ export function mountUsageRoutes(app: OpenAPIHono<AppEnv>) {
     const id = callerCustomerId(c);
     // secret-key callers may name new customers; token callers act for an existing one
     const customer = c.get("api").via === "secret"
-      ? await customerForTracking(s, project, id, body.quantity ?? 1)
+      ? await customerForTracking(s, project, { id, quantity: body.quantity ?? 1 })
       : await requireCustomer(s, project.pk, id);
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    const res = await trackUsage(c.get("services"), project, customer, {
+    const res = await trackUsage(c.get("services"), project, {
+      customer,
       quantity: body.quantity ?? 1,
       rawBody: c.get("rawBody") ?? "",
       ...(idempotencyKey ? { idempotencyKey } : {}),

@@ -333,6 +333,6 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
     const s = c.get("services");
     const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
     const q = c.req.valid("query");
-    return c.json({ series: await usageTimeSeries(s, p, q.from, q.to) }, 200);
+    return c.json({ series: await usageTimeSeries(s, p, q) }, 200);
   });
 }

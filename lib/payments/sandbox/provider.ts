@@ -85,7 +85,11 @@ export class SandboxProvider implements PaymentProvider {
       data: { object },
     });
     const payload = JSON.stringify(event);
-    const header = await signPayload(this.#stripe, payload, this.#secret, sec(this.#now()));
+    const header = await signPayload(this.#stripe, {
+      payload,
+      secret: this.#secret,
+      timestamp: sec(this.#now()),
+    });
     if (!this.#deliver) throw new Error("sandbox has no webhook receiver attached");
     await this.#deliver(payload, header);
     return event;
@@ -283,6 +287,11 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   verifyEvent(rawBody: string, signature: string, nowSeconds: number) {
-    return verifySignedEvent(this.#stripe, rawBody, signature, [this.#secret], nowSeconds);
+    return verifySignedEvent(this.#stripe, {
+      raw: rawBody,
+      header: signature,
+      secrets: [this.#secret],
+      nowSeconds,
+    });
   }
 }
