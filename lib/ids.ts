@@ -69,8 +69,3 @@ export const newRequestId = () =>
 export const PK_RE = /^pk_(test|live)_[0-9A-Za-z]{16,64}$/;
 export const SK_RE = /^sk_(test|live)_[0-9A-Za-z]{16,64}$/;
 export const CUSTOMER_ID_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
-
-/** Mode of a publishable or secret key. */
-export function modeOf(key: string): Mode {
-  return key.startsWith("pk_live_") || key.startsWith("sk_live_") ? "live" : "test";
-}

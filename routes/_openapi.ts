@@ -39,7 +39,7 @@ export function ok<T extends z.ZodType>(schema: T, description = "OK") {
  * runs (an empty or non-JSON body is 422 naming the missing fields, never an unvalidated `{}`
  * reaching the handler); a schema of optional fields takes an empty body as `{}`.
  */
-export function jsonBody<T extends z.ZodType>(schema: T) {
+export function jsonRequest<T extends z.ZodType>(schema: T) {
   return { content: { "application/json": { schema } }, required: !schema.safeParse({}).success };
 }
 

@@ -10,7 +10,11 @@ export function priceSpecOf(t: Tier): string {
   return `${t.price}:${t.currency}:${t.interval ?? "once"}`;
 }
 
-async function syncOne(s: Services, acct: AccountRef, p: Project, t: Tier): Promise<Tier> {
+async function syncOne(
+  s: Services,
+  o: { acct: AccountRef; project: Project; tier: Tier },
+): Promise<Tier> {
+  const { acct, project: p, tier: t } = o;
   const meta = { dream_pk: p.pk, dream_tier: t.name, dream_tier_id: t.id };
   const productId = t.productId ?? await onceWithKey(s.kv, {
     scope: `product:${p.pk}:${t.id}`,
@@ -66,7 +70,7 @@ export async function syncCatalog(
   const synced = new Map<string, Tier>();
   for (const t of project.tiers) {
     if (only && !only.includes(t.id)) continue;
-    synced.set(t.id, await syncOne(s, acct, project, t));
+    synced.set(t.id, await syncOne(s, { acct, project, tier: t }));
   }
   const next = await updateProject(s.kv, project.pk, (p) => ({
     ...p,

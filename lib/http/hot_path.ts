@@ -32,30 +32,33 @@ const CORS: [string, string][] = [
 export type HotResult = Response | Request | null;
 
 export function createHotPath(s: Services, securityHeaders: [string, string][]) {
+  /** A JSON answer (200 unless `o.status`) with the same headers the full app gives. */
   function respond(
     req: Request,
-    status: number,
     json: string | ((requestId: string) => string),
-    extra?: Record<string, string>,
+    o?: { status: number; headers: Record<string, string> },
   ) {
     const incoming = req.headers.get("x-request-id");
     const requestId = requestIdOf(incoming);
     // Content-Type alone in the constructor takes Deno's fast path; the others are appended
     // (cheaper than a list given to the constructor, which Deno converts and validates whole).
     const res = new Response(typeof json === "string" ? json : json(requestId), {
-      status,
+      status: o?.status ?? 200,
       headers: JSON_CT,
     });
     const h = res.headers;
     for (const [k, v] of securityHeaders) h.append(k, v);
     h.append("X-Request-Id", requestId);
     if (req.headers.has("origin")) { for (const [k, v] of CORS) h.append(k, v); }
-    if (extra) { for (const k in extra) h.append(k, extra[k]!); }
+    if (o) { for (const k in o.headers) h.append(k, o.headers[k]!); }
     return res;
   }
 
   const fail = (req: Request, err: AppError) =>
-    respond(req, err.status, (id) => JSON.stringify(errorBody(err, id)), err.headers);
+    respond(req, (id) => JSON.stringify(errorBody(err, id)), {
+      status: err.status,
+      headers: err.headers,
+    });
 
   // well-formed secret key → its SHA-256, for keys seen lately (process memory only, never
   // stored); a key found here was checked against SK_RE when it was added
@@ -116,7 +119,6 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       const res = await trackUsage(s, project, { customer, quantity, rawBody });
       return respond(
         req,
-        200,
         res.replayed
           ? JSON.stringify(res.record.body)
           : `{"success":true,"usage":${usageJson(res.usage)}}`,
@@ -157,7 +159,6 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     return limited(req, project.pk, userId) ??
       respond(
         req,
-        200,
         `{"usage":${usageJson(usageView({ plan: plan ?? "", limit, period }, count))}}`,
       );
   };

@@ -5,7 +5,12 @@ import type { Mode } from "@/lib/ids.ts";
 
 export type ProjectType = "saas" | "store";
 
-export interface Tier {
+/**
+ * One thing a project sells: a subscription tier of a SaaS project, or a product of a Store
+ * project (the contract's "tier / product object"). `Tier` and `Product` name the same record
+ * from each side.
+ */
+export interface CatalogItem {
   /** Stable internal id: customers point at it, so renames keep their plan. */
   id: string;
   name: string;
@@ -30,6 +35,11 @@ export interface Tier {
   archived?: boolean;
 }
 
+/** A SaaS project's subscription tier. */
+export type Tier = CatalogItem;
+/** A Store project's product. */
+export type Product = CatalogItem;
+
 export interface Project {
   pk: string;
   platformId: string;
@@ -44,7 +54,7 @@ export interface Project {
   keyCreatedAt?: string;
   /** Earlier secret keys still in their grace period (their pointers expire with them). */
   graceKeys?: GraceKey[];
-  tiers: Tier[];
+  tiers: CatalogItem[];
   /** ULID used to list a developer's projects in creation order. */
   listId: string;
   createdAt: string;

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
-import { getProject, type Project, type Tier } from "@/lib/kv/projects.ts";
+import { getProject, type Product, type Project } from "@/lib/kv/projects.ts";
 import {
   dropDueEntry,
   dueReservations,
@@ -42,7 +42,7 @@ export const CartInputSchema = z.object({
 export type CartInput = z.infer<typeof CartInputSchema>;
 
 /** The public shape of a product (GET /api/products). */
-export function publicProduct(t: Tier) {
+export function publicProduct(t: Product) {
   return {
     id: t.productId ?? t.id,
     name: t.name,
@@ -62,8 +62,8 @@ export function publicProduct(t: Tier) {
 export function resolveLines(
   p: Project,
   items: CartInput["items"],
-): { tier: Tier; quantity: number }[] {
-  const merged = new Map<string, { tier: Tier; quantity: number }>();
+): { tier: Product; quantity: number }[] {
+  const merged = new Map<string, { tier: Product; quantity: number }>();
   items.forEach((item, i) => {
     const offered = offeredTiers(p);
     const tier = item.priceId
@@ -93,7 +93,7 @@ export function resolveLines(
 /** Takes stock for every line or nothing: 409 naming the first product short of stock. */
 export function takeStock(
   p: Project,
-  lines: { tier: Tier; quantity: number }[],
+  lines: { tier: Product; quantity: number }[],
 ): { project: Project; taken: ReservationLine[] } {
   const tiers = p.tiers.map((t) => ({ ...t }));
   const taken: ReservationLine[] = [];
@@ -149,7 +149,7 @@ export async function checkoutCart(
   const maxHolds = s.config.holdsPerClient;
   const lines = resolveLines(project, input.items);
   const acct = await accountFor(s, project);
-  const priced: { tier: Tier; quantity: number }[] = [];
+  const priced: { tier: Product; quantity: number }[] = [];
   for (const l of lines) priced.push({ ...l, tier: await ensureTierPrice(s, project, l.tier) });
   const now = s.clock.now();
   const id = `res_${ulid(now)}`;

@@ -18,7 +18,7 @@ import { IDEMPOTENCY_KEY_RE } from "@/lib/usage/track.ts";
 import {
   CUSTOMER,
   ERRORS,
-  jsonBody,
+  jsonRequest,
   ok,
   SubscriptionSchema,
   UserIdHeader,
@@ -35,7 +35,7 @@ const checkout = createRoute({
   security: CUSTOMER,
   middleware: [apiAuth({ accept: "customer" })],
   request: {
-    body: jsonBody(CheckoutInputSchema.openapi("CheckoutInput")),
+    body: jsonRequest(CheckoutInputSchema.openapi("CheckoutInput")),
     headers: UserIdHeader.extend({
       "idempotency-key": z.string().regex(IDEMPOTENCY_KEY_RE).optional(),
     }),
@@ -53,7 +53,7 @@ const portal = createRoute({
   summary: "Billing portal session for the customer",
   security: CUSTOMER,
   middleware: [apiAuth({ accept: "customer" })],
-  request: { body: jsonBody(PortalInputSchema.openapi("PortalInput")), headers: UserIdHeader },
+  request: { body: jsonRequest(PortalInputSchema.openapi("PortalInput")), headers: UserIdHeader },
   responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS },
 });
 

@@ -12,7 +12,7 @@ import {
   requireCustomer,
 } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
-import { CustomerSchema, ERRORS, jsonBody, ok, SECRET } from "@/routes/_openapi.ts";
+import { CustomerSchema, ERRORS, jsonRequest, ok, SECRET } from "@/routes/_openapi.ts";
 
 const IdParam = z.object({
   id: CustomerIdSchema.openapi({ param: { name: "id", in: "path" }, example: "user_42" }),
@@ -26,7 +26,7 @@ const create = createRoute({
   description: "`plan` may only name a free (price 0) tier; paid plans come from checkout.",
   security: SECRET,
   middleware: [apiAuth({ accept: "secret" })],
-  request: { body: jsonBody(CustomerInputSchema.openapi("CustomerInput")) },
+  request: { body: jsonRequest(CustomerInputSchema.openapi("CustomerInput")) },
   responses: { 201: ok(z.object({ customer: CustomerSchema }), "Created"), ...ERRORS },
 });
 

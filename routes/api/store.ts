@@ -6,7 +6,7 @@ import { clientAddress, ownOrigin } from "@/lib/http/request.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
-import { ERRORS, jsonBody, ok, PUBLIC } from "@/routes/_openapi.ts";
+import { ERRORS, jsonRequest, ok, PUBLIC } from "@/routes/_openapi.ts";
 
 const ProductSchema = z.object({
   id: z.string().openapi({ example: "prod_Qx1" }),
@@ -44,7 +44,7 @@ const cart = createRoute({
     "at once; beyond that 429 `rate_limited`.",
   security: PUBLIC,
   middleware: [apiAuth({ accept: "public" })],
-  request: { body: jsonBody(CartInputSchema.openapi("CartInput")) },
+  request: { body: jsonRequest(CartInputSchema.openapi("CartInput")) },
   responses: {
     200: ok(
       z.object({

@@ -11,7 +11,7 @@ import {
 } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { IDEMPOTENCY_KEY_RE, QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
-import { CUSTOMER, ERRORS, jsonBody, ok, UsageSchema, UserIdHeader } from "@/routes/_openapi.ts";
+import { CUSTOMER, ERRORS, jsonRequest, ok, UsageSchema, UserIdHeader } from "@/routes/_openapi.ts";
 
 const TrackSchema = z.object({
   quantity: z.number().int().min(QUANTITY_MIN).max(QUANTITY_MAX).optional().openapi({
@@ -33,7 +33,7 @@ const track = createRoute({
   security: CUSTOMER,
   middleware: [apiAuth({ accept: "customer" })],
   request: {
-    body: jsonBody(TrackSchema),
+    body: jsonRequest(TrackSchema),
     headers: UserIdHeader.extend({
       "idempotency-key": z.string().regex(
         IDEMPOTENCY_KEY_RE,

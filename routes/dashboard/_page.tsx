@@ -21,27 +21,36 @@ export function page(handler: Page) {
   };
 }
 
-export function html(c: Context<AppEnv>, dev: Developer, title: string, body: ComponentChildren) {
+/** A dashboard page: the layout with the developer's menu around `body`. */
+export function html(
+  c: Context<AppEnv>,
+  o: { dev: Developer; title: string },
+  body: ComponentChildren,
+) {
   return c.html(
-    renderPage(<Layout title={`${title} — dream-api`} user={{ email: dev.email }}>{body}</Layout>),
+    renderPage(
+      <Layout title={`${o.title} — dream-api`} user={{ email: o.dev.email }}>{body}</Layout>,
+    ),
   );
 }
 
+/**
+ * A page of one of the developer's projects (`:pk`): its header, project navigation and, on
+ * the sandbox, the live-mode warning, around what `body` renders for the project.
+ */
 export async function projectPage(
   c: Context<AppEnv>,
-  dev: Developer,
-  section: string,
-  title: string,
+  o: { dev: Developer; section: string; title: string },
   body: (p: Project) => Promise<ComponentChildren> | ComponentChildren,
 ) {
+  const { dev, section, title } = o;
   const s = c.get("services");
   const p = await ownedProject(s, dev.id, c.req.param("pk")!);
   const projects = await listProjects(s, dev.id);
   const testTwin = projects.find((x) => x.livePk === p.pk)?.pk ?? null;
   return html(
     c,
-    dev,
-    `${title} · ${p.name}`,
+    { dev, title: `${title} · ${p.name}` },
     (
       <>
         <h1>

@@ -8,7 +8,7 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/customers/:id",
     page((c, dev) =>
-      projectPage(c, dev, "/customers", "Customer", async (p) => {
+      projectPage(c, { dev, section: "/customers", title: "Customer" }, async (p) => {
         const s = c.get("services");
         const cu = await customerView(s, p, await requireCustomer(s, p.pk, c.req.param("id")!));
         return (

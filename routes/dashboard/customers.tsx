@@ -9,7 +9,7 @@ export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/customers",
     page((c, dev) =>
-      projectPage(c, dev, "/customers", "Customers", async (p) => {
+      projectPage(c, { dev, section: "/customers", title: "Customers" }, async (p) => {
         const s = c.get("services");
         const cursor = c.req.query("cursor");
         const pg = await customerPage(s, p, { cursor });

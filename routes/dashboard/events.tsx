@@ -9,7 +9,7 @@ export function mountEventsPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/events",
     page((c, dev) =>
-      projectPage(c, dev, "/events", "Events", async (p) => {
+      projectPage(c, { dev, section: "/events", title: "Events" }, async (p) => {
         const cursor = c.req.query("cursor");
         const pg = await eventPage(c.get("services"), p, { cursor });
         return (

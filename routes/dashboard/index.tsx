@@ -48,8 +48,7 @@ export function mountIndexPage(app: OpenAPIHono<AppEnv>) {
       ];
       return html(
         c,
-        dev,
-        "Dashboard",
+        { dev, title: "Dashboard" },
         (
           <>
             <h1>Dashboard</h1>

@@ -8,7 +8,7 @@ export function mountIntegratePage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/integrate",
     page((c, dev) =>
-      projectPage(c, dev, "/integrate", "Integrate", (p) => {
+      projectPage(c, { dev, section: "/integrate", title: "Integrate" }, (p) => {
         const base = ownOrigin(c);
         const sk = p.mode === "live" ? "sk_live_…" : "sk_test_…";
         const snippets = p.type === "saas"

@@ -11,7 +11,7 @@ export function mountKeysPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/keys",
     page((c, dev) =>
-      projectPage(c, dev, "/keys", "Keys", (p) => (
+      projectPage(c, { dev, section: "/keys", title: "Keys" }, (p) => (
         <>
           <p>
             Publishable key (safe in browsers): <code data-testid="pk">{p.pk}</code>{" "}

@@ -10,7 +10,7 @@ export function mountLivePage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/live",
     page((c, dev) =>
-      projectPage(c, dev, "/live", "Edit & go live", (p) => (
+      projectPage(c, { dev, section: "/live", title: "Edit & go live" }, (p) => (
         <>
           <p>
             Review the test{" "}

@@ -11,8 +11,7 @@ export function mountNewPage(app: OpenAPIHono<AppEnv>) {
     page((c, dev) =>
       Promise.resolve(html(
         c,
-        dev,
-        "New project",
+        { dev, title: "New project" },
         (
           <>
             <h1>New project</h1>

@@ -11,7 +11,7 @@ export function mountOverviewPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk",
     page((c, dev) =>
-      projectPage(c, dev, "", "Overview", async (p) => {
+      projectPage(c, { dev, section: "", title: "Overview" }, async (p) => {
         const s = c.get("services");
         const m = await projectMetrics(s, p);
         const series = await usageTimeSeries(s, p);

@@ -13,8 +13,7 @@ export function mountTokensPage(app: OpenAPIHono<AppEnv>) {
       const tokens = await listTokens(c.get("services"), dev.id);
       return html(
         c,
-        dev,
-        "Access tokens",
+        { dev, title: "Access tokens" },
         (
           <>
             <h1>Access tokens</h1>

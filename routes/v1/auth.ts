@@ -17,7 +17,7 @@ import {
   publicDeveloper,
   signup,
 } from "@/lib/accounts/accounts.ts";
-import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
+import { DEVELOPER, ERRORS, jsonRequest, ok } from "@/routes/_openapi.ts";
 
 const MeSchema = z.object({
   platformId: z.string().openapi({ example: "plt_4kT9sQ2mVb7xYz1aCdEfGh" }),
@@ -39,7 +39,7 @@ const signupRoute = createRoute({
   tags: ["Developer account"],
   summary: "Create a developer account (and platform id); starts a session",
   middleware: [noForeignOrigin()],
-  request: { body: jsonBody(Credentials) },
+  request: { body: jsonRequest(Credentials) },
   responses: {
     201: ok(z.object({ developer: MeSchema }), "Created; session cookie set"),
     ...ERRORS,
@@ -56,7 +56,7 @@ const loginRoute = createRoute({
     "(the rest are 429 `rate_limited` with `Retry-After`), and `AUTH_RATE_LIMIT_PER_MINUTE` " +
     "sign-up and sign-in attempts per client address.",
   middleware: [noForeignOrigin()],
-  request: { body: jsonBody(Credentials) },
+  request: { body: jsonRequest(Credentials) },
   responses: { 200: ok(z.object({ developer: MeSchema }), "Session cookie set"), ...ERRORS },
 });
 

@@ -7,7 +7,7 @@ import { redirectTo } from "@/lib/http/response.ts";
 import { finishConnect, startConnect } from "@/lib/billing/connect.ts";
 import { startPlatformCheckout } from "@/lib/billing/platform.ts";
 import { HttpUrl, LocalPath } from "@/lib/schemas.ts";
-import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
+import { DEVELOPER, ERRORS, jsonRequest, ok } from "@/routes/_openapi.ts";
 
 /** Only same-site paths are allowed as a place to return to (no open redirect). */
 const ReturnTo = LocalPath.optional();
@@ -46,7 +46,7 @@ const platform = createRoute({
   security: DEVELOPER,
   middleware: [developerAuth()],
   request: {
-    body: jsonBody(
+    body: jsonRequest(
       z.object({ successUrl: HttpUrl.optional(), cancelUrl: HttpUrl.optional() }).openapi(
         "PlatformCheckoutInput",
       ),

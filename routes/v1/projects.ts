@@ -28,7 +28,7 @@ import {
   CustomerSchema,
   DEVELOPER,
   ERRORS,
-  jsonBody,
+  jsonRequest,
   ok,
   ProjectSchema,
   TierSchema,
@@ -71,7 +71,7 @@ const create = createRoute({
   path: "/v1/projects",
   summary: "Create a SaaS or Store project (type locked forever) in test mode",
   request: {
-    body: jsonBody(
+    body: jsonRequest(
       ProjectInputSchema.extend({ tiers: z.array(TierInput).min(1).max(50) }).openapi(
         "ProjectInput",
       ),
@@ -92,7 +92,7 @@ const patch = createRoute({
   method: "patch",
   path: "/v1/projects/{pk}",
   summary: "Rename a project (its type can't change)",
-  request: { params: PkParam, body: jsonBody(ProjectPatchSchema.openapi("ProjectPatch")) },
+  request: { params: PkParam, body: jsonRequest(ProjectPatchSchema.openapi("ProjectPatch")) },
   responses: { 200: ok(z.object({ project: ProjectSchema })), ...ERRORS },
 });
 const listTiers = createRoute({
@@ -108,7 +108,7 @@ const addTier = createRoute({
   method: "post",
   path: "/v1/projects/{pk}/tiers",
   summary: "Add a tier or product; keys unchanged",
-  request: { params: PkParam, body: jsonBody(TierInput) },
+  request: { params: PkParam, body: jsonRequest(TierInput) },
   responses: { 201: ok(z.object({ tier: TierSchema }), "Created"), ...ERRORS },
 });
 const editTier = createRoute({
@@ -116,7 +116,7 @@ const editTier = createRoute({
   method: "patch",
   path: "/v1/projects/{pk}/tiers/{name}",
   summary: "Edit a tier or product (fields, `position` to reorder); keys unchanged",
-  request: { params: TierParam, body: jsonBody(TierPatchSchema.openapi("TierPatch")) },
+  request: { params: TierParam, body: jsonRequest(TierPatchSchema.openapi("TierPatch")) },
   responses: { 200: ok(z.object({ tier: TierSchema })), ...ERRORS },
 });
 const removeTier = createRoute({
@@ -179,7 +179,7 @@ const promote = createRoute({
     "Create the live twin (optionally with edited tiers) → live keys, secret shown once; 409 when it exists",
   request: {
     params: PkParam,
-    body: jsonBody(
+    body: jsonRequest(
       PromoteInputSchema.extend({ tiers: z.array(TierInput).min(1).max(50).optional() }).openapi(
         "PromoteInput",
       ),
@@ -195,7 +195,7 @@ const rotate = createRoute({
   description:
     "`graceSeconds: 0` ends every older key of the project at once, including keys still in " +
     "the grace period of an earlier rotation.",
-  request: { params: PkParam, body: jsonBody(RotateInputSchema.openapi("RotateInput")) },
+  request: { params: PkParam, body: jsonRequest(RotateInputSchema.openapi("RotateInput")) },
   responses: {
     200: ok(
       z.object({ publishableKey: z.string(), secretKey: z.string(), oldKeyExpiresAt: z.string() }),

@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { createToken, listTokens, revokeToken, TokenInputSchema } from "@/lib/accounts/accounts.ts";
-import { DEVELOPER, ERRORS, jsonBody, ok } from "@/routes/_openapi.ts";
+import { DEVELOPER, ERRORS, jsonRequest, ok } from "@/routes/_openapi.ts";
 
 const TokenSchema = z.object({
   id: z.string(),
@@ -19,7 +19,7 @@ const create = createRoute({
   summary: "Create an access token; `secret` is shown this once",
   security: DEVELOPER,
   middleware: [developerAuth()],
-  request: { body: jsonBody(TokenInputSchema.openapi("AccessTokenInput")) },
+  request: { body: jsonRequest(TokenInputSchema.openapi("AccessTokenInput")) },
   responses: {
     201: ok(z.object({ token: TokenSchema, secret: z.string() }), "Created"),
     ...ERRORS,
