@@ -18,6 +18,7 @@ import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
 import { QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
 import { planOf } from "@/lib/usage/plan.ts";
+import { customerCacheKey } from "@/lib/customers/customers.ts";
 import { usageJson, usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
@@ -149,7 +150,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const userId = req.headers.get("x-user-id");
     if (!userId) return null;
     // only valid ids are cached, so a hit is a valid id (a miss goes to the full path)
-    const customer = s.caches.customers.get(`${project.pk}\u0000${userId}`);
+    const customer = s.caches.customers.get(customerCacheKey(project.pk, userId));
     if (!customer || req.headers.has("idempotency-key")) return null;
 
     if (isTrack) return track(req, project, customer);
