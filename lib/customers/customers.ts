@@ -12,7 +12,6 @@ import {
   removeCustomer,
   type Subscription,
 } from "@/lib/kv/customers.ts";
-import { deleteCustomerUsage } from "@/lib/kv/usage.ts";
 import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
@@ -228,8 +227,7 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
     throw new NotFoundError(`No customer "${id}" in this project`);
   }
   s.caches.customers.delete(customerCacheKey(project.pk, id));
-  await deleteCustomerUsage(s.kv, project.pk, id);
-  s.meter.forgetCustomer(project.pk, id);
+  await s.meter.resetCustomer(project.pk, id);
 }
 
 export const TOKEN_TTL_SECONDS = 3600;

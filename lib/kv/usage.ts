@@ -1,69 +1,200 @@
-/** Usage counters: one number per customer per billing period, written only by the meter. */
+/**
+ * Usage, log-structured. Each group commit of the meter appends one log row per project
+ * (customer, period → quantity) under a checked per-project head; a fold moves log rows into the
+ * per-customer counters later, off the acknowledgement path, under a checked watermark. A count
+ * is its folded counter plus the log rows after the watermark.
+ */
 import { getManyChunked } from "@/lib/kv/_atomic.ts";
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { dayKey, monthKey } from "@/lib/kv/time_keys.ts";
+
+/** One log line: this customer used `quantity` more in the period starting `periodStart`. */
+export type LogLine = [customerId: string, periodStart: string, quantity: number];
+
 export const usageKeys = {
   /** `periodKey` is the period start as an ISO string, so a prefix scan is a time series. */
   counter: (pk: string, customerId: string, periodKey: string) =>
     ["usage", pk, customerId, periodKey] as const,
   byCustomer: (pk: string, customerId: string) => ["usage", pk, customerId] as const,
+  /** The sequence number of the project's last log row; every append checks it. */
+  head: (pk: string) => ["usage_head", pk] as const,
+  /** Log rows not folded yet, in sequence order. */
+  log: (pk: string, seq: number) => ["usage_log", pk, seq] as const,
+  listLog: (pk: string) => ["usage_log", pk] as const,
+  /** Every log row up to this sequence number is in the counters (and deleted). */
+  folded: (pk: string) => ["usage_folded", pk] as const,
 };
 
-/** Removes every usage counter of a customer (customer deletion). */
-export async function deleteCustomerUsage(kv: Deno.Kv, pk: string, customerId: string) {
-  const keys: Deno.KvKey[] = [];
-  for await (const e of kv.list({ prefix: usageKeys.byCustomer(pk, customerId) })) keys.push(e.key);
-  for (let i = 0; i < keys.length; i += 100) {
-    let op = kv.atomic();
-    for (const k of keys.slice(i, i + 100)) op = op.delete(k);
-    await op.commit();
-  }
-  return keys;
-}
+/** A log line that says: this customer's usage was deleted; what follows counts from zero. */
+export const resetLine = (customerId: string): LogLine => [customerId, "", 0];
+export const isReset = (l: LogLine) => l[1] === "";
 
-/** One counter as read: its value and versionstamp (null when it was never written). */
-export async function readCounter(
+/**
+ * Deletes a customer's usage counters and appends a reset line under the project's head, in
+ * one commit that also checks every row is folded (the caller folds first): other instances
+ * learn of it when they next catch up. Answers the new head's sequence and versionstamp, or null
+ * when the head or the fold moved meanwhile (fold again and retry).
+ */
+export async function resetCustomerUsage(
   kv: Deno.Kv,
-  key: Deno.KvKey,
-): Promise<{ value: number; versionstamp: string | null }> {
-  const got = await kv.get<number>(key);
-  return { value: got.value ?? 0, versionstamp: got.versionstamp };
+  pk: string,
+  o: { customerId: string; at: { seq: number; versionstamp: string | null } },
+): Promise<{ seq: number; versionstamp: string } | null> {
+  const folded = await kv.get<number>(usageKeys.folded(pk));
+  if ((folded.value ?? 0) !== o.at.seq) return null;
+  const keys: Deno.KvKey[] = [];
+  for await (const e of kv.list({ prefix: usageKeys.byCustomer(pk, o.customerId) })) {
+    keys.push(e.key);
+  }
+  const seq = o.at.seq + 1;
+  let op = kv.atomic()
+    .check({ key: usageKeys.head(pk), versionstamp: o.at.versionstamp })
+    .check(folded)
+    .set(usageKeys.head(pk), seq)
+    .set(usageKeys.log(pk, seq), [resetLine(o.customerId)]);
+  for (const key of keys.slice(0, 900)) op = op.delete(key);
+  const res = await op.commit();
+  return res.ok ? { seq, versionstamp: res.versionstamp } : null;
 }
 
-/** Counters and idempotency records of one batch, read together (chunks of 10). */
-export function readUsageKeys(kv: Deno.Kv, keys: Deno.KvKey[]) {
-  return getManyChunked<unknown>(kv, keys);
+/** A project's log position: head (sequence and versionstamp) and fold watermark, read together. */
+export async function readLogPosition(
+  kv: Deno.Kv,
+  pk: string,
+): Promise<{ seq: number; versionstamp: string | null; folded: number }> {
+  const [head, folded] = await kv.getMany<[number, number]>([
+    usageKeys.head(pk),
+    usageKeys.folded(pk),
+  ]);
+  return {
+    seq: head.value ?? 0,
+    versionstamp: head.versionstamp,
+    folded: folded.value ?? 0,
+  };
+}
+
+/** The log rows after `afterSeq` up to `uptoSeq` (inclusive), in order. */
+export async function readLog(
+  kv: Deno.Kv,
+  pk: string,
+  range: { afterSeq: number; uptoSeq: number },
+): Promise<{ seq: number; lines: LogLine[] }[]> {
+  const out: { seq: number; lines: LogLine[] }[] = [];
+  if (range.uptoSeq <= range.afterSeq) return out;
+  const iter = kv.list<LogLine[]>({
+    start: usageKeys.log(pk, range.afterSeq + 1),
+    end: usageKeys.log(pk, range.uptoSeq + 1),
+  });
+  for await (const e of iter) out.push({ seq: e.key[2] as number, lines: e.value });
+  return out;
 }
 
 /**
- * One group commit of the meter: every changed counter checked on the versionstamp it was
- * decided on, the new idempotency records (which must not exist yet), and the project's daily
- * and monthly sums. Answers the commit's versionstamp, or null when another writer got there
- * first (the batch is then decided again).
+ * Folded counters with the watermark they are folded to, read in consistent groups of nine
+ * counters and the watermark (a fold between two groups is seen by the second only).
+ */
+export async function readCounters(
+  kv: Deno.Kv,
+  pk: string,
+  keys: { customerId: string; periodStart: string }[],
+): Promise<{ value: number; folded: number }[]> {
+  const out: { value: number; folded: number }[] = [];
+  for (let i = 0; i < keys.length; i += 9) {
+    const group = keys.slice(i, i + 9);
+    const got = await kv.getMany<unknown[]>([
+      usageKeys.folded(pk),
+      ...group.map((k) => usageKeys.counter(pk, k.customerId, k.periodStart)),
+    ]);
+    const folded = (got[0]!.value as number | null) ?? 0;
+    for (const e of got.slice(1)) out.push({ value: (e.value as number | null) ?? 0, folded });
+  }
+  return out;
+}
+
+/** Idempotency records of one batch (chunks of 10). */
+export function readIdempotency(kv: Deno.Kv, keys: Deno.KvKey[]) {
+  return getManyChunked<IdempotencyRecord>(kv, keys);
+}
+
+/**
+ * One group commit of the meter: per project a log row under its checked head, the new
+ * idempotency records (which must not exist yet), and the daily and monthly sums. Answers the
+ * commit's versionstamp, or null when another writer got there first.
  */
 export async function commitUsageBatch(
   kv: Deno.Kv,
   o: {
-    counters: { key: Deno.KvKey; value: number; versionstamp: string | null }[];
+    rows: { pk: string; seq: number; headVersionstamp: string | null; lines: LogLine[] }[];
     claims: { key: Deno.KvKey; record: IdempotencyRecord }[];
-    perProject: Map<string, number>;
     now: number;
   },
 ): Promise<string | null> {
   let op = kv.atomic();
-  for (const c of o.counters) {
-    op = op.check({ key: c.key, versionstamp: c.versionstamp }).set(c.key, c.value);
+  for (const r of o.rows) {
+    op = op.check({ key: usageKeys.head(r.pk), versionstamp: r.headVersionstamp })
+      .set(usageKeys.head(r.pk), r.seq)
+      .set(usageKeys.log(r.pk, r.seq), r.lines);
+    const q = r.lines.reduce((sum, l) => sum + l[2], 0);
+    op = op.sum(projectStatKeys.usageMonth(r.pk, monthKey(o.now)), BigInt(q))
+      .sum(projectStatKeys.usageDay(r.pk, dayKey(o.now)), BigInt(q));
   }
   for (const cl of o.claims) {
     op = op.check({ key: cl.key, versionstamp: null }).set(cl.key, cl.record, {
       expireIn: IDEMPOTENCY_TTL_MS,
     });
   }
-  for (const [pk, q] of o.perProject) {
-    op = op.sum(projectStatKeys.usageMonth(pk, monthKey(o.now)), BigInt(q))
-      .sum(projectStatKeys.usageDay(pk, dayKey(o.now)), BigInt(q));
-  }
   const res = await op.commit();
   return res.ok ? res.versionstamp : null;
+}
+
+/** Deno KV allows 1000 mutations per commit; a fold stays well under it. */
+const FOLD_MUTATIONS = 800;
+
+/**
+ * Folds the oldest log rows of a project into its counters in one commit checked on the
+ * watermark (two folders never fold the same row): counters += the rows' quantities, the rows
+ * are deleted, the watermark moves to the last row folded. At most `maxRows` rows, and no more
+ * than fit one commit. Answers the new watermark, or null when another folder moved it first.
+ */
+export async function foldLog(
+  kv: Deno.Kv,
+  pk: string,
+  o: { maxRows: number },
+): Promise<number | null> {
+  const mark = await kv.get<number>(usageKeys.folded(pk));
+  const from = mark.value ?? 0;
+  const sums = new Map<string, { customerId: string; periodStart: string; q: number }>();
+  const rows: number[] = [];
+  const iter = kv.list<LogLine[]>({
+    prefix: usageKeys.listLog(pk),
+    start: usageKeys.log(pk, from + 1),
+  }, {
+    limit: o.maxRows,
+  });
+  for await (const e of iter) {
+    const fresh = e.value.filter(([c, p]) => p !== "" && !sums.has(`${c}\u0000${p}`)).length;
+    if (rows.length > 0 && rows.length + sums.size + fresh + 1 > FOLD_MUTATIONS) break;
+    rows.push(e.key[2] as number);
+    for (const [customerId, periodStart, q] of e.value) {
+      if (periodStart === "") continue; // a reset line: nothing to add
+      const k = `${customerId}\u0000${periodStart}`;
+      const cur = sums.get(k);
+      if (cur) cur.q += q;
+      else sums.set(k, { customerId, periodStart, q });
+    }
+  }
+  if (rows.length === 0) return from;
+  const targets = [...sums.values()];
+  const current = await getManyChunked<number>(
+    kv,
+    targets.map((t) => usageKeys.counter(pk, t.customerId, t.periodStart)),
+  );
+  const last = rows[rows.length - 1]!;
+  let op = kv.atomic().check(mark).set(usageKeys.folded(pk), last);
+  targets.forEach((t, i) => {
+    op = op.set(usageKeys.counter(pk, t.customerId, t.periodStart), (current[i]!.value ?? 0) + t.q);
+  });
+  for (const seq of rows) op = op.delete(usageKeys.log(pk, seq));
+  return (await op.commit()).ok ? last : null;
 }

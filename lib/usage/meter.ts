@@ -1,124 +1,81 @@
 /**
- * The usage meter: exact, durable counting with group commit.
+ * The usage meter: exact, durable counting at the cost of one commit per batch, whatever the
+ * number of customers.
  *
- * Every `track()` call joins a queue; one drain loop takes as many queued calls as fit in one
- * Deno KV commit (at most 100 checked keys: counters plus new idempotency keys), decides each call
- * in arrival order against the counter values it holds, and commits all accepted increments in
- * one atomic operation that checks the counters' versionstamps. Callers are answered only after
- * that commit is durable, so an acknowledged count is never lost. A lost race (another instance
- * wrote a counter) drops the cached values and decides the batch again, so no limit is ever
- * passed even with several instances on one KV. Counter values and versionstamps are cached after
- * each commit, so a steady stream of calls reads no KV at all. A refusal is decided only on a
- * value read or committed less than `ttlMs` ago: counts only grow within a period, so such a
- * value can only be low; a counter removed elsewhere (a deleted customer) is seen within `ttlMs`.
+ * Every `track()` call joins a queue; one drain loop takes as many queued calls as fit one
+ * Deno KV commit, decides each in arrival order against the counts this instance holds, and
+ * appends one log row per project (customer, period → quantity) under a check of the project's
+ * head row (lib/kv/usage.ts). Callers are answered only after that commit is durable, so an
+ * acknowledged count is never lost. Another instance that appended meanwhile makes the check
+ * fail: this one reads the log rows it missed, and decides the batch again — so no limit is
+ * passed with several instances on one KV. The log is folded into per-customer counters later,
+ * a few dozen rows per commit, off the acknowledgement path; a count is its folded counter plus
+ * the log rows after the fold watermark.
+ *
+ * The counts held here are exact as of the project's head this instance knows. Reads trust them
+ * while that head was confirmed less than `ttlMs` ago (one head read per project per interval,
+ * never one read per counter); another instance's increments show within that time.
  */
 import { ConflictError } from "@/lib/errors.ts";
-import { idempotencyKeys, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
-import { commitUsageBatch, readCounter, readUsageKeys, usageKeys } from "@/lib/kv/usage.ts";
+import { idempotencyKeys } from "@/lib/kv/idempotency.ts";
+import {
+  commitUsageBatch,
+  foldLog,
+  type LogLine,
+  readCounters,
+  readIdempotency,
+  readLog,
+  readLogPosition,
+  resetCustomerUsage,
+} from "@/lib/kv/usage.ts";
 import type { Period } from "@/lib/period.ts";
+import {
+  decideBatch,
+  type Pending,
+  type TrackOutcome,
+  type TrackRequest,
+} from "@/lib/usage/decide.ts";
 
-export interface UsageView {
-  count: number;
-  limit: number | null;
-  remaining: number | null;
-  plan: string;
-  periodStart: string;
-  periodEnd: string;
-}
+export { usageJson, type UsageView, usageView } from "@/lib/usage/view.ts";
+export type { TrackOutcome, TrackRequest } from "@/lib/usage/decide.ts";
 
-export interface TrackRequest {
-  pk: string;
-  customerId: string;
-  plan: string;
-  period: Period;
-  limit: number | null;
-  quantity: number;
-  idempotency?: { key: string; fingerprint: string };
-}
-
-export type TrackOutcome =
-  | { kind: "counted"; usage: UsageView }
-  | { kind: "limited"; usage: UsageView }
-  | { kind: "replayed"; record: IdempotencyRecord }
-  | { kind: "idempotency_conflict" };
-
-interface Pending {
-  req: TrackRequest;
-  counterKey: Deno.KvKey;
-  ck: string;
-  idemKey: Deno.KvKey | null;
-  ik: string | null;
-  resolve: (o: TrackOutcome) => void;
-  reject: (e: unknown) => void;
-}
-
-interface CounterState {
-  value: number;
+/** What this instance knows of one project's usage. */
+interface ProjectState {
+  /** The head (last log row) the counts below are exact at, and its versionstamp. */
+  seq: number;
   versionstamp: string | null;
-  /** When this instance last committed or read it (ms). */
-  at: number;
+  /** Rows up to here are in the counters (as last seen). */
+  folded: number;
+  /** Log rows known here and not folded yet (as last seen): seq → lines. */
+  rows: Map<number, LogLine[]>;
+  /** Counts exact at `seq`, for the keys loaded so far. */
+  counts: Map<string, number>;
+  /** When the head was last confirmed (a commit of ours, or a read). */
+  checkedAt: number;
 }
 
-// Deno KV allows 100 checks and 1000 mutations per atomic operation (locally and on Deploy).
+// Deno KV allows 100 checks per atomic operation: heads plus new idempotency keys.
 const MAX_CHECKS = 100;
-const MAX_OPS = 512;
+const MAX_BATCH = 512;
 const MAX_ATTEMPTS = 25;
 const MAX_CACHED = 200_000;
+/** Fold once this many log rows of a project are known unfolded. */
+const FOLD_AT = 64;
 
-/** Builds the usage object answered by the usage endpoints. */
-export function usageView(
-  req: Pick<TrackRequest, "plan" | "period" | "limit">,
-  count: number,
-): UsageView {
-  return {
-    count,
-    limit: req.limit,
-    remaining: req.limit === null ? null : Math.max(0, req.limit - count),
-    plan: req.plan,
-    periodStart: req.period.start,
-    periodEnd: req.period.end,
-  };
-}
-
-// JSON of strings seen lately (plan names, period bounds): a handful per project
-const jsonStrings = new Map<string, string>();
-function jsonString(v: string): string {
-  let j = jsonStrings.get(v);
-  if (j === undefined) {
-    if (jsonStrings.size > 10_000) jsonStrings.clear();
-    j = JSON.stringify(v);
-    jsonStrings.set(v, j);
-  }
-  return j;
-}
-
-/**
- * `JSON.stringify(usage)`, the same bytes, built from a template: the hot path answers with it
- * at tens of thousands of requests per second, where the generic walk costs measurably more.
- */
-export function usageJson(u: UsageView): string {
-  return `{"count":${u.count},"limit":${u.limit},"remaining":${u.remaining},"plan":${
-    jsonString(u.plan)
-  },"periodStart":${jsonString(u.periodStart)},"periodEnd":${jsonString(u.periodEnd)}}`;
-}
-
-/** The in-memory key of one counter (cheaper than serialising the KV key). */
-function counterCacheKey(pk: string, customerId: string, periodStart: string): string {
-  return `${pk}\u0000${customerId}\u0000${periodStart}`;
-}
+const countKey = (customerId: string, periodStart: string) => `${customerId}\u0000${periodStart}`;
 
 export class UsageMeter {
   #kv: Deno.Kv;
   #now: () => number;
-  #cache = new Map<string, CounterState>();
+  #ttlMs: number;
+  #projects = new Map<string, ProjectState>();
+  #cached = 0;
   #queue: Pending[] = [];
   #draining = false;
-  /** Commits made, for tests and the benchmark. */
+  /** Batch commits made, for tests and the benchmark (folds not counted). */
   commits = 0;
 
-  #ttlMs: number;
-
-  /** `ttlMs`: how old a cached count `peek()` may answer with (other instances' increments). */
+  /** `ttlMs`: how old a confirmed head `peekCached()` may answer from. */
   constructor(kv: Deno.Kv, now: () => number, ttlMs = 0) {
     this.#kv = kv;
     this.#now = now;
@@ -127,13 +84,11 @@ export class UsageMeter {
 
   /** Counts `quantity` for a customer unless it would pass the limit; resolves after commit. */
   track(req: TrackRequest): Promise<TrackOutcome> {
-    const counterKey = usageKeys.counter(req.pk, req.customerId, req.period.start);
     const idemKey = req.idempotency ? idempotencyKeys.byKey(req.pk, req.idempotency.key) : null;
     return new Promise((resolve, reject) => {
       this.#queue.push({
         req,
-        counterKey,
-        ck: counterCacheKey(req.pk, req.customerId, req.period.start),
+        ck: countKey(req.customerId, req.period.start),
         idemKey,
         ik: idemKey ? JSON.stringify(idemKey) : null,
         resolve,
@@ -143,36 +98,158 @@ export class UsageMeter {
     });
   }
 
-  /** The cached count when younger than `ttlMs` (no KV read, synchronous), else undefined. */
+  /** The count when its project's head was confirmed less than `ttlMs` ago (no KV read). */
   peekCached(pk: string, customerId: string, period: Period): number | undefined {
-    const cached = this.#cache.get(counterCacheKey(pk, customerId, period.start));
-    return cached && this.#now() - cached.at < this.#ttlMs ? cached.value : undefined;
+    const st = this.#projects.get(pk);
+    if (!st || this.#now() - st.checkedAt >= this.#ttlMs) return undefined;
+    return st.counts.get(countKey(customerId, period.start));
   }
 
-  /**
-   * The current count of a customer's period. This instance's own commits are always in the
-   * cache; a value younger than `ttlMs` is answered without a KV read (another instance's
-   * increments show within that time), otherwise one read refreshes it.
-   */
+  /** The current count of a customer's period: the head is confirmed first when it is old. */
   async peek(pk: string, customerId: string, period: Period): Promise<number> {
     const hit = this.peekCached(pk, customerId, period);
     if (hit !== undefined) return hit;
-    const key = usageKeys.counter(pk, customerId, period.start);
-    const ck = counterCacheKey(pk, customerId, period.start);
-    const now = this.#now();
-    const got = await readCounter(this.#kv, key);
-    const value = got.value;
-    const after = this.#cache.get(ck);
-    if (!after || (after.versionstamp ?? "") <= (got.versionstamp ?? "")) {
-      this.#cache.set(ck, { value, versionstamp: got.versionstamp, at: now });
-    }
-    return value;
+    const st = await this.#state(pk);
+    if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#catchUp(pk, st);
+    const ck = countKey(customerId, period.start);
+    await this.#load(pk, [ck]);
+    return this.#projects.get(pk)!.counts.get(ck) ?? 0;
   }
 
-  /** Drops cached counters of a customer (after deletion), so nothing stale is reused. */
-  forgetCustomer(pk: string, customerId: string): void {
-    const prefix = `${pk}\u0000${customerId}\u0000`;
-    for (const k of this.#cache.keys()) if (k.startsWith(prefix)) this.#cache.delete(k);
+  /**
+   * Deletes a customer's usage (customer deletion): every row is folded, the counters go and a
+   * reset line is appended under the head, so every instance drops what it holds for the
+   * customer when it next catches up; later usage counts from zero.
+   */
+  async resetCustomer(pk: string, customerId: string): Promise<void> {
+    const st = await this.#state(pk);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      await this.flush(pk);
+      const pos = await readLogPosition(this.#kv, pk);
+      const done = await resetCustomerUsage(this.#kv, pk, {
+        customerId,
+        at: { seq: pos.seq, versionstamp: pos.versionstamp },
+      });
+      if (done) {
+        await this.#catchUp(pk, st); // takes the reset line like any other
+        return;
+      }
+    }
+    throw new ConflictError("Cannot delete the usage: too many concurrent changes, try again");
+  }
+
+  #forgetCustomer(st: ProjectState, customerId: string) {
+    for (const k of st.counts.keys()) {
+      if (k.startsWith(`${customerId}\u0000`)) {
+        st.counts.delete(k);
+        this.#cached--;
+      }
+    }
+  }
+
+  /** Folds every log row of the projects this instance has met (shutdown, tests, deletion). */
+  async flush(pk?: string): Promise<void> {
+    for (const p of pk ? [pk] : [...this.#projects.keys()]) {
+      for (let i = 0; i < 10_000; i++) {
+        const pos = await readLogPosition(this.#kv, p);
+        if (pos.folded >= pos.seq) break;
+        await foldLog(this.#kv, p, { maxRows: 256 });
+      }
+    }
+  }
+
+  async #state(pk: string): Promise<ProjectState> {
+    let st = this.#projects.get(pk);
+    if (!st) {
+      st = {
+        seq: 0,
+        versionstamp: null,
+        folded: 0,
+        rows: new Map(),
+        counts: new Map(),
+        checkedAt: -Infinity,
+      };
+      this.#projects.set(pk, st);
+      await this.#catchUp(pk, st);
+    }
+    return st;
+  }
+
+  /**
+   * Brings a project's state to the head in KV: the rows appended elsewhere are read and added
+   * to the counts held. If they were folded away meanwhile, the counts are dropped (read again).
+   */
+  async #catchUp(pk: string, st: ProjectState): Promise<void> {
+    const pos = await readLogPosition(this.#kv, pk);
+    if (pos.versionstamp !== st.versionstamp || pos.seq !== st.seq) {
+      const lost = pos.folded > st.seq;
+      const rows = await readLog(this.#kv, pk, {
+        afterSeq: lost ? pos.folded : st.seq,
+        uptoSeq: pos.seq,
+      });
+      if (lost) {
+        this.#cached -= st.counts.size;
+        st.counts.clear();
+        st.rows.clear();
+      }
+      for (const r of rows) {
+        st.rows.set(r.seq, r.lines);
+        for (const [c, p, q] of r.lines) {
+          if (p === "") {
+            this.#forgetCustomer(st, c); // a reset line
+            continue;
+          }
+          const k = countKey(c, p);
+          const cur = st.counts.get(k);
+          if (cur !== undefined) st.counts.set(k, cur + q);
+        }
+      }
+      st.seq = pos.seq;
+      st.versionstamp = pos.versionstamp;
+    }
+    this.#forgetFolded(st, pos.folded);
+    st.checkedAt = this.#now();
+  }
+
+  #forgetFolded(st: ProjectState, folded: number) {
+    if (folded <= st.folded) return;
+    st.folded = folded;
+    for (const seq of st.rows.keys()) if (seq <= folded) st.rows.delete(seq);
+  }
+
+  /** Loads counts not held yet: folded counter + the known log rows after its watermark. */
+  async #load(pk: string, keys: string[]): Promise<void> {
+    const st = this.#projects.get(pk)!;
+    const missing = [...new Set(keys)].filter((k) => !st.counts.has(k));
+    if (missing.length === 0) return;
+    const parts = missing.map((k) => {
+      const [customerId, periodStart] = k.split("\u0000") as [string, string];
+      return { customerId, periodStart };
+    });
+    const read = await readCounters(this.#kv, pk, parts);
+    if (read.some((r) => r.folded > st.seq)) {
+      // folded past the head we know: catch up first, then read again
+      await this.#catchUp(pk, st);
+      return this.#load(pk, keys);
+    }
+    if (this.#cached > MAX_CACHED) this.#evict();
+    // one pass over the unfolded rows held: what each missing key gained in which row
+    const gained = new Map<string, [seq: number, q: number][]>(missing.map((k) => [k, []]));
+    for (const [seq, lines] of st.rows) {
+      for (const [c, p, q] of lines) gained.get(countKey(c, p))?.push([seq, q]);
+    }
+    missing.forEach((k, i) => {
+      const r = read[i]!;
+      let count = r.value;
+      for (const [seq, q] of gained.get(k)!) if (seq > r.folded) count += q;
+      st.counts.set(k, count);
+      this.#cached++;
+    });
+  }
+
+  #evict() {
+    for (const st of this.#projects.values()) st.counts.clear();
+    this.#cached = 0;
   }
 
   async #drain(): Promise<void> {
@@ -185,20 +262,22 @@ export class UsageMeter {
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
+        await this.#foldIfDue();
       }
     } finally {
       this.#draining = false;
     }
   }
 
+  /** As many queued calls as one commit can check: project heads plus new idempotency keys. */
   #take(): Pending[] {
-    const keys = new Set<string>();
+    const checks = new Set<string>();
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     for (const p of this.#queue) {
-      const need = [p.ck, p.ik].filter((k): k is string => k !== null && !keys.has(k));
-      if (batch.length < MAX_OPS && keys.size + need.length <= MAX_CHECKS) {
-        for (const k of need) keys.add(k);
+      const need = [`head:${p.req.pk}`, p.ik].filter((k): k is string => !!k && !checks.has(k));
+      if (batch.length < MAX_BATCH && checks.size + need.length <= MAX_CHECKS) {
+        for (const k of need) checks.add(k);
         batch.push(p);
       } else {
         rest.push(p);
@@ -209,139 +288,74 @@ export class UsageMeter {
   }
 
   async #decideAndCommit(batch: Pending[]): Promise<void> {
+    const pks = [...new Set(batch.map((p) => p.req.pk))];
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const decided = await this.#decide(batch);
-      if (decided === "stale") continue;
-      const { outcomes, counters, claims, perProject } = decided;
-      const dirty = [...counters.entries()].filter(([, c]) => c.dirty);
-      if (dirty.length === 0) {
+      for (const pk of pks) {
+        const st = await this.#state(pk);
+        // a refusal is never decided on counts older than ttl (a reset elsewhere lowers them)
+        if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#catchUp(pk, st);
+        await this.#load(pk, batch.filter((p) => p.req.pk === pk).map((p) => p.ck));
+      }
+      const { outcomes, lines, claims } = await this.#decide(batch);
+      if (lines.size === 0) {
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         return;
       }
       const now = this.#now();
+      const rows = [...lines].map(([pk, perKey]) => {
+        const st = this.#projects.get(pk)!;
+        const l: LogLine[] = [...perKey].map(([k, q]) => {
+          const [c, p] = k.split("\u0000") as [string, string];
+          return [c, p, q];
+        });
+        return { pk, seq: st.seq + 1, headVersionstamp: st.versionstamp, lines: l };
+      });
       const versionstamp = await commitUsageBatch(this.#kv, {
-        counters: dirty.map(([, c]) => c),
+        rows,
         claims: [...claims.values()],
-        perProject,
         now,
       });
       this.commits++;
       if (versionstamp !== null) {
-        if (this.#cache.size > MAX_CACHED) this.#cache.clear();
-        for (const [ck, c] of dirty) {
-          this.#cache.set(ck, { value: c.value, versionstamp, at: now });
+        for (const r of rows) {
+          const st = this.#projects.get(r.pk)!;
+          st.seq = r.seq;
+          st.versionstamp = versionstamp;
+          st.rows.set(r.seq, r.lines);
+          st.checkedAt = now;
+          for (const [c, p, q] of r.lines) {
+            const k = countKey(c, p);
+            st.counts.set(k, (st.counts.get(k) ?? 0) + q);
+          }
         }
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         return;
       }
-      for (const p of batch) this.#cache.delete(p.ck);
+      // another instance appended (or claimed an idempotency key) first: catch up, decide again
+      for (const pk of pks) await this.#catchUp(pk, this.#projects.get(pk)!);
     }
     throw new ConflictError("Cannot count usage: too many concurrent changes, try again");
   }
 
+  /** Reads the batch's idempotency records, then decides it on the counts held (pure). */
   async #decide(batch: Pending[]) {
-    const counters = new Map<
-      string,
-      {
-        key: Deno.KvKey;
-        value: number;
-        versionstamp: string | null;
-        fresh: boolean;
-        dirty: boolean;
-      }
-    >();
-    const toRead: Pending[] = [];
-    // What the batch asks of each counter, to see which cached values might lead to a refusal.
-    const demand = new Map<string, { qty: number; limit: number }>();
-    for (const p of batch) {
-      const d = demand.get(p.ck) ?? { qty: 0, limit: Infinity };
-      d.qty += p.req.quantity;
-      if (p.req.limit !== null) d.limit = Math.min(d.limit, p.req.limit);
-      demand.set(p.ck, d);
-    }
-    for (const p of batch) {
-      if (counters.has(p.ck)) continue;
-      const cached = this.#cache.get(p.ck);
-      // a value this young may decide a refusal (counts only grow within a period); an older
-      // one is read again first when this batch could hit the limit with it
-      const young = cached !== undefined && this.#now() - cached.at < this.#ttlMs;
-      const d = demand.get(p.ck)!;
-      if (cached && (young || cached.value + d.qty <= d.limit)) {
-        counters.set(p.ck, { key: p.counterKey, ...cached, fresh: young, dirty: false });
-      } else {
-        counters.set(p.ck, {
-          key: p.counterKey,
-          value: 0,
-          versionstamp: null,
-          fresh: true,
-          dirty: false,
-        });
-        toRead.push(p);
-      }
-    }
-    const idemKeys = [
-      ...new Map(batch.filter((p) => p.ik).map((p) => [p.ik!, p.idemKey!])).entries(),
-    ];
-    const reads = await readUsageKeys(this.#kv, [
-      ...toRead.map((p) => p.counterKey),
-      ...idemKeys.map(([, k]) => k),
-    ]);
-    const readAt = this.#now();
-    toRead.forEach((p, i) => {
-      const e = reads[i]!;
-      const c = counters.get(p.ck)!;
-      c.value = typeof e.value === "number" ? e.value : 0;
-      c.versionstamp = e.versionstamp;
-      this.#cache.set(p.ck, { value: c.value, versionstamp: c.versionstamp, at: readAt });
+    const idem = [...new Map(batch.filter((p) => p.ik).map((p) => [p.ik!, p.idemKey!]))];
+    const reads = await readIdempotency(this.#kv, idem.map(([, k]) => k));
+    const existing = new Map(idem.map(([ik], i) => [ik, reads[i]!.value ?? null]));
+    return decideBatch(batch, {
+      held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck) ?? 0,
+      existing,
+      now: this.#now(),
     });
-    const existing = new Map<string, IdempotencyRecord | null>();
-    idemKeys.forEach(([ik], i) => {
-      existing.set(ik, (reads[toRead.length + i]!.value as IdempotencyRecord | null) ?? null);
-    });
+  }
 
-    const outcomes: TrackOutcome[] = [];
-    const claims = new Map<string, { key: Deno.KvKey; record: IdempotencyRecord }>();
-    const perProject = new Map<string, number>();
-    for (const p of batch) {
-      const idem = p.req.idempotency;
-      if (idem && p.ik) {
-        const prior = existing.get(p.ik) ?? claims.get(p.ik)?.record ?? null;
-        if (prior) {
-          outcomes.push(
-            prior.fingerprint === idem.fingerprint
-              ? { kind: "replayed", record: prior }
-              : { kind: "idempotency_conflict" },
-          );
-          continue;
-        }
-      }
-      const c = counters.get(p.ck)!;
-      const { quantity, limit } = p.req;
-      if (limit !== null && c.value + quantity > limit) {
-        if (!c.fresh) {
-          this.#cache.delete(p.ck);
-          return "stale" as const;
-        }
-        outcomes.push({ kind: "limited", usage: usageView(p.req, c.value) });
-        continue;
-      }
-      c.value += quantity;
-      c.dirty = true;
-      perProject.set(p.req.pk, (perProject.get(p.req.pk) ?? 0) + quantity);
-      const usage = usageView(p.req, c.value);
-      outcomes.push({ kind: "counted", usage });
-      if (idem && p.ik) {
-        claims.set(p.ik, {
-          key: p.idemKey!,
-          record: {
-            fingerprint: idem.fingerprint,
-            status: 200,
-            body: { success: true, usage },
-            createdAt: this.#now(),
-          },
-        });
-      }
+  /** Folds a project's oldest rows once enough are known unfolded (one commit, off the answers). */
+  async #foldIfDue(): Promise<void> {
+    for (const [pk, st] of this.#projects) {
+      if (st.rows.size < FOLD_AT) continue;
+      const folded = await foldLog(this.#kv, pk, { maxRows: 2 * FOLD_AT });
+      if (folded !== null) this.#forgetFolded(st, folded);
+      else await this.#catchUp(pk, st); // another instance folded: learn where it got to
     }
-    return { outcomes, counters, claims, perProject };
   }
 }

@@ -19,9 +19,11 @@ const req = (customerId: string, limit: number | null, extra = {}) => ({
 Deno.test("UsageMeter.track() accepts exactly the limit out of 200 concurrent calls", async () => {
   using kv = await Deno.openKv(":memory:");
   const meter = new UsageMeter(kv, () => NOW);
+  const flushAll = () => meter.flush();
   const out = await Promise.all(Array.from({ length: 200 }, () => meter.track(req("alice", 50))));
   assert.equal(out.filter((o) => o.kind === "counted").length, 50);
   assert.equal(out.filter((o) => o.kind === "limited").length, 150);
+  await flushAll();
   assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "alice", period.start))).value, 50);
   assert.ok(meter.commits < 20, `group commit: ${meter.commits} commits for 50 increments`);
 });
@@ -38,12 +40,14 @@ Deno.test("UsageMeter.track() stays exact with two meters (two instances) on one
   );
   const counted = out.filter((o) => o.kind === "counted").length;
   assert.equal(counted, 48);
+  await a.flush();
   assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "bob", period.start))).value, 50);
 });
 
 Deno.test("UsageMeter.track() with an idempotency key counts once and refuses another body", async () => {
   using kv = await Deno.openKv(":memory:");
   const meter = new UsageMeter(kv, () => NOW);
+  const flushAll = () => meter.flush();
   const idem = { key: "k1", fingerprint: "f1" };
   const [x, y] = await Promise.all([
     meter.track(req("carol", null, { idempotency: idem })),
@@ -61,18 +65,25 @@ Deno.test("UsageMeter.track() with an idempotency key counts once and refuses an
     req("carol", null, { idempotency: { key: "k1", fingerprint: "f2" } }),
   );
   assert.equal(other.kind, "idempotency_conflict");
+  await flushAll();
   assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "carol", period.start))).value, 1);
 });
 
-Deno.test("UsageMeter.track() never refuses on a stale cached count", async () => {
+Deno.test("UsageMeter.resetCustomer() starts a customer from zero, in every instance", async () => {
   using kv = await Deno.openKv(":memory:");
-  const meter = new UsageMeter(kv, () => NOW);
-  for (let i = 0; i < 3; i++) await meter.track(req("dave", 3));
-  // Someone resets the counter behind this instance's back (e.g. another instance deleted usage).
-  await kv.delete(usageKeys.counter("pk_test_meter", "dave", period.start));
-  const o = await meter.track(req("dave", 3));
+  let now = NOW;
+  const a = new UsageMeter(kv, () => now, 1000);
+  const b = new UsageMeter(kv, () => now, 1000);
+  for (let i = 0; i < 3; i++) await a.track(req("dave", 3));
+  assert.equal((await b.track(req("dave", 3))).kind, "limited", "b learns a's counts");
+  await a.resetCustomer("pk_test_meter", "dave");
+  assert.equal(await a.peek("pk_test_meter", "dave", period), 0);
+  now += 1000; // b trusts its counts for 1 s, then catches up and sees the reset
+  const o = await b.track(req("dave", 3));
   assert.equal(o.kind, "counted");
   assert.equal(o.kind === "counted" && o.usage.count, 1);
+  await a.flush();
+  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "dave", period.start))).value, 1);
 });
 
 Deno.test("UsageMeter.track() refuses a quantity that would pass the limit and counts nothing", async () => {
@@ -100,6 +111,7 @@ Deno.test("UsageMeter.track() batches calls of many customers beyond 10 keys per
     Array.from({ length: 300 }, (_, i) => meter.track(req(`c${i % 30}`, 8))),
   );
   assert.equal(out.filter((o) => o.kind === "counted").length, 30 * 8);
+  await meter.flush();
   for (let i = 0; i < 30; i++) {
     assert.equal(
       (await kv.get(usageKeys.counter("pk_test_meter", `c${i}`, period.start))).value,
