@@ -29,6 +29,7 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.enum(["0", "1", "true", "false"]).optional().default("0"),
   HOLDS_PER_CLIENT: intFrom("HOLDS_PER_CLIENT", 20),
   UPLOAD_QUOTA_MB: intFrom("UPLOAD_QUOTA_MB", 100),
+  USAGE_FOLD_ROWS: intFrom("USAGE_FOLD_ROWS", 64, 1),
   PASSWORD_ITERATIONS: intFrom("PASSWORD_ITERATIONS", 600_000, 600_000),
   SESSION_TTL_HOURS: intFrom("SESSION_TTL_HOURS", 24 * 7, 1),
   CACHE_TTL_MS: intFrom("CACHE_TTL_MS", 2_000, 0),
@@ -76,6 +77,8 @@ export interface Config {
   readonly holdsPerClient: number;
   /** Bytes of images each developer may store (0 = no quota). */
   readonly uploadQuotaBytes: number;
+  /** Unfolded usage-log rows of a project that make the meter fold them into counters. */
+  readonly usageFoldRows: number;
   readonly passwordIterations: number;
   readonly sessionTtlMs: number;
   /** How long another instance's change (tier limit, key revocation) may take to reach this one. */
@@ -160,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.TRUST_PROXY === "1" || e.TRUST_PROXY === "true",
     holdsPerClient: e.HOLDS_PER_CLIENT,
     uploadQuotaBytes: e.UPLOAD_QUOTA_MB * 1024 * 1024,
+    usageFoldRows: e.USAGE_FOLD_ROWS,
     passwordIterations: e.PASSWORD_ITERATIONS,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     cacheTtlMs: e.CACHE_TTL_MS,

@@ -81,7 +81,7 @@ export async function createServices(
         ? new S3Storage(deps.config.s3)
         : new FsStorage(`${deps.config.dataDir}/assets`)),
     sandbox: payments instanceof SandboxProvider ? payments : null,
-    meter: new UsageMeter(deps.kv, now, ttlMs),
+    meter: new UsageMeter(deps.kv, now, { ttlMs, foldRows: deps.config.usageFoldRows }),
     tokenKey,
     caches: {
       secrets: new TtlCache({ ttlMs, now }),

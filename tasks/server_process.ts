@@ -26,7 +26,7 @@ export async function waitUp(url: string): Promise<void> {
 export function startServer(
   port: number,
   dataDir: string,
-  o: { logLevel?: string; stderr?: "inherit" | "null" } = {},
+  o: { logLevel?: string; stderr?: "inherit" | "null"; env?: Record<string, string> } = {},
 ) {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -44,6 +44,7 @@ export function startServer(
       RATE_LIMIT_PER_KEY: "0",
       RATE_LIMIT_PER_CUSTOMER: "0",
       LOG_LEVEL: o.logLevel ?? "warn",
+      ...o.env,
     },
     stdout: "null",
     stderr: o.stderr ?? "inherit",

@@ -59,7 +59,7 @@ const MAX_CHECKS = 100;
 const MAX_BATCH = 512;
 const MAX_ATTEMPTS = 25;
 const MAX_CACHED = 200_000;
-/** Fold once this many log rows of a project are known unfolded. */
+/** By default, fold once this many log rows of a project are known unfolded. */
 const FOLD_AT = 64;
 
 const countKey = (customerId: string, periodStart: string) => `${customerId}\u0000${periodStart}`;
@@ -68,6 +68,7 @@ export class UsageMeter {
   #kv: Deno.Kv;
   #now: () => number;
   #ttlMs: number;
+  #foldRows: number;
   #projects = new Map<string, ProjectState>();
   #cached = 0;
   #queue: Pending[] = [];
@@ -75,11 +76,15 @@ export class UsageMeter {
   /** Batch commits made, for tests and the benchmark (folds not counted). */
   commits = 0;
 
-  /** `ttlMs`: how old a confirmed head `peekCached()` may answer from. */
-  constructor(kv: Deno.Kv, now: () => number, ttlMs = 0) {
+  /**
+   * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
+   * rows of a project make the meter fold (between batches).
+   */
+  constructor(kv: Deno.Kv, now: () => number, o: { ttlMs?: number; foldRows?: number } = {}) {
     this.#kv = kv;
     this.#now = now;
-    this.#ttlMs = ttlMs;
+    this.#ttlMs = o.ttlMs ?? 0;
+    this.#foldRows = o.foldRows ?? FOLD_AT;
   }
 
   /** Counts `quantity` for a customer unless it would pass the limit; resolves after commit. */
@@ -182,11 +187,13 @@ export class UsageMeter {
   async #catchUp(pk: string, st: ProjectState): Promise<void> {
     const pos = await readLogPosition(this.#kv, pk);
     if (pos.versionstamp !== st.versionstamp || pos.seq !== st.seq) {
-      const lost = pos.folded > st.seq;
-      const rows = await readLog(this.#kv, pk, {
-        afterSeq: lost ? pos.folded : st.seq,
-        uptoSeq: pos.seq,
-      });
+      const from = Math.max(st.seq, pos.folded);
+      const rows = await readLog(this.#kv, pk, { afterSeq: from, uptoSeq: pos.seq });
+      // rows folded (and deleted) by another instance after the position was read are missing:
+      // then the counts held can't be brought forward, and are read again instead
+      const complete = rows.length === pos.seq - from &&
+        rows.every((r, i) => r.seq === from + i + 1);
+      const lost = pos.folded > st.seq || !complete;
       if (lost) {
         this.#cached -= st.counts.size;
         st.counts.clear();
@@ -352,8 +359,8 @@ export class UsageMeter {
   /** Folds a project's oldest rows once enough are known unfolded (one commit, off the answers). */
   async #foldIfDue(): Promise<void> {
     for (const [pk, st] of this.#projects) {
-      if (st.rows.size < FOLD_AT) continue;
-      const folded = await foldLog(this.#kv, pk, { maxRows: 2 * FOLD_AT });
+      if (st.rows.size < this.#foldRows) continue;
+      const folded = await foldLog(this.#kv, pk, { maxRows: Math.max(2 * this.#foldRows, 64) });
       if (folded !== null) this.#forgetFolded(st, folded);
       else await this.#catchUp(pk, st); // another instance folded: learn where it got to
     }

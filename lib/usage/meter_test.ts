@@ -72,8 +72,8 @@ Deno.test("UsageMeter.track() with an idempotency key counts once and refuses an
 Deno.test("UsageMeter.resetCustomer() starts a customer from zero, in every instance", async () => {
   using kv = await Deno.openKv(":memory:");
   let now = NOW;
-  const a = new UsageMeter(kv, () => now, 1000);
-  const b = new UsageMeter(kv, () => now, 1000);
+  const a = new UsageMeter(kv, () => now, { ttlMs: 1000 });
+  const b = new UsageMeter(kv, () => now, { ttlMs: 1000 });
   for (let i = 0; i < 3; i++) await a.track(req("dave", 3));
   assert.equal((await b.track(req("dave", 3))).kind, "limited", "b learns a's counts");
   await a.resetCustomer("pk_test_meter", "dave");
