@@ -1,4 +1,8 @@
-/** A small in-process cache with a time-to-live and a size bound. */
+/**
+ * A small in-process cache with a size bound. Found values stay until they are replaced,
+ * deleted or invalidated (their project's epoch moved: see `ProjectEpochs`); a miss remembered
+ * as null or undefined ("no such key") lasts `ttlMs` only, so a key made elsewhere is seen.
+ */
 export class TtlCache<V> {
   #map = new Map<string, { value: V; at: number }>();
   #ttlMs: number;
@@ -11,11 +15,11 @@ export class TtlCache<V> {
     this.#now = opts.now;
   }
 
-  /** The cached value while younger than the TTL, else undefined. */
+  /** The cached value (a remembered miss only while younger than the TTL), else undefined. */
   get(key: string): V | undefined {
     const e = this.#map.get(key);
     if (!e) return undefined;
-    if (this.#now() - e.at > this.#ttlMs) {
+    if (e.value === null && this.#now() - e.at > this.#ttlMs) {
       this.#map.delete(key);
       return undefined;
     }
@@ -33,5 +37,54 @@ export class TtlCache<V> {
 
   delete(key: string): void {
     this.#map.delete(key);
+  }
+
+  /** Drops every entry `drop` picks (an invalidation: rare, so a walk is fine). */
+  deleteWhere(drop: (key: string, value: V) => boolean): void {
+    for (const [k, e] of this.#map) if (drop(k, e.value)) this.#map.delete(k);
+  }
+}
+
+/**
+ * Which projects' cached records this instance may trust: each project has an epoch in KV,
+ * moved by every change of its project record, keys, customers or stock. A project's epoch is
+ * read at most once per `ttlMs` (not one read per cached entry); when it moved, `onChange`
+ * drops the project's cached entries.
+ */
+export class ProjectEpochs {
+  #known = new Map<string, { epoch: bigint; at: number }>();
+  #ttlMs: number;
+  #now: () => number;
+  #read: (pk: string) => Promise<bigint>;
+  #onChange: (pk: string) => void;
+
+  constructor(
+    o: {
+      ttlMs: number;
+      now: () => number;
+      read: (pk: string) => Promise<bigint>;
+      onChange: (pk: string) => void;
+    },
+  ) {
+    this.#ttlMs = o.ttlMs;
+    this.#now = o.now;
+    this.#read = o.read;
+    this.#onChange = o.onChange;
+  }
+
+  /** Whether the project's epoch was confirmed less than `ttlMs` ago (no KV read). */
+  fresh(pk: string): boolean {
+    const k = this.#known.get(pk);
+    return k !== undefined && this.#now() - k.at < this.#ttlMs;
+  }
+
+  /** Confirms the project's epoch unless fresh; drops its cached entries when it moved. */
+  async ensure(pk: string): Promise<void> {
+    if (this.fresh(pk)) return;
+    const epoch = await this.#read(pk);
+    const k = this.#known.get(pk);
+    if (k && k.epoch !== epoch) this.#onChange(pk);
+    if (this.#known.size > 100_000) this.#known.clear();
+    this.#known.set(pk, { epoch, at: this.#now() });
   }
 }

@@ -1,7 +1,8 @@
 /** The injected dependencies and the per-app services built on them. */
 import type { Config } from "@/lib/config.ts";
 import type { Logger } from "@/lib/logger.ts";
-import { TtlCache } from "@/lib/cache.ts";
+import { ProjectEpochs, TtlCache } from "@/lib/cache.ts";
+import { readEpoch } from "@/lib/kv/project_epochs.ts";
 import { UsageMeter } from "@/lib/usage/meter.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 import type { Project, SecretPointer } from "@/lib/kv/projects.ts";
@@ -43,11 +44,14 @@ export interface Services {
   /** HMAC key for customer tokens, derived from the app secret. */
   tokenKey: Uint8Array;
   caches: {
-    /** secret-key hash → pointer; a rotated or revoked key is seen here within `cacheTtlMs`. */
+    /** secret-key hash → pointer; a rotated or revoked key is seen here within `cacheTtlMs`
+     * (its project's epoch moves). Found entries stay until their project's epoch moves. */
     secrets: TtlCache<SecretPointer | null>;
     projects: TtlCache<Project | null>;
     customers: TtlCache<Customer | null>;
   };
+  /** Which projects' cached records are current: one epoch read per project per `cacheTtlMs`. */
+  epochs: ProjectEpochs;
   rateLimiter: RateLimiter;
   /** Password hashing, one at a time with a short line: it is CPU-bound. */
   passwords: Gate;
@@ -69,6 +73,21 @@ export async function createServices(
   const secretBytes = new TextEncoder().encode(`customer-token:${appSecret}`);
   const tokenKey = new Uint8Array(await crypto.subtle.digest("SHA-256", secretBytes));
   const payments = deps.payments ?? defaultProvider(deps, appSecret);
+  const caches = {
+    secrets: new TtlCache<SecretPointer | null>({ ttlMs, now }),
+    projects: new TtlCache<Project | null>({ ttlMs, now }),
+    customers: new TtlCache<Customer | null>({ ttlMs, now, max: 200_000 }),
+  };
+  const epochs = new ProjectEpochs({
+    ttlMs,
+    now,
+    read: (pk) => readEpoch(deps.kv, pk),
+    onChange: (pk) => {
+      caches.projects.delete(pk);
+      caches.customers.deleteWhere((k) => k.startsWith(`${pk}\u0000`));
+      caches.secrets.deleteWhere((_, ptr) => ptr?.pk === pk);
+    },
+  });
   return {
     config: deps.config,
     kv: deps.kv,
@@ -83,11 +102,8 @@ export async function createServices(
     sandbox: payments instanceof SandboxProvider ? payments : null,
     meter: new UsageMeter(deps.kv, now, { ttlMs, foldRows: deps.config.usageFoldRows }),
     tokenKey,
-    caches: {
-      secrets: new TtlCache({ ttlMs, now }),
-      projects: new TtlCache({ ttlMs, now }),
-      customers: new TtlCache({ ttlMs, now, max: 200_000 }),
-    },
+    caches,
+    epochs,
     rateLimiter: new RateLimiter(now),
     passwords: new Gate(1, 32),
   };

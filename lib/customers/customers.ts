@@ -110,6 +110,7 @@ export function unsavedCustomer(s: Services, project: Project, id: string): Cust
 /** A customer through this instance's cache (a miss reads KV once). */
 export async function findCustomer(s: Services, pk: string, id: string): Promise<Customer | null> {
   const key = customerCacheKey(pk, id);
+  await s.epochs.ensure(pk);
   const hit = s.caches.customers.get(key);
   if (hit) return hit;
   const c = await getCustomer(s.kv, pk, id);

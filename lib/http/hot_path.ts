@@ -145,6 +145,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (hash === null) return null;
     const ptr = s.caches.secrets.get(hash);
     if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) return null;
+    if (!s.epochs.fresh(ptr.pk)) return null; // the full path confirms the project first
     const project = s.caches.projects.get(ptr.pk);
     if (!project || project.type !== "saas") return null;
     const userId = req.headers.get("x-user-id");

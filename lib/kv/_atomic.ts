@@ -33,13 +33,19 @@ export type Change<T, R> = { next: T | null; result: R } | { result: R };
 export function updateChecked<T, R>(
   kv: Deno.Kv,
   key: Deno.KvKey,
-  o: { what: string; change: (cur: T | null) => Change<T, R>; expireIn?: number },
+  o: {
+    what: string;
+    change: (cur: T | null) => Change<T, R>;
+    expireIn?: number;
+    /** More mutations for the same commit (an epoch bump …). */
+    also?: (op: Deno.AtomicOperation) => Deno.AtomicOperation;
+  },
 ): Promise<R> {
   return retryAtomic(o.what, async () => {
     const cur = await kv.get<T>(key);
     const decided = o.change(cur.value);
     if (!("next" in decided)) return decided.result;
-    const op = kv.atomic().check(cur);
+    const op = o.also ? o.also(kv.atomic().check(cur)) : kv.atomic().check(cur);
     const res = decided.next === null
       ? await op.delete(key).commit()
       : await op.set(key, decided.next, o.expireIn ? { expireIn: o.expireIn } : {}).commit();

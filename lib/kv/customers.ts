@@ -7,6 +7,7 @@ import {
   writeStatMoves,
 } from "@/lib/kv/project_stats.ts";
 import { eventKeys, withClaim } from "@/lib/kv/events.ts";
+import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
 
 export interface Subscription {
   id: string;
@@ -102,7 +103,7 @@ export function commitSubscription(
       return (await op.commit()).ok ? { outcome } : RETRY;
     }
     const moves = await readStatMoves(kv, decision.deltas);
-    op = writeStatMoves(op.check(cust!).set(cust!.key, decision.next), moves);
+    op = writeStatMoves(bumpEpoch(op.check(cust!).set(cust!.key, decision.next), o.pk), moves);
     return (await op.commit()).ok
       ? { outcome: "applied" as const, customer: decision.next }
       : RETRY;
@@ -126,7 +127,7 @@ export function removeCustomer(
     const cur = await kv.get<Customer>(customerKeys.byId(o.pk, o.id));
     if (!cur.value) return false;
     const sub = cur.value.subscription;
-    let op = kv.atomic().check(cur)
+    let op = bumpEpoch(kv.atomic().check(cur), o.pk)
       .delete(cur.key)
       .delete(customerKeys.byCreated(o.pk, cur.value.listId))
       .sum(projectStatKeys.customersDeleted(o.pk), 1n);
@@ -150,6 +151,7 @@ export function changeCustomer(
 ): Promise<Customer | null> {
   return updateChecked<Customer, Customer | null>(kv, customerKeys.byId(o.pk, o.id), {
     what: o.what,
+    also: (op) => bumpEpoch(op, o.pk),
     change: (cur) => {
       const next = cur ? o.change(cur) : null;
       return next ? { next, result: next } : { result: null };

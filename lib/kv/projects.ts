@@ -1,5 +1,6 @@
 /** Projects: the publishable key is the id; tiers live inside the project record. */
 import { RETRY, retryAtomic, updateChecked } from "@/lib/kv/_atomic.ts";
+import { bumpEpoch, projectEpochKeys } from "@/lib/kv/project_epochs.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 import type { Mode } from "@/lib/ids.ts";
 
@@ -155,6 +156,7 @@ export function updateProjectWith<R>(
 ): Promise<{ project: Project; result: R }> {
   return updateChecked<Project, { project: Project; result: R }>(kv, projectKeys.byPk(pk), {
     what: "update the project",
+    also: (op) => bumpEpoch(op, pk),
     change: (cur) => {
       if (!cur) throw new NotFoundError(`No project ${pk}`);
       const r = change(cur);
@@ -204,7 +206,8 @@ export function rotateSecret(
     let op = kv.atomic().check(cur)
       .check({ key: projectKeys.bySecret(next.hash), versionstamp: null })
       .set(cur.key, project)
-      .set(projectKeys.bySecret(next.hash), { pk, expiresAt: null } satisfies SecretPointer);
+      .set(projectKeys.bySecret(next.hash), { pk, expiresAt: null } satisfies SecretPointer)
+      .sum(projectEpochKeys.byPk(pk), 1n);
     for (const hash of ended) op = op.delete(projectKeys.bySecret(hash));
     for (const g of keep) {
       op = op.set(

@@ -4,6 +4,7 @@ import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { eventKeys, withClaim } from "@/lib/kv/events.ts";
 import { NotFoundError } from "@/lib/errors.ts";
+import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
 
 export interface ReservationLine {
   tierId: string;
@@ -64,7 +65,7 @@ export function reserveStock(
     if (!cur.value) throw new NotFoundError("No such project");
     const d = o.decide(cur.value, held.value ?? 0);
     const r = d.reservation;
-    const res = await kv.atomic().check(cur, held)
+    const res = await bumpEpoch(kv.atomic().check(cur, held), o.pk)
       .set(held.key, (held.value ?? 0) + 1)
       .set(cur.key, d.project)
       .set(reservationKeys.byId(o.pk, r.id), r)
@@ -136,7 +137,7 @@ export function settleReservation(
       .set(r!.key, d.reservation)
       .delete(reservationKeys.due(resv.expiresAt, o.pk, o.id));
     if (held) op = op.check(held).set(held.key, Math.max(0, (held.value ?? 0) - 1));
-    if (d.project) op = op.set(p!.key, d.project);
+    if (d.project) op = bumpEpoch(op.set(p!.key, d.project), o.pk);
     if (d.sale) {
       op = op.sum(projectStatKeys.sales(o.pk), 1n)
         .sum(projectStatKeys.revenue(o.pk), BigInt(d.sale.amount));

@@ -125,6 +125,7 @@ export function listProjects(s: Services, platformId: string): Promise<Project[]
 /** A project by publishable key through this instance's cache (a miss reads KV once). */
 export async function projectByPk(s: Services, pk: string): Promise<Project | null> {
   if (!PK_RE.test(pk)) return null;
+  await s.epochs.ensure(pk);
   const cached = s.caches.projects.get(pk);
   if (cached !== undefined) return cached;
   const p = await getProject(s.kv, pk);
@@ -144,6 +145,14 @@ export async function projectBySecretKey(s: Services, sk: string): Promise<Proje
   if (ptr === undefined) {
     ptr = await getSecretPointer(s.kv, hash, s.clock.now());
     s.caches.secrets.set(hash, ptr);
+  }
+  if (ptr && !s.epochs.fresh(ptr.pk)) {
+    // the project changed elsewhere (a rotation?): confirm it, then look the key up again
+    await s.epochs.ensure(ptr.pk);
+    if (s.caches.secrets.get(hash) === undefined) {
+      ptr = await getSecretPointer(s.kv, hash, s.clock.now());
+      s.caches.secrets.set(hash, ptr);
+    }
   }
   if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) {
     throw new UnauthenticatedError("Unknown or revoked secret key", "invalid_api_key");
