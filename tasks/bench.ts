@@ -26,6 +26,8 @@ const SEED_CUSTOMERS = Number(Deno.env.get("BENCH_CUSTOMERS") ?? 100_000);
 const SEED_EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
 const LOAD_CUSTOMERS = 150;
 const TINY_CUSTOMERS = 50;
+/** The "many customers" targets spread calls over this many (created by their warm-up). */
+const MANY_CUSTOMERS = Number(Deno.env.get("BENCH_MANY") ?? 10_000);
 const TINY_LIMIT = 100;
 const root = new URL("../", import.meta.url).pathname;
 const dataDir = await Deno.makeTempDir({ prefix: "dream-bench-" });
@@ -98,8 +100,12 @@ async function wrk(url: string, script: string | null, seconds = DURATION): Prom
  * as little of this 2-core machine as it does against the bare server; the 200s are counted
  * from wrk's own "Non-2xx or 3xx responses" line.
  */
-function luaScript(method: string, path: string, sk: string): string {
+function luaScript(method: string, path: string, sk: string, many = false): string {
   const body = method === "POST" ? '"{}"' : "nil";
+  const users = many ? MANY_CUSTOMERS : LOAD_CUSTOMERS + TINY_CUSTOMERS;
+  const user = many
+    ? `user = "seed_" .. k`
+    : `if k < ${LOAD_CUSTOMERS} then user = "load_" .. k else user = "tiny_" .. (k - ${LOAD_CUSTOMERS}) end`;
   return `
 local threads = 0
 local reqs = {}
@@ -109,9 +115,9 @@ function setup(thread)
   threads = threads + 1
 end
 function init(args)
-  for k = 0, ${LOAD_CUSTOMERS + TINY_CUSTOMERS - 1} do
+  for k = 0, ${users - 1} do
     local user
-    if k < ${LOAD_CUSTOMERS} then user = "load_" .. k else user = "tiny_" .. (k - ${LOAD_CUSTOMERS}) end
+    ${user}
     local headers = { ["Authorization"] = "Bearer ${sk}", ["X-User-Id"] = user, ["Content-Type"] = "application/json" }
     reqs[k] = wrk.format("${method}", "${path}", headers, ${body})
   end
@@ -119,7 +125,7 @@ function init(args)
 end
 function request()
   n = n + 1
-  return reqs[n % ${LOAD_CUSTOMERS + TINY_CUSTOMERS}]
+  return reqs[n % ${users}]
 end
 `;
 }
@@ -211,29 +217,39 @@ const rss: [string, number][] = [["after start", rssKiB(server.pid)]];
 // runs ROUNDS times, each time right after a bare round, its ratio is taken against that bare
 // round, and the table shows medians over the rounds.
 log(`wrk: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s, each after a bare round`);
+const ceilingUrl = `http://127.0.0.1:${ceilingPort}/api/data`;
 const targets = {
   bare: { url: `http://127.0.0.1:${barePort}/`, script: null },
-  ceiling: {
-    url: `http://127.0.0.1:${ceilingPort}/api/data`,
-    script: luaScript("POST", "/api/data", sk),
-  },
+  ceiling: { url: ceilingUrl, script: luaScript("POST", "/api/data", sk) },
   post: { url: `${base}/api/data`, script: luaScript("POST", "/api/data", sk) },
   get: { url: `${base}/api/usage`, script: luaScript("GET", "/api/usage", sk) },
+  ceilingMany: { url: ceilingUrl, script: luaScript("POST", "/api/data", sk, true) },
+  postMany: { url: `${base}/api/data`, script: luaScript("POST", "/api/data", sk, true) },
+  getMany: { url: `${base}/api/usage`, script: luaScript("GET", "/api/usage", sk, true) },
 };
 type Target = keyof typeof targets;
-const runs: Record<Target, WrkResult[]> = { bare: [], ceiling: [], post: [], get: [] };
+const MEASURED = ["ceiling", "post", "get", "ceilingMany", "postMany", "getMany"] as const;
+type Measured = typeof MEASURED[number];
+const runs = Object.fromEntries(Object.keys(targets).map((k) => [k, []])) as unknown as Record<
+  Target,
+  WrkResult[]
+>;
 // each target is paired with a bare round run just before it
-const bareBefore: Record<Exclude<Target, "bare">, WrkResult[]> = { ceiling: [], post: [], get: [] };
+const bareBefore = Object.fromEntries(MEASURED.map((k) => [k, []])) as unknown as Record<
+  Measured,
+  WrkResult[]
+>;
 // a short unmeasured round first for each server: JIT warm-up, and the first call of each
 // customer (which reads KV and fills the caches) is not what the table is about
 let acceptedByWrk = 0;
 let postRuns = 0;
 for (const [name, t] of Object.entries(targets)) {
-  const r = await wrk(t.url, t.script, "2");
+  // the many-customer warm-up also creates those customers (first sight, through the full app)
+  const r = await wrk(t.url, t.script, name === "postMany" ? "4" : "2");
   if (name === "post") (acceptedByWrk += r.ok, postRuns++);
 }
 for (let round = 0; round < ROUNDS; round++) {
-  for (const name of ["ceiling", "post", "get"] as const) {
+  for (const name of MEASURED) {
     bareBefore[name].push(await wrk(targets.bare.url, null));
     const r = await wrk(targets[name].url, targets[name].script);
     runs[name].push(r);
@@ -298,26 +314,35 @@ const median = (xs: number[]) => {
   return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 };
 const fmt = (x: number, d: number, w: number) => x.toFixed(d).padStart(w);
-const row = (label: string, name: Target) => {
+/** Each round's ratio to the bare round run just before it. */
+const toBare = (name: Target) =>
+  name === "bare"
+    ? runs.bare.map(() => 1)
+    : runs[name].map((r, i) => r.rps / bareBefore[name as Measured][i]!.rps);
+const row = (label: string, name: Target, ceilingOf?: Measured) => {
   const rs = runs[name];
-  const ratios = name === "bare"
-    ? rs.map(() => 1)
-    : rs.map((r, i) => r.rps / bareBefore[name][i]!.rps);
-  return `| ${label.padEnd(22)} | ${fmt(median(rs.map((r) => r.rps)), 0, 8)} | ${
+  const ratios = toBare(name);
+  // to the ceiling: both normalised by their own bare round, so drift between rounds cancels
+  const c = ceilingOf ? toBare(ceilingOf) : null;
+  const toCeiling = c ? fmt(median(ratios.map((x, i) => x / c[i]!)), 2, 7) : "      —";
+  return `| ${label.padEnd(26)} | ${fmt(median(rs.map((r) => r.rps)), 0, 8)} | ${
     fmt(median(rs.map((r) => r.p50)), 2, 6)
   } | ${fmt(median(rs.map((r) => r.p99)), 2, 6)} | ${fmt(median(ratios), 2, 5)} | ${
     fmt(Math.min(...ratios), 2, 4)
-  } – ${fmt(Math.max(...ratios), 2, 4)} |`;
+  } – ${fmt(Math.max(...ratios), 2, 4)} | ${toCeiling} |`;
 };
 const lines = [
   `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; wrk -t2 -c${CONNECTIONS} -d${DURATION}s × ${ROUNDS} rounds, each right after a bare round (medians)`,
   "",
-  "| endpoint               | req/s    | p50 ms | p99 ms | ratio | per round   |",
-  "|------------------------|----------|--------|--------|-------|-------------|",
+  "| endpoint                   | req/s    | p50 ms | p99 ms | ratio | per round   | ceiling |",
+  "|----------------------------|----------|--------|--------|-------|-------------|---------|",
   row("bare Deno.serve", "bare"),
-  row("ceiling: durable ack", "ceiling"),
-  row("POST /api/data", "post"),
-  row("GET /api/usage", "get"),
+  row(`ceiling, ${LOAD_CUSTOMERS + TINY_CUSTOMERS} customers`, "ceiling"),
+  row(`POST /api/data, ${LOAD_CUSTOMERS + TINY_CUSTOMERS}`, "post", "ceiling"),
+  row(`GET /api/usage, ${LOAD_CUSTOMERS + TINY_CUSTOMERS}`, "get"),
+  row(`ceiling, ${MANY_CUSTOMERS} customers`, "ceilingMany"),
+  row(`POST /api/data, ${MANY_CUSTOMERS}`, "postMany", "ceilingMany"),
+  row(`GET /api/usage, ${MANY_CUSTOMERS}`, "getMany"),
   "",
   "ceiling (tasks/kv_bound.ts): Deno.serve doing the contract's HTTP work and answering after one",
   "KV commit per batch (a usage-log row, a checked head row, two aggregates), with no lookups, no",

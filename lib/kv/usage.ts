@@ -17,6 +17,10 @@ export const usageKeys = {
   counter: (pk: string, customerId: string, periodKey: string) =>
     ["usage", pk, customerId, periodKey] as const,
   byCustomer: (pk: string, customerId: string) => ["usage", pk, customerId] as const,
+  /** What folds added to a counter (a KvU64 summed by each fold, so a fold reads nothing). */
+  tally: (pk: string, customerId: string, periodKey: string) =>
+    ["usage_tally", pk, customerId, periodKey] as const,
+  tallyByCustomer: (pk: string, customerId: string) => ["usage_tally", pk, customerId] as const,
   /** The sequence number of the project's last log row; every append checks it. */
   head: (pk: string) => ["usage_head", pk] as const,
   /** Log rows not folded yet, in sequence order. */
@@ -44,8 +48,13 @@ export async function resetCustomerUsage(
   const folded = await kv.get<number>(usageKeys.folded(pk));
   if ((folded.value ?? 0) !== o.at.seq) return null;
   const keys: Deno.KvKey[] = [];
-  for await (const e of kv.list({ prefix: usageKeys.byCustomer(pk, o.customerId) })) {
-    keys.push(e.key);
+  for (
+    const prefix of [
+      usageKeys.byCustomer(pk, o.customerId),
+      usageKeys.tallyByCustomer(pk, o.customerId),
+    ]
+  ) {
+    for await (const e of kv.list({ prefix })) keys.push(e.key);
   }
   const seq = o.at.seq + 1;
   let op = kv.atomic()
@@ -90,9 +99,12 @@ export async function readLog(
   return out;
 }
 
+const u64 = (v: unknown) => (v instanceof Deno.KvU64 ? Number(v.value) : 0);
+
 /**
- * Folded counters with the watermark they are folded to, read in consistent groups of nine
- * counters and the watermark (a fold between two groups is seen by the second only).
+ * Folded counts (the counter, plus the tally folds summed into) with the watermark they are
+ * folded to, read in consistent groups of four keys and the watermark (a fold between two
+ * groups is seen by the second only).
  */
 export async function readCounters(
   kv: Deno.Kv,
@@ -100,14 +112,20 @@ export async function readCounters(
   keys: { customerId: string; periodStart: string }[],
 ): Promise<{ value: number; folded: number }[]> {
   const out: { value: number; folded: number }[] = [];
-  for (let i = 0; i < keys.length; i += 9) {
-    const group = keys.slice(i, i + 9);
+  for (let i = 0; i < keys.length; i += 4) {
+    const group = keys.slice(i, i + 4);
     const got = await kv.getMany<unknown[]>([
       usageKeys.folded(pk),
-      ...group.map((k) => usageKeys.counter(pk, k.customerId, k.periodStart)),
+      ...group.flatMap((k) => [
+        usageKeys.counter(pk, k.customerId, k.periodStart),
+        usageKeys.tally(pk, k.customerId, k.periodStart),
+      ]),
     ]);
     const folded = (got[0]!.value as number | null) ?? 0;
-    for (const e of got.slice(1)) out.push({ value: (e.value as number | null) ?? 0, folded });
+    for (let j = 0; j < group.length; j++) {
+      const counter = (got[1 + 2 * j]!.value as number | null) ?? 0;
+      out.push({ value: counter + u64(got[2 + 2 * j]!.value), folded });
+    }
   }
   return out;
 }
@@ -152,9 +170,9 @@ export async function commitUsageBatch(
 const FOLD_MUTATIONS = 800;
 
 /**
- * Folds the oldest log rows of a project into its counters in one commit checked on the
- * watermark (two folders never fold the same row): counters += the rows' quantities, the rows
- * are deleted, the watermark moves to the last row folded. At most `maxRows` rows, and no more
+ * Folds the oldest log rows of a project into its counts in one commit checked on the
+ * watermark (two folders never fold the same row): the tallies are summed by the rows'
+ * quantities (no counter is read), the rows are deleted, the watermark moves to the last row. At most `maxRows` rows, and no more
  * than fit one commit. Answers the new watermark, or null when another folder moved it first.
  */
 export async function foldLog(
@@ -185,16 +203,20 @@ export async function foldLog(
     }
   }
   if (rows.length === 0) return from;
-  const targets = [...sums.values()];
-  const current = await getManyChunked<number>(
-    kv,
-    targets.map((t) => usageKeys.counter(pk, t.customerId, t.periodStart)),
-  );
   const last = rows[rows.length - 1]!;
   let op = kv.atomic().check(mark).set(usageKeys.folded(pk), last);
-  targets.forEach((t, i) => {
-    op = op.set(usageKeys.counter(pk, t.customerId, t.periodStart), (current[i]!.value ?? 0) + t.q);
-  });
+  for (const t of sums.values()) {
+    op = op.sum(usageKeys.tally(pk, t.customerId, t.periodStart), BigInt(t.q));
+  }
   for (const seq of rows) op = op.delete(usageKeys.log(pk, seq));
   return (await op.commit()).ok ? last : null;
+}
+
+/** A customer's folded count for a period (counter + tally): what is stored, for checks. */
+export async function foldedCount(
+  kv: Deno.Kv,
+  pk: string,
+  o: { customerId: string; periodStart: string },
+): Promise<number> {
+  return (await readCounters(kv, pk, [o]))[0]!.value;
 }

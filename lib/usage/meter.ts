@@ -60,7 +60,7 @@ const MAX_BATCH = 512;
 const MAX_ATTEMPTS = 25;
 const MAX_CACHED = 200_000;
 /** By default, fold once this many log rows of a project are known unfolded. */
-const FOLD_AT = 64;
+const FOLD_AT = 256;
 
 const countKey = (customerId: string, periodStart: string) => `${customerId}\u0000${periodStart}`;
 
@@ -360,7 +360,7 @@ export class UsageMeter {
   async #foldIfDue(): Promise<void> {
     for (const [pk, st] of this.#projects) {
       if (st.rows.size < this.#foldRows) continue;
-      const folded = await foldLog(this.#kv, pk, { maxRows: Math.max(2 * this.#foldRows, 64) });
+      const folded = await foldLog(this.#kv, pk, { maxRows: Math.max(this.#foldRows, 64) });
       if (folded !== null) this.#forgetFolded(st, folded);
       else await this.#catchUp(pk, st); // another instance folded: learn where it got to
     }

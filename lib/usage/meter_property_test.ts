@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { UsageMeter } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/period.ts";
-import { readLogPosition, usageKeys } from "@/lib/kv/usage.ts";
+import { foldedCount, readLogPosition } from "@/lib/kv/usage.ts";
 
 function prng(seed: number) {
   let a = seed >>> 0;
@@ -89,7 +89,7 @@ Deno.test("two meters on one KV: limits hold, acknowledged counts are kept exact
       Object.fromEntries(
         await Promise.all(CUSTOMERS.map(async (c) => [
           c,
-          (await kv.get<number>(usageKeys.counter(PK, c, period.start))).value ?? 0,
+          await foldedCount(kv, PK, { customerId: c, periodStart: period.start }),
         ])),
       );
     const folded = await counters();

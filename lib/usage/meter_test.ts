@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { usageJson, UsageMeter, usageView } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/period.ts";
-import { usageKeys } from "@/lib/kv/usage.ts";
+import { foldedCount } from "@/lib/kv/usage.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 
 const NOW = Date.parse("2026-11-24T12:00:00Z");
@@ -24,7 +24,10 @@ Deno.test("UsageMeter.track() accepts exactly the limit out of 200 concurrent ca
   assert.equal(out.filter((o) => o.kind === "counted").length, 50);
   assert.equal(out.filter((o) => o.kind === "limited").length, 150);
   await flushAll();
-  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "alice", period.start))).value, 50);
+  assert.equal(
+    await foldedCount(kv, "pk_test_meter", { customerId: "alice", periodStart: period.start }),
+    50,
+  );
   assert.ok(meter.commits < 20, `group commit: ${meter.commits} commits for 50 increments`);
 });
 
@@ -41,7 +44,10 @@ Deno.test("UsageMeter.track() stays exact with two meters (two instances) on one
   const counted = out.filter((o) => o.kind === "counted").length;
   assert.equal(counted, 48);
   await a.flush();
-  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "bob", period.start))).value, 50);
+  assert.equal(
+    await foldedCount(kv, "pk_test_meter", { customerId: "bob", periodStart: period.start }),
+    50,
+  );
 });
 
 Deno.test("UsageMeter.track() with an idempotency key counts once and refuses another body", async () => {
@@ -66,7 +72,10 @@ Deno.test("UsageMeter.track() with an idempotency key counts once and refuses an
   );
   assert.equal(other.kind, "idempotency_conflict");
   await flushAll();
-  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "carol", period.start))).value, 1);
+  assert.equal(
+    await foldedCount(kv, "pk_test_meter", { customerId: "carol", periodStart: period.start }),
+    1,
+  );
 });
 
 Deno.test("UsageMeter.resetCustomer() starts a customer from zero, in every instance", async () => {
@@ -83,7 +92,10 @@ Deno.test("UsageMeter.resetCustomer() starts a customer from zero, in every inst
   assert.equal(o.kind, "counted");
   assert.equal(o.kind === "counted" && o.usage.count, 1);
   await a.flush();
-  assert.equal((await kv.get(usageKeys.counter("pk_test_meter", "dave", period.start))).value, 1);
+  assert.equal(
+    await foldedCount(kv, "pk_test_meter", { customerId: "dave", periodStart: period.start }),
+    1,
+  );
 });
 
 Deno.test("UsageMeter.track() refuses a quantity that would pass the limit and counts nothing", async () => {
@@ -114,7 +126,7 @@ Deno.test("UsageMeter.track() batches calls of many customers beyond 10 keys per
   await meter.flush();
   for (let i = 0; i < 30; i++) {
     assert.equal(
-      (await kv.get(usageKeys.counter("pk_test_meter", `c${i}`, period.start))).value,
+      await foldedCount(kv, "pk_test_meter", { customerId: `c${i}`, periodStart: period.start }),
       8,
     );
   }
