@@ -4,19 +4,8 @@
  * the server must stay up. Seeded (FUZZ_SEED) and bounded in count and time.
  */
 import assert from "node:assert/strict";
+import { prng } from "@/tests/prng.ts";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with FUZZ_SEED. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261202);
 const MAX_REQUESTS = 2500;

@@ -5,20 +5,10 @@
  * no count, however often it runs.
  */
 import assert from "node:assert/strict";
+import { prng } from "@/tests/prng.ts";
 import { UsageMeter } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/period.ts";
 import { foldedCount, readLogPosition } from "@/lib/kv/usage.ts";
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PK = "pk_test_property";
 const CUSTOMERS = ["a", "b", "c", "d", "e"];
