@@ -12,9 +12,13 @@ export function tooLarge(max: number): AppError {
  */
 export async function readTextLimited(req: Request, max: number): Promise<string | null> {
   const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) {
-    await req.body?.cancel();
-    return null;
+  if (declared !== null) {
+    if (Number(declared) > max) {
+      await req.body?.cancel();
+      return null;
+    }
+    // a declared length is what the server reads, no more: the native reader is safe and fast
+    if (!req.headers.has("transfer-encoding")) return await req.text();
   }
   if (!req.body) return "";
   const reader = req.body.getReader();
