@@ -184,12 +184,11 @@ export async function foldLog(
   const from = mark.value ?? 0;
   const sums = new Map<string, { customerId: string; periodStart: string; q: number }>();
   const rows: number[] = [];
+  // small pages: with many customers a fold fits only a few rows, and reading more is waste
   const iter = kv.list<LogLine[]>({
     prefix: usageKeys.listLog(pk),
     start: usageKeys.log(pk, from + 1),
-  }, {
-    limit: o.maxRows,
-  });
+  }, { limit: o.maxRows, batchSize: 16 });
   for await (const e of iter) {
     const fresh = e.value.filter(([c, p]) => p !== "" && !sums.has(`${c}\u0000${p}`)).length;
     if (rows.length > 0 && rows.length + sums.size + fresh + 1 > FOLD_MUTATIONS) break;
