@@ -52,6 +52,8 @@ interface ProjectState {
   counts: Map<string, number>;
   /** When the head was last confirmed (a commit of ours, or a read). */
   checkedAt: number;
+  /** The catch-up in flight, if any: concurrent callers share it (rows are applied once). */
+  catching: Promise<void> | null;
 }
 
 // Deno KV allows 100 checks per atomic operation: heads plus new idempotency keys.
@@ -173,6 +175,7 @@ export class UsageMeter {
         rows: new Map(),
         counts: new Map(),
         checkedAt: -Infinity,
+        catching: null,
       };
       this.#projects.set(pk, st);
       await this.#catchUp(pk, st);
@@ -183,9 +186,19 @@ export class UsageMeter {
   /**
    * Brings a project's state to the head in KV: the rows appended elsewhere are read and added
    * to the counts held. If they were folded away meanwhile, the counts are dropped (read again).
+   * One catch-up per project at a time: concurrent callers wait for the one in flight.
    */
-  async #catchUp(pk: string, st: ProjectState): Promise<void> {
+  #catchUp(pk: string, st: ProjectState): Promise<void> {
+    st.catching ??= this.#readAhead(pk, st).finally(() => {
+      st.catching = null;
+    });
+    return st.catching;
+  }
+
+  async #readAhead(pk: string, st: ProjectState): Promise<void> {
     const pos = await readLogPosition(this.#kv, pk);
+    // a commit of ours landed after that read: what we hold is newer, nothing to learn
+    if (pos.seq < st.seq) return;
     if (pos.versionstamp !== st.versionstamp || pos.seq !== st.seq) {
       const from = Math.max(st.seq, pos.folded);
       const rows = await readLog(this.#kv, pk, { afterSeq: from, uptoSeq: pos.seq });
