@@ -252,6 +252,10 @@ export class UsageMeter {
       await this.#catchUp(pk, st);
       return this.#load(pk, keys);
     }
+    if (read.some((r) => r.folded < st.folded)) {
+      // a fold landed while reading: the rows between are no longer held, read again
+      return this.#load(pk, keys);
+    }
     if (this.#cached > MAX_CACHED) this.#evict();
     // one pass over the unfolded rows held: what each missing key gained in which row
     const gained = new Map<string, [seq: number, q: number][]>(missing.map((k) => [k, []]));
@@ -339,13 +343,17 @@ export class UsageMeter {
       if (versionstamp !== null) {
         for (const r of rows) {
           const st = this.#projects.get(r.pk)!;
+          st.checkedAt = now;
+          // a catch-up that ran while this commit landed may have applied our row already
+          if (st.seq >= r.seq) continue;
           st.seq = r.seq;
           st.versionstamp = versionstamp;
           st.rows.set(r.seq, r.lines);
-          st.checkedAt = now;
           for (const [c, p, q] of r.lines) {
             const k = countKey(c, p);
-            st.counts.set(k, (st.counts.get(k) ?? 0) + q);
+            const cur = st.counts.get(k);
+            // a count dropped meanwhile is read again (whole) when next needed
+            if (cur !== undefined) st.counts.set(k, cur + q);
           }
         }
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
