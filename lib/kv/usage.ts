@@ -32,6 +32,33 @@ export const usageKeys = {
 
 /** A log line that says: this customer's usage was deleted; what follows counts from zero. */
 export const resetLine = (customerId: string): LogLine => [customerId, "", 0];
+
+/**
+ * A log row as stored: the periods it names once, then flat (customer, period index, quantity)
+ * triples — smaller and cheaper to serialise than an array of lines, which is what each commit
+ * writes. Rows stored as plain arrays of lines are read too.
+ */
+type StoredRow = { p: string[]; l: (string | number)[] } | LogLine[];
+
+function encodeRow(lines: LogLine[]): StoredRow {
+  const periods: string[] = [];
+  const flat: (string | number)[] = [];
+  for (const [c, period, q] of lines) {
+    let i = periods.indexOf(period);
+    if (i < 0) i = periods.push(period) - 1;
+    flat.push(c, i, q);
+  }
+  return { p: periods, l: flat };
+}
+
+function decodeRow(v: StoredRow): LogLine[] {
+  if (Array.isArray(v)) return v;
+  const out: LogLine[] = [];
+  for (let i = 0; i < v.l.length; i += 3) {
+    out.push([v.l[i] as string, v.p[v.l[i + 1] as number]!, v.l[i + 2] as number]);
+  }
+  return out;
+}
 export const isReset = (l: LogLine) => l[1] === "";
 
 /**
@@ -61,7 +88,7 @@ export async function resetCustomerUsage(
     .check({ key: usageKeys.head(pk), versionstamp: o.at.versionstamp })
     .check(folded)
     .set(usageKeys.head(pk), seq)
-    .set(usageKeys.log(pk, seq), [resetLine(o.customerId)]);
+    .set(usageKeys.log(pk, seq), encodeRow([resetLine(o.customerId)]));
   for (const key of keys.slice(0, 900)) op = op.delete(key);
   const res = await op.commit();
   return res.ok ? { seq, versionstamp: res.versionstamp } : null;
@@ -91,11 +118,11 @@ export async function readLog(
 ): Promise<{ seq: number; lines: LogLine[] }[]> {
   const out: { seq: number; lines: LogLine[] }[] = [];
   if (range.uptoSeq <= range.afterSeq) return out;
-  const iter = kv.list<LogLine[]>({
+  const iter = kv.list<StoredRow>({
     start: usageKeys.log(pk, range.afterSeq + 1),
     end: usageKeys.log(pk, range.uptoSeq + 1),
   });
-  for await (const e of iter) out.push({ seq: e.key[2] as number, lines: e.value });
+  for await (const e of iter) out.push({ seq: e.key[2] as number, lines: decodeRow(e.value) });
   return out;
 }
 
@@ -152,7 +179,7 @@ export async function commitUsageBatch(
   for (const r of o.rows) {
     op = op.check({ key: usageKeys.head(r.pk), versionstamp: r.headVersionstamp })
       .set(usageKeys.head(r.pk), r.seq)
-      .set(usageKeys.log(r.pk, r.seq), r.lines);
+      .set(usageKeys.log(r.pk, r.seq), encodeRow(r.lines));
     const q = r.lines.reduce((sum, l) => sum + l[2], 0);
     op = op.sum(projectStatKeys.usageMonth(r.pk, monthKey(o.now)), BigInt(q))
       .sum(projectStatKeys.usageDay(r.pk, dayKey(o.now)), BigInt(q));
@@ -185,15 +212,16 @@ export async function foldLog(
   const sums = new Map<string, { customerId: string; periodStart: string; q: number }>();
   const rows: number[] = [];
   // small pages: with many customers a fold fits only a few rows, and reading more is waste
-  const iter = kv.list<LogLine[]>({
+  const iter = kv.list<StoredRow>({
     prefix: usageKeys.listLog(pk),
     start: usageKeys.log(pk, from + 1),
   }, { limit: o.maxRows, batchSize: 16 });
   for await (const e of iter) {
-    const fresh = e.value.filter(([c, p]) => p !== "" && !sums.has(`${c}\u0000${p}`)).length;
+    const lines = decodeRow(e.value);
+    const fresh = lines.filter(([c, p]) => p !== "" && !sums.has(`${c}\u0000${p}`)).length;
     if (rows.length > 0 && rows.length + sums.size + fresh + 1 > FOLD_MUTATIONS) break;
     rows.push(e.key[2] as number);
-    for (const [customerId, periodStart, q] of e.value) {
+    for (const [customerId, periodStart, q] of lines) {
       if (periodStart === "") continue; // a reset line: nothing to add
       const k = `${customerId}\u0000${periodStart}`;
       const cur = sums.get(k);
