@@ -4,6 +4,7 @@
  * conflict for another body), everything else is counted. Pure: no KV, no time of its own.
  */
 import type { IdempotencyRecord } from "@/lib/kv/idempotency.ts";
+import type { LogLine } from "@/lib/kv/usage.ts";
 import type { Period } from "@/lib/period.ts";
 import { type UsageView, usageView } from "@/lib/usage/view.ts";
 
@@ -34,7 +35,7 @@ export interface Pending {
 }
 
 /**
- * The outcome of each call, the quantities to append per project (pk → count key → quantity)
+ * The outcome of each call, the lines to append per project (pk → count key → line)
  * and the idempotency records to create. `held(pk, key)` is the count held for a key.
  */
 export function decideBatch(
@@ -48,7 +49,7 @@ export function decideBatch(
   const existing = o.existing;
   const outcomes: TrackOutcome[] = [];
   const claims = new Map<string, { key: Deno.KvKey; record: IdempotencyRecord }>();
-  const lines = new Map<string, Map<string, number>>();
+  const lines = new Map<string, Map<string, LogLine>>();
   for (const p of batch) {
     const ik = p.ik;
     const id = p.req.idempotency;
@@ -64,13 +65,15 @@ export function decideBatch(
       }
     }
     const { pk, quantity, limit } = p.req;
-    const perKey = lines.get(pk) ?? new Map<string, number>();
-    const count = o.held(pk, p.ck) + (perKey.get(p.ck) ?? 0);
+    const perKey = lines.get(pk) ?? new Map<string, LogLine>();
+    const line = perKey.get(p.ck);
+    const count = o.held(pk, p.ck) + (line ? line[2] : 0);
     if (limit !== null && count + quantity > limit) {
       outcomes.push({ kind: "limited", usage: usageView(p.req, count) });
       continue;
     }
-    perKey.set(p.ck, (perKey.get(p.ck) ?? 0) + quantity);
+    if (line) line[2] += quantity;
+    else perKey.set(p.ck, [p.req.customerId, p.req.period.start, quantity]);
     lines.set(pk, perKey);
     const usage = usageView(p.req, count + quantity);
     outcomes.push({ kind: "counted", usage });

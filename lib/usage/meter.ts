@@ -299,9 +299,11 @@ export class UsageMeter {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     for (const p of this.#queue) {
-      const need = [`head:${p.req.pk}`, p.ik].filter((k): k is string => !!k && !checks.has(k));
-      if (batch.length < MAX_BATCH && checks.size + need.length <= MAX_CHECKS) {
-        for (const k of need) checks.add(k);
+      const head = checks.has(p.req.pk) ? 0 : 1;
+      const idem = p.ik && !checks.has(p.ik) ? 1 : 0;
+      if (batch.length < MAX_BATCH && checks.size + head + idem <= MAX_CHECKS) {
+        if (head) checks.add(p.req.pk);
+        if (idem) checks.add(p.ik!);
         batch.push(p);
       } else {
         rest.push(p);
@@ -314,13 +316,22 @@ export class UsageMeter {
   async #decideAndCommit(batch: Pending[]): Promise<void> {
     const pks = [...new Set(batch.map((p) => p.req.pk))];
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const existing = await this.#existing(batch);
       for (const pk of pks) {
         const st = await this.#state(pk);
         // a refusal is never decided on counts older than ttl (a reset elsewhere lowers them)
         if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#catchUp(pk, st);
-        await this.#load(pk, batch.filter((p) => p.req.pk === pk).map((p) => p.ck));
+        const missing = batch.filter((p) => p.req.pk === pk && !st.counts.has(p.ck));
+        if (missing.length) await this.#load(pk, missing.map((p) => p.ck));
       }
-      const { outcomes, lines, claims } = await this.#decide(batch);
+      // decided with no await between here and the heads captured for the commit: a count
+      // dropped by a concurrent catch-up since it was loaded means loading again
+      if (!batch.every((p) => this.#projects.get(p.req.pk)!.counts.has(p.ck))) continue;
+      const { outcomes, lines, claims } = decideBatch(batch, {
+        held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck)!,
+        existing,
+        now: this.#now(),
+      });
       if (lines.size === 0) {
         batch.forEach((p, i) => p.resolve(outcomes[i]!));
         return;
@@ -328,11 +339,12 @@ export class UsageMeter {
       const now = this.#now();
       const rows = [...lines].map(([pk, perKey]) => {
         const st = this.#projects.get(pk)!;
-        const l: LogLine[] = [...perKey].map(([k, q]) => {
-          const [c, p] = k.split("\u0000") as [string, string];
-          return [c, p, q];
-        });
-        return { pk, seq: st.seq + 1, headVersionstamp: st.versionstamp, lines: l };
+        return {
+          pk,
+          seq: st.seq + 1,
+          headVersionstamp: st.versionstamp,
+          lines: [...perKey.values()],
+        };
       });
       const versionstamp = await commitUsageBatch(this.#kv, {
         rows,
@@ -365,16 +377,11 @@ export class UsageMeter {
     throw new ConflictError("Cannot count usage: too many concurrent changes, try again");
   }
 
-  /** Reads the batch's idempotency records, then decides it on the counts held (pure). */
-  async #decide(batch: Pending[]) {
+  /** The batch's idempotency records that exist already. */
+  async #existing(batch: Pending[]) {
     const idem = [...new Map(batch.filter((p) => p.ik).map((p) => [p.ik!, p.idemKey!]))];
     const reads = await readIdempotency(this.#kv, idem.map(([, k]) => k));
-    const existing = new Map(idem.map(([ik], i) => [ik, reads[i]!.value ?? null]));
-    return decideBatch(batch, {
-      held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck) ?? 0,
-      existing,
-      now: this.#now(),
-    });
+    return new Map(idem.map(([ik], i) => [ik, reads[i]!.value ?? null]));
   }
 
   /** Folds a project's oldest rows once enough are known unfolded (one commit, off the answers). */
