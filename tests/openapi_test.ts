@@ -65,3 +65,32 @@ Deno.test("an unexpected error is a 500 internal_error without a stack, and is l
   assert.ok(!res.text.includes("kaboom"));
   assert.ok(app.logs.lines.some((l) => l.level === "error"));
 });
+
+Deno.test("/openapi.json: every operation has a unique id and declared security, servers is this server, no code leaks", async () => {
+  await using app = await testApp();
+  const doc = await (await app.fetch(new Request("http://localhost/openapi.json"))).json();
+  assert.deepEqual(doc.servers, [{ url: "http://localhost" }]);
+  const ids = new Set<string>();
+  const methods = ["get", "post", "put", "patch", "delete"];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!methods.includes(method)) continue;
+      const o = op as { operationId?: string; security?: unknown; middleware?: unknown };
+      assert.ok(o.operationId, `${method} ${path} has an operationId`);
+      assert.ok(!ids.has(o.operationId!), `${o.operationId} is unique`);
+      ids.add(o.operationId!);
+      assert.ok(Array.isArray(o.security), `${method} ${path} declares its security`);
+      assert.equal(o.middleware, undefined, `${method} ${path} leaks no middleware`);
+    }
+  }
+  assert.ok(doc.paths["/healthz"]?.get, "/healthz is documented");
+  assert.ok(doc.paths["/openapi.json"]?.get, "/openapi.json is documented");
+  assert.deepEqual(doc.paths["/v1/signup"].post.security, [], "sign-up needs no credential");
+  const image = doc.paths["/api/assets/{platformId}/{file}"].get.responses["200"].content;
+  assert.deepEqual(Object.keys(image).sort(), [
+    "image/gif",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+  ]);
+});

@@ -21,7 +21,12 @@ const read = createRoute({
   responses: {
     200: {
       description: "The image bytes",
-      content: { "image/png": { schema: z.any() }, "image/jpeg": { schema: z.any() } },
+      content: {
+        "image/png": { schema: z.any() },
+        "image/jpeg": { schema: z.any() },
+        "image/gif": { schema: z.any() },
+        "image/webp": { schema: z.any() },
+      },
     },
     304: { description: "Not modified (If-None-Match)" },
     404: ERRORS[404],
