@@ -9,6 +9,9 @@ export const ErrorSchema = z.object({
     details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     usage: z.any().optional(),
   }).passthrough(),
+  message: z.string().openapi({
+    description: "The same sentence as `error.message` (the original dream-api SDK reads it)",
+  }),
 }).openapi("Error");
 
 const err = (description: string) => ({
@@ -44,7 +47,9 @@ export function jsonRequest<T extends z.ZodType>(schema: T) {
 }
 
 export const UsageSchema = z.object({
+  userId: z.string().openapi({ example: "user_42", description: "The customer" }),
   count: z.number().int().openapi({ example: 12 }),
+  usageCount: z.number().int().openapi({ example: 12, description: "Equal to `count`" }),
   limit: z.number().int().nullable().openapi({ example: 100 }),
   remaining: z.number().int().nullable().openapi({ example: 88 }),
   plan: z.string().openapi({ example: "free" }),
@@ -85,6 +90,8 @@ export const CustomerSchema = z.object({
   id: z.string().openapi({ example: "user_42" }),
   email: z.string().nullable(),
   name: z.string().nullable(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
   plan: z.string().nullable().openapi({ example: "free" }),
   metadata: z.record(z.string(), z.string()),
   createdAt: z.string(),
@@ -101,6 +108,14 @@ export const ProjectSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   livePublishableKey: z.string().nullable(),
+  endUserAuth: z.object({
+    jwtKey: z.string(),
+    issuer: z.string().optional(),
+    authorizedParties: z.array(z.string()).optional(),
+  }).nullable().openapi({
+    description: "End-user sign-in: Clerk session tokens of your app accepted as customer " +
+      "tokens (X-Clerk-Token), verified with this PEM public key; null when off",
+  }),
   tiers: z.array(TierSchema),
 }).openapi("Project");
 

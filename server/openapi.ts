@@ -49,13 +49,16 @@ export function mountOpenApi(app: OpenAPIHono<AppEnv>): void {
   registry.registerComponent("securitySchemes", "publishableKey", {
     type: "http",
     scheme: "bearer",
-    description: "Publishable key `pk_test_…`/`pk_live_…` (safe in browsers)",
+    description: "Publishable key `pk_test_…`/`pk_live_…` (safe in browsers); also accepted " +
+      "as `X-Publishable-Key` (next to a secret key it must name the same project)",
   });
   registry.registerComponent("securitySchemes", "customerToken", {
     type: "apiKey",
     in: "header",
     name: "X-Customer-Token",
-    description: "Customer token from POST /api/customers/:id/token, with a publishable key",
+    description: "Customer token from POST /api/customers/:id/token, with a publishable key. " +
+      "`X-Clerk-Token` is accepted too (also next to a secret key, where it names the " +
+      "customer) and may carry a Clerk session token for projects with `endUserAuth`",
   });
   registry.registerComponent("securitySchemes", "session", {
     type: "apiKey",

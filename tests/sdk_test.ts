@@ -231,7 +231,9 @@ Deno.test("the SDK's types have exactly the fields /openapi.json documents", asy
   await using app = await testApp();
   const schemas = (await app.call("GET", "/openapi.json")).body.components.schemas;
   const usage: Usage = {
+    userId: "",
     count: 0,
+    usageCount: 0,
     limit: null,
     remaining: null,
     plan: "",
@@ -250,6 +252,8 @@ Deno.test("the SDK's types have exactly the fields /openapi.json documents", asy
     id: "",
     email: null,
     name: null,
+    firstName: null,
+    lastName: null,
     plan: null,
     metadata: {},
     createdAt: "",
@@ -286,7 +290,7 @@ Deno.test("the SDK's types have exactly the fields /openapi.json documents", asy
     priceId: null,
     productId: null,
   };
-  const cart: CartInput = { email: "", items: [], successUrl: "", cancelUrl: "" };
+  const cart: CartInput = { email: "", name: "", items: [], successUrl: "", cancelUrl: "" };
   const checkout: CheckoutInput = { tier: "", successUrl: "", cancelUrl: "" };
   const pairs: [string, object][] = [
     ["Usage", usage],

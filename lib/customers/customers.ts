@@ -2,9 +2,9 @@
 import { z } from "zod";
 import { jwtVerify, SignJWT } from "jose";
 import type { Services } from "@/lib/services.ts";
-import { hashPassword } from "@/lib/crypto.ts";
 import { CUSTOMER_ID_RE, newCustomerId, ulid } from "@/lib/ids.ts";
 import {
+  changeCustomer,
   createCustomer as kvCreateCustomer,
   type Customer,
   getCustomer,
@@ -31,16 +31,64 @@ export const CustomerIdSchema = z.string().regex(
   "must be 1–128 of A-Z a-z 0-9 _ . : @ -",
 );
 
+const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
+const PersonName = z.string().trim().min(1).max(200);
+const Metadata = z.record(z.string().max(40), z.string().max(500))
+  .refine((m) => Object.keys(m).length <= 50, "at most 50 keys");
+
 export const CustomerInputSchema = z.object({
   id: CustomerIdSchema.optional(),
-  email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional(),
-  name: z.string().trim().min(1).max(200).optional(),
-  password: z.string().min(8).max(256).optional(),
+  email: Email.optional(),
+  name: PersonName.optional(),
+  firstName: z.string().trim().min(1).max(100).optional(),
+  lastName: z.string().trim().min(1).max(100).optional(),
+  /** Accepted for the original SDK and ignored: customers don't sign in here, so it is never stored. */
+  password: z.string().max(256).optional(),
   plan: z.string().min(1).max(63).optional(),
-  metadata: z.record(z.string().max(40), z.string().max(500)).optional()
-    .refine((m) => !m || Object.keys(m).length <= 50, "at most 50 keys"),
+  metadata: Metadata.optional(),
 });
 export type CustomerInput = z.infer<typeof CustomerInputSchema>;
+
+/** `PATCH /api/customers/:id`: any of these; `plan` a free tier only; `null` clears a name. */
+export const CustomerPatchSchema = z.object({
+  email: Email.nullable().optional(),
+  name: PersonName.nullable().optional(),
+  firstName: z.string().trim().min(1).max(100).nullable().optional(),
+  lastName: z.string().trim().min(1).max(100).nullable().optional(),
+  plan: z.string().min(1).max(63).optional(),
+  metadata: Metadata.optional(),
+}).strict();
+export type CustomerPatch = z.infer<typeof CustomerPatchSchema>;
+
+/** `name`, or the first and last names joined. */
+function fullName(
+  o: {
+    name?: string | null | undefined;
+    firstName?: string | null | undefined;
+    lastName?: string | null | undefined;
+  },
+) {
+  if (o.name) return o.name;
+  const joined = [o.firstName, o.lastName].filter(Boolean).join(" ");
+  return joined || null;
+}
+
+/** The tier `plan` names, which must be free (paid plans come from checkout). */
+function freeTierNamed(project: Project, plan: string): Tier {
+  const named = project.tiers.find((t) => t.name === plan && !t.archived);
+  if (!named) {
+    throw new ValidationError(`Unknown tier "${plan}"`, [{
+      field: "plan",
+      message: "unknown tier",
+    }]);
+  }
+  if (named.price !== 0) {
+    throw new ValidationError(`Tier "${plan}" is paid: customers get it through checkout`, [
+      { field: "plan", message: "must be a free (price 0) tier" },
+    ]);
+  }
+  return named;
+}
 
 /** The key of a customer in this instance's cache (the hot path reads it too). */
 export function customerCacheKey(pk: string, id: string): string {
@@ -53,29 +101,14 @@ export async function createCustomer(
   project: Project,
   input: CustomerInput,
 ): Promise<Customer> {
-  let tier: Tier | null = freeTier(project);
-  if (input.plan !== undefined) {
-    const named = project.tiers.find((t) => t.name === input.plan);
-    if (!named) {
-      throw new ValidationError(`Unknown tier "${input.plan}"`, [{
-        field: "plan",
-        message: "unknown tier",
-      }]);
-    }
-    if (named.price !== 0) {
-      throw new ValidationError(`Tier "${input.plan}" is paid: customers get it through checkout`, [
-        { field: "plan", message: "must be a free (price 0) tier" },
-      ]);
-    }
-    tier = named;
-  }
+  const tier = input.plan !== undefined ? freeTierNamed(project, input.plan) : freeTier(project);
   const customer: Customer = {
     ...unsavedCustomer(s, project, input.id ?? newCustomerId()),
     email: input.email ?? null,
-    name: input.name ?? null,
-    passwordHash: input.password
-      ? await s.passwords.run(() => hashPassword(input.password!, s.config.passwordIterations))
-      : null,
+    name: fullName(input),
+    firstName: input.firstName ?? null,
+    lastName: input.lastName ?? null,
+    passwordHash: null, // `password` is accepted for the original SDK and never stored
     tierId: tier?.id ?? null,
     metadata: input.metadata ?? {},
   };
@@ -84,6 +117,56 @@ export async function createCustomer(
   }
   s.caches.customers.set(customerCacheKey(project.pk, customer.id), customer);
   return customer;
+}
+
+/**
+ * Edits a customer: contact fields, metadata (replaced whole), and `plan`, a free tier only
+ * (not while a subscription pays: its tier is the plan until it ends).
+ */
+export async function updateCustomer(
+  s: Services,
+  project: Project,
+  o: { id: string; patch: CustomerPatch },
+): Promise<Customer> {
+  const { id, patch } = o;
+  const tier = patch.plan !== undefined ? freeTierNamed(project, patch.plan) : undefined;
+  let paying = false;
+  const next = await changeCustomer(s.kv, {
+    pk: project.pk,
+    id,
+    what: "update the customer",
+    change: (c) => {
+      if (tier && c.subscription && PAID_STATUSES.has(c.subscription.status)) {
+        paying = true;
+        return null;
+      }
+      const firstName = patch.firstName !== undefined ? patch.firstName : c.firstName ?? null;
+      const lastName = patch.lastName !== undefined ? patch.lastName : c.lastName ?? null;
+      const namesGiven = patch.firstName !== undefined || patch.lastName !== undefined;
+      const name = patch.name !== undefined
+        ? patch.name
+        : namesGiven
+        ? fullName({ firstName, lastName })
+        : c.name;
+      return {
+        ...c,
+        email: patch.email !== undefined ? patch.email : c.email,
+        name,
+        firstName,
+        lastName,
+        metadata: patch.metadata ?? c.metadata,
+        tierId: tier ? tier.id : c.tierId,
+      };
+    },
+  });
+  if (paying) {
+    throw new ConflictError(
+      `Customer "${id}" has a paying subscription: its tier is the plan until it is canceled`,
+    );
+  }
+  if (!next) throw new NotFoundError(`No customer "${id}" in this project`);
+  s.caches.customers.set(customerCacheKey(project.pk, id), next);
+  return next;
 }
 
 /**
@@ -152,7 +235,10 @@ export async function customerForTracking(
   const draft = unsavedCustomer(s, project, id);
   const { plan, limit, period } = planOf(s, project, draft);
   if (limit !== null && quantity > limit) {
-    throw new TierLimitError(usageView({ plan: plan ?? "", limit, period }, 0), quantity);
+    throw new TierLimitError(
+      usageView({ customerId: id, plan: plan ?? "", limit, period }, 0),
+      quantity,
+    );
   }
   return ensureCustomer(s, project, id);
 }
@@ -161,7 +247,7 @@ export async function customerForTracking(
 export async function usageOf(s: Services, project: Project, c: Customer) {
   const { plan, limit, period } = planOf(s, project, c);
   const count = await s.meter.peek(project.pk, c.id, period);
-  return usageView({ plan: plan ?? "", limit, period }, count);
+  return usageView({ customerId: c.id, plan: plan ?? "", limit, period }, count);
 }
 
 /** The public shape of a subscription: its tier by name. */
@@ -184,6 +270,8 @@ export async function customerView(s: Services, project: Project, c: Customer) {
     id: c.id,
     email: c.email,
     name: c.name,
+    firstName: c.firstName ?? null,
+    lastName: c.lastName ?? null,
     plan,
     metadata: c.metadata,
     createdAt: c.createdAt,

@@ -11,6 +11,7 @@ import {
 import { dayKey, monthKey } from "@/lib/period.ts";
 import { ValidationError } from "@/lib/errors.ts";
 import { listEvents } from "@/lib/kv/events.ts";
+import { listProjects as kvListProjects } from "@/lib/kv/projects.ts";
 
 export const LOW_STOCK = 5;
 
@@ -49,6 +50,46 @@ export async function projectMetrics(s: Services, p: Project) {
     ...stockMetrics(p),
     currency: p.tiers[0]?.currency ?? "usd",
   };
+}
+
+/**
+ * The developer's totals over all their projects in one mode (`GET /api/dashboard/totals`):
+ * a few aggregate reads per project, never a scan of customers. Amounts in cents; `currency`
+ * is null when the projects use more than one, and `byCurrency` splits the amounts.
+ */
+export async function developerTotals(
+  s: Services,
+  o: { platformId: string; mode: Project["mode"] },
+) {
+  const projects = (await kvListProjects(s.kv, o.platformId)).filter((p) => p.mode === o.mode);
+  const totals = {
+    mode: o.mode,
+    projects: projects.length,
+    customers: 0,
+    activeSubscriptions: 0,
+    mrr: 0,
+    sales: 0,
+    revenue: 0,
+    currency: null as string | null,
+    byCurrency: {} as Record<string, { mrr: number; revenue: number }>,
+  };
+  const metrics = await Promise.all(projects.map((p) => projectMetrics(s, p)));
+  for (const m of metrics) {
+    const cur = totals.byCurrency[m.currency] ??= { mrr: 0, revenue: 0 };
+    if (m.type === "saas") {
+      totals.customers += m.customers;
+      totals.activeSubscriptions += m.activeSubscriptions;
+      totals.mrr += m.mrr;
+      cur.mrr += m.mrr;
+    } else {
+      totals.sales += m.sales;
+      totals.revenue += m.revenue;
+      cur.revenue += m.revenue;
+    }
+  }
+  const currencies = Object.keys(totals.byCurrency);
+  totals.currency = currencies.length === 1 ? currencies[0]! : currencies.length ? null : "usd";
+  return totals;
 }
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;

@@ -5,9 +5,15 @@ import { AppError, fieldIssues, InvalidRequestError, ValidationError } from "@/l
 import type { AppEnv } from "@/lib/http/context.ts";
 import { isApiPath } from "@/lib/http/middleware/security_headers.ts";
 
-/** The contract's error body. */
+/**
+ * The contract's error body. The sentence is also at the top level (`message`): the original
+ * dream-api SDK builds its exception from it.
+ */
 export function errorBody(err: AppError, requestId: string) {
-  return { error: { code: err.code, message: err.message, requestId, ...err.details } };
+  return {
+    error: { code: err.code, message: err.message, requestId, ...err.details },
+    message: err.message,
+  };
 }
 
 /** The JSON body and status of an error response. */

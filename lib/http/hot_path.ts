@@ -150,6 +150,8 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (!project || project.type !== "saas") return null;
     const userId = req.headers.get("x-user-id");
     if (!userId) return null;
+    // the original SDK's headers: the full path checks the project and the end-user token
+    if (req.headers.has("x-clerk-token") || req.headers.has("x-publishable-key")) return null;
     // only valid ids are cached, so a hit is a valid id (a miss goes to the full path)
     const customer = s.caches.customers.get(customerCacheKey(project.pk, userId));
     if (!customer || req.headers.has("idempotency-key")) return null;
@@ -161,7 +163,11 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     return limited(req, project.pk, userId) ??
       respond(
         req,
-        `{"usage":${usageJson(usageView({ plan: plan ?? "", limit, period }, count))}}`,
+        `{"usage":${
+          usageJson(
+            usageView({ customerId: customer.id, plan: plan ?? "", limit, period }, count),
+          )
+        }}`,
       );
   };
 }

@@ -26,6 +26,8 @@ export const CORS_ALLOW_HEADERS = [
   "Authorization",
   "Content-Type",
   "X-Customer-Token",
+  "X-Publishable-Key",
+  "X-Clerk-Token",
   "Idempotency-Key",
   "X-User-Id",
   "X-Request-Id",

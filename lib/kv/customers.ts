@@ -30,6 +30,10 @@ export interface Customer {
   pk: string;
   email: string | null;
   name: string | null;
+  /** Given and family names, when the caller sent them apart (the original SDK does). */
+  firstName?: string | null;
+  lastName?: string | null;
+  /** Always null since customer passwords are not used (kept for records made before). */
   passwordHash: string | null;
   /** Stable id of the tier the customer is on (null: the project's free tier). */
   tierId: string | null;

@@ -62,6 +62,15 @@ export interface Project {
   updatedAt: string;
   /** For a test project: its promoted live twin. */
   livePk: string | null;
+  /** End-user sign-in: Clerk session tokens accepted as customer tokens (absent: off). */
+  endUserAuth?: EndUserAuth | null;
+}
+
+/** Clerk session tokens of the developer's own app, verified offline with its PEM public key. */
+export interface EndUserAuth {
+  jwtKey: string;
+  issuer?: string;
+  authorizedParties?: string[];
 }
 
 export interface GraceKey {

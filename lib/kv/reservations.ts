@@ -23,6 +23,8 @@ export interface Reservation {
   status: "pending" | "completed" | "released";
   sessionId: string | null;
   email: string | null;
+  /** The buyer's name when the cart gave one (absent on holds made before it was kept). */
+  name?: string | null;
   amountTotal: number;
   currency: string;
   createdAt: string;

@@ -36,6 +36,7 @@ import { getDeveloper } from "@/lib/kv/developers.ts";
 import { tierSubscribers } from "@/lib/kv/project_stats.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { archiveTierProduct, syncCatalog } from "@/lib/catalog/sync.ts";
+import { EndUserAuthSchema, endUserAuthSetting } from "@/lib/projects/end_user_auth.ts";
 
 /**
  * Pushes tiers to the payment provider after they were saved. Not being connected yet (Stripe)
@@ -66,6 +67,7 @@ export type ProjectInput = z.infer<typeof ProjectInputSchema>;
 export const ProjectPatchSchema = z.object({
   name: z.string().trim().min(1).max(100).optional(),
   type: z.enum(["saas", "store"]).optional(),
+  endUserAuth: EndUserAuthSchema.nullable().optional(),
 });
 
 /** The shape of a project in the developer API: never the secret hash. */
@@ -79,6 +81,7 @@ export function publicProject(p: Project) {
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
     livePublishableKey: p.livePk,
+    endUserAuth: p.endUserAuth ?? null,
     tiers: p.tiers.map((t) => publicTier(p, t)),
   };
 }
@@ -204,11 +207,16 @@ export async function renameProject(
   ref: ProjectRef,
   patch: z.infer<typeof ProjectPatchSchema>,
 ) {
+  const auth = patch.endUserAuth === undefined
+    ? undefined
+    : await endUserAuthSetting(patch.endUserAuth);
   const { project } = await change(s, ref, (p) => {
     if (patch.type !== undefined && patch.type !== p.type) {
       throw new ForbiddenError(`A project's type is locked: this one is "${p.type}" forever`);
     }
-    return { next: { ...p, name: patch.name ?? p.name }, result: null };
+    const next = { ...p, name: patch.name ?? p.name };
+    if (auth !== undefined) next.endUserAuth = auth;
+    return { next, result: null };
   });
   return project;
 }

@@ -26,6 +26,8 @@ import { offeredTiers } from "@/lib/catalog/tiers.ts";
 
 export const CartInputSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional(),
+  /** The buyer's name (the original dream-api SDK sends it): kept with the order. */
+  name: z.string().trim().min(1).max(200).optional(),
   items: z.array(
     z.object({
       priceId: z.string().min(1).max(100).optional(),
@@ -177,6 +179,7 @@ export async function checkoutCart(
               status: "pending",
               sessionId: null,
               email: input.email ?? null,
+              name: input.name ?? null,
               amountTotal: taken.reduce((sum, l) => sum + l.unitAmount * l.quantity, 0),
               currency: taken[0]!.currency,
               createdAt: new Date(now).toISOString(),

@@ -105,7 +105,9 @@ Deno.test("UsageMeter.track() refuses a quantity that would pass the limit and c
   const o = await meter.track(req("erin", 10, { quantity: 4 }));
   assert.equal(o.kind, "limited");
   assert.deepEqual(o.kind === "limited" && o.usage, {
+    userId: "erin",
     count: 7,
+    usageCount: 7,
     limit: 10,
     remaining: 3,
     plan: "free",
@@ -138,12 +140,12 @@ Deno.test("usageJson() writes exactly what JSON.stringify writes", () => {
   for (const plan of plans) {
     for (const limit of limits) {
       for (const count of [0, 1, 99, 100, 12_345_678]) {
-        const u = usageView({ plan, limit, period }, count);
+        const u = usageView({ customerId: "u_1", plan, limit, period }, count);
         assert.equal(usageJson(u), JSON.stringify(u));
       }
     }
   }
   const sub = { start: "2026-01-31T10:00:00.000Z", end: "2026-02-28T10:00:00.000Z" };
-  const u = usageView({ plan: "pro", limit: 5, period: sub }, 7);
+  const u = usageView({ customerId: 'a"b\\c', plan: "pro", limit: 5, period: sub }, 7);
   assert.equal(usageJson(u), JSON.stringify(u));
 });

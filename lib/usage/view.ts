@@ -2,7 +2,11 @@
 import type { Period } from "@/lib/period.ts";
 
 export interface UsageView {
+  /** the customer (the original dream-api SDK reads it as `userId`) */
+  userId: string;
   count: number;
+  /** equal to `count`: the original dream-api SDK's name for it */
+  usageCount: number;
   limit: number | null;
   remaining: number | null;
   plan: string;
@@ -12,11 +16,13 @@ export interface UsageView {
 
 /** Builds the usage object answered by the usage endpoints. */
 export function usageView(
-  req: { plan: string; period: Period; limit: number | null },
+  req: { customerId: string; plan: string; period: Period; limit: number | null },
   count: number,
 ): UsageView {
   return {
+    userId: req.customerId,
     count,
+    usageCount: count,
     limit: req.limit,
     remaining: req.limit === null ? null : Math.max(0, req.limit - count),
     plan: req.plan,
@@ -42,7 +48,9 @@ function jsonString(v: string): string {
  * at tens of thousands of requests per second, where the generic walk costs measurably more.
  */
 export function usageJson(u: UsageView): string {
-  return `{"count":${u.count},"limit":${u.limit},"remaining":${u.remaining},"plan":${
+  return `{"userId":${
+    JSON.stringify(u.userId)
+  },"count":${u.count},"usageCount":${u.count},"limit":${u.limit},"remaining":${u.remaining},"plan":${
     jsonString(u.plan)
   },"periodStart":${jsonString(u.periodStart)},"periodEnd":${jsonString(u.periodEnd)}}`;
 }

@@ -6,10 +6,12 @@ import {
   createCustomer,
   CustomerIdSchema,
   CustomerInputSchema,
+  CustomerPatchSchema,
   customerView,
   deleteCustomer,
   mintCustomerToken,
   requireCustomer,
+  updateCustomer,
 } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CustomerSchema, ERRORS, jsonRequest, ok, SECRET } from "@/routes/_openapi.ts";
@@ -23,7 +25,10 @@ const create = createRoute({
   path: "/api/customers",
   tags: ["Customers"],
   summary: "Create a customer",
-  description: "`plan` may only name a free (price 0) tier; paid plans come from checkout.",
+  description: "`plan` may only name a free (price 0) tier; paid plans come from checkout. " +
+    "`firstName`/`lastName` make `name` when it is not given. `password` is accepted for the " +
+    "original dream-api SDK and ignored: customers don't sign in to this server, so it is " +
+    "never stored.",
   security: SECRET,
   middleware: [apiAuth({ accept: "secret" })],
   request: { body: jsonRequest(CustomerInputSchema.openapi("CustomerInput")) },
@@ -52,6 +57,19 @@ const remove = createRoute({
   responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
 });
 
+const update = createRoute({
+  method: "patch",
+  path: "/api/customers/{id}",
+  tags: ["Customers"],
+  summary: "Edit a customer",
+  description: "Email, names and metadata (replaced whole); `plan` may only name a free tier, " +
+    "and not while a subscription pays (409).",
+  security: SECRET,
+  middleware: [apiAuth({ accept: "secret" })],
+  request: { params: IdParam, body: jsonRequest(CustomerPatchSchema.openapi("CustomerPatch")) },
+  responses: { 200: ok(z.object({ customer: CustomerSchema })), ...ERRORS },
+});
+
 const token = createRoute({
   method: "post",
   path: "/api/customers/{id}/token",
@@ -76,6 +94,16 @@ export function mountCustomerRoutes(app: OpenAPIHono<AppEnv>) {
     const { project } = c.get("api");
     requireType(project, "saas");
     const customer = await requireCustomer(s, project.pk, c.req.valid("param").id);
+    return c.json({ customer: await customerView(s, project, customer) }, 200);
+  });
+  app.openapi(update, async (c) => {
+    const s = c.get("services");
+    const { project } = c.get("api");
+    requireType(project, "saas");
+    const customer = await updateCustomer(s, project, {
+      id: c.req.valid("param").id,
+      patch: c.req.valid("json"),
+    });
     return c.json({ customer: await customerView(s, project, customer) }, 200);
   });
   app.openapi(remove, async (c) => {

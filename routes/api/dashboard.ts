@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth } from "@/lib/http/middleware/api_auth.ts";
-import { projectMetrics } from "@/lib/dashboard/metrics.ts";
+import { developerTotals, projectMetrics } from "@/lib/dashboard/metrics.ts";
 import { ERRORS, ok, SECRET } from "@/routes/_openapi.ts";
 
 export const DashboardSchema = z.union([
@@ -36,9 +36,41 @@ const read = createRoute({
   responses: { 200: ok(DashboardSchema), ...ERRORS },
 });
 
+const TotalsSchema = z.object({
+  mode: z.enum(["test", "live"]),
+  projects: z.number().int(),
+  customers: z.number().int(),
+  activeSubscriptions: z.number().int(),
+  mrr: z.number().int().openapi({ description: "Cents per month over all SaaS projects" }),
+  sales: z.number().int(),
+  revenue: z.number().int().openapi({ description: "Cents over all Store projects" }),
+  currency: z.string().nullable().openapi({ description: "null when projects use several" }),
+  byCurrency: z.record(z.string(), z.object({ mrr: z.number().int(), revenue: z.number().int() })),
+}).openapi("DashboardTotals");
+
+const totals = createRoute({
+  method: "get",
+  path: "/api/dashboard/totals",
+  tags: ["Dashboard"],
+  summary: "Totals over all of the developer's projects in this key's mode",
+  security: SECRET,
+  middleware: [apiAuth({ accept: "secret" })],
+  responses: { 200: ok(TotalsSchema), ...ERRORS },
+});
+
 export function mountDashboardRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     read,
     async (c) => c.json(await projectMetrics(c.get("services"), c.get("api").project), 200),
   );
+  app.openapi(totals, async (c) => {
+    const { project } = c.get("api");
+    return c.json(
+      await developerTotals(c.get("services"), {
+        platformId: project.platformId,
+        mode: project.mode,
+      }),
+      200,
+    );
+  });
 }

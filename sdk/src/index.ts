@@ -10,7 +10,9 @@ import type {
   CheckoutResult,
   Customer,
   CustomerInput,
+  CustomerPatch,
   Dashboard,
+  DashboardTotals,
   Product,
   Subscription,
   Tier,
@@ -45,6 +47,10 @@ export class DreamApi {
         "GET",
         `/api/customers/${enc(id)}`,
       ).then((r) => r.customer),
+    update: (id: string, patch: CustomerPatch) =>
+      this.#t.request<{ customer: Customer }>("PATCH", `/api/customers/${enc(id)}`, {
+        body: patch,
+      }).then((r) => r.customer),
     delete: (id: string) =>
       this.#t.request<{ deleted: true; id: string }>(
         "DELETE",
@@ -140,6 +146,11 @@ export class DreamApi {
   dashboard(): Promise<Dashboard> {
     return this.#t.request("GET", "/api/dashboard");
   }
+
+  /** Totals over all of your projects in this key's mode. */
+  dashboardTotals(): Promise<DashboardTotals> {
+    return this.#t.request("GET", "/api/dashboard/totals");
+  }
 }
 
 /**
@@ -229,6 +240,7 @@ export class DreamBrowser {
 export const ENDPOINTS = [
   ["POST", "/api/customers"],
   ["GET", "/api/customers/{id}"],
+  ["PATCH", "/api/customers/{id}"],
   ["DELETE", "/api/customers/{id}"],
   ["POST", "/api/customers/{id}/token"],
   ["POST", "/api/data"],
@@ -241,4 +253,5 @@ export const ENDPOINTS = [
   ["GET", "/api/tiers"],
   ["GET", "/api/products"],
   ["GET", "/api/dashboard"],
+  ["GET", "/api/dashboard/totals"],
 ] as const;

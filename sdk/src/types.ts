@@ -1,6 +1,10 @@
 /** The objects the dream-api server answers, as the SDK types them (checked against /openapi.json in tests). */
 export interface Usage {
+  /** The customer. */
+  userId: string;
   count: number;
+  /** Equal to `count` (the original dream-api SDK's name). */
+  usageCount: number;
   limit: number | null;
   remaining: number | null;
   plan: string;
@@ -21,6 +25,8 @@ export interface Customer {
   id: string;
   email: string | null;
   name: string | null;
+  firstName: string | null;
+  lastName: string | null;
   plan: string | null;
   metadata: Record<string, string>;
   createdAt: string;
@@ -32,7 +38,20 @@ export interface CustomerInput {
   id?: string;
   email?: string;
   name?: string;
+  firstName?: string;
+  lastName?: string;
+  /** Accepted and ignored: customers don't sign in to the server, so it is never stored. */
   password?: string;
+  plan?: string;
+  metadata?: Record<string, string>;
+}
+
+/** Edits of a customer; `plan` a free tier only; `null` clears a field. */
+export interface CustomerPatch {
+  email?: string | null;
+  name?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
   plan?: string;
   metadata?: Record<string, string>;
 }
@@ -78,6 +97,8 @@ export interface CartItem {
 
 export interface CartInput {
   email?: string;
+  /** The buyer's name, kept with the order. */
+  name?: string;
   items: CartItem[];
   successUrl: string;
   cancelUrl: string;
@@ -128,3 +149,17 @@ export type Dashboard =
   };
 
 // ---- client ----
+
+/** The developer's totals over all projects in the key's mode (amounts in cents). */
+export interface DashboardTotals {
+  mode: "test" | "live";
+  projects: number;
+  customers: number;
+  activeSubscriptions: number;
+  mrr: number;
+  sales: number;
+  revenue: number;
+  /** null when the projects use more than one currency (see `byCurrency`). */
+  currency: string | null;
+  byCurrency: Record<string, { mrr: number; revenue: number }>;
+}

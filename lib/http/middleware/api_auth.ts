@@ -13,7 +13,7 @@ import {
   UnauthenticatedError,
 } from "@/lib/errors.ts";
 import { projectByPk, projectBySecretKey } from "@/lib/projects/projects.ts";
-import { verifyCustomerToken } from "@/lib/customers/customers.ts";
+import { customerOfToken } from "@/lib/customers/end_user.ts";
 import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
 import { bearer } from "@/lib/http/request.ts";
 
@@ -43,9 +43,35 @@ function limitRate(c: Context<AppEnv>, bucket: () => string, rate: number, what:
 }
 
 /**
+ * The key a call authenticates with: `Authorization: Bearer …`, else the original dream-api
+ * SDK's `X-Publishable-Key`. With both, X-Publishable-Key must name the key's project (checked
+ * by the caller once the project is known).
+ */
+function presentedKey(c: Context<AppEnv>): { key: string | null; xpk: string | null } {
+  const key = bearer(c);
+  const xpk = c.req.header("X-Publishable-Key")?.trim() || null;
+  if (xpk !== null && !xpk.startsWith("pk_")) {
+    throw new UnauthenticatedError("X-Publishable-Key must be a pk_… key", "invalid_api_key");
+  }
+  return { key: key ?? xpk, xpk };
+}
+
+/** The end-user token of a call: `X-Customer-Token`, or the original SDK's `X-Clerk-Token`. */
+function endUserToken(c: Context<AppEnv>, o: { secret: boolean }): string | null {
+  const clerk = c.req.header("X-Clerk-Token")?.trim() || null;
+  if (o.secret) return clerk; // next to a secret key, only X-Clerk-Token names the customer
+  const ours = c.req.header("X-Customer-Token")?.trim() || null;
+  if (ours && clerk && ours !== clerk) {
+    throw new ForbiddenError("X-Customer-Token and X-Clerk-Token name different tokens");
+  }
+  return ours ?? clerk;
+}
+
+/**
  * Customer-API authentication (`accept`). `secret`: only `sk_…`. `customer`: `sk_…`, or `pk_…` with an
- * `X-Customer-Token` for that project. `public`: `sk_…` or a bare `pk_…`. Applies the per-key
- * rate limit.
+ * end-user token (`X-Customer-Token` / `X-Clerk-Token`) for that project. `public`: `sk_…` or a
+ * bare `pk_…`. The publishable key may come as `X-Publishable-Key`. Applies the per-key rate
+ * limit.
  */
 export function apiAuth(
   o: { accept: "secret" | "customer" | "public" },
@@ -53,7 +79,12 @@ export function apiAuth(
   const mode = o.accept;
   return async (c, next) => {
     const s = c.get("services");
-    const key = bearer(c);
+    const { key, xpk } = presentedKey(c);
+    const sameProject = (pk: string) => {
+      if (xpk !== null && xpk !== pk) {
+        throw new ForbiddenError("X-Publishable-Key names another project than the API key");
+      }
+    };
     if (!key) {
       throw new UnauthenticatedError(
         mode === "secret"
@@ -64,8 +95,11 @@ export function apiAuth(
     }
     if (key.startsWith("sk_")) {
       const project = await projectBySecretKey(s, key);
+      sameProject(project.pk);
       limitRate(c, () => rateBuckets.key("sk", project.pk), s.config.rateLimitPerKey, "secret key");
-      c.set("api", { project, via: "secret", tokenCustomerId: null });
+      const token = mode === "secret" ? null : endUserToken(c, { secret: true });
+      const tokenCustomerId = token ? await customerOfToken(s, project, token) : null;
+      c.set("api", { project, via: "secret", tokenCustomerId });
       return next();
     }
     if (key.startsWith("pk_")) {
@@ -76,6 +110,7 @@ export function apiAuth(
       }
       const project = await projectByPk(s, key);
       if (!project) throw new UnauthenticatedError("Unknown publishable key", "invalid_api_key");
+      sameProject(project.pk);
       limitRate(
         c,
         () => rateBuckets.key("pk", project.pk),
@@ -83,13 +118,13 @@ export function apiAuth(
         "publishable key",
       );
       if (mode === "customer") {
-        const token = c.req.header("X-Customer-Token");
+        const token = endUserToken(c, { secret: false });
         if (!token) {
           throw new UnauthenticatedError(
             "A publishable key needs an X-Customer-Token here (mint one with POST /api/customers/:id/token)",
           );
         }
-        const customerId = await verifyCustomerToken(s, project.pk, token);
+        const customerId = await customerOfToken(s, project, token);
         c.set("api", { project, via: "customer_token", tokenCustomerId: customerId });
       } else {
         c.set("api", { project, via: "publishable", tokenCustomerId: null });
@@ -110,7 +145,7 @@ export function callerCustomerId(c: Context<AppEnv>): string {
   let id: string;
   if (api.tokenCustomerId !== null) {
     if (header && header !== api.tokenCustomerId) {
-      throw new ForbiddenError("X-User-Id names another customer than the customer token");
+      throw new ForbiddenError("X-User-Id names another customer than the end-user token");
     }
     id = api.tokenCustomerId;
   } else {
