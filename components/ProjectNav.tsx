@@ -9,6 +9,7 @@ const SECTIONS = [
   ["/keys", "Keys"],
   ["/live", "Go live"],
   ["/integrate", "Integrate"],
+  ["/settings", "Settings"],
 ] as const;
 
 export function ProjectNav(

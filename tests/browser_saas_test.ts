@@ -1,5 +1,6 @@
 /** [browser] the developer journey for a SaaS project in real Chromium, with screenshots. */
 import assert from "node:assert/strict";
+import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { servePort, testApp } from "@/tests/helpers.ts";
 import { ensureIslands, hasChromium, launch, openPage } from "@/tests/browser.ts";
 
@@ -234,6 +235,46 @@ Deno.test({
         const text = await page.textContent("main") ?? "";
         assert.ok(text.includes(pk) && text.includes(srv.base));
         await shot("integrate");
+      });
+
+      await t.step("settings: end-user sign-in on (bad key refused), used, then off", async () => {
+        const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
+        const pem = await exportSPKI(publicKey);
+        const now = Math.floor(Date.now() / 1000);
+        const clerkToken = await new SignJWT({ sid: "sess_1" })
+          .setProtectedHeader({ alg: "RS256" })
+          .setSubject("user_browser")
+          .setIssuedAt(now - 5)
+          .setNotBefore(now - 5)
+          .setExpirationTime(now + 300)
+          .sign(privateKey);
+        const withClerk = () =>
+          srv.call("GET", "/api/usage", {
+            headers: { "X-Publishable-Key": pk, "X-Clerk-Token": clerkToken },
+          });
+        await page.goto(`${srv.base}/dashboard/projects/${pk}/settings`);
+        assert.match(await page.textContent("[data-testid=eua-state]") ?? "", /^Off/);
+        await page.fill(
+          "#eua-key",
+          "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----",
+        );
+        await page.click("button:has-text('Turn on end-user sign-in')");
+        await page.waitForSelector("#eua-key-err");
+        assert.match(await page.textContent("[data-testid=eua-state]") ?? "", /^Off/);
+        assert.equal((await withClerk()).status, 401);
+        await page.fill("#eua-key", pem);
+        await page.click("button:has-text('Turn on end-user sign-in')");
+        await page.waitForSelector("[data-testid=settings-saved]");
+        assert.match(await page.textContent("[data-testid=eua-state]") ?? "", /^On/);
+        await shot("settings-end-user-sign-in");
+        const used = await withClerk();
+        assert.equal(used.status, 200, used.text);
+        assert.equal(used.body.usage.userId, "user_browser");
+        await page.click("button:has-text('Turn off')");
+        await page.waitForFunction(() =>
+          /^Off/.test(document.querySelector("[data-testid=eua-state]")?.textContent ?? "")
+        );
+        assert.equal((await withClerk()).status, 401);
       });
 
       await t.step("sign out", async () => {

@@ -12,6 +12,7 @@ import { mountKeysPage } from "@/routes/dashboard/keys.tsx";
 import { mountLivePage } from "@/routes/dashboard/live.tsx";
 import { mountIntegratePage } from "@/routes/dashboard/integrate.tsx";
 import { mountTokensPage } from "@/routes/dashboard/tokens.tsx";
+import { mountSettingsPage } from "@/routes/dashboard/settings.tsx";
 
 export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountIndexPage(app);
@@ -25,4 +26,5 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountLivePage(app);
   mountIntegratePage(app);
   mountTokensPage(app);
+  mountSettingsPage(app);
 }
