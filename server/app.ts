@@ -13,7 +13,7 @@ import { NotFoundError } from "@/lib/errors.ts";
 import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { mountRoutes } from "@/routes/mod.ts";
-import { serveStatic } from "@/lib/http/static.ts";
+import { serveSdk, serveStatic } from "@/lib/http/static.ts";
 import { createHotPath } from "@/lib/http/hot_path.ts";
 import { mountDocs } from "@/routes/docs.tsx";
 import { bodyLimits, BROWSER_PATHS, corsPolicy, securityPolicy } from "@/server/policy.ts";
@@ -59,6 +59,7 @@ export async function createApp(deps: Deps): Promise<App> {
 
   mountRoutes(app);
   app.get("/static/*", serveStatic);
+  app.get("/sdk/*", serveSdk);
   app.get("/favicon.ico", (c) => c.body(null, 204));
   mountOpenApi(app);
   mountDocs(app);

@@ -1,6 +1,7 @@
 /** [e2e] the SDK as a user gets it: `npm pack` tarball installed in a Node project, run by Node against the server. */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+import { ensureIslands } from "@/tests/browser.ts";
 
 const SDK = new URL("../sdk/", import.meta.url).pathname;
 
@@ -17,7 +18,7 @@ async function run(cmd: string, args: string[], cwd: string, env: Record<string,
 }
 
 const SCRIPT = `
-import { DreamApi, DreamBrowser, DreamApiError } from "dream-api";
+import { DreamApi, DreamBrowser, DreamApiError } from "dream-api-sdk";
 const { BASE, SK, PK } = process.env;
 const out = {};
 const dream = new DreamApi({ secretKey: SK, baseUrl: BASE });
@@ -90,6 +91,105 @@ Deno.test({
         browserUsage: 1,
         dashboard: 1,
       });
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+const CJS = `
+const { DreamApi, DreamApiError } = require("dream-api-sdk");
+const dream = new DreamApi({ secretKey: process.env.SK, baseUrl: process.env.BASE });
+(async () => {
+  const c = await dream.customers.create({ id: "cjs_user", firstName: "Common", lastName: "JS" });
+  const u = await dream.usage.track("cjs_user");
+  let err = null;
+  try { await dream.customers.get("nobody"); } catch (e) { err = e instanceof DreamApiError && e.status; }
+  console.log(JSON.stringify({ name: c.name, count: u.usageCount, err }));
+})();
+`;
+
+const ESM = `
+import { DreamApi } from "dream-api-sdk";
+const dream = new DreamApi({ secretKey: process.env.SK, baseUrl: process.env.BASE });
+console.log(JSON.stringify({ count: (await dream.usage.track("cjs_user")).count }));
+`;
+
+Deno.test({
+  name:
+    "[e2e] the SDK this server serves: npm install <url> (require and import), and /sdk/index.js from Deno",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await ensureIslands();
+    await using app = await testApp();
+    await using srv = servePort(app);
+    const dev = await developer(app);
+    const { sk } = await project(app, dev.dat, {
+      tiers: [{ name: "free", price: 0, limit: 50 }],
+    });
+    const mod = await fetch(`${srv.base}/sdk/index.js`);
+    assert.equal(mod.status, 200);
+    assert.match(mod.headers.get("content-type") ?? "", /^text\/javascript/);
+    assert.equal(mod.headers.get("access-control-allow-origin"), "*");
+    assert.match(await mod.text(), /export\s*\{[^}]*DreamApi/);
+    assert.equal(
+      await fetch(`${srv.base}/sdk/other.js`).then((r) => (r.body?.cancel(), r.status)),
+      404,
+    );
+
+    const tmp = await Deno.makeTempDir({ prefix: "dream-sdk-url-" });
+    try {
+      // a CommonJS project (no "type": "module"), installing from this server's URL
+      await Deno.writeTextFile(
+        `${tmp}/package.json`,
+        JSON.stringify({ name: "consumer-cjs", private: true }),
+      );
+      await run("npm", [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--silent",
+        `${srv.base}/sdk/dream-api-sdk.tgz`,
+      ], tmp);
+      const installed = JSON.parse(
+        await Deno.readTextFile(`${tmp}/node_modules/dream-api-sdk/package.json`),
+      );
+      assert.equal(installed.name, "dream-api-sdk");
+      await Deno.writeTextFile(`${tmp}/main.cjs`, CJS);
+      const env = { BASE: srv.base, SK: sk };
+      assert.deepEqual(JSON.parse(await run("node", ["main.cjs"], tmp, env)), {
+        name: "Common JS",
+        count: 1,
+        err: 404,
+      });
+      await Deno.writeTextFile(`${tmp}/main.mjs`, ESM);
+      assert.deepEqual(JSON.parse(await run("node", ["main.mjs"], tmp, env)), { count: 2 });
+
+      // Deno importing the module straight from the server
+      const host = new URL(srv.base).host;
+      await Deno.writeTextFile(
+        `${tmp}/deno_main.ts`,
+        `import { DreamApi } from "${srv.base}/sdk/index.js";\n` +
+          `const dream = new DreamApi({ secretKey: Deno.env.get("SK")!, baseUrl: Deno.env.get("BASE")! });\n` +
+          `console.log(JSON.stringify({ count: (await dream.usage.track("cjs_user")).count }));\n`,
+      );
+      const denoOut = await run(
+        Deno.execPath(),
+        [
+          "run",
+          "--no-config",
+          "--no-lock",
+          "--reload",
+          `--allow-import=${host}`,
+          `--allow-net=${host}`,
+          "--allow-env=SK,BASE",
+          "deno_main.ts",
+        ],
+        tmp,
+        { ...env, DENO_DIR: `${tmp}/.deno` },
+      );
+      assert.deepEqual(JSON.parse(denoOut), { count: 3 });
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

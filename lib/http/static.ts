@@ -1,4 +1,7 @@
-/** /static/* — files under static/, with content types and no directory traversal. */
+/**
+ * /static/* — files under static/, with content types and no directory traversal; /sdk/* — the
+ * SDK built by `deno task build` (tarball and ES module), loadable from any origin.
+ */
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { NotFoundError } from "@/lib/errors.ts";
@@ -28,4 +31,30 @@ export async function serveStatic(c: Context<AppEnv>): Promise<Response> {
   } catch {
     throw new NotFoundError("No such file");
   }
+}
+
+const SDK_TYPES: Record<string, string> = {
+  "dream-api-sdk.tgz": "application/gzip",
+  "index.js": "text/javascript; charset=utf-8",
+};
+
+/** `GET /sdk/dream-api-sdk.tgz` (for `npm install <url>`) and `GET /sdk/index.js` (ES module). */
+export async function serveSdk(c: Context<AppEnv>): Promise<Response> {
+  const name = c.req.path.slice("/sdk/".length);
+  const type = SDK_TYPES[name];
+  if (!type) throw new NotFoundError("No such file");
+  let data: Uint8Array;
+  try {
+    data = await Deno.readFile(new URL(`build/sdk/${name}`, ROOT));
+  } catch {
+    throw new NotFoundError("The SDK is not built: run `deno task build`");
+  }
+  return c.body(data as Uint8Array<ArrayBuffer>, 200, {
+    "Content-Type": type,
+    "Cache-Control": "public, max-age=300",
+    // a page on the developer's own origin imports the module
+    "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    ...(name.endsWith(".tgz") ? { "Content-Disposition": `attachment; filename="${name}"` } : {}),
+  });
 }

@@ -24,11 +24,11 @@ export function mountIntegratePage(app: OpenAPIHono<AppEnv>) {
             ["Pricing page (browser)", `curl ${base}/api/tiers -H "Authorization: Bearer ${p.pk}"`],
             [
               "SDK (server)",
-              `import { DreamApi } from "dream-api";\nconst dream = new DreamApi({ secretKey: process.env.DREAM_SECRET_KEY, baseUrl: "${base}" });\nawait dream.usage.track("user_42");`,
+              `import { DreamApi } from "dream-api-sdk";\nconst dream = new DreamApi({ secretKey: process.env.DREAM_SECRET_KEY, baseUrl: "${base}" });\nawait dream.usage.track("user_42");`,
             ],
             [
               "SDK (browser)",
-              `import { DreamBrowser } from "dream-api";\nconst dream = new DreamBrowser({ publishableKey: "${p.pk}", baseUrl: "${base}" });\nconst { tiers } = await dream.tiers();`,
+              `import { DreamBrowser } from "dream-api-sdk";\nconst dream = new DreamBrowser({ publishableKey: "${p.pk}", baseUrl: "${base}" });\nconst { tiers } = await dream.tiers();`,
             ],
           ]
           : [
@@ -39,17 +39,34 @@ export function mountIntegratePage(app: OpenAPIHono<AppEnv>) {
             ],
             [
               "SDK (browser)",
-              `import { DreamBrowser } from "dream-api";\nconst dream = new DreamBrowser({ publishableKey: "${p.pk}", baseUrl: "${base}" });\nconst { url } = await dream.cart.checkout({ items, successUrl, cancelUrl });`,
+              `import { DreamBrowser } from "dream-api-sdk";\nconst dream = new DreamBrowser({ publishableKey: "${p.pk}", baseUrl: "${base}" });\nconst { url } = await dream.cart.checkout({ items, successUrl, cancelUrl });`,
             ],
           ];
+        const install: [string, string][] = [
+          [
+            "Install the SDK from this server (npm, Node 18+: import or require)",
+            `npm install ${base}/sdk/dream-api-sdk.tgz`,
+          ],
+          [
+            "Or load it as an ES module (browsers, Deno)",
+            `import { ${
+              p.type === "saas" ? "DreamApi, " : ""
+            }DreamBrowser } from "${base}/sdk/index.js";`,
+          ],
+        ];
         return (
           <>
-            {snippets.map(([title, code]) => (
+            {[...install, ...snippets].map(([title, code]) => (
               <section>
                 <h3>{title}</h3>
                 <pre><code>{code}</code></pre>
               </section>
             ))}
+            <p>
+              Already using the original <code>@dream-api/sdk</code>? Point its <code>baseUrl</code>
+              {" "}
+              at <code>{base}</code>: see the migration notes in the docs.
+            </p>
             <p>
               Full reference: <a href="/docs">API docs</a> ·{" "}
               <a href="/openapi.json">OpenAPI document</a>
