@@ -65,7 +65,9 @@ export function mountIntegratePage(app: OpenAPIHono<AppEnv>) {
             <p>
               Already using the original <code>@dream-api/sdk</code>? Point its <code>baseUrl</code>
               {" "}
-              at <code>{base}</code>: see the migration notes in the docs.
+              at{" "}
+              <code>{base}</code>: the README section "Migrating from the original dream-api" lists
+              what differs.
             </p>
             <p>
               Full reference: <a href="/docs">API docs</a> ·{" "}
