@@ -5,6 +5,7 @@ const SECTIONS = [
   ["", "Overview"],
   ["/tiers", "Tiers & products"],
   ["/customers", "Customers"],
+  ["/orders", "Orders"],
   ["/events", "Events"],
   ["/keys", "Keys"],
   ["/live", "Go live"],
@@ -42,7 +43,9 @@ export function ProjectNav(
           : null}
       </p>
       <nav aria-label="Project">
-        {SECTIONS.filter(([path]) => !(path === "/live" && p.mode === "live")).map((
+        {SECTIONS.filter(([path]) =>
+          !(path === "/live" && p.mode === "live") && !(path === "/orders" && p.type !== "store")
+        ).map((
           [path, label],
         ) => (
           <a

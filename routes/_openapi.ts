@@ -130,3 +130,40 @@ export const UserIdHeader = z.object({
     example: "user_42",
   }),
 });
+
+/** A project named in the path (developer API). */
+export const PkParam = z.object({
+  pk: z.string().max(100).openapi({
+    param: { name: "pk", in: "path" },
+    example: "pk_test_8Fq2LmZx0aBcDeFgHiJkLmNo",
+  }),
+});
+
+/** Cursor pagination: `limit` (1–100, default 25) and the `nextCursor` of the previous page. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().regex(/^[A-Za-z0-9_=-]{1,500}$/, "not a cursor this server gave out")
+    .optional(),
+});
+
+export const OrderSchema = z.object({
+  id: z.string().openapi({ example: "res_01JDQ8V6K3M2N4P5Q6R7S8T9V0" }),
+  status: z.enum(["paid", "partially_refunded", "refunded"]),
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  items: z.array(z.object({
+    productId: z.string(),
+    name: z.string(),
+    quantity: z.number().int(),
+    unitAmount: z.number().int(),
+  })),
+  amountTotal: z.number().int(),
+  amountRefunded: z.number().int(),
+  currency: z.string(),
+  createdAt: z.string(),
+}).openapi("Order");
+
+export const OrderPageSchema = z.object({
+  orders: z.array(OrderSchema),
+  nextCursor: z.string().nullable(),
+});

@@ -19,6 +19,8 @@ import { mountAuthPages } from "@/routes/auth_pages.tsx";
 import { mountDashboard } from "@/routes/dashboard/mod.ts";
 import { mountAssetRoutes } from "@/routes/api/assets.ts";
 import { mountAssetUploadRoutes } from "@/routes/v1/assets.ts";
+import { mountApiOrderRoutes } from "@/routes/api/orders.ts";
+import { mountOrderRoutes } from "@/routes/v1/orders.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -27,6 +29,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountAssetRoutes(app);
   mountBillingRoutes(app);
   mountStoreRoutes(app);
+  mountApiOrderRoutes(app);
   mountCustomerRoutes(app);
   mountDashboardRoutes(app);
   mountTierRoutes(app);
@@ -37,6 +40,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountAuthRoutes(app);
   mountConnectRoutes(app);
   mountProjectRoutes(app);
+  mountOrderRoutes(app);
   mountTokenRoutes(app);
   mountWebhookRoutes(app);
 }

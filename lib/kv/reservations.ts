@@ -1,4 +1,5 @@
 /** Stock reservations of store checkouts: pending until paid (a sale) or expired (released). */
+import { type Order, orderKeys } from "@/lib/kv/orders.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
@@ -101,6 +102,8 @@ export interface Settlement {
   /** The project with its stock changed, or null when the stock stays as it is. */
   project: Project | null;
   sale: { amount: number } | null;
+  /** The order a sale makes (written with it). */
+  order?: Order | null;
 }
 
 /**
@@ -144,6 +147,7 @@ export function settleReservation(
       op = op.sum(projectStatKeys.sales(o.pk), 1n)
         .sum(projectStatKeys.revenue(o.pk), BigInt(d.sale.amount));
     }
+    if (d.order) op = op.set(orderKeys.byId(o.pk, d.order.id), d.order);
     if (!(await op.commit()).ok) return RETRY;
     return { outcome: "settled" as const, ...(d.project ? { project: d.project } : {}) };
   });

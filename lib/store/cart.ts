@@ -12,6 +12,7 @@ import {
   dueReservations,
   getReservation,
   linkReservationSession,
+  type Reservation,
   type ReservationLine,
   reserveStock,
   settleReservation,
@@ -22,6 +23,7 @@ import { HttpUrl } from "@/lib/schemas.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
+import type { Order } from "@/lib/kv/orders.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
 
 export const CartInputSchema = z.object({
@@ -245,15 +247,45 @@ async function settle(
           : resv.status === "released"
           ? returnStock(proj, resv.lines, -1) // paid after a release: take it again
           : null;
+        const reservation = { ...resv, status: to, email: resv.email ?? opts.email ?? null };
+        const amount = opts.amountTotal ?? resv.amountTotal;
         return {
-          reservation: { ...resv, status: to, email: resv.email ?? opts.email ?? null },
+          reservation,
           project: next,
-          sale: to === "completed" ? { amount: opts.amountTotal ?? resv.amountTotal } : null,
+          sale: to === "completed" ? { amount } : null,
+          order: to === "completed"
+            ? orderOf(reservation, { project: proj, amount, now: s.clock.now() })
+            : null,
         };
       },
     }));
   if (out.project) s.caches.projects.set(target.pk, out.project);
   return out.outcome === "settled" ? to : out.outcome;
+}
+
+/** The order a paid hold becomes: the buyer, the lines as sold, the amount paid. */
+function orderOf(r: Reservation, o: { project: Project; amount: number; now: number }): Order {
+  return {
+    id: r.id,
+    pk: r.pk,
+    status: "paid",
+    email: r.email,
+    name: r.name ?? null,
+    items: r.lines.map((l) => {
+      const t = o.project.tiers.find((x) => x.id === l.tierId);
+      return {
+        productId: t?.productId ?? l.tierId,
+        name: l.name,
+        quantity: l.quantity,
+        unitAmount: l.unitAmount,
+      };
+    }),
+    amountTotal: o.amount,
+    amountRefunded: 0,
+    currency: r.currency,
+    sessionId: r.sessionId,
+    createdAt: new Date(o.now).toISOString(),
+  };
 }
 
 /** Gives a pending reservation's stock back (expired or abandoned checkout). */

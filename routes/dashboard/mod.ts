@@ -13,6 +13,7 @@ import { mountLivePage } from "@/routes/dashboard/live.tsx";
 import { mountIntegratePage } from "@/routes/dashboard/integrate.tsx";
 import { mountTokensPage } from "@/routes/dashboard/tokens.tsx";
 import { mountSettingsPage } from "@/routes/dashboard/settings.tsx";
+import { mountOrdersPages } from "@/routes/dashboard/orders.tsx";
 
 export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountIndexPage(app);
@@ -20,6 +21,7 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountOverviewPage(app);
   mountTiersPage(app);
   mountCustomersPage(app);
+  mountOrdersPages(app);
   mountCustomerPage(app);
   mountEventsPage(app);
   mountKeysPage(app);

@@ -34,23 +34,12 @@ import {
   TierSchema,
 } from "@/routes/_openapi.ts";
 import { DashboardSchema } from "@/routes/api/dashboard.ts";
+import { PageQuery, PkParam } from "@/routes/_openapi.ts";
 
-const PkParam = z.object({
-  pk: z.string().max(100).openapi({
-    param: { name: "pk", in: "path" },
-    example: "pk_test_8Fq2LmZx0aBcDeFgHiJkLmNo",
-  }),
-});
 const TierParam = PkParam.extend({
   name: z.string().max(63).openapi({ param: { name: "name", in: "path" }, example: "pro" }),
 });
 const TierInput = TierInputSchema.openapi("TierInput");
-/** Cursor pagination: `limit` (1–100, default 25) and the `nextCursor` of the previous page. */
-const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().regex(/^[A-Za-z0-9_=-]{1,500}$/, "not a cursor this server gave out")
-    .optional(),
-});
 const KeysSchema = z.object({
   project: ProjectSchema,
   publishableKey: z.string(),

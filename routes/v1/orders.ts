@@ -1,0 +1,55 @@
+/** /v1/projects/:pk/orders and /v1/projects/:pk/orders/:id — a Store's orders (developer API). */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "@/lib/http/context.ts";
+import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
+import { ownedProject, requireType } from "@/lib/projects/projects.ts";
+import { orderPage, publicOrder, requireOrder } from "@/lib/store/orders.ts";
+import {
+  DEVELOPER,
+  ERRORS,
+  ok,
+  OrderPageSchema,
+  OrderSchema,
+  PageQuery,
+  PkParam,
+} from "@/routes/_openapi.ts";
+
+const base = { tags: ["Orders"], security: DEVELOPER, middleware: [developerAuth()] };
+
+const list = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/orders",
+  summary: "A Store's orders, newest first, with cursor pagination",
+  request: { params: PkParam, query: PageQuery },
+  responses: { 200: ok(OrderPageSchema), ...ERRORS },
+});
+
+const read = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/orders/{id}",
+  summary: "One order: buyer, items, amounts, status",
+  request: {
+    params: PkParam.extend({
+      id: z.string().max(100).openapi({ param: { name: "id", in: "path" } }),
+    }),
+  },
+  responses: { 200: ok(z.object({ order: OrderSchema })), ...ERRORS },
+});
+
+export function mountOrderRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(list, async (c) => {
+    const s = c.get("services");
+    const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
+    requireType(p, "store");
+    return c.json(await orderPage(s, p, c.req.valid("query")), 200);
+  });
+  app.openapi(read, async (c) => {
+    const s = c.get("services");
+    const { pk, id } = c.req.valid("param");
+    const p = await ownedProject(s, c.get("developer").id, pk);
+    requireType(p, "store");
+    return c.json({ order: publicOrder(await requireOrder(s, p, id)) }, 200);
+  });
+}
