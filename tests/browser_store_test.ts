@@ -76,6 +76,31 @@ Deno.test({
         assert.match(await page.textContent("main") ?? "", /checkout\.session\.completed/);
         await shot("events");
       });
+
+      await t.step(
+        "the order in Orders; a refund asks first, restocks, and revenue drops",
+        async () => {
+          await page.goto(`${srv.base}/dashboard/projects/${pk}/orders`);
+          assert.match(await page.textContent("main") ?? "", /buyer@example\.com/);
+          await shot("orders");
+          await page.click("table a");
+          await page.waitForSelector("#refund-amount");
+          assert.equal(await page.inputValue("#refund-amount"), "12.50");
+          await page.check("#refund-restock");
+          await page.click("button:has-text('Refund…')");
+          await page.waitForSelector("[role=alertdialog]");
+          assert.match(await page.textContent("[role=alertdialog]") ?? "", /\$12\.50/);
+          await shot("order-refund-confirm");
+          await page.click("button:has-text('Refund now')");
+          await page.waitForSelector("[data-testid=refund-done]");
+          await shot("order-refunded");
+          await page.goto(`${srv.base}/dashboard/projects/${pk}`);
+          assert.equal((await page.textContent("[data-testid=m-revenue]"))!.trim(), "$0.00");
+          assert.equal((await page.textContent("[data-testid=m-instock]"))!.trim(), "3");
+          await page.goto(`${srv.base}/dashboard/projects/${pk}/orders`);
+          assert.match(await page.textContent("main") ?? "", /Refunded/);
+        },
+      );
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

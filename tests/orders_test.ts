@@ -1,6 +1,7 @@
 /** [e2e] Store orders: a paid cart becomes an order with its buyer and lines, listed and shown. */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import { StripeDouble } from "@/tests/stripe_double.ts";
 
 const urls = { successUrl: "https://shop.example/thanks", cancelUrl: "https://shop.example/cart" };
 
@@ -156,4 +157,171 @@ Deno.test("[e2e] orders: paid carts listed newest first with buyer, items and to
     const nav = await app.call("GET", `/dashboard/projects/${saas.pk}`, { headers: h });
     assert.doesNotMatch(nav.text, /\/orders"/, "SaaS projects have no Orders section");
   });
+});
+
+Deno.test("[e2e] refunds through the sandbox: partial then full, restock once, revenue net, charge.refunded", async (t) => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 10 }, {
+      name: "ebook",
+      price: 900,
+      inventory: null,
+    }],
+  });
+  const products = Object.fromEntries(
+    (await srv.call("GET", "/api/products", { key: pk })).body.products.map((
+      p: { name: string },
+    ) => [p.name, p]),
+  );
+  const res = await srv.call("POST", "/api/cart/checkout", {
+    key: pk,
+    body: {
+      ...urls,
+      email: "b@example.com",
+      items: [{ productId: products.mug.id, quantity: 3 }, {
+        productId: products.ebook.id,
+        quantity: 1,
+      }],
+    },
+  });
+  await srv.call("POST", new URL(res.body.url).pathname + "/complete", { body: {} });
+  const id = res.body.reservationId as string;
+  const refund = (body: unknown, key = dev.dat) =>
+    srv.call("POST", `/v1/projects/${pk}/orders/${id}/refund`, { key, body });
+  const stock = async () =>
+    (await srv.call("GET", "/api/products", { key: pk })).body.products.find((
+      p: { name: string },
+    ) => p.name === "mug").inventory;
+  const revenue = async () => (await srv.call("GET", "/api/dashboard", { key: sk })).body.revenue;
+  assert.equal(await stock(), 7);
+  assert.equal(await revenue(), 4500);
+
+  await t.step(
+    "bad refunds change nothing: over the total, zero, fractions, unknown fields",
+    async () => {
+      for (
+        const body of [{ amount: 4501 }, { amount: 0 }, { amount: 1.5 }, { amount: -1 }, { x: 1 }]
+      ) {
+        const r = await refund(body);
+        assert.ok(r.status === 422 || r.status === 400, `${JSON.stringify(body)} → ${r.status}`);
+      }
+      assert.equal(await revenue(), 4500);
+      assert.equal((await refund({ amount: 100 }, sk)).status, 401);
+    },
+  );
+
+  await t.step("a partial refund: partially_refunded, revenue net, stock unchanged", async () => {
+    const r = await refund({ amount: 1000 });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.order.status, "partially_refunded");
+    assert.equal(r.body.order.amountRefunded, 1000);
+    assert.equal(await revenue(), 3500);
+    assert.equal(await stock(), 7);
+    assert.equal((await refund({ amount: 3501 })).status, 422, "more than is left");
+  });
+
+  await t.step(
+    "the rest with restock: refunded, stock back once, revenue 0, events logged",
+    async () => {
+      const r = await refund({ restock: true });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.order.status, "refunded");
+      assert.equal(r.body.order.amountRefunded, 4500);
+      assert.equal(await stock(), 10);
+      assert.equal(await revenue(), 0);
+      const again = await refund({ restock: true });
+      assert.equal(again.status, 200, "restock of a refunded order is once only: no change");
+      assert.equal(await stock(), 10);
+      assert.equal((await refund({})).status, 409, "nothing left");
+      const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+        .events as { type: string; summary: string }[];
+      assert.equal(events.filter((e) => e.type === "charge.refunded").length, 2);
+      assert.ok(events.some((e) => e.type === "order.refunded" && /by developer/.test(e.summary)));
+      const listed = await srv.call("GET", "/api/orders", { key: sk });
+      assert.equal(listed.body.orders[0].status, "refunded");
+    },
+  );
+});
+
+Deno.test("[e2e] an order refunded through Stripe (real SDK against the double), on the connected account", async () => {
+  const clock = new TestClock();
+  await using double = new StripeDouble(clock.now).start();
+  await using app = await testApp({
+    clock,
+    config: {
+      stripe: {
+        secretKeyTest: double.apiKey,
+        secretKeyLive: null,
+        webhookSecrets: [double.webhookSecret],
+        apiUrl: double.url,
+      },
+    },
+  });
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "lamp", price: 5000, inventory: 4 }],
+  });
+  const go = await fetch(srv.base + "/v1/connect/authorize", {
+    headers: { Authorization: `Bearer ${dev.dat}` },
+    redirect: "manual",
+  });
+  await go.body?.cancel();
+  const onboarding = new URL(go.headers.get("location")!);
+  const account = onboarding.pathname.split("/").pop()!;
+  const back = new URL(onboarding.searchParams.get("return_to")!);
+  const cb = await fetch(srv.base + back.pathname + back.search, {
+    headers: { Authorization: `Bearer ${dev.dat}` },
+    redirect: "manual",
+  });
+  await cb.body?.cancel();
+  const lamp = (await srv.call("GET", "/api/products", { key: pk })).body.products[0];
+  const cart = await srv.call("POST", "/api/cart/checkout", {
+    key: pk,
+    body: {
+      ...urls,
+      email: "s@example.com",
+      name: "Sam",
+      items: [{ priceId: lamp.priceId, quantity: 2 }],
+    },
+  });
+  assert.equal(cart.status, 200, cart.text);
+  for (const ev of double.pay(account, cart.body.sessionId)) {
+    const { payload, signature } = await double.sign(ev);
+    const res = await srv.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+    });
+    assert.equal(res.status, 200, res.text);
+  }
+  const id = cart.body.reservationId;
+  const order = (await srv.call("GET", `/v1/projects/${pk}/orders/${id}`, { key: dev.dat })).body
+    .order;
+  assert.equal(order.name, "Sam");
+  assert.equal(order.amountTotal, 10000);
+  const r = await srv.call("POST", `/v1/projects/${pk}/orders/${id}/refund`, {
+    key: dev.dat,
+    body: { amount: 5000, restock: true },
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.order.status, "partially_refunded");
+  const calls = double.requests.filter((x) => x.method === "POST" && x.path === "/v1/refunds");
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.account, account, "on the developer's connected account");
+  assert.ok(calls[0]!.idempotencyKey?.startsWith("dream_"));
+  const paid = double.find(account, cart.body.sessionId)!;
+  assert.equal(paid._refunded, 5000);
+  assert.equal((await srv.call("GET", "/api/dashboard", { key: sk })).body.revenue, 5000);
+  assert.equal((await srv.call("GET", "/api/products", { key: pk })).body.products[0].inventory, 4);
+  // more than is left is refused before any provider call; nothing changes
+  const over = await srv.call("POST", `/v1/projects/${pk}/orders/${id}/refund`, {
+    key: dev.dat,
+    body: { amount: 6000 },
+  });
+  assert.equal(over.status, 422);
+  assert.equal(paid._refunded, 5000);
 });

@@ -201,6 +201,7 @@ export class StripeDouble {
       "/subscriptions/:id",
       "/billing_portal/sessions",
       "/customers",
+      "/refunds",
     ];
     const rest = path.replace(/^\/v1/, "");
     let key = "";
@@ -394,6 +395,42 @@ export class StripeDouble {
           discount: null,
           created: this.#sec(),
         }));
+      case "POST /refunds": {
+        if (!p.payment_intent) throw missing("payment_intent");
+        const paid = this.all(account, "cs_").find((x) => x.payment_intent === p.payment_intent);
+        if (!paid) {
+          throw new StripeApiError(
+            404,
+            "invalid_request_error",
+            "resource_missing",
+            `No such payment_intent: '${p.payment_intent}'`,
+          );
+        }
+        const total = paid.amount_total as number;
+        const before = (paid._refunded as number | undefined) ?? 0;
+        const amount = p.amount === undefined ? total - before : Number(p.amount);
+        if (!(amount > 0) || before + amount > total) {
+          throw new StripeApiError(
+            400,
+            "invalid_request_error",
+            "amount_too_large",
+            `Refund amount (${amount}) is greater than unrefunded amount on charge (${
+              total - before
+            })`,
+          );
+        }
+        s.set(paid.id as string, { ...paid, _refunded: before + amount });
+        return put(stripeShape<Obj>("refund", {
+          id: `re_${randomBase62(14)}`,
+          amount,
+          currency: paid.currency,
+          payment_intent: p.payment_intent,
+          charge: `ch_${randomBase62(14)}`,
+          status: "succeeded",
+          metadata: p.metadata ?? {},
+          created: this.#sec(),
+        }));
+      }
       case "POST /billing_portal/sessions": {
         if (!p.customer) throw missing("customer");
         this.#get(account, p.customer as string, "customer");
@@ -416,7 +453,7 @@ export class StripeDouble {
   }
 
   #public(o: Obj) {
-    const { _line_items: _l, _subscription_metadata: _m, ...rest } = o;
+    const { _line_items: _l, _subscription_metadata: _m, _refunded: _r, ...rest } = o;
     return rest;
   }
 
@@ -495,6 +532,7 @@ export class StripeDouble {
       payment_status: "paid",
       customer,
       subscription: subId,
+      payment_intent: session.mode === "payment" ? `pi_${randomBase62(14)}` : null,
     };
     s.set(sessionId, done);
     events.push(this.#event("checkout.session.completed", this.#public(done), account));

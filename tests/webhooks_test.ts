@@ -104,8 +104,20 @@ Deno.test("[e2e] duplicate and replayed events apply once; unknown types are ack
   const dash = await app.call("GET", "/api/dashboard", { key: sk });
   assert.equal(dash.body.canceling, 1);
   assert.equal(dash.body.activeSubscriptions, 1);
-  const unknown = await post(app, event("evt_x", "charge.refunded", now, { id: "ch_1" }, account));
+  const unknown = await post(app, event("evt_x", "payout.paid", now, { id: "po_1" }, account));
   assert.equal(unknown.status, 200);
+  // a refund of a payment that is not one of our orders is acknowledged and changes nothing
+  const foreign = await post(
+    app,
+    event("evt_r", "charge.refunded", now, {
+      id: "ch_1",
+      amount: 500,
+      amount_refunded: 500,
+      metadata: {},
+    }, account),
+  );
+  assert.equal(foreign.status, 200);
+  assert.equal(foreign.body.outcome, "ignored");
   assert.equal(unknown.body.outcome, "ignored");
 });
 

@@ -1,3 +1,7 @@
+import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { type Project, projectKeys } from "@/lib/kv/projects.ts";
+import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
 /**
  * Orders of a Store project: a paid cart, written in the same commit that settles its hold
  * (lib/kv/reservations.ts). The id is the hold's (`res_<ulid>`), so keys sort by time.
@@ -8,6 +12,9 @@ export interface OrderItem {
   name: string;
   quantity: number;
   unitAmount: number;
+  /** The product's own id and whether stock was taken for it (restocking gives it back). */
+  tierId?: string;
+  counted?: boolean;
 }
 
 export interface Order {
@@ -23,6 +30,8 @@ export interface Order {
   /** The provider's checkout session (refunds find the payment through it). */
   sessionId: string | null;
   createdAt: string;
+  /** Whether a refund gave the items back to stock (once per order). */
+  restocked?: boolean;
 }
 
 export const orderKeys = {
@@ -48,4 +57,46 @@ export async function listOrders(
   const items: Order[] = [];
   for await (const e of iter) items.push(e.value);
   return { items, nextCursor: items.length === opts.limit && iter.cursor ? iter.cursor : null };
+}
+
+/**
+ * Records a refund on an order in one checked commit: its refunded total (never lower than it
+ * was: a late or repeated `charge.refunded` changes nothing), status, the project's refunded sum
+ * and, with `restock`, the stock given back once. Answers the order as written, or null.
+ */
+export function commitRefund(
+  kv: Deno.Kv,
+  o: {
+    pk: string;
+    id: string;
+    refundedTotal: number;
+    restock?: ((p: Project, order: Order) => Project) | undefined;
+  },
+): Promise<{ order: Order; project: Project | null } | null> {
+  return retryAtomic("record the refund", async () => {
+    const [cur, proj] = await kv.getMany<[Order, Project]>([
+      orderKeys.byId(o.pk, o.id),
+      projectKeys.byPk(o.pk),
+    ]);
+    const order = cur!.value;
+    if (!order) return null;
+    const total = Math.min(order.amountTotal, Math.max(order.amountRefunded, o.refundedTotal));
+    const restock = o.restock && !order.restocked && proj!.value ? o.restock : undefined;
+    if (total === order.amountRefunded && !restock) return { order, project: null };
+    const next: Order = {
+      ...order,
+      amountRefunded: total,
+      status: total >= order.amountTotal ? "refunded" : total > 0 ? "partially_refunded" : "paid",
+      ...(restock ? { restocked: true } : {}),
+    };
+    let op = kv.atomic().check(cur!).set(cur!.key, next);
+    const delta = total - order.amountRefunded;
+    if (delta > 0) op = op.sum(projectStatKeys.refunded(o.pk), BigInt(delta));
+    let project: Project | null = null;
+    if (restock) {
+      project = restock(proj!.value!, order);
+      op = bumpEpoch(op.check(proj!).set(proj!.key, project), o.pk);
+    }
+    return (await op.commit()).ok ? { order: next, project } : RETRY;
+  });
 }

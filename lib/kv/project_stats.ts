@@ -16,6 +16,8 @@ export const projectStatKeys = {
   /** Store aggregates: completed payments and their total in minor units. */
   sales: (pk: string) => ["project_stats", pk, "sales"] as const,
   revenue: (pk: string) => ["project_stats", pk, "revenue"] as const,
+  /** What was refunded of the revenue (revenue is shown net of it). */
+  refunded: (pk: string) => ["project_stats", pk, "refunded"] as const,
 };
 
 /** A change of one number aggregate by `delta` (active, canceling, MRR, a tier's payers …). */
@@ -57,11 +59,16 @@ export async function subscriptionStats(kv: Deno.Kv, pk: string) {
 
 /** The sales aggregates of a Store project (completed payments, their total). */
 export async function salesStats(kv: Deno.Kv, pk: string) {
-  const [sales, revenue] = await kv.getMany([
+  const [sales, revenue, refunded] = await kv.getMany([
     projectStatKeys.sales(pk),
     projectStatKeys.revenue(pk),
+    projectStatKeys.refunded(pk),
   ]);
-  return { sales: u64(sales!.value), revenue: u64(revenue!.value) };
+  return {
+    sales: u64(sales!.value),
+    revenue: u64(revenue!.value) - u64(refunded!.value),
+    refunded: u64(refunded!.value),
+  };
 }
 
 function u64(v: unknown): number {

@@ -15,7 +15,8 @@ export type SandboxKind =
   | "subscription"
   | "portal"
   | "customer"
-  | "idem";
+  | "idem"
+  | "refunded";
 
 export type DueKind = "checkout" | "subscription";
 
@@ -95,6 +96,20 @@ export class SandboxStore {
       }
       if (after !== null) op = op.set(sandboxKeys.due("subscription", after, sub.id), true);
       return (await op.commit()).ok ? undefined : RETRY;
+    });
+  }
+
+  /**
+   * Adds `amount` to what was refunded of a payment, checked against `max` (what was paid): the
+   * new total, or null when it would pass `max` (nothing changes).
+   */
+  addRefund(paymentIntent: string, o: { amount: number; max: number }): Promise<number | null> {
+    const key = sandboxKeys.object("refunded", paymentIntent);
+    return retryAtomic("record the sandbox refund", async () => {
+      const cur = await this.#kv.get<number>(key);
+      const total = (cur.value ?? 0) + o.amount;
+      if (total > o.max) return null;
+      return (await this.#kv.atomic().check(cur).set(key, total).commit()).ok ? total : RETRY;
     });
   }
 

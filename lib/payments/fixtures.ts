@@ -5,12 +5,14 @@ type Resource =
   | "account"
   | "account_link"
   | "billing_portal.session"
+  | "charge"
   | "checkout.session"
   | "customer"
   | "event"
   | "invoice"
   | "price"
   | "product"
+  | "refund"
   | "subscription"
   | "subscription_item";
 

@@ -165,6 +165,16 @@ export interface PaymentProvider {
     metadata: Record<string, string>;
     idempotencyKey: string;
   }): Promise<string>;
+  /**
+   * Refunds `amount` of a paid one-off checkout (its payment), to the buyer's card; the provider
+   * refuses more than is left. `charge.refunded` follows.
+   */
+  refundPayment(acct: AccountRef, o: {
+    sessionId: string;
+    amount: number;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ id: string; amount: number }>;
   /** Verifies a webhook body and signature header; throws on any mismatch. */
   verifyEvent(rawBody: string, signature: string, nowSeconds: number): Promise<StripeEvent>;
 }

@@ -16,7 +16,7 @@ import type {
 } from "@/lib/payments/provider.ts";
 import { verifySignedEvent } from "@/lib/payments/signature.ts";
 import type { Mode } from "@/lib/ids.ts";
-import { AppError } from "@/lib/errors.ts";
+import { AppError, ConflictError } from "@/lib/errors.ts";
 
 export interface StripeOptions {
   secretKeyTest: string;
@@ -180,6 +180,25 @@ export class StripeProvider implements PaymentProvider {
       {},
       this.#opts(acct),
     )) as unknown as StripeCheckoutSession;
+  }
+
+  async refundPayment(acct: AccountRef, o: {
+    sessionId: string;
+    amount: number;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }) {
+    const stripe = this.#client(acct.mode);
+    const session = await stripe.checkout.sessions.retrieve(o.sessionId, {}, this.#opts(acct));
+    const pi = typeof session.payment_intent === "string"
+      ? session.payment_intent
+      : session.payment_intent?.id;
+    if (!pi) throw new ConflictError("This checkout has no payment to refund");
+    const refund = await stripe.refunds.create(
+      { payment_intent: pi, amount: o.amount, metadata: o.metadata },
+      this.#opts(acct, o.idempotencyKey),
+    );
+    return { id: refund.id, amount: refund.amount };
   }
 
   async retrieveSubscription(acct: AccountRef, id: string) {

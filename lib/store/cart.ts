@@ -278,6 +278,8 @@ function orderOf(r: Reservation, o: { project: Project; amount: number; now: num
         name: l.name,
         quantity: l.quantity,
         unitAmount: l.unitAmount,
+        tierId: l.tierId,
+        counted: l.counted,
       };
     }),
     amountTotal: o.amount,

@@ -18,6 +18,7 @@ import { ulid } from "@/lib/ids.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
+import { commitRefund } from "@/lib/kv/orders.ts";
 import { checkEvent } from "@/lib/webhooks/event_shapes.ts";
 
 /** A store checkout's reservation, when the session belongs to one of our store projects. */
@@ -180,7 +181,32 @@ const onCheckoutExpired: Handler = async (s, ev) => {
   return (await claimOnly(s, ev)) ? "acknowledged" : "duplicate";
 };
 
+/**
+ * A refund made outside this server (the provider's dashboard) or the echo of one made here:
+ * the order's refunded total follows the charge's (never lower), once per event.
+ */
+const onChargeRefunded: Handler = async (s, ev) => {
+  const charge = ev.data.object as { amount_refunded: number; metadata?: Record<string, string> };
+  const id = charge.metadata?.dream_reservation;
+  const found = id ? await projectFor(s, ev, charge.metadata) : null;
+  if (!found || !id) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  if (!(await claimOnly(s, ev))) return "duplicate";
+  const out = await commitRefund(s.kv, {
+    pk: found.project.pk,
+    id,
+    refundedTotal: charge.amount_refunded,
+  });
+  if (!out) return "ignored";
+  await log(s, ev, {
+    pk: found.project.pk,
+    outcome: out.order.status,
+    summary: `order ${id}: ${out.order.amountRefunded} ${out.order.currency} refunded in all`,
+  });
+  return "applied";
+};
+
 export const HANDLERS: Record<string, Handler> = {
+  "charge.refunded": onChargeRefunded,
   "checkout.session.completed": onCheckoutCompleted,
   "checkout.session.async_payment_succeeded": onCheckoutCompleted,
   "checkout.session.expired": onCheckoutExpired,

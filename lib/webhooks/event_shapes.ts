@@ -60,7 +60,15 @@ const Invoice = z.object({
   }).passthrough().nullish(),
 }).passthrough();
 
+const Charge = z.object({
+  id: Id,
+  amount: z.number().int().nonnegative(),
+  amount_refunded: z.number().int().nonnegative(),
+  metadata: Metadata,
+}).passthrough();
+
 const OBJECTS: Record<string, z.ZodType> = {
+  "charge.refunded": Charge,
   "checkout.session.completed": CheckoutSession,
   "checkout.session.async_payment_succeeded": CheckoutSession,
   "checkout.session.expired": CheckoutSession,

@@ -6,6 +6,8 @@ import { money } from "@/components/MetricCard.tsx";
 import { requireType } from "@/lib/projects/projects.ts";
 import { orderPage, publicOrder, requireOrder } from "@/lib/store/orders.ts";
 import { page, Pager, projectPage } from "@/routes/dashboard/_page.tsx";
+import { Island } from "@/lib/http/render.tsx";
+import RefundForm from "@/islands/RefundForm.tsx";
 
 const STATUS: Record<string, string> = {
   paid: "Paid",
@@ -48,7 +50,8 @@ export function mountOrdersPages(app: OpenAPIHono<AppEnv>) {
     page((c, dev) =>
       projectPage(c, { dev, section: "/orders", title: "Order" }, async (p) => {
         requireType(p, "store");
-        const o = publicOrder(await requireOrder(c.get("services"), p, c.req.param("id") ?? ""));
+        const stored = await requireOrder(c.get("services"), p, c.req.param("id") ?? "");
+        const o = publicOrder(stored);
         return (
           <>
             <p>
@@ -83,6 +86,17 @@ export function mountOrdersPages(app: OpenAPIHono<AppEnv>) {
                 money(i.unitAmount, o.currency),
                 money(i.unitAmount * i.quantity, o.currency),
               ])}
+            />
+            <Island
+              name="RefundForm"
+              component={RefundForm}
+              props={{
+                pk: p.pk,
+                id: o.id,
+                left: o.amountTotal - o.amountRefunded,
+                currency: o.currency,
+                restocked: stored.restocked === true,
+              }}
             />
           </>
         );

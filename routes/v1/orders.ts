@@ -3,10 +3,17 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { ownedProject, requireType } from "@/lib/projects/projects.ts";
-import { orderPage, publicOrder, requireOrder } from "@/lib/store/orders.ts";
+import {
+  orderPage,
+  publicOrder,
+  RefundInputSchema,
+  refundOrder,
+  requireOrder,
+} from "@/lib/store/orders.ts";
 import {
   DEVELOPER,
   ERRORS,
+  jsonRequest,
   ok,
   OrderPageSchema,
   OrderSchema,
@@ -38,6 +45,21 @@ const read = createRoute({
   responses: { 200: ok(z.object({ order: OrderSchema })), ...ERRORS },
 });
 
+const OrderIdParam = PkParam.extend({
+  id: z.string().max(100).openapi({ param: { name: "id", in: "path" } }),
+});
+
+const refund = createRoute({
+  ...base,
+  method: "post",
+  path: "/v1/projects/{pk}/orders/{id}/refund",
+  summary: "Refund an order through the payment provider (all that is left unless `amount`)",
+  description: "`restock: true` gives the order's items back to stock (once per order). " +
+    "Revenue is shown net of refunds. More than is left is 422.",
+  request: { params: OrderIdParam, body: jsonRequest(RefundInputSchema.openapi("RefundInput")) },
+  responses: { 200: ok(z.object({ order: OrderSchema })), ...ERRORS },
+});
+
 export function mountOrderRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(list, async (c) => {
     const s = c.get("services");
@@ -51,5 +73,18 @@ export function mountOrderRoutes(app: OpenAPIHono<AppEnv>) {
     const p = await ownedProject(s, c.get("developer").id, pk);
     requireType(p, "store");
     return c.json({ order: publicOrder(await requireOrder(s, p, id)) }, 200);
+  });
+  app.openapi(refund, async (c) => {
+    const s = c.get("services");
+    const { pk, id } = c.req.valid("param");
+    const dev = c.get("developer");
+    const p = await ownedProject(s, dev.id, pk);
+    requireType(p, "store");
+    const order = await refundOrder(s, p, {
+      id,
+      input: c.req.valid("json"),
+      actor: `developer ${dev.id}`,
+    });
+    return c.json({ order: publicOrder(order) }, 200);
   });
 }

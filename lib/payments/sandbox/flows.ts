@@ -6,7 +6,8 @@
 import type { StripePrice, StripeSubscription } from "@/lib/payments/provider.ts";
 import type { SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
 import { addInterval } from "@/lib/period.ts";
-import { ValidationError } from "@/lib/errors.ts";
+import { ConflictError, ValidationError } from "@/lib/errors.ts";
+import { stripeShape } from "@/lib/payments/fixtures.ts";
 import {
   customerObject,
   invoiceObject,
@@ -90,6 +91,57 @@ export async function completeCheckout(
   await ctx.emit("checkout.session.completed", asObject(publicSession(done)), acct);
   if (subscription) await emitInvoice(ctx, "invoice.paid", { subscription, account: acct });
   return done;
+}
+
+/**
+ * Refunds part or all of a paid one-off checkout: more than is left is refused (as Stripe does);
+ * emits `charge.refunded` with the charge's total refunded so far and the checkout's metadata.
+ */
+export async function refundPayment(
+  ctx: SandboxContext,
+  o: { sessionId: string; amount: number; metadata: Record<string, string> },
+): Promise<{ id: string; amount: number }> {
+  const session = await ctx.store.get<SandboxSession>("checkout", o.sessionId);
+  const pi = (session as unknown as { payment_intent?: string | null }).payment_intent;
+  if (session.status !== "complete" || !pi) {
+    throw new ConflictError("This checkout has no payment to refund");
+  }
+  const paid = session.amount_total ?? 0;
+  if (!Number.isInteger(o.amount) || o.amount <= 0) {
+    throw new ValidationError("A refund amount must be a positive whole number of minor units");
+  }
+  const total = await ctx.store.addRefund(pi, { amount: o.amount, max: paid });
+  if (total === null) throw new ValidationError("The refund is more than is left of the payment");
+  const refundId = newId("re");
+  const charge = stripeShape<Record<string, unknown>>("charge", {
+    id: `ch_${pi.slice(3)}`,
+    amount: paid,
+    amount_captured: paid,
+    amount_refunded: total,
+    refunded: total >= paid,
+    currency: session.currency,
+    customer: session.customer,
+    payment_intent: pi,
+    created: sec(ctx.now()),
+    metadata: { ...session.metadata },
+    refunds: {
+      object: "list",
+      data: [stripeShape("refund", {
+        id: refundId,
+        amount: o.amount,
+        currency: session.currency,
+        payment_intent: pi,
+        charge: `ch_${pi.slice(3)}`,
+        status: "succeeded",
+        metadata: o.metadata,
+        created: sec(ctx.now()),
+      })],
+      has_more: false,
+      url: `/v1/charges/ch_${pi.slice(3)}/refunds`,
+    },
+  });
+  await ctx.emit("charge.refunded", charge, session.account);
+  return { id: refundId, amount: o.amount };
 }
 
 /** Abandons (or expires) an open session: `checkout.session.expired`, as Stripe sends for both. */

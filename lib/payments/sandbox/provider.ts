@@ -37,6 +37,7 @@ import {
   completeCheckout,
   expireCheckout,
   portalOf,
+  refundPayment,
   type SandboxContext,
   updateSubscription,
 } from "@/lib/payments/sandbox/flows.ts";
@@ -208,6 +209,19 @@ export class SandboxProvider implements PaymentProvider {
   /** Abandons (or expires) an open session; null when it was no longer open. */
   expireCheckout(id: string): Promise<SandboxSession | null> {
     return expireCheckout(this.#ctx, id);
+  }
+
+  refundPayment(_acct: AccountRef, o: {
+    sessionId: string;
+    amount: number;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ id: string; amount: number }> {
+    // like Stripe, a retry with the same key gets the first refund
+    return this.#store.once(
+      `refund:${o.idempotencyKey}`,
+      async () => (await refundPayment(this.#ctx, o)).id,
+    ).then((id) => ({ id, amount: o.amount }));
   }
 
   async expireCheckoutSession(_acct: AccountRef, id: string) {

@@ -1,0 +1,101 @@
+/** Refund an order (all or part, optionally restocking its items), after a confirmation. */
+import { useState } from "preact/hooks";
+import { api, fieldErrors } from "./_api.ts";
+
+export interface RefundProps {
+  pk: string;
+  id: string;
+  /** Minor units left to refund, and the currency to show them in. */
+  left: number;
+  currency: string;
+  restocked: boolean;
+}
+
+const fmt = (cents: number, currency: string) =>
+  new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() })
+    .format(cents / 100);
+
+export default function RefundForm(props: RefundProps) {
+  const [left, setLeft] = useState(props.left);
+  const [amount, setAmount] = useState((props.left / 100).toFixed(2));
+  const [restock, setRestock] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState("");
+  const [done, setDone] = useState("");
+  const cents = Math.round(Number(amount) * 100);
+  const valid = Number.isFinite(cents) && cents > 0 && cents <= left;
+
+  const refund = async () => {
+    setConfirming(false);
+    setError("");
+    try {
+      const out = await api<{ order: { amountTotal: number; amountRefunded: number } }>(
+        "POST",
+        `/v1/projects/${props.pk}/orders/${props.id}/refund`,
+        { amount: cents, ...(restock ? { restock: true } : {}) },
+      );
+      const rest = out.order.amountTotal - out.order.amountRefunded;
+      setLeft(rest);
+      setAmount((rest / 100).toFixed(2));
+      setDone(
+        `Refunded ${fmt(cents, props.currency)}${restock ? " and restocked the items" : ""}.`,
+      );
+    } catch (err) {
+      setError(fieldErrors(err).amount ?? (err as Error).message);
+    }
+  };
+
+  if (left <= 0) {
+    return <p role="status" data-testid="refund-done">{done || "This order is fully refunded."}</p>;
+  }
+  return (
+    <form
+      aria-labelledby="refund-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (valid) setConfirming(true);
+      }}
+    >
+      <h2 id="refund-title">Refund</h2>
+      <label for="refund-amount">
+        Amount ({props.currency.toUpperCase()}, at most {fmt(left, props.currency)})
+        <input
+          id="refund-amount"
+          inputMode="decimal"
+          value={amount}
+          aria-invalid={valid ? undefined : "true"}
+          onInput={(e) => {
+            setAmount(e.currentTarget.value);
+            setConfirming(false);
+          }}
+        />
+      </label>
+      {!props.restocked && (
+        <label for="refund-restock" class="check">
+          <input
+            id="refund-restock"
+            type="checkbox"
+            checked={restock}
+            onChange={(e) => setRestock(e.currentTarget.checked)}
+          />{" "}
+          Put the items back in stock
+        </label>
+      )}
+      <button type="submit" class="danger" disabled={!valid}>Refund…</button>
+      {confirming && (
+        <div class="confirm" role="alertdialog" aria-labelledby="refund-confirm">
+          <p id="refund-confirm">
+            <strong>Refund {fmt(cents, props.currency)} to the buyer's card?</strong>{" "}
+            This can't be undone{restock ? "; the items go back in stock" : ""}.
+          </p>
+          <button type="button" class="danger" onClick={refund}>Refund now</button>{" "}
+          <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {error && <p class="form-error" role="alert">{error}</p>}
+      {done && <p role="status" data-testid="refund-done">{done}</p>}
+    </form>
+  );
+}
