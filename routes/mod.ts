@@ -21,6 +21,7 @@ import { mountAssetRoutes } from "@/routes/api/assets.ts";
 import { mountAssetUploadRoutes } from "@/routes/v1/assets.ts";
 import { mountApiOrderRoutes } from "@/routes/api/orders.ts";
 import { mountOrderRoutes } from "@/routes/v1/orders.ts";
+import { mountDeveloperCustomerRoutes } from "@/routes/v1/customers.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -41,6 +42,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountConnectRoutes(app);
   mountProjectRoutes(app);
   mountOrderRoutes(app);
+  mountDeveloperCustomerRoutes(app);
   mountTokenRoutes(app);
   mountWebhookRoutes(app);
 }

@@ -5,6 +5,8 @@ export interface EventLogEntry {
   created: number;
   summary: string;
   outcome: string;
+  /** Who did it, for developer actions (`developer plt_…`, `token dat_…`); absent on provider events. */
+  actor?: string;
 }
 
 export const eventKeys = {

@@ -6,8 +6,7 @@ import { commitRefund, getOrder, listOrders, type Order } from "@/lib/kv/orders.
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
-import { logEvent } from "@/lib/kv/events.ts";
-import { ulid } from "@/lib/ids.ts";
+import { recordAction } from "@/lib/dashboard/audit.ts";
 
 /** The public shape of an order (the stored one less its keys). */
 export function publicOrder(o: Order) {
@@ -110,18 +109,12 @@ export function refundOrder(
       }));
     if (!out) throw new NotFoundError(`No order "${o.id}" in this project`);
     if (out.project) s.caches.projects.set(project.pk, out.project);
-    const now = s.clock.now();
-    const listId = ulid(now);
-    await logEvent(s.kv, project.pk, {
-      listId,
-      entry: {
-        id: `act_${listId}`,
-        type: "order.refunded",
-        created: Math.floor(now / 1000),
-        summary: `order ${order.id}: ${amount} ${order.currency} refunded` +
-          (o.input.restock ? ", items restocked" : "") + ` by ${o.actor}`,
-        outcome: out.order.status,
-      },
+    await recordAction(s, project.pk, {
+      type: "order.refunded",
+      summary: `order ${order.id}: ${amount} ${order.currency} refunded` +
+        (o.input.restock ? ", items restocked" : ""),
+      actor: o.actor,
+      outcome: out.order.status,
     });
     return out.order;
   });

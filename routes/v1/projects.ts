@@ -225,6 +225,9 @@ const events = createRoute({
           created: z.number(),
           summary: z.string(),
           outcome: z.string(),
+          actor: z.string().optional().openapi({
+            description: "Who did it, on developer actions (`developer plt_…`)",
+          }),
         }),
       ),
       nextCursor: z.string().nullable(),

@@ -1,0 +1,73 @@
+/**
+ * What a developer does to one customer from the dashboard or the developer API: reset this
+ * period's usage, cancel the subscription (now or at period end). Each is recorded with its actor.
+ */
+import type { Services } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import { requireCustomer } from "@/lib/customers/customers.ts";
+import { PAID_STATUSES } from "@/lib/usage/plan.ts";
+import { accountFor } from "@/lib/payments/connected_account.ts";
+import { onceWithResult } from "@/lib/kv/provider_calls.ts";
+import { applySubscription, snapshot } from "@/lib/billing/subscriptions.ts";
+import { setCancelAtPeriodEnd } from "@/lib/billing/checkout.ts";
+import { recordAction } from "@/lib/dashboard/audit.ts";
+import { ConflictError, NotFoundError } from "@/lib/errors.ts";
+
+/** Sets the customer's count for every open period to 0 (a log line every instance learns). */
+export async function resetUsage(
+  s: Services,
+  project: Project,
+  o: { id: string; actor: string },
+): Promise<void> {
+  await requireCustomer(s, project.pk, o.id);
+  await s.meter.resetCustomer(project.pk, o.id);
+  await recordAction(s, project.pk, {
+    type: "customer.usage_reset",
+    summary: `usage of ${o.id} reset to 0`,
+    actor: o.actor,
+  });
+}
+
+/**
+ * Cancels a customer's paying subscription at the provider: at period end (undoable, the plan
+ * stays until then) or now (the plan ends at once; no refund, no proration).
+ */
+export async function cancelCustomerSubscription(
+  s: Services,
+  project: Project,
+  o: { id: string; atPeriodEnd: boolean; actor: string },
+) {
+  const customer = await requireCustomer(s, project.pk, o.id);
+  const sub = customer.subscription;
+  if (!sub || !PAID_STATUSES.has(sub.status)) {
+    throw new NotFoundError(`Customer "${o.id}" has no active subscription`);
+  }
+  let result;
+  if (o.atPeriodEnd) {
+    result = await setCancelAtPeriodEnd(s, project, {
+      who: { id: o.id, mayCreate: false },
+      cancel: true,
+    });
+  } else {
+    const acct = await accountFor(s, project);
+    const { fresh } = await onceWithResult(s.kv, {
+      scope: `cancel_now:${sub.id}`,
+      now: s.clock.now(),
+      call: (idempotencyKey) => s.payments.cancelSubscription(acct, sub.id, { idempotencyKey }),
+      idOf: (x) => x.id,
+    });
+    const ended = fresh ?? await s.payments.retrieveSubscription(acct, sub.id);
+    const snap = snapshot(project, ended, Math.floor(s.clock.now() / 1000));
+    if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
+    await applySubscription(s, { project, customerId: customer.id }, { sub: snap });
+    result = snap;
+  }
+  await recordAction(s, project.pk, {
+    type: "subscription.canceled",
+    summary: `subscription ${sub.id} of ${o.id} canceled ${
+      o.atPeriodEnd ? "at period end" : "now"
+    }`,
+    actor: o.actor,
+  });
+  return result;
+}

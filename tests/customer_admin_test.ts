@@ -1,0 +1,74 @@
+/** [e2e] A developer's actions on one customer: reset usage, cancel at period end or now; audited. */
+import assert from "node:assert/strict";
+import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+
+Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of period, now), with actors", async (t) => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 3 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  const h = { "X-User-Id": "ann" };
+  const track = () => srv.call("POST", "/api/data", { key: sk, headers: h });
+  const act = (path: string, body?: unknown, key = dev.dat) =>
+    srv.call("POST", `/v1/projects/${pk}/customers/ann/${path}`, { key, body });
+
+  await t.step("reset: the count goes to 0 and the limit is open again", async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await track()).status, 200);
+    assert.equal((await track()).status, 429);
+    const r = await act("usage/reset");
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.customer.usage.count, 0);
+    assert.equal((await track()).status, 200);
+    const u = await srv.call("GET", "/api/usage", { key: sk, headers: h });
+    assert.equal(u.body.usage.count, 1);
+  });
+
+  await t.step(
+    "refused: unknown customer 404, another developer 403, an sk 401, no subscription 404",
+    async () => {
+      const unknown = await srv.call("POST", `/v1/projects/${pk}/customers/nobody/usage/reset`, {
+        key: dev.dat,
+      });
+      assert.equal(unknown.status, 404);
+      const other = await developer(app);
+      assert.equal((await act("usage/reset", undefined, other.dat)).status, 403);
+      assert.equal((await act("usage/reset", undefined, sk)).status, 401);
+      assert.equal((await act("subscription/cancel", {})).status, 404);
+      assert.equal((await act("subscription/cancel", { atPeriodEnd: "yes" })).status, 422);
+    },
+  );
+
+  await t.step("cancel at period end keeps the plan; cancel now ends it", async () => {
+    const co = await srv.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers: h,
+      body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+    });
+    assert.equal(co.status, 200, co.text);
+    await srv.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
+    const before = await srv.call("GET", "/api/customers/ann", { key: sk });
+    assert.equal(before.body.customer.plan, "pro");
+    const later = await act("subscription/cancel", { atPeriodEnd: true });
+    assert.equal(later.status, 200, later.text);
+    assert.equal(later.body.customer.plan, "pro");
+    assert.equal(later.body.customer.subscription.cancelAtPeriodEnd, true);
+    const now = await act("subscription/cancel", {});
+    assert.equal(now.status, 200, now.text);
+    assert.equal(now.body.customer.plan, "free");
+    assert.equal(now.body.customer.subscription?.status ?? "canceled", "canceled");
+    const dash = await srv.call("GET", "/api/dashboard", { key: sk });
+    assert.equal(dash.body.activeSubscriptions, 0);
+  });
+
+  await t.step("the events show each action with its actor", async () => {
+    const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+      .events as { type: string; summary: string; actor?: string }[];
+    const mine = events.filter((e) => e.actor);
+    const types = mine.map((e) => e.type);
+    assert.ok(types.includes("customer.usage_reset"), types.join());
+    assert.equal(types.filter((x) => x === "subscription.canceled").length, 2);
+    assert.ok(mine.every((e) => /^developer /.test(e.actor!)));
+  });
+});
