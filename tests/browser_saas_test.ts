@@ -130,6 +130,35 @@ Deno.test({
         await shot("customer");
       });
 
+      await t.step("customer actions ask first: reset usage, then delete", async () => {
+        const usageOf = async () =>
+          (await srv.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u0" } })).body
+            .usage.count;
+        assert.equal(await usageOf(), 3);
+        await page.click("button:has-text('Reset usage…')");
+        await page.waitForSelector("[role=alertdialog]");
+        assert.match(await page.textContent("[role=alertdialog]") ?? "", /usage this period to 0/);
+        await shot("customer-reset-confirm");
+        await Promise.all([
+          page.waitForEvent("load"),
+          page.click("[role=alertdialog] button:has-text('Reset usage')"),
+        ]);
+        assert.equal(await usageOf(), 0);
+        await srv.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "u0" } });
+        await page.click("button:has-text('Delete customer…')");
+        await page.waitForSelector("[role=alertdialog]");
+        await Promise.all([
+          page.waitForURL(`${srv.base}/dashboard/projects/${pk}/customers`),
+          page.click("[role=alertdialog] button:has-text('Delete customer')"),
+        ]);
+        assert.equal(
+          (await srv.call("GET", "/api/customers/u0", { key: sk })).status,
+          404,
+        );
+        const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: sk })).status;
+        assert.equal(events, 401, "events need the developer");
+      });
+
       let livePk = "";
       await t.step("edit & go live; a second promote is refused", async () => {
         await page.goto(`${srv.base}/dashboard/projects/${pk}/live`);

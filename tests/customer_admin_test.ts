@@ -71,4 +71,18 @@ Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of per
     assert.equal(types.filter((x) => x === "subscription.canceled").length, 2);
     assert.ok(mine.every((e) => /^developer /.test(e.actor!)));
   });
+
+  await t.step("delete through the developer API, recorded as customer.deleted", async () => {
+    const del = await srv.call("DELETE", `/v1/projects/${pk}/customers/ann`, { key: dev.dat });
+    assert.equal(del.status, 200, del.text);
+    assert.deepEqual(del.body, { deleted: true, id: "ann" });
+    assert.equal((await srv.call("GET", "/api/customers/ann", { key: sk })).status, 404);
+    const again = await srv.call("DELETE", `/v1/projects/${pk}/customers/ann`, { key: dev.dat });
+    assert.equal(again.status, 404);
+    const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+      .events as { type: string; actor?: string }[];
+    assert.ok(
+      events.some((e) => e.type === "customer.deleted" && e.actor?.startsWith("developer ")),
+    );
+  });
 });

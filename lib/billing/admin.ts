@@ -4,7 +4,7 @@
  */
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import { requireCustomer } from "@/lib/customers/customers.ts";
+import { deleteCustomer, requireCustomer } from "@/lib/customers/customers.ts";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithResult } from "@/lib/kv/provider_calls.ts";
@@ -70,4 +70,18 @@ export async function cancelCustomerSubscription(
     actor: o.actor,
   });
   return result;
+}
+
+/** Deletes a customer's data (a paying subscription is canceled at the provider first). */
+export async function removeCustomerAsDeveloper(
+  s: Services,
+  project: Project,
+  o: { id: string; actor: string },
+): Promise<void> {
+  await deleteCustomer(s, project, o.id);
+  await recordAction(s, project.pk, {
+    type: "customer.deleted",
+    summary: `customer ${o.id} deleted`,
+    actor: o.actor,
+  });
 }

@@ -3,6 +3,9 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { customerView, requireCustomer } from "@/lib/customers/customers.ts";
 import { page, projectPage } from "@/routes/dashboard/_page.tsx";
+import { Island } from "@/lib/http/render.tsx";
+import CustomerActions from "@/islands/CustomerActions.tsx";
+import { PAID_STATUSES } from "@/lib/usage/plan.ts";
 
 export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
   app.get(
@@ -11,29 +14,45 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
       projectPage(c, { dev, section: "/customers", title: "Customer" }, async (p) => {
         const s = c.get("services");
         const cu = await customerView(s, p, await requireCustomer(s, p.pk, c.req.param("id")!));
+        const paying = !!cu.subscription && PAID_STATUSES.has(cu.subscription.status);
         return (
-          <dl class="detail">
-            <dt>Id</dt>
-            <dd>{cu.id}</dd>
-            <dt>Email</dt>
-            <dd>{cu.email ?? "—"}</dd>
-            <dt>Plan</dt>
-            <dd data-testid="customer-plan">{cu.plan ?? "—"}</dd>
-            <dt>Subscription</dt>
-            <dd>
-              {cu.subscription
-                ? `${cu.subscription.tier} — ${cu.subscription.status}${
-                  cu.subscription.cancelAtPeriodEnd ? " (cancels at period end)" : ""
-                }, until ${cu.subscription.currentPeriodEnd.slice(0, 10)}`
-                : "none"}
-            </dd>
-            <dt>Usage this period</dt>
-            <dd>
-              {cu.usage.count}
-              {cu.usage.limit === null ? " (unlimited)" : ` of ${cu.usage.limit}`}{" "}
-              ({cu.usage.periodStart.slice(0, 10)} – {cu.usage.periodEnd.slice(0, 10)})
-            </dd>
-          </dl>
+          <>
+            <p>
+              <a href={`/dashboard/projects/${p.pk}/customers`}>← All customers</a>
+            </p>
+            <dl class="detail">
+              <dt>Id</dt>
+              <dd>{cu.id}</dd>
+              <dt>Email</dt>
+              <dd>{cu.email ?? "—"}</dd>
+              <dt>Plan</dt>
+              <dd data-testid="customer-plan">{cu.plan ?? "—"}</dd>
+              <dt>Subscription</dt>
+              <dd>
+                {cu.subscription
+                  ? `${cu.subscription.tier} — ${cu.subscription.status}${
+                    cu.subscription.cancelAtPeriodEnd ? " (cancels at period end)" : ""
+                  }, until ${cu.subscription.currentPeriodEnd.slice(0, 10)}`
+                  : "none"}
+              </dd>
+              <dt>Usage this period</dt>
+              <dd>
+                {cu.usage.count}
+                {cu.usage.limit === null ? " (unlimited)" : ` of ${cu.usage.limit}`}{" "}
+                ({cu.usage.periodStart.slice(0, 10)} – {cu.usage.periodEnd.slice(0, 10)})
+              </dd>
+            </dl>
+            <Island
+              name="CustomerActions"
+              component={CustomerActions}
+              props={{
+                pk: p.pk,
+                id: cu.id,
+                paying,
+                cancelsAtPeriodEnd: cu.subscription?.cancelAtPeriodEnd ?? false,
+              }}
+            />
+          </>
         );
       })
     ),

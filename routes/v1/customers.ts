@@ -5,7 +5,11 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { ownedProject, requireType } from "@/lib/projects/projects.ts";
 import { CustomerIdSchema, customerView, requireCustomer } from "@/lib/customers/customers.ts";
-import { cancelCustomerSubscription, resetUsage } from "@/lib/billing/admin.ts";
+import {
+  cancelCustomerSubscription,
+  removeCustomerAsDeveloper,
+  resetUsage,
+} from "@/lib/billing/admin.ts";
 import { CustomerSchema, DEVELOPER, ERRORS, jsonRequest, ok, PkParam } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Customers"], security: DEVELOPER, middleware: [developerAuth()] };
@@ -38,6 +42,15 @@ const cancel = createRoute({
   responses: Answer,
 });
 
+const remove = createRoute({
+  ...base,
+  method: "delete",
+  path: "/v1/projects/{pk}/customers/{id}",
+  summary: "Delete a customer's data (a paying subscription is canceled first)",
+  request: { params: Params },
+  responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
+});
+
 /** The developer's SaaS project of the path, and who acts. */
 async function target(c: Context<AppEnv>, pk: string) {
   const s = c.get("services");
@@ -54,6 +67,12 @@ export function mountDeveloperCustomerRoutes(app: OpenAPIHono<AppEnv>) {
     await resetUsage(s, project, { id, actor });
     const customer = await requireCustomer(s, project.pk, id);
     return c.json({ customer: await customerView(s, project, customer) }, 200);
+  });
+  app.openapi(remove, async (c) => {
+    const { pk, id } = c.req.valid("param");
+    const { s, project, actor } = await target(c, pk);
+    await removeCustomerAsDeveloper(s, project, { id, actor });
+    return c.json({ deleted: true as const, id }, 200);
   });
   app.openapi(cancel, async (c) => {
     const { pk, id } = c.req.valid("param");
