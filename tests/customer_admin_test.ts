@@ -86,3 +86,43 @@ Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of per
     );
   });
 });
+
+Deno.test("[e2e] customer search by id or email prefix: index kept on create, edit and delete; older customers backfilled", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {});
+  const create = (id: string, email?: string) =>
+    app.call("POST", "/api/customers", { key: sk, body: { id, ...(email ? { email } : {}) } });
+  await create("alice_1", "alice@example.com");
+  await create("alfred", "fred@corp.example");
+  await create("bob", "al.bob@example.com");
+  // a customer stored before the index existed (no index entry): found after the backfill
+  const { getCustomer } = await import("@/lib/kv/customers.ts");
+  const old = {
+    ...(await getCustomer(app.kv, pk, "bob"))!,
+    id: "olduser",
+    email: "alma@old.example",
+  };
+  await app.kv.set(["customers", pk, "olduser"], old);
+  const find = async (q: string) =>
+    ((await app.call("GET", `/v1/projects/${pk}/customers?q=${encodeURIComponent(q)}`, {
+      key: dev.dat,
+    })).body.customers as { id: string }[]).map((c) => c.id).sort();
+  assert.deepEqual(await find("al"), ["alfred", "alice_1", "bob", "olduser"]);
+  assert.deepEqual(await find("ALICE@"), ["alice_1"]);
+  assert.deepEqual(await find("fred@"), ["alfred"]);
+  assert.deepEqual(await find("zzz"), []);
+  await app.call("PATCH", "/api/customers/alice_1", {
+    key: sk,
+    body: { email: "zed@example.com" },
+  });
+  assert.deepEqual(await find("alice@"), []);
+  assert.deepEqual(await find("zed"), ["alice_1"]);
+  await app.call("DELETE", "/api/customers/alice_1", { key: sk });
+  assert.deepEqual(await find("zed"), []);
+  const page = await app.call("GET", `/dashboard/projects/${pk}/customers?q=fred`, {
+    headers: { Cookie: dev.cookie, Accept: "text/html" },
+  });
+  assert.match(page.text, /alfred/);
+  assert.doesNotMatch(page.text, /olduser/);
+});

@@ -10,6 +10,7 @@ import {
   getCustomer,
   listCustomers,
   removeCustomer,
+  searchCustomers,
   type Subscription,
 } from "@/lib/kv/customers.ts";
 import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
@@ -359,8 +360,15 @@ export async function verifyCustomerToken(s: Services, pk: string, token: string
 export async function customerPage(
   s: Services,
   project: Project,
-  o: { limit?: number | undefined; cursor?: string | undefined },
+  o: { limit?: number | undefined; cursor?: string | undefined; q?: string | undefined },
 ) {
+  if (o.q) {
+    const found = await searchCustomers(s.kv, project.pk, { prefix: o.q, limit: o.limit ?? 25 });
+    return {
+      customers: await Promise.all(found.map((c) => customerView(s, project, c))),
+      nextCursor: null,
+    };
+  }
   const page = await listCustomers(s.kv, project.pk, {
     limit: o.limit ?? 25,
     ...(o.cursor ? { cursor: o.cursor } : {}),

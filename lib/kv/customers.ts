@@ -1,5 +1,5 @@
 /** Customers of a project: the developer's own user id (or cus_…), unique per project. */
-import { RETRY, retryAtomic, updateChecked } from "@/lib/kv/_atomic.ts";
+import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import {
   projectStatKeys,
   readStatMoves,
@@ -49,6 +49,12 @@ export const customerKeys = {
   byId: (pk: string, id: string) => ["customers", pk, id] as const,
   byCreated: (pk: string, listId: string) => ["customers_by_created", pk, listId] as const,
   listByCreated: (pk: string) => ["customers_by_created", pk] as const,
+  /** Email → customer, for the dashboard's prefix search. */
+  byEmail: (pk: string, email: string, id: string) =>
+    ["customers_by_email", pk, email, id] as const,
+  listByEmail: (pk: string) => ["customers_by_email", pk] as const,
+  /** Set once the email index holds every customer of the project (older ones backfilled). */
+  emailIndexBuilt: (pk: string) => ["customers_by_email_built", pk] as const,
   /** A subscription that ended with its customer's deletion: its later events are ignored. */
   endedSubscription: (pk: string, subscriptionId: string) =>
     ["ended_subscriptions", pk, subscriptionId] as const,
@@ -56,13 +62,23 @@ export const customerKeys = {
 
 /** Creates a customer (unique per project) and counts it; false when the id is taken. */
 export async function createCustomer(kv: Deno.Kv, c: Customer): Promise<boolean> {
-  const res = await kv.atomic()
+  const res = kv.atomic()
     .check({ key: customerKeys.byId(c.pk, c.id), versionstamp: null })
     .set(customerKeys.byId(c.pk, c.id), c)
     .set(customerKeys.byCreated(c.pk, c.listId), c.id)
-    .sum(projectStatKeys.customersCreated(c.pk), 1n)
-    .commit();
-  return res.ok;
+    .sum(projectStatKeys.customersCreated(c.pk), 1n);
+  return (await (c.email ? res.set(customerKeys.byEmail(c.pk, c.email, c.id), true) : res)
+    .commit()).ok;
+}
+
+/** Moves a customer's email index entry when its email changes (part of the caller's commit). */
+function moveEmail(op: Deno.AtomicOperation, before: Customer | null, after: Customer | null) {
+  const from = before?.email ?? null;
+  const to = after?.email ?? null;
+  if (from === to) return op;
+  if (from) op = op.delete(customerKeys.byEmail(before!.pk, from, before!.id));
+  if (to) op = op.set(customerKeys.byEmail(after!.pk, to, after!.id), true);
+  return op;
 }
 
 export async function getCustomer(kv: Deno.Kv, pk: string, id: string): Promise<Customer | null> {
@@ -108,6 +124,7 @@ export function commitSubscription(
     }
     const moves = await readStatMoves(kv, decision.deltas);
     op = writeStatMoves(bumpEpoch(op.check(cust!).set(cust!.key, decision.next), o.pk), moves);
+    op = moveEmail(op, c, decision.next);
     return (await op.commit()).ok
       ? { outcome: "applied" as const, customer: decision.next }
       : RETRY;
@@ -133,6 +150,7 @@ export function removeCustomer(
     const sub = cur.value.subscription;
     let op = bumpEpoch(kv.atomic().check(cur), o.pk)
       .delete(cur.key)
+      .delete(customerKeys.byEmail(o.pk, cur.value.email ?? "", o.id))
       .delete(customerKeys.byCreated(o.pk, cur.value.listId))
       .sum(projectStatKeys.customersDeleted(o.pk), 1n);
     if (sub) {
@@ -153,14 +171,65 @@ export function changeCustomer(
   kv: Deno.Kv,
   o: { pk: string; id: string; what: string; change: (c: Customer) => Customer | null },
 ): Promise<Customer | null> {
-  return updateChecked<Customer, Customer | null>(kv, customerKeys.byId(o.pk, o.id), {
-    what: o.what,
-    also: (op) => bumpEpoch(op, o.pk),
-    change: (cur) => {
-      const next = cur ? o.change(cur) : null;
-      return next ? { next, result: next } : { result: null };
-    },
+  return retryAtomic(o.what, async () => {
+    const cur = await kv.get<Customer>(customerKeys.byId(o.pk, o.id));
+    const next = cur.value ? o.change(cur.value) : null;
+    if (!next) return null;
+    const op = moveEmail(
+      bumpEpoch(kv.atomic().check(cur).set(cur.key, next), o.pk),
+      cur.value,
+      next,
+    );
+    return (await op.commit()).ok ? next : RETRY;
   });
+}
+
+/**
+ * Customers whose id or email starts with `prefix` (at most `limit`, ids first). The email
+ * index is built for a project's older customers on its first search (one pass, then kept).
+ */
+export async function searchCustomers(
+  kv: Deno.Kv,
+  pk: string,
+  o: { prefix: string; limit: number },
+): Promise<Customer[]> {
+  await buildEmailIndex(kv, pk);
+  const ids = new Set<string>();
+  const byId = kv.list<Customer>({
+    start: customerKeys.byId(pk, o.prefix),
+    end: customerKeys.byId(pk, o.prefix + "\u{10FFFF}"),
+  }, { limit: o.limit });
+  const out: Customer[] = [];
+  for await (const e of byId) {
+    ids.add(e.value.id);
+    out.push(e.value);
+  }
+  const email = o.prefix.toLowerCase();
+  const byEmail = kv.list<true>({
+    start: [...customerKeys.listByEmail(pk), email],
+    end: [...customerKeys.listByEmail(pk), email + "\u{10FFFF}"],
+  }, { limit: o.limit });
+  const more: string[] = [];
+  for await (const e of byEmail) {
+    const id = e.key[3] as string;
+    if (!ids.has(id) && out.length + more.length < o.limit) more.push(id);
+  }
+  for (let i = 0; i < more.length; i += 10) {
+    const got = await kv.getMany<Customer[]>(
+      more.slice(i, i + 10).map((id) => customerKeys.byId(pk, id)),
+    );
+    // an entry the backfill wrote just before the email changed is skipped here
+    for (const g of got) if (g.value?.email?.startsWith(email)) out.push(g.value);
+  }
+  return out.slice(0, o.limit);
+}
+
+async function buildEmailIndex(kv: Deno.Kv, pk: string): Promise<void> {
+  if ((await kv.get(customerKeys.emailIndexBuilt(pk))).value) return;
+  for await (const e of kv.list<Customer>({ prefix: ["customers", pk] })) {
+    if (e.value.email) await kv.set(customerKeys.byEmail(pk, e.value.email, e.value.id), true);
+  }
+  await kv.set(customerKeys.emailIndexBuilt(pk), true);
 }
 
 /** One page of a project's customers in creation order, with an opaque cursor. */

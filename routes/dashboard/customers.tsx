@@ -12,12 +12,21 @@ export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
       projectPage(c, { dev, section: "/customers", title: "Customers" }, async (p) => {
         const s = c.get("services");
         const cursor = c.req.query("cursor");
-        const pg = await customerPage(s, p, { cursor });
+        const q = (c.req.query("q") ?? "").trim().slice(0, 254);
+        const pg = await customerPage(s, p, { cursor, ...(q ? { q } : {}) });
         const rows = pg.customers;
         return (
           <>
+            <form method="get" role="search" class="inline">
+              <label for="customer-q">
+                Find by id or email prefix
+                <input id="customer-q" name="q" type="search" value={q} maxLength={254} />
+              </label>
+              <button type="submit" class="secondary">Search</button>
+              {q && <a href={`/dashboard/projects/${p.pk}/customers`}>Clear</a>}
+            </form>
             <Table
-              columns={["Customer", "Plan", "Usage", "Since"]}
+              columns={["Customer", "Email", "Plan", "Usage", "Since"]}
               rows={rows.map((r) => [
                 <a
                   key="id"
@@ -25,12 +34,13 @@ export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
                 >
                   {r.id}
                 </a>,
+                r.email ?? "—",
                 r.plan ?? "—",
                 `${r.usage.count}${r.usage.limit === null ? "" : ` / ${r.usage.limit}`}`,
                 r.createdAt.slice(0, 10),
               ])}
             />
-            {rows.length === 0 && <p>No customers yet.</p>}
+            {rows.length === 0 && <p>{q ? `No customer matches "${q}".` : "No customers yet."}</p>}
             <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/customers`} />
           </>
         );

@@ -132,10 +132,14 @@ const customers = createRoute({
   ...base,
   method: "get",
   path: "/v1/projects/{pk}/customers",
-  summary: "Customers in creation order, with cursor pagination",
+  summary: "Customers in creation order, with cursor pagination; `q` finds by id or email prefix",
   request: {
     params: PkParam,
-    query: PageQuery,
+    query: PageQuery.extend({
+      q: z.string().trim().min(1).max(254).optional().openapi({
+        description: "Id or email prefix (at most `limit` matches, no paging)",
+      }),
+    }),
   },
   responses: {
     200: ok(z.object({ customers: z.array(CustomerSchema), nextCursor: z.string().nullable() })),
