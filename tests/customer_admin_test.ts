@@ -69,7 +69,7 @@ Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of per
     const types = mine.map((e) => e.type);
     assert.ok(types.includes("customer.usage_reset"), types.join());
     assert.equal(types.filter((x) => x === "subscription.canceled").length, 2);
-    assert.ok(mine.every((e) => /^developer /.test(e.actor!)));
+    assert.ok(mine.every((e) => /^token tok_/.test(e.actor!)), "acted with an access token");
   });
 
   await t.step("delete through the developer API, recorded as customer.deleted", async () => {
@@ -82,7 +82,7 @@ Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of per
     const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
       .events as { type: string; actor?: string }[];
     assert.ok(
-      events.some((e) => e.type === "customer.deleted" && e.actor?.startsWith("developer ")),
+      events.some((e) => e.type === "customer.deleted" && e.actor?.startsWith("token tok_")),
     );
   });
 });
@@ -125,4 +125,55 @@ Deno.test("[e2e] customer search by id or email prefix: index kept on create, ed
   });
   assert.match(page.text, /alfred/);
   assert.doesNotMatch(page.text, /olduser/);
+});
+
+Deno.test("[e2e] the audit trail: key rotation, tier changes, settings and go-live, each with its actor", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, {});
+  const tok = (await app.call("GET", "/v1/tokens", { key: dev.dat })).body.tokens[0].id as string;
+  const asToken = (method: string, path: string, body?: unknown) =>
+    app.call(method, path, { key: dev.dat, ...(body ? { body } : {}) });
+  const asSession = (method: string, path: string, body?: unknown) =>
+    app.call(method, path, {
+      headers: { Cookie: dev.cookie, Origin: "http://localhost" },
+      ...(body ? { body } : {}),
+    });
+  assert.equal(
+    (await asToken("POST", `/v1/projects/${pk}/keys/rotate`, { graceSeconds: 0 })).status,
+    200,
+  );
+  assert.equal(
+    (await asToken("POST", `/v1/projects/${pk}/tiers`, { name: "max", price: 9900, limit: 5000 }))
+      .status,
+    201,
+  );
+  assert.equal(
+    (await asSession("PATCH", `/v1/projects/${pk}/tiers/max`, { archived: true })).status,
+    200,
+  );
+  assert.equal(
+    (await asSession("PATCH", `/v1/projects/${pk}/tiers/max`, { price: 9000 })).status,
+    200,
+  );
+  assert.equal((await asSession("DELETE", `/v1/projects/${pk}/tiers/max`)).status, 200);
+  assert.equal((await asSession("PATCH", `/v1/projects/${pk}`, { name: "Renamed" })).status, 200);
+  const events = (await app.call("GET", `/v1/projects/${pk}/events?limit=50`, { key: dev.dat }))
+    .body
+    .events as { type: string; actor?: string; summary: string }[];
+  const seen = events.filter((e) => e.actor).map((e) => [e.type, e.actor]).reverse();
+  const me = `developer ${dev.platformId}`;
+  assert.deepEqual(seen, [
+    ["key.rotated", `token ${tok}`],
+    ["tier.created", `token ${tok}`],
+    ["tier.archived", me],
+    ["tier.updated", me],
+    ["tier.deleted", me],
+    ["project.updated", me],
+  ]);
+  assert.match(events.find((e) => e.type === "key.rotated")!.summary, /stops now/);
+  const live = await asToken("POST", `/v1/projects/${pk}/promote`, {});
+  assert.equal(live.status, 201, live.text);
+  const after = (await app.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body.events;
+  assert.equal(after[0].type, "project.promoted");
 });

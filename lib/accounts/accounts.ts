@@ -168,8 +168,17 @@ export async function developerForAccessToken(
   s: Services,
   token: string,
 ): Promise<Developer | null> {
+  return (await accessTokenOwner(s, token))?.developer ?? null;
+}
+
+/** The developer an access token belongs to, with the token's id (the actor of its actions). */
+export async function accessTokenOwner(
+  s: Services,
+  token: string,
+): Promise<{ developer: Developer; tokenId: string } | null> {
   const t = await getAccessTokenByHash(s.kv, await sha256Hex(token));
-  return t ? getDeveloper(s.kv, t.developerId) : null;
+  const developer = t ? await getDeveloper(s.kv, t.developerId) : null;
+  return developer ? { developer, tokenId: t!.id } : null;
 }
 
 export const TokenInputSchema = z.object({ name: z.string().trim().min(1).max(100) });

@@ -57,7 +57,7 @@ async function target(c: Context<AppEnv>, pk: string) {
   const dev = c.get("developer");
   const project = await ownedProject(s, dev.id, pk);
   requireType(project, "saas");
-  return { s, project, actor: `developer ${dev.id}` };
+  return { s, project, actor: c.get("actor") };
 }
 
 export function mountDeveloperCustomerRoutes(app: OpenAPIHono<AppEnv>) {

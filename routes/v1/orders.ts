@@ -83,7 +83,7 @@ export function mountOrderRoutes(app: OpenAPIHono<AppEnv>) {
     const order = await refundOrder(s, p, {
       id,
       input: c.req.valid("json"),
-      actor: `developer ${dev.id}`,
+      actor: c.get("actor"),
     });
     return c.json({ order: publicOrder(order) }, 200);
   });

@@ -35,6 +35,7 @@ import {
 } from "@/routes/_openapi.ts";
 import { DashboardSchema } from "@/routes/api/dashboard.ts";
 import { PageQuery, PkParam } from "@/routes/_openapi.ts";
+import { recordAction } from "@/lib/dashboard/audit.ts";
 
 const TierParam = PkParam.extend({
   name: z.string().max(63).openapi({ param: { name: "name", in: "path" }, example: "pro" }),
@@ -240,6 +241,11 @@ const events = createRoute({
   },
 });
 
+/** Records a developer action in the project's events, with its actor. */
+function audit(c: Context<AppEnv>, pk: string, o: { type: string; summary: string }) {
+  return recordAction(c.get("services"), pk, { ...o, actor: c.get("actor") });
+}
+
 /** The project a route names, with the developer asking. */
 function ref(c: Context<AppEnv>): ProjectRef {
   return { platformId: c.get("developer").id, pk: c.req.param("pk")! };
@@ -252,6 +258,10 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
       ref(c),
       c.req.valid("json"),
     );
+    await audit(c, ref(c).pk, {
+      type: "project.promoted",
+      summary: `promoted to live as ${project.pk}`,
+    });
     return c.json({ project: publicProject(project), publishableKey: project.pk, secretKey }, 201);
   });
   app.openapi(keys, async (c) => {
@@ -259,7 +269,14 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
     return c.json(out, 200);
   });
   app.openapi(rotate, async (c) => {
-    const out = await rotateKey(c.get("services"), ref(c), c.req.valid("json"));
+    const input = c.req.valid("json");
+    const out = await rotateKey(c.get("services"), ref(c), input);
+    await audit(c, out.project.pk, {
+      type: "key.rotated",
+      summary: `secret key rotated; the previous one stops ${
+        input.graceSeconds === 0 ? "now" : `at ${out.oldKeyExpiresAt}`
+      }`,
+    });
     return c.json({
       publishableKey: out.project.pk,
       secretKey: out.secretKey,
@@ -289,7 +306,12 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
     return c.json({ project: publicProject(p) }, 200);
   });
   app.openapi(patch, async (c) => {
-    const p = await renameProject(c.get("services"), ref(c), c.req.valid("json"));
+    const patch = c.req.valid("json");
+    const p = await renameProject(c.get("services"), ref(c), patch);
+    await audit(c, p.pk, {
+      type: "project.updated",
+      summary: `project settings changed (${Object.keys(patch).join(", ") || "nothing"})`,
+    });
     return c.json({ project: publicProject(p) }, 200);
   });
   app.openapi(listTiers, async (c) => {
@@ -298,20 +320,29 @@ export function mountProjectRoutes(app: OpenAPIHono<AppEnv>) {
   });
   app.openapi(addTier, async (c) => {
     const r = await createTier(c.get("services"), ref(c), c.req.valid("json"));
+    await audit(c, r.project.pk, { type: "tier.created", summary: `tier ${r.tier.name} added` });
     return c.json({ tier: publicTier(r.project, r.tier) }, 201);
   });
   app.openapi(editTier, async (c) => {
     const { pk, name } = c.req.valid("param");
+    const change = c.req.valid("json");
     const r = await updateTier(
       c.get("services"),
       { platformId: c.get("developer").id, pk, name },
-      c.req.valid("json"),
+      change,
     );
+    await audit(c, pk, {
+      type: change.archived === true ? "tier.archived" : "tier.updated",
+      summary: `tier ${name} ${change.archived === true ? "archived" : "changed"} (${
+        Object.keys(change).join(", ")
+      })`,
+    });
     return c.json({ tier: publicTier(r.project, r.tier) }, 200);
   });
   app.openapi(removeTier, async (c) => {
     const { pk, name } = c.req.valid("param");
     await deleteTier(c.get("services"), { platformId: c.get("developer").id, pk, name });
+    await audit(c, pk, { type: "tier.deleted", summary: `tier ${name} deleted` });
     return c.json({ deleted: true as const, name }, 200);
   });
   app.openapi(dashboard, async (c) => {

@@ -8,7 +8,7 @@ import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
 import { UnauthenticatedError } from "@/lib/errors.ts";
-import { developerForAccessToken, developerForSession } from "@/lib/accounts/accounts.ts";
+import { accessTokenOwner, developerForSession } from "@/lib/accounts/accounts.ts";
 import { developerForClerkToken } from "@/lib/accounts/clerk.ts";
 import { bearer } from "@/lib/http/request.ts";
 import { requireSameOrigin } from "@/lib/http/middleware/csrf.ts";
@@ -24,13 +24,16 @@ const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export async function resolveDeveloper(
   c: Context<AppEnv>,
   o: { bearer: boolean },
-): Promise<{ developer: Developer; via: "bearer" | "cookie" } | null> {
+): Promise<{ developer: Developer; via: "bearer" | "cookie"; tokenId?: string } | null> {
   const s = c.get("services");
   const token = o.bearer ? bearer(c) : null;
   if (token) {
-    const dev = token.startsWith("dat_")
-      ? await developerForAccessToken(s, token)
-      : s.config.clerk && token.split(".").length === 3
+    if (token.startsWith("dat_")) {
+      const owner = await accessTokenOwner(s, token);
+      if (!owner) throw new UnauthenticatedError("Unknown or revoked access token");
+      return { developer: owner.developer, via: "bearer", tokenId: owner.tokenId };
+    }
+    const dev = s.config.clerk && token.split(".").length === 3
       ? await developerForClerkToken(s, token)
       : null;
     if (!dev) throw new UnauthenticatedError("Unknown or revoked access token");
@@ -56,6 +59,10 @@ export function developerAuth(): MiddlewareHandler<AppEnv> {
     }
     if (found.via === "cookie" && UNSAFE.has(c.req.method)) requireSameOrigin(c);
     c.set("developer", found.developer);
+    c.set(
+      "actor",
+      found.tokenId ? `token ${found.tokenId}` : `developer ${found.developer.id}`,
+    );
     return next();
   };
 }
