@@ -18,6 +18,10 @@ export function Layout(
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta
+          name="description"
+          content="dream-api: usage-based billing and stores on your own Stripe account — tiers, usage limits, checkout, webhooks and a dashboard."
+        />
         <title>{props.title}</title>
         <link rel="stylesheet" href="/static/app.css" />
         {props.head}

@@ -78,6 +78,13 @@ export default function TokensPanel(props: { tokens: Token[] }) {
               </td>
             </tr>
           ))}
+          {tokens.length === 0 && (
+            <tr>
+              <td colSpan={4} data-testid="tokens-empty">
+                No access tokens yet. Create one to call the developer API from scripts or CI.
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
     </div>

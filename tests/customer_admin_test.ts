@@ -54,6 +54,10 @@ Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of per
     assert.equal(later.status, 200, later.text);
     assert.equal(later.body.customer.plan, "pro");
     assert.equal(later.body.customer.subscription.cancelAtPeriodEnd, true);
+    const page = await srv.call("GET", `/dashboard/projects/${pk}/customers/ann`, {
+      headers: { Cookie: dev.cookie, Accept: "text/html" },
+    });
+    assert.match(page.text, /pro — active, cancels on \d{1,2} [A-Z][a-z]{2} \d{4}/);
     const now = await act("subscription/cancel", {});
     assert.equal(now.status, 200, now.text);
     assert.equal(now.body.customer.plan, "free");
@@ -176,4 +180,19 @@ Deno.test("[e2e] the audit trail: key rotation, tier changes, settings and go-li
   assert.equal(live.status, 201, live.text);
   const after = (await app.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body.events;
   assert.equal(after[0].type, "project.promoted");
+});
+
+Deno.test("[e2e] the access-tokens page says so when there are none", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const h = { Cookie: dev.cookie, Accept: "text/html" };
+  assert.doesNotMatch(
+    (await app.call("GET", "/dashboard/tokens", { headers: h })).text,
+    /No access tokens yet/,
+  );
+  const id = (await app.call("GET", "/v1/tokens", { key: dev.dat })).body.tokens[0].id;
+  assert.equal((await app.call("DELETE", `/v1/tokens/${id}`, { key: dev.dat })).status, 200);
+  const page = await app.call("GET", "/dashboard/tokens", { headers: h });
+  assert.match(page.text, /No access tokens yet/);
+  assert.match(page.text, /<meta name="description"/);
 });

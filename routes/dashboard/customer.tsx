@@ -7,6 +7,32 @@ import { Island } from "@/lib/http/render.tsx";
 import CustomerActions from "@/islands/CustomerActions.tsx";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
 
+const day = (iso: string) =>
+  new Date(iso).toLocaleDateString("en-GB", {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+
+/** "pro — active, renews on 2 Jan 2027" (or "cancels on …", "ended on …"). */
+export function subscriptionInWords(
+  sub: {
+    tier: string | null;
+    status: string;
+    cancelAtPeriodEnd: boolean;
+    currentPeriodEnd: string;
+  },
+): string {
+  const end = day(sub.currentPeriodEnd);
+  const when = sub.status === "canceled"
+    ? `ended on ${end}`
+    : sub.cancelAtPeriodEnd
+    ? `cancels on ${end}`
+    : `renews on ${end}`;
+  return `${sub.tier ?? "—"} — ${sub.status}, ${when}`;
+}
+
 export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/customers/:id",
@@ -29,11 +55,7 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
               <dd data-testid="customer-plan">{cu.plan ?? "—"}</dd>
               <dt>Subscription</dt>
               <dd>
-                {cu.subscription
-                  ? `${cu.subscription.tier} — ${cu.subscription.status}${
-                    cu.subscription.cancelAtPeriodEnd ? " (cancels at period end)" : ""
-                  }, until ${cu.subscription.currentPeriodEnd.slice(0, 10)}`
-                  : "none"}
+                {cu.subscription ? subscriptionInWords(cu.subscription) : "none"}
               </dd>
               <dt>Usage this period</dt>
               <dd>

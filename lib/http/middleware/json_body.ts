@@ -51,7 +51,8 @@ export function jsonBody(
       method: raw.method,
       headers,
       body: text.trim() === "" ? "{}" : text,
-      signal: raw.signal,
+      // not `signal: raw.signal`: reading it makes Deno print a plain-text warning into the
+      // JSON log, and no handler here waits on the client going away
     });
     return next();
   };
