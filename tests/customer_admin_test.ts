@@ -196,3 +196,31 @@ Deno.test("[e2e] the access-tokens page says so when there are none", async () =
   assert.match(page.text, /No access tokens yet/);
   assert.match(page.text, /<meta name="description"/);
 });
+
+Deno.test("[e2e] events filtered by type, on the API and the Events page", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, {});
+  for (const name of ["a1", "a2", "a3"]) {
+    await app.call("POST", `/v1/projects/${pk}/tiers`, {
+      key: dev.dat,
+      body: { name, price: 100, limit: 10 },
+    });
+  }
+  await app.call("POST", `/v1/projects/${pk}/keys/rotate`, { key: dev.dat, body: {} });
+  const list = (q: string) => app.call("GET", `/v1/projects/${pk}/events?${q}`, { key: dev.dat });
+  const tiers = await list("type=tier.created&limit=2");
+  assert.deepEqual(tiers.body.events.map((e: { type: string }) => e.type), [
+    "tier.created",
+    "tier.created",
+  ]);
+  const rest = await list(`type=tier.created&limit=2&cursor=${tiers.body.nextCursor}`);
+  assert.equal(rest.body.events.length, 1);
+  assert.equal((await list("type=key.rotated")).body.events.length, 1);
+  assert.equal((await list("type=nope")).status, 422);
+  const page = await app.call("GET", `/dashboard/projects/${pk}/events?type=key.rotated`, {
+    headers: { Cookie: dev.cookie, Accept: "text/html" },
+  });
+  assert.match(page.text, /secret key rotated/);
+  assert.doesNotMatch(page.text, /tier a1 added/);
+});

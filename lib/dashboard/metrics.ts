@@ -133,11 +133,12 @@ export async function usageTimeSeries(
 export async function eventPage(
   s: Pick<Services, "kv">,
   project: Project,
-  o: { limit?: number | undefined; cursor?: string | undefined },
+  o: { limit?: number | undefined; cursor?: string | undefined; type?: string | undefined },
 ) {
   const page = await listEvents(s.kv, project.pk, {
     limit: o.limit ?? 25,
     ...(o.cursor ? { cursor: o.cursor } : {}),
+    ...(o.type ? { type: o.type } : {}),
   });
   return { events: page.items, nextCursor: page.nextCursor };
 }

@@ -15,6 +15,10 @@ export const eventKeys = {
   /** The project's event log, newest last (ULID keys). */
   log: (pk: string, ulid: string) => ["project_events", pk, ulid] as const,
   listLog: (pk: string) => ["project_events", pk] as const,
+  /** The same entries by type, for the type filter (written with the log entry). */
+  logByType: (pk: string, type: string, ulid: string) =>
+    ["project_events_by_type", pk, type, ulid] as const,
+  listLogByType: (pk: string, type: string) => ["project_events_by_type", pk, type] as const,
 };
 
 /** How long an event id is remembered as applied (Stripe retries for up to 3 days). */
@@ -47,16 +51,21 @@ export async function logEvent(
   pk: string,
   o: { listId: string; entry: EventLogEntry },
 ): Promise<void> {
-  await kv.set(eventKeys.log(pk, o.listId), o.entry, { expireIn: 90 * 86_400_000 });
+  const expireIn = 90 * 86_400_000;
+  await kv.atomic()
+    .set(eventKeys.log(pk, o.listId), o.entry, { expireIn })
+    .set(eventKeys.logByType(pk, o.entry.type, o.listId), o.entry, { expireIn })
+    .commit();
 }
 
 /** One page of a project's events, newest first. */
 export async function listEvents(
   kv: Deno.Kv,
   pk: string,
-  opts: { limit: number; cursor?: string },
+  opts: { limit: number; cursor?: string; type?: string },
 ) {
-  const iter = kv.list<EventLogEntry>({ prefix: eventKeys.listLog(pk) }, {
+  const prefix = opts.type ? eventKeys.listLogByType(pk, opts.type) : eventKeys.listLog(pk);
+  const iter = kv.list<EventLogEntry>({ prefix }, {
     limit: opts.limit,
     reverse: true,
     ...(opts.cursor ? { cursor: opts.cursor } : {}),

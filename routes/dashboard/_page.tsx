@@ -77,7 +77,14 @@ export function Pager(props: { next: string | null; base: string }) {
   return props.next
     ? (
       <nav aria-label="Pages">
-        <a href={`${props.base}?cursor=${encodeURIComponent(props.next)}`} rel="next">Next page</a>
+        <a
+          href={`${props.base}${props.base.includes("?") ? "&" : "?"}cursor=${
+            encodeURIComponent(props.next)
+          }`}
+          rel="next"
+        >
+          Next page
+        </a>
       </nav>
     )
     : null;

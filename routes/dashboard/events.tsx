@@ -5,15 +5,50 @@ import { Table } from "@/components/Table.tsx";
 import { eventPage } from "@/lib/dashboard/metrics.ts";
 import { page, Pager, projectPage } from "@/routes/dashboard/_page.tsx";
 
+/** The types the filter offers: the provider's events we act on and the developer actions. */
+const TYPES = [
+  "checkout.session.completed",
+  "checkout.session.expired",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "invoice.paid",
+  "invoice.payment_failed",
+  "charge.refunded",
+  "order.refunded",
+  "customer.usage_reset",
+  "customer.deleted",
+  "subscription.canceled",
+  "key.rotated",
+  "tier.created",
+  "tier.updated",
+  "tier.archived",
+  "tier.deleted",
+  "project.updated",
+  "project.promoted",
+];
+
 export function mountEventsPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/events",
     page((c, dev) =>
       projectPage(c, { dev, section: "/events", title: "Events" }, async (p) => {
         const cursor = c.req.query("cursor");
-        const pg = await eventPage(c.get("services"), p, { cursor });
+        const type = TYPES.find((t) => t === c.req.query("type"));
+        const pg = await eventPage(c.get("services"), p, { cursor, ...(type ? { type } : {}) });
+        const base = `/dashboard/projects/${p.pk}/events`;
         return (
           <>
+            <form method="get" class="inline">
+              <label for="event-type">
+                Type
+                <select id="event-type" name="type">
+                  <option value="">All events</option>
+                  {TYPES.map((t) => <option key={t} value={t} selected={t === type}>{t}</option>)}
+                </select>
+              </label>
+              <button type="submit" class="secondary">Filter</button>
+            </form>
             <Table
               columns={["When", "Type", "What", "Outcome"]}
               rows={pg.events.map((e) => [
@@ -23,8 +58,8 @@ export function mountEventsPage(app: OpenAPIHono<AppEnv>) {
                 e.outcome,
               ])}
             />
-            {pg.events.length === 0 && <p>No events yet.</p>}
-            <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/events`} />
+            {pg.events.length === 0 && <p>{type ? `No ${type} events.` : "No events yet."}</p>}
+            <Pager next={pg.nextCursor} base={type ? `${base}?type=${type}` : base} />
           </>
         );
       })

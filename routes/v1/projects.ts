@@ -216,10 +216,13 @@ const events = createRoute({
   ...base,
   method: "get",
   path: "/v1/projects/{pk}/events",
-  summary: "Payment events applied to this project, newest first, with cursor pagination",
+  summary: "Payment events and developer actions, newest first, with cursor pagination",
   request: {
     params: PkParam,
-    query: PageQuery,
+    query: PageQuery.extend({
+      type: z.string().regex(/^[a-z_]+(\.[a-z_]+)+$/, "an event type like order.refunded").max(100)
+        .optional().openapi({ description: "Only this type (events recorded from now on)" }),
+    }),
   },
   responses: {
     200: ok(z.object({
