@@ -22,6 +22,7 @@ import { mountAssetUploadRoutes } from "@/routes/v1/assets.ts";
 import { mountApiOrderRoutes } from "@/routes/api/orders.ts";
 import { mountOrderRoutes } from "@/routes/v1/orders.ts";
 import { mountDeveloperCustomerRoutes } from "@/routes/v1/customers.ts";
+import { mountExportRoutes } from "@/routes/v1/exports.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -43,6 +44,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountProjectRoutes(app);
   mountOrderRoutes(app);
   mountDeveloperCustomerRoutes(app);
+  mountExportRoutes(app);
   mountTokenRoutes(app);
   mountWebhookRoutes(app);
 }

@@ -10,7 +10,7 @@ import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { applySubscription, snapshot } from "@/lib/billing/subscriptions.ts";
 import { setCancelAtPeriodEnd } from "@/lib/billing/checkout.ts";
-import { recordAction } from "@/lib/dashboard/audit.ts";
+import { recordAction } from "@/lib/audit.ts";
 import { ConflictError, NotFoundError } from "@/lib/errors.ts";
 
 /** Sets the customer's count for every open period to 0 (a log line every instance learns). */

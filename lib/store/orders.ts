@@ -6,7 +6,7 @@ import { commitRefund, getOrder, listOrders, type Order } from "@/lib/kv/orders.
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
-import { recordAction } from "@/lib/dashboard/audit.ts";
+import { recordAction } from "@/lib/audit.ts";
 
 /** The public shape of an order (the stored one less its keys). */
 export function publicOrder(o: Order) {

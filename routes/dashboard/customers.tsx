@@ -41,6 +41,11 @@ export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
               ])}
             />
             {rows.length === 0 && <p>{q ? `No customer matches "${q}".` : "No customers yet."}</p>}
+            <p>
+              <a class="button secondary" href={`/v1/projects/${p.pk}/customers.csv`} download>
+                Download CSV
+              </a>
+            </p>
             <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/customers`} />
           </>
         );

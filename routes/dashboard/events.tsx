@@ -59,6 +59,11 @@ export function mountEventsPage(app: OpenAPIHono<AppEnv>) {
               ])}
             />
             {pg.events.length === 0 && <p>{type ? `No ${type} events.` : "No events yet."}</p>}
+            <p>
+              <a class="button secondary" href={`/v1/projects/${p.pk}/events.csv`} download>
+                Download CSV
+              </a>
+            </p>
             <Pager next={pg.nextCursor} base={type ? `${base}?type=${type}` : base} />
           </>
         );

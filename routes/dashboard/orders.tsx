@@ -39,6 +39,11 @@ export function mountOrdersPages(app: OpenAPIHono<AppEnv>) {
               ])}
             />
             {pg.orders.length === 0 && <p>No orders yet: paid carts appear here.</p>}
+            <p>
+              <a class="button secondary" href={`/v1/projects/${p.pk}/orders.csv`} download>
+                Download CSV
+              </a>
+            </p>
             <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/orders`} />
           </>
         );

@@ -35,7 +35,7 @@ import {
 } from "@/routes/_openapi.ts";
 import { DashboardSchema } from "@/routes/api/dashboard.ts";
 import { PageQuery, PkParam } from "@/routes/_openapi.ts";
-import { recordAction } from "@/lib/dashboard/audit.ts";
+import { recordAction } from "@/lib/audit.ts";
 
 const TierParam = PkParam.extend({
   name: z.string().max(63).openapi({ param: { name: "name", in: "path" }, example: "pro" }),
