@@ -23,6 +23,7 @@ import { mountApiOrderRoutes } from "@/routes/api/orders.ts";
 import { mountOrderRoutes } from "@/routes/v1/orders.ts";
 import { mountDeveloperCustomerRoutes } from "@/routes/v1/customers.ts";
 import { mountExportRoutes } from "@/routes/v1/exports.ts";
+import { mountMetricsRoutes } from "@/routes/v1/metrics.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -45,6 +46,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountOrderRoutes(app);
   mountDeveloperCustomerRoutes(app);
   mountExportRoutes(app);
+  mountMetricsRoutes(app);
   mountTokenRoutes(app);
   mountWebhookRoutes(app);
 }

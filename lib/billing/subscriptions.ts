@@ -9,6 +9,7 @@ import { changeCustomer, commitSubscription, type Subscription } from "@/lib/kv/
 import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
 import { aggregateDeltas, PAID_STATUSES } from "@/lib/usage/plan.ts";
 import { customerCacheKey } from "@/lib/customers/customers.ts";
+import { dayKey } from "@/lib/period.ts";
 /** Our record of a provider subscription; `version` orders states (newer wins). */
 export function snapshot(
   p: Project,
@@ -98,7 +99,7 @@ export async function applySubscription(
             subscription: sub,
             providerCustomerId: opts.providerCustomerId ?? c.providerCustomerId,
           },
-          deltas: aggregateDeltas(pk, c.subscription, sub),
+          deltas: aggregateDeltas(pk, c.subscription, sub, { day: dayKey(s.clock.now()) }),
         }
         : { apply: false },
   });

@@ -18,6 +18,7 @@ import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
 import { freeTier } from "@/lib/catalog/tiers.ts";
+import { dayKey } from "@/lib/period.ts";
 import { usageView } from "@/lib/usage/meter.ts";
 import { TierLimitError } from "@/lib/usage/track.ts";
 import {
@@ -311,7 +312,8 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
   const removed = await removeCustomer(s.kv, {
     pk: project.pk,
     id,
-    deltas: (c) => aggregateDeltas(project.pk, c.subscription, null),
+    deltas: (c) =>
+      aggregateDeltas(project.pk, c.subscription, null, { day: dayKey(s.clock.now()) }),
   });
   if (!removed) {
     throw new NotFoundError(`No customer "${id}" in this project`);

@@ -3,6 +3,7 @@ import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import {
   countCustomers,
+  dayFigures,
   salesStats,
   subscriptionStats,
   usageInMonth,
@@ -95,6 +96,55 @@ export async function developerTotals(
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Daily usage totals for `from`..`to` (default: the last 30 days), zero-filled. */
+/**
+ * The daily trends from `from` to `to` (default: the last 30 days): usage, MRR at the end of
+ * each day, revenue net of refunds, new customers, new and canceled subscriptions. Reads the
+ * daily figures from `from` to today, so the cost grows with days, never with customers; MRR of
+ * a past day is today's less the moves after it. Days before this version have zeros (MRR
+ * excepted: it is carried back).
+ */
+export async function trendSeries(
+  s: Services,
+  p: Project,
+  range: { from?: string | undefined; to?: string | undefined } = {},
+) {
+  const usage = await usageTimeSeries(s, p, range);
+  const fromDay = usage[0]!.day;
+  const today = dayKey(s.clock.now());
+  const figures = await dayFigures(s.kv, p.pk, {
+    from: fromDay,
+    to: today > usage.at(-1)!.day ? today : usage.at(-1)!.day,
+  });
+  const { mrr: mrrNow } = await subscriptionStats(s.kv, p.pk);
+  // MRR at the end of day D = now − Σ moves of the days after D
+  const after = new Map<string, number>();
+  let acc = 0;
+  for (const day of [...figures.keys()].sort().reverse()) {
+    after.set(day, acc);
+    acc += figures.get(day)!.mrr_delta ?? 0;
+  }
+  const sortedDays = [...figures.keys()].sort();
+  const laterMoves = (day: string) => {
+    // the moves of all days after `day`: the nearest recorded day at or after it, plus its own
+    // delta when that day is later than `day`
+    const next = sortedDays.find((d) => d >= day);
+    if (next === undefined) return 0;
+    return after.get(next)! + (next > day ? figures.get(next)!.mrr_delta ?? 0 : 0);
+  };
+  return usage.map(({ day, count }) => {
+    const f = figures.get(day) ?? {};
+    return {
+      date: day,
+      usage: count,
+      mrr: mrrNow - laterMoves(day),
+      revenue: (f.revenue ?? 0) - (f.refunded ?? 0),
+      newCustomers: f.customers ?? 0,
+      newSubscriptions: f.subs_new ?? 0,
+      canceledSubscriptions: f.subs_canceled ?? 0,
+    };
+  });
+}
+
 export async function usageTimeSeries(
   s: Services,
   p: Project,

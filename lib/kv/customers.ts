@@ -66,7 +66,8 @@ export async function createCustomer(kv: Deno.Kv, c: Customer): Promise<boolean>
     .check({ key: customerKeys.byId(c.pk, c.id), versionstamp: null })
     .set(customerKeys.byId(c.pk, c.id), c)
     .set(customerKeys.byCreated(c.pk, c.listId), c.id)
-    .sum(projectStatKeys.customersCreated(c.pk), 1n);
+    .sum(projectStatKeys.customersCreated(c.pk), 1n)
+    .sum(projectStatKeys.day(c.pk, c.createdAt.slice(0, 10), "customers"), 1n);
   return (await (c.email ? res.set(customerKeys.byEmail(c.pk, c.email, c.id), true) : res)
     .commit()).ok;
 }

@@ -71,6 +71,8 @@ export function commitRefund(
     id: string;
     refundedTotal: number;
     restock?: ((p: Project, order: Order) => Project) | undefined;
+    /** The UTC day the refund counts on (the trends' revenue is net of it). */
+    day: string;
   },
 ): Promise<{ order: Order; project: Project | null } | null> {
   return retryAtomic("record the refund", async () => {
@@ -91,7 +93,10 @@ export function commitRefund(
     };
     let op = kv.atomic().check(cur!).set(cur!.key, next);
     const delta = total - order.amountRefunded;
-    if (delta > 0) op = op.sum(projectStatKeys.refunded(o.pk), BigInt(delta));
+    if (delta > 0) {
+      op = op.sum(projectStatKeys.refunded(o.pk), BigInt(delta))
+        .sum(projectStatKeys.day(o.pk, o.day, "refunded"), BigInt(delta));
+    }
     let project: Project | null = null;
     if (restock) {
       project = restock(proj!.value!, order);

@@ -18,7 +18,43 @@ export const projectStatKeys = {
   revenue: (pk: string) => ["project_stats", pk, "revenue"] as const,
   /** What was refunded of the revenue (revenue is shown net of it). */
   refunded: (pk: string) => ["project_stats", pk, "refunded"] as const,
+  /**
+   * Per UTC day ("2026-11-24"), for the trends: `customers`, `revenue`, `refunded` (KvU64 sums)
+   * and `subs_new`, `subs_canceled`, `mrr_delta` (numbers moved with the subscription commit).
+   */
+  day: (pk: string, day: string, field: DayField) => ["project_stats_day", pk, day, field] as const,
+  listDays: (pk: string) => ["project_stats_day", pk] as const,
 };
+
+export type DayField =
+  | "customers"
+  | "revenue"
+  | "refunded"
+  | "subs_new"
+  | "subs_canceled"
+  | "mrr_delta";
+
+/** Every day figure from `from` to `to` (inclusive), by day then field; absent days are empty. */
+export async function dayFigures(
+  kv: Deno.Kv,
+  pk: string,
+  range: { from: string; to: string },
+): Promise<Map<string, Partial<Record<DayField, number>>>> {
+  const out = new Map<string, Partial<Record<DayField, number>>>();
+  const iter = kv.list({
+    start: [...projectStatKeys.listDays(pk), range.from],
+    end: [...projectStatKeys.listDays(pk), range.to, "\u{10FFFF}"],
+  });
+  for await (const e of iter) {
+    const day = String(e.key[2]);
+    const field = String(e.key[3]) as DayField;
+    const v = e.value instanceof Deno.KvU64 ? Number(e.value.value) : num(e.value);
+    const row = out.get(day) ?? {};
+    row[field] = v;
+    out.set(day, row);
+  }
+  return out;
+}
 
 /** A change of one number aggregate by `delta` (active, canceling, MRR, a tier's payers …). */
 export interface StatDelta {

@@ -145,7 +145,11 @@ export function settleReservation(
     if (d.project) op = bumpEpoch(op.set(p!.key, d.project), o.pk);
     if (d.sale) {
       op = op.sum(projectStatKeys.sales(o.pk), 1n)
-        .sum(projectStatKeys.revenue(o.pk), BigInt(d.sale.amount));
+        .sum(projectStatKeys.revenue(o.pk), BigInt(d.sale.amount))
+        .sum(
+          projectStatKeys.day(o.pk, new Date(o.now).toISOString().slice(0, 10), "revenue"),
+          BigInt(d.sale.amount),
+        );
     }
     if (d.order) op = op.set(orderKeys.byId(o.pk, d.order.id), d.order);
     if (!(await op.commit()).ok) return RETRY;

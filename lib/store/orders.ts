@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { recordAction } from "@/lib/audit.ts";
+import { dayKey } from "@/lib/period.ts";
 
 /** The public shape of an order (the stored one less its keys). */
 export function publicOrder(o: Order) {
@@ -106,6 +107,7 @@ export function refundOrder(
         id: order.id,
         refundedTotal: order.amountRefunded + amount,
         restock: o.input.restock ? restockOrder : undefined,
+        day: dayKey(s.clock.now()),
       }));
     if (!out) throw new NotFoundError(`No order "${o.id}" in this project`);
     if (out.project) s.caches.projects.set(project.pk, out.project);

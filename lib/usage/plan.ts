@@ -43,6 +43,7 @@ export function aggregateDeltas(
   pk: string,
   before: Subscription | null,
   after: Subscription | null,
+  o: { day?: string } = {},
 ): StatDelta[] {
   const b = contribution(before);
   const a = contribution(after);
@@ -56,5 +57,11 @@ export function aggregateDeltas(
   add(projectStatKeys.mrr(pk), a.mrr - b.mrr);
   if (before && b.active) add(projectStatKeys.tierSubscribers(pk, before.tierId), -1);
   if (after && a.active) add(projectStatKeys.tierSubscribers(pk, after.tierId), 1);
+  if (o.day) {
+    // the trends: subscriptions started and ended that day, and how MRR moved
+    add(projectStatKeys.day(pk, o.day, "subs_new"), a.active > b.active ? 1 : 0);
+    add(projectStatKeys.day(pk, o.day, "subs_canceled"), b.active > a.active ? 1 : 0);
+    add(projectStatKeys.day(pk, o.day, "mrr_delta"), a.mrr - b.mrr);
+  }
   return [...out.values()].filter((d) => d.delta !== 0);
 }

@@ -19,6 +19,7 @@ import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
 import { commitRefund } from "@/lib/kv/orders.ts";
+import { dayKey } from "@/lib/period.ts";
 import { checkEvent } from "@/lib/webhooks/event_shapes.ts";
 
 /** A store checkout's reservation, when the session belongs to one of our store projects. */
@@ -195,6 +196,7 @@ const onChargeRefunded: Handler = async (s, ev) => {
     pk: found.project.pk,
     id,
     refundedTotal: charge.amount_refunded,
+    day: dayKey(s.clock.now()),
   });
   if (!out) return "ignored";
   await log(s, ev, {
