@@ -14,6 +14,7 @@ import { createServices, type Deps, type Services, systemClock } from "@/lib/ser
 import { createLogger } from "@/lib/logger.ts";
 import { mountRoutes } from "@/routes/mod.ts";
 import { serveSdk, serveStatic } from "@/lib/http/static.ts";
+import { compress } from "hono/compress";
 import { createHotPath } from "@/lib/http/hot_path.ts";
 import { mountDocs } from "@/routes/docs.tsx";
 import { bodyLimits, BROWSER_PATHS, corsPolicy, securityPolicy } from "@/server/policy.ts";
@@ -49,6 +50,10 @@ export async function createApp(deps: Deps): Promise<App> {
     c.set("services", services);
     await next();
   });
+  // pages, scripts, styles, the API description and exports are compressed; the customer API
+  // (small JSON on the hot path) is not
+  const compressed = compress();
+  app.use("*", (c, next) => c.req.path.startsWith("/api/") ? next() : compressed(c, next));
   app.use("*", requestId());
   app.use("*", securityPolicy(services));
   for (const p of BROWSER_PATHS) app.use(p, corsPolicy);

@@ -142,3 +142,25 @@ Deno.test("[e2e] orders.csv lists paid orders with their items", async () => {
     "usd",
   ]);
 });
+
+Deno.test("[e2e] pages, styles, the API description and exports are gzip-compressed; the customer API is not", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, {});
+  const gz = { "Accept-Encoding": "gzip, deflate, br" };
+  for (const path of ["/static/app.css", "/openapi.json", "/"]) {
+    const res = await app.fetch(new Request(`http://localhost${path}`, { headers: gz }));
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get("content-encoding"), "gzip", path);
+    const plain = await new Response(res.body!.pipeThrough(new DecompressionStream("gzip"))).text();
+    assert.ok(plain.length > 1024, path);
+  }
+  const api = await app.fetch(
+    new Request("http://localhost/api/tiers", {
+      headers: { ...gz, Authorization: `Bearer ${sk}` },
+    }),
+  );
+  assert.equal(api.status, 200);
+  assert.equal(api.headers.get("content-encoding"), null);
+  await api.body?.cancel();
+});
