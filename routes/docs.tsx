@@ -107,21 +107,29 @@ function Docs({ doc, base }: { doc: Json; base: string }) {
             <strong>A customer.</strong>{" "}
             Use your own user ids. Customers are created on the free tier the first time you name
             them, or explicitly:
-            <pre><code>{`curl -X POST ${base}/api/customers -H "Authorization: Bearer $SK" \\\n  -H "Content-Type: application/json" -d '{"id":"user_42","email":"ann@example.com"}'`}</code></pre>
+            <pre
+              tabIndex={0}
+            ><code>{`curl -X POST ${base}/api/customers -H "Authorization: Bearer $SK" \\\n  -H "Content-Type: application/json" -d '{"id":"user_42","email":"ann@example.com"}'`}</code></pre>
           </li>
           <li>
             <strong>Track usage</strong> on each billable call; at the tier limit you get 429{" "}
             <code>tier_limit_reached</code> and nothing is counted:
-            <pre><code>{`curl -X POST ${base}/api/data -H "Authorization: Bearer $SK" -H "X-User-Id: user_42" \\\n  -H "Idempotency-Key: job-981"`}</code></pre>
+            <pre
+              tabIndex={0}
+            ><code>{`curl -X POST ${base}/api/data -H "Authorization: Bearer $SK" -H "X-User-Id: user_42" \\\n  -H "Idempotency-Key: job-981"`}</code></pre>
           </li>
           <li>
             <strong>Sell an upgrade.</strong>{" "}
             Send the customer to checkout; webhooks are handled for you:
-            <pre><code>{`curl -X POST ${base}/api/create-checkout -H "Authorization: Bearer $SK" -H "X-User-Id: user_42" \\\n  -H "Content-Type: application/json" \\\n  -d '{"tier":"pro","successUrl":"https://app.example/ok","cancelUrl":"https://app.example/pricing"}'`}</code></pre>
+            <pre
+              tabIndex={0}
+            ><code>{`curl -X POST ${base}/api/create-checkout -H "Authorization: Bearer $SK" -H "X-User-Id: user_42" \\\n  -H "Content-Type: application/json" \\\n  -d '{"tier":"pro","successUrl":"https://app.example/ok","cancelUrl":"https://app.example/pricing"}'`}</code></pre>
           </li>
           <li>
             <strong>Store cart.</strong> From the browser with the publishable key:
-            <pre><code>{`curl -X POST ${base}/api/cart/checkout -H "Authorization: Bearer $PK" -H "Content-Type: application/json" \\\n  -d '{"items":[{"productId":"prod_…","quantity":2}],"successUrl":"https://shop.example/thanks","cancelUrl":"https://shop.example/cart"}'`}</code></pre>
+            <pre
+              tabIndex={0}
+            ><code>{`curl -X POST ${base}/api/cart/checkout -H "Authorization: Bearer $PK" -H "Content-Type: application/json" \\\n  -d '{"items":[{"productId":"prod_…","quantity":2}],"successUrl":"https://shop.example/thanks","cancelUrl":"https://shop.example/cart"}'`}</code></pre>
           </li>
         </ol>
         <p>

@@ -29,7 +29,9 @@ function Landing(props: { user: NavUser | null }) {
       </section>
       <section>
         <h2>Three calls</h2>
-        <pre><code>{`curl -X POST $BASE/api/data -H "Authorization: Bearer sk_test_…" -H "X-User-Id: user_42"
+        <pre
+          tabIndex={0}
+        ><code>{`curl -X POST $BASE/api/data -H "Authorization: Bearer sk_test_…" -H "X-User-Id: user_42"
 curl $BASE/api/usage -H "Authorization: Bearer sk_test_…" -H "X-User-Id: user_42"
 curl $BASE/api/tiers -H "Authorization: Bearer pk_test_…"`}</code></pre>
       </section>

@@ -59,7 +59,7 @@ export function mountIntegratePage(app: OpenAPIHono<AppEnv>) {
             {[...install, ...snippets].map(([title, code]) => (
               <section>
                 <h3>{title}</h3>
-                <pre><code>{code}</code></pre>
+                <pre tabIndex={0}><code>{code}</code></pre>
               </section>
             ))}
             <p>
