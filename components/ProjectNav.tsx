@@ -3,7 +3,7 @@ import type { Project } from "@/lib/kv/projects.ts";
 
 const SECTIONS = [
   ["", "Overview"],
-  ["/tiers", "Tiers & products"],
+  ["/tiers", "Tiers"],
   ["/customers", "Customers"],
   ["/orders", "Orders"],
   ["/events", "Events"],
@@ -52,7 +52,7 @@ export function ProjectNav(
             href={`/dashboard/projects/${p.pk}${path}`}
             aria-current={props.current === path ? "page" : undefined}
           >
-            {label}
+            {path === "/tiers" && p.type === "store" ? "Products" : label}
           </a>
         ))}
       </nav>

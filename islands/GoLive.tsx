@@ -41,11 +41,18 @@ export default function GoLive(
         setErrors({});
         setMessage("");
         try {
-          setDone(
-            await api("POST", `/v1/projects/${props.pk}/promote`, {
-              tiers: drafts.map((d) => bodyOf(props.type, d)),
-            }),
+          const out = await api<{ publishableKey: string; secretKey: string }>(
+            "POST",
+            `/v1/projects/${props.pk}/promote`,
+            { tiers: drafts.map((d) => bodyOf(props.type, d)) },
           );
+          setDone(out);
+          // the header's "Not live yet" (server-rendered, outside this island) now links the twin
+          const mode = document.querySelector<HTMLAnchorElement>("p.mode a");
+          if (mode) {
+            mode.textContent = "Switch to live";
+            mode.href = `/dashboard/projects/${out.publishableKey}`;
+          }
         } catch (err) {
           setErrors(fieldErrors(err));
           setMessage(

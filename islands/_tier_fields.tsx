@@ -157,6 +157,11 @@ export function TierFields(props: {
         {err("displayName")}
       </label>
       {numberField({ field: "price", label: `Price (${d.currency.toUpperCase()})`, step: "0.01" })}
+      {type === "saas" && !props.nameEditable && (
+        <p class="muted" id={id("price-note")}>
+          A new price applies to new checkouts; existing subscribers keep the price they pay.
+        </p>
+      )}
       {type === "saas"
         ? (
           <>

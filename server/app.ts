@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
-import { errorResponse, onError, validationHook } from "@/lib/http/errors.ts";
+import { errorAnswer, onError, validationHook } from "@/lib/http/errors.ts";
 import { jsonBody } from "@/lib/http/middleware/json_body.ts";
 import { requestId } from "@/lib/http/middleware/request_id.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
@@ -82,9 +82,7 @@ export async function createApp(deps: Deps): Promise<App> {
     await res.body?.cancel();
   });
 
-  app.notFound((c) =>
-    errorResponse(c, new NotFoundError(`No route ${c.req.method} ${c.req.path}`))
-  );
+  app.notFound((c) => errorAnswer(c, new NotFoundError(`No route ${c.req.method} ${c.req.path}`)));
   app.onError(onError);
   const hot = createHotPath(services, API_HEADERS);
   return {

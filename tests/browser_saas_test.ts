@@ -168,6 +168,7 @@ Deno.test({
         await page.waitForSelector("[data-testid=live-pk]");
         livePk = (await page.textContent("[data-testid=live-pk]"))!.trim();
         assert.match(livePk, /^pk_live_/);
+        assert.match(await page.textContent("p.mode") ?? "", /Switch to live/, "no reload needed");
         const live = await srv.call("GET", "/api/tiers", { key: livePk });
         assert.equal(live.body.tiers[1].price, 2900);
         await page.goto(`${srv.base}/dashboard/projects/${pk}/live`);

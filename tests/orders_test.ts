@@ -147,6 +147,7 @@ Deno.test("[e2e] orders: paid carts listed newest first with buyer, items and to
     assert.equal(list.status, 200);
     assert.match(list.text, /Ada Lovelace · ada@example\.com/);
     assert.match(list.text, /\$45\.00/);
+    assert.match(list.text, />Products</, "a Store says Products, not Tiers");
     const detail = await app.call("GET", `/dashboard/projects/${pk}/orders/${first}`, {
       headers: h,
     });

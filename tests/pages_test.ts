@@ -84,3 +84,18 @@ Deno.test("[e2e] sign-in and sign-up forms work without JavaScript and refuse cr
   const short = await form("/signup", { email: "x@example.com", password: "short" });
   assert.equal(short.status, 422);
 });
+
+Deno.test("an unknown page asked for by a browser is an HTML 404 with navigation; the API stays JSON", async () => {
+  const { testApp } = await import("@/tests/helpers.ts");
+  await using app = await testApp();
+  const page = await app.call("GET", "/dashboard/nope", { headers: { Accept: "text/html" } });
+  assert.equal(page.status, 404);
+  assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+  assert.match(
+    page.text,
+    /<nav aria-label="Main"><a href="\/docs">Docs<\/a><a href="\/dashboard">/,
+  );
+  const api = await app.call("GET", "/api/nope", { headers: { Accept: "text/html" } });
+  assert.equal(api.status, 404);
+  assert.equal(api.body.error.code, "not_found");
+});

@@ -23,6 +23,11 @@ export function errorResponse(c: Context<AppEnv>, err: AppError): Response {
   return res;
 }
 
+/** An error as its answer: an HTML page for a browser asking for a page, else the JSON body. */
+export function errorAnswer(c: Context<AppEnv>, err: AppError): Response {
+  return wantsPage(c) ? errorPage(c, err) : errorResponse(c, err);
+}
+
 /** Pages (not API paths) asked for by a browser get an HTML error page. */
 function wantsPage(c: Context<AppEnv>): boolean {
   return !isApiPath(c.req.path) &&
@@ -33,9 +38,10 @@ function errorPage(c: Context<AppEnv>, err: AppError): Response {
   const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
   const body =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${err.status} — dream-api</title>` +
-    `<link rel="stylesheet" href="/static/app.css"></head><body><main id="main"><h1>${
-      err.status === 404 ? "Not found" : "Something is wrong"
-    }</h1>` +
+    `<link rel="stylesheet" href="/static/app.css"></head><body>` +
+    `<header class="top"><a class="brand" href="/">dream-api</a><nav aria-label="Main">` +
+    `<a href="/docs">Docs</a><a href="/dashboard">Dashboard</a></nav></header>` +
+    `<main id="main"><h1>${err.status === 404 ? "Not found" : "Something is wrong"}</h1>` +
     `<p>${esc(err.message)}</p><p><a href="/dashboard">Back to the dashboard</a></p>` +
     `<p class="muted">Request ${esc(c.get("requestId") ?? "")}</p></main></body></html>`;
   return c.html(body, err.status as 400);

@@ -40,12 +40,13 @@ export function html(
  */
 export async function projectPage(
   c: Context<AppEnv>,
-  o: { dev: Developer; section: string; title: string },
+  o: { dev: Developer; section: string; title: string | ((p: Project) => string) },
   body: (p: Project) => Promise<ComponentChildren> | ComponentChildren,
 ) {
-  const { dev, section, title } = o;
+  const { dev, section } = o;
   const s = c.get("services");
   const p = await ownedProject(s, dev.id, c.req.param("pk")!);
+  const title = typeof o.title === "function" ? o.title(p) : o.title;
   const projects = await listProjects(s, dev.id);
   const testTwin = projects.find((x) => x.livePk === p.pk)?.pk ?? null;
   return html(

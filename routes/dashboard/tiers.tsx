@@ -10,7 +10,11 @@ export function mountTiersPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/tiers",
     page((c, dev) =>
-      projectPage(c, { dev, section: "/tiers", title: "Tiers & products" }, (p) => (
+      projectPage(c, {
+        dev,
+        section: "/tiers",
+        title: (p) => (p.type === "store" ? "Products" : "Tiers"),
+      }, (p) => (
         <>
           <p>
             Changes apply at once and never change your keys. Deleting archives the product at the
