@@ -126,7 +126,8 @@ export const DEVELOPER = [{ session: [] }, { accessToken: [] }];
 
 export const UserIdHeader = z.object({
   "x-user-id": z.string().optional().openapi({
-    description: "The customer (your user id) on secret-key calls",
+    description: "Required with a secret key: the customer (your user id). With a customer " +
+      "token, it may only repeat the token's customer.",
     example: "user_42",
   }),
 });

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
 import { Table } from "@/components/Table.tsx";
+import { Md } from "@/components/Markdown.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
 import { ownOrigin } from "@/lib/http/request.ts";
 
@@ -61,7 +62,7 @@ function Fields({ doc, schema }: { doc: Json; schema: Schema | undefined }) {
           <code key="field">{name}</code>,
           typeOf(doc, p as Schema),
           s?.required?.includes(name) ? "yes" : "no",
-          notes,
+          <Md key="notes" text={notes} />,
         ];
       })}
     />
@@ -150,7 +151,7 @@ function Docs({ doc, base }: { doc: Json; base: string }) {
                   <a href={`#${anchor(o.method, o.path)}`}>
                     <code>{o.method.toUpperCase()} {o.path}</code>
                   </a>{" "}
-                  {String(o.op.summary ?? "")}
+                  <Md text={o.op.summary} />
                 </li>
               ))}
             </ul>
@@ -170,8 +171,16 @@ function Docs({ doc, base }: { doc: Json; base: string }) {
             <h3>
               <code>{method.toUpperCase()} {path}</code>
             </h3>
-            <p>{String(op.summary ?? "")}</p>
-            {op.description ? <p>{String(op.description)}</p> : null}
+            <p>
+              <Md text={op.summary} />
+            </p>
+            {op.description
+              ? (
+                <p>
+                  <Md text={op.description} />
+                </p>
+              )
+              : null}
             <p>
               <strong>Auth:</strong> {security.length
                 ? security.map((s) => Object.keys(s).map((k) => SECURITY_NAMES[k] ?? k).join(" + "))
@@ -181,12 +190,17 @@ function Docs({ doc, base }: { doc: Json; base: string }) {
             {params.length > 0 && (
               <Table
                 caption="Parameters"
-                columns={["Name", "In", "Required", "Type"]}
+                columns={["Name", "In", "Required", "Type", "Notes"]}
                 rows={params.map((p) => [
                   <code key="param">{String(p.name)}</code>,
                   String(p.in),
-                  p.required ? "yes" : "no",
+                  p.required
+                    ? "yes"
+                    : /^Required with a secret key/.test(String(p.description ?? ""))
+                    ? "with a secret key"
+                    : "no",
                   typeOf(doc, p.schema as Schema),
+                  <Md key="notes" text={p.description} />,
                 ])}
               />
             )}
@@ -202,7 +216,7 @@ function Docs({ doc, base }: { doc: Json; base: string }) {
             <ul>
               {Object.entries(op.responses as Record<string, Json>).map(([status, r]) => (
                 <li>
-                  <code>{status}</code> {String(r.description ?? "")}
+                  <code>{status}</code> <Md text={r.description} />
                 </li>
               ))}
             </ul>
