@@ -154,6 +154,24 @@ Deno.test("[e2e] orders: paid carts listed newest first with buyer, items and to
     assert.equal(detail.status, 200);
     assert.match(detail.text, /Ada Lovelace/);
     assert.match(detail.text, /\$36\.00/, "3 × $12.00");
+    // buyers are the Store's customers, each with their orders
+    const buyers = await app.call("GET", `/dashboard/projects/${pk}/customers`, { headers: h });
+    assert.match(buyers.text, /ada@example\.com/);
+    assert.match(buyers.text, /guest@example\.com/);
+    assert.match(buyers.text, /Ada Lovelace/);
+    assert.match(buyers.text, /\$45\.00/, "what Ada spent");
+    const hers = await app.call("GET", `/dashboard/projects/${pk}/orders?email=ada%40example.com`, {
+      headers: h,
+    });
+    assert.match(hers.text, /Orders of <strong>ada@example\.com<\/strong>/);
+    assert.equal(
+      (hers.text.match(/<a href="\/dashboard\/projects\/[^"]+\/orders\/res_/g) ?? []).length,
+      1,
+    );
+    const viaApi = await app.call("GET", `/v1/projects/${pk}/orders?email=ADA@example.com`, {
+      key: dev.dat,
+    });
+    assert.deepEqual(viaApi.body.orders.map((o: { id: string }) => o.id), [first]);
     const saas = await project(app, dev.dat, { name: "S" });
     const nav = await app.call("GET", `/dashboard/projects/${saas.pk}`, { headers: h });
     assert.doesNotMatch(nav.text, /\/orders"/, "SaaS projects have no Orders section");

@@ -37,7 +37,79 @@ export interface Order {
 export const orderKeys = {
   byId: (pk: string, id: string) => ["orders", pk, id] as const,
   list: (pk: string) => ["orders", pk] as const,
+  /** A buyer's orders (by the email they paid with), newest last. */
+  byEmail: (pk: string, email: string, id: string) => ["orders_by_email", pk, email, id] as const,
+  listByEmail: (pk: string, email: string) => ["orders_by_email", pk, email] as const,
+  /** Store buyers by email: the last name and time seen, and KvU64 counts of orders and spend. */
+  buyer: (pk: string, email: string) => ["buyers", pk, email] as const,
+  listBuyers: (pk: string) => ["buyers", pk] as const,
+  buyerOrders: (pk: string, email: string) => ["buyer_stats", pk, email, "orders"] as const,
+  buyerSpent: (pk: string, email: string) => ["buyer_stats", pk, email, "spent"] as const,
 };
+
+export interface Buyer {
+  email: string;
+  name: string | null;
+  lastOrderAt: string;
+}
+
+/** What a paid order adds to its buyer (part of the settling commit). */
+export function addToBuyer(op: Deno.AtomicOperation, order: Order): Deno.AtomicOperation {
+  if (!order.email) return op;
+  const email = order.email.toLowerCase();
+  const buyer: Buyer = { email, name: order.name, lastOrderAt: order.createdAt };
+  return op.set(orderKeys.buyer(order.pk, email), buyer)
+    .set(orderKeys.byEmail(order.pk, email, order.id), true)
+    .sum(orderKeys.buyerOrders(order.pk, email), 1n)
+    .sum(orderKeys.buyerSpent(order.pk, email), BigInt(order.amountTotal));
+}
+
+/** One page of a Store's buyers (by email) with their order count and spend. */
+export async function listBuyers(
+  kv: Deno.Kv,
+  pk: string,
+  opts: { limit: number; cursor?: string | undefined },
+) {
+  const iter = kv.list<Buyer>({ prefix: orderKeys.listBuyers(pk) }, {
+    limit: opts.limit,
+    ...(opts.cursor ? { cursor: opts.cursor } : {}),
+  });
+  const buyers: Buyer[] = [];
+  for await (const e of iter) buyers.push(e.value);
+  const items = [];
+  for (const b of buyers) {
+    const [n, spent] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
+      orderKeys.buyerOrders(pk, b.email),
+      orderKeys.buyerSpent(pk, b.email),
+    ]);
+    items.push({
+      ...b,
+      orders: Number(n!.value?.value ?? 0n),
+      spent: Number(spent!.value?.value ?? 0n),
+    });
+  }
+  return { items, nextCursor: buyers.length === opts.limit && iter.cursor ? iter.cursor : null };
+}
+
+/** A buyer's orders, newest first. */
+export async function ordersOfBuyer(
+  kv: Deno.Kv,
+  pk: string,
+  o: { email: string; limit: number },
+): Promise<Order[]> {
+  const ids: string[] = [];
+  const iter = kv.list({ prefix: orderKeys.listByEmail(pk, o.email.toLowerCase()) }, {
+    limit: o.limit,
+    reverse: true,
+  });
+  for await (const e of iter) ids.push(e.key[3] as string);
+  const out: Order[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const got = await kv.getMany<Order[]>(ids.slice(i, i + 10).map((id) => orderKeys.byId(pk, id)));
+    for (const g of got) if (g.value) out.push(g.value);
+  }
+  return out;
+}
 
 export async function getOrder(kv: Deno.Kv, pk: string, id: string): Promise<Order | null> {
   return (await kv.get<Order>(orderKeys.byId(pk, id))).value;

@@ -1,5 +1,5 @@
 /** Stock reservations of store checkouts: pending until paid (a sale) or expired (released). */
-import { type Order, orderKeys } from "@/lib/kv/orders.ts";
+import { addToBuyer, type Order, orderKeys } from "@/lib/kv/orders.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
@@ -151,7 +151,7 @@ export function settleReservation(
           BigInt(d.sale.amount),
         );
     }
-    if (d.order) op = op.set(orderKeys.byId(o.pk, d.order.id), d.order);
+    if (d.order) op = addToBuyer(op.set(orderKeys.byId(o.pk, d.order.id), d.order), d.order);
     if (!(await op.commit()).ok) return RETRY;
     return { outcome: "settled" as const, ...(d.project ? { project: d.project } : {}) };
   });

@@ -2,7 +2,14 @@
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { z } from "zod";
-import { commitRefund, getOrder, listOrders, type Order } from "@/lib/kv/orders.ts";
+import {
+  commitRefund,
+  getOrder,
+  listBuyers,
+  listOrders,
+  type Order,
+  ordersOfBuyer,
+} from "@/lib/kv/orders.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
@@ -37,6 +44,26 @@ export async function orderPage(
 ) {
   const page = await listOrders(s.kv, project.pk, { limit: o.limit ?? 25, cursor: o.cursor });
   return { orders: page.items.map(publicOrder), nextCursor: page.nextCursor };
+}
+
+/** A Store's buyers (one per email they paid with), with their order count and spend. */
+export async function buyerPage(
+  s: Services,
+  project: Project,
+  o: { limit?: number | undefined; cursor?: string | undefined },
+) {
+  const page = await listBuyers(s.kv, project.pk, { limit: o.limit ?? 25, cursor: o.cursor });
+  return { buyers: page.items, nextCursor: page.nextCursor };
+}
+
+/** One buyer's orders, newest first (at most `limit`). */
+export async function buyerOrders(
+  s: Services,
+  project: Project,
+  o: { email: string; limit?: number | undefined },
+) {
+  const orders = await ordersOfBuyer(s.kv, project.pk, { email: o.email, limit: o.limit ?? 25 });
+  return { orders: orders.map(publicOrder), nextCursor: null };
 }
 
 export async function requireOrder(s: Services, project: Project, id: string): Promise<Order> {

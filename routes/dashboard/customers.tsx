@@ -3,7 +3,38 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Table } from "@/components/Table.tsx";
 import { customerPage } from "@/lib/customers/customers.ts";
+import { buyerPage } from "@/lib/store/orders.ts";
+import { money } from "@/components/MetricCard.tsx";
+import type { Services } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
 import { page, Pager, projectPage } from "@/routes/dashboard/_page.tsx";
+
+/** A Store's customers are its buyers: one row per email, with their orders. */
+async function buyersTable(s: Services, p: Project, cursor: string | undefined) {
+  const pg = await buyerPage(s, p, { cursor });
+  return (
+    <>
+      <Table
+        caption="Buyers, by email"
+        columns={["Email", "Name", "Orders", "Spent", "Last order"]}
+        rows={pg.buyers.map((b) => [
+          <a
+            key="email"
+            href={`/dashboard/projects/${p.pk}/orders?email=${encodeURIComponent(b.email)}`}
+          >
+            {b.email}
+          </a>,
+          b.name ?? "—",
+          String(b.orders),
+          money(b.spent, p.tiers[0]?.currency ?? "usd"),
+          b.lastOrderAt.slice(0, 10),
+        ])}
+      />
+      {pg.buyers.length === 0 && <p>No buyers yet: everyone who pays a cart appears here.</p>}
+      <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/customers`} />
+    </>
+  );
+}
 
 export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
   app.get(
@@ -12,6 +43,7 @@ export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
       projectPage(c, { dev, section: "/customers", title: "Customers" }, async (p) => {
         const s = c.get("services");
         const cursor = c.req.query("cursor");
+        if (p.type === "store") return buyersTable(s, p, cursor);
         const q = (c.req.query("q") ?? "").trim().slice(0, 254);
         const pg = await customerPage(s, p, { cursor, ...(q ? { q } : {}) });
         const rows = pg.customers;

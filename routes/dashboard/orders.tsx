@@ -4,7 +4,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { Table } from "@/components/Table.tsx";
 import { money } from "@/components/MetricCard.tsx";
 import { requireType } from "@/lib/projects/projects.ts";
-import { orderPage, publicOrder, requireOrder } from "@/lib/store/orders.ts";
+import { buyerOrders, orderPage, publicOrder, requireOrder } from "@/lib/store/orders.ts";
 import { page, Pager, projectPage } from "@/routes/dashboard/_page.tsx";
 import { Island } from "@/lib/http/render.tsx";
 import RefundForm from "@/islands/RefundForm.tsx";
@@ -23,9 +23,18 @@ export function mountOrdersPages(app: OpenAPIHono<AppEnv>) {
     page((c, dev) =>
       projectPage(c, { dev, section: "/orders", title: "Orders" }, async (p) => {
         requireType(p, "store");
-        const pg = await orderPage(c.get("services"), p, { cursor: c.req.query("cursor") });
+        const email = c.req.query("email")?.trim().toLowerCase().slice(0, 254) || null;
+        const pg = email
+          ? await buyerOrders(c.get("services"), p, { email, limit: 100 })
+          : await orderPage(c.get("services"), p, { cursor: c.req.query("cursor") });
         return (
           <>
+            {email && (
+              <p>
+                Orders of <strong>{email}</strong> ·{" "}
+                <a href={`/dashboard/projects/${p.pk}/orders`}>All orders</a>
+              </p>
+            )}
             <Table
               caption="Orders, newest first"
               columns={["Order", "Buyer", "Items", "Total", "Status", "Paid"]}

@@ -4,6 +4,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { ownedProject, requireType } from "@/lib/projects/projects.ts";
 import {
+  buyerOrders,
   orderPage,
   publicOrder,
   RefundInputSchema,
@@ -27,8 +28,15 @@ const list = createRoute({
   ...base,
   method: "get",
   path: "/v1/projects/{pk}/orders",
-  summary: "A Store's orders, newest first, with cursor pagination",
-  request: { params: PkParam, query: PageQuery },
+  summary: "A Store's orders, newest first, with cursor pagination; `email` gives one buyer's",
+  request: {
+    params: PkParam,
+    query: PageQuery.extend({
+      email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional().openapi({
+        description: "Only this buyer's orders (at most `limit`, no paging)",
+      }),
+    }),
+  },
   responses: { 200: ok(OrderPageSchema), ...ERRORS },
 });
 
@@ -65,7 +73,13 @@ export function mountOrderRoutes(app: OpenAPIHono<AppEnv>) {
     const s = c.get("services");
     const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
     requireType(p, "store");
-    return c.json(await orderPage(s, p, c.req.valid("query")), 200);
+    const q = c.req.valid("query");
+    return c.json(
+      q.email
+        ? await buyerOrders(s, p, { email: q.email, limit: q.limit })
+        : await orderPage(s, p, q),
+      200,
+    );
   });
   app.openapi(read, async (c) => {
     const s = c.get("services");
