@@ -1,11 +1,34 @@
 /**
- * Usage over time. Without JavaScript it is a table; in the browser uPlot (a maintained chart
- * library, bundled and served by us) draws it.
+ * A daily series over time (usage, MRR, revenue). Without JavaScript it is a table; in the
+ * browser uPlot (a maintained chart library, bundled and served by us) draws it. Counts get
+ * whole-number ticks; money (`currency` set) is in minor units and shown as an amount.
  */
 import { useEffect, useRef } from "preact/hooks";
 
-export default function UsageChart(props: { series: { day: string; count: number }[] }) {
+export interface ChartProps {
+  series: { day: string; count: number }[];
+  /** "Usage per day" unless given. */
+  title?: string;
+  /** What a value is ("calls"); with `currency`, an amount. */
+  unit?: string;
+  currency?: string;
+  /** data-testid prefix of the table cells ("usage" → usage-2026-11-24). */
+  testPrefix?: string;
+  /** The caption's figure: the total over the days (default) or the last day's value (MRR). */
+  summary?: "total" | "last";
+}
+
+export default function UsageChart(props: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const title = props.title ?? "Usage per day";
+  const unit = props.unit ?? "calls";
+  const fmt = (v: number) =>
+    props.currency
+      ? new Intl.NumberFormat("en-US", {
+        style: "currency",
+        currency: props.currency.toUpperCase(),
+      }).format(v / 100)
+      : String(v);
   useEffect(() => {
     let chart: { destroy(): void } | null = null;
     (async () => {
@@ -14,14 +37,23 @@ export default function UsageChart(props: { series: { day: string; count: number
       const xs = props.series.map((r) => Date.parse(r.day + "T00:00:00Z") / 1000);
       const ys = props.series.map((r) => r.count);
       box.current.dataset.ready = "true";
+      // whole steps only: no "2.5 calls" (money steps are whole cents, shown as amounts)
+      const incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000]
+        .flatMap((n) => [n, n * 100_000]).sort((a, b) => a - b);
       chart = new uPlot(
         {
           width: Math.min(800, box.current.clientWidth || 600),
           height: 240,
-          title: "Usage per day",
+          title,
           legend: { show: false },
-          series: [{}, { label: "calls", stroke: "#2563eb", fill: "rgba(37,99,235,.15)" }],
-          axes: [{}, { label: "calls" }],
+          series: [{}, { label: unit, stroke: "#2563eb", fill: "rgba(37,99,235,.15)" }],
+          scales: { y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] } },
+          axes: [{}, {
+            label: unit,
+            incrs,
+            size: props.currency ? 80 : 50,
+            values: (_u, vals) => vals.map((v) => fmt(v)),
+          }],
         },
         [xs, ys],
         box.current,
@@ -30,24 +62,35 @@ export default function UsageChart(props: { series: { day: string; count: number
     return () => chart?.destroy();
   }, []);
   const total = props.series.reduce((a, r) => a + r.count, 0);
+  const prefix = props.testPrefix ?? "usage";
   return (
     <figure class="chart">
       <div ref={box} class="chart-canvas" aria-hidden="true" />
-      <figcaption>Usage per day, last {props.series.length} days: {total} calls</figcaption>
+      <figcaption>
+        {`${title}, ${props.series.length} days: ${
+          props.summary === "last"
+            ? `${fmt(props.series.at(-1)?.count ?? 0)} on the last day`
+            : props.currency
+            ? `${fmt(total)} in all`
+            : `${total} ${unit}`
+        }`}
+      </figcaption>
       <details>
         <summary>Data table</summary>
         <table>
           <thead>
             <tr>
               <th scope="col">Day</th>
-              <th scope="col">Calls</th>
+              <th scope="col">
+                {props.currency ? "Amount" : unit[0]!.toUpperCase() + unit.slice(1)}
+              </th>
             </tr>
           </thead>
           <tbody>
             {props.series.map((r) => (
-              <tr>
+              <tr key={r.day}>
                 <td>{r.day}</td>
-                <td data-testid={`usage-${r.day}`}>{r.count}</td>
+                <td data-testid={`${prefix}-${r.day}`}>{fmt(r.count)}</td>
               </tr>
             ))}
           </tbody>

@@ -97,3 +97,38 @@ Deno.test("[e2e] trends: a Store's revenue by day is net of that day's refunds",
   })).body.days;
   assert.deepEqual(days.map((d: { revenue: number }) => d.revenue), [3000, -1000]);
 });
+
+Deno.test("[e2e] the overview charts: usage and MRR (SaaS), revenue (Store), with 7/30/90-day and custom ranges", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {});
+  await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "a" } });
+  const h = { Cookie: dev.cookie, Accept: "text/html" };
+  const rows = (html: string, prefix: string) =>
+    (html.match(new RegExp(`data-testid="${prefix}-\\d{4}-\\d{2}-\\d{2}"`, "g")) ?? []).length;
+  const today = new Date(app.clock.now()).toISOString().slice(0, 10);
+  for (const [q, n] of [["", 30], ["?range=7", 7], ["?range=90", 90]] as const) {
+    const page = await app.call("GET", `/dashboard/projects/${pk}${q}`, { headers: h });
+    assert.equal(page.status, 200);
+    assert.equal(rows(page.text, "usage"), n, q);
+    assert.equal(rows(page.text, "mrr"), n, q);
+  }
+  const custom = await app.call(
+    "GET",
+    `/dashboard/projects/${pk}?from=2026-11-20&to=${today}`,
+    { headers: h },
+  );
+  assert.match(custom.text, new RegExp(`data-testid="usage-${today}">1<`));
+  assert.match(custom.text, /data-testid="usage-2026-11-20"/);
+  assert.equal(
+    (await app.call("GET", `/dashboard/projects/${pk}?from=nope`, { headers: h })).status,
+    422,
+  );
+  const store = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "x", price: 500, inventory: null }],
+  });
+  const sp = await app.call("GET", `/dashboard/projects/${store.pk}?range=7`, { headers: h });
+  assert.equal(rows(sp.text, "revenue"), 7);
+  assert.match(sp.text, /Revenue per day, 7 days: \$0\.00 in all/);
+});

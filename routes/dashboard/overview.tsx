@@ -3,7 +3,8 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { MetricCard, money } from "@/components/MetricCard.tsx";
 import { Island } from "@/lib/http/render.tsx";
-import { projectMetrics, usageTimeSeries } from "@/lib/dashboard/metrics.ts";
+import { projectMetrics, trendSeries } from "@/lib/dashboard/metrics.ts";
+import { dayKey } from "@/lib/period.ts";
 import UsageChart from "@/islands/UsageChart.tsx";
 import { page, projectPage } from "@/routes/dashboard/_page.tsx";
 
@@ -14,7 +15,40 @@ export function mountOverviewPage(app: OpenAPIHono<AppEnv>) {
       projectPage(c, { dev, section: "", title: "Overview" }, async (p) => {
         const s = c.get("services");
         const m = await projectMetrics(s, p);
-        const series = await usageTimeSeries(s, p);
+        // the range: 7, 30 or 90 days back from today, or a custom from/to (checked by trendSeries)
+        const days = ["7", "30", "90"].includes(c.req.query("range") ?? "")
+          ? Number(c.req.query("range"))
+          : 30;
+        const today = dayKey(s.clock.now());
+        const from = c.req.query("from") || dayKey(s.clock.now() - (days - 1) * 86_400_000);
+        const to = c.req.query("to") || today;
+        const trend = await trendSeries(s, p, { from, to });
+        const pick = (k: "usage" | "mrr" | "revenue") =>
+          trend.map((d) => ({ day: d.date, count: d[k] }));
+        const series = pick("usage");
+        const base = `/dashboard/projects/${p.pk}`;
+        const ranges = (
+          <nav aria-label="Chart range" class="ranges">
+            {[7, 30, 90].map((n) => (
+              <a
+                key={n}
+                href={`${base}?range=${n}`}
+                aria-current={!c.req.query("from") && n === days ? "page" : undefined}
+              >
+                {n} days
+              </a>
+            ))}
+            <form method="get" action={base} class="inline">
+              <label for="range-from">
+                From <input id="range-from" name="from" type="date" value={from} />
+              </label>{" "}
+              <label for="range-to">
+                To <input id="range-to" name="to" type="date" value={to} />
+              </label>{" "}
+              <button type="submit" class="secondary">Show</button>
+            </form>
+          </nav>
+        );
         return m.type === "saas"
           ? (
             <>
@@ -29,17 +63,48 @@ export function mountOverviewPage(app: OpenAPIHono<AppEnv>) {
                 <MetricCard label="Usage this period" value={m.usageThisPeriod} testId="m-usage" />
                 <MetricCard label="Customers" value={m.customers} testId="m-customers" />
               </dl>
+              {ranges}
               <Island name="UsageChart" component={UsageChart} props={{ series }} />
+              <Island
+                name="UsageChart"
+                component={UsageChart}
+                props={{
+                  series: pick("mrr"),
+                  title: "MRR",
+                  unit: "MRR",
+                  currency: m.currency,
+                  testPrefix: "mrr",
+                  summary: "last" as const,
+                }}
+              />
             </>
           )
           : (
-            <dl class="metrics">
-              <MetricCard label="Sales" value={m.sales} testId="m-sales" />
-              <MetricCard label="Revenue" value={money(m.revenue, m.currency)} testId="m-revenue" />
-              <MetricCard label="In stock" value={m.inStock} testId="m-instock" />
-              <MetricCard label="Low stock" value={m.lowStock} testId="m-lowstock" />
-              <MetricCard label="Sold out" value={m.soldOut} testId="m-soldout" />
-            </dl>
+            <>
+              <dl class="metrics">
+                <MetricCard label="Sales" value={m.sales} testId="m-sales" />
+                <MetricCard
+                  label="Revenue"
+                  value={money(m.revenue, m.currency)}
+                  testId="m-revenue"
+                />
+                <MetricCard label="In stock" value={m.inStock} testId="m-instock" />
+                <MetricCard label="Low stock" value={m.lowStock} testId="m-lowstock" />
+                <MetricCard label="Sold out" value={m.soldOut} testId="m-soldout" />
+              </dl>
+              {ranges}
+              <Island
+                name="UsageChart"
+                component={UsageChart}
+                props={{
+                  series: pick("revenue"),
+                  title: "Revenue per day",
+                  unit: "revenue",
+                  currency: m.currency,
+                  testPrefix: "revenue",
+                }}
+              />
+            </>
           );
       })
     ),
