@@ -37,6 +37,7 @@ export function Layout(
                 <>
                   <a href="/dashboard">Dashboard</a>
                   <a href="/dashboard/tokens">Access tokens</a>
+                  <a href="/dashboard/account">Account</a>
                   <form method="post" action="/signout" class="inline">
                     <button type="submit" class="link">Sign out {props.user.email}</button>
                   </form>

@@ -46,6 +46,7 @@ Deno.test({
       "/docs",
       "/dashboard",
       "/dashboard/tokens",
+      "/dashboard/account",
       "/dashboard/new",
       ...s(saas.pk, [
         "",

@@ -47,13 +47,18 @@ export function publicDeveloper(d: Developer) {
   };
 }
 
-async function startSession(s: Services, developerId: string): Promise<string> {
+export async function startSession(
+  s: Services,
+  developerId: string,
+  epoch = 0,
+): Promise<string> {
   const token = newSessionToken();
   const now = s.clock.now();
   await createSession(s.kv, await sha256Hex(token), {
     developerId,
     createdAt: now,
     expiresAt: now + s.config.sessionTtlMs,
+    epoch,
   });
   return token;
 }
@@ -132,7 +137,7 @@ export function login(s: Services, input: Credentials) {
     );
     if (!dev || !ok) throw new UnauthenticatedError("Email or password is wrong");
     await clearLoginFailures(s.kv, emailHash);
-    return { developer: dev, sessionToken: await startSession(s, dev.id) };
+    return { developer: dev, sessionToken: await startSession(s, dev.id, dev.sessionEpoch ?? 0) };
   });
 }
 
@@ -160,7 +165,9 @@ export async function logout(s: Services, sessionToken: string): Promise<void> {
 /** The developer behind a session cookie value, or null. */
 export async function developerForSession(s: Services, token: string): Promise<Developer | null> {
   const session = await getSession(s.kv, await sha256Hex(token), s.clock.now());
-  return session ? getDeveloper(s.kv, session.developerId) : null;
+  const dev = session ? await getDeveloper(s.kv, session.developerId) : null;
+  // a session from before "sign out everywhere" (or a password change) no longer works
+  return dev && (session!.epoch ?? 0) === (dev.sessionEpoch ?? 0) ? dev : null;
 }
 
 /** The developer behind a `dat_…` token, or null. */

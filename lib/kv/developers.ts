@@ -12,6 +12,8 @@ export interface Developer {
   connection: Connection | null;
   /** The developer's own platform subscription status. */
   planStatus: "none" | "active" | "past_due" | "canceled";
+  /** Sessions of an older epoch no longer work ("sign out everywhere", password change). */
+  sessionEpoch?: number;
 }
 
 export interface ConnectedAccount {

@@ -3,6 +3,8 @@ export interface Session {
   developerId: string;
   createdAt: number;
   expiresAt: number;
+  /** The developer's session epoch when it started (absent: 0). */
+  epoch?: number;
 }
 
 export const sessionKeys = {

@@ -14,6 +14,7 @@ import { mountIntegratePage } from "@/routes/dashboard/integrate.tsx";
 import { mountTokensPage } from "@/routes/dashboard/tokens.tsx";
 import { mountSettingsPage } from "@/routes/dashboard/settings.tsx";
 import { mountOrdersPages } from "@/routes/dashboard/orders.tsx";
+import { mountAccountPage } from "@/routes/dashboard/account.tsx";
 
 export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountIndexPage(app);
@@ -29,4 +30,5 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountIntegratePage(app);
   mountTokensPage(app);
   mountSettingsPage(app);
+  mountAccountPage(app);
 }

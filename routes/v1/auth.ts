@@ -1,4 +1,9 @@
-/** /v1/signup, /v1/login, /v1/logout, /v1/me — developer accounts and sessions. */
+/** /v1/signup, /v1/login, /v1/logout, /v1/me (password, sessions) — developer accounts. */
+import {
+  changePassword,
+  PasswordChangeSchema,
+  signOutEverywhere,
+} from "@/lib/accounts/settings.ts";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { deleteCookie, getCookie } from "hono/cookie";
 import type { AppEnv } from "@/lib/http/context.ts";
@@ -78,6 +83,27 @@ const meRoute = createRoute({
   responses: { 200: ok(z.object({ developer: MeSchema })), ...ERRORS },
 });
 
+const passwordRoute = createRoute({
+  method: "post",
+  path: "/v1/me/password",
+  tags: ["Developer account"],
+  summary: "Change the password; every other session ends, this browser gets a new one",
+  security: DEVELOPER,
+  middleware: [developerAuth()],
+  request: { body: jsonRequest(PasswordChangeSchema.openapi("PasswordChange")) },
+  responses: { 200: ok(z.object({ ok: z.literal(true) }), "New session cookie set"), ...ERRORS },
+});
+
+const everywhereRoute = createRoute({
+  method: "post",
+  path: "/v1/me/sessions/revoke",
+  tags: ["Developer account"],
+  summary: "Sign out everywhere: every dashboard session ends, this one too",
+  security: DEVELOPER,
+  middleware: [developerAuth()],
+  responses: { 200: ok(z.object({ ok: z.literal(true) })), ...ERRORS },
+});
+
 export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(signupRoute, async (c) => {
     limitAuthAttempts(c.get("services"), clientAddress(c));
@@ -97,6 +123,20 @@ export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
       requireSameOrigin(c);
       await logout(c.get("services"), token);
     }
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.json({ ok: true as const }, 200);
+  });
+  app.openapi(passwordRoute, async (c) => {
+    const { sessionToken } = await changePassword(
+      c.get("services"),
+      c.get("developer"),
+      c.req.valid("json"),
+    );
+    setSessionCookie(c, sessionToken);
+    return c.json({ ok: true as const }, 200);
+  });
+  app.openapi(everywhereRoute, async (c) => {
+    await signOutEverywhere(c.get("services"), c.get("developer"));
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.json({ ok: true as const }, 200);
   });

@@ -1,0 +1,87 @@
+/** [e2e] Account settings: change the password, sign out everywhere. */
+import assert from "node:assert/strict";
+import { developer, ORIGIN, testApp } from "@/tests/helpers.ts";
+
+Deno.test("[e2e] a password change ends other sessions and keeps this browser signed in; sign out everywhere ends all", async () => {
+  await using app = await testApp();
+  const dev = await developer(app, "owner@example.com");
+  const other = await app.call("POST", "/v1/login", {
+    body: { email: "owner@example.com", password: "correct horse battery" },
+  });
+  const otherCookie = other.headers.get("set-cookie")!.split(";")[0]!;
+  const me = (cookie: string) => app.call("GET", "/v1/me", { headers: { Cookie: cookie } });
+  assert.equal((await me(otherCookie)).status, 200);
+  const post = (path: string, cookie: string, body?: unknown) =>
+    app.call("POST", path, {
+      headers: { Cookie: cookie, Origin: ORIGIN },
+      ...(body ? { body } : {}),
+    });
+
+  const wrong = await post("/v1/me/password", dev.cookie, {
+    currentPassword: "not it at all",
+    newPassword: "a brand new secret",
+  });
+  assert.equal(wrong.status, 422);
+  assert.equal((await me(otherCookie)).status, 200, "a refused change ends nothing");
+  assert.equal(
+    (await post("/v1/me/password", dev.cookie, {
+      currentPassword: "correct horse battery",
+      newPassword: "short",
+    })).status,
+    422,
+  );
+  const crossSite = await app.call("POST", "/v1/me/password", {
+    headers: { Cookie: dev.cookie, Origin: "https://evil.example" },
+    body: { currentPassword: "correct horse battery", newPassword: "a brand new secret" },
+  });
+  assert.equal(crossSite.status, 403);
+
+  const ok = await post("/v1/me/password", dev.cookie, {
+    currentPassword: "correct horse battery",
+    newPassword: "a brand new secret",
+  });
+  assert.equal(ok.status, 200, ok.text);
+  const fresh = ok.headers.get("set-cookie")!.split(";")[0]!;
+  assert.equal((await me(fresh)).status, 200, "this browser stays signed in");
+  assert.equal((await me(otherCookie)).status, 401, "the other session ended");
+  assert.equal((await me(dev.cookie)).status, 401, "the old cookie of this browser too");
+  assert.equal(
+    (await app.call("GET", "/v1/me", { key: dev.dat })).status,
+    200,
+    "access tokens stay",
+  );
+  const oldPw = await app.call("POST", "/v1/login", {
+    body: { email: "owner@example.com", password: "correct horse battery" },
+  });
+  assert.equal(oldPw.status, 401);
+  const newPw = await app.call("POST", "/v1/login", {
+    body: { email: "owner@example.com", password: "a brand new secret" },
+  });
+  assert.equal(newPw.status, 200);
+  const second = newPw.headers.get("set-cookie")!.split(";")[0]!;
+
+  const out = await post("/v1/me/sessions/revoke", fresh);
+  assert.equal(out.status, 200);
+  assert.equal((await me(fresh)).status, 401);
+  assert.equal((await me(second)).status, 401);
+  const back = await app.call("POST", "/v1/login", {
+    body: { email: "owner@example.com", password: "a brand new secret" },
+  });
+  assert.equal(
+    (await me(back.headers.get("set-cookie")!.split(";")[0]!)).status,
+    200,
+    "signing in again works",
+  );
+});
+
+Deno.test("[e2e] the Account page offers both, linked from the header", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const page = await app.call("GET", "/dashboard/account", {
+    headers: { Cookie: dev.cookie, Accept: "text/html" },
+  });
+  assert.equal(page.status, 200);
+  assert.match(page.text, /Change password/);
+  assert.match(page.text, /Sign out everywhere/);
+  assert.match(page.text, /href="\/dashboard\/account"/);
+});
