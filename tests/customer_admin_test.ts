@@ -224,3 +224,33 @@ Deno.test("[e2e] events filtered by type, on the API and the Events page", async
   assert.match(page.text, /secret key rotated/);
   assert.doesNotMatch(page.text, /tier a1 added/);
 });
+
+Deno.test("[e2e] the customer list pages forward and back with its position in the total", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {});
+  for (let i = 0; i < 60; i++) {
+    await app.call("POST", "/api/customers", {
+      key: sk,
+      body: { id: `p${String(i).padStart(2, "0")}` },
+    });
+  }
+  const h = { Cookie: dev.cookie, Accept: "text/html" };
+  const get = (url: string) => app.call("GET", url.replaceAll("&amp;", "&"), { headers: h });
+  const link = (html: string, rel: string) =>
+    html.match(new RegExp(`<a href="([^"]+)" rel="${rel}"`))?.[1];
+  const p1 = await get(`/dashboard/projects/${pk}/customers`);
+  assert.match(p1.text, /1–25 of 60/);
+  assert.equal(link(p1.text, "prev"), undefined);
+  const p2 = await get(link(p1.text, "next")!);
+  assert.match(p2.text, /26–50 of 60/);
+  assert.match(p2.text, />p25</);
+  const p3 = await get(link(p2.text, "next")!);
+  assert.match(p3.text, /51–60 of 60/);
+  assert.equal(link(p3.text, "next"), undefined);
+  const back2 = await get(link(p3.text, "prev")!);
+  assert.match(back2.text, /26–50 of 60/);
+  const back1 = await get(link(back2.text, "prev")!);
+  assert.match(back1.text, /1–25 of 60/);
+  assert.match(back1.text, />p00</);
+});

@@ -74,19 +74,52 @@ export async function projectPage(
   );
 }
 
-export function Pager(props: { next: string | null; base: string }) {
-  return props.next
-    ? (
-      <nav aria-label="Pages">
-        <a
-          href={`${props.base}${props.base.includes("?") ? "&" : "?"}cursor=${
-            encodeURIComponent(props.next)
-          }`}
-          rel="next"
-        >
+/**
+ * Previous/Next links for a cursor-paged list. KV cursors only go forward, so each link carries
+ * the cursors of the pages before it (`prev`, dot-separated; "" is the first page); `total`, when
+ * known, is shown with the page's position.
+ */
+export function Pager(
+  props: {
+    next: string | null;
+    base: string;
+    /** The request's `cursor` and `prev` query values. */
+    cursor?: string | undefined;
+    prev?: string | undefined;
+    total?: number;
+    shown?: number;
+    pageSize?: number;
+  },
+) {
+  const join = props.base.includes("?") ? "&" : "?";
+  const prevs = props.prev ? props.prev.split(".").slice(-50) : [];
+  const here = props.cursor ?? "";
+  const href = (cursor: string, stack: string[]) => {
+    const q = [
+      ...(cursor ? [`cursor=${encodeURIComponent(cursor)}`] : []),
+      ...(stack.length ? [`prev=${encodeURIComponent(stack.join("."))}`] : []),
+    ];
+    return q.length ? `${props.base}${join}${q.join("&")}` : props.base;
+  };
+  const onPage = props.cursor ? prevs.length + 1 : 0;
+  const size = props.pageSize ?? 25;
+  const from = onPage * size + 1;
+  const to = onPage * size + (props.shown ?? 0);
+  const back = props.cursor ? href(prevs.at(-1) ?? "", prevs.slice(0, -1)) : null;
+  if (!props.next && !back && props.total === undefined) return null;
+  return (
+    <nav aria-label="Pages" class="pager">
+      {props.total !== undefined && (props.shown ?? 0) > 0 && (
+        <span data-testid="pager-position">
+          {from}–{to} of {props.total}
+        </span>
+      )}
+      {back && <a href={back} rel="prev">Previous page</a>}
+      {props.next && (
+        <a href={href(props.next, props.cursor ? [...prevs, here] : [""])} rel="next">
           Next page
         </a>
-      </nav>
-    )
-    : null;
+      )}
+    </nav>
+  );
 }

@@ -3,6 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Table } from "@/components/Table.tsx";
 import { customerPage } from "@/lib/customers/customers.ts";
+import { countCustomers } from "@/lib/kv/project_stats.ts";
 import { buyerPage } from "@/lib/store/orders.ts";
 import { money } from "@/components/MetricCard.tsx";
 import type { Services } from "@/lib/services.ts";
@@ -78,7 +79,14 @@ export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
                 Download CSV
               </a>
             </p>
-            <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/customers`} />
+            <Pager
+              next={pg.nextCursor}
+              base={`/dashboard/projects/${p.pk}/customers`}
+              cursor={cursor}
+              prev={c.req.query("prev")}
+              {...(q ? {} : { total: await countCustomers(s.kv, p.pk) })}
+              shown={rows.length}
+            />
           </>
         );
       })
