@@ -9,6 +9,11 @@ export function Layout(
   props: {
     title: string;
     user?: NavUser | null;
+    /**
+     * A page shown to a merchant's own customers (sandbox checkout and portal): the header names
+     * the merchant and carries none of the platform's links.
+     */
+    merchant?: string;
     children: ComponentChildren;
     head?: ComponentChildren;
   },
@@ -29,27 +34,31 @@ export function Layout(
       <body>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">
-          <a href="/" class="brand">dream-api</a>
-          <nav aria-label="Main">
-            <a href="/docs">Docs</a>
-            {props.user
-              ? (
-                <>
-                  <a href="/dashboard">Dashboard</a>
-                  <a href="/dashboard/tokens">Access tokens</a>
-                  <a href="/dashboard/account">Account</a>
-                  <form method="post" action="/signout" class="inline">
-                    <button type="submit" class="link">Sign out {props.user.email}</button>
-                  </form>
-                </>
-              )
-              : (
-                <>
-                  <a href="/signin">Sign in</a>
-                  <a href="/signup">Sign up</a>
-                </>
-              )}
-          </nav>
+          {props.merchant !== undefined
+            ? <span class="brand">{props.merchant}</span>
+            : <a href="/" class="brand">dream-api</a>}
+          {props.merchant === undefined && (
+            <nav aria-label="Main">
+              <a href="/docs">Docs</a>
+              {props.user
+                ? (
+                  <>
+                    <a href="/dashboard">Dashboard</a>
+                    <a href="/dashboard/tokens">Access tokens</a>
+                    <a href="/dashboard/account">Account</a>
+                    <form method="post" action="/signout" class="inline">
+                      <button type="submit" class="link">Sign out {props.user.email}</button>
+                    </form>
+                  </>
+                )
+                : (
+                  <>
+                    <a href="/signin">Sign in</a>
+                    <a href="/signup">Sign up</a>
+                  </>
+                )}
+            </nav>
+          )}
         </header>
         <main id="main">{props.children}</main>
       </body>

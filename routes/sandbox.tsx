@@ -10,7 +10,8 @@ import { Layout } from "@/components/Layout.tsx";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox/provider.ts";
 import { sandboxPortal, sandboxPortalAction } from "@/lib/billing/sandbox_portal.ts";
-import type { StripeSubscription } from "@/lib/payments/provider.ts";
+import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
+import { projectByPk } from "@/lib/projects/projects.ts";
 
 function sandboxOf(c: Context<AppEnv>): SandboxProvider {
   const sb = c.get("services").sandbox;
@@ -31,10 +32,10 @@ function Banner() {
   );
 }
 
-function CheckoutPage({ session }: { session: SandboxSession }) {
+function CheckoutPage({ session, merchant }: { session: SandboxSession; merchant: string }) {
   const base = `/sandbox/checkout/${session.id}`;
   return (
-    <Layout title="Sandbox checkout">
+    <Layout title={`Checkout — ${merchant}`} merchant={merchant}>
       <Banner />
       {session.livemode && (
         <p class="warning" role="note" data-testid="no-live-provider">
@@ -86,7 +87,7 @@ function CheckoutPage({ session }: { session: SandboxSession }) {
 }
 
 function PortalPage(
-  { id, sub, tiers, returnUrl }: {
+  { id, sub, tiers, returnUrl, merchant }: {
     id: string;
     sub: StripeSubscription | null;
     tiers: {
@@ -95,23 +96,39 @@ function PortalPage(
       price: number;
       currency: string;
       archived?: boolean;
+      priceId?: string | null;
     }[];
     returnUrl: string;
+    merchant: string;
   },
 ) {
   const base = `/sandbox/portal/${id}`;
   const price = sub?.items.data[0]?.price;
+  const current = tiers.find((t) => t.priceId && t.priceId === price?.id);
+  const periodEnd = sub ? subscriptionPeriod(sub).end : null;
+  const endDay = periodEnd
+    ? new Date(periodEnd * 1000).toLocaleDateString("en-GB", {
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      timeZone: "UTC",
+    })
+    : null;
+  const others = tiers.filter((t) => t.price > 0 && !t.archived && t !== current);
   return (
-    <Layout title="Sandbox billing portal">
+    <Layout title={`Billing — ${merchant}`} merchant={merchant}>
       <Banner />
       <h1>Your subscription</h1>
       {sub && price
         ? (
           <>
-            <p>
-              {money(price.unit_amount ?? 0, price.currency)} / {price.recurring?.interval} —{" "}
+            <p data-testid="portal-plan">
+              <strong>{current?.displayName ?? "Your plan"}</strong> —{" "}
+              {money(price.unit_amount ?? 0, price.currency)} / {price.recurring?.interval},{" "}
               {sub.status}
-              {sub.cancel_at_period_end ? " (cancels at period end)" : ""}
+              {endDay
+                ? sub.cancel_at_period_end ? `, cancels on ${endDay}` : `, renews on ${endDay}`
+                : ""}
             </p>
             <form
               method="post"
@@ -121,17 +138,21 @@ function PortalPage(
                 {sub.cancel_at_period_end ? "Keep my subscription" : "Cancel subscription"}
               </button>
             </form>
-            <form method="post" action={`${base}/switch`}>
-              <label>
-                Switch to{" "}
-                <select name="tier">
-                  {tiers.filter((t) => t.price > 0 && !t.archived).map((t) => (
-                    <option value={t.name}>{t.displayName} ({money(t.price, t.currency)})</option>
-                  ))}
-                </select>
-              </label>
-              <button type="submit">Switch plan</button>
-            </form>
+            {others.length > 0 && (
+              <form method="post" action={`${base}/switch`}>
+                <label>
+                  Switch to{" "}
+                  <select name="tier">
+                    {others.map((t) => (
+                      <option key={t.name} value={t.name}>
+                        {t.displayName} ({money(t.price, t.currency)})
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <button type="submit">Switch plan</button>
+              </form>
+            )}
           </>
         )
         : <p>No active subscription.</p>}
@@ -175,7 +196,11 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
       "formTargets",
       [originOf(session.success_url), originOf(session.cancel_url)].filter((o) => o !== null),
     );
-    return c.html(renderPage(<CheckoutPage session={session} />));
+    const pk = session.metadata?.dream_pk;
+    const merchant = pk
+      ? (await projectByPk(c.get("services"), pk))?.name ?? "Checkout"
+      : "dream-api";
+    return c.html(renderPage(<CheckoutPage session={session} merchant={merchant} />));
   });
 
   for (const action of ["complete", "cancel", "expire"] as const) {
@@ -209,6 +234,7 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
         sub={subscription}
         tiers={project?.tiers ?? []}
         returnUrl={portal.return_url}
+        merchant={project?.name ?? "Billing"}
       />,
     ));
   });
