@@ -1,6 +1,6 @@
 /** Create-project wizard: the type is chosen once (locked forever), then tiers or products. */
 import { useState } from "preact/hooks";
-import { api, fieldErrors } from "./_api.ts";
+import { api, fieldErrors, formMessage } from "./_api.ts";
 import { bodyOf, draftOf, emptyDraft, type TierDraft, TierFields } from "./_tier_fields.tsx";
 import SecretOnce from "./SecretOnce.tsx";
 
@@ -67,6 +67,14 @@ export default function ProjectWizard() {
     );
   }
 
+  /** Drops the field messages a change made stale (and the sentence when none is left). */
+  const forget = (match: (key: string) => boolean) => {
+    const left = Object.fromEntries(Object.entries(errors).filter(([k]) => !match(k)));
+    if (Object.keys(left).length === Object.keys(errors).length) return;
+    setErrors(left);
+    if (Object.keys(left).length === 0) setMessage("");
+  };
+
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -81,7 +89,7 @@ export default function ProjectWizard() {
       setCreated(res);
     } catch (err) {
       setErrors(fieldErrors(err));
-      setMessage((err as Error).message);
+      setMessage(formMessage(err));
     } finally {
       setBusy(false);
     }
@@ -97,7 +105,10 @@ export default function ProjectWizard() {
         <input
           id="project-name"
           value={name}
-          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+          onInput={(e) => {
+            setName((e.currentTarget as HTMLInputElement).value);
+            forget((k) => k === "name");
+          }}
           required
           aria-invalid={!!errors.name}
           aria-describedby={errors.name ? "project-name-err" : undefined}
@@ -120,7 +131,14 @@ export default function ProjectWizard() {
                 [k, v],
               ) => [k.slice(`tiers.${i}.`.length), v]),
             )}
-            onChange={(d) => setTiers(tiers.map((x, j) => (j === i ? d : x)))}
+            onChange={(d) => {
+              setTiers(tiers.map((x, j) => (j === i ? d : x)));
+              // an edited field's message goes; the others stay until the next submit
+              const changed = (Object.keys(d) as (keyof TierDraft)[]).filter((k) =>
+                d[k] !== tiers[i]![k]
+              );
+              forget((k) => changed.some((f) => k === `tiers.${i}.${String(f)}`));
+            }}
           />
           {tiers.length > 1 && (
             <button
