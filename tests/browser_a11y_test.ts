@@ -103,6 +103,22 @@ Deno.test({
           for (const f of found) problems.push(`${path}: ${f}`);
         }
       }
+      // dark mode (prefers-color-scheme): the same axe check on every page
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.emulateMedia({ colorScheme: "dark" });
+      for (const path of pages) {
+        await page.goto(srv.base + path);
+        await page.addScriptTag({ content: (axe as unknown as { source: string }).source });
+        const found = await page.evaluate(async () => {
+          // deno-lint-ignore no-explicit-any
+          const r = await (globalThis as any).axe.run(document, { resultTypes: ["violations"] });
+          return (r.violations as { id: string; impact: string; nodes: { target: string[] }[] }[])
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id} (${v.impact}, ${v.nodes.length}: ${v.nodes[0]?.target})`);
+        });
+        for (const f of found) problems.push(`dark ${path}: ${f}`);
+      }
+      await page.screenshot({ path: `${ARTIFACTS}a11y-dark-overview.png`, fullPage: true });
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();
