@@ -1,5 +1,7 @@
 /** The project selector, test/live toggle and section links of a project's pages. */
 import type { Project } from "@/lib/kv/projects.ts";
+import { Island } from "@/lib/http/render.tsx";
+import ProjectSwitcher from "@/islands/ProjectSwitcher.tsx";
 
 const SECTIONS = [
   ["", "Overview"],
@@ -20,17 +22,16 @@ export function ProjectNav(
   const twin = p.mode === "test" ? p.livePk : props.testTwin;
   return (
     <div class="project-nav">
-      <form method="get" action="/dashboard/switch" class="inline">
-        <label for="project-select">
-          Project
-          <select id="project-select" name="pk">
-            {props.projects.map((x) => (
-              <option value={x.pk} selected={x.pk === p.pk}>{x.name} ({x.mode})</option>
-            ))}
-          </select>
-        </label>
-        <button type="submit" class="secondary">Open</button>
-      </form>
+      <Island
+        name="ProjectSwitcher"
+        component={ProjectSwitcher}
+        props={{
+          current: p.pk,
+          // the same section in the other project, except sections it may not have
+          section: ["/orders", "/live"].includes(props.current) ? "" : props.current,
+          projects: props.projects.map((x) => ({ pk: x.pk, label: `${x.name} (${x.mode})` })),
+        }}
+      />
       <p class="mode" aria-label="Mode">
         <span class={`badge ${p.mode}`}>{p.mode === "test" ? "Test mode" : "Live mode"}</span> {twin
           ? (

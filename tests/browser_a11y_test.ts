@@ -103,6 +103,15 @@ Deno.test({
           for (const f of found) problems.push(`${path}: ${f}`);
         }
       }
+      // the project selector goes to the chosen project at once (same section), no Open button
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(`${srv.base}/dashboard/projects/${saas.pk}/events`);
+      await page.waitForFunction(() => !document.querySelector(".project-nav button"));
+      await Promise.all([
+        page.waitForURL(`${srv.base}/dashboard/projects/${store.pk}/events`),
+        page.selectOption("#project-select", store.pk),
+      ]);
+
       // dark mode (prefers-color-scheme): the same axe check on every page
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.emulateMedia({ colorScheme: "dark" });
