@@ -1,5 +1,5 @@
 /** Customers of a project: the developer's own user id (or cus_…), unique per project. */
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { getManyChunked, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import {
   projectStatKeys,
   readStatMoves,
@@ -215,13 +215,9 @@ export async function searchCustomers(
     const id = e.key[3] as string;
     if (!ids.has(id) && out.length + more.length < o.limit) more.push(id);
   }
-  for (let i = 0; i < more.length; i += 10) {
-    const got = await kv.getMany<Customer[]>(
-      more.slice(i, i + 10).map((id) => customerKeys.byId(pk, id)),
-    );
-    // an entry the backfill wrote just before the email changed is skipped here
-    for (const g of got) if (g.value?.email?.startsWith(email)) out.push(g.value);
-  }
+  const got = await getManyChunked<Customer>(kv, more.map((id) => customerKeys.byId(pk, id)));
+  // an entry the backfill wrote just before the email changed is skipped here
+  for (const g of got) if (g.value?.email?.startsWith(email)) out.push(g.value);
   return out.slice(0, o.limit);
 }
 
@@ -245,12 +241,7 @@ export async function listCustomers(
   });
   const ids: string[] = [];
   for await (const e of iter) ids.push(e.value);
-  const items: Customer[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    const got = await kv.getMany<Customer[]>(
-      ids.slice(i, i + 10).map((id) => customerKeys.byId(pk, id)),
-    );
-    for (const g of got) if (g.value) items.push(g.value);
-  }
+  const got = await getManyChunked<Customer>(kv, ids.map((id) => customerKeys.byId(pk, id)));
+  const items = got.flatMap((g) => (g.value ? [g.value] : []));
   return { items, nextCursor: ids.length === opts.limit && iter.cursor ? iter.cursor : null };
 }

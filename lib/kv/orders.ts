@@ -1,4 +1,4 @@
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { getManyChunked, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
@@ -76,18 +76,12 @@ export async function listBuyers(
   });
   const buyers: Buyer[] = [];
   for await (const e of iter) buyers.push(e.value);
-  const items = [];
-  for (const b of buyers) {
-    const [n, spent] = await kv.getMany<[Deno.KvU64, Deno.KvU64]>([
-      orderKeys.buyerOrders(pk, b.email),
-      orderKeys.buyerSpent(pk, b.email),
-    ]);
-    items.push({
-      ...b,
-      orders: Number(n!.value?.value ?? 0n),
-      spent: Number(spent!.value?.value ?? 0n),
-    });
-  }
+  const stats = await getManyChunked<Deno.KvU64>(
+    kv,
+    buyers.flatMap((b) => [orderKeys.buyerOrders(pk, b.email), orderKeys.buyerSpent(pk, b.email)]),
+  );
+  const n = (i: number) => Number(stats[i]!.value?.value ?? 0n);
+  const items = buyers.map((b, i) => ({ ...b, orders: n(2 * i), spent: n(2 * i + 1) }));
   return { items, nextCursor: buyers.length === opts.limit && iter.cursor ? iter.cursor : null };
 }
 
@@ -103,12 +97,8 @@ export async function ordersOfBuyer(
     reverse: true,
   });
   for await (const e of iter) ids.push(e.key[3] as string);
-  const out: Order[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    const got = await kv.getMany<Order[]>(ids.slice(i, i + 10).map((id) => orderKeys.byId(pk, id)));
-    for (const g of got) if (g.value) out.push(g.value);
-  }
-  return out;
+  const got = await getManyChunked<Order>(kv, ids.map((id) => orderKeys.byId(pk, id)));
+  return got.flatMap((g) => (g.value ? [g.value] : []));
 }
 
 export async function getOrder(kv: Deno.Kv, pk: string, id: string): Promise<Order | null> {
