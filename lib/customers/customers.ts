@@ -209,12 +209,20 @@ export async function requireCustomer(s: Services, pk: string, id: string): Prom
   return c;
 }
 
-/** The customer named by `X-User-Id`, created on the free tier when first seen. */
-export async function ensureCustomer(s: Services, project: Project, id: string): Promise<Customer> {
+/**
+ * The customer named by `X-User-Id` (or an end-user token), created on the free tier when first
+ * seen, with `o.email` when given.
+ */
+export async function ensureCustomer(
+  s: Services,
+  project: Project,
+  id: string,
+  o: { email?: string | undefined } = {},
+): Promise<Customer> {
   const found = await findCustomer(s, project.pk, id);
   if (found) return found;
   try {
-    return await createCustomer(s, project, { id });
+    return await createCustomer(s, project, { id, ...(o.email ? { email: o.email } : {}) });
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     return requireCustomer(s, project.pk, id); // created concurrently: use theirs

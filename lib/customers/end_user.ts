@@ -12,8 +12,7 @@ import type { Services } from "@/lib/services.ts";
 import type { EndUserAuth, Project } from "@/lib/kv/projects.ts";
 import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
 import { UnauthenticatedError } from "@/lib/errors.ts";
-import { createCustomer, findCustomer, verifyCustomerToken } from "@/lib/customers/customers.ts";
-import { ConflictError } from "@/lib/errors.ts";
+import { ensureCustomer, verifyCustomerToken } from "@/lib/customers/customers.ts";
 
 /** The claims of a Clerk session token valid for this project's end-user sign-in, or null. */
 async function clerkClaims(
@@ -56,16 +55,12 @@ export async function customerOfToken(
   if (typeof sub !== "string" || !CUSTOMER_ID_RE.test(sub)) {
     throw new UnauthenticatedError("Invalid or expired end-user token");
   }
-  if (project.type === "saas" && !(await findCustomer(s, project.pk, sub))) {
+  if (project.type === "saas") {
     const email = typeof claims!.email === "string" &&
         z.email().max(254).safeParse(claims!.email.toLowerCase()).success
       ? claims!.email.toLowerCase()
       : undefined;
-    try {
-      await createCustomer(s, project, { id: sub, ...(email ? { email } : {}) });
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err; // created concurrently
-    }
+    await ensureCustomer(s, project, sub, { email });
   }
   return sub;
 }
