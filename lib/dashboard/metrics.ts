@@ -111,32 +111,22 @@ export async function trendSeries(
   const usage = await usageTimeSeries(s, p, range);
   const fromDay = usage[0]!.day;
   const today = dayKey(s.clock.now());
-  const figures = await dayFigures(s.kv, p.pk, {
-    from: fromDay,
-    to: today > usage.at(-1)!.day ? today : usage.at(-1)!.day,
-  });
-  const { mrr: mrrNow } = await subscriptionStats(s.kv, p.pk);
-  // MRR at the end of day D = now − Σ moves of the days after D
-  const after = new Map<string, number>();
-  let acc = 0;
-  for (const day of [...figures.keys()].sort().reverse()) {
-    after.set(day, acc);
-    acc += figures.get(day)!.mrr_delta ?? 0;
+  const lastDay = usage.at(-1)!.day > today ? usage.at(-1)!.day : today;
+  const figures = await dayFigures(s.kv, p.pk, { from: fromDay, to: lastDay });
+  // MRR at the end of day D = today's less the moves of the days after D: walk back from the last
+  const mrrAt = new Map<string, number>();
+  let mrr = (await subscriptionStats(s.kv, p.pk)).mrr;
+  for (let t = Date.parse(lastDay); t >= Date.parse(fromDay); t -= 86_400_000) {
+    const day = dayKey(t);
+    mrrAt.set(day, mrr);
+    mrr -= figures.get(day)?.mrr_delta ?? 0;
   }
-  const sortedDays = [...figures.keys()].sort();
-  const laterMoves = (day: string) => {
-    // the moves of all days after `day`: the nearest recorded day at or after it, plus its own
-    // delta when that day is later than `day`
-    const next = sortedDays.find((d) => d >= day);
-    if (next === undefined) return 0;
-    return after.get(next)! + (next > day ? figures.get(next)!.mrr_delta ?? 0 : 0);
-  };
   return usage.map(({ day, count }) => {
     const f = figures.get(day) ?? {};
     return {
       date: day,
       usage: count,
-      mrr: mrrNow - laterMoves(day),
+      mrr: mrrAt.get(day)!,
       revenue: (f.revenue ?? 0) - (f.refunded ?? 0),
       newCustomers: f.customers ?? 0,
       newSubscriptions: f.subs_new ?? 0,
