@@ -1,6 +1,7 @@
 /** Refund an order (all or part, optionally restocking its items), after a confirmation. */
 import { useState } from "preact/hooks";
 import { api, fieldErrors } from "./_api.ts";
+import { money } from "../components/MetricCard.tsx";
 
 export interface RefundProps {
   pk: string;
@@ -10,10 +11,6 @@ export interface RefundProps {
   currency: string;
   restocked: boolean;
 }
-
-const fmt = (cents: number, currency: string) =>
-  new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() })
-    .format(cents / 100);
 
 export default function RefundForm(props: RefundProps) {
   const [left, setLeft] = useState(props.left);
@@ -38,7 +35,7 @@ export default function RefundForm(props: RefundProps) {
       setLeft(rest);
       setAmount((rest / 100).toFixed(2));
       setDone(
-        `Refunded ${fmt(cents, props.currency)}${restock ? " and restocked the items" : ""}.`,
+        `Refunded ${money(cents, props.currency)}${restock ? " and restocked the items" : ""}.`,
       );
     } catch (err) {
       setError(fieldErrors(err).amount ?? (err as Error).message);
@@ -58,7 +55,7 @@ export default function RefundForm(props: RefundProps) {
     >
       <h2 id="refund-title">Refund</h2>
       <label for="refund-amount">
-        Amount ({props.currency.toUpperCase()}, at most {fmt(left, props.currency)})
+        Amount ({props.currency.toUpperCase()}, at most {money(left, props.currency)})
         <input
           id="refund-amount"
           inputMode="decimal"
@@ -85,7 +82,7 @@ export default function RefundForm(props: RefundProps) {
       {confirming && (
         <div class="confirm" role="alertdialog" aria-labelledby="refund-confirm">
           <p id="refund-confirm">
-            <strong>Refund {fmt(cents, props.currency)} to the buyer's card?</strong>{" "}
+            <strong>Refund {money(cents, props.currency)} to the buyer's card?</strong>{" "}
             This can't be undone{restock ? "; the items go back in stock" : ""}.
           </p>
           <button type="button" class="danger" onClick={refund}>Refund now</button>{" "}

@@ -4,6 +4,7 @@
  * whole-number ticks; money (`currency` set) is in minor units and shown as an amount.
  */
 import { useEffect, useRef } from "preact/hooks";
+import { money } from "../components/MetricCard.tsx";
 
 export interface ChartProps {
   series: { day: string; count: number }[];
@@ -22,13 +23,7 @@ export default function UsageChart(props: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const title = props.title ?? "Usage per day";
   const unit = props.unit ?? "calls";
-  const fmt = (v: number) =>
-    props.currency
-      ? new Intl.NumberFormat("en-US", {
-        style: "currency",
-        currency: props.currency.toUpperCase(),
-      }).format(v / 100)
-      : String(v);
+  const fmt = (v: number) => (props.currency ? money(v, props.currency) : String(v));
   useEffect(() => {
     let chart: { destroy(): void } | null = null;
     (async () => {

@@ -64,3 +64,13 @@ export function currentPeriod(
 }
 
 export { dayKey, monthKey } from "@/lib/kv/time_keys.ts";
+
+/** A day as people write it: "2 Jan 2027" (UTC). */
+export function dayInWords(ms: number): string {
+  return new Date(ms).toLocaleDateString("en-GB", {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+}

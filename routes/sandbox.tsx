@@ -12,6 +12,7 @@ import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox/pro
 import { sandboxPortal, sandboxPortalAction } from "@/lib/billing/sandbox_portal.ts";
 import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
 import { projectByPk } from "@/lib/projects/projects.ts";
+import { dayInWords } from "@/lib/period.ts";
 
 function sandboxOf(c: Context<AppEnv>): SandboxProvider {
   const sb = c.get("services").sandbox;
@@ -106,14 +107,7 @@ function PortalPage(
   const price = sub?.items.data[0]?.price;
   const current = tiers.find((t) => t.priceId && t.priceId === price?.id);
   const periodEnd = sub ? subscriptionPeriod(sub).end : null;
-  const endDay = periodEnd
-    ? new Date(periodEnd * 1000).toLocaleDateString("en-GB", {
-      day: "numeric",
-      month: "short",
-      year: "numeric",
-      timeZone: "UTC",
-    })
-    : null;
+  const endDay = periodEnd ? dayInWords(periodEnd * 1000) : null;
   const others = tiers.filter((t) => t.price > 0 && !t.archived && t !== current);
   return (
     <Layout title={`Billing — ${merchant}`} merchant={merchant}>

@@ -93,6 +93,14 @@ export interface CheckoutRequest {
   origin: string;
 }
 
+/** A refund of (part of) a paid one-off checkout's payment. */
+export interface RefundRequest {
+  sessionId: string;
+  amount: number;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
 export interface PaymentProvider {
   readonly kind: "stripe" | "sandbox";
   /** Origins of the provider's hosted pages that this server's forms may lead to (CSP). */
@@ -169,12 +177,7 @@ export interface PaymentProvider {
    * Refunds `amount` of a paid one-off checkout (its payment), to the buyer's card; the provider
    * refuses more than is left. `charge.refunded` follows.
    */
-  refundPayment(acct: AccountRef, o: {
-    sessionId: string;
-    amount: number;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<{ id: string; amount: number }>;
+  refundPayment(acct: AccountRef, o: RefundRequest): Promise<{ id: string; amount: number }>;
   /** Verifies a webhook body and signature header; throws on any mismatch. */
   verifyEvent(rawBody: string, signature: string, nowSeconds: number): Promise<StripeEvent>;
 }

@@ -10,6 +10,7 @@ import type {
   AccountRef,
   CheckoutRequest,
   PaymentProvider,
+  RefundRequest,
   StripeCheckoutSession,
   StripeEvent,
   StripeSubscription,
@@ -182,12 +183,7 @@ export class StripeProvider implements PaymentProvider {
     )) as unknown as StripeCheckoutSession;
   }
 
-  async refundPayment(acct: AccountRef, o: {
-    sessionId: string;
-    amount: number;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }) {
+  async refundPayment(acct: AccountRef, o: RefundRequest) {
     const stripe = this.#client(acct.mode);
     const session = await stripe.checkout.sessions.retrieve(o.sessionId, {}, this.#opts(acct));
     const pi = typeof session.payment_intent === "string"

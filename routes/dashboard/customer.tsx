@@ -6,14 +6,7 @@ import { page, projectPage } from "@/routes/dashboard/_page.tsx";
 import { Island } from "@/lib/http/render.tsx";
 import CustomerActions from "@/islands/CustomerActions.tsx";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
-
-const day = (iso: string) =>
-  new Date(iso).toLocaleDateString("en-GB", {
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    timeZone: "UTC",
-  });
+import { dayInWords } from "@/lib/period.ts";
 
 /** "pro — active, renews on 2 Jan 2027" (or "cancels on …", "ended on …"). */
 export function subscriptionInWords(
@@ -24,7 +17,7 @@ export function subscriptionInWords(
     currentPeriodEnd: string;
   },
 ): string {
-  const end = day(sub.currentPeriodEnd);
+  const end = dayInWords(Date.parse(sub.currentPeriodEnd));
   const when = sub.status === "canceled"
     ? `ended on ${end}`
     : sub.cancelAtPeriodEnd

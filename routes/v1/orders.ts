@@ -24,6 +24,10 @@ import {
 
 const base = { tags: ["Orders"], security: DEVELOPER, middleware: [developerAuth()] };
 
+const OrderIdParam = PkParam.extend({
+  id: z.string().max(100).openapi({ param: { name: "id", in: "path" } }),
+});
+
 const list = createRoute({
   ...base,
   method: "get",
@@ -45,16 +49,8 @@ const read = createRoute({
   method: "get",
   path: "/v1/projects/{pk}/orders/{id}",
   summary: "One order: buyer, items, amounts, status",
-  request: {
-    params: PkParam.extend({
-      id: z.string().max(100).openapi({ param: { name: "id", in: "path" } }),
-    }),
-  },
+  request: { params: OrderIdParam },
   responses: { 200: ok(z.object({ order: OrderSchema })), ...ERRORS },
-});
-
-const OrderIdParam = PkParam.extend({
-  id: z.string().max(100).openapi({ param: { name: "id", in: "path" } }),
 });
 
 const refund = createRoute({

@@ -3,7 +3,7 @@
  * is changed or canceled: the objects change in the sandbox store, then the signed events go out
  * through the same webhook code as Stripe's.
  */
-import type { StripePrice, StripeSubscription } from "@/lib/payments/provider.ts";
+import type { RefundRequest, StripePrice, StripeSubscription } from "@/lib/payments/provider.ts";
 import type { SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
 import { addInterval } from "@/lib/period.ts";
 import { ConflictError, ValidationError } from "@/lib/errors.ts";
@@ -99,7 +99,7 @@ export async function completeCheckout(
  */
 export async function refundPayment(
   ctx: SandboxContext,
-  o: { sessionId: string; amount: number; metadata: Record<string, string> },
+  o: Omit<RefundRequest, "idempotencyKey">,
 ): Promise<{ id: string; amount: number }> {
   const session = await ctx.store.get<SandboxSession>("checkout", o.sessionId);
   const pi = (session as unknown as { payment_intent?: string | null }).payment_intent;

@@ -11,6 +11,7 @@ import type {
   AccountRef,
   CheckoutRequest,
   PaymentProvider,
+  RefundRequest,
   StripeCheckoutSession,
   StripeEvent,
   StripePrice,
@@ -211,12 +212,7 @@ export class SandboxProvider implements PaymentProvider {
     return expireCheckout(this.#ctx, id);
   }
 
-  refundPayment(_acct: AccountRef, o: {
-    sessionId: string;
-    amount: number;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<{ id: string; amount: number }> {
+  refundPayment(_acct: AccountRef, o: RefundRequest): Promise<{ id: string; amount: number }> {
     // like Stripe, a retry with the same key gets the first refund
     return this.#store.once(
       `refund:${o.idempotencyKey}`,
