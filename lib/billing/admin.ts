@@ -5,9 +5,9 @@
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { deleteCustomer, requireCustomer } from "@/lib/customers/customers.ts";
+import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
-import { onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { applySubscription, snapshot } from "@/lib/billing/subscriptions.ts";
 import { setCancelAtPeriodEnd } from "@/lib/billing/checkout.ts";
 import { recordAction } from "@/lib/audit.ts";
@@ -49,14 +49,8 @@ export async function cancelCustomerSubscription(
       cancel: true,
     });
   } else {
-    const acct = await accountFor(s, project);
-    const { fresh } = await onceWithResult(s.kv, {
-      scope: `cancel_now:${sub.id}`,
-      now: s.clock.now(),
-      call: (idempotencyKey) => s.payments.cancelSubscription(acct, sub.id, { idempotencyKey }),
-      idOf: (x) => x.id,
-    });
-    const ended = fresh ?? await s.payments.retrieveSubscription(acct, sub.id);
+    const ended = await cancelNowAtProvider(s, project, sub.id) ??
+      await s.payments.retrieveSubscription(await accountFor(s, project), sub.id);
     const snap = snapshot(project, ended, Math.floor(s.clock.now() / 1000));
     if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
     await applySubscription(s, { project, customerId: customer.id }, { sub: snap });

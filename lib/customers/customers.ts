@@ -14,8 +14,7 @@ import {
   type Subscription,
 } from "@/lib/kv/customers.ts";
 import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
-import { accountFor } from "@/lib/payments/connected_account.ts";
-import { onceWithKey } from "@/lib/kv/provider_calls.ts";
+import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
 import { freeTier } from "@/lib/catalog/tiers.ts";
 import { dayKey } from "@/lib/period.ts";
@@ -300,23 +299,7 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
   const found = await getCustomer(s.kv, project.pk, id);
   if (!found) throw new NotFoundError(`No customer "${id}" in this project`);
   const sub = found.subscription;
-  if (sub && PAID_STATUSES.has(sub.status)) {
-    const acct = await accountFor(s, project);
-    await onceWithKey(s.kv, {
-      scope: `cancel_now:${sub.id}`,
-      now: s.clock.now(),
-      call: async (idempotencyKey) => {
-        try {
-          return (await s.payments.cancelSubscription(acct, sub.id, { idempotencyKey })).id;
-        } catch (err) {
-          // already gone at the provider: nothing left to cancel
-          const status = (err as { statusCode?: number }).statusCode;
-          if (err instanceof NotFoundError || status === 404) return sub.id;
-          throw err;
-        }
-      },
-    });
-  }
+  if (sub && PAID_STATUSES.has(sub.status)) await cancelNowAtProvider(s, project, sub.id);
   const removed = await removeCustomer(s.kv, {
     pk: project.pk,
     id,
