@@ -32,29 +32,13 @@ import type { Period } from "@/lib/period.ts";
 import {
   decideBatch,
   type Pending,
+  type ProjectState,
   type TrackOutcome,
   type TrackRequest,
 } from "@/lib/usage/decide.ts";
 
 export { usageJson, type UsageView, usageView } from "@/lib/usage/view.ts";
 export type { TrackOutcome, TrackRequest } from "@/lib/usage/decide.ts";
-
-/** What this instance knows of one project's usage. */
-interface ProjectState {
-  /** The head (last log row) the counts below are exact at, and its versionstamp. */
-  seq: number;
-  versionstamp: string | null;
-  /** Rows up to here are in the counters (as last seen). */
-  folded: number;
-  /** Log rows known here and not folded yet (as last seen): seq → lines. */
-  rows: Map<number, LogLine[]>;
-  /** Counts exact at `seq`, for the keys loaded so far. */
-  counts: Map<string, number>;
-  /** When the head was last confirmed (a commit of ours, or a read). */
-  checkedAt: number;
-  /** The catch-up in flight, if any: concurrent callers share it (rows are applied once). */
-  catching: Promise<void> | null;
-}
 
 // Deno KV allows 100 checks per atomic operation: heads plus new idempotency keys.
 const MAX_CHECKS = 100;
@@ -75,12 +59,14 @@ export class UsageMeter {
   #cached = 0;
   #queue: Pending[] = [];
   #draining = false;
+  /** The fold in flight, if any: folds run beside the batch commits, one at a time. */
+  #folding: Promise<void> | null = null;
   /** Batch commits made, for tests and the benchmark (folds not counted). */
   commits = 0;
 
   /**
    * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
-   * rows of a project make the meter fold (between batches).
+   * rows of a project make the meter fold (beside the batch commits).
    */
   constructor(kv: Deno.Kv, now: () => number, o: { ttlMs?: number; foldRows?: number } = {}) {
     this.#kv = kv;
@@ -156,6 +142,7 @@ export class UsageMeter {
 
   /** Folds every log row of the projects this instance has met (shutdown, tests, deletion). */
   async flush(pk?: string): Promise<void> {
+    await this.#folding;
     for (const p of pk ? [pk] : [...this.#projects.keys()]) {
       for (let i = 0; i < 10_000; i++) {
         const pos = await readLogPosition(this.#kv, p);
@@ -286,7 +273,12 @@ export class UsageMeter {
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
-        await this.#foldIfDue();
+        // beside the next batches, not between them: a fold never delays an answer
+        this.#folding ??= this.#foldIfDue().catch(() => {
+          // a failed fold is retried after a later batch; the rows stay in the log meanwhile
+        }).finally(() => {
+          this.#folding = null;
+        });
       }
     } finally {
       this.#draining = false;
