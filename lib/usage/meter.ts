@@ -21,7 +21,6 @@ import { idempotencyKeys } from "@/lib/kv/idempotency.ts";
 import {
   commitUsageBatch,
   foldLog,
-  type LogLine,
   readCounters,
   readIdempotency,
   readLog,
