@@ -116,6 +116,12 @@ export const ProjectSchema = z.object({
     description: "End-user sign-in: Clerk session tokens of your app accepted as customer " +
       "tokens (X-Clerk-Token), verified with this PEM public key; null when off",
   }),
+  deletedAt: z.string().nullable().openapi({
+    description: "When the project was deleted (its keys stopped then); null when it is not",
+  }),
+  purgeAt: z.string().nullable().openapi({
+    description: "When a deleted project's data is removed for good; until then it can be restored",
+  }),
   tiers: z.array(TierSchema),
 }).openapi("Project");
 

@@ -24,6 +24,7 @@ import { mountOrderRoutes } from "@/routes/v1/orders.ts";
 import { mountDeveloperCustomerRoutes } from "@/routes/v1/customers.ts";
 import { mountExportRoutes } from "@/routes/v1/exports.ts";
 import { mountMetricsRoutes } from "@/routes/v1/metrics.ts";
+import { mountProjectLifecycleRoutes } from "@/routes/v1/project_lifecycle.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -43,6 +44,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountAuthRoutes(app);
   mountConnectRoutes(app);
   mountProjectRoutes(app);
+  mountProjectLifecycleRoutes(app);
   mountOrderRoutes(app);
   mountDeveloperCustomerRoutes(app);
   mountExportRoutes(app);

@@ -1,5 +1,6 @@
 /**
- * Background jobs: the sandbox clock, the Stripe reconcile and the sweep of stale store holds.
+ * Background jobs: the sandbox clock, the Stripe reconcile, the sweep of stale store holds and
+ * the purge of deleted projects.
  * Each runs through `Deno.cron` where it exists (Deno Deploy, or `--unstable-cron`) when its
  * period is a whole number of minutes, else on an interval; a run never overlaps the previous
  * one, and each run logs its duration.
@@ -8,6 +9,7 @@ import type { App } from "@/server/app.ts";
 import type { Logger } from "@/lib/logger.ts";
 import { reconcileAll } from "@/lib/billing/reconcile.ts";
 import { sweepReservations } from "@/lib/store/cart.ts";
+import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
 
 export interface Job {
   name: string;
@@ -34,6 +36,8 @@ export function backgroundJobs(app: App): Job[] {
     });
   }
   jobs.push({ name: "sweep-holds", everyMs: 60_000, run: () => sweepReservations(s) });
+  // deleted projects past their 30 days of undo
+  jobs.push({ name: "purge-projects", everyMs: 3_600_000, run: () => purgeDeletedProjects(s) });
   return jobs;
 }
 

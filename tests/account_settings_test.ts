@@ -1,6 +1,6 @@
-/** [e2e] Account settings: change the password, sign out everywhere. */
+/** [e2e] Account settings: change the password, sign out everywhere, delete the account. */
 import assert from "node:assert/strict";
-import { developer, ORIGIN, testApp } from "@/tests/helpers.ts";
+import { developer, ORIGIN, project, testApp } from "@/tests/helpers.ts";
 
 Deno.test("[e2e] a password change ends other sessions and keeps this browser signed in; sign out everywhere ends all", async () => {
   await using app = await testApp();
@@ -84,4 +84,43 @@ Deno.test("[e2e] the Account page offers both, linked from the header", async ()
   assert.match(page.text, /Change password/);
   assert.match(page.text, /Sign out everywhere/);
   assert.match(page.text, /href="\/dashboard\/account"/);
+});
+
+Deno.test("[e2e] deleting the account: wrong password changes nothing; then projects, tokens and sessions stop, and the email is free", async () => {
+  await using app = await testApp();
+  const dev = await developer(app, "leaver@example.com");
+  const p = await project(app, dev.dat);
+  const del = (body: unknown, cookie = dev.cookie) =>
+    app.call("DELETE", "/v1/me", { headers: { Cookie: cookie, Origin: ORIGIN }, body });
+  const wrong = await del({ confirm: "not my password" });
+  assert.equal(wrong.status, 422, wrong.text);
+  assert.equal(wrong.body.error.details[0].field, "confirm");
+  assert.equal((await app.call("GET", "/v1/me", { key: dev.dat })).status, 200);
+  assert.equal(
+    (await app.call("POST", "/api/data", { key: p.sk, headers: { "X-User-Id": "u" } })).status,
+    200,
+  );
+  assert.equal((await del({ confirm: "x", extra: 1 })).status, 422);
+  const crossSite = await app.call("DELETE", "/v1/me", {
+    headers: { Cookie: dev.cookie, Origin: "https://evil.example" },
+    body: { confirm: "correct horse battery" },
+  });
+  assert.equal(crossSite.status, 403);
+
+  const ok = await del({ confirm: "correct horse battery" });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual(ok.body, { deleted: true, projects: 1 });
+  assert.equal((await app.call("GET", "/v1/me", { headers: { Cookie: dev.cookie } })).status, 401);
+  assert.equal((await app.call("GET", "/v1/me", { key: dev.dat })).status, 401);
+  const track = await app.call("POST", "/api/data", { key: p.sk, headers: { "X-User-Id": "u" } });
+  assert.equal(track.status, 401);
+  const again = await app.call("POST", "/v1/signup", {
+    body: { email: "leaver@example.com", password: "another long password" },
+  });
+  assert.equal(again.status, 201, again.text);
+  assert.notEqual(again.body.developer.platformId, dev.platformId);
+  const mine = await app.call("GET", "/v1/projects", {
+    headers: { Cookie: again.headers.get("set-cookie")!.split(";")[0]! },
+  });
+  assert.equal(mine.body.projects.length, 0);
 });

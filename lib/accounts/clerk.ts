@@ -11,6 +11,7 @@ import {
   getDeveloper,
   getDeveloperIdByClerkUser,
   linkClerkUser,
+  unlinkClerkUser,
 } from "@/lib/kv/developers.ts";
 import { newPlatformId } from "@/lib/ids.ts";
 import { ConflictError } from "@/lib/errors.ts";
@@ -45,7 +46,11 @@ export async function developerForClerkToken(
   const userId = typeof claims.sub === "string" ? claims.sub : null;
   if (!userId) return null;
   const ptr = await getDeveloperIdByClerkUser(s.kv, userId);
-  if (ptr) return await getDeveloper(s.kv, ptr);
+  if (ptr) {
+    const linked = await getDeveloper(s.kv, ptr);
+    if (linked) return linked;
+    await unlinkClerkUser(s.kv, userId, ptr); // its account was deleted: start afresh
+  }
   const email = typeof claims.email === "string"
     ? claims.email.toLowerCase()
     : `${userId}@clerk.invalid`;

@@ -1,13 +1,16 @@
 /**
- * A developer's own account: change the password, sign out everywhere. Both end every other
- * session at once (the developer's session epoch moves); the browser that asked gets a new one.
+ * A developer's own account: change the password, sign out everywhere, delete the account.
+ * The first two end every other session at once (the developer's session epoch moves); the
+ * browser that asked gets a new one. Deletion ends them all.
  */
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
-import { type Developer, updateDeveloper } from "@/lib/kv/developers.ts";
+import { deleteDeveloper, type Developer, updateDeveloper } from "@/lib/kv/developers.ts";
+import { deleteAllAccessTokens } from "@/lib/kv/access_tokens.ts";
+import { deleteAllProjects } from "@/lib/projects/lifecycle.ts";
 import { hashPassword, verifyPassword } from "@/lib/crypto.ts";
 import { startSession } from "@/lib/accounts/accounts.ts";
-import { ValidationError } from "@/lib/errors.ts";
+import { ConflictError, ValidationError } from "@/lib/errors.ts";
 
 export const PasswordChangeSchema = z.object({
   currentPassword: z.string().min(1).max(256),
@@ -42,4 +45,39 @@ export function changePassword(
 /** Ends every session of the developer, this one included. */
 export async function signOutEverywhere(s: Services, dev: Developer): Promise<void> {
   await updateDeveloper(s.kv, dev.id, (d) => ({ ...d, sessionEpoch: (d.sessionEpoch ?? 0) + 1 }));
+}
+
+export const AccountDeleteSchema = z.object({
+  /** The password (password accounts) or the account's email (Clerk accounts), to confirm. */
+  confirm: z.string().min(1).max(256),
+}).strict();
+
+/**
+ * Deletes the account: every project is deleted (keys stop at once, data purged after 30
+ * days), access tokens and sessions end, the email is free again. Refused while the platform
+ * plan is paid (cancel it first), or when the confirmation is wrong.
+ */
+export function deleteAccount(
+  s: Services,
+  dev: Developer,
+  input: z.infer<typeof AccountDeleteSchema>,
+): Promise<{ projects: number }> {
+  return s.passwords.run(async () => {
+    const ok = dev.passwordHash === "clerk"
+      ? input.confirm.trim().toLowerCase() === dev.email
+      : await verifyPassword(input.confirm, dev.passwordHash);
+    if (!ok) {
+      throw new ValidationError(
+        dev.passwordHash === "clerk" ? "Type your account's email to confirm" : "Wrong password",
+        [{ field: "confirm", message: "does not match" }],
+      );
+    }
+    if (dev.planStatus === "active" || dev.planStatus === "past_due") {
+      throw new ConflictError("Cancel your platform plan first: it is still being paid");
+    }
+    const projects = await deleteAllProjects(s, dev.id);
+    await deleteAllAccessTokens(s.kv, dev.id);
+    await deleteDeveloper(s.kv, dev.id);
+    return { projects };
+  });
 }

@@ -58,6 +58,21 @@ function checkFitsType(type: ProjectType, t: TypedFields, field = ""): void {
   }
 }
 
+/** A project's currency: its tiers' (all the same), set by the first ones. */
+export function projectCurrency(p: Pick<Project, "tiers">): string {
+  return p.tiers[0]?.currency ?? "usd";
+}
+
+/** 422 unless `currency` (when given) is the project's: a project prices in one currency. */
+function checkCurrency(expected: string, currency: string | undefined, field = ""): void {
+  if (currency !== undefined && currency !== expected) {
+    throw new ValidationError(
+      `This project prices in ${expected.toUpperCase()}: every tier and product uses it`,
+      [{ field: `${field}currency`, message: `must be ${expected} (the project's currency)` }],
+    );
+  }
+}
+
 /** A new tier from validated input, with the defaults of its project type. */
 export function buildTier(type: ProjectType, input: TierInput, field = ""): Tier {
   checkFitsType(type, input, field);
@@ -83,7 +98,9 @@ export function buildTier(type: ProjectType, input: TierInput, field = ""): Tier
 /** Builds the initial tier list, refusing duplicate names. */
 export function buildTiers(type: ProjectType, inputs: TierInput[]): Tier[] {
   const seen = new Set<string>();
+  const currency = inputs[0]?.currency ?? "usd";
   return inputs.map((t, i) => {
+    checkCurrency(currency, t.currency, `tiers.${i}.`);
     if (seen.has(t.name)) {
       throw new ConflictError(`Cannot create tier "${t.name}": the name is taken`);
     }
@@ -100,7 +117,8 @@ export function addTier(p: Project, input: TierInput): { project: Project; tier:
   if (p.tiers.length >= MAX_TIERS) {
     throw new ValidationError(`A project has at most ${MAX_TIERS} tiers`);
   }
-  const tier = buildTier(p.type, input);
+  checkCurrency(projectCurrency(p), input.currency);
+  const tier = buildTier(p.type, { ...input, currency: input.currency ?? projectCurrency(p) });
   return { project: { ...p, tiers: [...p.tiers, tier] }, tier };
 }
 
@@ -113,6 +131,7 @@ export function editTier(
   const idx = p.tiers.findIndex((t) => t.name === name);
   if (idx < 0) throw new NotFoundError(`No tier "${name}" in this project`);
   checkFitsType(p.type, patch);
+  checkCurrency(projectCurrency(p), patch.currency);
   if (
     patch.name !== undefined && patch.name !== name && p.tiers.some((t) => t.name === patch.name)
   ) {

@@ -147,7 +147,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) return null;
     if (!s.epochs.fresh(ptr.pk)) return null; // the full path confirms the project first
     const project = s.caches.projects.get(ptr.pk);
-    if (!project || project.type !== "saas") return null;
+    if (!project || project.type !== "saas" || project.deletedAt) return null;
     const userId = req.headers.get("x-user-id");
     if (!userId) return null;
     // the original SDK's headers: the full path checks the project and the end-user token

@@ -51,3 +51,18 @@ export async function deleteAccessToken(
     .commit();
   return true;
 }
+
+/** Deletes every token of a developer with their hash indexes (account deletion). */
+export async function deleteAllAccessTokens(kv: Deno.Kv, developerId: string): Promise<number> {
+  const tokens = await listAccessTokens(kv, developerId);
+  for (let i = 0; i < tokens.length; i += 100) {
+    let op = kv.atomic();
+    for (const t of tokens.slice(i, i + 100)) {
+      op = op.delete(accessTokenKeys.byId(developerId, t.id)).delete(
+        accessTokenKeys.byHash(t.hash),
+      );
+    }
+    await op.commit();
+  }
+  return tokens.length;
+}

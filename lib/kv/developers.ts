@@ -70,6 +70,19 @@ export function updateDeveloper(
 }
 
 /**
+ * Removes a developer (account deletion): the record, its email index (the email can sign up
+ * again) checked on the record read. A Clerk link left behind is dropped at that
+ * user's next sign-in.
+ */
+export async function deleteDeveloper(kv: Deno.Kv, id: string): Promise<boolean> {
+  const cur = await kv.get<Developer>(developerKeys.byId(id));
+  if (!cur.value) return false;
+  const res = await kv.atomic().check(cur).delete(cur.key)
+    .delete(developerKeys.byEmail(cur.value.email)).commit();
+  return res.ok;
+}
+
+/**
  * Sets a developer's platform plan status with the claim of the event that changed it, in one
  * commit: "duplicate" when the event was claimed before. An unknown developer only claims it.
  */
@@ -93,6 +106,12 @@ export function setPlanStatusOnce(
 export const clerkKeys = {
   byUser: (userId: string) => ["developers_by_clerk", userId] as const,
 };
+
+/** Drops a Clerk user's link to a developer that no longer exists (a deleted account). */
+export async function unlinkClerkUser(kv: Deno.Kv, userId: string, devId: string): Promise<void> {
+  const cur = await kv.get<string>(clerkKeys.byUser(userId));
+  if (cur.value === devId) await kv.atomic().check(cur).delete(cur.key).commit();
+}
 
 export async function getDeveloperIdByClerkUser(kv: Deno.Kv, userId: string) {
   return (await kv.get<string>(clerkKeys.byUser(userId))).value;

@@ -64,6 +64,8 @@ export interface Project {
   livePk: string | null;
   /** End-user sign-in: Clerk session tokens accepted as customer tokens (absent: off). */
   endUserAuth?: EndUserAuth | null;
+  /** When the developer deleted it: its keys stop at once, its data stays 30 days for undo. */
+  deletedAt?: string;
 }
 
 /** Clerk session tokens of the developer's own app, verified offline with its PEM public key. */

@@ -1,4 +1,5 @@
 /** Projects and their keys: creation, lookup by key (cached), ownership, rename, tier edits. */
+import { purgeAt } from "@/lib/projects/retention.ts";
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
 import { sha256Hex, sha256HexSync } from "@/lib/crypto.ts";
@@ -82,6 +83,8 @@ export function publicProject(p: Project) {
     updatedAt: p.updatedAt,
     livePublishableKey: p.livePk,
     endUserAuth: p.endUserAuth ?? null,
+    deletedAt: p.deletedAt ?? null,
+    purgeAt: purgeAt(p),
     tiers: p.tiers.map((t) => publicTier(p, t)),
   };
 }
@@ -130,10 +133,10 @@ export async function projectByPk(s: Services, pk: string): Promise<Project | nu
   if (!PK_RE.test(pk)) return null;
   await s.epochs.ensure(pk);
   const cached = s.caches.projects.get(pk);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) return cached?.deletedAt ? null : cached;
   const p = await getProject(s.kv, pk);
   s.caches.projects.set(pk, p);
-  return p;
+  return p?.deletedAt ? null : p;
 }
 
 /**
@@ -192,6 +195,9 @@ async function change<R>(
 ): Promise<{ project: Project; result: R }> {
   await ownedProject(s, ref.platformId, ref.pk);
   const out = await updateProjectWith(s.kv, ref.pk, (p) => {
+    if (p.deletedAt) {
+      throw new ConflictError("This project is deleted: restore it first");
+    }
     const r = fn(p);
     return {
       next: { ...r.next, updatedAt: new Date(s.clock.now()).toISOString() },

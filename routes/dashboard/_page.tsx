@@ -9,6 +9,8 @@ import type { Developer } from "@/lib/kv/developers.ts";
 import { listProjects, ownedProject } from "@/lib/projects/projects.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { ComponentChildren } from "preact";
+import { purgeAt } from "@/lib/projects/retention.ts";
+import { dayInWords } from "@/lib/period.ts";
 
 export type Page = (c: Context<AppEnv>, dev: Developer) => Promise<Response>;
 
@@ -47,7 +49,8 @@ export async function projectPage(
   const s = c.get("services");
   const p = await ownedProject(s, dev.id, c.req.param("pk")!);
   const title = typeof o.title === "function" ? o.title(p) : o.title;
-  const projects = await listProjects(s, dev.id);
+  // deleted projects are left out of the switcher (except the one shown)
+  const projects = (await listProjects(s, dev.id)).filter((x) => !x.deletedAt || x.pk === p.pk);
   const testTwin = projects.find((x) => x.livePk === p.pk)?.pk ?? null;
   return html(
     c,
@@ -58,6 +61,14 @@ export async function projectPage(
           {p.name} <span class="type">{p.type === "saas" ? "SaaS" : "Store"}</span>
         </h1>
         <ProjectNav project={p} projects={projects} current={section} testTwin={testTwin} />
+        {p.deletedAt && (
+          <p class="warning" role="note" data-testid="project-deleted">
+            <strong>This project is deleted:</strong> its keys don't work and its data is removed on
+            {" "}
+            {dayInWords(Date.parse(purgeAt(p)!))}.{" "}
+            <a href={`/dashboard/projects/${p.pk}/settings`}>Restore it in Settings</a>
+          </p>
+        )}
         {s.payments.kind === "sandbox" && (p.mode === "live" || section === "/live") && (
           <p class="warning" role="note" data-testid="no-live-provider">
             <strong>Live mode has no real payment provider configured.</strong>{" "}

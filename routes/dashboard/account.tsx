@@ -1,8 +1,9 @@
-/** /dashboard/account — the developer's own account: password and sessions. */
+/** /dashboard/account — the developer's own account: password, sessions, deletion. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Island } from "@/lib/http/render.tsx";
 import AccountSettings from "@/islands/AccountSettings.tsx";
+import DeleteAccount from "@/islands/DeleteAccount.tsx";
 import { html, page } from "@/routes/dashboard/_page.tsx";
 
 export function mountAccountPage(app: OpenAPIHono<AppEnv>) {
@@ -18,6 +19,11 @@ export function mountAccountPage(app: OpenAPIHono<AppEnv>) {
             <Island
               name="AccountSettings"
               component={AccountSettings}
+              props={{ email: dev.email, clerk: dev.passwordHash === "clerk" }}
+            />
+            <Island
+              name="DeleteAccount"
+              component={DeleteAccount}
               props={{ email: dev.email, clerk: dev.passwordHash === "clerk" }}
             />
           </>

@@ -73,7 +73,10 @@ export function mountIndexPage(app: OpenAPIHono<AppEnv>) {
                   <Table
                     columns={["Name", "Type", "Mode", "Publishable key"]}
                     rows={projects.map((p) => [
-                      <a key="name" href={`/dashboard/projects/${p.pk}`}>{p.name}</a>,
+                      <a key="name" href={`/dashboard/projects/${p.pk}`}>
+                        {p.name}
+                        {p.deletedAt ? " (deleted)" : ""}
+                      </a>,
                       p.type === "saas" ? "SaaS" : "Store",
                       p.mode,
                       <code key="pk">{p.pk}</code>,

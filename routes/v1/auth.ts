@@ -1,6 +1,8 @@
 /** /v1/signup, /v1/login, /v1/logout, /v1/me (password, sessions) — developer accounts. */
 import {
+  AccountDeleteSchema,
   changePassword,
+  deleteAccount,
   PasswordChangeSchema,
   signOutEverywhere,
 } from "@/lib/accounts/settings.ts";
@@ -104,6 +106,22 @@ const everywhereRoute = createRoute({
   responses: { 200: ok(z.object({ ok: z.literal(true) })), ...ERRORS },
 });
 
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/v1/me",
+  tags: ["Developer account"],
+  summary: "Delete the account: projects deleted (purged after 30 days), tokens and sessions end",
+  description: "`confirm` is the password (or, for a Clerk account, its email). While the " +
+    "platform plan is paid, 409: cancel it first.",
+  security: DEVELOPER,
+  middleware: [developerAuth()],
+  request: { body: jsonRequest(AccountDeleteSchema.openapi("AccountDelete")) },
+  responses: {
+    200: ok(z.object({ deleted: z.literal(true), projects: z.number().int() })),
+    ...ERRORS,
+  },
+});
+
 export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(signupRoute, async (c) => {
     limitAuthAttempts(c.get("services"), clientAddress(c));
@@ -139,6 +157,14 @@ export function mountAuthRoutes(app: OpenAPIHono<AppEnv>) {
     await signOutEverywhere(c.get("services"), c.get("developer"));
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
     return c.json({ ok: true as const }, 200);
+  });
+  app.openapi(deleteRoute, async (c) => {
+    const s = c.get("services");
+    const dev = c.get("developer");
+    const { projects } = await deleteAccount(s, dev, c.req.valid("json"));
+    s.logger.info("account deleted", { developer: dev.id, projects });
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.json({ deleted: true as const, projects }, 200);
   });
   app.openapi(meRoute, (c) => c.json({ developer: publicDeveloper(c.get("developer")) }, 200));
 }

@@ -1,0 +1,72 @@
+/**
+ * Deleting a project, its undo, and the purge after the undo window. A project and its
+ * test/live twin are one project to the developer: they are deleted and restored together.
+ * A deleted project's keys stop at once (this instance) or within `cacheTtlMs` (others); its
+ * data is kept `DELETED_RETENTION_DAYS` days, then purged by a background job.
+ */
+import type { Services } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import { everyProject, listProjects } from "@/lib/kv/projects.ts";
+import { markDeleted, purgeProject } from "@/lib/kv/project_purge.ts";
+import { ConflictError } from "@/lib/errors.ts";
+import { ownedProject, type ProjectRef } from "@/lib/projects/projects.ts";
+import { DAY_MS, DELETED_RETENTION_DAYS } from "@/lib/projects/retention.ts";
+
+export { DELETED_RETENTION_DAYS, purgeAt } from "@/lib/projects/retention.ts";
+
+/** The project and its twin (the live project of a test one, or the test one of a live one). */
+async function withTwin(s: Services, p: Project): Promise<string[]> {
+  if (p.livePk) return [p.pk, p.livePk];
+  const twin = (await listProjects(s.kv, p.platformId)).find((x) => x.livePk === p.pk);
+  return twin ? [twin.pk, p.pk] : [p.pk];
+}
+
+function forget(s: Services, projects: Project[]) {
+  for (const p of projects) s.caches.projects.set(p.pk, p);
+}
+
+/** Deletes a project (and its twin): 409 when it is deleted already. */
+export async function deleteProject(s: Services, ref: ProjectRef): Promise<Project[]> {
+  const p = await ownedProject(s, ref.platformId, ref.pk);
+  if (p.deletedAt) throw new ConflictError("This project is deleted already");
+  const now = new Date(s.clock.now()).toISOString();
+  const out = await markDeleted(s.kv, await withTwin(s, p), { deletedAt: now, updatedAt: now });
+  forget(s, out);
+  return out;
+}
+
+/** Undoes a deletion within the retention window: the same keys work again at once. */
+export async function restoreProject(s: Services, ref: ProjectRef): Promise<Project[]> {
+  const p = await ownedProject(s, ref.platformId, ref.pk);
+  if (!p.deletedAt) throw new ConflictError("This project is not deleted");
+  const now = new Date(s.clock.now()).toISOString();
+  const out = await markDeleted(s.kv, await withTwin(s, p), { deletedAt: null, updatedAt: now });
+  forget(s, out);
+  return out;
+}
+
+/** Deletes every project of a developer that is not deleted yet (account deletion). */
+export async function deleteAllProjects(s: Services, platformId: string): Promise<number> {
+  const now = new Date(s.clock.now()).toISOString();
+  const live = (await listProjects(s.kv, platformId)).filter((p) => !p.deletedAt);
+  if (live.length === 0) return 0;
+  for (let i = 0; i < live.length; i += 20) {
+    const part = live.slice(i, i + 20).map((p) => p.pk);
+    forget(s, await markDeleted(s.kv, part, { deletedAt: now, updatedAt: now }));
+  }
+  return live.length;
+}
+
+/** The background job: purges projects deleted longer ago than the retention window. */
+export async function purgeDeletedProjects(s: Services): Promise<{ purged: number }> {
+  const cutoff = s.clock.now() - DELETED_RETENTION_DAYS * DAY_MS;
+  let purged = 0;
+  for await (const p of everyProject(s.kv)) {
+    if (p.deletedAt && Date.parse(p.deletedAt) <= cutoff) {
+      await purgeProject(s.kv, p);
+      s.caches.projects.set(p.pk, null);
+      purged++;
+    }
+  }
+  return { purged };
+}

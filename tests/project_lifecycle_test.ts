@@ -1,0 +1,106 @@
+/** [e2e] Deleting a project: keys stop at once, undo within 30 days, purge after; audited. */
+import assert from "node:assert/strict";
+import { developer, project, testApp } from "@/tests/helpers.ts";
+import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
+
+Deno.test("[e2e] project delete: keys stop at once, restore brings them back, the purge removes every trace", async (t) => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const test = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  const promoted = await app.call("POST", `/v1/projects/${test.pk}/promote`, {
+    key: dev.dat,
+    body: {},
+  });
+  assert.equal(promoted.status, 201, promoted.text);
+  const livePk: string = promoted.body.publishableKey;
+  const liveSk: string = promoted.body.secretKey;
+  const other = await project(app, dev.dat, { name: "Kept" });
+  const h = { "X-User-Id": "ann" };
+  for (const sk of [test.sk, liveSk, other.sk]) {
+    assert.equal((await app.call("POST", "/api/data", { key: sk, headers: h })).status, 200);
+  }
+
+  await t.step("delete: both twins, the keys are 401 at once, tiers by pk too", async () => {
+    const stranger = await developer(app);
+    assert.equal(
+      (await app.call("DELETE", `/v1/projects/${test.pk}`, { key: stranger.dat })).status,
+      403,
+    );
+    const r = await app.call("DELETE", `/v1/projects/${livePk}`, { key: dev.dat });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(
+      r.body.projects.map((p: { publishableKey: string }) => p.publishableKey).sort(),
+      [
+        livePk,
+        test.pk,
+      ].sort(),
+    );
+    for (const p of r.body.projects) {
+      assert.equal(p.deletedAt, "2026-11-24T12:00:00.000Z");
+      assert.equal(p.purgeAt, "2026-12-24T12:00:00.000Z");
+    }
+    for (const sk of [test.sk, liveSk]) {
+      const u = await app.call("GET", "/api/usage", { key: sk, headers: h });
+      assert.equal(u.status, 401, u.text);
+      assert.equal((await app.call("POST", "/api/data", { key: sk, headers: h })).status, 401);
+    }
+    assert.equal((await app.call("GET", "/api/tiers", { key: test.pk })).status, 401);
+    // the developer still sees it (to restore it), but cannot change it
+    const read = await app.call("GET", `/v1/projects/${test.pk}`, { key: dev.dat });
+    assert.equal(read.body.project.purgeAt, "2026-12-24T12:00:00.000Z");
+    const rename = await app.call("PATCH", `/v1/projects/${test.pk}`, {
+      key: dev.dat,
+      body: { name: "x" },
+    });
+    assert.equal(rename.status, 409);
+    assert.equal(
+      (await app.call("DELETE", `/v1/projects/${test.pk}`, { key: dev.dat })).status,
+      409,
+    );
+    // others untouched
+    assert.equal((await app.call("POST", "/api/data", { key: other.sk, headers: h })).status, 200);
+  });
+
+  await t.step("restore within 30 days: the same keys and data work again", async () => {
+    app.clock.advance(29 * 86_400_000);
+    assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 0 });
+    const r = await app.call("POST", `/v1/projects/${test.pk}/restore`, { key: dev.dat });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.projects.length, 2);
+    assert.ok(r.body.projects.every((p: { deletedAt: null }) => p.deletedAt === null));
+    const u = await app.call("GET", "/api/customers/ann", { key: liveSk });
+    assert.equal(u.status, 200, u.text);
+    assert.equal((await app.call("POST", "/api/data", { key: test.sk, headers: h })).status, 200);
+    assert.equal(
+      (await app.call("POST", `/v1/projects/${test.pk}/restore`, { key: dev.dat })).status,
+      409,
+    );
+    const events = await app.call("GET", `/v1/projects/${test.pk}/events?type=project.restored`, {
+      key: dev.dat,
+    });
+    assert.equal(events.body.events.length, 1, events.text);
+    assert.match(events.body.events[0].summary, /^project restored by token tok_/);
+    const deleted = await app.call("GET", `/v1/projects/${livePk}/events?type=project.deleted`, {
+      key: dev.dat,
+    });
+    assert.equal(deleted.body.events.length, 1);
+  });
+
+  await t.step("after 30 days the purge leaves nothing that names the project", async () => {
+    await app.call("DELETE", `/v1/projects/${test.pk}`, { key: dev.dat });
+    app.clock.advance(30 * 86_400_000);
+    assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 2 });
+    const left: string[] = [];
+    for await (const e of app.kv.list({ prefix: [] })) {
+      // the payment provider's own objects (the sandbox's "Stripe account") stay the merchant's
+      if (e.key[0] === "sandbox") continue;
+      if (e.key.some((k) => k === test.pk || k === livePk)) left.push(JSON.stringify(e.key));
+      const v = JSON.stringify(e.value, (_, x) => typeof x === "bigint" ? String(x) : x) ?? "";
+      if (v.includes(test.pk) || v.includes(livePk)) left.push(`value of ${JSON.stringify(e.key)}`);
+    }
+    assert.deepEqual(left, []);
+    assert.equal((await app.call("GET", `/v1/projects/${test.pk}`, { key: dev.dat })).status, 404);
+    assert.equal((await app.call("GET", "/api/usage", { key: test.sk, headers: h })).status, 401);
+    assert.equal((await app.call("POST", "/api/data", { key: other.sk, headers: h })).status, 200);
+  });
+});
