@@ -247,3 +247,23 @@ export async function foldedCount(
 ): Promise<number> {
   return (await readCounters(kv, pk, [o]))[0]!.value;
 }
+
+/** The starts of a customer's latest `limit` periods with a stored count, newest first. */
+export async function customerPeriodStarts(
+  kv: Deno.Kv,
+  pk: string,
+  o: { customerId: string; limit: number },
+): Promise<string[]> {
+  const starts = new Set<string>();
+  for (
+    const prefix of [
+      usageKeys.byCustomer(pk, o.customerId),
+      usageKeys.tallyByCustomer(pk, o.customerId),
+    ]
+  ) {
+    for await (const e of kv.list({ prefix }, { reverse: true, limit: o.limit })) {
+      starts.add(e.key[3] as string);
+    }
+  }
+  return [...starts].sort().reverse().slice(0, o.limit);
+}

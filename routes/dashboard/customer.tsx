@@ -7,6 +7,8 @@ import { Island } from "@/lib/http/render.tsx";
 import CustomerActions from "@/islands/CustomerActions.tsx";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
 import { dayInWords } from "@/lib/period.ts";
+import { usageHistory } from "@/lib/usage/history.ts";
+import UsageChart from "@/islands/UsageChart.tsx";
 
 /** "pro — active, renews on 2 Jan 2027" (or "cancels on …", "ended on …"). */
 export function subscriptionInWords(
@@ -32,7 +34,9 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
     page((c, dev) =>
       projectPage(c, { dev, section: "/customers", title: "Customer" }, async (p) => {
         const s = c.get("services");
-        const cu = await customerView(s, p, await requireCustomer(s, p.pk, c.req.param("id")!));
+        const customer = await requireCustomer(s, p.pk, c.req.param("id")!);
+        const cu = await customerView(s, p, customer);
+        const history = await usageHistory(s, p, { customer });
         const paying = !!cu.subscription && PAID_STATUSES.has(cu.subscription.status);
         return (
           <>
@@ -57,6 +61,15 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
                 ({cu.usage.periodStart.slice(0, 10)} – {cu.usage.periodEnd.slice(0, 10)})
               </dd>
             </dl>
+            <Island
+              name="UsageChart"
+              component={UsageChart}
+              props={{
+                series: history.map((h) => ({ day: h.periodStart.slice(0, 10), count: h.count })),
+                title: "Usage per billing period",
+                testPrefix: "period-usage",
+              }}
+            />
             <Island
               name="CustomerActions"
               component={CustomerActions}

@@ -10,6 +10,7 @@ import {
   removeCustomerAsDeveloper,
   resetUsage,
 } from "@/lib/billing/admin.ts";
+import { usageHistory } from "@/lib/usage/history.ts";
 import { CustomerSchema, DEVELOPER, ERRORS, jsonRequest, ok, PkParam } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Customers"], security: DEVELOPER, middleware: [developerAuth()] };
@@ -51,6 +52,21 @@ const remove = createRoute({
   responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
 });
 
+const history = createRoute({
+  ...base,
+  method: "get",
+  path: "/v1/projects/{pk}/customers/{id}/usage/history",
+  summary:
+    "The customer's usage per billing period, oldest first (the current one and up to 11 before)",
+  request: { params: Params },
+  responses: {
+    200: ok(z.object({
+      periods: z.array(z.object({ periodStart: z.string(), count: z.number().int() })),
+    })),
+    ...ERRORS,
+  },
+});
+
 /** The developer's SaaS project of the path, and who acts. */
 async function target(c: Context<AppEnv>, pk: string) {
   const s = c.get("services");
@@ -67,6 +83,12 @@ export function mountDeveloperCustomerRoutes(app: OpenAPIHono<AppEnv>) {
     await resetUsage(s, project, { id, actor });
     const customer = await requireCustomer(s, project.pk, id);
     return c.json({ customer: await customerView(s, project, customer) }, 200);
+  });
+  app.openapi(history, async (c) => {
+    const { pk, id } = c.req.valid("param");
+    const { s, project } = await target(c, pk);
+    const customer = await requireCustomer(s, project.pk, id);
+    return c.json({ periods: await usageHistory(s, project, { customer }) }, 200);
   });
   app.openapi(remove, async (c) => {
     const { pk, id } = c.req.valid("param");
