@@ -1,6 +1,7 @@
 /** The developer's account: change the password; sign out everywhere (after a confirmation). */
 import { useState } from "preact/hooks";
 import { api, fieldErrors } from "./_api.ts";
+import { Toast } from "../components/Toast.tsx";
 
 export default function AccountSettings(props: { email: string; clerk: boolean }) {
   const [current, setCurrent] = useState("");
@@ -101,7 +102,7 @@ export default function AccountSettings(props: { email: string; clerk: boolean }
         )}
       </section>
       {message && <p class="form-error" role="alert">{message}</p>}
-      {saved && <p role="status" data-testid="account-saved">{saved}</p>}
+      <Toast message={saved} onClose={() => setSaved("")} testid="account-saved" />
     </div>
   );
 }

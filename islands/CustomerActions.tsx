@@ -1,6 +1,7 @@
 /** One customer's actions, each after a confirmation: reset usage, cancel subscription, delete. */
 import { useState } from "preact/hooks";
 import { api } from "./_api.ts";
+import { Toast } from "../components/Toast.tsx";
 
 export interface CustomerActionsProps {
   pk: string;
@@ -89,7 +90,7 @@ export default function CustomerActions(props: CustomerActionsProps) {
         </div>
       )}
       {error && <p class="form-error" role="alert">{error}</p>}
-      {done && <p role="status">{done}</p>}
+      <Toast message={done} onClose={() => setDone("")} testid="action-done" />
     </section>
   );
 }

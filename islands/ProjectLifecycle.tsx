@@ -4,6 +4,7 @@
  */
 import { useState } from "preact/hooks";
 import { api } from "./_api.ts";
+import { Toast } from "../components/Toast.tsx";
 
 export interface LifecycleProps {
   pk: string;
@@ -106,7 +107,7 @@ export default function ProjectLifecycle(props: LifecycleProps) {
           </>
         )}
       {error && <p class="form-error" role="alert">{error}</p>}
-      {done && <p role="status">{done}</p>}
+      <Toast message={done} onClose={() => setDone("")} testid="lifecycle-done" />
     </section>
   );
 }

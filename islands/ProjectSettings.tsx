@@ -5,6 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { api, fieldErrors } from "./_api.ts";
+import { Toast } from "../components/Toast.tsx";
 
 /** What the island needs of a project (PATCH /v1/projects/:pk answers more). */
 export interface SettingsProps {
@@ -132,7 +133,7 @@ export default function ProjectSettings(props: SettingsProps) {
         )}
       </form>
       {message && <p class="form-error" role="alert">{message}</p>}
-      {saved && <p role="status" data-testid="settings-saved">{saved}</p>}
+      <Toast message={saved} onClose={() => setSaved("")} testid="settings-saved" />
     </div>
   );
 }

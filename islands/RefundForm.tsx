@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, fieldErrors } from "./_api.ts";
 import { money } from "../components/MetricCard.tsx";
+import { Toast } from "../components/Toast.tsx";
 
 export interface RefundProps {
   pk: string;
@@ -92,7 +93,7 @@ export default function RefundForm(props: RefundProps) {
         </div>
       )}
       {error && <p class="form-error" role="alert">{error}</p>}
-      {done && <p role="status" data-testid="refund-done">{done}</p>}
+      <Toast message={done} onClose={() => setDone("")} testid="refund-toast" />
     </form>
   );
 }

@@ -4,6 +4,7 @@
  */
 import { useState } from "preact/hooks";
 import { api, fieldErrors } from "./_api.ts";
+import { Toast } from "../components/Toast.tsx";
 import {
   bodyOf,
   draftOf,
@@ -87,7 +88,7 @@ export default function TierEditor(
 
   return (
     <div>
-      <p class="status" role="status" aria-live="polite">{status}</p>
+      <Toast message={status} onClose={() => setStatus("")} testid="tier-status" />
       <ol class="tier-list">
         {rows.map((r, i) => (
           <li key={r.saved}>

@@ -199,44 +199,46 @@ export function TierFields(props: {
               Description
               <textarea id={id("description")} value={d.description} onInput={set("description")} />
             </label>
-            <label for={id("image")}>
-              Image (PNG, JPEG, WebP or GIF, up to 5 MB)
-              <input
-                id={id("image")}
-                type="file"
-                accept="image/png,image/jpeg,image/webp,image/gif"
-                onChange={async (e) => {
-                  const file = (e.currentTarget as HTMLInputElement).files?.[0];
-                  if (!file) return;
-                  setUploadError("");
-                  setProgress(0);
-                  try {
-                    const url = await uploadImage(file, setProgress);
-                    props.onChange({ ...d, imageUrl: url });
-                  } catch (x) {
-                    setUploadError((x as Error).message);
-                  } finally {
-                    setProgress(null);
-                  }
-                }}
-              />
-            </label>
-            {progress !== null && (
-              <progress max={100} value={progress} aria-label="Upload progress">
-                {progress}%
-              </progress>
-            )}
-            {uploadError && <span class="field-error" role="alert">{uploadError}</span>}
-            {d.imageUrl && (
-              <img
-                class="preview"
-                src={d.imageUrl}
-                alt={`Image of ${d.displayName || d.name}`}
-                width={96}
-                height={96}
-              />
-            )}
-            {err("imageUrl")}
+            <div class="image-field">
+              <label for={id("image")}>
+                Image (PNG, JPEG, WebP or GIF, up to 5 MB)
+                <input
+                  id={id("image")}
+                  type="file"
+                  accept="image/png,image/jpeg,image/webp,image/gif"
+                  onChange={async (e) => {
+                    const file = (e.currentTarget as HTMLInputElement).files?.[0];
+                    if (!file) return;
+                    setUploadError("");
+                    setProgress(0);
+                    try {
+                      const url = await uploadImage(file, setProgress);
+                      props.onChange({ ...d, imageUrl: url });
+                    } catch (x) {
+                      setUploadError((x as Error).message);
+                    } finally {
+                      setProgress(null);
+                    }
+                  }}
+                />
+              </label>
+              {progress !== null && (
+                <progress max={100} value={progress} aria-label="Upload progress">
+                  {progress}%
+                </progress>
+              )}
+              {uploadError && <span class="field-error" role="alert">{uploadError}</span>}
+              {d.imageUrl && (
+                <img
+                  class="preview"
+                  src={d.imageUrl}
+                  alt={`Image of ${d.displayName || d.name}`}
+                  width={96}
+                  height={96}
+                />
+              )}
+              {err("imageUrl")}
+            </div>
           </>
         )}
     </div>

@@ -67,6 +67,19 @@ export async function buildIslands(root: string): Promise<Record<string, number>
     }).output();
     if (code !== 0) throw new Error("deno bundle failed");
   }
+  // entries get their content's hash in the name, like the chunks (whose hashed names they
+  // import, so an entry's hash covers its chunks): every file is served as immutable, and
+  // static/build/manifest.json maps each island to its file for the pages
+  const manifest: Record<string, string> = {};
+  for (const n of names) {
+    const code = await Deno.readFile(`${outDir}/${n}.js`);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", code));
+    const hash = [...digest.slice(0, 5)].map((b) => b.toString(16).padStart(2, "0")).join("")
+      .toUpperCase();
+    manifest[n] = `${n}-${hash}.js`;
+    await Deno.rename(`${outDir}/${n}.js`, `${outDir}/${manifest[n]}`);
+  }
+  await Deno.writeTextFile(`${outDir}/manifest.json`, JSON.stringify(manifest, null, 2));
   const sizes: Record<string, number> = {};
   for await (const e of Deno.readDir(outDir)) {
     if (e.name.endsWith(".js")) sizes[e.name] = (await Deno.stat(`${outDir}/${e.name}`)).size;

@@ -99,3 +99,26 @@ Deno.test("an unknown page asked for by a browser is an HTML 404 with navigation
   assert.equal(api.status, 404);
   assert.equal(api.body.error.code, "not_found");
 });
+
+Deno.test("[e2e] island bundles have content-hashed names and are cached as immutable; CSS is not", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const page = await app.call("GET", "/dashboard/account", {
+    headers: { Cookie: dev.cookie, Accept: "text/html" },
+  });
+  const srcs = [...page.text.matchAll(/<script type="module" src="([^"]+)"/g)].map((m) => m[1]!);
+  assert.ok(srcs.length >= 2, page.text.slice(-500));
+  for (const src of srcs) {
+    assert.match(src, /^\/static\/build\/[A-Za-z]+-[0-9A-F]{10}\.js$/);
+    const js = await app.call("GET", src);
+    assert.equal(js.status, 200, src);
+    assert.equal(js.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    // the chunks it imports are hashed too
+    for (const [, chunk] of js.text.matchAll(/from"\.\/([^"]+)"/g)) {
+      const c = await app.call("GET", `/static/build/${chunk}`);
+      assert.equal(c.headers.get("cache-control"), "public, max-age=31536000, immutable", chunk);
+    }
+  }
+  const css = await app.call("GET", "/static/app.css");
+  assert.equal(css.headers.get("cache-control"), "public, max-age=300");
+});

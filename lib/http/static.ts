@@ -16,6 +16,9 @@ const TYPES: Record<string, string> = {
   map: "application/json",
 };
 
+/** Island bundles and chunks named by content hash (`build/Name-1A2B3C4D5E.js`, `chunk-…`). */
+const HASHED = /^build\/[A-Za-z0-9_.]+-[A-Z0-9]{8,}\.js$/;
+
 export async function serveStatic(c: Context<AppEnv>): Promise<Response> {
   const rel = c.req.path.slice("/static/".length);
   if (!/^[A-Za-z0-9_./-]+$/.test(rel) || rel.split("/").some((p) => p === ".." || p === "")) {
@@ -26,7 +29,10 @@ export async function serveStatic(c: Context<AppEnv>): Promise<Response> {
     const ext = rel.split(".").pop() ?? "";
     return c.body(data, 200, {
       "Content-Type": TYPES[ext] ?? "application/octet-stream",
-      "Cache-Control": "public, max-age=300",
+      // bundles carry their content's hash in the name: a new build is a new URL
+      "Cache-Control": HASHED.test(rel)
+        ? "public, max-age=31536000, immutable"
+        : "public, max-age=300",
     });
   } catch {
     throw new NotFoundError("No such file");

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Layout } from "@/components/Layout.tsx";
-import { ProjectNav } from "@/components/ProjectNav.tsx";
+import { Breadcrumbs, ModeSwitch, ProjectSidebar } from "@/components/ProjectNav.tsx";
 import { renderPage } from "@/lib/http/render.tsx";
 import { pageDeveloper } from "@/lib/http/page_auth.ts";
 import type { Developer } from "@/lib/kv/developers.ts";
@@ -56,31 +56,37 @@ export async function projectPage(
     c,
     { dev, title: `${title} · ${p.name}` },
     (
-      <>
-        <h1>
-          {p.name} <span class="type">{p.type === "saas" ? "SaaS" : "Store"}</span>
-        </h1>
-        <ProjectNav project={p} projects={projects} current={section} testTwin={testTwin} />
-        {p.deletedAt && (
-          <p class="warning" role="note" data-testid="project-deleted">
-            <strong>This project is deleted:</strong> its keys don't work and its data is removed on
-            {" "}
-            {dayInWords(Date.parse(purgeAt(p)!))}.{" "}
-            <a href={`/dashboard/projects/${p.pk}/settings`}>Restore it in Settings</a>
-          </p>
-        )}
-        {s.payments.kind === "sandbox" && (p.mode === "live" || section === "/live") && (
-          <p class="warning" role="note" data-testid="no-live-provider">
-            <strong>Live mode has no real payment provider configured.</strong>{" "}
-            This server runs the offline sandbox: live checkouts are sandbox payments and no money
-            moves. Set <code>STRIPE_SECRET_KEY_TEST</code>, <code>STRIPE_SECRET_KEY_LIVE</code> and
-            {" "}
-            <code>STRIPE_WEBHOOK_SECRETS</code> to take real payments.
-          </p>
-        )}
-        <h2>{title}</h2>
-        {await body(p)}
-      </>
+      <div class="shell">
+        <ProjectSidebar project={p} projects={projects} current={section} />
+        <div class="shell-main">
+          <Breadcrumbs project={p} section={section} page={title} />
+          <div class="project-head">
+            <h1>
+              {p.name} <span class="type">{p.type === "saas" ? "SaaS" : "Store"}</span>
+            </h1>
+            <ModeSwitch project={p} current={section} testTwin={testTwin} />
+          </div>
+          {p.deletedAt && (
+            <p class="warning" role="note" data-testid="project-deleted">
+              <strong>This project is deleted:</strong>{" "}
+              its keys don't work and its data is removed on {dayInWords(Date.parse(purgeAt(p)!))}.
+              {" "}
+              <a href={`/dashboard/projects/${p.pk}/settings`}>Restore it in Settings</a>
+            </p>
+          )}
+          {s.payments.kind === "sandbox" && (p.mode === "live" || section === "/live") && (
+            <p class="warning" role="note" data-testid="no-live-provider">
+              <strong>Live mode has no real payment provider configured.</strong>{" "}
+              This server runs the offline sandbox: live checkouts are sandbox payments and no money
+              moves. Set <code>STRIPE_SECRET_KEY_TEST</code>, <code>STRIPE_SECRET_KEY_LIVE</code>
+              {" "}
+              and <code>STRIPE_WEBHOOK_SECRETS</code> to take real payments.
+            </p>
+          )}
+          <h2>{title}</h2>
+          {await body(p)}
+        </div>
+      </div>
     ),
   );
 }
