@@ -87,7 +87,7 @@ export function Breadcrumbs(props: { project: Project; section: string; page: st
           <a href="/dashboard">Projects</a>
         </li>
         <li>
-          <a href={`/dashboard/projects/${p.pk}`}>{p.name}</a>
+          <a href={`/dashboard/projects/${p.pk}`} data-project-name>{p.name}</a>
         </li>
         {props.section !== "" && (
           <li>

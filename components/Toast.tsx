@@ -1,14 +1,26 @@
 /**
  * Feedback after a save, where the eye is: a live region fixed at the bottom of the screen
  * (so "Saved" is never off-screen), cleared after a few seconds through `onClose`. Rendered
- * always, empty when there is nothing to say, so screen readers announce each message.
+ * always, empty when there is nothing to say, so screen readers announce each message. One
+ * toast at a time per page: a new one (from any island) clears the others.
  */
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
+
+const EVENT = "dream:toast";
 
 export function Toast(props: { message: string; onClose: () => void; testid?: string }) {
   const { message, onClose } = props;
+  const me = useRef({});
+  useEffect(() => {
+    const other = (e: Event) => {
+      if ((e as CustomEvent).detail !== me.current) onClose();
+    };
+    addEventListener(EVENT, other);
+    return () => removeEventListener(EVENT, other);
+  }, []);
   useEffect(() => {
     if (!message) return;
+    dispatchEvent(new CustomEvent(EVENT, { detail: me.current }));
     const t = setTimeout(onClose, 8000);
     return () => clearTimeout(t);
   }, [message]);

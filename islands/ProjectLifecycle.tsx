@@ -21,6 +21,8 @@ export default function ProjectLifecycle(props: LifecycleProps) {
   const [purgeAt, setPurgeAt] = useState(props.purgeAt);
   const [asking, setAsking] = useState(false);
   const [typed, setTyped] = useState("");
+  // the name as it is now (it may have been renamed on this page since it was rendered)
+  const [name, setName] = useState(props.name);
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
 
@@ -68,7 +70,20 @@ export default function ProjectLifecycle(props: LifecycleProps) {
               Payments already made stay in your payment provider's account.
             </p>
             {!asking && (
-              <button type="button" class="danger" onClick={() => setAsking(true)}>
+              <button
+                type="button"
+                class="danger"
+                onClick={async () => {
+                  try {
+                    const p = await api<{ project: { name: string } }>(
+                      "GET",
+                      `/v1/projects/${props.pk}`,
+                    );
+                    setName(p.project.name);
+                  } catch { /* keep the rendered name */ }
+                  setAsking(true);
+                }}
+              >
                 Delete project…
               </button>
             )}
@@ -79,13 +94,13 @@ export default function ProjectLifecycle(props: LifecycleProps) {
                 aria-labelledby="delete-confirm"
                 onSubmit={(e) => {
                   e.preventDefault();
-                  if (typed.trim() === props.name.trim()) {
+                  if (typed.trim() === name.trim()) {
                     run("", "Project deleted. You can restore it for 30 days.");
                   }
                 }}
               >
                 <p id="delete-confirm">
-                  <strong>Delete {props.name}?</strong> Type its name to confirm.
+                  <strong>Delete {name}?</strong> Type its name to confirm.
                 </p>
                 <label for="delete-name">
                   Project name
@@ -96,7 +111,7 @@ export default function ProjectLifecycle(props: LifecycleProps) {
                     onInput={(e) => setTyped(e.currentTarget.value)}
                   />
                 </label>
-                <button type="submit" class="danger" disabled={typed.trim() !== props.name.trim()}>
+                <button type="submit" class="danger" disabled={typed.trim() !== name.trim()}>
                   Delete project
                 </button>{" "}
                 <button type="button" class="secondary" onClick={() => setAsking(false)}>

@@ -32,6 +32,10 @@ export default function ProjectSettings(props: SettingsProps) {
       const out = await api<{ project: SettingsProps }>("PATCH", `/v1/projects/${props.pk}`, body);
       setAuth(out.project.endUserAuth);
       setName(out.project.name);
+      // the page's header and breadcrumbs name the project too: no reload needed
+      document.querySelectorAll("[data-project-name]").forEach((e) => {
+        e.textContent = out.project.name;
+      });
       setSaved(done);
     } catch (err) {
       setErrors(fieldErrors(err));

@@ -17,6 +17,10 @@ export interface ChartProps {
   testPrefix?: string;
   /** The caption's figure: the total over the days (default) or the last day's value (MRR). */
   summary?: "total" | "last";
+  /** What a point is: "days" (default) or, for instance, "billing periods". */
+  spanWord?: string;
+  /** The data table's first column ("Day" unless given). */
+  xLabel?: string;
 }
 
 export default function UsageChart(props: ChartProps) {
@@ -26,6 +30,7 @@ export default function UsageChart(props: ChartProps) {
   const fmt = (v: number) => (props.currency ? money(v, props.currency) : String(v));
   useEffect(() => {
     let chart: { destroy(): void } | null = null;
+    let resize: ResizeObserver | null = null;
     (async () => {
       const { default: uPlot } = await import("uplot");
       if (!box.current) return;
@@ -37,7 +42,7 @@ export default function UsageChart(props: ChartProps) {
         .flatMap((n) => [n, n * 100_000]).sort((a, b) => a - b);
       chart = new uPlot(
         {
-          width: Math.min(800, box.current.clientWidth || 600),
+          width: box.current.clientWidth || 600,
           height: 240,
           title,
           legend: { show: false },
@@ -53,8 +58,17 @@ export default function UsageChart(props: ChartProps) {
         [xs, ys],
         box.current,
       );
+      // the plot fills its card, also after the window is resized
+      const c = chart as unknown as { setSize(s: { width: number; height: number }): void };
+      resize = new ResizeObserver(() => {
+        if (box.current) c.setSize({ width: box.current.clientWidth, height: 240 });
+      });
+      resize.observe(box.current);
     })();
-    return () => chart?.destroy();
+    return () => {
+      resize?.disconnect();
+      chart?.destroy();
+    };
   }, []);
   const total = props.series.reduce((a, r) => a + r.count, 0);
   const prefix = props.testPrefix ?? "usage";
@@ -62,7 +76,7 @@ export default function UsageChart(props: ChartProps) {
     <figure class="chart">
       <div ref={box} class="chart-canvas" aria-hidden="true" />
       <figcaption>
-        {`${title}, ${props.series.length} days: ${
+        {`${title}, ${props.series.length} ${props.spanWord ?? "days"}: ${
           props.summary === "last"
             ? `${fmt(props.series.at(-1)?.count ?? 0)} on the last day`
             : props.currency
@@ -75,7 +89,7 @@ export default function UsageChart(props: ChartProps) {
         <table>
           <thead>
             <tr>
-              <th scope="col">Day</th>
+              <th scope="col">{props.xLabel ?? "Day"}</th>
               <th scope="col">
                 {props.currency ? "Amount" : unit[0]!.toUpperCase() + unit.slice(1)}
               </th>

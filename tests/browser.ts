@@ -16,6 +16,7 @@ export async function hasChromium(): Promise<boolean> {
 export async function ensureIslands(): Promise<void> {
   try {
     await Deno.stat(new URL("../static/build/sizes.json", import.meta.url));
+    await Deno.stat(new URL("../static/build/manifest.json", import.meta.url));
     await Deno.stat(new URL("../static/build/sdk/dream-api-sdk.tgz", import.meta.url));
   } catch {
     const out = await new Deno.Command(Deno.execPath(), {

@@ -62,7 +62,8 @@ export async function projectPage(
           <Breadcrumbs project={p} section={section} page={title} />
           <div class="project-head">
             <h1>
-              {p.name} <span class="type">{p.type === "saas" ? "SaaS" : "Store"}</span>
+              <span data-project-name>{p.name}</span>{" "}
+              <span class="type">{p.type === "saas" ? "SaaS" : "Store"}</span>
             </h1>
             <ModeSwitch project={p} current={section} testTwin={testTwin} />
           </div>

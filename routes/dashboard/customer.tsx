@@ -68,6 +68,8 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
                 series: history.map((h) => ({ day: h.periodStart.slice(0, 10), count: h.count })),
                 title: "Usage per billing period",
                 testPrefix: "period-usage",
+                spanWord: history.length === 1 ? "billing period" : "billing periods",
+                xLabel: "Period start",
               }}
             />
             <Island

@@ -1,0 +1,121 @@
+/**
+ * [browser] at 390 px (a phone): project settings with toasts in view, deleting a project after
+ * typing its name and restoring it, then deleting the account. No page wider than the screen.
+ */
+import assert from "node:assert/strict";
+import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+
+Deno.test({
+  name: "[browser] 390 px: rename (toast in view) → delete project → restore → delete account",
+  ignore: !(await hasChromium()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async (t) => {
+    await ensureIslands();
+    await using app = await testApp();
+    await using srv = servePort(app);
+    const dev = await developer(app, "phone@example.com");
+    const { pk, sk } = await project(app, dev.dat, { name: "Pocket" });
+    const browser = await launch();
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      const [name, ...value] = dev.cookie.split("=");
+      await ctx.addCookies([{ name: name!, value: value.join("="), url: srv.base }]);
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(10_000);
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      const shot = (n: string) =>
+        page.screenshot({ path: `${ARTIFACTS}phone-${n}.png`, fullPage: true });
+      const fits = async () => {
+        const over = await page.evaluate(() =>
+          document.documentElement.scrollWidth - document.documentElement.clientWidth
+        );
+        assert.equal(over, 0, `${page.url()} is ${over}px wider than the screen`);
+      };
+      const toastInView = async (text: RegExp) => {
+        const toast = page.locator(".toast:not(:empty)");
+        await toast.waitFor();
+        assert.equal(await toast.count(), 1, "one toast at a time");
+        assert.match(await toast.textContent() ?? "", text);
+        const box = await toast.boundingBox();
+        assert.ok(
+          box && box.y >= 0 && box.y + box.height <= 844,
+          `toast at ${JSON.stringify(box)}`,
+        );
+      };
+      const settings = `${srv.base}/dashboard/projects/${pk}/settings`;
+
+      await t.step("rename: the toast shows in view, wherever the form is", async () => {
+        await page.goto(settings);
+        await page.waitForSelector("[data-island=ProjectSettings][data-hydrated]", {
+          state: "attached",
+        }).catch(() => {});
+        await fits();
+        await page.fill("#project-name", "Pocket Pro");
+        await page.click("button:has-text('Save name')");
+        await toastInView(/Name saved/);
+        assert.equal(await page.textContent(".project-head [data-project-name]"), "Pocket Pro");
+        await shot("settings-saved");
+      });
+
+      await t.step("delete: the button waits for the exact name; keys stop at once", async () => {
+        await page.click("button:has-text('Delete project…')");
+        const confirm = page.locator("[role=alertdialog] button[type=submit]");
+        assert.equal(await confirm.isDisabled(), true);
+        await page.fill("#delete-name", "Pocket");
+        assert.equal(await confirm.isDisabled(), true, "the old name does not confirm");
+        await page.fill("#delete-name", "Pocket Pro");
+        await shot("delete-confirm");
+        await confirm.click();
+        await page.waitForSelector("[data-testid=deleted-state]");
+        await toastInView(/Project deleted/);
+        const r = await srv.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u" } });
+        assert.equal(r.status, 401);
+        await page.goto(`${srv.base}/dashboard/projects/${pk}`);
+        assert.match(await page.textContent("[data-testid=project-deleted]") ?? "", /deleted/);
+        await fits();
+        await page.goto(`${srv.base}/dashboard`);
+        assert.match(await page.textContent("main") ?? "", /Pocket Pro \(deleted\)/);
+        await fits();
+      });
+
+      await t.step("restore from Settings: the same key works again", async () => {
+        await page.goto(settings);
+        await page.click("button:has-text('Restore project')");
+        await toastInView(/Project restored/);
+        const r = await srv.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u" } });
+        assert.equal(r.status, 200, r.text);
+        await shot("restored");
+      });
+
+      await t.step(
+        "delete the account: a wrong password is refused, then everything ends",
+        async () => {
+          await page.goto(`${srv.base}/dashboard/account`);
+          await fits();
+          await page.click("button:has-text('Delete account…')");
+          await page.fill("#delete-account-confirm", "not the password");
+          await page.click("[role=alertdialog] button[type=submit]");
+          await page.waitForSelector(".danger-zone .form-error");
+          assert.equal((await srv.call("GET", "/v1/me", { key: dev.dat })).status, 200);
+          await page.fill("#delete-account-confirm", "correct horse battery");
+          await Promise.all([
+            page.waitForURL(`${srv.base}/?account=deleted`),
+            page.click("[role=alertdialog] button[type=submit]"),
+          ]);
+          await shot("account-deleted");
+          assert.equal((await srv.call("GET", "/v1/me", { key: dev.dat })).status, 401);
+          const r = await srv.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "u" } });
+          assert.equal(r.status, 401);
+          await page.goto(`${srv.base}/dashboard`);
+          assert.match(page.url(), /\/signin/);
+        },
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  },
+});
