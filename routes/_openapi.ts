@@ -52,6 +52,10 @@ export const UsageSchema = z.object({
   usageCount: z.number().int().openapi({ example: 12, description: "Equal to `count`" }),
   limit: z.number().int().nullable().openapi({ example: 100 }),
   remaining: z.number().int().nullable().openapi({ example: 88 }),
+  overage: z.number().int().openapi({
+    example: 0,
+    description: "Calls past the limit this period, billed at period end (tiers with overage)",
+  }),
   plan: z.string().openapi({ example: "free" }),
   periodStart: z.string().openapi({ example: "2026-11-01T00:00:00.000Z" }),
   periodEnd: z.string().openapi({ example: "2026-12-01T00:00:00.000Z" }),
@@ -64,6 +68,16 @@ export const TierSchema = z.object({
   currency: z.string().openapi({ example: "usd" }),
   interval: z.enum(["month", "year"]).nullable().optional(),
   limit: z.number().int().nullable().optional().openapi({ example: 10000 }),
+  trialDays: z.number().int().optional().openapi({
+    description: "SaaS: free trial days a checkout starts with",
+  }),
+  overage: z.object({
+    unitAmount: z.number().int(),
+    per: z.number().int(),
+    cap: z.number().int().nullable().optional(),
+  }).nullable().optional().openapi({
+    description: "SaaS: calls past the limit billed `unitAmount` per `per` calls, up to `cap`",
+  }),
   inventory: z.number().int().nullable().optional(),
   soldOut: z.boolean().optional(),
   features: z.array(z.string()),

@@ -8,6 +8,15 @@ import { ImageUrl } from "@/lib/schemas.ts";
 export const TIER_NAME_RE = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
 export const MAX_TIERS = 50;
 
+export const OverageSchema = z.object({
+  /** Minor units billed for every `per` calls past the limit. */
+  unitAmount: z.number().int().min(1).max(99_999_999),
+  per: z.number().int().min(1).max(1_000_000).default(1),
+  /** At most this many calls past the limit (then 429); absent: no cap. */
+  cap: z.number().int().min(1).max(1_000_000_000).nullable().optional(),
+}).strict();
+export type Overage = z.infer<typeof OverageSchema>;
+
 export const TierInputSchema = z.object({
   name: z.string().regex(TIER_NAME_RE, "must be a lowercase slug (a-z, 0-9, - and _, up to 63)"),
   displayName: z.string().trim().min(1).max(100).optional(),
@@ -20,6 +29,10 @@ export const TierInputSchema = z.object({
   description: z.string().max(2000).nullable().optional(),
   imageUrl: ImageUrl.nullable().optional(),
   inventory: z.number().int().min(0).nullable().optional(),
+  /** SaaS: days of free trial a checkout starts with (0 = none). */
+  trialDays: z.number().int().min(0).max(730).optional(),
+  /** SaaS tiers with a limit: calls past it are accepted and billed, up to `cap` calls. */
+  overage: OverageSchema.nullable().optional(),
 });
 export type TierInput = z.infer<typeof TierInputSchema>;
 
@@ -36,6 +49,8 @@ function titleCase(slug: string): string {
 }
 
 type TypedFields = {
+  trialDays?: number | undefined;
+  overage?: Overage | null | undefined;
   inventory?: number | null | undefined;
   interval?: "month" | "year" | undefined;
   limit?: number | null | undefined;
@@ -48,7 +63,7 @@ function checkFitsType(type: ProjectType, t: TypedFields, field = ""): void {
     ]);
   }
   if (type === "store") {
-    for (const k of ["interval", "limit"] as const) {
+    for (const k of ["interval", "limit", "trialDays", "overage"] as const) {
       if (t[k] !== undefined && t[k] !== null) {
         throw new ValidationError(`${k} applies to SaaS tiers, not Store products`, [
           { field: `${field}${k}`, message: "not allowed on a Store project" },
@@ -56,6 +71,16 @@ function checkFitsType(type: ProjectType, t: TypedFields, field = ""): void {
       }
     }
   }
+}
+
+/** Overage only makes sense past a limit: 422 on an unlimited tier with overage. */
+function checkOverage(t: Tier, field = ""): Tier {
+  if (t.overage && t.limit === null) {
+    throw new ValidationError("overage needs a usage limit: calls past the limit are billed", [
+      { field: `${field}overage`, message: "needs a limit on the tier" },
+    ]);
+  }
+  return t;
 }
 
 /** A project's currency: its tiers' (all the same), set by the first ones. */
@@ -76,7 +101,7 @@ function checkCurrency(expected: string, currency: string | undefined, field = "
 /** A new tier from validated input, with the defaults of its project type. */
 export function buildTier(type: ProjectType, input: TierInput, field = ""): Tier {
   checkFitsType(type, input, field);
-  return {
+  return checkOverage({
     id: `tier_${ulid()}`,
     name: input.name,
     displayName: input.displayName ?? titleCase(input.name),
@@ -89,10 +114,12 @@ export function buildTier(type: ProjectType, input: TierInput, field = ""): Tier
     description: input.description ?? null,
     imageUrl: input.imageUrl ?? null,
     inventory: type === "store" ? input.inventory ?? null : null,
+    trialDays: type === "saas" ? input.trialDays ?? 0 : 0,
+    overage: type === "saas" ? input.overage ?? null : null,
     priceId: null,
     productId: null,
     priceSpec: null,
-  };
+  }, field);
 }
 
 /** Builds the initial tier list, refusing duplicate names. */
@@ -143,6 +170,7 @@ export function editTier(
   for (const [k, v] of Object.entries(fields)) {
     if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
   }
+  checkOverage(next);
   const tiers = p.tiers.filter((_, i) => i !== idx);
   const at = position === undefined ? idx : Math.min(position, tiers.length);
   tiers.splice(at, 0, next);
@@ -212,6 +240,12 @@ export function publicTier(p: Project, t: Tier) {
     archived: t.archived ?? false,
   };
   return p.type === "saas"
-    ? { ...base, interval: t.interval, limit: t.limit }
+    ? {
+      ...base,
+      interval: t.interval,
+      limit: t.limit,
+      trialDays: t.trialDays ?? 0,
+      overage: t.overage ?? null,
+    }
     : { ...base, inventory: t.inventory, soldOut: t.inventory !== null && t.inventory <= 0 };
 }

@@ -242,10 +242,10 @@ export async function customerForTracking(
   const found = await findCustomer(s, project.pk, id);
   if (found) return found;
   const draft = unsavedCustomer(s, project, id);
-  const { plan, limit, period } = planOf(s, project, draft);
+  const { plan, limit, period, overage } = planOf(s, project, draft);
   if (limit !== null && quantity > limit) {
     throw new TierLimitError(
-      usageView({ customerId: id, plan: plan ?? "", limit, period }, 0),
+      usageView({ customerId: id, plan: plan ?? "", limit, period, overage }, 0),
       quantity,
     );
   }
@@ -254,9 +254,9 @@ export async function customerForTracking(
 
 /** The usage object of a customer now, counting nothing. */
 export async function usageOf(s: Services, project: Project, c: Customer) {
-  const { plan, limit, period } = planOf(s, project, c);
+  const { plan, limit, period, overage } = planOf(s, project, c);
   const count = await s.meter.peek(project.pk, c.id, period);
-  return usageView({ customerId: c.id, plan: plan ?? "", limit, period }, count);
+  return usageView({ customerId: c.id, plan: plan ?? "", limit, period, overage }, count);
 }
 
 /** The public shape of a subscription: its tier by name. */

@@ -157,7 +157,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (!customer || req.headers.has("idempotency-key")) return null;
 
     if (isTrack) return track(req, project, customer);
-    const { plan, limit, period } = planOf(s, project, customer);
+    const { plan, limit, period, overage } = planOf(s, project, customer);
     const count = s.meter.peekCached(project.pk, customer.id, period);
     if (count === undefined) return null; // not cached: the full path reads it
     return limited(req, project.pk, userId) ??
@@ -165,7 +165,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
         req,
         `{"usage":${
           usageJson(
-            usageView({ customerId: customer.id, plan: plan ?? "", limit, period }, count),
+            usageView({ customerId: customer.id, plan: plan ?? "", limit, period, overage }, count),
           )
         }}`,
       );

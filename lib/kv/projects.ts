@@ -34,6 +34,10 @@ export interface CatalogItem {
   priceSpec: string | null;
   /** Hidden from pricing pages and new checkouts; its subscribers stay on it. */
   archived?: boolean;
+  /** SaaS: free trial days at checkout (absent or 0: none). */
+  trialDays?: number;
+  /** SaaS with a limit: calls past it accepted and billed per `per`, up to `cap` (null: none). */
+  overage?: { unitAmount: number; per: number; cap?: number | null | undefined } | null;
 }
 
 /** A SaaS project's subscription tier. */

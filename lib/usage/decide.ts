@@ -14,6 +14,12 @@ export interface TrackRequest {
   plan: string;
   period: Period;
   limit: number | null;
+  /**
+   * With overage: how far past the limit calls are accepted (null: no end); absent: the limit
+   * is the end.
+   */
+  overageCap?: number | null;
+  overage?: boolean;
   quantity: number;
   idempotency?: { key: string; fingerprint: string };
 }
@@ -68,7 +74,12 @@ export function decideBatch(
     const perKey = lines.get(pk) ?? new Map<string, LogLine>();
     const line = perKey.get(p.ck);
     const count = o.held(pk, p.ck) + (line ? line[2] : 0);
-    if (limit !== null && count + quantity > limit) {
+    const end = limit === null || !p.req.overage
+      ? limit
+      : p.req.overageCap == null
+      ? null
+      : limit + p.req.overageCap;
+    if (end !== null && count + quantity > end) {
       outcomes.push({ kind: "limited", usage: usageView(p.req, count) });
       continue;
     }

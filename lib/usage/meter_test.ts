@@ -110,6 +110,7 @@ Deno.test("UsageMeter.track() refuses a quantity that would pass the limit and c
     usageCount: 7,
     limit: 10,
     remaining: 3,
+    overage: 0,
     plan: "free",
     periodStart: period.start,
     periodEnd: period.end,

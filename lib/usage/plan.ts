@@ -25,7 +25,9 @@ export function planOf(s: { clock: Clock }, project: Project, c: Customer) {
     s.clock.now(),
     sub ? { ...sub, ...(tier?.interval ? { interval: tier.interval } : {}) } : null,
   );
-  return { tier, plan: tier?.name ?? null, limit: tier ? tier.limit : 0, period };
+  const limit = tier ? tier.limit : 0;
+  const overage = limit !== null && !!tier?.overage;
+  return { tier, plan: tier?.name ?? null, limit, period, overage };
 }
 
 /** What one subscription adds to the project's aggregates. */

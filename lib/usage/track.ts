@@ -10,10 +10,12 @@ import type { UsageView } from "@/lib/usage/meter.ts";
 
 export class TierLimitError extends AppError {
   constructor(usage: UsageView, quantity = 1) {
-    const used = `${usage.count} of ${usage.limit} used this period`;
+    const used = `${usage.count} of ${usage.limit} used this period${
+      usage.overage ? `, ${usage.overage} past it as overage` : ""
+    }`;
     super(
       "tier_limit_reached",
-      usage.limit !== null && usage.count < usage.limit
+      usage.limit !== null && usage.count < usage.limit && !usage.overage
         ? `This request of ${quantity} would pass the usage limit of plan "${usage.plan}" (${used}); nothing was counted`
         : `Usage limit of plan "${usage.plan}" reached (${used})`,
       { details: { usage } },
@@ -38,13 +40,14 @@ export async function trackUsage(
   opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
 ): Promise<{ usage: UsageView; replayed: false } | { replayed: true; record: IdempotencyRecord }> {
   const customer = opts.customer;
-  const { plan, limit, period } = planOf(s, project, customer);
+  const { plan, limit, period, tier, overage } = planOf(s, project, customer);
   const outcome = await s.meter.track({
     pk: project.pk,
     customerId: customer.id,
     plan: plan ?? "",
     period,
     limit,
+    ...(overage ? { overage, overageCap: tier!.overage!.cap ?? null } : {}),
     quantity: opts.quantity,
     ...(opts.idempotencyKey
       ? {

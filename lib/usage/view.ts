@@ -9,6 +9,8 @@ export interface UsageView {
   usageCount: number;
   limit: number | null;
   remaining: number | null;
+  /** Calls past the limit this period, billed at period end (tiers with overage; else 0). */
+  overage: number;
   plan: string;
   periodStart: string;
   periodEnd: string;
@@ -16,7 +18,14 @@ export interface UsageView {
 
 /** Builds the usage object answered by the usage endpoints. */
 export function usageView(
-  req: { customerId: string; plan: string; period: Period; limit: number | null },
+  req: {
+    customerId: string;
+    plan: string;
+    period: Period;
+    limit: number | null;
+    /** The tier bills calls past the limit (overage). */
+    overage?: boolean;
+  },
   count: number,
 ): UsageView {
   return {
@@ -25,6 +34,7 @@ export function usageView(
     usageCount: count,
     limit: req.limit,
     remaining: req.limit === null ? null : Math.max(0, req.limit - count),
+    overage: req.overage && req.limit !== null ? Math.max(0, count - req.limit) : 0,
     plan: req.plan,
     periodStart: req.period.start,
     periodEnd: req.period.end,
@@ -50,7 +60,7 @@ function jsonString(v: string): string {
 export function usageJson(u: UsageView): string {
   return `{"userId":${
     JSON.stringify(u.userId)
-  },"count":${u.count},"usageCount":${u.count},"limit":${u.limit},"remaining":${u.remaining},"plan":${
+  },"count":${u.count},"usageCount":${u.count},"limit":${u.limit},"remaining":${u.remaining},"overage":${u.overage},"plan":${
     jsonString(u.plan)
   },"periodStart":${jsonString(u.periodStart)},"periodEnd":${jsonString(u.periodEnd)}}`;
 }

@@ -7,6 +7,8 @@ export interface Usage {
   usageCount: number;
   limit: number | null;
   remaining: number | null;
+  /** Calls past the limit this period, billed at period end (tiers with overage; else 0). */
+  overage: number;
   plan: string;
   periodStart: string;
   periodEnd: string;
@@ -63,6 +65,10 @@ export interface Tier {
   currency: string;
   interval?: "month" | "year" | null;
   limit?: number | null;
+  /** SaaS: free trial days a checkout starts with. */
+  trialDays?: number;
+  /** SaaS: calls past the limit billed `unitAmount` per `per`, up to `cap` calls. */
+  overage?: { unitAmount: number; per: number; cap?: number | null } | null;
   inventory?: number | null;
   soldOut?: boolean;
   features: string[];
