@@ -60,8 +60,16 @@ function CheckoutPage({ session, merchant }: { session: SandboxSession; merchant
           ))}
         </tbody>
       </table>
+      {(session.trial_days ?? 0) > 0 && (
+        <p class="notice" data-testid="trial-terms">
+          Free for {session.trial_days}{" "}
+          days: nothing is charged today. The card is charged when the trial ends, unless the
+          subscription is canceled before.
+        </p>
+      )}
       <p>
-        Total: <strong>{money(session.amount_total ?? 0, session.currency ?? "usd")}</strong>
+        {(session.trial_days ?? 0) > 0 ? "Due today" : "Total"}:{" "}
+        <strong>{money(session.amount_total ?? 0, session.currency ?? "usd")}</strong>
       </p>
       {session.status === "open"
         ? (
@@ -73,8 +81,19 @@ function CheckoutPage({ session, merchant }: { session: SandboxSession; merchant
               </label>
               <label>
                 Card number{" "}
-                <input name="card" inputMode="numeric" value="4242 4242 4242 4242" readOnly />
+                <input
+                  name="card"
+                  inputMode="numeric"
+                  autocomplete="off"
+                  value="4242 4242 4242 4242"
+                  aria-describedby="card-help"
+                />
               </label>
+              <p id="card-help" class="muted">
+                Test cards: 4242 4242 4242 4242 always pays;{" "}
+                4000 0000 0000 0341 is accepted now and declined at the first charge (a trial that
+                ends with a failed card).
+              </p>
               <button type="submit">Pay</button>
             </form>
             <form method="post" action={`${base}/cancel`}>
@@ -203,7 +222,10 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
       const id = c.req.param("id")!;
       const { form, body } = await wantsRedirect(c);
       const done = action === "complete"
-        ? await sb.completeCheckout(id, body.email || undefined)
+        ? await sb.completeCheckout(id, {
+          email: body.email || undefined,
+          card: body.card || undefined,
+        })
         : await sb.expireCheckout(id);
       if (!done) throw new ConflictError(`This checkout session is no longer open`);
       const to = action === "complete" ? done.success_url : done.cancel_url;

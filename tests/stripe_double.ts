@@ -334,6 +334,11 @@ export class StripeDouble {
           _line_items: items,
           _subscription_metadata:
             (p.subscription_data as { metadata?: Params } | undefined)?.metadata ?? {},
+          // Stripe: subscription_data[trial_period_days] makes the subscription start trialing
+          _trial_days: Number(
+            (p.subscription_data as { trial_period_days?: string } | undefined)
+              ?.trial_period_days ?? 0,
+          ),
           shipping_cost: null,
         }));
       }
@@ -453,7 +458,8 @@ export class StripeDouble {
   }
 
   #public(o: Obj) {
-    const { _line_items: _l, _subscription_metadata: _m, _refunded: _r, ...rest } = o;
+    const { _line_items: _l, _subscription_metadata: _m, _refunded: _r, _trial_days: _t, ...rest } =
+      o;
     return rest;
   }
 
@@ -493,7 +499,8 @@ export class StripeDouble {
         recurring: { interval: "month" | "year" };
       };
       const start = this.#sec();
-      const end = Math.floor(
+      const trialDays = Number(session._trial_days ?? 0);
+      const end = trialDays > 0 ? start + trialDays * 86400 : Math.floor(
         Date.parse(addInterval(new Date(start * 1000).toISOString(), price.recurring.interval)) /
           1000,
       );
@@ -501,7 +508,9 @@ export class StripeDouble {
       const sub = stripeShape<Obj>("subscription", {
         id: subId,
         customer,
-        status: "active",
+        status: trialDays > 0 ? "trialing" : "active",
+        trial_start: trialDays > 0 ? start : null,
+        trial_end: trialDays > 0 ? end : null,
         cancel_at_period_end: false,
         canceled_at: null,
         cancel_at: null,
@@ -593,4 +602,29 @@ export class StripeDouble {
       }),
     };
   }
+}
+
+/**
+ * Connects the developer's test mode to a new account of the double through the real connect
+ * flow (authorize → the double's onboarding → callback); answers the account id.
+ */
+export async function connectToDouble(
+  srv: { base: string },
+  developerToken: string,
+  double: StripeDouble,
+): Promise<string> {
+  const auth = { Authorization: `Bearer ${developerToken}` };
+  const go = await fetch(srv.base + "/v1/connect/authorize", { headers: auth, redirect: "manual" });
+  await go.body?.cancel();
+  const onboarding = new URL(go.headers.get("location")!);
+  if (!onboarding.href.startsWith(double.url + "/onboard/acct_")) {
+    throw new Error(`unexpected onboarding ${onboarding.href}`);
+  }
+  const back = new URL(onboarding.searchParams.get("return_to")!);
+  const cb = await fetch(srv.base + back.pathname + back.search, {
+    headers: auth,
+    redirect: "manual",
+  });
+  await cb.body?.cancel();
+  return onboarding.pathname.split("/").pop()!;
 }

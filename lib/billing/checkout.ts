@@ -117,6 +117,8 @@ export async function startSubscriptionCheckout(
     clientReferenceId: customer.id,
     metadata,
     subscriptionMetadata: metadata,
+    // a trial for first-time subscribers only (a customer who had one pays at once)
+    ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
     origin: input.origin,
   });
   return { url: session.url, sessionId: session.id, switched: false };

@@ -61,21 +61,20 @@ Deno.test("snapshot() maps a Stripe subscription (period on the item) to the tie
   assert.equal(snapshot(project, stripeSub("price_unknown", 1, "month"), 1), null);
 });
 
-Deno.test("contribution() counts paid states only; canceling separately", () => {
+Deno.test("contribution() counts paid states only; canceling separately; trials outside MRR", () => {
   const s = snapshot(project, stripeSub("price_1", 1900, "month"), 1)!;
-  assert.deepEqual(contribution(s), { active: 1, canceling: 0, mrr: 1900 });
-  assert.deepEqual(contribution({ ...s, cancelAtPeriodEnd: true }), {
-    active: 1,
-    canceling: 1,
-    mrr: 1900,
+  const none = { active: 0, trialing: 0, canceling: 0, mrr: 0, paying: 0 };
+  const paid = { active: 1, trialing: 0, canceling: 0, mrr: 1900, paying: 1 };
+  assert.deepEqual(contribution(s), paid);
+  assert.deepEqual(contribution({ ...s, cancelAtPeriodEnd: true }), { ...paid, canceling: 1 });
+  assert.deepEqual(contribution({ ...s, status: "past_due" }), paid);
+  assert.deepEqual(contribution({ ...s, status: "trialing" }), {
+    ...none,
+    trialing: 1,
+    paying: 1,
   });
-  assert.deepEqual(contribution({ ...s, status: "past_due" }), {
-    active: 1,
-    canceling: 0,
-    mrr: 1900,
-  });
-  assert.deepEqual(contribution({ ...s, status: "canceled" }), { active: 0, canceling: 0, mrr: 0 });
-  assert.deepEqual(contribution(null), { active: 0, canceling: 0, mrr: 0 });
+  assert.deepEqual(contribution({ ...s, status: "canceled" }), none);
+  assert.deepEqual(contribution(null), none);
 });
 
 Deno.test("supersedes(): newer state wins, an ended subscription stays ended, old subs don't drop new ones", () => {

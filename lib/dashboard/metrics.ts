@@ -37,6 +37,7 @@ export async function projectMetrics(s: Services, p: Project) {
       type: "saas" as const,
       activeSubscriptions: subs.active,
       canceling: subs.canceling,
+      trialing: subs.trialing,
       mrr: subs.mrr,
       usageThisPeriod: await usageInMonth(s.kv, p.pk, monthKey(now)),
       customers: await countCustomers(s.kv, p.pk),

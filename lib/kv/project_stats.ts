@@ -9,6 +9,8 @@ export const projectStatKeys = {
   /** Subscription aggregates (numbers, read → check → set with the subscription they summarise). */
   subsActive: (pk: string) => ["project_stats", pk, "subs_active"] as const,
   subsCanceling: (pk: string) => ["project_stats", pk, "subs_canceling"] as const,
+  /** Subscriptions in their free trial (not in `subsActive`, not in MRR). */
+  subsTrialing: (pk: string) => ["project_stats", pk, "subs_trialing"] as const,
   mrr: (pk: string) => ["project_stats", pk, "mrr"] as const,
   /** Paying subscriptions (active, trialing, past due) per tier: a tier in use can't be deleted. */
   tierSubscribers: (pk: string, tierId: string) =>
@@ -85,12 +87,18 @@ const num = (v: unknown) => (typeof v === "number" ? v : 0);
 
 /** The subscription aggregates of a SaaS project. */
 export async function subscriptionStats(kv: Deno.Kv, pk: string) {
-  const [active, canceling, mrr] = await kv.getMany([
+  const [active, canceling, mrr, trialing] = await kv.getMany([
     projectStatKeys.subsActive(pk),
     projectStatKeys.subsCanceling(pk),
     projectStatKeys.mrr(pk),
+    projectStatKeys.subsTrialing(pk),
   ]);
-  return { active: num(active!.value), canceling: num(canceling!.value), mrr: num(mrr!.value) };
+  return {
+    active: num(active!.value),
+    canceling: num(canceling!.value),
+    mrr: num(mrr!.value),
+    trialing: num(trialing!.value),
+  };
 }
 
 /** The sales aggregates of a Store project (completed payments, their total). */

@@ -163,7 +163,12 @@ export class StripeProvider implements PaymentProvider {
         : {}),
       ...(o.clientReferenceId ? { client_reference_id: o.clientReferenceId } : {}),
       ...(o.mode === "subscription"
-        ? { subscription_data: { metadata: o.subscriptionMetadata ?? o.metadata } }
+        ? {
+          subscription_data: {
+            metadata: o.subscriptionMetadata ?? o.metadata,
+            ...(o.trialDays ? { trial_period_days: o.trialDays } : {}),
+          },
+        }
         : {}),
       ...(o.mode === "payment" ? { payment_intent_data: { metadata: o.metadata } } : {}),
       ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),

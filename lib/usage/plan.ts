@@ -30,10 +30,22 @@ export function planOf(s: { clock: Clock }, project: Project, c: Customer) {
   return { tier, plan: tier?.name ?? null, limit, period, overage };
 }
 
-/** What one subscription adds to the project's aggregates. */
+/**
+ * What one subscription adds to the project's aggregates. A trial keeps the tier but is not
+ * active yet and adds nothing to MRR; `paying` (the tier's subscriber count) includes it.
+ */
 export function contribution(sub: Subscription | null) {
-  if (!sub || !PAID_STATUSES.has(sub.status)) return { active: 0, canceling: 0, mrr: 0 };
-  return { active: 1, canceling: sub.cancelAtPeriodEnd ? 1 : 0, mrr: sub.monthlyAmount };
+  if (!sub || !PAID_STATUSES.has(sub.status)) {
+    return { active: 0, trialing: 0, canceling: 0, mrr: 0, paying: 0 };
+  }
+  const trial = sub.status === "trialing";
+  return {
+    active: trial ? 0 : 1,
+    trialing: trial ? 1 : 0,
+    canceling: sub.cancelAtPeriodEnd ? 1 : 0,
+    mrr: trial ? 0 : sub.monthlyAmount,
+    paying: 1,
+  };
 }
 
 /**
@@ -56,9 +68,10 @@ export function aggregateDeltas(
   };
   add(projectStatKeys.subsActive(pk), a.active - b.active);
   add(projectStatKeys.subsCanceling(pk), a.canceling - b.canceling);
+  add(projectStatKeys.subsTrialing(pk), a.trialing - b.trialing);
   add(projectStatKeys.mrr(pk), a.mrr - b.mrr);
-  if (before && b.active) add(projectStatKeys.tierSubscribers(pk, before.tierId), -1);
-  if (after && a.active) add(projectStatKeys.tierSubscribers(pk, after.tierId), 1);
+  if (before && b.paying) add(projectStatKeys.tierSubscribers(pk, before.tierId), -1);
+  if (after && a.paying) add(projectStatKeys.tierSubscribers(pk, after.tierId), 1);
   if (o.day) {
     // the trends: subscriptions started and ended that day, and how MRR moved
     add(projectStatKeys.day(pk, o.day, "subs_new"), a.active > b.active ? 1 : 0);

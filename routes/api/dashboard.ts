@@ -10,6 +10,9 @@ export const DashboardSchema = z.union([
     type: z.literal("saas"),
     activeSubscriptions: z.number().int(),
     canceling: z.number().int(),
+    trialing: z.number().int().openapi({
+      description: "Subscriptions in their free trial (not active yet, not in MRR)",
+    }),
     mrr: z.number().int().openapi({ description: "Cents per month; yearly tiers count /12" }),
     usageThisPeriod: z.number().int(),
     customers: z.number().int(),

@@ -59,6 +59,7 @@ export function mountOverviewPage(app: OpenAPIHono<AppEnv>) {
                   testId="m-active"
                 />
                 <MetricCard label="Canceling" value={m.canceling} testId="m-canceling" />
+                <MetricCard label="In trial" value={m.trialing} testId="m-trialing" />
                 <MetricCard label="MRR" value={money(m.mrr, m.currency)} testId="m-mrr" />
                 <MetricCard label="Usage this period" value={m.usageThisPeriod} testId="m-usage" />
                 <MetricCard label="Customers" value={m.customers} testId="m-customers" />

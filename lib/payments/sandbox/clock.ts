@@ -55,6 +55,49 @@ export class SandboxClock {
     return changed;
   }
 
+  /**
+   * A trial at its end: the card is charged for the first period. A card that fails ends the
+   * subscription (`invoice.payment_failed`, then `customer.subscription.deleted`); one that
+   * works converts it (`invoice.paid`, `customer.subscription.updated` to active).
+   */
+  async #trialEnd(stored: StoredSubscription, now: number) {
+    const { account, ...sub } = stored;
+    const item = sub.items.data[0]!;
+    const trialEnd = item.current_period_end!;
+    const fails = (sub as unknown as { default_payment_method?: string })
+      .default_payment_method === "pm_card_chargeCustomerFail";
+    const interval = item.price.recurring?.interval === "year" ? "year" : "month";
+    let start = trialEnd;
+    let end = sec(Date.parse(addInterval(new Date(trialEnd * 1000).toISOString(), interval)));
+    while (end <= now) {
+      start = end;
+      end = sec(Date.parse(addInterval(new Date(start * 1000).toISOString(), interval)));
+    }
+    const next: StripeSubscription = {
+      ...sub,
+      status: fails ? "canceled" : "active",
+      ...(fails ? { canceled_at: trialEnd, ...({ ended_at: trialEnd } as object) } : {}),
+      items: {
+        ...sub.items,
+        data: [
+          fails ? item : { ...item, current_period_start: start, current_period_end: end },
+          ...sub.items.data.slice(1),
+        ],
+      },
+    };
+    const charged = { ...next, status: "active" } as StripeSubscription; // the invoice's amount
+    await this.#ctx.store.saveSubscription(next, account);
+    await emitInvoice(this.#ctx, fails ? "invoice.payment_failed" : "invoice.paid", {
+      subscription: charged,
+      account,
+    });
+    await this.#ctx.emit(
+      fails ? "customer.subscription.deleted" : "customer.subscription.updated",
+      next as unknown as Record<string, unknown>,
+      account,
+    );
+  }
+
   /** A subscription at its period end: it ends when canceling, else renews (to now). */
   async #periodEnd(stored: StoredSubscription, now: number) {
     const { account, ...sub } = stored;
@@ -73,6 +116,7 @@ export class SandboxClock {
       );
       return;
     }
+    if (sub.status === "trialing") return this.#trialEnd(stored, now);
     let start = item.current_period_end!;
     let end = start;
     const interval = item.price.recurring?.interval === "year" ? "year" : "month";

@@ -28,6 +28,16 @@ export interface SandboxContext {
 
 const asObject = (o: unknown) => o as Record<string, unknown>;
 
+/**
+ * Stripe's test cards as the payment method they become: 4000 0000 0000 0341 attaches to the
+ * customer and then fails every charge (what a trial whose card fails needs); anything else is
+ * the card that always succeeds.
+ */
+export const FAILING_CARD = "4000000000000341";
+export function paymentMethodOf(card: string | undefined): string {
+  return card?.replace(/\D/g, "") === FAILING_CARD ? "pm_card_chargeCustomerFail" : "pm_card_visa";
+}
+
 /** Sends the invoice event of a subscription's current period. */
 export function emitInvoice(
   ctx: SandboxContext,
@@ -49,8 +59,9 @@ export function emitInvoice(
 export async function completeCheckout(
   ctx: SandboxContext,
   id: string,
-  email?: string,
+  o: { email?: string | undefined; card?: string | undefined } = {},
 ): Promise<SandboxSession | null> {
+  const { email, card } = o;
   const open = await ctx.store.get<SandboxSession>("checkout", id);
   const customer = open.customer ?? newId("cus");
   const acct = open.account;
@@ -59,9 +70,19 @@ export async function completeCheckout(
     const li = open.line_items_expanded[0]!;
     const start = ctx.now();
     const interval = li.price.recurring?.interval === "year" ? "year" : "month";
-    const end = Date.parse(addInterval(new Date(start).toISOString(), interval));
+    const trialDays = open.trial_days ?? 0;
+    const end = trialDays > 0
+      ? start + trialDays * 86_400_000
+      : Date.parse(addInterval(new Date(start).toISOString(), interval));
     subscription = subscriptionObject(
-      { id: newId("sub"), customer, price: li.price, metadata: open.subscription_metadata },
+      {
+        id: newId("sub"),
+        customer,
+        price: li.price,
+        metadata: open.subscription_metadata,
+        paymentMethod: paymentMethodOf(card),
+        trial: trialDays > 0,
+      },
       { start: sec(start), end: sec(end) },
     );
   }

@@ -16,6 +16,8 @@ export interface SandboxSession extends StripeCheckoutSession {
   account: string | null;
   line_items_expanded: { price: StripePrice; quantity: number; productName: string }[];
   subscription_metadata: Record<string, string>;
+  /** Subscription mode: free days before the first charge (0: none). */
+  trial_days?: number;
 }
 
 export interface SandboxPortal {
@@ -34,7 +36,13 @@ export function newId(prefix: string): string {
 
 /** A session as the provider answers it (without the sandbox's own fields). */
 export function publicSession(s: SandboxSession): StripeCheckoutSession {
-  const { account: _a, line_items_expanded: _l, subscription_metadata: _m, ...rest } = s;
+  const {
+    account: _a,
+    line_items_expanded: _l,
+    subscription_metadata: _m,
+    trial_days: _t,
+    ...rest
+  } = s;
   return rest;
 }
 
@@ -94,7 +102,11 @@ export function sessionObject(
   o: CheckoutRequest & { id: string; account: string | null; live: boolean; now: number },
   items: SandboxSession["line_items_expanded"],
 ): SandboxSession {
-  const total = items.reduce((sum, li) => sum + (li.price.unit_amount ?? 0) * li.quantity, 0);
+  const trialDays = o.mode === "subscription" ? o.trialDays ?? 0 : 0;
+  // with a trial nothing is due today (Stripe's Checkout shows the same)
+  const total = trialDays > 0
+    ? 0
+    : items.reduce((sum, li) => sum + (li.price.unit_amount ?? 0) * li.quantity, 0);
   return stripeShape<SandboxSession>("checkout.session", {
     id: o.id,
     mode: o.mode,
@@ -121,12 +133,22 @@ export function sessionObject(
     account: o.account,
     line_items_expanded: items,
     subscription_metadata: o.subscriptionMetadata ?? {},
+    trial_days: trialDays,
   });
 }
 
 /** An active subscription on one price for `start`..`end` (epoch seconds). */
 export function subscriptionObject(
-  o: { id: string; customer: string; price: StripePrice; metadata: Record<string, string> },
+  o: {
+    id: string;
+    customer: string;
+    price: StripePrice;
+    metadata: Record<string, string>;
+    /** Stripe's test payment method the buyer gave (`pm_card_visa`, `pm_card_chargeCustomerFail`). */
+    paymentMethod?: string;
+    /** The period is a free trial ending at `period.end`. */
+    trial?: boolean;
+  },
   period: { start: number; end: number },
 ): StripeSubscription {
   const item = stripeShape<StripeSubscription["items"]["data"][number]>("subscription_item", {
@@ -142,7 +164,10 @@ export function subscriptionObject(
   return stripeShape<StripeSubscription>("subscription", {
     id: o.id,
     customer: o.customer,
-    status: "active",
+    status: o.trial ? "trialing" : "active",
+    trial_start: o.trial ? period.start : null,
+    trial_end: o.trial ? period.end : null,
+    default_payment_method: o.paymentMethod ?? "pm_card_visa",
     cancel_at_period_end: false,
     cancel_at: null,
     canceled_at: null,
@@ -165,9 +190,15 @@ export function subscriptionObject(
 }
 
 /** The invoice of a subscription's current period, paid or open. */
-export function invoiceObject(sub: StripeSubscription, o: { paid: boolean; now: number }) {
+export function invoiceObject(
+  sub: StripeSubscription,
+  o: { paid: boolean; now: number; reason?: string },
+) {
   const item = sub.items.data[0]!;
-  const amount = (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
+  // a trial's first invoice is for nothing (Stripe sends one of 0)
+  const amount = sub.status === "trialing"
+    ? 0
+    : (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
   return stripeShape("invoice", {
     id: newId("in"),
     customer: sub.customer,
@@ -182,7 +213,7 @@ export function invoiceObject(sub: StripeSubscription, o: { paid: boolean; now: 
     amount_remaining: o.paid ? 0 : amount,
     currency: item.price.currency,
     created: sec(o.now),
-    billing_reason: "subscription_cycle",
+    billing_reason: o.reason ?? "subscription_cycle",
     period_start: item.current_period_start,
     period_end: item.current_period_end,
     last_finalization_error: null,

@@ -203,8 +203,11 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   /** What the Pay button does; null when the session was no longer open. */
-  completeCheckout(id: string, email?: string): Promise<SandboxSession | null> {
-    return completeCheckout(this.#ctx, id, email);
+  completeCheckout(
+    id: string,
+    o: { email?: string | undefined; card?: string | undefined } = {},
+  ): Promise<SandboxSession | null> {
+    return completeCheckout(this.#ctx, id, o);
   }
 
   /** Abandons (or expires) an open session; null when it was no longer open. */
