@@ -8,7 +8,4 @@ export function MetricCard(props: { label: string; value: string | number; testI
   );
 }
 
-export const money = (cents: number, currency = "usd") =>
-  new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(
-    cents / 100,
-  );
+export { money } from "./currency.ts";

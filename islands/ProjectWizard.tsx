@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { api, fieldErrors, formMessage } from "./_api.ts";
 import { bodyOf, draftOf, emptyDraft, type TierDraft, TierFields } from "./_tier_fields.tsx";
 import SecretOnce from "./SecretOnce.tsx";
+import { STRIPE_CURRENCIES } from "../components/currency.ts";
 
 interface Created {
   publishableKey: string;
@@ -12,6 +13,8 @@ interface Created {
 export default function ProjectWizard() {
   const [type, setType] = useState<"saas" | "store" | null>(null);
   const [name, setName] = useState("");
+  const [currency, setCurrency] = useState("usd");
+  const [automaticTax, setAutomaticTax] = useState(false);
   const [tiers, setTiers] = useState<TierDraft[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [message, setMessage] = useState("");
@@ -84,7 +87,9 @@ export default function ProjectWizard() {
       const res = await api<Created>("POST", "/v1/projects", {
         name: name.trim(),
         type,
-        tiers: tiers.map((t) => bodyOf(type, t)),
+        currency,
+        automaticTax,
+        tiers: tiers.map((t) => bodyOf(type, { ...t, currency })),
       });
       setCreated(res);
     } catch (err) {
@@ -116,6 +121,31 @@ export default function ProjectWizard() {
         {errors.name && (
           <span class="field-error" id="project-name-err" role="alert">{errors.name}</span>
         )}
+      </label>
+      <label for="project-currency">
+        Currency (every {type === "saas" ? "tier" : "product"} is priced in it; fixed once created)
+        <select
+          id="project-currency"
+          value={currency}
+          onChange={(e) => {
+            const next = e.currentTarget.value;
+            setCurrency(next);
+            setTiers(tiers.map((t) => ({ ...t, currency: next })));
+          }}
+        >
+          {[...STRIPE_CURRENCIES].sort().map((c) => (
+            <option key={c} value={c}>{c.toUpperCase()}</option>
+          ))}
+        </select>
+      </label>
+      <label class="check" for="project-tax">
+        <input
+          id="project-tax"
+          type="checkbox"
+          checked={automaticTax}
+          onChange={(e) => setAutomaticTax(e.currentTarget.checked)}
+        />{" "}
+        Calculate tax at checkout with Stripe Tax (asks for the buyer's billing address)
       </label>
       <h2>{type === "saas" ? "Tiers" : "Products"}</h2>
       {tiers.map((t, i) => (

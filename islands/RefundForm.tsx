@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, fieldErrors } from "./_api.ts";
 import { money } from "../components/MetricCard.tsx";
+import { fromMajorInput, toMajorInput } from "../components/currency.ts";
 import { Toast } from "../components/Toast.tsx";
 
 export interface RefundProps {
@@ -15,12 +16,12 @@ export interface RefundProps {
 
 export default function RefundForm(props: RefundProps) {
   const [left, setLeft] = useState(props.left);
-  const [amount, setAmount] = useState((props.left / 100).toFixed(2));
+  const [amount, setAmount] = useState(toMajorInput(props.left, props.currency));
   const [restock, setRestock] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState("");
   const [done, setDone] = useState("");
-  const cents = Math.round(Number(amount) * 100);
+  const cents = fromMajorInput(amount, props.currency);
   const valid = Number.isFinite(cents) && cents > 0 && cents <= left;
 
   const refund = async () => {
@@ -34,7 +35,7 @@ export default function RefundForm(props: RefundProps) {
       );
       const rest = out.order.amountTotal - out.order.amountRefunded;
       setLeft(rest);
-      setAmount((rest / 100).toFixed(2));
+      setAmount(toMajorInput(rest, props.currency));
       setDone(
         `Refunded ${money(cents, props.currency)}${restock ? " and restocked the items" : ""}.`,
       );

@@ -1,5 +1,6 @@
 /** Shared form rows for a tier (SaaS) or product (Store): a draft in, changes out. */
 import { useState } from "preact/hooks";
+import { amountStep, fromMajorInput, toMajorInput } from "../components/currency.ts";
 
 export interface TierDraft {
   name: string;
@@ -9,6 +10,10 @@ export interface TierDraft {
   interval: "month" | "year";
   limit: string; // "" = unlimited
   inventory: string; // "" = unlimited
+  trialDays: string; // "" or "0" = no trial
+  overageAmount: string; // major units per block, "" = no overage
+  overagePer: string;
+  overageCap: string; // "" = no cap
   features: string;
   popular: boolean;
   description: string;
@@ -23,6 +28,8 @@ export interface TierLike {
   interval?: "month" | "year" | null;
   limit?: number | null;
   inventory?: number | null;
+  trialDays?: number;
+  overage?: { unitAmount: number; per: number; cap?: number | null | undefined } | null;
   features?: string[];
   popular?: boolean;
   description?: string | null;
@@ -34,11 +41,15 @@ export function draftOf(t: TierLike): TierDraft {
   return {
     name: t.name,
     displayName: t.displayName ?? "",
-    price: (t.price / 100).toFixed(2),
+    price: toMajorInput(t.price, t.currency ?? "usd"),
     currency: t.currency ?? "usd",
     interval: t.interval ?? "month",
     limit: t.limit === null || t.limit === undefined ? "" : String(t.limit),
     inventory: t.inventory === null || t.inventory === undefined ? "" : String(t.inventory),
+    trialDays: t.trialDays ? String(t.trialDays) : "",
+    overageAmount: t.overage ? toMajorInput(t.overage.unitAmount, t.currency ?? "usd") : "",
+    overagePer: t.overage ? String(t.overage.per) : "1",
+    overageCap: t.overage?.cap ? String(t.overage.cap) : "",
     features: (t.features ?? []).join(", "),
     popular: t.popular ?? false,
     description: t.description ?? "",
@@ -55,7 +66,7 @@ export function bodyOf(type: "saas" | "store", d: TierDraft, withName = true) {
   const body: Record<string, unknown> = {
     ...(withName ? { name: d.name.trim() } : {}),
     ...(d.displayName.trim() ? { displayName: d.displayName.trim() } : {}),
-    price: Math.round(Number(d.price) * 100),
+    price: fromMajorInput(d.price, d.currency || "usd"),
     currency: d.currency.trim().toLowerCase() || "usd",
     popular: d.popular,
     description: d.description.trim() || null,
@@ -65,6 +76,12 @@ export function bodyOf(type: "saas" | "store", d: TierDraft, withName = true) {
     body.interval = d.interval;
     body.limit = num(d.limit);
     body.features = d.features.split(",").map((f) => f.trim()).filter(Boolean);
+    body.trialDays = d.trialDays.trim() === "" ? 0 : Number(d.trialDays);
+    body.overage = d.overageAmount.trim() === "" ? null : {
+      unitAmount: fromMajorInput(d.overageAmount, d.currency || "usd"),
+      per: d.overagePer.trim() === "" ? 1 : Number(d.overagePer),
+      cap: num(d.overageCap),
+    };
   } else {
     body.inventory = num(d.inventory);
   }
@@ -115,7 +132,18 @@ export function TierFields(props: {
   ) => (errors[k] ? { "aria-describedby": id(k) + "-err", "aria-invalid": true } : {});
   // a plain function, not a component: a component made during render would remount (and lose focus)
   const numberField = (
-    p: { field: "price" | "limit" | "inventory"; label: string; step: string },
+    p: {
+      field:
+        | "price"
+        | "limit"
+        | "inventory"
+        | "trialDays"
+        | "overageAmount"
+        | "overagePer"
+        | "overageCap";
+      label: string;
+      step: string;
+    },
   ) => (
     <label for={id(p.field)}>
       {p.label}
@@ -156,7 +184,11 @@ export function TierFields(props: {
         />
         {err("displayName")}
       </label>
-      {numberField({ field: "price", label: `Price (${d.currency.toUpperCase()})`, step: "0.01" })}
+      {numberField({
+        field: "price",
+        label: `Price (${d.currency.toUpperCase()})`,
+        step: amountStep(d.currency),
+      })}
       {type === "saas" && !props.nameEditable && (
         <p class="muted" id={id("price-note")}>
           A new price applies to new checkouts; existing subscribers keep the price they pay.
@@ -177,6 +209,27 @@ export function TierFields(props: {
               label: "Usage limit per period (blank = unlimited)",
               step: "1",
             })}
+            {numberField({
+              field: "trialDays",
+              label: "Free trial (days, blank = none)",
+              step: "1",
+            })}
+            <fieldset class="overage">
+              <legend>Overage (pay as you go past the limit)</legend>
+              {numberField({
+                field: "overageAmount",
+                label:
+                  `Price per block (${d.currency.toUpperCase()}, blank = calls stop at the limit)`,
+                step: amountStep(d.currency),
+              })}
+              {numberField({ field: "overagePer", label: "Calls per block", step: "1" })}
+              {numberField({
+                field: "overageCap",
+                label: "At most this many calls past the limit (blank = no cap)",
+                step: "1",
+              })}
+              {err("overage")}
+            </fieldset>
             <label for={id("features")}>
               Features (comma separated)
               <input id={id("features")} value={d.features} onInput={set("features")} />

@@ -3,6 +3,7 @@
  * redirect targets end up in `Location` headers and provider objects, so a value that fails
  * here never reaches either.
  */
+import { STRIPE_CURRENCIES } from "@/components/currency.ts";
 import { z } from "zod";
 
 export const MAX_URL_LENGTH = 2048;
@@ -47,4 +48,10 @@ export const LocalPath = z.string().refine(isLocalPath, "must be a path on this 
 export const ImageUrl = z.string().refine(
   (v) => isHttpUrl(v) || isAssetPath(v),
   `${HTTP_URL_MESSAGE}, or an /api/assets/… path of this server`,
+);
+
+/** A currency Stripe can charge in, lowercase ("usd", "jpy"). */
+export const CurrencyCode = z.string().refine(
+  (v) => STRIPE_CURRENCIES.has(v),
+  "must be a lowercase ISO 4217 code that Stripe supports (usd, eur, jpy …)",
 );

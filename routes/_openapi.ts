@@ -130,6 +130,13 @@ export const ProjectSchema = z.object({
     description: "End-user sign-in: Clerk session tokens of your app accepted as customer " +
       "tokens (X-Clerk-Token), verified with this PEM public key; null when off",
   }),
+  currency: z.string().openapi({
+    example: "usd",
+    description: "What every tier is priced in; chosen at creation, fixed after",
+  }),
+  automaticTax: z.boolean().openapi({
+    description: "Stripe Tax at checkout (automatic_tax with the buyer's billing address)",
+  }),
   deletedAt: z.string().nullable().openapi({
     description: "When the project was deleted (its keys stopped then); null when it is not",
   }),

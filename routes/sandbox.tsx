@@ -13,17 +13,13 @@ import { sandboxPortal, sandboxPortalAction } from "@/lib/billing/sandbox_portal
 import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
 import { projectByPk } from "@/lib/projects/projects.ts";
 import { dayInWords } from "@/lib/period.ts";
+import { money } from "@/components/currency.ts";
 
 function sandboxOf(c: Context<AppEnv>): SandboxProvider {
   const sb = c.get("services").sandbox;
   if (!sb) throw new NotFoundError("The sandbox is off: this server uses Stripe");
   return sb;
 }
-
-const money = (cents: number, currency: string) =>
-  new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(
-    cents / 100,
-  );
 
 function Banner() {
   return (
@@ -60,6 +56,12 @@ function CheckoutPage({ session, merchant }: { session: SandboxSession; merchant
           ))}
         </tbody>
       </table>
+      {(session as unknown as { automatic_tax?: { enabled: boolean } }).automatic_tax?.enabled && (
+        <p class="notice" data-testid="tax-note">
+          Tax: in live use Stripe Tax calculates it here from your billing address. The sandbox
+          charges no tax.
+        </p>
+      )}
       {(session.trial_days ?? 0) > 0 && (
         <p class="notice" data-testid="trial-terms">
           Free for {session.trial_days}{" "}

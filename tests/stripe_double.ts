@@ -68,6 +68,8 @@ export class StripeDouble {
     path: string;
     account: string | null;
     idempotencyKey: string | null;
+    /** The form body as sent (`automatic_tax[enabled]=true&…`). */
+    raw?: string;
   }[] = [];
 
   constructor(now: () => number) {
@@ -145,6 +147,7 @@ export class StripeDouble {
         );
       }
       const raw = req.method === "GET" ? url.search.slice(1) : await req.text();
+      this.requests.at(-1)!.raw = raw;
       const params = decodeForm(raw);
       if (req.method === "POST" && idemKey) {
         const prior = this.#idem.get(`${account}:${idemKey}`);

@@ -117,6 +117,7 @@ export async function startSubscriptionCheckout(
     clientReferenceId: customer.id,
     metadata,
     subscriptionMetadata: metadata,
+    ...(project.automaticTax ? { automaticTax: true } : {}),
     // a trial for first-time subscribers only (a customer who had one pays at once)
     ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
     origin: input.origin,

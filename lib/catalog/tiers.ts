@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError, ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import type { Project, ProjectType, Tier } from "@/lib/kv/projects.ts";
 import { ulid } from "@/lib/ids.ts";
-import { ImageUrl } from "@/lib/schemas.ts";
+import { CurrencyCode, ImageUrl } from "@/lib/schemas.ts";
 
 export const TIER_NAME_RE = /^[a-z0-9](?:[a-z0-9_-]{0,62})$/;
 export const MAX_TIERS = 50;
@@ -21,7 +21,7 @@ export const TierInputSchema = z.object({
   name: z.string().regex(TIER_NAME_RE, "must be a lowercase slug (a-z, 0-9, - and _, up to 63)"),
   displayName: z.string().trim().min(1).max(100).optional(),
   price: z.number().int("must be an integer number of minor units").min(0).max(99_999_999),
-  currency: z.string().regex(/^[a-z]{3}$/, "must be a lowercase ISO 4217 code").optional(),
+  currency: CurrencyCode.optional(),
   interval: z.enum(["month", "year"]).optional(),
   limit: z.number().int().min(0).nullable().optional(),
   features: z.array(z.string().min(1).max(200)).max(50).optional(),
@@ -84,8 +84,8 @@ function checkOverage(t: Tier, field = ""): Tier {
 }
 
 /** A project's currency: its tiers' (all the same), set by the first ones. */
-export function projectCurrency(p: Pick<Project, "tiers">): string {
-  return p.tiers[0]?.currency ?? "usd";
+export function projectCurrency(p: Pick<Project, "tiers" | "currency">): string {
+  return p.currency ?? p.tiers[0]?.currency ?? "usd";
 }
 
 /** 422 unless `currency` (when given) is the project's: a project prices in one currency. */

@@ -68,6 +68,10 @@ export interface Project {
   livePk: string | null;
   /** End-user sign-in: Clerk session tokens accepted as customer tokens (absent: off). */
   endUserAuth?: EndUserAuth | null;
+  /** What every tier is priced in, chosen at creation (absent on old records: the tiers'). */
+  currency?: string;
+  /** Stripe Tax at checkout (automatic_tax, with the buyer's address). */
+  automaticTax?: boolean;
   /** When the developer deleted it: its keys stop at once, its data stays 30 days for undo. */
   deletedAt?: string;
 }

@@ -86,6 +86,8 @@ export interface CheckoutRequest {
   metadata: Record<string, string>;
   /** Subscription mode: metadata copied onto the subscription. */
   subscriptionMetadata?: Record<string, string> | undefined;
+  /** Stripe Tax: tax calculated at checkout from the buyer's billing address. */
+  automaticTax?: boolean | undefined;
   /** Subscription mode: days of free trial before the first charge (absent or 0: none). */
   trialDays?: number | undefined;
   /** Payment mode: when the session expires (epoch seconds). */

@@ -172,6 +172,15 @@ export class StripeProvider implements PaymentProvider {
         : {}),
       ...(o.mode === "payment" ? { payment_intent_data: { metadata: o.metadata } } : {}),
       ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),
+      // Stripe Tax needs the buyer's address: Checkout collects it (and saves it on a customer
+      // we pass), https://docs.stripe.com/tax/checkout
+      ...(o.automaticTax
+        ? {
+          automatic_tax: { enabled: true },
+          billing_address_collection: "required" as const,
+          ...(o.customer ? { customer_update: { address: "auto" as const } } : {}),
+        }
+        : {}),
     }, this.#opts(acct, o.idempotencyKey));
     return { id: s.id, url: s.url ?? "" };
   }

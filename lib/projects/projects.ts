@@ -1,5 +1,4 @@
 /** Projects and their keys: creation, lookup by key (cached), ownership, rename, tier edits. */
-import { purgeAt } from "@/lib/projects/retention.ts";
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
 import { sha256Hex, sha256HexSync } from "@/lib/crypto.ts";
@@ -19,11 +18,9 @@ import {
   addTier,
   buildTiers,
   editTier,
-  MAX_TIERS,
-  publicTier,
+  projectCurrency,
   removeTier,
   type TierInput,
-  TierInputSchema,
   type TierPatch,
 } from "@/lib/catalog/tiers.ts";
 import {
@@ -32,12 +29,23 @@ import {
   ForbiddenError,
   NotFoundError,
   UnauthenticatedError,
+  ValidationError,
 } from "@/lib/errors.ts";
 import { getDeveloper } from "@/lib/kv/developers.ts";
 import { tierSubscribers } from "@/lib/kv/project_stats.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { archiveTierProduct, syncCatalog } from "@/lib/catalog/sync.ts";
-import { EndUserAuthSchema, endUserAuthSetting } from "@/lib/projects/end_user_auth.ts";
+import { endUserAuthSetting } from "@/lib/projects/end_user_auth.ts";
+import type { ProjectPatchSchema, PromoteInputSchema } from "@/lib/projects/shape.ts";
+
+export {
+  type ProjectInput,
+  ProjectInputSchema,
+  ProjectPatchSchema,
+  PromoteInputSchema,
+  publicProject,
+  RotateInputSchema,
+} from "@/lib/projects/shape.ts";
 
 /**
  * Pushes tiers to the payment provider after they were saved. Not being connected yet (Stripe)
@@ -58,37 +66,6 @@ async function trySync(s: Services, p: Project, only?: string[]): Promise<Projec
   }
 }
 
-export const ProjectInputSchema = z.object({
-  name: z.string().trim().min(1).max(100),
-  type: z.enum(["saas", "store"]),
-  tiers: z.array(TierInputSchema).min(1, "a project needs at least one tier").max(MAX_TIERS),
-});
-export type ProjectInput = z.infer<typeof ProjectInputSchema>;
-
-export const ProjectPatchSchema = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
-  type: z.enum(["saas", "store"]).optional(),
-  endUserAuth: EndUserAuthSchema.nullable().optional(),
-});
-
-/** The shape of a project in the developer API: never the secret hash. */
-export function publicProject(p: Project) {
-  return {
-    publishableKey: p.pk,
-    name: p.name,
-    type: p.type,
-    mode: p.mode,
-    platformId: p.platformId,
-    createdAt: p.createdAt,
-    updatedAt: p.updatedAt,
-    livePublishableKey: p.livePk,
-    endUserAuth: p.endUserAuth ?? null,
-    deletedAt: p.deletedAt ?? null,
-    purgeAt: purgeAt(p),
-    tiers: p.tiers.map((t) => publicTier(p, t)),
-  };
-}
-
 function remember(s: Services, p: Project): Project {
   s.caches.projects.set(p.pk, p);
   return p;
@@ -98,11 +75,23 @@ function remember(s: Services, p: Project): Project {
 export async function createProject(
   s: Services,
   platformId: string,
-  input: { name: string; type: ProjectType; tiers: TierInput[]; mode?: Mode; pk?: string },
+  input: {
+    name: string;
+    type: ProjectType;
+    tiers: TierInput[];
+    mode?: Mode;
+    pk?: string;
+    currency?: string | undefined;
+    automaticTax?: boolean | undefined;
+  },
 ) {
   const mode = input.mode ?? "test";
   const pk = input.pk ?? newPublishableKey(mode);
-  const tiers = buildTiers(input.type, input.tiers);
+  const currency = input.currency ?? input.tiers[0]?.currency ?? "usd";
+  const tiers = buildTiers(
+    input.type,
+    input.tiers.map((t) => ({ ...t, currency: t.currency ?? currency })),
+  );
   const secretKey = newSecretKey(mode);
   const nowIso = new Date(s.clock.now()).toISOString();
   const project = await kvCreateProject(s.kv, {
@@ -115,6 +104,8 @@ export async function createProject(
     secretPrefix: secretPrefix(secretKey),
     graceKeys: [],
     tiers,
+    currency,
+    ...(input.automaticTax ? { automaticTax: true } : {}),
     listId: ulid(s.clock.now()),
     createdAt: nowIso,
     updatedAt: nowIso,
@@ -220,7 +211,14 @@ export async function renameProject(
     if (patch.type !== undefined && patch.type !== p.type) {
       throw new ForbiddenError(`A project's type is locked: this one is "${p.type}" forever`);
     }
+    if (patch.currency !== undefined && patch.currency !== projectCurrency(p)) {
+      throw new ValidationError(
+        `A project's currency is fixed: this one prices in ${projectCurrency(p).toUpperCase()}`,
+        [{ field: "currency", message: "can't be changed" }],
+      );
+    }
     const next = { ...p, name: patch.name ?? p.name };
+    if (patch.automaticTax !== undefined) next.automaticTax = patch.automaticTax;
     if (auth !== undefined) next.endUserAuth = auth;
     return { next, result: null };
   });
@@ -283,10 +281,6 @@ export function requireType(p: Project, type: ProjectType): void {
   }
 }
 
-export const PromoteInputSchema = z.object({
-  tiers: z.array(TierInputSchema).min(1).max(MAX_TIERS).optional(),
-});
-
 /**
  * Creates the live twin of a test project, with the test tiers or the edited ones given, and
  * new live keys (secret shown once). One live twin per project: a second promote is 409. When
@@ -312,13 +306,17 @@ export async function promoteProject(
     price: t.price,
     currency: t.currency,
     ...(t.interval ? { interval: t.interval } : {}),
-    ...(test.type === "saas" ? { limit: t.limit } : { inventory: t.inventory }),
+    ...(test.type === "saas"
+      ? { limit: t.limit, trialDays: t.trialDays ?? 0, overage: t.overage ?? null }
+      : { inventory: t.inventory }),
     features: t.features,
     popular: t.popular,
     description: t.description,
     imageUrl: t.imageUrl,
   }));
-  buildTiers(test.type, tiers); // validate before reserving anything
+  // the live twin prices in the test project's currency
+  const currency = projectCurrency(test);
+  buildTiers(test.type, tiers.map((t) => ({ ...t, currency: t.currency ?? currency }))); // validate first
   const livePk = newPublishableKey("live");
   // reserve the twin on the test project first, so two concurrent promotes can't both win
   await updateProject(s.kv, pk, (p) => {
@@ -334,6 +332,8 @@ export async function promoteProject(
       tiers,
       mode: "live",
       pk: livePk,
+      currency,
+      automaticTax: test.automaticTax,
     });
     s.caches.projects.delete(pk);
     return out;
@@ -342,10 +342,6 @@ export async function promoteProject(
     throw err;
   }
 }
-
-export const RotateInputSchema = z.object({
-  graceSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
-});
 
 /**
  * Issues a new secret key (shown once). The old key keeps working for `graceSeconds` (default

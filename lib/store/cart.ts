@@ -204,6 +204,7 @@ export async function checkoutCart(
       metadata: { dream_pk: project.pk, dream_reservation: id },
       expiresAt: Math.floor(expiresAt / 1000),
       idempotencyKey: `cart_${id}`,
+      ...(project.automaticTax ? { automaticTax: true } : {}),
       origin: input.origin,
     });
   } catch (err) {

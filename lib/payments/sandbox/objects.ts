@@ -134,6 +134,7 @@ export function sessionObject(
     line_items_expanded: items,
     subscription_metadata: o.subscriptionMetadata ?? {},
     trial_days: trialDays,
+    automatic_tax: { enabled: o.automaticTax ?? false, status: null, liability: null },
   });
 }
 
