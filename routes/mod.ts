@@ -25,6 +25,7 @@ import { mountDeveloperCustomerRoutes } from "@/routes/v1/customers.ts";
 import { mountExportRoutes } from "@/routes/v1/exports.ts";
 import { mountMetricsRoutes } from "@/routes/v1/metrics.ts";
 import { mountProjectLifecycleRoutes } from "@/routes/v1/project_lifecycle.ts";
+import { mountCouponRoutes } from "@/routes/v1/coupons.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -45,6 +46,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountConnectRoutes(app);
   mountProjectRoutes(app);
   mountProjectLifecycleRoutes(app);
+  mountCouponRoutes(app);
   mountOrderRoutes(app);
   mountDeveloperCustomerRoutes(app);
   mountExportRoutes(app);

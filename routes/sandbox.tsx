@@ -7,7 +7,8 @@ import { formFields } from "@/lib/http/request.ts";
 import { redirectTo } from "@/lib/http/response.ts";
 import { originOf } from "@/lib/http/security.ts";
 import { Layout } from "@/components/Layout.tsx";
-import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { AppError, ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { promotionFor } from "@/lib/billing/coupons.ts";
 import type { SandboxProvider, SandboxSession } from "@/lib/payments/sandbox/provider.ts";
 import { sandboxPortal, sandboxPortalAction } from "@/lib/billing/sandbox_portal.ts";
 import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
@@ -29,11 +30,16 @@ function Banner() {
   );
 }
 
-function CheckoutPage({ session, merchant }: { session: SandboxSession; merchant: string }) {
+function CheckoutPage(
+  { session, merchant, error }: { session: SandboxSession; merchant: string; error?: string },
+) {
   const base = `/sandbox/checkout/${session.id}`;
+  const discount = (session as unknown as { total_details?: { amount_discount?: number } })
+    .total_details?.amount_discount ?? 0;
   return (
     <Layout title={`Checkout — ${merchant}`} merchant={merchant}>
       <Banner />
+      {error && <p class="form-error" role="alert" data-testid="checkout-error">{error}</p>}
       {session.livemode && (
         <p class="warning" role="note" data-testid="no-live-provider">
           <strong>This is a live-mode checkout, but no real payment provider is configured.</strong>
@@ -96,6 +102,18 @@ function CheckoutPage({ session, merchant }: { session: SandboxSession; merchant
                 4000 0000 0000 0341 is accepted now and declined at the first charge (a trial that
                 ends with a failed card).
               </p>
+              {discount > 0
+                ? (
+                  <p data-testid="discount">
+                    Discount: −{money(discount, session.currency ?? "usd")}
+                  </p>
+                )
+                : (
+                  <label>
+                    Promotion code (optional){" "}
+                    <input name="promotionCode" autocomplete="off" maxLength={40} />
+                  </label>
+                )}
               <button type="submit">Pay</button>
             </form>
             <form method="post" action={`${base}/cancel`}>
@@ -223,6 +241,29 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
       const sb = sandboxOf(c);
       const id = c.req.param("id")!;
       const { form, body } = await wantsRedirect(c);
+      if (action === "complete" && body.promotionCode) {
+        // a code typed on the page: checked against the shop's codes, then applied
+        const s = c.get("services");
+        const session = await sb.session(id);
+        const project = await projectByPk(s, session.metadata?.dream_pk ?? "");
+        try {
+          if (!project) throw new ValidationError("This checkout takes no promotion codes");
+          const promo = await promotionFor(s, project, body.promotionCode);
+          await sb.applyPromotionCode(id, promo);
+        } catch (err) {
+          if (!(err instanceof AppError) || !form) throw err;
+          return c.html(
+            renderPage(
+              <CheckoutPage
+                session={session}
+                merchant={project?.name ?? "Checkout"}
+                error={err.message}
+              />,
+            ),
+            422,
+          );
+        }
+      }
       const done = action === "complete"
         ? await sb.completeCheckout(id, {
           email: body.email || undefined,

@@ -205,6 +205,9 @@ export class StripeDouble {
       "/billing_portal/sessions",
       "/customers",
       "/refunds",
+      "/coupons",
+      "/promotion_codes",
+      "/promotion_codes/:id",
     ];
     const rest = path.replace(/^\/v1/, "");
     let key = "";
@@ -294,6 +297,46 @@ export class StripeDouble {
         const o = this.#get(account, id!, "price");
         return put({ ...o, active: p.active === undefined ? o.active : p.active === "true" });
       }
+      case "POST /coupons": {
+        if (!p.duration) throw missing("duration");
+        if ((p.percent_off === undefined) === (p.amount_off === undefined)) {
+          throw new StripeApiError(
+            400,
+            "invalid_request_error",
+            "parameter_invalid",
+            "Exactly one of percent_off and amount_off.",
+          );
+        }
+        if (p.amount_off !== undefined && !p.currency) throw missing("currency");
+        return put(stripeShape<Obj>("coupon", {
+          id: `co_${randomBase62(10)}`,
+          percent_off: p.percent_off === undefined ? null : Number(p.percent_off),
+          amount_off: p.amount_off === undefined ? null : Number(p.amount_off),
+          currency: p.currency ?? null,
+          duration: p.duration,
+          duration_in_months: p.duration_in_months ? Number(p.duration_in_months) : null,
+          max_redemptions: p.max_redemptions ? Number(p.max_redemptions) : null,
+          redeem_by: p.redeem_by ? Number(p.redeem_by) : null,
+          name: p.name ?? null,
+        }));
+      }
+      case "POST /promotion_codes": {
+        const promotion = p.promotion as { type?: string; coupon?: string } | undefined;
+        if (promotion?.type !== "coupon" || !promotion.coupon) throw missing("promotion");
+        this.#get(account, promotion.coupon, "coupon");
+        return put(stripeShape<Obj>("promotion_code", {
+          id: `promo_${randomBase62(14)}`,
+          code: p.code,
+          active: true,
+          promotion: { type: "coupon", coupon: promotion.coupon },
+          expires_at: p.expires_at ? Number(p.expires_at) : null,
+          max_redemptions: p.max_redemptions ? Number(p.max_redemptions) : null,
+        }));
+      }
+      case "POST /promotion_codes/:id": {
+        const o = this.#get(account, id!, "promotion_code");
+        return put({ ...o, ...(p.active !== undefined ? { active: p.active === "true" } : {}) });
+      }
       case "POST /checkout/sessions": {
         if (!p.mode) throw missing("mode");
         if (!p.success_url) throw missing("success_url");
@@ -314,6 +357,27 @@ export class StripeDouble {
           }
           total += (price.unit_amount as number) * Number(li.quantity ?? 1);
           currency = price.currency as string;
+        }
+        const discounts = (p.discounts as { promotion_code?: string }[] | undefined) ?? [];
+        for (const d of discounts) {
+          const promo = this.#get(account, d.promotion_code!, "promotion_code");
+          if (!promo.active) {
+            throw new StripeApiError(
+              400,
+              "invalid_request_error",
+              "promotion_code_inactive",
+              `The promotion code ${promo.code} is not active.`,
+              "discounts",
+            );
+          }
+          const coupon = this.#get(
+            account,
+            (promo.promotion as { coupon: string }).coupon,
+            "coupon",
+          );
+          total -= coupon.percent_off !== null
+            ? Math.round((total * (coupon.percent_off as number)) / 100)
+            : Math.min(total, coupon.amount_off as number);
         }
         const sid = `cs_test_${randomBase62(40)}`;
         return put(stripeShape<Obj>("checkout.session", {

@@ -1,4 +1,5 @@
 /** SaaS billing for one customer: checkout (or a prorated switch), portal, cancel and resume. */
+import { promotionFor } from "@/lib/billing/coupons.ts";
 import { z } from "zod";
 import { HttpUrl } from "@/lib/schemas.ts";
 import type { Services } from "@/lib/services.ts";
@@ -18,6 +19,8 @@ export const CheckoutInputSchema = z.object({
   tier: z.string().min(1).max(63),
   successUrl: HttpUrl,
   cancelUrl: HttpUrl,
+  /** A promotion code of the project (422 when unknown, expired or used up). */
+  promotionCode: z.string().trim().min(1).max(40).optional(),
 });
 
 export const PortalInputSchema = z.object({ returnUrl: HttpUrl });
@@ -68,6 +71,7 @@ export async function startSubscriptionCheckout(
       message: "archived tier",
     }]);
   }
+  const promo = input.promotionCode ? await promotionFor(s, project, input.promotionCode) : null;
   // only a checkout that can go ahead creates the customer
   const customer = await customerFor(s, project, who);
   const acct = await accountFor(s, project);
@@ -78,6 +82,7 @@ export async function startSubscriptionCheckout(
     dream_customer: customer.id,
     dream_tier: tier.name,
     dream_tier_id: tier.id,
+    ...promo?.metadata,
   };
   if (current) {
     if (current.tierId === tier.id) {
@@ -118,6 +123,7 @@ export async function startSubscriptionCheckout(
     metadata,
     subscriptionMetadata: metadata,
     ...(project.automaticTax ? { automaticTax: true } : {}),
+    ...(promo ? { promotionCode: promo.promotionCode } : {}),
     // a trial for first-time subscribers only (a customer who had one pays at once)
     ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
     origin: input.origin,

@@ -3,6 +3,7 @@
  * canceling, MRR, payers per tier), changed in one checked commit (lib/kv/customers.ts). The
  * pure parts (snapshot, which state wins) are exported for unit tests.
  */
+import { discountedMonthly, findCoupon } from "@/lib/catalog/coupons.ts";
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { changeCustomer, commitSubscription, type Subscription } from "@/lib/kv/customers.ts";
@@ -38,11 +39,18 @@ export function snapshot(
     (["active", "trialing", "past_due", "canceled", "incomplete", "unpaid"] as const).find((x) =>
       x === sub.status
     ) ?? (sub.status === "incomplete_expired" ? "canceled" : "incomplete");
+  // a promotion code given at checkout is named in the metadata; MRR counts what is paid
+  const coupon = sub.metadata?.dream_coupon ? findCoupon(p, sub.metadata.dream_coupon) : null;
   return {
     id: sub.id,
     tierId: tier.id,
     priceId: price.id,
-    monthlyAmount: monthly,
+    monthlyAmount: discountedMonthly(coupon, {
+      monthly,
+      startedAt: sub.created * 1000,
+      now: version * 1000,
+      intervalMonths: interval === "year" ? 12 : 1,
+    }),
     currency: price.currency,
     status,
     currentPeriodStart: new Date(start * 1000).toISOString(),

@@ -36,6 +36,7 @@ export const PROJECT_ROOTS = [
   "reservations",
   "holds_by_client",
   "idempotency",
+  "coupon_redeemed",
 ] as const;
 
 /**

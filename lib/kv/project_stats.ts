@@ -15,6 +15,8 @@ export const projectStatKeys = {
   /** Paying subscriptions (active, trialing, past due) per tier: a tier in use can't be deleted. */
   tierSubscribers: (pk: string, tierId: string) =>
     ["project_stats", pk, "tier_subscribers", tierId] as const,
+  /** Promotion codes: redemptions per code (`[...coupons(pk), code]`, KvU64). */
+  coupons: (pk: string) => ["project_stats", pk, "coupon_redemptions"] as const,
   /** Store aggregates: completed payments and their total in minor units. */
   sales: (pk: string) => ["project_stats", pk, "sales"] as const,
   revenue: (pk: string) => ["project_stats", pk, "revenue"] as const,

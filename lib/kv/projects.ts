@@ -68,12 +68,30 @@ export interface Project {
   livePk: string | null;
   /** End-user sign-in: Clerk session tokens accepted as customer tokens (absent: off). */
   endUserAuth?: EndUserAuth | null;
+  /** Promotion codes customers can use at checkout (a handful; counted in lib/kv/coupons.ts). */
+  coupons?: Coupon[];
   /** What every tier is priced in, chosen at creation (absent on old records: the tiers'). */
   currency?: string;
   /** Stripe Tax at checkout (automatic_tax, with the buyer's address). */
   automaticTax?: boolean;
   /** When the developer deleted it: its keys stop at once, its data stays 30 days for undo. */
   deletedAt?: string;
+}
+
+/** A promotion code and its coupon, synced to the payment provider on creation. */
+export interface Coupon {
+  code: string;
+  percentOff: number | null;
+  /** Minor units off, in the project's currency. */
+  amountOff: number | null;
+  duration: "once" | "forever" | "repeating";
+  durationInMonths: number | null;
+  maxRedemptions: number | null;
+  /** ISO time after which the code is refused. */
+  expiresAt: string | null;
+  createdAt: string;
+  providerCouponId: string | null;
+  providerPromotionCodeId: string | null;
 }
 
 /** Clerk session tokens of the developer's own app, verified offline with its PEM public key. */

@@ -16,7 +16,9 @@ export type SandboxKind =
   | "portal"
   | "customer"
   | "idem"
-  | "refunded";
+  | "refunded"
+  | "coupon"
+  | "promotion_code";
 
 export type DueKind = "checkout" | "subscription";
 

@@ -14,7 +14,9 @@ type Resource =
   | "product"
   | "refund"
   | "subscription"
-  | "subscription_item";
+  | "subscription_item"
+  | "coupon"
+  | "promotion_code";
 
 /** A deep copy of Stripe's fixture for `resource`, with `fields` laid over it. */
 export function stripeShape<T>(resource: Resource, fields: Record<string, unknown>): T {

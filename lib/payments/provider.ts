@@ -86,6 +86,8 @@ export interface CheckoutRequest {
   metadata: Record<string, string>;
   /** Subscription mode: metadata copied onto the subscription. */
   subscriptionMetadata?: Record<string, string> | undefined;
+  /** A promotion code (the provider's id) applied to the checkout. */
+  promotionCode?: string | undefined;
   /** Stripe Tax: tax calculated at checkout from the buyer's billing address. */
   automaticTax?: boolean | undefined;
   /** Subscription mode: days of free trial before the first charge (absent or 0: none). */
@@ -95,6 +97,20 @@ export interface CheckoutRequest {
   idempotencyKey: string;
   /** This server's public origin, for providers whose pages it serves (the sandbox). */
   origin: string;
+}
+
+/** A coupon and the customer-facing promotion code for it (Stripe's two objects). */
+export interface PromotionCodeRequest {
+  code: string;
+  percentOff: number | null;
+  amountOff: number | null;
+  currency: string;
+  duration: "once" | "forever" | "repeating";
+  durationInMonths: number | null;
+  maxRedemptions: number | null;
+  /** Epoch seconds after which the code is refused. */
+  expiresAt: number | null;
+  idempotencyKey: string;
 }
 
 /** A refund of (part of) a paid one-off checkout's payment. */
@@ -182,6 +198,13 @@ export interface PaymentProvider {
    * refuses more than is left. `charge.refunded` follows.
    */
   refundPayment(acct: AccountRef, o: RefundRequest): Promise<{ id: string; amount: number }>;
+  /** Creates a coupon and its promotion code on the account; answers both ids. */
+  createPromotionCode(
+    acct: AccountRef,
+    o: PromotionCodeRequest,
+  ): Promise<{ couponId: string; promotionCodeId: string }>;
+  /** Stops a promotion code from being redeemed (a deleted code). */
+  deactivatePromotionCode(acct: AccountRef, id: string): Promise<void>;
   /** Verifies a webhook body and signature header; throws on any mismatch. */
   verifyEvent(rawBody: string, signature: string, nowSeconds: number): Promise<StripeEvent>;
 }

@@ -10,6 +10,7 @@ import type {
   AccountRef,
   CheckoutRequest,
   PaymentProvider,
+  PromotionCodeRequest,
   RefundRequest,
   StripeCheckoutSession,
   StripeEvent,
@@ -172,6 +173,7 @@ export class StripeProvider implements PaymentProvider {
         : {}),
       ...(o.mode === "payment" ? { payment_intent_data: { metadata: o.metadata } } : {}),
       ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),
+      ...(o.promotionCode ? { discounts: [{ promotion_code: o.promotionCode }] } : {}),
       // Stripe Tax needs the buyer's address: Checkout collects it (and saves it on a customer
       // we pass), https://docs.stripe.com/tax/checkout
       ...(o.automaticTax
@@ -183,6 +185,35 @@ export class StripeProvider implements PaymentProvider {
         : {}),
     }, this.#opts(acct, o.idempotencyKey));
     return { id: s.id, url: s.url ?? "" };
+  }
+
+  /**
+   * A coupon, then its promotion code (https://docs.stripe.com/billing/subscriptions/coupons):
+   * the code customers type is the promotion code; the coupon holds the discount.
+   */
+  async createPromotionCode(acct: AccountRef, o: PromotionCodeRequest) {
+    const stripe = this.#client(acct.mode);
+    const coupon = await stripe.coupons.create({
+      ...(o.percentOff !== null
+        ? { percent_off: o.percentOff }
+        : { amount_off: o.amountOff!, currency: o.currency }),
+      duration: o.duration,
+      ...(o.duration === "repeating" ? { duration_in_months: o.durationInMonths! } : {}),
+      ...(o.maxRedemptions ? { max_redemptions: o.maxRedemptions } : {}),
+      ...(o.expiresAt ? { redeem_by: o.expiresAt } : {}),
+      name: o.code,
+    }, this.#opts(acct, `${o.idempotencyKey}_coupon`));
+    const promo = await stripe.promotionCodes.create({
+      promotion: { type: "coupon", coupon: coupon.id },
+      code: o.code,
+      ...(o.maxRedemptions ? { max_redemptions: o.maxRedemptions } : {}),
+      ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),
+    }, this.#opts(acct, `${o.idempotencyKey}_promo`));
+    return { couponId: coupon.id, promotionCodeId: promo.id };
+  }
+
+  async deactivatePromotionCode(acct: AccountRef, id: string) {
+    await this.#client(acct.mode).promotionCodes.update(id, { active: false }, this.#opts(acct));
   }
 
   async expireCheckoutSession(acct: AccountRef, id: string) {

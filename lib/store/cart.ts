@@ -4,6 +4,7 @@
  * Inventory lives on the project's products; every change is a versionstamp-checked commit, and
  * one instance serialises its own reservations per project so bursts don't spin on conflicts.
  */
+import { promotionFor } from "@/lib/billing/coupons.ts";
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
 import { getProject, type Product, type Project } from "@/lib/kv/projects.ts";
@@ -42,6 +43,8 @@ export const CartInputSchema = z.object({
   ).min(1).max(20),
   successUrl: HttpUrl,
   cancelUrl: HttpUrl,
+  /** A promotion code of the project (422 when unknown, expired or used up). */
+  promotionCode: z.string().trim().min(1).max(40).optional(),
 });
 export type CartInput = z.infer<typeof CartInputSchema>;
 
@@ -152,6 +155,8 @@ export async function checkoutCart(
   const client = (await sha256Hex(`hold:${input.clientAddress}`)).slice(0, 32);
   const maxHolds = s.config.holdsPerClient;
   const lines = resolveLines(project, input.items);
+  // a bad code is refused before any stock is held
+  const promo = input.promotionCode ? await promotionFor(s, project, input.promotionCode) : null;
   const acct = await accountFor(s, project);
   const priced: { tier: Product; quantity: number }[] = [];
   for (const l of lines) priced.push({ ...l, tier: await ensureTierPrice(s, project, l.tier) });
@@ -201,7 +206,8 @@ export async function checkoutCart(
       successUrl: input.successUrl,
       cancelUrl: input.cancelUrl,
       customerEmail: input.email,
-      metadata: { dream_pk: project.pk, dream_reservation: id },
+      metadata: { dream_pk: project.pk, dream_reservation: id, ...promo?.metadata },
+      ...(promo ? { promotionCode: promo.promotionCode } : {}),
       expiresAt: Math.floor(expiresAt / 1000),
       idempotencyKey: `cart_${id}`,
       ...(project.automaticTax ? { automaticTax: true } : {}),

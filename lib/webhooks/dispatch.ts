@@ -4,6 +4,7 @@
  * acknowledged and ignored. Events carry their connected account (`event.account`), which must
  * be the project's.
  */
+import { redeemed } from "@/lib/billing/coupons.ts";
 import type { Services } from "@/lib/services.ts";
 import type {
   StripeCheckoutSession,
@@ -131,6 +132,17 @@ function checkoutEmail(session: StripeCheckoutSession): string | null {
 
 const onCheckoutCompleted: Handler = async (s, ev) => {
   const session = ev.data.object as unknown as StripeCheckoutSession;
+  if (session.metadata?.dream_coupon && session.payment_status !== "unpaid") {
+    // counted once per session, whatever else the event does (and however often it comes),
+    // for the project whose account the event came from
+    const owner = await projectFor(s, ev, session.metadata);
+    if (owner) {
+      await redeemed(s, owner.project.pk, {
+        code: session.metadata.dream_coupon,
+        sessionId: session.id,
+      });
+    }
+  }
   if (session.mode === "subscription" && session.subscription) {
     const platform = session.metadata?.dream_platform;
     const found = platform ? null : await projectFor(s, ev, session.metadata);

@@ -11,12 +11,18 @@ import type {
   AccountRef,
   CheckoutRequest,
   PaymentProvider,
+  PromotionCodeRequest,
   RefundRequest,
   StripeCheckoutSession,
   StripeEvent,
   StripePrice,
   StripeSubscription,
 } from "@/lib/payments/provider.ts";
+import {
+  createPromotionCode,
+  deactivatePromotionCode,
+  withDiscount,
+} from "@/lib/payments/sandbox/discounts.ts";
 import { signPayload, verifySignedEvent } from "@/lib/payments/signature.ts";
 import { stripeShape } from "@/lib/payments/fixtures.ts";
 import { randomBase62 } from "@/lib/ids.ts";
@@ -180,17 +186,46 @@ export class SandboxProvider implements PaymentProvider {
         const product = await this.#store.get<{ name: string }>("product", price.product);
         items.push({ price, quantity: li.quantity, productName: product.name });
       }
-      const session = sessionObject({
+      let session = sessionObject({
         ...o,
         id: `cs_test_${randomBase62(40)}`,
         account: acct.accountId,
         live: acct.mode === "live",
         now: this.#now(),
       }, items);
+      if (o.promotionCode) session = await withDiscount(this.#store, session, o.promotionCode);
       await this.#store.createSession(session);
       return session.id;
     });
     return { id, url: (await this.session(id)).url! };
+  }
+
+  createPromotionCode(acct: AccountRef, o: PromotionCodeRequest) {
+    return createPromotionCode(this.#store, acct, { ...o, now: this.#now() });
+  }
+
+  deactivatePromotionCode(_acct: AccountRef, id: string) {
+    return deactivatePromotionCode(this.#store, id);
+  }
+
+  /**
+   * A code typed on the hosted page: the open session gets its discount (and `metadata`, so the
+   * subscription names the code as an API-given one would).
+   */
+  async applyPromotionCode(
+    id: string,
+    o: { promotionCode: string; metadata: Record<string, string> },
+  ) {
+    const open = await this.session(id);
+    if (open.status !== "open") return open;
+    const next = await withDiscount(this.#store, open, o.promotionCode);
+    const updated = {
+      ...next,
+      metadata: { ...open.metadata, ...o.metadata },
+      subscription_metadata: { ...open.subscription_metadata, ...o.metadata },
+    };
+    await this.#store.put("checkout", id, updated);
+    return updated;
   }
 
   /** A sandbox checkout session with its line items, for the hosted page. */

@@ -1,0 +1,95 @@
+/**
+ * Promotion codes: their input rules, whether one can be redeemed now, and what a coupon takes
+ * off a subscription's monthly amount (for MRR). Pure: no KV, no provider.
+ */
+import { z } from "zod";
+import type { Coupon, Project } from "@/lib/kv/projects.ts";
+import { ValidationError } from "@/lib/errors.ts";
+
+export const MAX_COUPONS = 100;
+
+export const CouponInputSchema = z.object({
+  code: z.string().trim().regex(
+    /^[A-Za-z0-9_-]{3,40}$/,
+    "3 to 40 letters, digits, - or _ (customers type it)",
+  ).transform((c) => c.toUpperCase()),
+  percentOff: z.number().min(0.01).max(100).optional(),
+  amountOff: z.number().int("a whole number of minor units").min(1).max(99_999_999).optional(),
+  duration: z.enum(["once", "forever", "repeating"]),
+  durationInMonths: z.number().int().min(1).max(36).optional(),
+  maxRedemptions: z.number().int().min(1).max(1_000_000).optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+}).strict().superRefine((c, ctx) => {
+  if ((c.percentOff === undefined) === (c.amountOff === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["percentOff"],
+      message: "give exactly one of percentOff and amountOff",
+    });
+  }
+  if ((c.duration === "repeating") !== (c.durationInMonths !== undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["durationInMonths"],
+      message: 'durationInMonths goes with duration "repeating" (and only with it)',
+    });
+  }
+});
+export type CouponInput = z.infer<typeof CouponInputSchema>;
+
+/** The public shape of a code, with how often it was redeemed. */
+export function publicCoupon(c: Coupon, redeemed: number) {
+  return {
+    code: c.code,
+    percentOff: c.percentOff,
+    amountOff: c.amountOff,
+    duration: c.duration,
+    durationInMonths: c.durationInMonths,
+    maxRedemptions: c.maxRedemptions,
+    expiresAt: c.expiresAt,
+    redemptions: redeemed,
+    createdAt: c.createdAt,
+  };
+}
+
+export function findCoupon(p: Project, code: string): Coupon | null {
+  const want = code.trim().toUpperCase();
+  return (p.coupons ?? []).find((c) => c.code === want) ?? null;
+}
+
+/** 422 unless the code can be redeemed now (known, not expired, not used up). */
+export function checkRedeemable(
+  coupon: Coupon | null,
+  o: { code: string; now: number; redeemed: number },
+): Coupon {
+  const refuse = (why: string) =>
+    new ValidationError(`Promotion code ${o.code.toUpperCase()} ${why}`, [
+      { field: "promotionCode", message: why },
+    ]);
+  if (!coupon) throw refuse("is unknown");
+  if (coupon.expiresAt && Date.parse(coupon.expiresAt) <= o.now) throw refuse("has expired");
+  if (coupon.maxRedemptions !== null && o.redeemed >= coupon.maxRedemptions) {
+    throw refuse("is used up");
+  }
+  return coupon;
+}
+
+/**
+ * A subscription's monthly amount with its coupon: "forever" always, "repeating" for its months
+ * from the subscription's start; "once" discounts one invoice only, so MRR stays whole.
+ */
+export function discountedMonthly(
+  coupon: Coupon | null,
+  o: { monthly: number; startedAt: number; now: number; intervalMonths?: number },
+): number {
+  if (!coupon || coupon.duration === "once") return o.monthly;
+  if (coupon.duration === "repeating") {
+    const end = new Date(o.startedAt);
+    end.setUTCMonth(end.getUTCMonth() + (coupon.durationInMonths ?? 0));
+    if (o.now >= end.getTime()) return o.monthly;
+  }
+  const off = coupon.percentOff !== null
+    ? Math.round((o.monthly * coupon.percentOff) / 100)
+    : Math.round((coupon.amountOff ?? 0) / (o.intervalMonths ?? 1)); // off each invoice
+  return Math.max(0, o.monthly - off);
+}
