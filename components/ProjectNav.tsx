@@ -11,6 +11,7 @@ const SECTIONS = [
   ["/tiers", "Tiers"],
   ["/customers", "Customers"],
   ["/orders", "Orders"],
+  ["/coupons", "Promotion codes"],
   ["/events", "Events"],
   ["/keys", "Keys"],
   ["/live", "Go live"],

@@ -58,6 +58,7 @@ Deno.test({
         "/live",
         "/integrate",
         "/settings",
+        "/coupons",
       ]),
       ...s(store.pk, ["", "/tiers", "/orders", `/orders/${co.body.reservationId}`, "/events"]),
     ];

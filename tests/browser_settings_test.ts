@@ -32,7 +32,15 @@ Deno.test({
         const over = await page.evaluate(() =>
           document.documentElement.scrollWidth - document.documentElement.clientWidth
         );
-        assert.equal(over, 0, `${page.url()} is ${over}px wider than the screen`);
+        const culprits = over > 0
+          ? await page.evaluate(() =>
+            [...document.querySelectorAll("body *")]
+              .filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5)
+              .slice(0, 6)
+              .map((e) => `${e.tagName}.${e.className}#${e.id}`)
+          )
+          : [];
+        assert.equal(over, 0, `${page.url()} is ${over}px wider than the screen: ${culprits}`);
       };
       const toastInView = async (text: RegExp) => {
         const toast = page.locator(".toast:not(:empty)");
@@ -89,6 +97,29 @@ Deno.test({
         assert.equal(r.status, 200, r.text);
         await shot("restored");
       });
+
+      await t.step(
+        "promotion codes: create one, see it listed, delete it after asking",
+        async () => {
+          await page.goto(`${srv.base}/dashboard/projects/${pk}/coupons`);
+          await fits();
+          await page.fill("#coupon-code", "phone10");
+          await page.fill("#coupon-value", "10");
+          await page.selectOption("#coupon-duration", "forever");
+          await page.click("button:has-text('Create code')");
+          await toastInView(/Code PHONE10 created/);
+          assert.match(
+            await page.textContent("[data-testid=coupon-PHONE10]") ?? "",
+            /10% off, every payment/,
+          );
+          await fits();
+          await page.click("[data-testid=coupon-PHONE10] button:has-text('Delete…')");
+          await page.click("[data-testid=coupon-PHONE10] button:has-text('Delete PHONE10')");
+          await toastInView(/deleted/);
+          const list = await srv.call("GET", `/v1/projects/${pk}/coupons`, { key: dev.dat });
+          assert.equal(list.body.coupons.length, 0);
+        },
+      );
 
       await t.step(
         "delete the account: a wrong password is refused, then everything ends",

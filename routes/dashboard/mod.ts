@@ -15,6 +15,7 @@ import { mountTokensPage } from "@/routes/dashboard/tokens.tsx";
 import { mountSettingsPage } from "@/routes/dashboard/settings.tsx";
 import { mountOrdersPages } from "@/routes/dashboard/orders.tsx";
 import { mountAccountPage } from "@/routes/dashboard/account.tsx";
+import { mountCouponsPage } from "@/routes/dashboard/coupons.tsx";
 
 export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountIndexPage(app);
@@ -31,4 +32,5 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountTokensPage(app);
   mountSettingsPage(app);
   mountAccountPage(app);
+  mountCouponsPage(app);
 }
