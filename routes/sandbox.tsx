@@ -53,11 +53,27 @@ function CheckoutPage(
         <tbody>
           {session.line_items_expanded.map((li) => (
             <tr>
-              <th scope="row">{li.productName} × {li.quantity}</th>
-              <td>
-                {money((li.price.unit_amount ?? 0) * li.quantity, li.price.currency)}
-                {li.price.recurring ? ` / ${li.price.recurring.interval}` : ""}
-              </td>
+              {li.quantity === 0
+                ? (
+                  <>
+                    <th scope="row">{li.productName}: usage past the limit</th>
+                    <td>
+                      {money(li.price.unit_amount ?? 0, li.price.currency)} per{" "}
+                      {(li.price as { transform_quantity?: { divide_by: number } | null })
+                        .transform_quantity?.divide_by ?? 1}{" "}
+                      calls past the limit, billed at each period's end
+                    </td>
+                  </>
+                )
+                : (
+                  <>
+                    <th scope="row">{li.productName} × {li.quantity}</th>
+                    <td>
+                      {money((li.price.unit_amount ?? 0) * li.quantity, li.price.currency)}
+                      {li.price.recurring ? ` / ${li.price.recurring.interval}` : ""}
+                    </td>
+                  </>
+                )}
             </tr>
           ))}
         </tbody>

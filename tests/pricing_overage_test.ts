@@ -1,58 +1,213 @@
-/** [e2e] Overage: calls past the limit are accepted and counted up to the cap, exactly. */
+/** [e2e] Overage: calls past the limit accepted up to the cap, exactly, then billed once at period end. */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import { connectToDouble, StripeDouble } from "@/tests/stripe_double.ts";
+
+const TIERS = [
+  { name: "free", price: 0, limit: 3 },
+  { name: "pro", price: 1900, limit: 50, overage: { unitAmount: 2, per: 10, cap: 20 } },
+];
+
+async function subscribed(user: string) {
+  const app = await testApp();
+  const srv = servePort(app);
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": user },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  assert.equal(co.status, 200, co.text);
+  const path = new URL(co.body.url).pathname;
+  const page = await srv.call("GET", path, { headers: { Accept: "text/html" } });
+  assert.match(page.text, /\$0\.02 per 10 calls past the limit, billed at each period's end/);
+  assert.match(page.text, /Total: <strong>\$19\.00/);
+  assert.equal((await srv.call("POST", `${path}/complete`, { body: {} })).status, 200);
+  const close = async () => {
+    await srv[Symbol.asyncDispose]();
+    await app[Symbol.asyncDispose]();
+  };
+  return { app, srv, dev, sk, pk, close };
+}
 
 Deno.test("[e2e] 200 concurrent calls at limit 50 with overage cap 20: exactly 70 accepted, 20 as overage", async () => {
+  const t = await subscribed("heavy");
+  try {
+    const h = { "X-User-Id": "heavy" };
+    const res = await Promise.all(
+      Array.from({ length: 200 }, () => t.srv.call("POST", "/api/data", { key: t.sk, headers: h })),
+    );
+    const ok = res.filter((r) => r.status === 200);
+    assert.equal(ok.length, 70);
+    assert.equal(
+      res.filter((r) => r.status === 429 && r.body.error.code === "tier_limit_reached").length,
+      130,
+    );
+    assert.deepEqual(
+      ok.map((r) => r.body.usage.count).sort((a, b) => a - b),
+      Array.from({ length: 70 }, (_, i) => i + 1),
+    );
+    const past = ok.filter((r) => r.body.usage.count > 50);
+    assert.ok(past.every((r) => r.body.usage.remaining === 0 && r.body.usage.overage > 0));
+    const u = await t.srv.call("GET", "/api/usage", { key: t.sk, headers: h });
+    assert.deepEqual(
+      {
+        count: u.body.usage.count,
+        overage: u.body.usage.overage,
+        remaining: u.body.usage.remaining,
+      },
+      { count: 70, overage: 20, remaining: 0 },
+    );
+    const refused = res.find((r) => r.status === 429)!;
+    assert.match(refused.body.error.message, /20 past it as overage/);
+    const tiers = await t.srv.call("GET", `/v1/projects/${t.pk}/tiers`, { key: t.dev.dat });
+    assert.deepEqual(tiers.body.tiers[1].overage, { unitAmount: 2, per: 10, cap: 20 });
+    const page = await t.srv.call("GET", `/dashboard/projects/${t.pk}/customers/heavy`, {
+      headers: { Cookie: t.dev.cookie, Accept: "text/html" },
+    });
+    assert.match(
+      page.text,
+      /20 calls past the limit, billed at the period&#39;s end|20 calls past the limit, billed at the period's end/,
+    );
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("[e2e] at period end the overage is reported once as a meter event and billed on the renewal invoice", async () => {
+  const t = await subscribed("ana");
+  try {
+    const h = { "X-User-Id": "ana" };
+    for (let i = 0; i < 63; i++) {
+      assert.equal(
+        (await t.srv.call("POST", "/api/data", { key: t.sk, headers: h })).status,
+        200,
+      );
+    }
+    t.app.clock.advance(31 * 86_400_000);
+    assert.ok(await t.app.services.sandbox!.tick() >= 1);
+    const events: { value: number }[] = [];
+    for await (
+      const e of t.app.kv.list<{ value: number }>({ prefix: ["sandbox", "meter_event"] })
+    ) {
+      events.push(e.value);
+    }
+    assert.deepEqual(events.map((e) => e.value), [13], "13 calls past the limit of 50");
+    const m = (await t.srv.call("GET", `/v1/projects/${t.pk}/dashboard`, { key: t.dev.dat })).body;
+    assert.equal(m.overageRevenue, 4, "13 calls = 2 blocks of 10 (rounded up) × 2");
+    const log = await t.srv.call("GET", `/v1/projects/${t.pk}/events?type=invoice.created`, {
+      key: t.dev.dat,
+    });
+    assert.match(log.body.events[0].summary, /overage of ana: 13 calls, 4 billed/);
+    // the new period starts from zero
+    const u = await t.srv.call("GET", "/api/usage", { key: t.sk, headers: h });
+    assert.equal(u.body.usage.count, 0);
+    // a period closes once, however often it is asked
+    const { closeOverage } = await import("@/lib/billing/overage.ts");
+    const { getProject } = await import("@/lib/kv/projects.ts");
+    const sub = (await t.srv.call("GET", "/api/customers/ana", { key: t.sk })).body.customer;
+    const again = await closeOverage(t.app.services, (await getProject(t.app.kv, t.pk))!, {
+      acct: { accountId: null, mode: "test" },
+      customerId: "ana",
+      providerCustomer: "cus_x",
+      subscriptionId: sub.subscription.id,
+      period: {
+        start: Date.parse(sub.subscription.currentPeriodStart) / 1000 - 30 * 86400,
+        end: Date.parse(sub.subscription.currentPeriodStart) / 1000,
+      },
+    });
+    assert.equal(again.closed === "now" && again.calls > 0, false);
+    assert.equal(
+      (await t.srv.call("GET", `/v1/projects/${t.pk}/dashboard`, { key: t.dev.dat })).body
+        .overageRevenue,
+      4,
+    );
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("[e2e] overage needs a paid tier with a limit", async () => {
   await using app = await testApp();
-  await using srv = servePort(app);
   const dev = await developer(app);
-  const { sk, pk } = await project(app, dev.dat, {
-    tiers: [{ name: "free", price: 0, limit: 50, overage: { unitAmount: 2, per: 10, cap: 20 } }],
+  const { pk } = await project(app, dev.dat, { tiers: TIERS });
+  const free = await app.call("POST", `/v1/projects/${pk}/tiers`, {
+    key: dev.dat,
+    body: { name: "gratis", price: 0, limit: 5, overage: { unitAmount: 1 } },
   });
-  const h = { "X-User-Id": "heavy" };
-  const res = await Promise.all(
-    Array.from({ length: 200 }, () => srv.call("POST", "/api/data", { key: sk, headers: h })),
-  );
-  const ok = res.filter((r) => r.status === 200);
-  assert.equal(ok.length, 70);
-  assert.equal(
-    res.filter((r) => r.status === 429 && r.body.error.code === "tier_limit_reached").length,
-    130,
-  );
-  assert.deepEqual(
-    ok.map((r) => r.body.usage.count).sort((a, b) => a - b),
-    Array.from({ length: 70 }, (_, i) => i + 1),
-  );
-  const past = ok.filter((r) => r.body.usage.count > 50);
-  assert.ok(past.every((r) => r.body.usage.remaining === 0 && r.body.usage.overage > 0));
-  const u = await srv.call("GET", "/api/usage", { key: sk, headers: h });
-  assert.deepEqual(
-    { count: u.body.usage.count, overage: u.body.usage.overage, remaining: u.body.usage.remaining },
-    { count: 70, overage: 20, remaining: 0 },
-  );
-  const refused = res.find((r) => r.status === 429)!;
-  assert.match(refused.body.error.message, /20 past it as overage/);
-  // the tier shows its overage terms; a tier without a limit can't have overage
-  const tiers = await srv.call("GET", `/v1/projects/${pk}/tiers`, { key: dev.dat });
-  assert.deepEqual(tiers.body.tiers[0].overage, { unitAmount: 2, per: 10, cap: 20 });
-  const bad = await srv.call("POST", `/v1/projects/${pk}/tiers`, {
+  assert.equal(free.status, 422, free.text);
+  const unlimited = await app.call("POST", `/v1/projects/${pk}/tiers`, {
     key: dev.dat,
     body: { name: "unl", price: 900, limit: null, overage: { unitAmount: 1 } },
   });
-  assert.equal(bad.status, 422, bad.text);
-  assert.equal(bad.body.error.details[0].field, "overage");
+  assert.equal(unlimited.status, 422);
+  assert.equal(unlimited.body.error.details[0].field, "overage");
 });
 
-Deno.test("[e2e] overage without a cap: every call past the limit is accepted and counted", async () => {
-  await using app = await testApp();
-  const dev = await developer(app);
-  const { sk } = await project(app, dev.dat, {
-    tiers: [{ name: "free", price: 0, limit: 3, overage: { unitAmount: 5 } }],
+Deno.test("[e2e] Stripe (double, real SDK): a meter and a metered price per overage tier; the closed period is one meter event", async () => {
+  const clock = new TestClock();
+  await using double = new StripeDouble(clock.now).start();
+  await using app = await testApp({
+    clock,
+    config: {
+      stripe: {
+        secretKeyTest: double.apiKey,
+        secretKeyLive: null,
+        webhookSecrets: [double.webhookSecret],
+        apiUrl: double.url,
+      },
+    },
   });
-  const h = { "X-User-Id": "u" };
-  for (let i = 0; i < 8; i++) {
-    assert.equal((await app.call("POST", "/api/data", { key: sk, headers: h })).status, 200);
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
+  const account = await connectToDouble(srv, dev.dat, double);
+  const deliver = async (e: Record<string, unknown> & { id: string }) => {
+    const { payload, signature } = await double.sign(e);
+    const r = await srv.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+    });
+    assert.equal(r.status, 200, r.text);
+    return r.body.outcome;
+  };
+  const meters = double.requests.filter((r) => r.path === "/v1/billing/meters");
+  assert.equal(meters.length, 1);
+  const metered = double.requests.filter((r) => r.path === "/v1/prices").map((r) =>
+    new URLSearchParams(r.raw)
+  ).find((f) => f.get("recurring[usage_type]") === "metered")!;
+  assert.deepEqual(
+    [metered.get("unit_amount"), metered.get("transform_quantity[divide_by]")],
+    ["2", "10"],
+  );
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "max" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  assert.equal(co.status, 200, co.text);
+  const form = new URLSearchParams(
+    double.requests.find((r) => r.path === "/v1/checkout/sessions")!.raw,
+  );
+  assert.ok(form.get("line_items[1][price]"), "the metered price is the second line item");
+  assert.equal(form.get("line_items[1][quantity]"), null, "a metered item has no quantity");
+  for (const e of double.pay(account, co.body.sessionId)) await deliver(e);
+  for (let i = 0; i < 55; i++) {
+    await srv.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "max" } });
   }
-  const u = await app.call("GET", "/api/usage", { key: sk, headers: h });
-  assert.equal(u.body.usage.overage, 5);
+  const sub = (await srv.call("GET", "/api/customers/max", { key: sk })).body.customer.subscription;
+  const created = double.invoiceCreated(account, sub.id);
+  assert.equal(await deliver(created), "applied");
+  const reports = double.requests.filter((r) => r.path === "/v1/billing/meter_events");
+  assert.equal(reports.length, 1);
+  const report = new URLSearchParams(reports[0]!.raw);
+  assert.equal(report.get("payload[value]"), "5");
+  assert.match(report.get("identifier") ?? "", new RegExp(`^dream_ovg_${sub.id}_`));
+  // redelivered, or drafted again: nothing more is reported or counted
+  assert.equal(await deliver(created), "duplicate");
+  assert.equal(await deliver(double.invoiceCreated(account, sub.id)), "ignored");
+  assert.equal(double.requests.filter((r) => r.path === "/v1/billing/meter_events").length, 1);
+  const m = (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
+  assert.equal(m.overageRevenue, 2);
 });

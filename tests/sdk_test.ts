@@ -293,8 +293,15 @@ Deno.test("the SDK's types have exactly the fields /openapi.json documents", asy
     priceId: null,
     productId: null,
   };
-  const cart: CartInput = { email: "", name: "", items: [], successUrl: "", cancelUrl: "" };
-  const checkout: CheckoutInput = { tier: "", successUrl: "", cancelUrl: "" };
+  const cart: CartInput = {
+    email: "",
+    name: "",
+    items: [],
+    successUrl: "",
+    cancelUrl: "",
+    promotionCode: "",
+  };
+  const checkout: CheckoutInput = { tier: "", successUrl: "", cancelUrl: "", promotionCode: "" };
   const pairs: [string, object][] = [
     ["Usage", usage],
     ["Subscription", sub],

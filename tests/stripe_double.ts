@@ -208,6 +208,8 @@ export class StripeDouble {
       "/coupons",
       "/promotion_codes",
       "/promotion_codes/:id",
+      "/billing/meters",
+      "/billing/meter_events",
     ];
     const rest = path.replace(/^\/v1/, "");
     let key = "";
@@ -270,7 +272,14 @@ export class StripeDouble {
         if (!p.product) throw missing("product");
         if (p.unit_amount === undefined) throw missing("unit_amount");
         this.#get(account, p.product as string, "product");
-        const rec = p.recurring as { interval?: string } | undefined;
+        const rec = p.recurring as
+          | { interval?: string; usage_type?: string; meter?: string }
+          | undefined;
+        if (rec?.usage_type === "metered") {
+          if (!rec.meter) throw missing("recurring[meter]");
+          this.#get(account, rec.meter, "billing.meter");
+        }
+        const tq = p.transform_quantity as { divide_by?: string; round?: string } | undefined;
         return put(stripeShape<Obj>("price", {
           id: `price_${randomBase62(14)}`,
           product: p.product,
@@ -282,16 +291,49 @@ export class StripeDouble {
             ? {
               interval: rec.interval,
               interval_count: 1,
-              usage_type: "licensed",
-              meter: null,
+              usage_type: rec.usage_type ?? "licensed",
+              meter: rec.meter ?? null,
               trial_period_days: null,
             }
             : null,
           metadata: p.metadata ?? {},
           active: true,
           created: this.#sec(),
-          transform_quantity: null,
+          transform_quantity: tq
+            ? { divide_by: Number(tq.divide_by), round: tq.round ?? "up" }
+            : null,
         }));
+      }
+      case "POST /billing/meters": {
+        if (!p.event_name) throw missing("event_name");
+        if (!p.display_name) throw missing("display_name");
+        return put({
+          id: `mtr_${randomBase62(14)}`,
+          object: "billing.meter",
+          event_name: p.event_name,
+          display_name: p.display_name,
+          default_aggregation: p.default_aggregation,
+          customer_mapping: p.customer_mapping,
+          value_settings: p.value_settings,
+          status: "active",
+          created: this.#sec(),
+        });
+      }
+      case "POST /billing/meter_events": {
+        if (!p.event_name) throw missing("event_name");
+        const payload = p.payload as { stripe_customer_id?: string; value?: string } | undefined;
+        if (!payload?.stripe_customer_id) throw missing("payload[stripe_customer_id]");
+        const identifier = (p.identifier as string | undefined) ?? `mev_${randomBase62(14)}`;
+        // Stripe keeps one event per identifier (deduplicated for at least 24 hours)
+        return put({
+          id: identifier,
+          object: "billing.meter_event",
+          event_name: p.event_name,
+          identifier,
+          payload,
+          timestamp: Number(p.timestamp ?? this.#sec()),
+          created: this.#sec(),
+        });
       }
       case "POST /prices/:id": {
         const o = this.#get(account, id!, "price");
@@ -596,6 +638,17 @@ export class StripeDouble {
               current_period_end: end,
               plan: null,
             }),
+            // more line items (a metered price) are more subscription items
+            ...(session._line_items as { price: string }[]).slice(1).map((more) =>
+              stripeShape("subscription_item", {
+                id: `si_${randomBase62(12)}`,
+                price: this.#get(account, more.price, "price"),
+                subscription: subId,
+                current_period_start: start,
+                current_period_end: end,
+                plan: null,
+              })
+            ),
           ],
         },
       });
@@ -639,6 +692,30 @@ export class StripeDouble {
     type = "customer.subscription.updated",
   ): Obj {
     return this.#event(type, this.#get(account, subId, "subscription"), account);
+  }
+
+  /**
+   * The period ends and Stripe drafts the renewal invoice: `invoice.created` (billing reason
+   * subscription_cycle) for the period that ended, with the subscription's metadata.
+   */
+  invoiceCreated(account: string | null, subId: string): Obj {
+    const sub = this.#get(account, subId, "subscription") as Obj & {
+      items: { data: { current_period_start: number; current_period_end: number }[] };
+    };
+    const item = sub.items.data[0]!;
+    return this.#event("invoice.created", {
+      id: `in_${randomBase62(14)}`,
+      object: "invoice",
+      status: "draft",
+      billing_reason: "subscription_cycle",
+      customer: sub.customer,
+      period_start: item.current_period_start,
+      period_end: item.current_period_end,
+      parent: {
+        type: "subscription_details",
+        subscription_details: { subscription: subId, metadata: sub.metadata },
+      },
+    }, account);
   }
 
   /** The period ends: a canceling subscription is deleted (the event Stripe sends). */

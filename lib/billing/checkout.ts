@@ -114,7 +114,11 @@ export async function startSubscriptionCheckout(
     scope: `checkout:${project.pk}:${customer.id}:${key}`,
   }, {
     mode: "subscription",
-    lineItems: [{ price: priced.priceId!, quantity: 1 }],
+    // overage is a metered item: usage past the limit is billed at each period's end
+    lineItems: [
+      { price: priced.priceId!, quantity: 1 },
+      ...(priced.overagePriceId ? [{ price: priced.overagePriceId }] : []),
+    ],
     successUrl: input.successUrl,
     cancelUrl: input.cancelUrl,
     customer: customer.providerCustomerId ?? undefined,

@@ -10,6 +10,59 @@ export function priceSpecOf(t: Tier): string {
   return `${t.price}:${t.currency}:${t.interval ?? "once"}`;
 }
 
+/** What makes the overage's metered price, or null without overage. */
+export function overageSpecOf(t: Tier): string | null {
+  return t.overage && t.interval
+    ? `${t.overage.unitAmount}:${t.overage.per}:${t.currency}:${t.interval}`
+    : null;
+}
+
+/** The meter event name of a project's overage (one meter per project and mode). */
+export const overageEventName = (pk: string) => `dream_overage_${pk}`;
+
+/**
+ * The tier's overage as a metered price on the project's meter (made once), or none: a changed
+ * overage makes a new price (the old one is archived), like the tier's own price.
+ */
+async function syncOverage(
+  s: Services,
+  o: { acct: AccountRef; project: Project; tier: Tier; productId: string },
+): Promise<Pick<Tier, "overagePriceId" | "overageSpec">> {
+  const { acct, project: p, tier: t } = o;
+  const spec = overageSpecOf(t);
+  if ((t.overageSpec ?? null) === spec && (spec === null || t.overagePriceId)) {
+    return { overagePriceId: t.overagePriceId ?? null, overageSpec: spec };
+  }
+  if (t.overagePriceId) await s.payments.archivePrice(acct, t.overagePriceId);
+  if (spec === null) return { overagePriceId: null, overageSpec: null };
+  const meter = await onceWithKey(s.kv, {
+    scope: `meter:${p.pk}`,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
+      s.payments.createMeter(acct, {
+        eventName: overageEventName(p.pk),
+        displayName: `${p.name}: calls past the limit`,
+        idempotencyKey,
+      }),
+  });
+  const overagePriceId = await onceWithKey(s.kv, {
+    scope: `overage_price:${p.pk}:${t.id}:${spec}:from:${t.overagePriceId ?? "none"}`,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
+      s.payments.createMeteredPrice(acct, {
+        product: o.productId,
+        meter,
+        unitAmount: t.overage!.unitAmount,
+        per: t.overage!.per,
+        currency: t.currency,
+        interval: t.interval!,
+        metadata: { dream_pk: p.pk, dream_tier_id: t.id, dream_overage: "true" },
+        idempotencyKey,
+      }),
+  });
+  return { overagePriceId, overageSpec: spec };
+}
+
 async function syncOne(
   s: Services,
   o: { acct: AccountRef; project: Project; tier: Tier },
@@ -35,8 +88,9 @@ async function syncOne(
       images: t.imageUrl ? [t.imageUrl] : [],
     });
   }
+  const overage = await syncOverage(s, { acct, project: p, tier: t, productId });
   const spec = priceSpecOf(t);
-  if (t.priceId && t.priceSpec === spec) return { ...t, productId };
+  if (t.priceId && t.priceSpec === spec) return { ...t, productId, ...overage };
   // one scope per change from a given price: going back to an earlier amount makes a new
   // price (the earlier one is archived), never reuses the archived one
   const priceId = await onceWithKey(s.kv, {
@@ -53,7 +107,7 @@ async function syncOne(
       }),
   });
   if (t.priceId && t.priceId !== priceId) await s.payments.archivePrice(acct, t.priceId);
-  return { ...t, productId, priceId, priceSpec: spec };
+  return { ...t, productId, priceId, priceSpec: spec, ...overage };
 }
 
 /**
@@ -77,10 +131,19 @@ export async function syncCatalog(
     tiers: p.tiers.map((t) => {
       const got = synced.get(t.id);
       // keep a concurrent edit: only take ids for the spec we synced
+      const overage = got && overageSpecOf(t) === got.overageSpec
+        ? { overagePriceId: got.overagePriceId ?? null, overageSpec: got.overageSpec ?? null }
+        : {};
       return got && priceSpecOf(t) === got.priceSpec
-        ? { ...t, productId: got.productId, priceId: got.priceId, priceSpec: got.priceSpec }
+        ? {
+          ...t,
+          productId: got.productId,
+          priceId: got.priceId,
+          priceSpec: got.priceSpec,
+          ...overage,
+        }
         : got
-        ? { ...t, productId: got.productId }
+        ? { ...t, productId: got.productId, ...overage }
         : t;
     }),
   }));
@@ -103,7 +166,9 @@ export async function archiveTierProduct(s: Services, project: Project, tier: Ti
 
 /** The tier with a current price id, syncing it first when needed (e.g. Stripe connected later). */
 export async function ensureTierPrice(s: Services, project: Project, tier: Tier): Promise<Tier> {
-  if (tier.priceId && tier.priceSpec === priceSpecOf(tier)) return tier;
+  const overageReady = (tier.overageSpec ?? null) === overageSpecOf(tier) &&
+    (!tier.overage || !!tier.overagePriceId);
+  if (tier.priceId && tier.priceSpec === priceSpecOf(tier) && overageReady) return tier;
   const next = await syncCatalog(s, project, [tier.id]);
   return next.tiers.find((t) => t.id === tier.id)!;
 }

@@ -80,6 +80,12 @@ function checkOverage(t: Tier, field = ""): Tier {
       { field: `${field}overage`, message: "needs a limit on the tier" },
     ]);
   }
+  if (t.overage && t.price === 0) {
+    throw new ValidationError(
+      "overage needs a paid tier: it is billed on the tier's subscription at each period's end",
+      [{ field: `${field}overage`, message: "needs a paid tier" }],
+    );
+  }
   return t;
 }
 

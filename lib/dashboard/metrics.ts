@@ -12,6 +12,7 @@ import {
 import { dayKey, monthKey } from "@/lib/period.ts";
 import { ValidationError } from "@/lib/errors.ts";
 import { listEvents } from "@/lib/kv/events.ts";
+import { overageRevenue } from "@/lib/kv/overage.ts";
 import { listProjects as kvListProjects } from "@/lib/kv/projects.ts";
 
 export const LOW_STOCK = 5;
@@ -39,6 +40,7 @@ export async function projectMetrics(s: Services, p: Project) {
       canceling: subs.canceling,
       trialing: subs.trialing,
       mrr: subs.mrr,
+      overageRevenue: await overageRevenue(s.kv, p.pk),
       usageThisPeriod: await usageInMonth(s.kv, p.pk, monthKey(now)),
       customers: await countCustomers(s.kv, p.pk),
       currency: p.tiers[0]?.currency ?? "usd",

@@ -37,6 +37,7 @@ export const PROJECT_ROOTS = [
   "holds_by_client",
   "idempotency",
   "coupon_redeemed",
+  "overage_closed",
 ] as const;
 
 /**

@@ -15,6 +15,8 @@ export const projectStatKeys = {
   /** Paying subscriptions (active, trialing, past due) per tier: a tier in use can't be deleted. */
   tierSubscribers: (pk: string, tierId: string) =>
     ["project_stats", pk, "tier_subscribers", tierId] as const,
+  /** Overage billed at period ends, in minor units (KvU64). */
+  overageRevenue: (pk: string) => ["project_stats", pk, "overage_revenue"] as const,
   /** Promotion codes: redemptions per code (`[...coupons(pk), code]`, KvU64). */
   coupons: (pk: string) => ["project_stats", pk, "coupon_redemptions"] as const,
   /** Store aggregates: completed payments and their total in minor units. */
@@ -36,7 +38,8 @@ export type DayField =
   | "refunded"
   | "subs_new"
   | "subs_canceled"
-  | "mrr_delta";
+  | "mrr_delta"
+  | "overage";
 
 /** Every day figure from `from` to `to` (inclusive), by day then field; absent days are empty. */
 export async function dayFigures(

@@ -38,6 +38,9 @@ export interface CatalogItem {
   trialDays?: number;
   /** SaaS with a limit: calls past it accepted and billed per `per`, up to `cap` (null: none). */
   overage?: { unitAmount: number; per: number; cap?: number | null | undefined } | null;
+  /** The metered price billing the overage, and "amount:per:currency:interval" it was made for. */
+  overagePriceId?: string | null;
+  overageSpec?: string | null;
 }
 
 /** A SaaS project's subscription tier. */

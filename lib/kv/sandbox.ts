@@ -18,7 +18,9 @@ export type SandboxKind =
   | "idem"
   | "refunded"
   | "coupon"
-  | "promotion_code";
+  | "promotion_code"
+  | "meter"
+  | "meter_event";
 
 export type DueKind = "checkout" | "subscription";
 
@@ -72,6 +74,18 @@ export class SandboxStore {
 
   async put(kind: SandboxKind, id: string, v: unknown, expireIn?: number): Promise<void> {
     await this.#kv.set(sandboxKeys.object(kind, id), v, expireIn ? { expireIn } : {});
+  }
+
+  /** The objects of a kind whose ids start with `idPrefix` (ids are strings, sorted). */
+  async listByIdPrefix<T>(kind: SandboxKind, idPrefix: string): Promise<T[]> {
+    const out: T[] = [];
+    for await (
+      const e of this.#kv.list<T>({
+        start: sandboxKeys.object(kind, idPrefix),
+        end: sandboxKeys.object(kind, idPrefix + "\uffff"),
+      })
+    ) out.push(e.value);
+    return out;
   }
 
   /** Runs `create` once per idempotency key, like Stripe: a retry gets the first object's id. */

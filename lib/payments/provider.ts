@@ -77,7 +77,8 @@ export interface StripeEvent {
 
 export interface CheckoutRequest {
   mode: "subscription" | "payment";
-  lineItems: { price: string; quantity: number }[];
+  /** A metered price (usage billed at period end) has no quantity. */
+  lineItems: { price: string; quantity?: number }[];
   successUrl: string;
   cancelUrl: string;
   customer?: string | undefined;
@@ -198,6 +199,33 @@ export interface PaymentProvider {
    * refuses more than is left. `charge.refunded` follows.
    */
   refundPayment(acct: AccountRef, o: RefundRequest): Promise<{ id: string; amount: number }>;
+  /**
+   * Usage-based billing (Stripe Billing Meters): a meter summing the values of the events named
+   * `eventName` per customer, a metered price on it (billed per `per` units, rounded up), and
+   * the events themselves (`identifier` makes a repeated report count once).
+   */
+  createMeter(
+    acct: AccountRef,
+    o: { eventName: string; displayName: string; idempotencyKey: string },
+  ): Promise<string>;
+  createMeteredPrice(acct: AccountRef, o: {
+    product: string;
+    meter: string;
+    unitAmount: number;
+    per: number;
+    currency: string;
+    interval: "month" | "year";
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<string>;
+  reportMeterEvent(acct: AccountRef, o: {
+    eventName: string;
+    customer: string;
+    value: number;
+    identifier: string;
+    /** Epoch seconds: when the usage happened (inside the period it bills). */
+    timestamp: number;
+  }): Promise<void>;
   /** Creates a coupon and its promotion code on the account; answers both ids. */
   createPromotionCode(
     acct: AccountRef,

@@ -212,6 +212,65 @@ export class StripeProvider implements PaymentProvider {
     return { couponId: coupon.id, promotionCodeId: promo.id };
   }
 
+  /** https://docs.stripe.com/billing/subscriptions/usage-based/meters/configure */
+  async createMeter(
+    acct: AccountRef,
+    o: { eventName: string; displayName: string; idempotencyKey: string },
+  ) {
+    const m = await this.#client(acct.mode).billing.meters.create({
+      display_name: o.displayName,
+      event_name: o.eventName,
+      default_aggregation: { formula: "sum" },
+      customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+      value_settings: { event_payload_key: "value" },
+    }, this.#opts(acct, o.idempotencyKey));
+    return m.id;
+  }
+
+  /** A metered price on the meter: `per` calls make one billed unit, rounded up. */
+  async createMeteredPrice(acct: AccountRef, o: {
+    product: string;
+    meter: string;
+    unitAmount: number;
+    per: number;
+    currency: string;
+    interval: "month" | "year";
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }) {
+    const p = await this.#client(acct.mode).prices.create({
+      product: o.product,
+      currency: o.currency,
+      unit_amount: o.unitAmount,
+      recurring: { interval: o.interval, usage_type: "metered", meter: o.meter },
+      ...(o.per > 1 ? { transform_quantity: { divide_by: o.per, round: "up" as const } } : {}),
+      metadata: o.metadata,
+    }, this.#opts(acct, o.idempotencyKey));
+    return p.id;
+  }
+
+  /**
+   * https://docs.stripe.com/billing/subscriptions/usage-based/recording-usage-api: the
+   * `identifier` deduplicates a repeated report; reported inside the invoice's finalization
+   * grace period (1 hour by default,
+   * https://docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period) it lands on
+   * the invoice of the period it names.
+   */
+  async reportMeterEvent(acct: AccountRef, o: {
+    eventName: string;
+    customer: string;
+    value: number;
+    identifier: string;
+    timestamp: number;
+  }) {
+    await this.#client(acct.mode).billing.meterEvents.create({
+      event_name: o.eventName,
+      payload: { stripe_customer_id: o.customer, value: String(o.value) },
+      identifier: o.identifier,
+      timestamp: o.timestamp,
+    }, this.#opts(acct, `meter_${o.identifier}`));
+  }
+
   async deactivatePromotionCode(acct: AccountRef, id: string) {
     await this.#client(acct.mode).promotionCodes.update(id, { active: false }, this.#opts(acct));
   }

@@ -4,6 +4,7 @@
  * acknowledged and ignored. Events carry their connected account (`event.account`), which must
  * be the project's.
  */
+import { closeOverage } from "@/lib/billing/overage.ts";
 import { redeemed } from "@/lib/billing/coupons.ts";
 import type { Services } from "@/lib/services.ts";
 import type {
@@ -122,6 +123,50 @@ const onInvoice: Handler = async (s, ev) => {
   return applyProviderSubscription(s, ev, sub);
 };
 
+/**
+ * A renewal's invoice was drafted (Stripe sends `invoice.created` at the period's end and
+ * finalizes an hour later): the ended period's overage is reported now, so that invoice bills it.
+ */
+const onInvoiceCreated: Handler = async (s, ev) => {
+  const inv = ev.data.object as {
+    billing_reason?: string | null;
+    customer?: string | null;
+    period_start?: number;
+    period_end?: number;
+    subscription?: string | null;
+    parent?: {
+      subscription_details?: { subscription?: string; metadata?: Record<string, string> } | null;
+    } | null;
+  };
+  const subId = inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null;
+  const meta = inv.parent?.subscription_details?.metadata;
+  const found = subId && inv.billing_reason === "subscription_cycle" && meta?.dream_customer
+    ? await projectFor(s, ev, meta)
+    : null;
+  if (
+    found && typeof inv.customer === "string" && typeof inv.period_start === "number" &&
+    typeof inv.period_end === "number" && inv.period_end > inv.period_start
+  ) {
+    const out = await closeOverage(s, found.project, {
+      acct: found.acct,
+      customerId: meta!.dream_customer!,
+      providerCustomer: inv.customer,
+      subscriptionId: subId!,
+      period: { start: inv.period_start, end: inv.period_end },
+    });
+    if (out.closed === "now" && out.calls > 0) {
+      await log(s, ev, {
+        pk: found.project.pk,
+        outcome: "applied",
+        summary: `overage of ${meta!.dream_customer}: ${out.calls} calls, ${out.amount} billed`,
+      });
+      await claimOnly(s, ev);
+      return "applied";
+    }
+  }
+  return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+};
+
 /** The email the buyer gave at checkout, when a well-formed one is there. */
 function checkoutEmail(session: StripeCheckoutSession): string | null {
   const email = session.customer_details?.email ?? session.customer_email ?? null;
@@ -230,6 +275,7 @@ export const HANDLERS: Record<string, Handler> = {
   "customer.subscription.paused": onSubscriptionEvent,
   "customer.subscription.resumed": onSubscriptionEvent,
   "invoice.paid": onInvoice,
+  "invoice.created": onInvoiceCreated,
   "invoice.payment_failed": onInvoice,
 };
 

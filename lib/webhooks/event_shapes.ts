@@ -78,6 +78,7 @@ const OBJECTS: Record<string, z.ZodType> = {
   "customer.subscription.paused": Subscription,
   "customer.subscription.resumed": Subscription,
   "invoice.paid": Invoice,
+  "invoice.created": Invoice,
   "invoice.payment_failed": Invoice,
 };
 

@@ -10,6 +10,9 @@ export const DashboardSchema = z.union([
     type: z.literal("saas"),
     activeSubscriptions: z.number().int(),
     canceling: z.number().int(),
+    overageRevenue: z.number().int().openapi({
+      description: "Overage billed at period ends so far (minor units)",
+    }),
     trialing: z.number().int().openapi({
       description: "Subscriptions in their free trial (not active yet, not in MRR)",
     }),

@@ -60,6 +60,14 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
                 {cu.usage.limit === null ? " (unlimited)" : ` of ${cu.usage.limit}`}{" "}
                 ({cu.usage.periodStart.slice(0, 10)} – {cu.usage.periodEnd.slice(0, 10)})
               </dd>
+              {cu.usage.overage > 0 && (
+                <>
+                  <dt>Overage this period</dt>
+                  <dd data-testid="customer-overage">
+                    {cu.usage.overage} calls past the limit, billed at the period's end
+                  </dd>
+                </>
+              )}
             </dl>
             <Island
               name="UsageChart"

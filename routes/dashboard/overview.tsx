@@ -60,6 +60,11 @@ export function mountOverviewPage(app: OpenAPIHono<AppEnv>) {
                 />
                 <MetricCard label="Canceling" value={m.canceling} testId="m-canceling" />
                 <MetricCard label="In trial" value={m.trialing} testId="m-trialing" />
+                <MetricCard
+                  label="Overage billed"
+                  value={money(m.overageRevenue, m.currency)}
+                  testId="m-overage"
+                />
                 <MetricCard label="MRR" value={money(m.mrr, m.currency)} testId="m-mrr" />
                 <MetricCard label="Usage this period" value={m.usageThisPeriod} testId="m-usage" />
                 <MetricCard label="Customers" value={m.customers} testId="m-customers" />

@@ -108,12 +108,16 @@ export interface CartInput {
   items: CartItem[];
   successUrl: string;
   cancelUrl: string;
+  /** A promotion code of the store (422 when unknown, expired or used up). */
+  promotionCode?: string;
 }
 
 export interface CheckoutInput {
   tier: string;
   successUrl: string;
   cancelUrl: string;
+  /** A promotion code of the project (422 when unknown, expired or used up). */
+  promotionCode?: string;
 }
 
 export interface TrackResult {

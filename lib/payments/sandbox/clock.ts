@@ -6,7 +6,8 @@
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
 import type { StoredSubscription } from "@/lib/kv/sandbox.ts";
 import { addInterval } from "@/lib/period.ts";
-import { sec } from "@/lib/payments/sandbox/objects.ts";
+import { invoiceObject, sec } from "@/lib/payments/sandbox/objects.ts";
+import { meteredLines } from "@/lib/payments/sandbox/metering.ts";
 import { emitInvoice, expireCheckout, type SandboxContext } from "@/lib/payments/sandbox/flows.ts";
 
 /** How many due items one tick handles at most (the next tick takes the rest). */
@@ -134,8 +135,21 @@ export class SandboxClock {
         ],
       },
     };
+    // Stripe drafts the renewal invoice at the period's end (`invoice.created`, its period the
+    // one that ended): usage reported then is billed on it, in arrears, with the new fee
+    const ended = { start: item.current_period_start!, end: item.current_period_end! };
+    await this.#ctx.emit(
+      "invoice.created",
+      invoiceObject(sub, { paid: false, draft: true, now: this.#ctx.now(), period: ended }),
+      account,
+    );
     await this.#ctx.store.saveSubscription(renewed, account);
-    await emitInvoice(this.#ctx, "invoice.paid", { subscription: renewed, account });
+    const usage = await meteredLines(this.#ctx.store, sub, ended);
+    await this.#ctx.emit(
+      "invoice.paid",
+      invoiceObject(renewed, { paid: true, now: this.#ctx.now(), extraLines: usage }),
+      account,
+    );
     await this.#ctx.emit(
       "customer.subscription.updated",
       renewed as unknown as Record<string, unknown>,

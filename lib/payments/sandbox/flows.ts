@@ -82,6 +82,7 @@ export async function completeCheckout(
         metadata: open.subscription_metadata,
         paymentMethod: paymentMethodOf(card),
         trial: trialDays > 0,
+        extra: open.line_items_expanded.slice(1).map((x) => x.price),
       },
       { start: sec(start), end: sec(end) },
     );

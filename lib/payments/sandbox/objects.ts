@@ -106,6 +106,7 @@ export function sessionObject(
   // with a trial nothing is due today (Stripe's Checkout shows the same)
   const total = trialDays > 0
     ? 0
+    // metered items (quantity 0) are billed in arrears, nothing of them today
     : items.reduce((sum, li) => sum + (li.price.unit_amount ?? 0) * li.quantity, 0);
   return stripeShape<SandboxSession>("checkout.session", {
     id: o.id,
@@ -149,6 +150,8 @@ export function subscriptionObject(
     paymentMethod?: string;
     /** The period is a free trial ending at `period.end`. */
     trial?: boolean;
+    /** More items: metered prices (usage billed at period end, no quantity). */
+    extra?: StripePrice[];
   },
   period: { start: number; end: number },
 ): StripeSubscription {
@@ -183,7 +186,21 @@ export function subscriptionObject(
     latest_invoice: null,
     items: {
       object: "list",
-      data: [item],
+      data: [
+        item,
+        ...(o.extra ?? []).map((price) =>
+          stripeShape<StripeSubscription["items"]["data"][number]>("subscription_item", {
+            id: newId("si"),
+            price,
+            subscription: o.id,
+            created: period.start,
+            current_period_start: period.start,
+            current_period_end: period.end,
+            plan: null,
+            quantity: undefined,
+          })
+        ),
+      ],
       has_more: false,
       url: `/v1/subscription_items?subscription=${o.id}`,
     },
@@ -193,13 +210,24 @@ export function subscriptionObject(
 /** The invoice of a subscription's current period, paid or open. */
 export function invoiceObject(
   sub: StripeSubscription,
-  o: { paid: boolean; now: number; reason?: string },
+  o: {
+    paid: boolean;
+    now: number;
+    reason?: string;
+    /** "draft": the renewal invoice Stripe drafts at a period's end (`invoice.created`). */
+    draft?: boolean;
+    /** Lines billed in arrears (usage of the ended period), added to the period's fee. */
+    extraLines?: Record<string, unknown>[];
+    /** The invoice's period (default: the item's current one). */
+    period?: { start: number; end: number };
+  },
 ) {
   const item = sub.items.data[0]!;
   // a trial's first invoice is for nothing (Stripe sends one of 0)
-  const amount = sub.status === "trialing"
-    ? 0
-    : (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
+  const fee = sub.status === "trialing" ? 0 : (item.price.unit_amount ?? 0) * (item.quantity ?? 1);
+  const extra = o.extraLines ?? [];
+  const amount = fee + extra.reduce((sum, l) => sum + (l.amount as number), 0);
+  const period = o.period ?? { start: item.current_period_start!, end: item.current_period_end! };
   return stripeShape("invoice", {
     id: newId("in"),
     customer: sub.customer,
@@ -208,15 +236,15 @@ export function invoiceObject(
       type: "subscription_details",
       subscription_details: { subscription: sub.id, metadata: sub.metadata },
     },
-    status: o.paid ? "paid" : "open",
+    status: o.draft ? "draft" : o.paid ? "paid" : "open",
     amount_due: amount,
     amount_paid: o.paid ? amount : 0,
     amount_remaining: o.paid ? 0 : amount,
     currency: item.price.currency,
     created: sec(o.now),
     billing_reason: o.reason ?? "subscription_cycle",
-    period_start: item.current_period_start,
-    period_end: item.current_period_end,
+    period_start: period.start,
+    period_end: period.end,
     last_finalization_error: null,
     from_invoice: null,
     lines: {
@@ -226,7 +254,7 @@ export function invoiceObject(
       data: [{
         id: newId("il"),
         object: "line_item",
-        amount,
+        amount: fee,
         currency: item.price.currency,
         period: { start: item.current_period_start, end: item.current_period_end },
         quantity: item.quantity ?? 1,
@@ -234,7 +262,7 @@ export function invoiceObject(
           type: "price_details",
           price_details: { price: item.price.id, product: item.price.product },
         },
-      }],
+      }, ...extra],
     },
   }) as Record<string, unknown>;
 }

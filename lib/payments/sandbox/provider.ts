@@ -19,6 +19,11 @@ import type {
   StripeSubscription,
 } from "@/lib/payments/provider.ts";
 import {
+  createMeter,
+  createMeteredPrice,
+  reportMeterEvent,
+} from "@/lib/payments/sandbox/metering.ts";
+import {
   createPromotionCode,
   deactivatePromotionCode,
   withDiscount,
@@ -184,7 +189,7 @@ export class SandboxProvider implements PaymentProvider {
         const price = await this.#store.get<StripePrice>("price", li.price);
         if (!price.active) throw new ValidationError(`Price ${li.price} is archived`);
         const product = await this.#store.get<{ name: string }>("product", price.product);
-        items.push({ price, quantity: li.quantity, productName: product.name });
+        items.push({ price, quantity: li.quantity ?? 0, productName: product.name });
       }
       let session = sessionObject({
         ...o,
@@ -198,6 +203,36 @@ export class SandboxProvider implements PaymentProvider {
       return session.id;
     });
     return { id, url: (await this.session(id)).url! };
+  }
+
+  createMeter(
+    _acct: AccountRef,
+    o: { eventName: string; displayName: string; idempotencyKey: string },
+  ) {
+    return createMeter(this.#store, { ...o, now: this.#now() });
+  }
+
+  createMeteredPrice(acct: AccountRef, o: {
+    product: string;
+    meter: string;
+    unitAmount: number;
+    per: number;
+    currency: string;
+    interval: "month" | "year";
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }) {
+    return createMeteredPrice(this.#store, acct, { ...o, now: this.#now() });
+  }
+
+  reportMeterEvent(_acct: AccountRef, o: {
+    eventName: string;
+    customer: string;
+    value: number;
+    identifier: string;
+    timestamp: number;
+  }) {
+    return reportMeterEvent(this.#store, o);
   }
 
   createPromotionCode(acct: AccountRef, o: PromotionCodeRequest) {

@@ -1,0 +1,44 @@
+/**
+ * Closed overage periods: one record per subscription and period, written with the overage
+ * revenue it adds in one commit checked on its absence, so a period closed twice (a redelivered
+ * event, a retried job) bills and counts once.
+ */
+import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+
+export const overageKeys = {
+  closed: (pk: string, identifier: string) => ["overage_closed", pk, identifier] as const,
+};
+
+export interface ClosedOverage {
+  customerId: string;
+  periodStart: string;
+  calls: number;
+  amount: number;
+  closedAt: number;
+}
+
+/** Records a closed period and its revenue once; false when it was closed before. */
+export async function recordClosedOverage(
+  kv: Deno.Kv,
+  pk: string,
+  o: { identifier: string; day: string; record: ClosedOverage },
+): Promise<boolean> {
+  const key = overageKeys.closed(pk, o.identifier);
+  const res = await kv.atomic()
+    .check({ key, versionstamp: null })
+    .set(key, o.record)
+    .sum(projectStatKeys.overageRevenue(pk), BigInt(o.record.amount))
+    .sum(projectStatKeys.day(pk, o.day, "overage"), BigInt(o.record.amount))
+    .commit();
+  return res.ok;
+}
+
+export async function isClosed(kv: Deno.Kv, pk: string, identifier: string): Promise<boolean> {
+  return (await kv.get(overageKeys.closed(pk, identifier))).versionstamp !== null;
+}
+
+/** The overage billed so far (minor units). */
+export async function overageRevenue(kv: Deno.Kv, pk: string): Promise<number> {
+  const v = (await kv.get<Deno.KvU64>(projectStatKeys.overageRevenue(pk))).value;
+  return v ? Number(v.value) : 0;
+}
