@@ -26,6 +26,7 @@ import { mountExportRoutes } from "@/routes/v1/exports.ts";
 import { mountMetricsRoutes } from "@/routes/v1/metrics.ts";
 import { mountProjectLifecycleRoutes } from "@/routes/v1/project_lifecycle.ts";
 import { mountCouponRoutes } from "@/routes/v1/coupons.ts";
+import { mountTierPriceRoutes } from "@/routes/v1/tier_prices.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -47,6 +48,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountProjectRoutes(app);
   mountProjectLifecycleRoutes(app);
   mountCouponRoutes(app);
+  mountTierPriceRoutes(app);
   mountOrderRoutes(app);
   mountDeveloperCustomerRoutes(app);
   mountExportRoutes(app);

@@ -44,7 +44,14 @@ Deno.test({
       };
       const toastInView = async (text: RegExp) => {
         const toast = page.locator(".toast:not(:empty)");
-        await toast.waitFor();
+        // the message may replace an earlier one in the same toast: wait for this one
+        await page.waitForFunction(
+          (src) =>
+            [...document.querySelectorAll(".toast")].some((e) =>
+              new RegExp(src).test(e.textContent ?? "")
+            ),
+          text.source,
+        );
         assert.equal(await toast.count(), 1, "one toast at a time");
         assert.match(await toast.textContent() ?? "", text);
         const box = await toast.boundingBox();

@@ -106,8 +106,22 @@ async function syncOne(
         idempotencyKey,
       }),
   });
-  if (t.priceId && t.priceId !== priceId) await s.payments.archivePrice(acct, t.priceId);
-  return { ...t, productId, priceId, priceSpec: spec, ...overage };
+  let priceHistory = t.priceHistory ?? [];
+  if (t.priceId && t.priceId !== priceId) {
+    await s.payments.archivePrice(acct, t.priceId);
+    // subscribers stay on the price they pay: remember what it was
+    const [amount, currency, interval] = (t.priceSpec ?? "").split(":");
+    priceHistory = [
+      ...priceHistory.filter((h) => h.priceId !== t.priceId),
+      {
+        priceId: t.priceId,
+        amount: Number(amount),
+        currency: currency ?? t.currency,
+        interval: interval && interval !== "once" ? interval : null,
+      },
+    ].slice(-20);
+  }
+  return { ...t, productId, priceId, priceSpec: spec, priceHistory, ...overage };
 }
 
 /**
@@ -140,6 +154,7 @@ export async function syncCatalog(
           productId: got.productId,
           priceId: got.priceId,
           priceSpec: got.priceSpec,
+          priceHistory: got.priceHistory ?? t.priceHistory ?? [],
           ...overage,
         }
         : got

@@ -17,6 +17,11 @@ export const projectStatKeys = {
     ["project_stats", pk, "tier_subscribers", tierId] as const,
   /** Overage billed at period ends, in minor units (KvU64). */
   overageRevenue: (pk: string) => ["project_stats", pk, "overage_revenue"] as const,
+  /** Paying subscriptions per tier and price: who is on an older price (grandfathered). */
+  priceSubscribers: (pk: string, tierId: string, priceId: string) =>
+    ["project_stats", pk, "price_subscribers", tierId, priceId] as const,
+  listPriceSubscribers: (pk: string, tierId: string) =>
+    ["project_stats", pk, "price_subscribers", tierId] as const,
   /** Promotion codes: redemptions per code (`[...coupons(pk), code]`, KvU64). */
   coupons: (pk: string) => ["project_stats", pk, "coupon_redemptions"] as const,
   /** Store aggregates: completed payments and their total in minor units. */
@@ -155,5 +160,21 @@ export async function usageSeries(
     end: [...projectStatKeys.usageDay(pk, range.to), ""],
   });
   for await (const e of iter) out.push({ day: String(e.key[2]), count: u64(e.value) });
+  return out;
+}
+
+/** Paying subscribers of a tier by price id (positive counts only). */
+export async function priceSubscribers(
+  kv: Deno.Kv,
+  pk: string,
+  tierId: string,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for await (
+    const e of kv.list<number>({ prefix: projectStatKeys.listPriceSubscribers(pk, tierId) })
+  ) {
+    const n = num(e.value);
+    if (n > 0) out.set(String(e.key.at(-1)), n);
+  }
   return out;
 }

@@ -38,6 +38,8 @@ export interface CatalogItem {
   trialDays?: number;
   /** SaaS with a limit: calls past it accepted and billed per `per`, up to `cap` (null: none). */
   overage?: { unitAmount: number; per: number; cap?: number | null | undefined } | null;
+  /** Earlier prices of this tier (replaced by a price change): subscribers may still pay them. */
+  priceHistory?: { priceId: string; amount: number; currency: string; interval: string | null }[];
   /** The metered price billing the overage, and "amount:per:currency:interval" it was made for. */
   overagePriceId?: string | null;
   overageSpec?: string | null;

@@ -175,6 +175,8 @@ export interface PaymentProvider {
   updateSubscription(acct: AccountRef, id: string, o: {
     cancelAtPeriodEnd?: boolean;
     price?: string;
+    /** With `price`: false moves it without proration, so the new price starts at renewal. */
+    prorate?: boolean;
     idempotencyKey: string;
   }): Promise<StripeSubscription>;
   /** Ends a subscription now (no refund, no proration); `customer.subscription.deleted` follows. */

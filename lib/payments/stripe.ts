@@ -321,7 +321,7 @@ export class StripeProvider implements PaymentProvider {
   async updateSubscription(
     acct: AccountRef,
     id: string,
-    o: { cancelAtPeriodEnd?: boolean; price?: string; idempotencyKey: string },
+    o: { cancelAtPeriodEnd?: boolean; price?: string; prorate?: boolean; idempotencyKey: string },
   ) {
     const stripe = this.#client(acct.mode);
     const params: Stripe.SubscriptionUpdateParams = {};
@@ -329,7 +329,9 @@ export class StripeProvider implements PaymentProvider {
     if (o.price) {
       const cur = await stripe.subscriptions.retrieve(id, {}, this.#opts(acct));
       params.items = [{ id: cur.items.data[0]!.id, price: o.price }];
-      params.proration_behavior = "create_prorations";
+      // without proration the current period stays paid at the old price; the next invoice
+      // (the renewal) charges the new one
+      params.proration_behavior = o.prorate === false ? "none" : "create_prorations";
     }
     return (await stripe.subscriptions.update(
       id,

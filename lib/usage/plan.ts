@@ -70,8 +70,14 @@ export function aggregateDeltas(
   add(projectStatKeys.subsCanceling(pk), a.canceling - b.canceling);
   add(projectStatKeys.subsTrialing(pk), a.trialing - b.trialing);
   add(projectStatKeys.mrr(pk), a.mrr - b.mrr);
-  if (before && b.paying) add(projectStatKeys.tierSubscribers(pk, before.tierId), -1);
-  if (after && a.paying) add(projectStatKeys.tierSubscribers(pk, after.tierId), 1);
+  if (before && b.paying) {
+    add(projectStatKeys.tierSubscribers(pk, before.tierId), -1);
+    add(projectStatKeys.priceSubscribers(pk, before.tierId, before.priceId), -1);
+  }
+  if (after && a.paying) {
+    add(projectStatKeys.tierSubscribers(pk, after.tierId), 1);
+    add(projectStatKeys.priceSubscribers(pk, after.tierId, after.priceId), 1);
+  }
   if (o.day) {
     // the trends: subscriptions started and ended that day, and how MRR moved
     add(projectStatKeys.day(pk, o.day, "subs_new"), a.active > b.active ? 1 : 0);

@@ -24,18 +24,22 @@ Deno.test("aggregateDeltas() moves active, canceling, MRR and the tiers' payers"
     subs_active: 1,
     mrr: 1900,
     "tier_subscribers/tier_pro": 1,
+    "price_subscribers/tier_pro/price_1": 1,
   });
   assert.deepEqual(byKey("pk", sub(), sub({ cancelAtPeriodEnd: true })), { subs_canceling: 1 });
   assert.deepEqual(byKey("pk", sub(), sub({ tierId: "tier_team", monthlyAmount: 4900 })), {
     mrr: 3000,
     "tier_subscribers/tier_pro": -1,
     "tier_subscribers/tier_team": 1,
+    "price_subscribers/tier_pro/price_1": -1,
+    "price_subscribers/tier_team/price_1": 1,
   });
   assert.deepEqual(byKey("pk", sub({ cancelAtPeriodEnd: true }), null), {
     subs_active: -1,
     subs_canceling: -1,
     mrr: -1900,
     "tier_subscribers/tier_pro": -1,
+    "price_subscribers/tier_pro/price_1": -1,
   });
   assert.deepEqual(byKey("pk", sub({ status: "canceled" }), null), {}, "nothing left to drop");
 });

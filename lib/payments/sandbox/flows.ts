@@ -185,7 +185,7 @@ export async function expireCheckout(
 export async function updateSubscription(
   ctx: SandboxContext,
   id: string,
-  o: { cancelAtPeriodEnd?: boolean; price?: string },
+  o: { cancelAtPeriodEnd?: boolean; price?: string; prorate?: boolean },
 ): Promise<StripeSubscription> {
   const { account, ...cur } = await ctx.store.get<StoredSubscription>("subscription", id);
   if (cur.status === "canceled") throw new ValidationError("This subscription has ended");
@@ -212,7 +212,10 @@ export async function updateSubscription(
   }
   await ctx.store.saveSubscription(next, account);
   await ctx.emit("customer.subscription.updated", asObject(next), account);
-  if (o.price) await emitInvoice(ctx, "invoice.paid", { subscription: next, account });
+  // a prorated switch is invoiced now; without proration the renewal charges the new price
+  if (o.price && o.prorate !== false) {
+    await emitInvoice(ctx, "invoice.paid", { subscription: next, account });
+  }
   return next;
 }
 

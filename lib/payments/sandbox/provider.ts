@@ -318,7 +318,7 @@ export class SandboxProvider implements PaymentProvider {
   updateSubscription(
     _acct: AccountRef,
     id: string,
-    o: { cancelAtPeriodEnd?: boolean; price?: string },
+    o: { cancelAtPeriodEnd?: boolean; price?: string; prorate?: boolean },
   ) {
     return updateSubscription(this.#ctx, id, o);
   }
