@@ -12,11 +12,14 @@ export interface SettingsProps {
   pk: string;
   name: string;
   endUserAuth: { jwtKey: string; issuer?: string; authorizedParties?: string[] } | null;
+  /** Stripe Tax at checkout. */
+  automaticTax?: boolean;
 }
 
 export default function ProjectSettings(props: SettingsProps) {
   const [name, setName] = useState(props.name);
   const [auth, setAuth] = useState(props.endUserAuth);
+  const [tax, setTax] = useState(props.automaticTax ?? false);
   const [jwtKey, setJwtKey] = useState(props.endUserAuth?.jwtKey ?? "");
   const [issuer, setIssuer] = useState(props.endUserAuth?.issuer ?? "");
   const [parties, setParties] = useState((props.endUserAuth?.authorizedParties ?? []).join("\n"));
@@ -31,6 +34,7 @@ export default function ProjectSettings(props: SettingsProps) {
     try {
       const out = await api<{ project: SettingsProps }>("PATCH", `/v1/projects/${props.pk}`, body);
       setAuth(out.project.endUserAuth);
+      setTax(out.project.automaticTax ?? false);
       setName(out.project.name);
       // the page's header and breadcrumbs name the project too: no reload needed
       document.querySelectorAll("[data-project-name]").forEach((e) => {
@@ -64,6 +68,24 @@ export default function ProjectSettings(props: SettingsProps) {
           />
         </label>
         <button type="submit">Save name</button>
+      </form>
+
+      <form
+        aria-labelledby="tax-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save({ automaticTax: !tax }, tax ? "Tax at checkout is off." : "Tax at checkout is on.");
+        }}
+      >
+        <h2 id="tax-title">Tax</h2>
+        <p data-testid="tax-state">
+          {tax
+            ? "On: Stripe Tax calculates tax at checkout from the buyer's billing address."
+            : "Off: checkouts charge the prices as they are."}
+        </p>
+        <button type="submit" class="secondary">
+          {tax ? "Turn off tax at checkout" : "Turn on tax at checkout (Stripe Tax)"}
+        </button>
       </form>
 
       <form

@@ -72,6 +72,10 @@ Deno.test({
         await page.click("button:has-text('Save name')");
         await toastInView(/Name saved/);
         assert.equal(await page.textContent(".project-head [data-project-name]"), "Pocket Pro");
+        await page.click("button:has-text('Turn on tax at checkout')");
+        await toastInView(/Tax at checkout is on/);
+        const p = await srv.call("GET", `/v1/projects/${pk}`, { key: dev.dat });
+        assert.equal(p.body.project.automaticTax, true);
         await shot("settings-saved");
       });
 

@@ -19,7 +19,12 @@ export function mountSettingsPage(app: OpenAPIHono<AppEnv>) {
             <Island
               name="ProjectSettings"
               component={ProjectSettings}
-              props={{ pk: p.pk, name: p.name, endUserAuth: p.endUserAuth ?? null }}
+              props={{
+                pk: p.pk,
+                name: p.name,
+                endUserAuth: p.endUserAuth ?? null,
+                automaticTax: p.automaticTax ?? false,
+              }}
             />
             <section aria-labelledby="currency-title">
               <h2 id="currency-title">Currency</h2>
