@@ -1,6 +1,7 @@
 /** [e2e] A price change keeps subscribers on their price; the developer sees them and moves them. */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
+import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import { connectToDouble, StripeDouble } from "@/tests/stripe_double.ts";
 
 Deno.test("[e2e] grandfathered prices: counted per price, shown in the tier editor, moved at renewal", async () => {
   await using app = await testApp();
@@ -66,4 +67,50 @@ Deno.test("[e2e] grandfathered prices: counted per price, shown in the tier edit
     key: dev.dat,
   });
   assert.equal(events.body.events.length, 2);
+});
+
+Deno.test("[e2e] Stripe (double): moving grandfathered subscribers changes their price without proration", async () => {
+  const clock = new TestClock();
+  await using double = new StripeDouble(clock.now).start();
+  await using app = await testApp({
+    clock,
+    config: {
+      stripe: {
+        secretKeyTest: double.apiKey,
+        secretKeyLive: null,
+        webhookSecrets: [double.webhookSecret],
+        apiUrl: double.url,
+      },
+    },
+  });
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 3 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  const account = await connectToDouble(srv, dev.dat, double);
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "max" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  for (const e of double.pay(account, co.body.sessionId)) {
+    const { payload, signature } = await double.sign(e);
+    await srv.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+    });
+  }
+  await srv.call("PATCH", `/v1/projects/${pk}/tiers/pro`, { key: dev.dat, body: { price: 2500 } });
+  const moved = await srv.call("POST", `/v1/projects/${pk}/tiers/pro/move-subscribers`, {
+    key: dev.dat,
+  });
+  assert.equal(moved.body.moved, 1, moved.text);
+  const subId = (await srv.call("GET", "/api/customers/max", { key: sk })).body.customer
+    .subscription.id;
+  const sub = double.find(account, subId)! as unknown as Record<string, unknown> & {
+    items: { data: { price: { unit_amount: number } }[] };
+  };
+  assert.equal(sub.items.data[0]!.price.unit_amount, 2500);
+  assert.equal(sub.last_proration_behavior, "none");
 });

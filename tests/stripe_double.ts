@@ -482,6 +482,8 @@ export class StripeDouble {
         }
         const items = p.items as { id: string; price: string }[] | undefined;
         if (items) {
+          // recorded so tests can tell a prorated switch from one at renewal
+          next.last_proration_behavior = p.proration_behavior ?? "create_prorations";
           const it = items[0]!;
           if (!it.id) throw missing("items[0][id]");
           const price = this.#get(account, it.price, "price");
