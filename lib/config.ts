@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   PLATFORM_PRICE_CENTS: intFrom("PLATFORM_PRICE_CENTS", 0),
   PLATFORM_CURRENCY: z.string().regex(/^[a-z]{3}$/).optional().default("usd"),
   SANDBOX_TICK_MS: intFrom("SANDBOX_TICK_MS", 1000),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).optional().default("0"),
   RECONCILE_INTERVAL_MINUTES: intFrom("RECONCILE_INTERVAL_MINUTES", 360),
   S3_ENDPOINT: z.string().url().optional(),
   S3_BUCKET: z.string().min(3).max(63).optional(),
@@ -61,6 +62,8 @@ const EnvSchema = z.object({
 });
 
 export interface Config {
+  /** Outbound webhooks may target private, loopback and link-local addresses (development). */
+  readonly webhookAllowPrivate: boolean;
   readonly port: number;
   readonly dataDir: string;
   /** Public origin of the server, e.g. https://api.example.com; derived from requests when unset. */
@@ -182,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     platformPriceCents: e.PLATFORM_PRICE_CENTS,
     platformCurrency: e.PLATFORM_CURRENCY,
     sandboxTickMs: e.SANDBOX_TICK_MS,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1",
     reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
     s3: e.S3_ENDPOINT
       ? {

@@ -64,3 +64,38 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const got = await pbkdf2(password, fromB64(salt), Number(iter));
   return timingSafeEqual(toB64(got), hash);
 }
+
+/** An AES-GCM key for secrets kept at rest (webhook signing secrets), derived with HKDF. */
+export async function secretBoxKey(appSecret: string, purpose: string): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey("raw", enc.encode(appSecret), "HKDF", false, [
+    "deriveKey",
+  ]);
+  return await crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: enc.encode("dream-api"), info: enc.encode(purpose) },
+    base,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+/** Encrypts a short secret: "v1.<iv>.<ciphertext>" (base64), a fresh IV each time. */
+export async function sealSecret(key: CryptoKey, plain: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, enc.encode(plain)),
+  );
+  return `v1.${toB64(iv)}.${toB64(ct)}`;
+}
+
+/** Decrypts what `sealSecret` made (throws when it was tampered with or the key differs). */
+export async function openSecret(key: CryptoKey, sealed: string): Promise<string> {
+  const [v, iv, ct] = sealed.split(".");
+  if (v !== "v1" || !iv || !ct) throw new Error("not a sealed secret");
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: fromB64(iv) as Uint8Array<ArrayBuffer> },
+    key,
+    fromB64(ct) as Uint8Array<ArrayBuffer>,
+  );
+  return new TextDecoder().decode(plain);
+}

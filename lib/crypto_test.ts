@@ -19,3 +19,16 @@ Deno.test("sha256Hex() matches a known vector; timingSafeEqual() compares", asyn
   assert.equal(timingSafeEqual("abc", "abd"), false);
   assert.equal(timingSafeEqual("abc", "ab"), false);
 });
+
+Deno.test("sealSecret()/openSecret(): a round trip; another key or a changed byte fails", async () => {
+  const { secretBoxKey, sealSecret, openSecret } = await import("@/lib/crypto.ts");
+  const key = await secretBoxKey("an app secret that is long enough!!", "webhooks");
+  const other = await secretBoxKey("another app secret, long enough too", "webhooks");
+  const sealed = await sealSecret(key, "whsec_abc");
+  assert.ok(!sealed.includes("whsec_abc"));
+  assert.notEqual(sealed, await sealSecret(key, "whsec_abc"), "a fresh IV each time");
+  assert.equal(await openSecret(key, sealed), "whsec_abc");
+  await assert.rejects(() => openSecret(other, sealed));
+  const bad = sealed.slice(0, -3) + (sealed.endsWith("A") ? "B" : "A") + sealed.slice(-2);
+  await assert.rejects(() => openSecret(key, bad));
+});

@@ -1,4 +1,5 @@
 /** The injected dependencies and the per-app services built on them. */
+import { secretBoxKey } from "@/lib/crypto.ts";
 import type { Config } from "@/lib/config.ts";
 import type { Logger } from "@/lib/logger.ts";
 import { ProjectEpochs, TtlCache } from "@/lib/cache.ts";
@@ -43,6 +44,10 @@ export interface Services {
   meter: UsageMeter;
   /** HMAC key for customer tokens, derived from the app secret. */
   tokenKey: Uint8Array;
+  /** AES-GCM key for webhook signing secrets at rest, derived from the app secret. */
+  webhookKey: CryptoKey;
+  /** `usage.limit_reached` already written for these customer periods (no KV read per 429). */
+  limitNotified: Set<string>;
   caches: {
     /** secret-key hash → pointer; a rotated or revoked key is seen here within `cacheTtlMs`
      * (its project's epoch moves). Found entries stay until their project's epoch moves. */
@@ -102,6 +107,8 @@ export async function createServices(
     sandbox: payments instanceof SandboxProvider ? payments : null,
     meter: new UsageMeter(deps.kv, now, { ttlMs, foldRows: deps.config.usageFoldRows }),
     tokenKey,
+    webhookKey: await secretBoxKey(appSecret, "webhook-signing-secrets"),
+    limitNotified: new Set(),
     caches,
     epochs,
     rateLimiter: new RateLimiter(now),

@@ -27,6 +27,7 @@ import { mountMetricsRoutes } from "@/routes/v1/metrics.ts";
 import { mountProjectLifecycleRoutes } from "@/routes/v1/project_lifecycle.ts";
 import { mountCouponRoutes } from "@/routes/v1/coupons.ts";
 import { mountTierPriceRoutes } from "@/routes/v1/tier_prices.ts";
+import { mountWebhookEndpointRoutes } from "@/routes/v1/webhook_endpoints.ts";
 
 export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountPages(app);
@@ -49,6 +50,7 @@ export function mountRoutes(app: OpenAPIHono<AppEnv>) {
   mountProjectLifecycleRoutes(app);
   mountCouponRoutes(app);
   mountTierPriceRoutes(app);
+  mountWebhookEndpointRoutes(app);
   mountOrderRoutes(app);
   mountDeveloperCustomerRoutes(app);
   mountExportRoutes(app);

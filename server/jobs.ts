@@ -10,6 +10,7 @@ import type { Logger } from "@/lib/logger.ts";
 import { reconcileAll } from "@/lib/billing/reconcile.ts";
 import { sweepReservations } from "@/lib/store/cart.ts";
 import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
+import { runWebhooks } from "@/lib/outbound/deliver.ts";
 
 export interface Job {
   name: string;
@@ -36,6 +37,8 @@ export function backgroundJobs(app: App): Job[] {
     });
   }
   jobs.push({ name: "sweep-holds", everyMs: 60_000, run: () => sweepReservations(s) });
+  // outbound webhooks: fan out new events, send what is due
+  jobs.push({ name: "webhooks", everyMs: 1000, run: () => runWebhooks(s) });
   // deleted projects past their 30 days of undo
   jobs.push({ name: "purge-projects", everyMs: 3_600_000, run: () => purgeDeletedProjects(s) });
   return jobs;

@@ -9,7 +9,8 @@ import type { Project } from "@/lib/kv/projects.ts";
 import { changeCustomer, commitSubscription, type Subscription } from "@/lib/kv/customers.ts";
 import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
 import { aggregateDeltas, PAID_STATUSES } from "@/lib/usage/plan.ts";
-import { customerCacheKey } from "@/lib/customers/customers.ts";
+import { customerCacheKey, subscriptionView } from "@/lib/customers/customers.ts";
+import { webhookEvents } from "@/lib/outbound/events.ts";
 import { dayKey } from "@/lib/period.ts";
 /** Our record of a provider subscription; `version` orders states (newer wins). */
 export function snapshot(
@@ -110,6 +111,19 @@ export async function applySubscription(
           deltas: aggregateDeltas(pk, c.subscription, sub, { day: dayKey(s.clock.now()) }),
         }
         : { apply: false },
+    events: (before, after) => {
+      const prev = before.subscription;
+      const type = after.subscription?.status === "canceled"
+        ? "subscription.canceled"
+        : !prev || prev.id !== sub.id
+        ? "subscription.created"
+        : "subscription.updated";
+      return webhookEvents(target.project, type, {
+        object: { customer: after.id, ...subscriptionView(target.project, sub) },
+        // the provider's own time of this state: later states have larger versions
+        version: sub.updatedAt * 1000,
+      });
+    },
   });
   if (out.customer) s.caches.customers.set(customerCacheKey(pk, target.customerId), out.customer);
   return out.outcome;

@@ -1,4 +1,5 @@
 /** Customers of a SaaS project: create, read with usage, delete, auto-create, tokens. */
+import { webhookEvents } from "@/lib/outbound/events.ts";
 import { z } from "zod";
 import { jwtVerify, SignJWT } from "jose";
 import type { Services } from "@/lib/services.ts";
@@ -16,7 +17,7 @@ import {
 import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
-import { freeTier } from "@/lib/catalog/tiers.ts";
+import { freeTier, tierOf } from "@/lib/catalog/tiers.ts";
 import { dayKey } from "@/lib/period.ts";
 import { usageView } from "@/lib/usage/meter.ts";
 import { TierLimitError } from "@/lib/usage/track.ts";
@@ -113,7 +114,11 @@ export async function createCustomer(
     tierId: tier?.id ?? null,
     metadata: input.metadata ?? {},
   };
-  if (!(await kvCreateCustomer(s.kv, customer))) {
+  const events = webhookEvents(project, "customer.created", {
+    object: customerObject(project, customer),
+    version: s.clock.now(),
+  });
+  if (!(await kvCreateCustomer(s.kv, customer, { events, now: s.clock.now() }))) {
     throw new ConflictError(`Cannot create customer "${customer.id}": the id is taken`);
   }
   s.caches.customers.set(customerCacheKey(project.pk, customer.id), customer);
@@ -271,6 +276,23 @@ export function subscriptionView(project: Project, sub: Subscription) {
   };
 }
 
+/** The public shape of a customer without its usage (what webhook events carry). */
+export function customerObject(project: Project, c: Customer) {
+  const sub = c.subscription;
+  return {
+    id: c.id,
+    email: c.email,
+    name: c.name,
+    firstName: c.firstName ?? null,
+    lastName: c.lastName ?? null,
+    plan: tierOf(project, sub && PAID_STATUSES.has(sub.status) ? sub.tierId : c.tierId)?.name ??
+      null,
+    metadata: c.metadata,
+    createdAt: c.createdAt,
+    subscription: sub ? subscriptionView(project, sub) : null,
+  };
+}
+
 /** The public shape of a customer with its plan, subscription and current usage. */
 export async function customerView(s: Services, project: Project, c: Customer) {
   const { plan } = planOf(s, project, c);
@@ -305,6 +327,12 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
     id,
     deltas: (c) =>
       aggregateDeltas(project.pk, c.subscription, null, { day: dayKey(s.clock.now()) }),
+    events: (c) =>
+      webhookEvents(project, "customer.deleted", {
+        object: customerObject(project, c),
+        version: s.clock.now(),
+      }),
+    now: s.clock.now(),
   });
   if (!removed) {
     throw new NotFoundError(`No customer "${id}" in this project`);

@@ -1,4 +1,5 @@
 /** Customers of a project: the developer's own user id (or cus_…), unique per project. */
+import { addEvents, type OutboxEvent } from "@/lib/kv/webhook_outbox.ts";
 import { getManyChunked, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import {
   projectStatKeys,
@@ -61,8 +62,12 @@ export const customerKeys = {
 };
 
 /** Creates a customer (unique per project) and counts it; false when the id is taken. */
-export async function createCustomer(kv: Deno.Kv, c: Customer): Promise<boolean> {
-  const res = kv.atomic()
+export async function createCustomer(
+  kv: Deno.Kv,
+  c: Customer,
+  o: { events?: OutboxEvent[]; now?: number } = {},
+): Promise<boolean> {
+  const res = addEvents(kv.atomic(), c.pk, { events: o.events ?? [], now: o.now ?? Date.now() })
     .check({ key: customerKeys.byId(c.pk, c.id), versionstamp: null })
     .set(customerKeys.byId(c.pk, c.id), c)
     .set(customerKeys.byCreated(c.pk, c.listId), c.id)
@@ -106,6 +111,8 @@ export function commitSubscription(
     eventId?: string | undefined;
     now: number;
     decide: (c: Customer) => SubscriptionDecision;
+    /** Outbound-webhook events of the change, written in its commit. */
+    events?: (before: Customer, after: Customer) => OutboxEvent[];
   },
 ): Promise<{ outcome: "applied" | "stale" | "duplicate" | "no_customer"; customer?: Customer }> {
   return retryAtomic("apply the subscription", async () => {
@@ -126,6 +133,7 @@ export function commitSubscription(
     const moves = await readStatMoves(kv, decision.deltas);
     op = writeStatMoves(bumpEpoch(op.check(cust!).set(cust!.key, decision.next), o.pk), moves);
     op = moveEmail(op, c, decision.next);
+    op = addEvents(op, o.pk, { events: o.events?.(c!, decision.next) ?? [], now: o.now });
     return (await op.commit()).ok
       ? { outcome: "applied" as const, customer: decision.next }
       : RETRY;
@@ -143,7 +151,13 @@ const ENDED_TTL_MS = 400 * 86_400_000;
  */
 export function removeCustomer(
   kv: Deno.Kv,
-  o: { pk: string; id: string; deltas: (c: Customer) => StatDelta[] },
+  o: {
+    pk: string;
+    id: string;
+    deltas: (c: Customer) => StatDelta[];
+    events?: (c: Customer) => OutboxEvent[];
+    now?: number;
+  },
 ): Promise<boolean> {
   return retryAtomic("delete the customer", async () => {
     const cur = await kv.get<Customer>(customerKeys.byId(o.pk, o.id));
@@ -160,6 +174,7 @@ export function removeCustomer(
       });
     }
     const moves = await readStatMoves(kv, o.deltas(cur.value));
+    op = addEvents(op, o.pk, { events: o.events?.(cur.value) ?? [], now: o.now ?? Date.now() });
     return (await writeStatMoves(op, moves).commit()).ok ? true : RETRY;
   });
 }

@@ -1,3 +1,4 @@
+import { addEvents, type OutboxEvent } from "@/lib/kv/webhook_outbox.ts";
 import { getManyChunked, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
@@ -135,6 +136,9 @@ export function commitRefund(
     restock?: ((p: Project, order: Order) => Project) | undefined;
     /** The UTC day the refund counts on (the trends' revenue is net of it). */
     day: string;
+    /** Outbound-webhook events of the refund, written in its commit. */
+    events?: (order: Order) => OutboxEvent[];
+    now?: number;
   },
 ): Promise<{ order: Order; project: Project | null } | null> {
   return retryAtomic("record the refund", async () => {
@@ -159,6 +163,7 @@ export function commitRefund(
       op = op.sum(projectStatKeys.refunded(o.pk), BigInt(delta))
         .sum(projectStatKeys.day(o.pk, o.day, "refunded"), BigInt(delta));
     }
+    op = addEvents(op, o.pk, { events: o.events?.(next) ?? [], now: o.now ?? Date.now() });
     let project: Project | null = null;
     if (restock) {
       project = restock(proj!.value!, order);

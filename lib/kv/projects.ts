@@ -73,6 +73,8 @@ export interface Project {
   livePk: string | null;
   /** End-user sign-in: Clerk session tokens accepted as customer tokens (absent: off). */
   endUserAuth?: EndUserAuth | null;
+  /** Outbound webhook endpoints (a handful; their deliveries live in lib/kv/webhook_outbox.ts). */
+  webhooks?: WebhookEndpoint[];
   /** Promotion codes customers can use at checkout (a handful; counted in lib/kv/coupons.ts). */
   coupons?: Coupon[];
   /** What every tier is priced in, chosen at creation (absent on old records: the tiers'). */
@@ -81,6 +83,21 @@ export interface Project {
   automaticTax?: boolean;
   /** When the developer deleted it: its keys stop at once, its data stays 30 days for undo. */
   deletedAt?: string;
+}
+
+/** Where a project's events are sent, and the (sealed) secrets that sign them. */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  /** Event types sent; null: all of them. */
+  events: string[] | null;
+  createdAt: string;
+  /** Sealed `whsec_…` secrets, newest first; an older one signs too until it expires. */
+  secrets: { sealed: string; createdAt: string; expiresAt: number | null }[];
+  /** Since when every attempt has failed (ms epoch), or null. */
+  failingSince: number | null;
+  /** Disabled after failing for 3 days (ISO), or null. */
+  disabledAt: string | null;
 }
 
 /** A promotion code and its coupon, synced to the payment provider on creation. */

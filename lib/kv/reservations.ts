@@ -1,4 +1,5 @@
 /** Stock reservations of store checkouts: pending until paid (a sale) or expired (released). */
+import { addEvents, type OutboxEvent } from "@/lib/kv/webhook_outbox.ts";
 import { addToBuyer, type Order, orderKeys } from "@/lib/kv/orders.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { type Project, projectKeys } from "@/lib/kv/projects.ts";
@@ -58,6 +59,9 @@ export function reserveStock(
     pk: string;
     client: string;
     decide: (p: Project, holds: number) => { project: Project; reservation: Reservation };
+    /** Outbound-webhook events of the stock change (a product sold out), in its commit. */
+    events?: (before: Project, after: Project) => OutboxEvent[];
+    now?: number;
   },
 ): Promise<{ project: Project; reservation: Reservation }> {
   return retryAtomic("reserve stock", async () => {
@@ -68,7 +72,11 @@ export function reserveStock(
     if (!cur.value) throw new NotFoundError("No such project");
     const d = o.decide(cur.value, held.value ?? 0);
     const r = d.reservation;
-    const res = await bumpEpoch(kv.atomic().check(cur, held), o.pk)
+    const withEvents = addEvents(kv.atomic(), o.pk, {
+      events: o.events?.(cur.value, d.project) ?? [],
+      now: o.now ?? Date.now(),
+    });
+    const res = await bumpEpoch(withEvents.check(cur, held), o.pk)
       .set(held.key, (held.value ?? 0) + 1)
       .set(cur.key, d.project)
       .set(reservationKeys.byId(o.pk, r.id), r)
@@ -119,6 +127,8 @@ export function settleReservation(
     eventId?: string | undefined;
     now: number;
     decide: (r: Reservation, p: Project) => Settlement | null;
+    /** Outbound-webhook events of the settlement, written in its commit. */
+    events?: (d: Settlement, before: Project) => OutboxEvent[];
   },
 ): Promise<{ outcome: "duplicate" | "unchanged" | "settled"; project?: Project }> {
   return retryAtomic("settle the reservation", async () => {
@@ -152,6 +162,7 @@ export function settleReservation(
         );
     }
     if (d.order) op = addToBuyer(op.set(orderKeys.byId(o.pk, d.order.id), d.order), d.order);
+    op = addEvents(op, o.pk, { events: o.events?.(d, proj!) ?? [], now: o.now });
     if (!(await op.commit()).ok) return RETRY;
     return { outcome: "settled" as const, ...(d.project ? { project: d.project } : {}) };
   });

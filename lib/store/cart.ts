@@ -25,7 +25,9 @@ import { accountFor } from "@/lib/payments/connected_account.ts";
 import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
 import type { Order } from "@/lib/kv/orders.ts";
-import { offeredTiers } from "@/lib/catalog/tiers.ts";
+import { offeredTiers, publicTier } from "@/lib/catalog/tiers.ts";
+import { webhookEvents } from "@/lib/outbound/events.ts";
+import { publicOrder } from "@/lib/store/orders.ts";
 
 export const CartInputSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional(),
@@ -169,6 +171,13 @@ export async function checkoutCart(
       reserveStock(s.kv, {
         pk: project.pk,
         client,
+        now,
+        events: (before, after) =>
+          after.tiers.filter((t) =>
+            t.inventory === 0 && (before.tiers.find((b) => b.id === t.id)?.inventory ?? 0) > 0
+          ).flatMap((t) =>
+            webhookEvents(after, "product.sold_out", { object: publicTier(after, t), version: now })
+          ),
         decide: (cur, holds) => {
           if (maxHolds > 0 && holds >= maxHolds) {
             throw new RateLimitedError(
@@ -265,6 +274,13 @@ async function settle(
             : null,
         };
       },
+      events: (d, before) =>
+        d.order
+          ? webhookEvents(before, "order.paid", {
+            object: publicOrder(d.order),
+            version: s.clock.now(),
+          })
+          : [],
     }));
   if (out.project) s.caches.projects.set(target.pk, out.project);
   return out.outcome === "settled" ? to : out.outcome;

@@ -1,4 +1,5 @@
 /** Orders of a Store project: pages for the dashboard and the APIs, one order by id. */
+import { webhookEvents } from "@/lib/outbound/events.ts";
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { z } from "zod";
@@ -135,6 +136,12 @@ export function refundOrder(
         refundedTotal: order.amountRefunded + amount,
         restock: o.input.restock ? restockOrder : undefined,
         day: dayKey(s.clock.now()),
+        events: (next) =>
+          webhookEvents(project, "order.refunded", {
+            object: publicOrder(next),
+            version: s.clock.now(),
+          }),
+        now: s.clock.now(),
       }));
     if (!out) throw new NotFoundError(`No order "${o.id}" in this project`);
     if (out.project) s.caches.projects.set(project.pk, out.project);

@@ -1,4 +1,6 @@
 /** Tracking usage for one customer: plan → limit → meter; the domain side of POST /api/data. */
+import { webhookEvents } from "@/lib/outbound/events.ts";
+import { claimLimitReached } from "@/lib/kv/webhook_outbox.ts";
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
@@ -21,6 +23,33 @@ export class TierLimitError extends AppError {
       { details: { usage } },
     );
   }
+}
+
+/**
+ * `usage.limit_reached`, the first refusal of a period per customer: written once (a checked
+ * claim), and remembered here so later refusals cost nothing, not even a read. Nothing at all
+ * when no endpoint of the project takes the event.
+ */
+async function limitReached(
+  s: Services,
+  project: Project,
+  o: { customerId: string; usage: UsageView },
+): Promise<void> {
+  const memo = `${project.pk}\u0000${o.customerId}\u0000${o.usage.periodStart}`;
+  if (s.limitNotified.has(memo)) return;
+  const events = webhookEvents(project, "usage.limit_reached", {
+    object: o.usage,
+    version: s.clock.now(),
+  });
+  if (events.length === 0) return;
+  if (s.limitNotified.size > 100_000) s.limitNotified.clear();
+  s.limitNotified.add(memo);
+  await claimLimitReached(s.kv, project.pk, {
+    customerId: o.customerId,
+    periodStart: o.usage.periodStart,
+    event: events[0]!,
+    now: s.clock.now(),
+  });
 }
 
 /** The bounds of `quantity` on POST /api/data (the hot path and the route share them). */
@@ -62,6 +91,7 @@ export async function trackUsage(
     case "counted":
       return { usage: outcome.usage, replayed: false };
     case "limited":
+      await limitReached(s, project, { customerId: customer.id, usage: outcome.usage });
       throw new TierLimitError(outcome.usage, opts.quantity);
     case "replayed":
       return { replayed: true, record: outcome.record };

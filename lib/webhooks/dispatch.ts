@@ -4,6 +4,8 @@
  * acknowledged and ignored. Events carry their connected account (`event.account`), which must
  * be the project's.
  */
+import { webhookEvents } from "@/lib/outbound/events.ts";
+import { publicOrder } from "@/lib/store/orders.ts";
 import { closeOverage } from "@/lib/billing/overage.ts";
 import { redeemed } from "@/lib/billing/coupons.ts";
 import type { Services } from "@/lib/services.ts";
@@ -254,6 +256,12 @@ const onChargeRefunded: Handler = async (s, ev) => {
     id,
     refundedTotal: charge.amount_refunded,
     day: dayKey(s.clock.now()),
+    events: (order) =>
+      webhookEvents(found.project, "order.refunded", {
+        object: publicOrder(order),
+        version: s.clock.now(),
+      }),
+    now: s.clock.now(),
   });
   if (!out) return "ignored";
   await log(s, ev, {

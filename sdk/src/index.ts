@@ -23,6 +23,7 @@ import { type ClientOptions, enc, newIdempotencyKey, Transport } from "./transpo
 
 export type * from "./types.ts";
 export { type ClientOptions, DreamApiError, newIdempotencyKey } from "./transport.ts";
+export { verifyWebhook, type WebhookEvent, WebhookVerificationError } from "./webhooks.ts";
 
 export class DreamApi {
   readonly #t: Transport;
@@ -48,9 +49,13 @@ export class DreamApi {
         `/api/customers/${enc(id)}`,
       ).then((r) => r.customer),
     update: (id: string, patch: CustomerPatch) =>
-      this.#t.request<{ customer: Customer }>("PATCH", `/api/customers/${enc(id)}`, {
-        body: patch,
-      }).then((r) => r.customer),
+      this.#t.request<{ customer: Customer }>(
+        "PATCH",
+        `/api/customers/${enc(id)}`,
+        {
+          body: patch,
+        },
+      ).then((r) => r.customer),
     delete: (id: string) =>
       this.#t.request<{ deleted: true; id: string }>(
         "DELETE",

@@ -1,0 +1,74 @@
+/** A developer's view of deliveries: the log per endpoint, a test `ping`, a manual retry. */
+import type { Services } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import {
+  createDelivery,
+  type Delivery,
+  getDelivery,
+  listDeliveries,
+  saveDelivery,
+} from "@/lib/kv/webhook_outbox.ts";
+import { findEndpoint } from "@/lib/outbound/endpoints.ts";
+import { eventBody } from "@/lib/outbound/events.ts";
+import { NotFoundError } from "@/lib/errors.ts";
+import { ulid } from "@/lib/ids.ts";
+
+export function publicDelivery(d: Delivery) {
+  return {
+    id: d.id,
+    type: d.type,
+    state: d.state,
+    createdAt: new Date(d.createdAt).toISOString(),
+    nextAttemptAt: d.nextAt === null ? null : new Date(d.nextAt).toISOString(),
+    attempts: d.attempts.map((a) => ({
+      at: new Date(a.at).toISOString(),
+      status: a.status,
+      durationMs: a.durationMs,
+      error: a.error,
+    })),
+  };
+}
+
+export async function deliveryLog(s: Services, p: Project, endpointId: string) {
+  findEndpoint(p, endpointId);
+  return (await listDeliveries(s.kv, p.pk, { endpointId, limit: 50 })).map(publicDelivery);
+}
+
+/** Queues a `ping` for one endpoint, due now (the worker sends it within a second). */
+export async function sendTest(s: Services, p: Project, endpointId: string) {
+  findEndpoint(p, endpointId);
+  const now = s.clock.now();
+  const id = `msg_${ulid(now)}`;
+  const d: Delivery = {
+    id,
+    pk: p.pk,
+    endpointId,
+    type: "ping",
+    body: eventBody({
+      type: "ping",
+      data: { project: p.pk, endpoint: endpointId },
+      version: now,
+      createdAt: now,
+    }),
+    createdAt: now,
+    state: "pending",
+    attempts: [],
+    nextAt: now,
+  };
+  await createDelivery(s.kv, d);
+  return publicDelivery(d);
+}
+
+/** Sends a delivery again now, whatever its state (the same webhook-id and body). */
+export async function retryDelivery(
+  s: Services,
+  p: Project,
+  o: { endpointId: string; deliveryId: string },
+) {
+  findEndpoint(p, o.endpointId);
+  const entry = await getDelivery(s.kv, p.pk, o.endpointId, o.deliveryId);
+  if (!entry.value) throw new NotFoundError(`No delivery ${o.deliveryId}`);
+  const next: Delivery = { ...entry.value, state: "pending", nextAt: s.clock.now() };
+  await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, next);
+  return publicDelivery(next);
+}

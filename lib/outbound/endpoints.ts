@@ -1,0 +1,170 @@
+/**
+ * A project's webhook endpoints: created with a `whsec_…` secret shown once (stored sealed with
+ * a key derived from the app secret), listed, deleted, rotated with a 24 h overlap in which both
+ * secrets sign, re-enabled. Kept in the project record, so knowing whether an event has anyone
+ * to go to costs no read.
+ */
+import { z } from "zod";
+import type { Services } from "@/lib/services.ts";
+import type { Project, WebhookEndpoint } from "@/lib/kv/projects.ts";
+import { updateProject } from "@/lib/kv/projects.ts";
+import { openSecret, sealSecret } from "@/lib/crypto.ts";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
+import { HttpUrl } from "@/lib/schemas.ts";
+import { ulid } from "@/lib/ids.ts";
+import { BlockedTargetError, checkTarget } from "@/lib/outbound/ssrf.ts";
+
+export const EVENT_TYPES = [
+  "customer.created",
+  "customer.deleted",
+  "subscription.created",
+  "subscription.updated",
+  "subscription.canceled",
+  "usage.limit_reached",
+  "order.paid",
+  "order.refunded",
+  "product.sold_out",
+  "ping",
+] as const;
+export type EventType = typeof EVENT_TYPES[number];
+
+export const MAX_ENDPOINTS = 10;
+const OVERLAP_MS = 24 * 3600_000;
+
+export const EndpointInputSchema = z.object({
+  url: HttpUrl,
+  events: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).optional(),
+}).strict();
+
+/** The public shape of an endpoint (never a secret). */
+export function publicEndpoint(e: WebhookEndpoint) {
+  return {
+    id: e.id,
+    url: e.url,
+    events: e.events ?? [...EVENT_TYPES],
+    createdAt: e.createdAt,
+    disabled: e.disabledAt !== null,
+    disabledAt: e.disabledAt,
+    failingSince: e.failingSince === null ? null : new Date(e.failingSince).toISOString(),
+  };
+}
+
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
+}
+
+/** 422 when the URL may not receive webhooks (see lib/outbound/ssrf.ts). */
+async function checkUrl(s: Services, url: string) {
+  try {
+    await checkTarget(new URL(url), { allowPrivate: s.config.webhookAllowPrivate });
+  } catch (err) {
+    if (err instanceof BlockedTargetError) {
+      throw new ValidationError(err.message, [{ field: "url", message: err.message }]);
+    }
+    throw err;
+  }
+}
+
+function save(s: Services, pk: string, change: (p: Project) => Project) {
+  return updateProject(s.kv, pk, change).then((p) => {
+    s.caches.projects.set(pk, p);
+    return p;
+  });
+}
+
+export async function createEndpoint(
+  s: Services,
+  p: Project,
+  input: z.infer<typeof EndpointInputSchema>,
+) {
+  if ((p.webhooks ?? []).length >= MAX_ENDPOINTS) {
+    throw new ConflictError(`A project has at most ${MAX_ENDPOINTS} webhook endpoints`);
+  }
+  await checkUrl(s, input.url);
+  const secret = newSecret();
+  const now = s.clock.now();
+  const endpoint: WebhookEndpoint = {
+    id: `we_${ulid(now)}`,
+    url: input.url,
+    events: input.events ? [...new Set(input.events)] : null,
+    createdAt: new Date(now).toISOString(),
+    secrets: [{
+      sealed: await sealSecret(s.webhookKey, secret),
+      createdAt: new Date(now).toISOString(),
+      expiresAt: null,
+    }],
+    failingSince: null,
+    disabledAt: null,
+  };
+  await save(s, p.pk, (cur) => ({ ...cur, webhooks: [...(cur.webhooks ?? []), endpoint] }));
+  return { endpoint, secret };
+}
+
+export function findEndpoint(p: Project, id: string): WebhookEndpoint {
+  const e = (p.webhooks ?? []).find((x) => x.id === id);
+  if (!e) throw new NotFoundError(`No webhook endpoint ${id}`);
+  return e;
+}
+
+export async function deleteEndpoint(s: Services, p: Project, id: string) {
+  const e = findEndpoint(p, id);
+  await save(s, p.pk, (cur) => ({
+    ...cur,
+    webhooks: (cur.webhooks ?? []).filter((x) => x.id !== id),
+  }));
+  return e;
+}
+
+/** A new secret (shown once); the current one keeps signing for 24 h beside it. */
+export async function rotateEndpointSecret(s: Services, p: Project, id: string) {
+  findEndpoint(p, id);
+  const secret = newSecret();
+  const now = s.clock.now();
+  const sealed = await sealSecret(s.webhookKey, secret);
+  await save(s, p.pk, (cur) => ({
+    ...cur,
+    webhooks: (cur.webhooks ?? []).map((e) =>
+      e.id !== id ? e : {
+        ...e,
+        secrets: [
+          { sealed, createdAt: new Date(now).toISOString(), expiresAt: null },
+          ...e.secrets.filter((x) => x.expiresAt === null || x.expiresAt > now).map((x) => ({
+            ...x,
+            expiresAt: x.expiresAt ?? now + OVERLAP_MS,
+          })),
+        ],
+      }
+    ),
+  }));
+  return { secret, previousExpiresAt: new Date(now + OVERLAP_MS).toISOString() };
+}
+
+/** Enables a disabled endpoint again (its failing clock starts over). */
+export async function enableEndpoint(s: Services, p: Project, id: string) {
+  findEndpoint(p, id);
+  const next = await save(s, p.pk, (cur) => ({
+    ...cur,
+    webhooks: (cur.webhooks ?? []).map((e) =>
+      e.id === id ? { ...e, disabledAt: null, failingSince: null } : e
+    ),
+  }));
+  return findEndpoint(next, id);
+}
+
+/** The secrets that sign now (the newest first), opened. */
+export async function signingSecrets(s: Services, e: WebhookEndpoint): Promise<string[]> {
+  const now = s.clock.now();
+  const live = e.secrets.filter((x) => x.expiresAt === null || x.expiresAt > now);
+  return await Promise.all(live.map((x) => openSecret(s.webhookKey, x.sealed)));
+}
+
+/** Whether any enabled endpoint of the project takes this event type (no read). */
+export function wants(p: Project, type: EventType): boolean {
+  return (p.webhooks ?? []).some((e) =>
+    e.disabledAt === null && (e.events === null || e.events.includes(type))
+  );
+}
+
+/** Re-checks a URL before an attempt (DNS may have changed since creation). */
+export { checkTarget };
