@@ -14,6 +14,7 @@ const SECTIONS = [
   ["/coupons", "Promotion codes"],
   ["/events", "Events"],
   ["/keys", "Keys"],
+  ["/webhooks", "Webhooks"],
   ["/live", "Go live"],
   ["/integrate", "Integrate"],
   ["/settings", "Settings"],

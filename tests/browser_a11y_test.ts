@@ -59,6 +59,7 @@ Deno.test({
         "/integrate",
         "/settings",
         "/coupons",
+        "/webhooks",
       ]),
       ...s(store.pk, ["", "/tiers", "/orders", `/orders/${co.body.reservationId}`, "/events"]),
     ];

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
 import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+import { runWebhooks } from "@/lib/outbound/deliver.ts";
 
 Deno.test({
   name: "[browser] 390 px: rename (toast in view) → delete project → restore → delete account",
@@ -13,7 +14,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async (t) => {
     await ensureIslands();
-    await using app = await testApp();
+    await using app = await testApp({ config: { webhookAllowPrivate: true } });
     await using srv = servePort(app);
     const dev = await developer(app, "phone@example.com");
     const { pk, sk } = await project(app, dev.dat, { name: "Pocket" });
@@ -129,6 +130,38 @@ Deno.test({
           await toastInView(/deleted/);
           const list = await srv.call("GET", `/v1/projects/${pk}/coupons`, { key: dev.dat });
           assert.equal(list.body.coupons.length, 0);
+        },
+      );
+
+      await t.step(
+        "webhooks: add an endpoint (secret once), send a test, read its delivery",
+        async () => {
+          const got: string[] = [];
+          await using rx = Deno.serve(
+            { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+            async (r) => {
+              got.push(await r.text());
+              return new Response("ok");
+            },
+          );
+          await page.goto(`${srv.base}/dashboard/projects/${pk}/webhooks`);
+          await fits();
+          await page.fill("#endpoint-url", `http://127.0.0.1:${rx.addr.port}/hooks`);
+          await page.check("#ev-customer\\.created");
+          await page.click("button:has-text('Add endpoint')");
+          await toastInView(/Endpoint added/);
+          assert.match(await page.textContent(".secret") ?? "", /whsec_/);
+          await page.click("button:has-text('Send test event')");
+          await toastInView(/Test event queued/);
+          await runWebhooks(app.services);
+          assert.equal(got.length, 1);
+          await page.click("button:has-text('Deliveries')");
+          const table = await page.textContent("[data-testid=deliveries]") ?? "";
+          assert.match(table, /ping/);
+          assert.match(table, /delivered/);
+          assert.match(table, /200 in \d+ ms/);
+          await fits();
+          await shot("webhooks");
         },
       );
 

@@ -16,6 +16,7 @@ import { mountSettingsPage } from "@/routes/dashboard/settings.tsx";
 import { mountOrdersPages } from "@/routes/dashboard/orders.tsx";
 import { mountAccountPage } from "@/routes/dashboard/account.tsx";
 import { mountCouponsPage } from "@/routes/dashboard/coupons.tsx";
+import { mountWebhooksPage } from "@/routes/dashboard/webhooks.tsx";
 
 export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountIndexPage(app);
@@ -33,4 +34,5 @@ export function mountDashboard(app: OpenAPIHono<AppEnv>) {
   mountSettingsPage(app);
   mountAccountPage(app);
   mountCouponsPage(app);
+  mountWebhooksPage(app);
 }
