@@ -110,9 +110,21 @@ const dream = new DreamApi({ secretKey: process.env.SK, baseUrl: process.env.BAS
 `;
 
 const ESM = `
-import { DreamApi } from "dream-api-sdk";
+import { DreamApi, verifyWebhook } from "dream-api-sdk";
+import { createHmac } from "node:crypto";
 const dream = new DreamApi({ secretKey: process.env.SK, baseUrl: process.env.BASE });
-console.log(JSON.stringify({ count: (await dream.usage.track("cjs_user")).count }));
+const count = (await dream.usage.track("cjs_user")).count;
+// verifyWebhook under Node: a Standard Webhooks signature made with node:crypto
+const key = Buffer.from("0123456789abcdef01234567");
+const body = JSON.stringify({ type: "ping", timestamp: "t", data: { object: {}, version: 1 } });
+const ts = String(Math.floor(Date.now() / 1000));
+const sig = createHmac("sha256", key).update("msg_1." + ts + "." + body).digest("base64");
+const event = await verifyWebhook("whsec_" + key.toString("base64"), body, {
+  "webhook-id": "msg_1",
+  "webhook-timestamp": ts,
+  "webhook-signature": "v1," + sig,
+});
+console.log(JSON.stringify({ count, webhook: event.type }));
 `;
 
 Deno.test({
@@ -164,7 +176,10 @@ Deno.test({
         err: 404,
       });
       await Deno.writeTextFile(`${tmp}/main.mjs`, ESM);
-      assert.deepEqual(JSON.parse(await run("node", ["main.mjs"], tmp, env)), { count: 2 });
+      assert.deepEqual(JSON.parse(await run("node", ["main.mjs"], tmp, env)), {
+        count: 2,
+        webhook: "ping",
+      });
 
       // Deno importing the module straight from the server
       const host = new URL(srv.base).host;
