@@ -8,6 +8,9 @@ export class TtlCache<V> {
   #ttlMs: number;
   #max: number;
   #now: () => number;
+  /** Lookups answered from the cache, and those that were not (for /metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(opts: { ttlMs: number; max?: number; now: () => number }) {
     this.#ttlMs = opts.ttlMs;
@@ -18,11 +21,16 @@ export class TtlCache<V> {
   /** The cached value (a remembered miss only while younger than the TTL), else undefined. */
   get(key: string): V | undefined {
     const e = this.#map.get(key);
-    if (!e) return undefined;
-    if (e.value === null && this.#now() - e.at > this.#ttlMs) {
-      this.#map.delete(key);
+    if (!e) {
+      this.misses++;
       return undefined;
     }
+    if (e.value === null && this.#now() - e.at > this.#ttlMs) {
+      this.#map.delete(key);
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     return e.value;
   }
 

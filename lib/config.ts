@@ -45,6 +45,7 @@ const EnvSchema = z.object({
   PLATFORM_CURRENCY: z.string().regex(/^[a-z]{3}$/).optional().default("usd"),
   SANDBOX_TICK_MS: intFrom("SANDBOX_TICK_MS", 1000),
   WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).optional().default("0"),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   RECONCILE_INTERVAL_MINUTES: intFrom("RECONCILE_INTERVAL_MINUTES", 360),
   S3_ENDPOINT: z.string().url().optional(),
   S3_BUCKET: z.string().min(3).max(63).optional(),
@@ -64,6 +65,8 @@ const EnvSchema = z.object({
 export interface Config {
   /** Outbound webhooks may target private, loopback and link-local addresses (development). */
   readonly webhookAllowPrivate: boolean;
+  /** Bearer token for GET /metrics; null turns the endpoint (and all recording) off. */
+  readonly metricsToken: string | null;
   readonly port: number;
   readonly dataDir: string;
   /** Public origin of the server, e.g. https://api.example.com; derived from requests when unset. */
@@ -186,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     platformCurrency: e.PLATFORM_CURRENCY,
     sandboxTickMs: e.SANDBOX_TICK_MS,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1",
+    metricsToken: e.METRICS_TOKEN ?? null,
     reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
     s3: e.S3_ENDPOINT
       ? {

@@ -19,12 +19,17 @@ import { createHotPath } from "@/lib/http/hot_path.ts";
 import { mountDocs } from "@/routes/docs.tsx";
 import { bodyLimits, BROWSER_PATHS, corsPolicy, securityPolicy } from "@/server/policy.ts";
 import { mountOpenApi } from "@/server/openapi.ts";
+import { createMetrics, type Metrics } from "@/lib/metrics.ts";
+import { timingSafeEqual } from "@/lib/crypto.ts";
+import type { Context } from "hono";
 
 export interface App {
   /** The handler for `Deno.serve`: `info` carries the client address. */
   fetch: (req: Request, info?: ConnInfo) => Response | Promise<Response>;
   services: Services;
   hono: OpenAPIHono<AppEnv>;
+  /** Prometheus metrics when METRICS_TOKEN is set, else null (nothing recorded). */
+  metrics: Metrics | null;
 }
 
 /**
@@ -46,6 +51,20 @@ export async function createApp(deps: Deps): Promise<App> {
   const services = await createServices(full, secret);
 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const metrics = deps.config.metricsToken ? createMetrics(services) : null;
+  if (metrics) {
+    app.use("*", async (c, next) => {
+      const started = performance.now();
+      await next();
+      metrics.request({
+        route: c.req.routePath,
+        method: c.req.method,
+        status: c.res.status,
+        seconds: (performance.now() - started) / 1000,
+      });
+    });
+    app.get("/metrics", (c) => metricsAnswer(c, metrics, deps.config.metricsToken!));
+  }
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();
@@ -85,15 +104,45 @@ export async function createApp(deps: Deps): Promise<App> {
   app.notFound((c) => errorAnswer(c, new NotFoundError(`No route ${c.req.method} ${c.req.path}`)));
   app.onError(onError);
   const hot = createHotPath(services, API_HEADERS);
+  // with metrics on, an answer of the hot path is counted here (the full app counts its own)
+  const counted = (req: Request, started: number) => (res: Response) => {
+    metrics?.request({
+      route: new URL(req.url).pathname,
+      method: req.method,
+      status: res.status,
+      seconds: (performance.now() - started) / 1000,
+    });
+    return res;
+  };
+  const serve = (req: Request, info?: ConnInfo): Response | Promise<Response> => {
+    const started = metrics ? performance.now() : 0;
+    const fast = hot(req);
+    if (fast === null) return app.fetch(req, info);
+    if (fast instanceof Response) return metrics ? counted(req, started)(fast) : fast;
+    if (fast instanceof Request) return app.fetch(fast, info);
+    return fast.then((r) =>
+      r instanceof Response ? (metrics ? counted(req, started)(r) : r) : app.fetch(r ?? req, info)
+    );
+  };
   return {
-    fetch: (req, info) => {
-      const fast = hot(req);
-      if (fast === null) return app.fetch(req, info);
-      if (fast instanceof Response) return fast;
-      if (fast instanceof Request) return app.fetch(fast, info);
-      return fast.then((r) => (r instanceof Response ? r : app.fetch(r ?? req, info)));
-    },
+    fetch: serve,
     services,
     hono: app,
+    metrics,
   };
+}
+
+/** `GET /metrics`: Prometheus text for the bearer of METRICS_TOKEN; 401 for anyone else. */
+async function metricsAnswer(c: Context<AppEnv>, metrics: Metrics, token: string) {
+  const auth = c.req.header("authorization") ?? "";
+  if (!timingSafeEqual(auth, `Bearer ${token}`)) {
+    return c.json(
+      { error: { code: "unauthenticated", message: "Bearer METRICS_TOKEN needed" } },
+      401,
+    );
+  }
+  return c.body(await metrics.registry.metrics(), 200, {
+    "Content-Type": metrics.registry.contentType,
+    "Cache-Control": "no-store",
+  });
 }

@@ -41,7 +41,21 @@ export function backgroundJobs(app: App): Job[] {
   jobs.push({ name: "webhooks", everyMs: 1000, run: () => runWebhooks(s) });
   // deleted projects past their 30 days of undo
   jobs.push({ name: "purge-projects", everyMs: 3_600_000, run: () => purgeDeletedProjects(s) });
-  return jobs;
+  // each run's duration also goes to /metrics when it is on
+  const metrics = app.metrics;
+  return metrics
+    ? jobs.map((j) => ({
+      ...j,
+      run: async () => {
+        const started = performance.now();
+        try {
+          return await j.run();
+        } finally {
+          metrics.job(j.name, (performance.now() - started) / 1000);
+        }
+      },
+    }))
+    : jobs;
 }
 
 /** Runs `job` unless its previous run is still going; logs how long it took. */

@@ -62,6 +62,8 @@ export class UsageMeter {
   #folding: Promise<void> | null = null;
   /** Batch commits made, for tests and the benchmark (folds not counted). */
   commits = 0;
+  /** Told each committed batch's size and commit time (ms), for /metrics; none by default. */
+  onBatch: ((size: number, ms: number) => void) | null = null;
 
   /**
    * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
@@ -337,12 +339,14 @@ export class UsageMeter {
           lines: [...perKey.values()],
         };
       });
+      const started = this.onBatch ? performance.now() : 0;
       const versionstamp = await commitUsageBatch(this.#kv, {
         rows,
         claims: [...claims.values()],
         now,
       });
       this.commits++;
+      this.onBatch?.(batch.length, performance.now() - started);
       if (versionstamp !== null) {
         for (const r of rows) {
           const st = this.#projects.get(r.pk)!;
