@@ -4,6 +4,7 @@ import { loadAppSecret, openLocalKv, prepareDataDir } from "@/lib/startup.ts";
 import { createApp } from "@/server/app.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { backgroundJobs, startJobs } from "@/server/jobs.ts";
+import { watchAncestors } from "@/lib/process.ts";
 
 /** Config, data directory, KV and app secret: a problem is one line naming it, then exit 1. */
 async function start() {
@@ -11,7 +12,13 @@ async function start() {
   const onDeploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
   if (onDeploy && !config.appSecret) throw new ConfigError("APP_SECRET must be set on Deno Deploy");
   if (!onDeploy) await prepareDataDir(config.dataDir);
-  const kv = onDeploy ? await Deno.openKv() : await openLocalKv(config.dataDir);
+  // KV_URL: a remote store (Deno Deploy KV, or a self-hosted KV Connect server) that several
+  // instances share; DENO_KV_ACCESS_TOKEN authenticates (read by Deno itself)
+  const kv = config.kvUrl
+    ? await Deno.openKv(config.kvUrl)
+    : onDeploy
+    ? await Deno.openKv()
+    : await openLocalKv(config.dataDir);
   const secret = await loadAppSecret(config.dataDir, config.appSecret);
   return { config: { ...config, appSecret: secret }, kv };
 }
@@ -43,7 +50,10 @@ if (import.meta.main) {
       logger.info("dream-api listening", { url: `http://${hostname}:${port}` }),
   }, app.fetch);
   // On SIGTERM/SIGINT: stop accepting, let in-flight requests (and their usage commits) finish.
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return;
+    stopping = true;
     logger.info("shutting down");
     jobs.stop();
     await server.shutdown();
@@ -55,5 +65,12 @@ if (import.meta.main) {
     Deno.addSignalListener("SIGINT", stop);
   } catch {
     // signals are not available on every platform (Deno Deploy)
+  }
+  // `deno task start` sets it: when npx (or the task) that started us is gone, stop too
+  if (Deno.env.get("DREAM_STOP_WITH_PARENT") === "1") {
+    watchAncestors(() => {
+      logger.info("the process that started the server ended");
+      stop();
+    });
   }
 }

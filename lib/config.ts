@@ -46,6 +46,7 @@ const EnvSchema = z.object({
   SANDBOX_TICK_MS: intFrom("SANDBOX_TICK_MS", 1000),
   WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).optional().default("0"),
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
+  KV_URL: z.string().url("KV_URL must be the URL of a KV Connect endpoint").optional(),
   RECONCILE_INTERVAL_MINUTES: intFrom("RECONCILE_INTERVAL_MINUTES", 360),
   S3_ENDPOINT: z.string().url().optional(),
   S3_BUCKET: z.string().min(3).max(63).optional(),
@@ -67,6 +68,8 @@ export interface Config {
   readonly webhookAllowPrivate: boolean;
   /** Bearer token for GET /metrics; null turns the endpoint (and all recording) off. */
   readonly metricsToken: string | null;
+  /** A remote KV (KV Connect URL) instead of the local file; null: DATA_DIR/kv.sqlite3. */
+  readonly kvUrl: string | null;
   readonly port: number;
   readonly dataDir: string;
   /** Public origin of the server, e.g. https://api.example.com; derived from requests when unset. */
@@ -190,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sandboxTickMs: e.SANDBOX_TICK_MS,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1",
     metricsToken: e.METRICS_TOKEN ?? null,
+    kvUrl: e.KV_URL ?? null,
     reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
     s3: e.S3_ENDPOINT
       ? {
