@@ -6,6 +6,9 @@
  */
 import { apiEntries, fileEntries, writeBackup } from "@/lib/kv/backup.ts";
 
+/** The task reports on stderr (stdout may carry the backup itself). */
+const say = (m: string) => Deno.stderr.writeSync(new TextEncoder().encode(m + "\n"));
+
 const now = Date.now();
 const target = Deno.args[0] ?? `backup-${new Date(now).toISOString().replace(/[:.]/g, "-")}.jsonl`;
 const remote = Deno.env.get("KV_URL");
@@ -27,9 +30,9 @@ try {
     source: remote ? "remote" : file,
   });
   await writer.close();
-  if (target !== "-") console.error(`backup: ${n} entries → ${target}`);
+  if (target !== "-") say(`backup: ${n} entries → ${target}`);
 } catch (err) {
-  console.error(`backup failed: ${err instanceof Error ? err.message : err}`);
+  say(`backup failed: ${err instanceof Error ? err.message : err}`);
   Deno.exit(1);
 } finally {
   kv?.close();

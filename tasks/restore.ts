@@ -5,11 +5,14 @@
  */
 import { clearStore, hasEntries, loadBackup } from "@/lib/kv/backup.ts";
 
+/** The task reports on stderr (stdout may carry the backup itself). */
+const say = (m: string) => Deno.stderr.writeSync(new TextEncoder().encode(m + "\n"));
+
 const args = Deno.args.filter((a) => a !== "--force");
 const force = Deno.args.includes("--force");
 const source = args[0];
 if (!source) {
-  console.error("usage: deno task restore <backup.jsonl> [--force]");
+  say("usage: deno task restore <backup.jsonl> [--force]");
   Deno.exit(2);
 }
 const dataDir = Deno.env.get("DATA_DIR") ?? "./data";
@@ -18,7 +21,7 @@ const kv = await Deno.openKv(`${dataDir}/kv.sqlite3`);
 try {
   if (await hasEntries(kv)) {
     if (!force) {
-      console.error(`restore refused: ${dataDir} is not empty (use --force to replace it)`);
+      say(`restore refused: ${dataDir} is not empty (use --force to replace it)`);
       Deno.exit(1);
     }
     await clearStore(kv);
@@ -42,9 +45,9 @@ try {
     })(),
   );
   const n = await loadBackup(kv, lines, { now: Date.now() });
-  console.error(`restore: ${n} entries from ${source} → ${dataDir}`);
+  say(`restore: ${n} entries from ${source} → ${dataDir}`);
 } catch (err) {
-  console.error(`restore failed: ${err instanceof Error ? err.message : err}`);
+  say(`restore failed: ${err instanceof Error ? err.message : err}`);
   Deno.exit(1);
 } finally {
   kv.close();
