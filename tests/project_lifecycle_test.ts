@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { developer, project, testApp } from "@/tests/helpers.ts";
 import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
+import { runWebhooks } from "@/lib/outbound/deliver.ts";
 
 Deno.test("[e2e] project delete: keys stop at once, restore brings them back, the purge removes every trace", async (t) => {
   await using app = await testApp();
@@ -15,6 +16,11 @@ Deno.test("[e2e] project delete: keys stop at once, restore brings them back, th
   const livePk: string = promoted.body.publishableKey;
   const liveSk: string = promoted.body.secretKey;
   const other = await project(app, dev.dat, { name: "Kept" });
+  // an endpoint with a delivery waiting: the purge takes those too
+  await app.call("POST", `/v1/projects/${test.pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: "https://93.184.215.14/hooks" },
+  });
   const h = { "X-User-Id": "ann" };
   for (const sk of [test.sk, liveSk, other.sk]) {
     assert.equal((await app.call("POST", "/api/data", { key: sk, headers: h })).status, 200);
@@ -90,6 +96,8 @@ Deno.test("[e2e] project delete: keys stop at once, restore brings them back, th
     await app.call("DELETE", `/v1/projects/${test.pk}`, { key: dev.dat });
     app.clock.advance(30 * 86_400_000);
     assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 2 });
+    // a due entry left from before the purge goes at the worker's next pass
+    await runWebhooks(app.services);
     const left: string[] = [];
     for await (const e of app.kv.list({ prefix: [] })) {
       // the payment provider's own objects (the sandbox's "Stripe account") stay the merchant's

@@ -38,6 +38,10 @@ export const PROJECT_ROOTS = [
   "idempotency",
   "coupon_redeemed",
   "overage_closed",
+  "webhook_events",
+  "webhook_deliveries",
+  "webhook_lease",
+  "webhook_limit_reached",
 ] as const;
 
 /**

@@ -138,6 +138,11 @@ export async function dueDeliveries(
   return out;
 }
 
+/** Drops a due entry whose delivery is gone (its project or endpoint was deleted). */
+export async function dropDue(kv: Deno.Kv, dueKey: Deno.KvKey): Promise<void> {
+  await kv.delete(dueKey);
+}
+
 export async function getDelivery(kv: Deno.Kv, pk: string, endpointId: string, id: string) {
   return await kv.get<Delivery>(outboxKeys.delivery(pk, endpointId, id));
 }

@@ -14,6 +14,7 @@ import { getProject, updateProject } from "@/lib/kv/projects.ts";
 import {
   type Attempt,
   type Delivery,
+  dropDue,
   dropLease,
   dueDeliveries,
   fanOut,
@@ -88,14 +89,18 @@ async function fanOutPending(s: Services): Promise<number> {
 /** One attempt: true delivered, false failed, null when nothing was sent. */
 async function attemptOne(
   s: Services,
-  due: { pk: string; endpointId: string; id: string },
+  due: { pk: string; endpointId: string; id: string; dueKey: Deno.KvKey },
 ): Promise<boolean | null> {
   if (!(await takeLease(s.kv, due.pk, { endpointId: due.endpointId, holder, ms: 30 * SECOND }))) {
     return null;
   }
   try {
     const entry = await getDelivery(s.kv, due.pk, due.endpointId, due.id);
-    if (!entry.value || entry.value.state !== "pending") return null;
+    if (!entry.value) {
+      await dropDue(s.kv, due.dueKey); // a purged project's leftover: nothing to send
+      return null;
+    }
+    if (entry.value.state !== "pending") return null;
     const project = await getProject(s.kv, due.pk);
     const endpoint = project?.webhooks?.find((e) => e.id === due.endpointId);
     const d = entry.value;
