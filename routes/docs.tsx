@@ -69,6 +69,35 @@ function Fields({ doc, schema }: { doc: Json; schema: Schema | undefined }) {
   );
 }
 
+/**
+ * An example of a schema's JSON: its own `example` where given, else one made from its type
+ * (enums take their first value, nullable takes the non-null branch), a few levels deep.
+ */
+export function exampleOf(doc: Json, schema: Schema | undefined, depth = 0): unknown {
+  const s = resolve(doc, schema);
+  if (!s || depth > 6) return null;
+  if (s.example !== undefined) return s.example;
+  if (s.enum) return (s.enum as unknown[])[0];
+  const branches = (s.anyOf ?? s.oneOf) as Schema[] | undefined;
+  if (branches) {
+    const pick = branches.find((b) => resolve(doc, b)?.type !== "null") ?? branches[0];
+    return exampleOf(doc, pick, depth + 1);
+  }
+  const type = Array.isArray(s.type) ? (s.type as string[]).find((t) => t !== "null") : s.type;
+  if (type === "object" || s.properties) {
+    return Object.fromEntries(
+      Object.entries(s.properties ?? {}).map((
+        [k, v],
+      ) => [k, exampleOf(doc, v as Schema, depth + 1)]),
+    );
+  }
+  if (type === "array") return [exampleOf(doc, s.items as Schema, depth + 1)];
+  if (type === "integer" || type === "number") return 0;
+  if (type === "boolean") return false;
+  if (type === "string") return s.format === "date-time" ? "2026-11-24T12:00:00.000Z" : "string";
+  return null;
+}
+
 const SECURITY_NAMES: Record<string, string> = {
   secretKey: "secret key",
   publishableKey: "publishable key",
@@ -214,11 +243,24 @@ function Docs({ doc, base }: { doc: Json; base: string }) {
               : null}
             <h4>Responses</h4>
             <ul>
-              {Object.entries(op.responses as Record<string, Json>).map(([status, r]) => (
-                <li>
-                  <code>{status}</code> <Md text={r.description} />
-                </li>
-              ))}
+              {Object.entries(op.responses as Record<string, Json>).map(([status, r]) => {
+                const schema = ((r.content as Record<string, Json> | undefined)?.[
+                  "application/json"
+                ])?.schema as Schema | undefined;
+                return (
+                  <li>
+                    <code>{status}</code> <Md text={r.description} />
+                    {schema && /^2/.test(status) && (
+                      <details>
+                        <summary>Example</summary>
+                        <pre tabIndex={0} aria-label={`Example ${status} answer`}>
+                          <code>{JSON.stringify(exampleOf(doc, schema), null, 2)}</code>
+                        </pre>
+                      </details>
+                    )}
+                  </li>
+                );
+              })}
             </ul>
           </section>
         );

@@ -39,3 +39,30 @@ Deno.test("/docs renders the descriptions' Markdown (no literal backticks, HTML 
     "<span>use <code>a</code> &#60;script&#62;x&#60;/script&#62;</span>",
   );
 });
+
+Deno.test("/docs shows an example answer for successful responses, made from the schemas", async () => {
+  await using app = await testApp();
+  const res = await app.call("GET", "/docs");
+  const usage = res.text.indexOf('id="post-api-data"');
+  assert.ok(usage > 0);
+  const section = res.text.slice(usage, res.text.indexOf("</section>", usage));
+  assert.match(section, /<summary>Example<\/summary>/);
+  const json = /<code>(\{[\s\S]*?\})<\/code>/.exec(section)![1]!
+    .replaceAll("&quot;", '"').replaceAll("&#34;", '"');
+  const example = JSON.parse(json);
+  assert.equal(example.success, true);
+  assert.equal(typeof example.usage.count, "number");
+  assert.equal(example.usage.userId, "user_42", "the schema's own example is used");
+  const { exampleOf } = await import("@/routes/docs.tsx");
+  assert.deepEqual(
+    exampleOf({}, {
+      type: "object",
+      properties: {
+        a: { type: "string", format: "date-time" },
+        b: { anyOf: [{ type: "null" }, { type: "integer" }] },
+        c: { type: "array", items: { enum: ["x", "y"] } },
+      },
+    }),
+    { a: "2026-11-24T12:00:00.000Z", b: 0, c: ["x"] },
+  );
+});

@@ -112,3 +112,61 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "[e2e] the server's output is JSON lines only (no plain-text runtime warning)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "dream-log-" });
+    const port = freePort();
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const server = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--unstable-kv", MAIN],
+        env: { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "debug" },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await waitUp(`${base}/healthz`);
+      const { sk, pk, dat } = await seedProject(base, "logs@example.com", {
+        name: "L",
+        type: "saas",
+        tiers: [{ name: "free", price: 0, limit: 5 }],
+      });
+      const call = async (method: string, path: string, key: string, body?: unknown) => {
+        const r = await fetch(base + path, {
+          method,
+          headers: {
+            Authorization: `Bearer ${key}`,
+            "X-User-Id": "lou",
+            ...(body ? { "Content-Type": "application/json" } : {}),
+          },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        await r.body?.cancel();
+      };
+      await call("POST", "/api/data", sk);
+      await call("DELETE", "/api/customers/nobody", sk);
+      await call("DELETE", "/api/customers/lou", sk);
+      await call("PATCH", `/v1/projects/${pk}`, dat, { name: "L2" });
+      await call("DELETE", `/v1/projects/${pk}`, dat);
+      server.kill("SIGTERM");
+      const out = await server.output();
+      const lines = (new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr))
+        .split("\n").filter((l) => l.trim());
+      assert.ok(lines.length > 3);
+      const plain = lines.filter((l) => {
+        try {
+          JSON.parse(l);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      assert.deepEqual(plain, []);
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});

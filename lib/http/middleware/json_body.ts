@@ -4,6 +4,7 @@
  * is read from the request itself and handed on as a new request, through Hono's public
  * `c.req.raw` (as Hono's own body limit does), never through Hono's internal caches.
  */
+import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { InvalidRequestError } from "@/lib/errors.ts";
@@ -17,7 +18,9 @@ export function jsonBody(
   return async (c, next) => {
     if (!UNSAFE.has(c.req.method) || o.except?.(c.req.path)) return next();
     const raw = c.req.raw;
-    const text = await raw.text();
+    const max = c.get("services").config.maxBodyBytes;
+    const text = await readTextLimited(raw, max); // bounded whatever the headers say
+    if (text === null) throw tooLarge(max);
     c.set("rawBody", text);
     const ctype = c.req.header("Content-Type") ?? "";
     if (text.trim() !== "") {
