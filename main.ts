@@ -4,7 +4,6 @@ import { loadAppSecret, openLocalKv, prepareDataDir } from "@/lib/startup.ts";
 import { createApp } from "@/server/app.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { backgroundJobs, startJobs } from "@/server/jobs.ts";
-import { watchAncestors } from "@/lib/process.ts";
 
 /** Config, data directory, KV and app secret: a problem is one line naming it, then exit 1. */
 async function start() {
@@ -65,12 +64,5 @@ if (import.meta.main) {
     Deno.addSignalListener("SIGINT", stop);
   } catch {
     // signals are not available on every platform (Deno Deploy)
-  }
-  // `deno task start` sets it: when npx (or the task) that started us is gone, stop too
-  if (Deno.env.get("DREAM_STOP_WITH_PARENT") === "1") {
-    watchAncestors(() => {
-      logger.info("the process that started the server ended");
-      stop();
-    });
   }
 }

@@ -14,8 +14,13 @@ export function createLogger(level: Level = "info"): Logger {
   const write = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
     const line = JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...fields });
-    // deno-lint-ignore no-console
-    (lvl === "error" || lvl === "warn" ? console.error : console.log)(line);
+    try {
+      // deno-lint-ignore no-console
+      (lvl === "error" || lvl === "warn" ? console.error : console.log)(line);
+    } catch {
+      // the output is gone (a closed pipe when whoever read it ended): logging must never
+      // take the server down with it
+    }
   };
   return {
     debug: (m, f) => write("debug", m, f),

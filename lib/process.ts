@@ -1,9 +1,9 @@
 /**
- * Process handling for `npx … task start`: npx and `deno task` sit between a supervisor and the
- * server, and a signal sent to npx alone is not passed on, which left the server running with
- * its port. With the watch on, the server notices when any process that started it is gone
- * and shuts down cleanly. Linux only (/proc); elsewhere it does nothing. Supervisors should
- * still run `deno run … main.ts` directly (README, "Running it for real").
+ * Watching the processes that started this one (Linux `/proc`; elsewhere nothing is watched).
+ * `tasks/start.ts` uses it: npx and `deno task` sit between a supervisor and the server, and a
+ * signal sent to npx alone is not passed on, which left the server running with its port.
+ * Reading another process's `/proc` entry needs Deno's full permissions: the watcher runs in the
+ * task, not in the server.
  */
 
 /** Start time (clock ticks since boot) of a live process, or null when it is gone. */
@@ -12,6 +12,8 @@ function startTime(pid: number): string | null {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // the command may hold spaces and parentheses: the fields start after the last ')'
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // a zombie (Z) or dead (X) process has ended, even while nobody has reaped it yet
+    if (fields[0] === "Z" || fields[0] === "X") return null;
     return fields[19] ?? null; // starttime
   } catch {
     return null;

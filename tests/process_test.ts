@@ -1,12 +1,13 @@
 /**
  * [e2e] Process handling: SIGTERM drains in-flight requests and their usage commits, exits 0 and
- * frees the port; with DREAM_STOP_WITH_PARENT=1 (set by `deno task start`) the server stops when
- * the process that started it is killed (npx does not pass signals on).
+ * frees the port; under `deno task start` (tasks/start.ts) the server stops when the process that
+ * started the task is killed (npx does not pass signals on).
  */
 import assert from "node:assert/strict";
 import { freePort, seedProject, startServer, waitUp } from "@/tasks/server_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const START = new URL("../tasks/start.ts", import.meta.url).pathname;
 
 async function portFree(port: number): Promise<boolean> {
   try {
@@ -70,7 +71,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "[e2e] DREAM_STOP_WITH_PARENT=1: killing the process that started the server stops it",
+  name: "[e2e] deno task start's guard: killing the process that started it stops the server",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -81,8 +82,8 @@ Deno.test({
       const parent = await Deno.makeTempFile({ suffix: ".ts" });
       await Deno.writeTextFile(
         parent,
-        `const c = new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--unstable-kv", ${
-          JSON.stringify(MAIN)
+        `const c = new Deno.Command(Deno.execPath(), { args: ["run", "-A", ${
+          JSON.stringify(START)
         }], stdin: "null", stdout: "null", stderr: "null" }).spawn(); await c.status;`,
       );
       const shell = new Deno.Command(Deno.execPath(), {
@@ -91,7 +92,6 @@ Deno.test({
           PORT: String(port),
           DATA_DIR: dataDir,
           LOG_LEVEL: "warn",
-          DREAM_STOP_WITH_PARENT: "1",
         },
         stdin: "null",
         stdout: "null",

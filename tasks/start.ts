@@ -1,0 +1,37 @@
+/**
+ * `deno task start`: runs the server (main.ts, with only the permissions it needs) as a child and
+ * stands guard for it. npx sits between a supervisor and this task and passes no signal on: when
+ * any process that started this one is gone (npx killed, the terminal closed), the server gets
+ * SIGTERM and drains; SIGTERM and SIGINT sent here are passed on. Exits with the server's code.
+ * Supervisors should run `deno run … main.ts` directly (README, "Running it for real").
+ */
+import { watchAncestors } from "@/lib/process.ts";
+
+const main = new URL("../main.ts", import.meta.url).pathname;
+const server = new Deno.Command(Deno.execPath(), {
+  args: [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    "--unstable-kv",
+    main,
+  ],
+  stdin: "inherit",
+  stdout: "inherit",
+  stderr: "inherit",
+}).spawn();
+
+const pass = (signal: Deno.Signal) => () => {
+  try {
+    server.kill(signal);
+  } catch {
+    // it has ended already
+  }
+};
+for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, pass(signal));
+const stopWatching = watchAncestors(pass("SIGTERM"));
+const { code } = await server.status;
+stopWatching();
+Deno.exit(code);
