@@ -114,6 +114,35 @@ export interface PromotionCodeRequest {
   idempotencyKey: string;
 }
 
+/** A meter summing the `value` of the events named `eventName`, per provider customer. */
+export interface MeterRequest {
+  eventName: string;
+  displayName: string;
+  idempotencyKey: string;
+}
+
+/** A metered price on a meter: `per` events make one billed unit (rounded up). */
+export interface MeteredPriceRequest {
+  product: string;
+  meter: string;
+  unitAmount: number;
+  per: number;
+  currency: string;
+  interval: "month" | "year";
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+/** One meter event; `identifier` makes a repeated report count once. */
+export interface MeterEventRequest {
+  eventName: string;
+  customer: string;
+  value: number;
+  identifier: string;
+  /** Epoch seconds: when the usage happened (inside the period it bills). */
+  timestamp: number;
+}
+
 /** A refund of (part of) a paid one-off checkout's payment. */
 export interface RefundRequest {
   sessionId: string;
@@ -206,28 +235,9 @@ export interface PaymentProvider {
    * `eventName` per customer, a metered price on it (billed per `per` units, rounded up), and
    * the events themselves (`identifier` makes a repeated report count once).
    */
-  createMeter(
-    acct: AccountRef,
-    o: { eventName: string; displayName: string; idempotencyKey: string },
-  ): Promise<string>;
-  createMeteredPrice(acct: AccountRef, o: {
-    product: string;
-    meter: string;
-    unitAmount: number;
-    per: number;
-    currency: string;
-    interval: "month" | "year";
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<string>;
-  reportMeterEvent(acct: AccountRef, o: {
-    eventName: string;
-    customer: string;
-    value: number;
-    identifier: string;
-    /** Epoch seconds: when the usage happened (inside the period it bills). */
-    timestamp: number;
-  }): Promise<void>;
+  createMeter(acct: AccountRef, o: MeterRequest): Promise<string>;
+  createMeteredPrice(acct: AccountRef, o: MeteredPriceRequest): Promise<string>;
+  reportMeterEvent(acct: AccountRef, o: MeterEventRequest): Promise<void>;
   /** Creates a coupon and its promotion code on the account; answers both ids. */
   createPromotionCode(
     acct: AccountRef,

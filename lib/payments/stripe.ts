@@ -9,6 +9,9 @@ import Stripe from "stripe";
 import type {
   AccountRef,
   CheckoutRequest,
+  MeteredPriceRequest,
+  MeterEventRequest,
+  MeterRequest,
   PaymentProvider,
   PromotionCodeRequest,
   RefundRequest,
@@ -213,10 +216,7 @@ export class StripeProvider implements PaymentProvider {
   }
 
   /** https://docs.stripe.com/billing/subscriptions/usage-based/meters/configure */
-  async createMeter(
-    acct: AccountRef,
-    o: { eventName: string; displayName: string; idempotencyKey: string },
-  ) {
+  async createMeter(acct: AccountRef, o: MeterRequest) {
     const m = await this.#client(acct.mode).billing.meters.create({
       display_name: o.displayName,
       event_name: o.eventName,
@@ -228,16 +228,7 @@ export class StripeProvider implements PaymentProvider {
   }
 
   /** A metered price on the meter: `per` calls make one billed unit, rounded up. */
-  async createMeteredPrice(acct: AccountRef, o: {
-    product: string;
-    meter: string;
-    unitAmount: number;
-    per: number;
-    currency: string;
-    interval: "month" | "year";
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }) {
+  async createMeteredPrice(acct: AccountRef, o: MeteredPriceRequest) {
     const p = await this.#client(acct.mode).prices.create({
       product: o.product,
       currency: o.currency,
@@ -256,13 +247,7 @@ export class StripeProvider implements PaymentProvider {
    * https://docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period) it lands on
    * the invoice of the period it names.
    */
-  async reportMeterEvent(acct: AccountRef, o: {
-    eventName: string;
-    customer: string;
-    value: number;
-    identifier: string;
-    timestamp: number;
-  }) {
+  async reportMeterEvent(acct: AccountRef, o: MeterEventRequest) {
     await this.#client(acct.mode).billing.meterEvents.create({
       event_name: o.eventName,
       payload: { stripe_customer_id: o.customer, value: String(o.value) },

@@ -3,7 +3,14 @@
  * prices (`per` events make one billed unit, rounded up) and meter events, deduplicated by
  * their identifier. At a renewal the ended period's events become an invoice line.
  */
-import type { AccountRef, StripePrice, StripeSubscription } from "@/lib/payments/provider.ts";
+import type {
+  AccountRef,
+  MeteredPriceRequest,
+  MeterEventRequest,
+  MeterRequest,
+  StripePrice,
+  StripeSubscription,
+} from "@/lib/payments/provider.ts";
 import type { SandboxStore } from "@/lib/kv/sandbox.ts";
 import { newId, priceObject, sec } from "@/lib/payments/sandbox/objects.ts";
 
@@ -26,7 +33,7 @@ export const isMetered = (p: StripePrice) =>
 
 export function createMeter(
   store: SandboxStore,
-  o: { eventName: string; displayName: string; idempotencyKey: string; now: number },
+  o: MeterRequest & { now: number },
 ): Promise<string> {
   return store.once(o.idempotencyKey, async () => {
     const id = newId("mtr");
@@ -48,17 +55,7 @@ export function createMeter(
 export function createMeteredPrice(
   store: SandboxStore,
   acct: AccountRef,
-  o: {
-    product: string;
-    meter: string;
-    unitAmount: number;
-    per: number;
-    currency: string;
-    interval: "month" | "year";
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-    now: number;
-  },
+  o: MeteredPriceRequest & { now: number },
 ): Promise<string> {
   return store.once(o.idempotencyKey, async () => {
     const id = newId("price");
@@ -74,7 +71,7 @@ export function createMeteredPrice(
 
 export async function reportMeterEvent(
   store: SandboxStore,
-  o: { eventName: string; customer: string; value: number; identifier: string; timestamp: number },
+  o: MeterEventRequest,
 ): Promise<void> {
   // the identifier is the key: a repeated report replaces itself, it never adds up twice
   await store.put(

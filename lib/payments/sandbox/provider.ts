@@ -10,6 +10,9 @@ import Stripe from "stripe";
 import type {
   AccountRef,
   CheckoutRequest,
+  MeteredPriceRequest,
+  MeterEventRequest,
+  MeterRequest,
   PaymentProvider,
   PromotionCodeRequest,
   RefundRequest,
@@ -205,33 +208,15 @@ export class SandboxProvider implements PaymentProvider {
     return { id, url: (await this.session(id)).url! };
   }
 
-  createMeter(
-    _acct: AccountRef,
-    o: { eventName: string; displayName: string; idempotencyKey: string },
-  ) {
+  createMeter(_acct: AccountRef, o: MeterRequest) {
     return createMeter(this.#store, { ...o, now: this.#now() });
   }
 
-  createMeteredPrice(acct: AccountRef, o: {
-    product: string;
-    meter: string;
-    unitAmount: number;
-    per: number;
-    currency: string;
-    interval: "month" | "year";
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }) {
+  createMeteredPrice(acct: AccountRef, o: MeteredPriceRequest) {
     return createMeteredPrice(this.#store, acct, { ...o, now: this.#now() });
   }
 
-  reportMeterEvent(_acct: AccountRef, o: {
-    eventName: string;
-    customer: string;
-    value: number;
-    identifier: string;
-    timestamp: number;
-  }) {
+  reportMeterEvent(_acct: AccountRef, o: MeterEventRequest) {
     return reportMeterEvent(this.#store, o);
   }
 
