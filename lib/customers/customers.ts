@@ -17,7 +17,7 @@ import {
 import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
-import { freeTier, tierOf } from "@/lib/catalog/tiers.ts";
+import { freeTier } from "@/lib/catalog/tiers.ts";
 import { dayKey } from "@/lib/period.ts";
 import { usageView } from "@/lib/usage/meter.ts";
 import { TierLimitError } from "@/lib/usage/track.ts";
@@ -115,7 +115,7 @@ export async function createCustomer(
     metadata: input.metadata ?? {},
   };
   const events = webhookEvents(project, "customer.created", {
-    object: customerObject(project, customer),
+    object: customerObject(s, project, customer),
     version: s.clock.now(),
   });
   if (!(await kvCreateCustomer(s.kv, customer, { events, now: s.clock.now() }))) {
@@ -277,7 +277,7 @@ export function subscriptionView(project: Project, sub: Subscription) {
 }
 
 /** The public shape of a customer without its usage (what webhook events carry). */
-export function customerObject(project: Project, c: Customer) {
+export function customerObject(s: Services, project: Project, c: Customer) {
   const sub = c.subscription;
   return {
     id: c.id,
@@ -285,8 +285,7 @@ export function customerObject(project: Project, c: Customer) {
     name: c.name,
     firstName: c.firstName ?? null,
     lastName: c.lastName ?? null,
-    plan: tierOf(project, sub && PAID_STATUSES.has(sub.status) ? sub.tierId : c.tierId)?.name ??
-      null,
+    plan: planOf(s, project, c).plan,
     metadata: c.metadata,
     createdAt: c.createdAt,
     subscription: sub ? subscriptionView(project, sub) : null,
@@ -295,20 +294,7 @@ export function customerObject(project: Project, c: Customer) {
 
 /** The public shape of a customer with its plan, subscription and current usage. */
 export async function customerView(s: Services, project: Project, c: Customer) {
-  const { plan } = planOf(s, project, c);
-  const sub = c.subscription;
-  return {
-    id: c.id,
-    email: c.email,
-    name: c.name,
-    firstName: c.firstName ?? null,
-    lastName: c.lastName ?? null,
-    plan,
-    metadata: c.metadata,
-    createdAt: c.createdAt,
-    subscription: sub ? subscriptionView(project, sub) : null,
-    usage: await usageOf(s, project, c),
-  };
+  return { ...customerObject(s, project, c), usage: await usageOf(s, project, c) };
 }
 
 /**
@@ -329,7 +315,7 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
       aggregateDeltas(project.pk, c.subscription, null, { day: dayKey(s.clock.now()) }),
     events: (c) =>
       webhookEvents(project, "customer.deleted", {
-        object: customerObject(project, c),
+        object: customerObject(s, project, c),
         version: s.clock.now(),
       }),
     now: s.clock.now(),
