@@ -103,16 +103,29 @@ async function applyProviderSubscription(
 const onSubscriptionEvent: Handler = (s, ev) =>
   applyProviderSubscription(s, ev, ev.data.object as unknown as StripeSubscription);
 
+/** An invoice as the handlers read it (Stripe names its subscription in one of two places). */
+interface InvoiceFields {
+  billing_reason?: string | null;
+  customer?: string | null;
+  period_start?: number;
+  period_end?: number;
+  subscription?: string | null;
+  parent?: {
+    subscription_details?: { subscription?: string; metadata?: Record<string, string> } | null;
+  } | null;
+}
+
+/** The invoice's subscription id and that subscription's metadata. */
+function invoiceSubscription(inv: InvoiceFields) {
+  return {
+    subId: inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null,
+    meta: inv.parent?.subscription_details?.metadata,
+  };
+}
+
 /** Invoices: fetch the subscription's current state (status, period) and apply it. */
 const onInvoice: Handler = async (s, ev) => {
-  const inv = ev.data.object as {
-    subscription?: string | null;
-    parent?: {
-      subscription_details?: { subscription?: string; metadata?: Record<string, string> } | null;
-    } | null;
-  };
-  const subId = inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null;
-  const meta = inv.parent?.subscription_details?.metadata;
+  const { subId, meta } = invoiceSubscription(ev.data.object as InvoiceFields);
   if (!subId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const acct = meta?.dream_platform
     ? { accountId: null, mode: "test" as const }
@@ -130,18 +143,8 @@ const onInvoice: Handler = async (s, ev) => {
  * finalizes an hour later): the ended period's overage is reported now, so that invoice bills it.
  */
 const onInvoiceCreated: Handler = async (s, ev) => {
-  const inv = ev.data.object as {
-    billing_reason?: string | null;
-    customer?: string | null;
-    period_start?: number;
-    period_end?: number;
-    subscription?: string | null;
-    parent?: {
-      subscription_details?: { subscription?: string; metadata?: Record<string, string> } | null;
-    } | null;
-  };
-  const subId = inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null;
-  const meta = inv.parent?.subscription_details?.metadata;
+  const inv = ev.data.object as InvoiceFields;
+  const { subId, meta } = invoiceSubscription(inv);
   const found = subId && inv.billing_reason === "subscription_cycle" && meta?.dream_customer
     ? await projectFor(s, ev, meta)
     : null;
