@@ -1,4 +1,5 @@
 /** Dashboard metrics from aggregates (never scans): O(1) KV reads per project. */
+import { projectCurrency } from "@/lib/catalog/tiers.ts";
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import {
@@ -43,7 +44,7 @@ export async function projectMetrics(s: Services, p: Project) {
       overageRevenue: await overageRevenue(s.kv, p.pk),
       usageThisPeriod: await usageInMonth(s.kv, p.pk, monthKey(now)),
       customers: await countCustomers(s.kv, p.pk),
-      currency: p.tiers[0]?.currency ?? "usd",
+      currency: projectCurrency(p),
     };
   }
   const { sales, revenue } = await salesStats(s.kv, p.pk);
@@ -52,7 +53,7 @@ export async function projectMetrics(s: Services, p: Project) {
     sales,
     revenue,
     ...stockMetrics(p),
-    currency: p.tiers[0]?.currency ?? "usd",
+    currency: projectCurrency(p),
   };
 }
 

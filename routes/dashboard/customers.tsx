@@ -1,4 +1,5 @@
 /** /dashboard/projects/:pk/customers — the customer list. */
+import { projectCurrency } from "@/lib/catalog/tiers.ts";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { Table } from "@/components/Table.tsx";
@@ -27,7 +28,7 @@ async function buyersTable(s: Services, p: Project, cursor: string | undefined) 
           </a>,
           b.name ?? "—",
           String(b.orders),
-          money(b.spent, p.tiers[0]?.currency ?? "usd"),
+          money(b.spent, projectCurrency(p)),
           b.lastOrderAt.slice(0, 10),
         ])}
       />
