@@ -1,6 +1,17 @@
 /** Running the real server as a subprocess (the benchmark and the kill -9 test use it). */
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
+/** `deno run` arguments for the server with exactly the permissions it needs. */
+export const SERVER_RUN_ARGS = [
+  "run",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--unstable-kv",
+  MAIN,
+];
+
 /** A free loopback port. */
 export function freePort(): number {
   const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
@@ -29,15 +40,7 @@ export function startServer(
   o: { logLevel?: string; stderr?: "inherit" | "null"; env?: Record<string, string> } = {},
 ) {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--unstable-kv",
-      MAIN,
-    ],
+    args: SERVER_RUN_ARGS,
     env: {
       PORT: String(port),
       DATA_DIR: dataDir,

@@ -6,18 +6,10 @@
  * Supervisors should run `deno run … main.ts` directly (README, "Running it for real").
  */
 import { watchAncestors } from "@/lib/process.ts";
+import { SERVER_RUN_ARGS } from "./server_process.ts";
 
-const main = new URL("../main.ts", import.meta.url).pathname;
 const server = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    "--unstable-kv",
-    main,
-  ],
+  args: SERVER_RUN_ARGS,
   stdin: "inherit",
   stdout: "inherit",
   stderr: "inherit",
