@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { publicProject } from "@/lib/projects/projects.ts";
-import { deleteProject, restoreProject } from "@/lib/projects/lifecycle.ts";
+import { deleteProject, purgeAt, restoreProject } from "@/lib/projects/lifecycle.ts";
 import { recordAction } from "@/lib/audit.ts";
 import { DEVELOPER, ERRORS, ok, PkParam, ProjectSchema } from "@/routes/_openapi.ts";
 
@@ -39,7 +39,7 @@ export function mountProjectLifecycleRoutes(app: OpenAPIHono<AppEnv>) {
     for (const p of projects) {
       await recordAction(s, p.pk, {
         type: "project.deleted",
-        summary: `project deleted (restorable until ${publicProject(p).purgeAt?.slice(0, 10)})`,
+        summary: `project deleted (restorable until ${purgeAt(p)?.slice(0, 10)})`,
         actor: c.get("actor"),
       });
     }
