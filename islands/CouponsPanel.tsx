@@ -3,17 +3,10 @@ import { useState } from "preact/hooks";
 import { api, fieldErrors, formMessage } from "./_api.ts";
 import { Toast } from "../components/Toast.tsx";
 import { amountStep, fromMajorInput, money } from "../components/currency.ts";
+import type { publicCoupon } from "@/lib/catalog/coupons.ts";
 
-export interface CouponRow {
-  code: string;
-  percentOff: number | null;
-  amountOff: number | null;
-  duration: "once" | "forever" | "repeating";
-  durationInMonths: number | null;
-  maxRedemptions: number | null;
-  expiresAt: string | null;
-  redemptions: number;
-}
+/** A code as `GET /v1/projects/:pk/coupons` answers it. */
+export type CouponRow = ReturnType<typeof publicCoupon>;
 
 function terms(c: CouponRow, currency: string): string {
   const off = c.percentOff !== null

@@ -6,21 +6,12 @@ import { useState } from "preact/hooks";
 import { api, fieldErrors, formMessage } from "./_api.ts";
 import SecretOnce from "./SecretOnce.tsx";
 import { Toast } from "../components/Toast.tsx";
+import type { publicEndpoint } from "@/lib/outbound/endpoints.ts";
+import type { publicDelivery } from "@/lib/outbound/admin.ts";
 
-export interface EndpointRow {
-  id: string;
-  url: string;
-  events: string[];
-  disabled: boolean;
-  failingSince: string | null;
-}
-interface DeliveryRow {
-  id: string;
-  type: string;
-  state: string;
-  nextAttemptAt: string | null;
-  attempts: { at: string; status: number | null; durationMs: number; error: string | null }[];
-}
+/** An endpoint and a delivery as the webhooks API answers them. */
+export type EndpointRow = ReturnType<typeof publicEndpoint>;
+type DeliveryRow = ReturnType<typeof publicDelivery>;
 
 export default function WebhooksPanel(
   props: { pk: string; endpoints: EndpointRow[]; eventTypes: string[] },
