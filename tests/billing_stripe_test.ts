@@ -1,7 +1,7 @@
 /** [e2e] the SaaS journey with real npm:stripe against the Stripe-API double, events signed like Stripe's. */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
-import { StripeDouble } from "@/tests/stripe_double.ts";
+import { deliverEvents, stripeConfigFor, StripeDouble } from "@/tests/stripe_double.ts";
 import { TestClock } from "@/tests/helpers.ts";
 import { reconcileProject } from "@/lib/billing/reconcile.ts";
 import { getProject } from "@/lib/kv/projects.ts";
@@ -15,17 +15,7 @@ const TIERS = [
 Deno.test("[e2e] SaaS journey against the Stripe double with the real SDK", async (t) => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({
-    clock,
-    config: {
-      stripe: {
-        secretKeyTest: double.apiKey,
-        secretKeyLive: null,
-        webhookSecrets: [double.webhookSecret],
-        apiUrl: double.url,
-      },
-    },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
   await using srv = servePort(app);
   assert.equal(app.services.payments.kind, "stripe");
   assert.equal(app.services.sandbox, null);
@@ -39,15 +29,8 @@ Deno.test("[e2e] SaaS journey against the Stripe double with the real SDK", asyn
   });
   let account = "";
 
-  async function deliver(event: Record<string, unknown> & { id: string }) {
-    const { payload, signature } = await double.sign(event);
-    const res = await srv.call("POST", "/webhook/stripe", {
-      raw: payload,
-      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    });
-    assert.equal(res.status, 200, res.text);
-    return res.body.outcome as string;
-  }
+  const deliver = async (event: Record<string, unknown> & { id: string }) =>
+    (await deliverEvents(srv, double, [event]))[0]!;
 
   await t.step("before connecting, checkout asks to connect first", async () => {
     const res = await srv.call("POST", "/api/create-checkout", {

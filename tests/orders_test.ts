@@ -1,7 +1,12 @@
 /** [e2e] Store orders: a paid cart becomes an order with its buyer and lines, listed and shown. */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { StripeDouble } from "@/tests/stripe_double.ts";
+import {
+  connectToDouble,
+  deliverEvents,
+  stripeConfigFor,
+  StripeDouble,
+} from "@/tests/stripe_double.ts";
 
 const urls = { successUrl: "https://shop.example/thanks", cancelUrl: "https://shop.example/cart" };
 
@@ -268,36 +273,14 @@ Deno.test("[e2e] refunds through the sandbox: partial then full, restock once, r
 Deno.test("[e2e] an order refunded through Stripe (real SDK against the double), on the connected account", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({
-    clock,
-    config: {
-      stripe: {
-        secretKeyTest: double.apiKey,
-        secretKeyLive: null,
-        webhookSecrets: [double.webhookSecret],
-        apiUrl: double.url,
-      },
-    },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
   await using srv = servePort(app);
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, {
     type: "store",
     tiers: [{ name: "lamp", price: 5000, inventory: 4 }],
   });
-  const go = await fetch(srv.base + "/v1/connect/authorize", {
-    headers: { Authorization: `Bearer ${dev.dat}` },
-    redirect: "manual",
-  });
-  await go.body?.cancel();
-  const onboarding = new URL(go.headers.get("location")!);
-  const account = onboarding.pathname.split("/").pop()!;
-  const back = new URL(onboarding.searchParams.get("return_to")!);
-  const cb = await fetch(srv.base + back.pathname + back.search, {
-    headers: { Authorization: `Bearer ${dev.dat}` },
-    redirect: "manual",
-  });
-  await cb.body?.cancel();
+  const account = await connectToDouble(srv, dev.dat, double);
   const lamp = (await srv.call("GET", "/api/products", { key: pk })).body.products[0];
   const cart = await srv.call("POST", "/api/cart/checkout", {
     key: pk,
@@ -309,14 +292,7 @@ Deno.test("[e2e] an order refunded through Stripe (real SDK against the double),
     },
   });
   assert.equal(cart.status, 200, cart.text);
-  for (const ev of double.pay(account, cart.body.sessionId)) {
-    const { payload, signature } = await double.sign(ev);
-    const res = await srv.call("POST", "/webhook/stripe", {
-      raw: payload,
-      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    });
-    assert.equal(res.status, 200, res.text);
-  }
+  await deliverEvents(srv, double, double.pay(account, cart.body.sessionId));
   const id = cart.body.reservationId;
   const order = (await srv.call("GET", `/v1/projects/${pk}/orders/${id}`, { key: dev.dat })).body
     .order;

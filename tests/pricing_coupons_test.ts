@@ -1,7 +1,12 @@
 /** [e2e] Promotion codes: created, redeemed at checkout, counted, refused when expired or used up. */
 import assert from "node:assert/strict";
 import { developer, ORIGIN, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { connectToDouble, StripeDouble } from "@/tests/stripe_double.ts";
+import {
+  connectToDouble,
+  deliverEvents,
+  stripeConfigFor,
+  StripeDouble,
+} from "@/tests/stripe_double.ts";
 
 const TIERS = [{ name: "free", price: 0, limit: 3 }, { name: "pro", price: 1900, limit: 100 }];
 const DAY = 86_400_000;
@@ -132,17 +137,7 @@ Deno.test("[e2e] promotion codes in the sandbox: discounted MRR, counted redempt
 Deno.test("[e2e] Stripe (double): a code is a coupon and a promotion code on the connected account; checkout sends it", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({
-    clock,
-    config: {
-      stripe: {
-        secretKeyTest: double.apiKey,
-        secretKeyLive: null,
-        webhookSecrets: [double.webhookSecret],
-        apiUrl: double.url,
-      },
-    },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
   await using srv = servePort(app);
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
@@ -180,13 +175,7 @@ Deno.test("[e2e] Stripe (double): a code is a coupon and a promotion code on the
     double.requests.find((r) => r.path === "/v1/checkout/sessions")!.raw,
   );
   assert.match(form.get("discounts[0][promotion_code]") ?? "", /^promo_/);
-  for (const e of double.pay(account, co.body.sessionId)) {
-    const { payload, signature } = await double.sign(e);
-    await srv.call("POST", "/webhook/stripe", {
-      raw: payload,
-      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    });
-  }
+  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
   const m = (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
   assert.equal(m.mrr, 950, "repeating: discounted for its months");
   const list = await srv.call("GET", `/v1/projects/${pk}/coupons`, { key: dev.dat });

@@ -1,7 +1,7 @@
 /** [e2e] A project's currency (zero-decimal jpy here) and Stripe Tax at checkout. */
 import assert from "node:assert/strict";
 import { developer, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { connectToDouble, StripeDouble } from "@/tests/stripe_double.ts";
+import { connectToDouble, stripeConfigFor, StripeDouble } from "@/tests/stripe_double.ts";
 
 const JPY_PROJECT = {
   name: "Tokyo API",
@@ -77,17 +77,7 @@ Deno.test("[e2e] a jpy project: chosen at creation, fixed after, shown and charg
 Deno.test("[e2e] Stripe (double): automaticTax turns on Stripe Tax in Checkout with the billing address", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({
-    clock,
-    config: {
-      stripe: {
-        secretKeyTest: double.apiKey,
-        secretKeyLive: null,
-        webhookSecrets: [double.webhookSecret],
-        apiUrl: double.url,
-      },
-    },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
   await using srv = servePort(app);
   const dev = await developer(app);
   const made = await srv.call("POST", "/v1/projects", { key: dev.dat, body: JPY_PROJECT });

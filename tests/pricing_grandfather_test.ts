@@ -1,7 +1,12 @@
 /** [e2e] A price change keeps subscribers on their price; the developer sees them and moves them. */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { connectToDouble, StripeDouble } from "@/tests/stripe_double.ts";
+import {
+  connectToDouble,
+  deliverEvents,
+  stripeConfigFor,
+  StripeDouble,
+} from "@/tests/stripe_double.ts";
 
 Deno.test("[e2e] grandfathered prices: counted per price, shown in the tier editor, moved at renewal", async () => {
   await using app = await testApp();
@@ -72,17 +77,7 @@ Deno.test("[e2e] grandfathered prices: counted per price, shown in the tier edit
 Deno.test("[e2e] Stripe (double): moving grandfathered subscribers changes their price without proration", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({
-    clock,
-    config: {
-      stripe: {
-        secretKeyTest: double.apiKey,
-        secretKeyLive: null,
-        webhookSecrets: [double.webhookSecret],
-        apiUrl: double.url,
-      },
-    },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
   await using srv = servePort(app);
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, {
@@ -94,13 +89,7 @@ Deno.test("[e2e] Stripe (double): moving grandfathered subscribers changes their
     headers: { "X-User-Id": "max" },
     body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
   });
-  for (const e of double.pay(account, co.body.sessionId)) {
-    const { payload, signature } = await double.sign(e);
-    await srv.call("POST", "/webhook/stripe", {
-      raw: payload,
-      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    });
-  }
+  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
   await srv.call("PATCH", `/v1/projects/${pk}/tiers/pro`, { key: dev.dat, body: { price: 2500 } });
   const moved = await srv.call("POST", `/v1/projects/${pk}/tiers/pro/move-subscribers`, {
     key: dev.dat,

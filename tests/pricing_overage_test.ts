@@ -1,7 +1,12 @@
 /** [e2e] Overage: calls past the limit accepted up to the cap, exactly, then billed once at period end. */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { connectToDouble, StripeDouble } from "@/tests/stripe_double.ts";
+import {
+  connectToDouble,
+  deliverEvents,
+  stripeConfigFor,
+  StripeDouble,
+} from "@/tests/stripe_double.ts";
 
 const TIERS = [
   { name: "free", price: 0, limit: 3 },
@@ -148,30 +153,13 @@ Deno.test("[e2e] overage needs a paid tier with a limit", async () => {
 Deno.test("[e2e] Stripe (double, real SDK): a meter and a metered price per overage tier; the closed period is one meter event", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({
-    clock,
-    config: {
-      stripe: {
-        secretKeyTest: double.apiKey,
-        secretKeyLive: null,
-        webhookSecrets: [double.webhookSecret],
-        apiUrl: double.url,
-      },
-    },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
   await using srv = servePort(app);
   const dev = await developer(app);
   const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
   const account = await connectToDouble(srv, dev.dat, double);
-  const deliver = async (e: Record<string, unknown> & { id: string }) => {
-    const { payload, signature } = await double.sign(e);
-    const r = await srv.call("POST", "/webhook/stripe", {
-      raw: payload,
-      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    });
-    assert.equal(r.status, 200, r.text);
-    return r.body.outcome;
-  };
+  const deliver = async (e: Record<string, unknown> & { id: string }) =>
+    (await deliverEvents(srv, double, [e]))[0]!;
   const meters = double.requests.filter((r) => r.path === "/v1/billing/meters");
   assert.equal(meters.length, 1);
   const metered = double.requests.filter((r) => r.path === "/v1/prices").map((r) =>

@@ -1,7 +1,12 @@
 /** [e2e] Trials through the sandbox: the tier applies during the trial; it converts, or ends. */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { connectToDouble, StripeDouble } from "@/tests/stripe_double.ts";
+import {
+  connectToDouble,
+  deliverEvents,
+  stripeConfigFor,
+  StripeDouble,
+} from "@/tests/stripe_double.ts";
 
 const TIERS = [
   { name: "free", price: 0, limit: 3 },
@@ -98,17 +103,7 @@ Deno.test("[e2e] a trial whose card fails: at its end the subscription is cancel
 Deno.test("[e2e] Stripe (double, real SDK): checkout asks for the trial; the trialing subscription keeps the tier, outside MRR", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({
-    clock,
-    config: {
-      stripe: {
-        secretKeyTest: double.apiKey,
-        secretKeyLive: null,
-        webhookSecrets: [double.webhookSecret],
-        apiUrl: double.url,
-      },
-    },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
   await using srv = servePort(app);
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
@@ -125,14 +120,7 @@ Deno.test("[e2e] Stripe (double, real SDK): checkout asks for the trial; the tri
   assert.equal(res.status, 200, res.text);
   const session = double.find(account, res.body.sessionId)!;
   assert.equal(session.amount_total, 1900);
-  for (const e of double.pay(account, res.body.sessionId)) {
-    const { payload, signature } = await double.sign(e);
-    const r = await srv.call("POST", "/webhook/stripe", {
-      raw: payload,
-      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    });
-    assert.equal(r.status, 200, r.text);
-  }
+  await deliverEvents(srv, double, double.pay(account, res.body.sessionId));
   const c = (await srv.call("GET", "/api/customers/tia", { key: sk })).body.customer;
   assert.equal(c.subscription.status, "trialing");
   assert.equal(c.plan, "pro");

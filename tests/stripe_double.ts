@@ -9,6 +9,7 @@ import { stripeShape } from "@/lib/payments/fixtures.ts";
 import { signPayload } from "@/lib/payments/signature.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { addInterval } from "@/lib/period.ts";
+import type { CallOpts, TestResponse } from "@/tests/helpers.ts";
 
 type Obj = Record<string, unknown> & { id: string };
 type Params = Record<string, unknown>;
@@ -773,4 +774,38 @@ export async function connectToDouble(
   });
   await cb.body?.cancel();
   return onboarding.pathname.split("/").pop()!;
+}
+
+/** The app config that points the real Stripe SDK at this double (test mode). */
+export function stripeConfigFor(double: StripeDouble) {
+  return {
+    stripe: {
+      secretKeyTest: double.apiKey,
+      secretKeyLive: null,
+      webhookSecrets: [double.webhookSecret],
+      apiUrl: double.url,
+    },
+  };
+}
+
+/**
+ * Signs events as Stripe does and posts each to the app's webhook route; throws unless each is
+ * answered 200. Answers their outcomes, in order.
+ */
+export async function deliverEvents(
+  srv: { call: (method: string, path: string, o: CallOpts) => Promise<TestResponse> },
+  double: StripeDouble,
+  events: (Record<string, unknown> & { id: string })[],
+): Promise<string[]> {
+  const outcomes: string[] = [];
+  for (const event of events) {
+    const { payload, signature } = await double.sign(event);
+    const res = await srv.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+    });
+    if (res.status !== 200) throw new Error(`event ${event.id}: ${res.status} ${res.text}`);
+    outcomes.push(res.body.outcome);
+  }
+  return outcomes;
 }
