@@ -4,25 +4,7 @@
  * within CACHE_TTL_MS.
  */
 import assert from "node:assert/strict";
-import { developer, project, testApp, TestClock } from "@/tests/helpers.ts";
-
-/** A KV whose reads are counted. */
-function countingKv(real: Deno.Kv) {
-  const reads = { n: 0 };
-  const kv = new Proxy(real, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop);
-      if (prop === "get" || prop === "getMany" || prop === "list") {
-        return (...args: unknown[]) => {
-          reads.n++;
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-  return { kv, reads };
-}
+import { countingKv, developer, project, testApp, TestClock } from "@/tests/helpers.ts";
 
 Deno.test("[e2e] 300 cached customers cost one epoch read per project per interval, and changes elsewhere show", async () => {
   const real = await Deno.openKv(":memory:");

@@ -168,3 +168,21 @@ export function servePort(app: { fetch: (r: Request) => Response | Promise<Respo
     },
   };
 }
+
+/** A KV whose reads are counted. */
+export function countingKv(real: Deno.Kv) {
+  const reads = { n: 0 };
+  const kv = new Proxy(real, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop);
+      if (prop === "get" || prop === "getMany" || prop === "list") {
+        return (...args: unknown[]) => {
+          reads.n++;
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return { kv, reads };
+}

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import { countingKv, developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
 import { BACKOFF_MS, runWebhooks } from "@/lib/outbound/deliver.ts";
 
 function receiver(answer: (n: number) => Response = () => new Response("ok")) {
@@ -189,19 +189,7 @@ Deno.test("[e2e] a receiver that keeps failing: back-off, failed after 3 days, e
 
 Deno.test("[e2e] refusals after the first usage.limit_reached read nothing from the store", async () => {
   const real = await Deno.openKv(":memory:");
-  const reads = { n: 0 };
-  const kv = new Proxy(real, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop);
-      if (prop === "get" || prop === "getMany" || prop === "list") {
-        return (...args: unknown[]) => {
-          reads.n++;
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+  const { kv, reads } = countingKv(real);
   await using app = await testApp({ kv, clock: clock(), config });
   await using rx = receiver();
   const dev = await developer(app);
