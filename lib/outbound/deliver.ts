@@ -24,7 +24,7 @@ import {
   takeLease,
 } from "@/lib/kv/webhook_outbox.ts";
 import { eventBody } from "@/lib/outbound/events.ts";
-import { checkTarget, signingSecrets } from "@/lib/outbound/endpoints.ts";
+import { checkTarget, endpointsFor, signingSecrets } from "@/lib/outbound/endpoints.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 
 const SECOND = 1000;
@@ -68,11 +68,11 @@ export async function runWebhooks(s: Services): Promise<{ fannedOut: number; att
 
 async function fanOutPending(s: Services): Promise<number> {
   let n = 0;
+  const projects = new Map<string, Promise<Project | null>>(); // one read per project per run
   for (const ev of await pendingEvents(s.kv, 200)) {
-    const p = await getProject(s.kv, ev.pk);
-    const ids = (p?.webhooks ?? []).filter((e) =>
-      e.disabledAt === null && (e.events === null || e.events.includes(ev.type))
-    ).map((e) => e.id);
+    if (!projects.has(ev.pk)) projects.set(ev.pk, getProject(s.kv, ev.pk));
+    const p = await projects.get(ev.pk)!;
+    const ids = p ? endpointsFor(p, ev.type).map((e) => e.id) : [];
     if (
       await fanOut(s.kv, ev, {
         endpointIds: ids,

@@ -159,11 +159,16 @@ export async function signingSecrets(s: Services, e: WebhookEndpoint): Promise<s
   return await Promise.all(live.map((x) => openSecret(s.webhookKey, x.sealed)));
 }
 
+/** The enabled endpoints of the project that take this event type. */
+export function endpointsFor(p: Project, type: string): WebhookEndpoint[] {
+  return (p.webhooks ?? []).filter((e) =>
+    e.disabledAt === null && (e.events === null || e.events.includes(type as EventType))
+  );
+}
+
 /** Whether any enabled endpoint of the project takes this event type (no read). */
 export function wants(p: Project, type: EventType): boolean {
-  return (p.webhooks ?? []).some((e) =>
-    e.disabledAt === null && (e.events === null || e.events.includes(type))
-  );
+  return endpointsFor(p, type).length > 0;
 }
 
 /** Re-checks a URL before an attempt (DNS may have changed since creation). */
