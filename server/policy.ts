@@ -4,7 +4,6 @@
  * path. The rules the hot path shares (CORS exposure, request ids) are `lib/http/security.ts`.
  */
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { AppEnv } from "@/lib/http/context.ts";
 import type { Config } from "@/lib/config.ts";
@@ -15,7 +14,7 @@ import {
   CORS_ALLOW_HEADERS,
   CORS_EXPOSE_HEADERS,
 } from "@/lib/http/security.ts";
-import { tooLarge } from "@/lib/http/body.ts";
+import { limitBody, tooLarge } from "@/lib/http/body.ts";
 import { MAX_IMAGE_BYTES } from "@/lib/storage/assets.ts";
 import { clerkFrontendApi } from "@/lib/accounts/clerk.ts";
 
@@ -67,26 +66,15 @@ export function securityPolicy(
  * multipart envelope.
  */
 export function bodyLimits(config: Pick<Config, "maxBodyBytes">): MiddlewareHandler<AppEnv> {
-  const limitOf = (max: number) =>
-    bodyLimit({
-      maxSize: max,
-      onError: () => {
-        throw tooLarge(max);
-      },
-    });
-  const json = limitOf(config.maxBodyBytes);
-  const upload = limitOf(MAX_IMAGE_BYTES + 64 * 1024);
-  const webhook = limitOf(1024 * 1024);
-  return (c, next) =>
-    // a DELETE that declares no body is not bounded here: Hono's limit would rebuild it from the
-    // original request (`new Request(raw, …)`), which makes Deno print a plain-text
-    // request.signal warning into the JSON log; the JSON body reader bounds it anyway
-    c.req.method === "DELETE" && !c.req.header("content-length") &&
-      !c.req.header("transfer-encoding")
-      ? next()
-      : c.req.path === "/v1/assets"
-      ? upload(c, next)
+  return async (c, next) => {
+    const max = c.req.path === "/v1/assets"
+      ? MAX_IMAGE_BYTES + 64 * 1024
       : c.req.path.startsWith("/webhook/")
-      ? webhook(c, next)
-      : json(c, next);
+      ? 1024 * 1024
+      : config.maxBodyBytes;
+    const limited = await limitBody(c.req.raw, max);
+    if (!limited) throw tooLarge(max);
+    c.req.raw = limited;
+    await next();
+  };
 }

@@ -148,6 +148,13 @@ Deno.test({
       };
       await call("POST", "/api/data", sk);
       await call("DELETE", "/api/customers/nobody", sk);
+      // a body without Content-Length (chunked) is counted while it streams, and rebuilt
+      const chunked = await fetch(`${base}/api/customers`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${sk}`, "Content-Type": "application/json" },
+        body: ReadableStream.from([new TextEncoder().encode('{"id":"chunky"}')]),
+      });
+      assert.equal(chunked.status, 201, await chunked.text());
       await call("DELETE", "/api/customers/lou", sk);
       await call("PATCH", `/v1/projects/${pk}`, dat, { name: "L2" });
       await call("DELETE", `/v1/projects/${pk}`, dat);

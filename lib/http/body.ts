@@ -6,22 +6,12 @@ export function tooLarge(max: number): AppError {
   return new AppError("payload_too_large", `Request body is over ${max} bytes`);
 }
 
-/**
- * The body as text, or null when it is (or declares itself) longer than `max` bytes: then at
- * most `max` bytes plus one chunk were read and the rest of the stream is cancelled.
- */
-export async function readTextLimited(req: Request, max: number): Promise<string | null> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null) {
-    if (Number(declared) > max) {
-      await req.body?.cancel();
-      return null;
-    }
-    // a declared length is what the server reads, no more: the native reader is safe and fast
-    if (!req.headers.has("transfer-encoding")) return await req.text();
-  }
-  if (!req.body) return "";
-  const reader = req.body.getReader();
+/** The whole stream, or null as soon as it passes `max` bytes (the rest is cancelled). */
+async function readStreamLimited(
+  body: ReadableStream<Uint8Array>,
+  max: number,
+): Promise<Uint8Array | null> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -34,12 +24,58 @@ export async function readTextLimited(req: Request, max: number): Promise<string
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
+  if (chunks.length === 1) return chunks[0]!;
   const all = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
     all.set(c, at);
     at += c.byteLength;
   }
-  return new TextDecoder().decode(all);
+  return all;
+}
+
+/** Whether the request declares its length (and is read no further than that). */
+function declaredLength(req: Request): number | null {
+  const declared = req.headers.get("content-length");
+  return declared !== null && !req.headers.has("transfer-encoding") ? Number(declared) : null;
+}
+
+/**
+ * The body as text, or null when it is (or declares itself) longer than `max` bytes: then at
+ * most `max` bytes plus one chunk were read and the rest of the stream is cancelled.
+ */
+export async function readTextLimited(req: Request, max: number): Promise<string | null> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) {
+    await req.body?.cancel();
+    return null;
+  }
+  // a declared length is what the server reads, no more: the native reader is safe and fast
+  if (declaredLength(req) !== null) return await req.text();
+  if (!req.body) return "";
+  const bytes = await readStreamLimited(req.body, max);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
+}
+
+/**
+ * A request whose body is at most `max` bytes, counted while it streams: the same request when
+ * it declares its length (or has no body), else a new one carrying the bytes read; null when it
+ * is longer (nothing more is read). The new request is built from the url, method, headers and
+ * bytes only — never from the original request itself, whose `signal` Deno would warn about.
+ */
+export async function limitBody(req: Request, max: number): Promise<Request | null> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) {
+    await req.body?.cancel();
+    return null;
+  }
+  if (!req.body || declaredLength(req) !== null) return req;
+  const bytes = await readStreamLimited(req.body, max);
+  if (bytes === null) return null;
+  const bodyless = req.method === "GET" || req.method === "HEAD";
+  return new Request(req.url, {
+    method: req.method,
+    headers: req.headers,
+    ...(bodyless ? {} : { body: bytes as Uint8Array<ArrayBuffer> }),
+  });
 }
