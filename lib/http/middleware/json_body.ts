@@ -2,9 +2,8 @@
  * JSON bodies of unsafe methods: a non-empty body must be `application/json` and a JSON object
  * (400 otherwise); an empty body counts as `{}`. The raw text is kept for idempotency. The body
  * is read from the request itself and handed on as a new request, through Hono's public
- * `c.req.raw` (as Hono's own body limit does), never through Hono's internal caches.
+ * `c.req.raw` (as the body limit in server/policy.ts does), never through Hono's internal caches.
  */
-import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { InvalidRequestError } from "@/lib/errors.ts";
@@ -18,9 +17,7 @@ export function jsonBody(
   return async (c, next) => {
     if (!UNSAFE.has(c.req.method) || o.except?.(c.req.path)) return next();
     const raw = c.req.raw;
-    const max = c.get("services").config.maxBodyBytes;
-    const text = await readTextLimited(raw, max); // bounded whatever the headers say
-    if (text === null) throw tooLarge(max);
+    const text = await raw.text(); // bounded already, while it streamed (server/policy.ts)
     c.set("rawBody", text);
     const ctype = c.req.header("Content-Type") ?? "";
     if (text.trim() !== "") {
