@@ -65,9 +65,9 @@ export const customerKeys = {
 export async function createCustomer(
   kv: Deno.Kv,
   c: Customer,
-  o: { events?: OutboxEvent[]; now?: number } = {},
+  o: { events?: OutboxEvent[]; now: number },
 ): Promise<boolean> {
-  const res = addEvents(kv.atomic(), c.pk, { events: o.events ?? [], now: o.now ?? Date.now() })
+  const res = addEvents(kv.atomic(), c.pk, { events: o.events ?? [], now: o.now })
     .check({ key: customerKeys.byId(c.pk, c.id), versionstamp: null })
     .set(customerKeys.byId(c.pk, c.id), c)
     .set(customerKeys.byCreated(c.pk, c.listId), c.id)
@@ -156,7 +156,7 @@ export function removeCustomer(
     id: string;
     deltas: (c: Customer) => StatDelta[];
     events?: (c: Customer) => OutboxEvent[];
-    now?: number;
+    now: number;
   },
 ): Promise<boolean> {
   return retryAtomic("delete the customer", async () => {
@@ -174,7 +174,7 @@ export function removeCustomer(
       });
     }
     const moves = await readStatMoves(kv, o.deltas(cur.value));
-    op = addEvents(op, o.pk, { events: o.events?.(cur.value) ?? [], now: o.now ?? Date.now() });
+    op = addEvents(op, o.pk, { events: o.events?.(cur.value) ?? [], now: o.now });
     return (await writeStatMoves(op, moves).commit()).ok ? true : RETRY;
   });
 }

@@ -138,7 +138,7 @@ export function commitRefund(
     day: string;
     /** Outbound-webhook events of the refund, written in its commit. */
     events?: (order: Order) => OutboxEvent[];
-    now?: number;
+    now: number;
   },
 ): Promise<{ order: Order; project: Project | null } | null> {
   return retryAtomic("record the refund", async () => {
@@ -163,7 +163,7 @@ export function commitRefund(
       op = op.sum(projectStatKeys.refunded(o.pk), BigInt(delta))
         .sum(projectStatKeys.day(o.pk, o.day, "refunded"), BigInt(delta));
     }
-    op = addEvents(op, o.pk, { events: o.events?.(next) ?? [], now: o.now ?? Date.now() });
+    op = addEvents(op, o.pk, { events: o.events?.(next) ?? [], now: o.now });
     let project: Project | null = null;
     if (restock) {
       project = restock(proj!.value!, order);

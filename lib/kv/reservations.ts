@@ -61,7 +61,7 @@ export function reserveStock(
     decide: (p: Project, holds: number) => { project: Project; reservation: Reservation };
     /** Outbound-webhook events of the stock change (a product sold out), in its commit. */
     events?: (before: Project, after: Project) => OutboxEvent[];
-    now?: number;
+    now: number;
   },
 ): Promise<{ project: Project; reservation: Reservation }> {
   return retryAtomic("reserve stock", async () => {
@@ -74,7 +74,7 @@ export function reserveStock(
     const r = d.reservation;
     const withEvents = addEvents(kv.atomic(), o.pk, {
       events: o.events?.(cur.value, d.project) ?? [],
-      now: o.now ?? Date.now(),
+      now: o.now,
     });
     const res = await bumpEpoch(withEvents.check(cur, held), o.pk)
       .set(held.key, (held.value ?? 0) + 1)
