@@ -24,7 +24,8 @@ import {
   takeLease,
 } from "@/lib/kv/webhook_outbox.ts";
 import { eventBody } from "@/lib/outbound/events.ts";
-import { checkTarget, endpointsFor, signingSecrets } from "@/lib/outbound/endpoints.ts";
+import { endpointsFor, signingSecrets } from "@/lib/outbound/endpoints.ts";
+import { checkTarget } from "@/lib/outbound/ssrf.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 
 const SECOND = 1000;

@@ -170,6 +170,3 @@ export function endpointsFor(p: Project, type: string): WebhookEndpoint[] {
 export function wants(p: Project, type: EventType): boolean {
   return endpointsFor(p, type).length > 0;
 }
-
-/** Re-checks a URL before an attempt (DNS may have changed since creation). */
-export { checkTarget };

@@ -12,7 +12,7 @@ import { ConflictError } from "@/lib/errors.ts";
 import { ownedProject, type ProjectRef } from "@/lib/projects/projects.ts";
 import { DAY_MS, DELETED_RETENTION_DAYS } from "@/lib/projects/retention.ts";
 
-export { DELETED_RETENTION_DAYS, purgeAt } from "@/lib/projects/retention.ts";
+export { purgeAt } from "@/lib/projects/retention.ts";
 
 /** The project and its twin (the live project of a test one, or the test one of a live one). */
 async function withTwin(s: Services, p: Project): Promise<string[]> {
