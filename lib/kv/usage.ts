@@ -193,14 +193,25 @@ export async function commitUsageBatch(
   return res.ok ? res.versionstamp : null;
 }
 
-/** Deno KV allows 1000 mutations per commit; a fold stays well under it. */
+/** Deno KV allows 1000 mutations and 80 KiB of keys per commit; a fold stays under both. */
 const FOLD_MUTATIONS = 800;
+const FOLD_KEY_BYTES = 64 * 1024;
+
+/** About the bytes a tally key takes encoded (ids are ASCII; each string part adds two). */
+export const tallyKeyBytes = (pk: string, customerId: string, periodStart: string) =>
+  20 + pk.length + customerId.length + periodStart.length;
+/**
+ * The meter keeps the tally keys of one log row under this many bytes, so that any single row
+ * fits one fold commit (with its own deletion and the watermark).
+ */
+export const ROW_KEY_BYTES = 60 * 1024;
 
 /**
  * Folds the oldest log rows of a project into its counts in one commit checked on the
  * watermark (two folders never fold the same row): the tallies are summed by the rows'
- * quantities (no counter is read), the rows are deleted, the watermark moves to the last row. At most `maxRows` rows, and no more
- * than fit one commit. Answers the new watermark, or null when another folder moved it first.
+ * quantities (no counter is read), the rows are deleted, the watermark moves to the last row.
+ * At most `maxRows` rows, and no more than fit one commit (mutations and key bytes). Answers the
+ * new watermark, or null when another folder moved it first.
  */
 export async function foldLog(
   kv: Deno.Kv,
@@ -211,6 +222,8 @@ export async function foldLog(
   const from = mark.value ?? 0;
   const sums = new Map<string, { customerId: string; periodStart: string; q: number }>();
   const rows: number[] = [];
+  const logKeyBytes = 40 + pk.length;
+  let keyBytes = 0;
   // small pages: with many customers a fold fits only a few rows, and reading more is waste
   const iter = kv.list<StoredRow>({
     prefix: usageKeys.listLog(pk),
@@ -218,9 +231,17 @@ export async function foldLog(
   }, { limit: o.maxRows, batchSize: 16 });
   for await (const e of iter) {
     const lines = decodeRow(e.value);
-    const fresh = lines.filter(([c, p]) => p !== "" && !sums.has(`${c}\u0000${p}`)).length;
-    if (rows.length > 0 && rows.length + sums.size + fresh + 1 > FOLD_MUTATIONS) break;
+    let fresh = 0, freshBytes = logKeyBytes;
+    for (const [c, p] of lines) {
+      if (p === "" || sums.has(`${c}\u0000${p}`)) continue;
+      fresh++;
+      freshBytes += tallyKeyBytes(pk, c, p);
+    }
+    const full = rows.length + sums.size + fresh + 1 > FOLD_MUTATIONS ||
+      keyBytes + freshBytes > FOLD_KEY_BYTES;
+    if (rows.length > 0 && full) break;
     rows.push(e.key[2] as number);
+    keyBytes += freshBytes;
     for (const [customerId, periodStart, q] of lines) {
       if (periodStart === "") continue; // a reset line: nothing to add
       const k = `${customerId}\u0000${periodStart}`;

@@ -26,6 +26,8 @@ import {
   readLog,
   readLogPosition,
   resetCustomerUsage,
+  ROW_KEY_BYTES,
+  tallyKeyBytes,
 } from "@/lib/kv/usage.ts";
 import type { Period } from "@/lib/period.ts";
 import {
@@ -286,17 +288,29 @@ export class UsageMeter {
     }
   }
 
-  /** As many queued calls as one commit can check: project heads plus new idempotency keys. */
+  /**
+   * As many queued calls as one commit can check (project heads plus new idempotency keys),
+   * with each project's log row small enough for a fold to take it whole (its tally keys,
+   * counted per call: an upper bound).
+   */
   #take(): Pending[] {
     const checks = new Set<string>();
+    const rowBytes = new Map<string, number>();
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     for (const p of this.#queue) {
-      const head = checks.has(p.req.pk) ? 0 : 1;
+      const pk = p.req.pk;
+      const head = checks.has(pk) ? 0 : 1;
       const idem = p.ik && !checks.has(p.ik) ? 1 : 0;
-      if (batch.length < MAX_BATCH && checks.size + head + idem <= MAX_CHECKS) {
-        if (head) checks.add(p.req.pk);
+      const bytes = (rowBytes.get(pk) ?? 0) +
+        tallyKeyBytes(pk, p.req.customerId, p.req.period.start);
+      if (
+        batch.length < MAX_BATCH && checks.size + head + idem <= MAX_CHECKS &&
+        bytes <= ROW_KEY_BYTES
+      ) {
+        if (head) checks.add(pk);
         if (idem) checks.add(p.ik!);
+        rowBytes.set(pk, bytes);
         batch.push(p);
       } else {
         rest.push(p);

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { calendarMonth } from "@/lib/period.ts";
+import { UsageMeter } from "@/lib/usage/meter.ts";
+import { foldedCount, foldLog, readLogPosition } from "@/lib/kv/usage.ts";
+
+const PK = "pk_test_fold";
+const NOW = Date.parse("2026-11-24T12:00:00Z");
+const period = calendarMonth(NOW);
+
+Deno.test("foldLog() keeps each commit under Deno KV's 80 KiB of keys, with the longest customer ids", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW, { foldRows: 100_000 });
+  // 128 characters, the longest id the contract allows: about 200 bytes per tally key
+  const ids = Array.from(
+    { length: 900 },
+    (_, i) => `${String(i).padStart(4, "0")}${"x".repeat(124)}`,
+  );
+  for (let i = 0; i < ids.length; i += 100) {
+    await Promise.all(
+      ids.slice(i, i + 100).map((customerId) =>
+        meter.track({ pk: PK, customerId, plan: "p", period, limit: null, quantity: 1 })
+      ),
+    );
+  }
+  const { seq } = await readLogPosition(kv, PK);
+  let folds = 0;
+  while ((await readLogPosition(kv, PK)).folded < seq) {
+    assert.notEqual(await foldLog(kv, PK, { maxRows: 256 }), null);
+    assert.ok(++folds < 50, "the fold makes progress");
+  }
+  assert.ok(folds >= 3, `900 long keys take several folds (${folds})`);
+  for (const customerId of [ids[0]!, ids[450]!, ids[899]!]) {
+    assert.equal(await foldedCount(kv, PK, { customerId, periodStart: period.start }), 1);
+  }
+});
+
+Deno.test("UsageMeter batches keep a log row foldable in one commit: 512 calls of the longest ids at once", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW, { foldRows: 100_000 });
+  const ids = Array.from(
+    { length: 512 },
+    (_, i) => `${String(i).padStart(4, "0")}${"y".repeat(124)}`,
+  );
+  await Promise.all(
+    ids.map((customerId) =>
+      meter.track({ pk: PK, customerId, plan: "p", period, limit: null, quantity: 1 })
+    ),
+  );
+  assert.ok(meter.commits >= 2, `one row of 512 × 200-byte keys would not fold (${meter.commits})`);
+  await meter.flush();
+  const pos = await readLogPosition(kv, PK);
+  assert.equal(pos.folded, pos.seq);
+  assert.equal(await foldedCount(kv, PK, { customerId: ids[511]!, periodStart: period.start }), 1);
+});
