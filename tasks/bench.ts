@@ -203,6 +203,12 @@ const bare = new Deno.Command(Deno.execPath(), {
   stdout: "null",
 }).spawn();
 await waitUp(`http://127.0.0.1:${barePort}/`);
+const floorPort = freePort();
+const floor = new Deno.Command(Deno.execPath(), {
+  args: ["run", "--allow-net", `${root}tasks/bare_server.ts`, String(floorPort), "headers"],
+  stdout: "null",
+}).spawn();
+await waitUp(`http://127.0.0.1:${floorPort}/`);
 const ceilingPort = freePort();
 const ceilingDir = await Deno.makeTempDir({ prefix: "dream-bench-ceiling-" });
 const ceiling = new Deno.Command(Deno.execPath(), {
@@ -226,9 +232,21 @@ const targets = {
   ceilingMany: { url: ceilingUrl, script: luaScript("POST", "/api/data", sk, true) },
   postMany: { url: `${base}/api/data`, script: luaScript("POST", "/api/data", sk, true) },
   getMany: { url: `${base}/api/usage`, script: luaScript("GET", "/api/usage", sk, true) },
+  floor: {
+    url: `http://127.0.0.1:${floorPort}/api/usage`,
+    script: luaScript("GET", "/api/usage", sk, true),
+  },
 };
 type Target = keyof typeof targets;
-const MEASURED = ["ceiling", "post", "get", "ceilingMany", "postMany", "getMany"] as const;
+const MEASURED = [
+  "ceiling",
+  "post",
+  "get",
+  "ceilingMany",
+  "postMany",
+  "getMany",
+  "floor",
+] as const;
 type Measured = typeof MEASURED[number];
 const runs = Object.fromEntries(Object.keys(targets).map((k) => [k, []])) as unknown as Record<
   Target,
@@ -302,6 +320,8 @@ times.sort((a, b) => a - b);
 rss.push(["at the end", rssKiB(server.pid)]);
 bare.kill("SIGTERM");
 await bare.status;
+floor.kill("SIGTERM");
+await floor.status;
 ceiling.kill("SIGTERM");
 await ceiling.status;
 await Deno.remove(ceilingDir, { recursive: true });
@@ -343,10 +363,14 @@ const lines = [
   row(`ceiling, ${MANY_CUSTOMERS} customers`, "ceilingMany"),
   row(`POST /api/data, ${MANY_CUSTOMERS}`, "postMany", "ceilingMany"),
   row(`GET /api/usage, ${MANY_CUSTOMERS}`, "getMany"),
+  row("headers floor (GET)", "floor"),
   "",
   "ceiling (tasks/kv_bound.ts): Deno.serve doing the contract's HTTP work and answering after one",
   "KV commit per batch (a usage-log row, a checked head row, two aggregates), with no lookups, no",
-  "limit decisions and no folding of the log into counters: a bound for POST /api/data here",
+  "limit decisions and no folding of the log into counters: a bound for POST /api/data here;",
+  "headers floor (tasks/bare_server.ts headers): Deno.serve reading the request headers the hot",
+  "path reads and answering a usage-sized body with the headers every API answer carries, no",
+  "lookup: the least a GET /api/usage answer costs here",
   "",
   `GET /api/dashboard with ${dash.customers} customers, ${dash.usageThisPeriod} usage events this period: p50 ${
     times[Math.floor(times.length / 2)]!.toFixed(2)

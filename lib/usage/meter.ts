@@ -288,11 +288,8 @@ export class UsageMeter {
     }
   }
 
-  /**
-   * As many queued calls as one commit can check (project heads plus new idempotency keys),
-   * with each project's log row small enough for a fold to take it whole (its tally keys,
-   * counted per call: an upper bound).
-   */
+  /** As many queued calls as one commit checks (heads, new idempotency keys), each log row
+   * small enough for one fold commit (its tally keys' bytes, counted per call: a bound). */
   #take(): Pending[] {
     const checks = new Set<string>();
     const rowBytes = new Map<string, number>();
@@ -304,10 +301,8 @@ export class UsageMeter {
       const idem = p.ik && !checks.has(p.ik) ? 1 : 0;
       const bytes = (rowBytes.get(pk) ?? 0) +
         tallyKeyBytes(pk, p.req.customerId, p.req.period.start);
-      if (
-        batch.length < MAX_BATCH && checks.size + head + idem <= MAX_CHECKS &&
-        bytes <= ROW_KEY_BYTES
-      ) {
+      const fits = checks.size + head + idem <= MAX_CHECKS && bytes <= ROW_KEY_BYTES;
+      if (batch.length < MAX_BATCH && fits) {
         if (head) checks.add(pk);
         if (idem) checks.add(p.ik!);
         rowBytes.set(pk, bytes);
