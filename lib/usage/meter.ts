@@ -288,16 +288,14 @@ export class UsageMeter {
     }
   }
 
-  /** As many queued calls as one commit checks (heads, new idempotency keys), each log row
-   * small enough for one fold commit (its tally keys' bytes, counted per call: a bound). */
+  /** Calls for one commit: ≤ 100 checks (heads, idempotency keys), rows one fold can take. */
   #take(): Pending[] {
     const checks = new Set<string>();
     const rowBytes = new Map<string, number>();
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     for (const p of this.#queue) {
-      const pk = p.req.pk;
-      const head = checks.has(pk) ? 0 : 1;
+      const pk = p.req.pk, head = checks.has(pk) ? 0 : 1;
       const idem = p.ik && !checks.has(p.ik) ? 1 : 0;
       const bytes = (rowBytes.get(pk) ?? 0) +
         tallyKeyBytes(pk, p.req.customerId, p.req.period.start);
