@@ -4,7 +4,7 @@
  * conflict for another body), everything else is counted. Pure: no KV, no time of its own.
  */
 import type { IdempotencyRecord } from "@/lib/kv/idempotency.ts";
-import type { LogLine } from "@/lib/kv/usage.ts";
+import { type LogLine, ROW_KEY_BYTES, tallyKeyBytes } from "@/lib/kv/usage.ts";
 import type { Period } from "@/lib/period.ts";
 import { type UsageView, usageView } from "@/lib/usage/view.ts";
 
@@ -38,6 +38,38 @@ export interface Pending {
   ik: string | null;
   resolve: (o: TrackOutcome) => void;
   reject: (e: unknown) => void;
+}
+
+// Deno KV allows 100 checks per atomic operation: heads plus new idempotency keys.
+const MAX_CHECKS = 100;
+const MAX_BATCH = 512;
+
+/**
+ * The calls one commit takes, in queue order: at most 100 checks (one head per project, the new
+ * idempotency keys) and 512 calls, each project's log row small enough for one fold commit to
+ * take it whole (its tally keys' bytes, counted per call: an upper bound). The rest wait.
+ */
+export function takeBatch(queue: Pending[]): { batch: Pending[]; rest: Pending[] } {
+  const checks = new Set<string>();
+  const rowBytes = new Map<string, number>();
+  const batch: Pending[] = [];
+  const rest: Pending[] = [];
+  for (const p of queue) {
+    const pk = p.req.pk;
+    const head = checks.has(pk) ? 0 : 1;
+    const idem = p.ik && !checks.has(p.ik) ? 1 : 0;
+    const bytes = (rowBytes.get(pk) ?? 0) + tallyKeyBytes(pk, p.req.customerId, p.req.period.start);
+    const fits = checks.size + head + idem <= MAX_CHECKS && bytes <= ROW_KEY_BYTES;
+    if (batch.length < MAX_BATCH && fits) {
+      if (head) checks.add(pk);
+      if (idem) checks.add(p.ik!);
+      rowBytes.set(pk, bytes);
+      batch.push(p);
+    } else {
+      rest.push(p);
+    }
+  }
+  return { batch, rest };
 }
 
 /**

@@ -26,14 +26,13 @@ import {
   readLog,
   readLogPosition,
   resetCustomerUsage,
-  ROW_KEY_BYTES,
-  tallyKeyBytes,
 } from "@/lib/kv/usage.ts";
 import type { Period } from "@/lib/period.ts";
 import {
   decideBatch,
   type Pending,
   type ProjectState,
+  takeBatch,
   type TrackOutcome,
   type TrackRequest,
 } from "@/lib/usage/decide.ts";
@@ -41,9 +40,6 @@ import {
 export { usageJson, type UsageView, usageView } from "@/lib/usage/view.ts";
 export type { TrackOutcome, TrackRequest } from "@/lib/usage/decide.ts";
 
-// Deno KV allows 100 checks per atomic operation: heads plus new idempotency keys.
-const MAX_CHECKS = 100;
-const MAX_BATCH = 512;
 const MAX_ATTEMPTS = 25;
 const MAX_CACHED = 200_000;
 /** By default, fold once this many log rows of a project are known unfolded. */
@@ -288,31 +284,14 @@ export class UsageMeter {
     }
   }
 
-  /** Calls for one commit: ≤ 100 checks (heads, idempotency keys), rows one fold can take. */
+  /** Takes the next batch off the queue. */
   #take(): Pending[] {
-    const checks = new Set<string>();
-    const rowBytes = new Map<string, number>();
-    const batch: Pending[] = [];
-    const rest: Pending[] = [];
-    for (const p of this.#queue) {
-      const pk = p.req.pk, head = checks.has(pk) ? 0 : 1;
-      const idem = p.ik && !checks.has(p.ik) ? 1 : 0;
-      const bytes = (rowBytes.get(pk) ?? 0) +
-        tallyKeyBytes(pk, p.req.customerId, p.req.period.start);
-      const fits = checks.size + head + idem <= MAX_CHECKS && bytes <= ROW_KEY_BYTES;
-      if (batch.length < MAX_BATCH && fits) {
-        if (head) checks.add(pk);
-        if (idem) checks.add(p.ik!);
-        rowBytes.set(pk, bytes);
-        batch.push(p);
-      } else {
-        rest.push(p);
-      }
-    }
+    const { batch, rest } = takeBatch(this.#queue);
     this.#queue = rest;
     return batch;
   }
 
+  /** Decides a batch, commits it (deciding again after a lost head check), answers its callers. */
   async #decideAndCommit(batch: Pending[]): Promise<void> {
     const pks = [...new Set(batch.map((p) => p.req.pk))];
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -332,10 +311,8 @@ export class UsageMeter {
         existing,
         now: this.#now(),
       });
-      if (lines.size === 0) {
-        batch.forEach((p, i) => p.resolve(outcomes[i]!));
-        return;
-      }
+      const settle = () => batch.forEach((p, i) => p.resolve(outcomes[i]!));
+      if (lines.size === 0) return settle();
       const now = this.#now();
       const rows = [...lines].map(([pk, perKey]) => {
         const st = this.#projects.get(pk)!;
@@ -370,8 +347,7 @@ export class UsageMeter {
             if (cur !== undefined) st.counts.set(k, cur + q);
           }
         }
-        batch.forEach((p, i) => p.resolve(outcomes[i]!));
-        return;
+        return settle();
       }
       // another instance appended (or claimed an idempotency key) first: catch up, decide again
       for (const pk of pks) await this.#catchUp(pk, this.#projects.get(pk)!);
