@@ -7,21 +7,23 @@ const PK = "pk_test_fold";
 const NOW = Date.parse("2026-11-24T12:00:00Z");
 const period = calendarMonth(NOW);
 
+/** `n` customer ids of 128 characters, the longest the contract allows (~200 bytes a tally key). */
+const longIds = (n: number, fill: string) =>
+  Array.from({ length: n }, (_, i) => `${String(i).padStart(4, "0")}${fill.repeat(124)}`);
+
+/** One call for each customer, all at once: as many batches as the meter needs. */
+const trackAll = (meter: UsageMeter, ids: string[]) =>
+  Promise.all(
+    ids.map((customerId) =>
+      meter.track({ pk: PK, customerId, plan: "p", period, limit: null, quantity: 1 })
+    ),
+  );
+
 Deno.test("foldLog() keeps each commit under Deno KV's 80 KiB of keys, with the longest customer ids", async () => {
   using kv = await Deno.openKv(":memory:");
   const meter = new UsageMeter(kv, () => NOW, { foldRows: 100_000 });
-  // 128 characters, the longest id the contract allows: about 200 bytes per tally key
-  const ids = Array.from(
-    { length: 900 },
-    (_, i) => `${String(i).padStart(4, "0")}${"x".repeat(124)}`,
-  );
-  for (let i = 0; i < ids.length; i += 100) {
-    await Promise.all(
-      ids.slice(i, i + 100).map((customerId) =>
-        meter.track({ pk: PK, customerId, plan: "p", period, limit: null, quantity: 1 })
-      ),
-    );
-  }
+  const ids = longIds(900, "x");
+  for (let i = 0; i < ids.length; i += 100) await trackAll(meter, ids.slice(i, i + 100));
   const { seq } = await readLogPosition(kv, PK);
   let folds = 0;
   while ((await readLogPosition(kv, PK)).folded < seq) {
@@ -37,15 +39,8 @@ Deno.test("foldLog() keeps each commit under Deno KV's 80 KiB of keys, with the 
 Deno.test("UsageMeter batches keep a log row foldable in one commit: 512 calls of the longest ids at once", async () => {
   using kv = await Deno.openKv(":memory:");
   const meter = new UsageMeter(kv, () => NOW, { foldRows: 100_000 });
-  const ids = Array.from(
-    { length: 512 },
-    (_, i) => `${String(i).padStart(4, "0")}${"y".repeat(124)}`,
-  );
-  await Promise.all(
-    ids.map((customerId) =>
-      meter.track({ pk: PK, customerId, plan: "p", period, limit: null, quantity: 1 })
-    ),
-  );
+  const ids = longIds(512, "y");
+  await trackAll(meter, ids);
   assert.ok(meter.commits >= 2, `one row of 512 × 200-byte keys would not fold (${meter.commits})`);
   await meter.flush();
   const pos = await readLogPosition(kv, PK);
