@@ -186,3 +186,47 @@ export function countingKv(real: Deno.Kv) {
   });
   return { kv, reads };
 }
+
+/**
+ * A KV that is slow where a remote one can be: each commit's result reaches the caller
+ * `delays.commitResult` ms after the commit landed, and each list starts `delays.list` ms late.
+ * The delays can be changed while in use; `events` records what happened in which order.
+ */
+export function delayedKv(real: Deno.Kv, delays: { commitResult: number; list: number }) {
+  const events: string[] = [];
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const kv = new Proxy(real, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop);
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = async () => {
+            const res = await commit();
+            if (delays.commitResult) {
+              events.push(`commit landed${res.ok ? "" : " (failed)"}`);
+              await sleep(delays.commitResult);
+              events.push("commit answered");
+            }
+            return res;
+          };
+          return op;
+        };
+      }
+      if (prop === "list") {
+        return (...args: Parameters<Deno.Kv["list"]>) => {
+          const iter = target.list(...args);
+          const delay = delays.list;
+          return (async function* () {
+            if (delay) (events.push("list started"), await sleep(delay));
+            yield* iter;
+            if (delay) events.push("list done");
+          })();
+        };
+      }
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return { kv, events };
+}

@@ -198,8 +198,11 @@ export class UsageMeter {
         st.counts.clear();
         st.rows.clear();
       }
+      // a commit of ours that landed while reading has applied its own row already
+      const applied = lost ? from : st.seq;
       for (const r of rows) {
         st.rows.set(r.seq, r.lines);
+        if (r.seq <= applied) continue;
         for (const [c, p, q] of r.lines) {
           if (p === "") {
             this.#forgetCustomer(st, c); // a reset line
@@ -210,8 +213,10 @@ export class UsageMeter {
           if (cur !== undefined) st.counts.set(k, cur + q);
         }
       }
-      st.seq = pos.seq;
-      st.versionstamp = pos.versionstamp;
+      if (pos.seq >= st.seq) {
+        st.seq = pos.seq;
+        st.versionstamp = pos.versionstamp;
+      }
     }
     this.#forgetFolded(st, pos.folded);
     st.checkedAt = this.#now();

@@ -3,6 +3,7 @@ import { usageJson, UsageMeter, usageView } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/period.ts";
 import { foldedCount } from "@/lib/kv/usage.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
+import { delayedKv } from "@/tests/helpers.ts";
 
 const NOW = Date.parse("2026-11-24T12:00:00Z");
 const period = calendarMonth(NOW);
@@ -149,4 +150,34 @@ Deno.test("usageJson() writes exactly what JSON.stringify writes", () => {
   const sub = { start: "2026-01-31T10:00:00.000Z", end: "2026-02-28T10:00:00.000Z" };
   const u = usageView({ customerId: 'a"b\\c', plan: "pro", limit: 5, period: sub }, 7);
   assert.equal(usageJson(u), JSON.stringify(u));
+});
+
+Deno.test("UsageMeter: a catch-up that reads the meter's own row while its commit is answered counts it once", async () => {
+  using real = await Deno.openKv(":memory:");
+  let now = NOW;
+  const delays = { commitResult: 0, list: 0 };
+  const slow = delayedKv(real, delays);
+  const x = new UsageMeter(slow.kv, () => now, { ttlMs: 100 });
+  const y = new UsageMeter(real, () => now, { ttlMs: 100 });
+  const call = req("erin", null);
+  await x.track(call);
+  await y.track(call);
+  now += 1000;
+  assert.equal(await x.peek("pk_test_meter", "erin", period), 2);
+  // x commits its row but hears so late that y appends after it and x's head grows old: x's
+  // catch-up reads both rows, and x's commit is answered while it reads
+  delays.commitResult = 60;
+  delays.list = 40;
+  const tracked = x.track(call);
+  await new Promise((r) => setTimeout(r, 20));
+  await y.track(call);
+  now += 1000;
+  const seen = x.peek("pk_test_meter", "erin", period);
+  await tracked;
+  await seen;
+  assert.deepEqual(slow.events, ["commit landed", "list started", "commit answered", "list done"]);
+  delays.commitResult = delays.list = 0;
+  now += 1000;
+  assert.equal(await x.peek("pk_test_meter", "erin", period), 4, "x counts its own row once");
+  assert.equal(await y.peek("pk_test_meter", "erin", period), 4);
 });
