@@ -189,10 +189,14 @@ export function countingKv(real: Deno.Kv) {
 
 /**
  * A KV that is slow where a remote one can be: each commit's result reaches the caller
- * `delays.commitResult` ms after the commit landed, and each list starts `delays.list` ms late.
- * The delays can be changed while in use; `events` records what happened in which order.
+ * `delays.commitResult` ms after the commit landed, each list starts `delays.list` ms late and
+ * each get or getMany answers `delays.read` ms after it read. The delays can be changed while in
+ * use; `events` records what happened in which order.
  */
-export function delayedKv(real: Deno.Kv, delays: { commitResult: number; list: number }) {
+export function delayedKv(
+  real: Deno.Kv,
+  delays: { commitResult: number; list: number; read?: number },
+) {
   const events: string[] = [];
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const kv = new Proxy(real, {
@@ -223,6 +227,13 @@ export function delayedKv(real: Deno.Kv, delays: { commitResult: number; list: n
             yield* iter;
             if (delay) events.push("list done");
           })();
+        };
+      }
+      if (prop === "get" || prop === "getMany") {
+        return async (...args: unknown[]) => {
+          const got = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (delays.read) await sleep(delays.read);
+          return got;
         };
       }
       return typeof v === "function" ? v.bind(target) : v;

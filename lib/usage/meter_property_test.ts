@@ -26,9 +26,13 @@ Deno.test("two meters on one KV: limits hold, acknowledged counts are kept exact
     let now = Date.parse("2026-11-24T12:00:00Z");
     const period = calendarMonth(now);
     // every other seed, the first meter's store is slow the way a remote one is (commits answered
-    // late, lists started late), so its catch-ups and commits overlap in every order
+    // late, lists and reads late), so its catch-ups and commits overlap in every order
     const slow = seed % 2 === 0
-      ? delayedKv(kv, { commitResult: Math.floor(rnd() * 6), list: Math.floor(rnd() * 6) }).kv
+      ? delayedKv(kv, {
+        commitResult: Math.floor(rnd() * 6),
+        list: Math.floor(rnd() * 6),
+        read: Math.floor(rnd() * 4),
+      }).kv
       : kv;
     const meters = [slow, kv].map((store) =>
       new UsageMeter(store, () => now, { ttlMs: 500, foldRows: 1 + Math.floor(rnd() * 8) })
