@@ -27,6 +27,7 @@ export const PROJECT_ROOTS = [
   "usage_log",
   "usage_head",
   "usage_folded",
+  "usage_bucket",
   "usage_monthly",
   "usage_daily",
   "orders",

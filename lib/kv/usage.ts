@@ -5,6 +5,14 @@
  * is its folded counter plus the log rows after the watermark.
  */
 import { getManyChunked } from "@/lib/kv/_atomic.ts";
+import {
+  type Bucket,
+  BUCKET_BYTES,
+  bucketKeys,
+  bucketOf,
+  entryKey,
+  planBuckets,
+} from "@/lib/kv/usage_buckets.ts";
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { dayKey, monthKey } from "@/lib/kv/time_keys.ts";
@@ -72,7 +80,8 @@ export async function resetCustomerUsage(
   pk: string,
   o: { customerId: string; at: { seq: number; versionstamp: string | null } },
 ): Promise<{ seq: number; versionstamp: string } | null> {
-  const folded = await kv.get<number>(usageKeys.folded(pk));
+  const bucketKey = bucketKeys.bucket(pk, bucketOf(o.customerId));
+  const [folded, bucket] = await kv.getMany<[number, Bucket]>([usageKeys.folded(pk), bucketKey]);
   if ((folded.value ?? 0) !== o.at.seq) return null;
   const keys: Deno.KvKey[] = [];
   for (
@@ -87,8 +96,18 @@ export async function resetCustomerUsage(
   let op = kv.atomic()
     .check({ key: usageKeys.head(pk), versionstamp: o.at.versionstamp })
     .check(folded)
+    // the watermark is set again (same value, new versionstamp): a fold that read the bucket
+    // before this commit fails its check instead of writing the entries back
+    .set(usageKeys.folded(pk), folded.value ?? 0)
     .set(usageKeys.head(pk), seq)
     .set(usageKeys.log(pk, seq), encodeRow([resetLine(o.customerId)]));
+  if (bucket.value) {
+    const prefix = entryKey(o.customerId, "");
+    const kept = Object.fromEntries(
+      Object.entries(bucket.value).filter(([k]) => !k.startsWith(prefix)),
+    );
+    op = op.set(bucketKey, kept);
+  }
   for (const key of keys.slice(0, 900)) op = op.delete(key);
   const res = await op.commit();
   return res.ok ? { seq, versionstamp: res.versionstamp } : null;
@@ -129,9 +148,9 @@ export async function readLog(
 const u64 = (v: unknown) => (v instanceof Deno.KvU64 ? Number(v.value) : 0);
 
 /**
- * Folded counts (the counter, plus the tally folds summed into) with the watermark they are
- * folded to, read in consistent groups of four keys and the watermark (a fold between two
- * groups is seen by the second only).
+ * Folded counts (the counter, plus what folds added: the per-key tally and the bucket entry)
+ * with the watermark they are folded to, read in consistent groups of three keys and the
+ * watermark (a fold between two groups is seen by the second only).
  */
 export async function readCounters(
   kv: Deno.Kv,
@@ -139,20 +158,23 @@ export async function readCounters(
   keys: { customerId: string; periodStart: string }[],
 ): Promise<{ value: number; folded: number }[]> {
   const out: { value: number; folded: number }[] = [];
-  for (let i = 0; i < keys.length; i += 4) {
-    const group = keys.slice(i, i + 4);
+  for (let i = 0; i < keys.length; i += 3) {
+    const group = keys.slice(i, i + 3);
     const got = await kv.getMany<unknown[]>([
       usageKeys.folded(pk),
       ...group.flatMap((k) => [
         usageKeys.counter(pk, k.customerId, k.periodStart),
         usageKeys.tally(pk, k.customerId, k.periodStart),
+        bucketKeys.bucket(pk, bucketOf(k.customerId)),
       ]),
     ]);
     const folded = (got[0]!.value as number | null) ?? 0;
-    for (let j = 0; j < group.length; j++) {
-      const counter = (got[1 + 2 * j]!.value as number | null) ?? 0;
-      out.push({ value: counter + u64(got[2 + 2 * j]!.value), folded });
-    }
+    group.forEach((k, j) => {
+      const counter = (got[1 + 3 * j]!.value as number | null) ?? 0;
+      const bucket = got[3 + 3 * j]!.value as Bucket | null;
+      const entry = bucket?.[entryKey(k.customerId, k.periodStart)] ?? 0;
+      out.push({ value: counter + u64(got[2 + 3 * j]!.value) + entry, folded });
+    });
   }
   return out;
 }
@@ -206,58 +228,79 @@ export const tallyKeyBytes = (pk: string, customerId: string, periodStart: strin
  */
 export const ROW_KEY_BYTES = 60 * 1024;
 
+/** At most this many log rows per fold (the commit deletes them, beside the buckets it writes). */
+const FOLD_MAX_ROWS = 600;
+
 /**
  * Folds the oldest log rows of a project into its counts in one commit checked on the
- * watermark (two folders never fold the same row): the tallies are summed by the rows'
- * quantities (no counter is read), the rows are deleted, the watermark moves to the last row.
- * At most `maxRows` rows, and no more than fit one commit (mutations and key bytes). Answers the
- * new watermark, or null when another folder moved it first.
+ * watermark (two folders never fold the same row): the rows' quantities are added to the tally
+ * buckets they touch (read, added to, rewritten: lib/kv/usage_buckets.ts) or, for keys a full
+ * bucket has no room for, summed into per-key tallies; the rows are deleted and the watermark
+ * moves to the last row. At most `maxRows` rows, and no more than fit one commit (mutations and
+ * key bytes). `now` dates the bucket entries old enough to move out. Answers the new watermark,
+ * or null when another folder (or a usage reset) moved it first.
  */
 export async function foldLog(
   kv: Deno.Kv,
   pk: string,
-  o: { maxRows: number },
+  o: { maxRows: number; now: number; bucketBytes?: number },
 ): Promise<number | null> {
   const mark = await kv.get<number>(usageKeys.folded(pk));
   const from = mark.value ?? 0;
-  const sums = new Map<string, { customerId: string; periodStart: string; q: number }>();
-  const rows: number[] = [];
-  const logKeyBytes = 40 + pk.length;
-  let keyBytes = 0;
-  // small pages: with many customers a fold fits only a few rows, and reading more is waste
+  const rows: { seq: number; lines: LogLine[] }[] = [];
   const iter = kv.list<StoredRow>({
     prefix: usageKeys.listLog(pk),
     start: usageKeys.log(pk, from + 1),
-  }, { limit: o.maxRows, batchSize: 16 });
-  for await (const e of iter) {
-    const lines = decodeRow(e.value);
-    let fresh = 0, freshBytes = logKeyBytes;
-    for (const [c, p] of lines) {
-      if (p === "" || sums.has(`${c}\u0000${p}`)) continue;
-      fresh++;
-      freshBytes += tallyKeyBytes(pk, c, p);
+  }, { limit: Math.max(1, Math.min(o.maxRows, FOLD_MAX_ROWS)), batchSize: 64 });
+  for await (const e of iter) rows.push({ seq: e.key[2] as number, lines: decodeRow(e.value) });
+  if (rows.length === 0) return from;
+  const touched = new Set<number>();
+  for (const r of rows) for (const [c, p] of r.lines) if (p !== "") touched.add(bucketOf(c));
+  const ids = [...touched];
+  const logKeyBytes = 40 + pk.length;
+  // the whole window when it fits one commit, else its first half, and so on
+  for (let n = rows.length; n >= 1; n = Math.floor(n / 2)) {
+    const window = rows.slice(0, n);
+    const sums = windowSums(window);
+    const room = FOLD_MUTATIONS - n - touched.size - 1;
+    // read for this plan, which changes them (a smaller window reads them again)
+    const got = await getManyChunked<Bucket>(kv, ids.map((b) => bucketKeys.bucket(pk, b)));
+    const current = new Map(ids.map((b, i) => [b, got[i]!.value ?? {}]));
+    const plan = planBuckets(current, sums.values(), {
+      now: o.now,
+      maxBytes: o.bucketBytes ?? BUCKET_BYTES,
+      maxMoves: Math.max(0, Math.min(room - sums.size, 200)),
+    });
+    const keyBytes = plan.tallies.reduce(
+      (sum, t) => sum + tallyKeyBytes(pk, t.customerId, t.periodStart),
+      n * logKeyBytes + plan.buckets.size * (30 + pk.length),
+    );
+    if (plan.tallies.length > room || keyBytes > FOLD_KEY_BYTES) continue;
+    const last = window[n - 1]!.seq;
+    const op = kv.atomic().check(mark).set(usageKeys.folded(pk), last);
+    for (const [b, v] of plan.buckets) op.set(bucketKeys.bucket(pk, b), v);
+    for (const t of plan.tallies) {
+      op.sum(usageKeys.tally(pk, t.customerId, t.periodStart), BigInt(t.q));
     }
-    const full = rows.length + sums.size + fresh + 1 > FOLD_MUTATIONS ||
-      keyBytes + freshBytes > FOLD_KEY_BYTES;
-    if (rows.length > 0 && full) break;
-    rows.push(e.key[2] as number);
-    keyBytes += freshBytes;
-    for (const [customerId, periodStart, q] of lines) {
+    for (const r of window) op.delete(usageKeys.log(pk, r.seq));
+    return (await op.commit()).ok ? last : null;
+  }
+  throw new Error("unreachable: one log row always fits a fold commit");
+}
+
+/** The sums of a window of rows per (customer, period), reset lines left out. */
+function windowSums(rows: { lines: LogLine[] }[]) {
+  const sums = new Map<string, { customerId: string; periodStart: string; q: number }>();
+  for (const r of rows) {
+    for (const [customerId, periodStart, q] of r.lines) {
       if (periodStart === "") continue; // a reset line: nothing to add
-      const k = `${customerId}\u0000${periodStart}`;
+      const k = entryKey(customerId, periodStart);
       const cur = sums.get(k);
       if (cur) cur.q += q;
       else sums.set(k, { customerId, periodStart, q });
     }
   }
-  if (rows.length === 0) return from;
-  const last = rows[rows.length - 1]!;
-  let op = kv.atomic().check(mark).set(usageKeys.folded(pk), last);
-  for (const t of sums.values()) {
-    op = op.sum(usageKeys.tally(pk, t.customerId, t.periodStart), BigInt(t.q));
-  }
-  for (const seq of rows) op = op.delete(usageKeys.log(pk, seq));
-  return (await op.commit()).ok ? last : null;
+  return sums;
 }
 
 /** A customer's folded count for a period (counter + tally): what is stored, for checks. */
@@ -285,6 +328,11 @@ export async function customerPeriodStarts(
     for await (const e of kv.list({ prefix }, { reverse: true, limit: o.limit })) {
       starts.add(e.key[3] as string);
     }
+  }
+  const bucket = await kv.get<Bucket>(bucketKeys.bucket(pk, bucketOf(o.customerId)));
+  const prefix = entryKey(o.customerId, "");
+  for (const k of Object.keys(bucket.value ?? {})) {
+    if (k.startsWith(prefix)) starts.add(k.slice(prefix.length));
   }
   return [...starts].sort().reverse().slice(0, o.limit);
 }

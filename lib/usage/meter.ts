@@ -52,6 +52,8 @@ export class UsageMeter {
   #now: () => number;
   #ttlMs: number;
   #foldRows: number;
+  /** Tests only: a smaller bucket, so that folds fill buckets and spill into per-key tallies. */
+  #bucketOpt: { bucketBytes?: number };
   #projects = new Map<string, ProjectState>();
   #cached = 0;
   #queue: Pending[] = [];
@@ -67,11 +69,16 @@ export class UsageMeter {
    * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
    * rows of a project make the meter fold (beside the batch commits).
    */
-  constructor(kv: Deno.Kv, now: () => number, o: { ttlMs?: number; foldRows?: number } = {}) {
+  constructor(
+    kv: Deno.Kv,
+    now: () => number,
+    o: { ttlMs?: number; foldRows?: number; bucketBytes?: number } = {},
+  ) {
     this.#kv = kv;
     this.#now = now;
     this.#ttlMs = o.ttlMs ?? 0;
     this.#foldRows = o.foldRows ?? FOLD_AT;
+    this.#bucketOpt = o.bucketBytes ? { bucketBytes: o.bucketBytes } : {};
   }
 
   /** Counts `quantity` for a customer unless it would pass the limit; resolves after commit. */
@@ -146,7 +153,7 @@ export class UsageMeter {
       for (let i = 0; i < 10_000; i++) {
         const pos = await readLogPosition(this.#kv, p);
         if (pos.folded >= pos.seq) break;
-        await foldLog(this.#kv, p, { maxRows: 256 });
+        await foldLog(this.#kv, p, { maxRows: 256, now: this.#now(), ...this.#bucketOpt });
       }
     }
   }
@@ -371,7 +378,11 @@ export class UsageMeter {
   async #foldIfDue(): Promise<void> {
     for (const [pk, st] of this.#projects) {
       if (st.rows.size < this.#foldRows) continue;
-      const folded = await foldLog(this.#kv, pk, { maxRows: Math.max(this.#foldRows, 64) });
+      const folded = await foldLog(this.#kv, pk, {
+        maxRows: Math.max(this.#foldRows, 64),
+        now: this.#now(),
+        ...this.#bucketOpt,
+      });
       if (folded !== null) this.#forgetFolded(st, folded);
       else await this.#catchUp(pk, st); // another instance folded: learn where it got to
     }

@@ -1,0 +1,94 @@
+/**
+ * Usage tally buckets: what folds added to the counts, many customers to a value. A customer's
+ * tallies (one per period) live in the bucket its id hashes to, as `customer \0 period → count`,
+ * so a fold rewrites the few buckets its window touches: one write per bucket rather than one KvU64
+ * sum per customer. A bucket holds at most `BUCKET_BYTES`; a key that doesn't fit, and entries of
+ * periods that started more than `BUCKET_KEEP_MS` ago (moved out by a fold that rewrites their
+ * bucket), are per-key KvU64 tallies instead (`usageKeys.tally`). A count is counter + tally +
+ * bucket entry. Buckets change only in commits checked on the fold watermark (folds and usage
+ * resets), so two writers never rewrite one from the same old value.
+ */
+
+export const BUCKETS = 64;
+/** At most this many bytes of entries in a bucket (Deno KV's values hold 64 KiB). */
+export const BUCKET_BYTES = 8 * 1024;
+/** Entries of periods that started longer ago than this move to per-key tallies. */
+export const BUCKET_KEEP_MS = 32 * 86_400_000;
+
+/** A bucket's entries: `customer \0 period start` → what folds added. */
+export type Bucket = Record<string, number>;
+
+export const bucketKeys = {
+  bucket: (pk: string, b: number) => ["usage_bucket", pk, b] as const,
+};
+
+/** The bucket of a customer's tallies (FNV-1a of the id). */
+export function bucketOf(customerId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < customerId.length; i++) {
+    h ^= customerId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % BUCKETS;
+}
+
+export const entryKey = (customerId: string, periodStart: string) =>
+  `${customerId}\u0000${periodStart}`;
+
+/** About the bytes an entry takes in the stored value (the key, its tag and the number). */
+const entryBytes = (key: string) => key.length + 12;
+
+export const bucketBytes = (b: Bucket) => Object.keys(b).reduce((n, k) => n + entryBytes(k), 0);
+
+type Sum = { customerId: string; periodStart: string; q: number };
+
+/**
+ * Where a fold's sums go, given the current value of every bucket they touch (changed in place:
+ * the caller read them for this): into the bucket entry (added, or new while the bucket has
+ * room) or, when it is full, to a per-key tally. Then entries of old periods in those buckets
+ * move to per-key tallies, at most `maxMoves`. Answers the buckets to write and the tallies to
+ * sum.
+ */
+export function planBuckets(
+  buckets: Map<number, Bucket>,
+  sums: Iterable<Sum>,
+  o: { now: number; maxBytes: number; maxMoves: number },
+): { buckets: Map<number, Bucket>; tallies: Sum[] } {
+  const changed = new Map<number, Bucket>();
+  const sizes = new Map<number, number>(); // measured when a new entry first needs room
+  const tallies: Sum[] = [];
+  for (const t of sums) {
+    const b = bucketOf(t.customerId);
+    let v = buckets.get(b);
+    if (!v) buckets.set(b, v = {});
+    changed.set(b, v);
+    const k = entryKey(t.customerId, t.periodStart);
+    const had = v[k];
+    if (had !== undefined) {
+      v[k] = had + t.q;
+      continue;
+    }
+    const size = sizes.get(b) ?? bucketBytes(v);
+    if (size + entryBytes(k) <= o.maxBytes) {
+      v[k] = t.q;
+      sizes.set(b, size + entryBytes(k));
+    } else {
+      sizes.set(b, size);
+      tallies.push(t);
+    }
+  }
+  let moves = 0;
+  const cutoff = o.now - BUCKET_KEEP_MS;
+  for (const v of changed.values()) {
+    for (const k in v) {
+      if (moves >= o.maxMoves) break;
+      const at = k.indexOf("\u0000");
+      const periodStart = k.slice(at + 1);
+      if (Date.parse(periodStart) >= cutoff) continue;
+      tallies.push({ customerId: k.slice(0, at), periodStart, q: v[k]! });
+      delete v[k];
+      moves++;
+    }
+  }
+  return { buckets: changed, tallies };
+}
