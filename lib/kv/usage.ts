@@ -12,6 +12,7 @@ import {
   bucketOf,
   entryKey,
   planBuckets,
+  type TallySum,
 } from "@/lib/kv/usage_buckets.ts";
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
@@ -217,7 +218,7 @@ export async function commitUsageBatch(
 
 /** Deno KV allows 1000 mutations and 80 KiB of keys per commit; a fold stays under both. */
 const FOLD_MUTATIONS = 800;
-const FOLD_KEY_BYTES = 64 * 1024;
+const FOLD_KEY_BYTES = 72 * 1024;
 
 /** About the bytes a tally key takes encoded (ids are ASCII; each string part adds two). */
 export const tallyKeyBytes = (pk: string, customerId: string, periodStart: string) =>
@@ -230,12 +231,18 @@ export const ROW_KEY_BYTES = 60 * 1024;
 
 /** At most this many log rows per fold (the commit deletes them, beside the buckets it writes). */
 const FOLD_MAX_ROWS = 600;
+/**
+ * A window with fewer distinct keys than this is folded into per-key tallies (one KvU64 sum
+ * each); from this many on, into the buckets, whose rewrite then costs less.
+ */
+const BUCKET_AT = 512;
 
 /**
  * Folds the oldest log rows of a project into its counts in one commit checked on the
- * watermark (two folders never fold the same row): the rows' quantities are added to the tally
- * buckets they touch (read, added to, rewritten: lib/kv/usage_buckets.ts) or, for keys a full
- * bucket has no room for, summed into per-key tallies; the rows are deleted and the watermark
+ * watermark (two folders never fold the same row): with many distinct keys the rows' quantities
+ * are added to the tally buckets they touch (read, added to, rewritten: lib/kv/usage_buckets.ts)
+ * or, for keys a full bucket has no room for, summed into per-key tallies; with few, all are
+ * per-key tallies. The rows are deleted and the watermark
  * moves to the last row. At most `maxRows` rows, and no more than fit one commit (mutations and
  * key bytes). `now` dates the bucket entries old enough to move out. Answers the new watermark,
  * or null when another folder (or a usage reset) moved it first.
@@ -243,7 +250,7 @@ const FOLD_MAX_ROWS = 600;
 export async function foldLog(
   kv: Deno.Kv,
   pk: string,
-  o: { maxRows: number; now: number; bucketBytes?: number },
+  o: { maxRows: number; now: number; bucketBytes?: number; bucketAt?: number },
 ): Promise<number | null> {
   const mark = await kv.get<number>(usageKeys.folded(pk));
   const from = mark.value ?? 0;
@@ -259,18 +266,30 @@ export async function foldLog(
   const ids = [...touched];
   const logKeyBytes = 40 + pk.length;
   // the whole window when it fits one commit, else its first half, and so on
-  for (let n = rows.length; n >= 1; n = Math.floor(n / 2)) {
+  // (with old entries moved out of the buckets it touches, else without)
+  const tries: [n: number, moves: boolean][] = [];
+  for (let n = rows.length; n >= 1; n = Math.floor(n / 2)) tries.push([n, true], [n, false]);
+  for (const [n, moves] of tries) {
     const window = rows.slice(0, n);
     const sums = windowSums(window);
-    const room = FOLD_MUTATIONS - n - touched.size - 1;
-    // read for this plan, which changes them (a smaller window reads them again)
-    const got = await getManyChunked<Bucket>(kv, ids.map((b) => bucketKeys.bucket(pk, b)));
-    const current = new Map(ids.map((b, i) => [b, got[i]!.value ?? {}]));
-    const plan = planBuckets(current, sums.values(), {
-      now: o.now,
-      maxBytes: o.bucketBytes ?? BUCKET_BYTES,
-      maxMoves: Math.max(0, Math.min(room - sums.size, 200)),
-    });
+    let plan: { buckets: Map<number, Bucket>; tallies: TallySum[] };
+    let room: number;
+    if (sums.size < (o.bucketAt ?? BUCKET_AT)) {
+      // few keys: a KvU64 sum each costs less than rewriting the buckets they fall in
+      if (!moves) continue;
+      plan = { buckets: new Map(), tallies: [...sums.values()] };
+      room = FOLD_MUTATIONS - n - 1;
+    } else {
+      room = FOLD_MUTATIONS - n - touched.size - 1;
+      // read for this plan, which changes them (another try reads them again)
+      const got = await getManyChunked<Bucket>(kv, ids.map((b) => bucketKeys.bucket(pk, b)));
+      const current = new Map(ids.map((b, i) => [b, got[i]!.value ?? {}]));
+      plan = planBuckets(current, sums.values(), {
+        now: o.now,
+        maxBytes: o.bucketBytes ?? BUCKET_BYTES,
+        maxMoves: moves ? Math.max(0, Math.min(room - sums.size, 200)) : 0,
+      });
+    }
     const keyBytes = plan.tallies.reduce(
       (sum, t) => sum + tallyKeyBytes(pk, t.customerId, t.periodStart),
       n * logKeyBytes + plan.buckets.size * (30 + pk.length),
@@ -290,7 +309,7 @@ export async function foldLog(
 
 /** The sums of a window of rows per (customer, period), reset lines left out. */
 function windowSums(rows: { lines: LogLine[] }[]) {
-  const sums = new Map<string, { customerId: string; periodStart: string; q: number }>();
+  const sums = new Map<string, TallySum>();
   for (const r of rows) {
     for (const [customerId, periodStart, q] of r.lines) {
       if (periodStart === "") continue; // a reset line: nothing to add

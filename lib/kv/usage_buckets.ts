@@ -40,7 +40,8 @@ const entryBytes = (key: string) => key.length + 12;
 
 export const bucketBytes = (b: Bucket) => Object.keys(b).reduce((n, k) => n + entryBytes(k), 0);
 
-type Sum = { customerId: string; periodStart: string; q: number };
+/** What a fold adds to one (customer, period) key. */
+export type TallySum = { customerId: string; periodStart: string; q: number };
 
 /**
  * Where a fold's sums go, given the current value of every bucket they touch (changed in place:
@@ -51,12 +52,12 @@ type Sum = { customerId: string; periodStart: string; q: number };
  */
 export function planBuckets(
   buckets: Map<number, Bucket>,
-  sums: Iterable<Sum>,
+  sums: Iterable<TallySum>,
   o: { now: number; maxBytes: number; maxMoves: number },
-): { buckets: Map<number, Bucket>; tallies: Sum[] } {
+): { buckets: Map<number, Bucket>; tallies: TallySum[] } {
   const changed = new Map<number, Bucket>();
   const sizes = new Map<number, number>(); // measured when a new entry first needs room
-  const tallies: Sum[] = [];
+  const tallies: TallySum[] = [];
   for (const t of sums) {
     const b = bucketOf(t.customerId);
     let v = buckets.get(b);

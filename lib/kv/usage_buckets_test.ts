@@ -89,7 +89,7 @@ Deno.test("foldLog() folds 2 000 customers' calls in one commit through the buck
 
 Deno.test("a usage reset removes the customer's bucket entries; a fold that read before it is refused", async () => {
   using real = await Deno.openKv(":memory:");
-  const meter = new UsageMeter(real, () => NOW, { foldRows: 100_000 });
+  const meter = new UsageMeter(real, () => NOW, { foldRows: 100_000, bucketAt: 1 });
   const track = (customerId: string) =>
     meter.track({ pk: PK, customerId, plan: "p", period, limit: null, quantity: 3 });
   await track("ann");
@@ -97,9 +97,11 @@ Deno.test("a usage reset removes the customer's bucket entries; a fold that read
   await track("ann");
   // a slow folder reads the watermark, then waits; meanwhile everything is folded and reset
   const slow = delayedKv(real, { commitResult: 0, list: 0, read: 40 });
-  const folding = foldLog(slow.kv, PK, { maxRows: 256, now: NOW });
+  const folding = foldLog(slow.kv, PK, { maxRows: 256, now: NOW, bucketAt: 1 });
   await new Promise((r) => setTimeout(r, 10));
-  assert.notEqual(await foldLog(real, PK, { maxRows: 256, now: NOW }), null);
+  assert.notEqual(await foldLog(real, PK, { maxRows: 256, now: NOW, bucketAt: 1 }), null);
+  const before = await real.get<Record<string, number>>(bucketKeys.bucket(PK, bucketOf("ann")));
+  assert.equal(before.value![entryKey("ann", period.start)], 6, "ann's tally is a bucket entry");
   const at = await readLogPosition(real, PK);
   assert.notEqual(await resetCustomerUsage(real, PK, { customerId: "ann", at }), null);
   assert.equal(await folding, null, "the slow fold is refused: the watermark moved");
@@ -107,4 +109,44 @@ Deno.test("a usage reset removes the customer's bucket entries; a fold that read
     .value!;
   assert.equal(bucket[entryKey("ann", period.start)], undefined);
   assert.equal(await foldedCount(real, PK, { customerId: "ann", periodStart: period.start }), 0);
+});
+
+Deno.test("foldLog() fits one commit when old entries move out and long new keys spill at once", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const long = (n: number, fill: string) =>
+    Array.from({ length: n }, (_, i) => `${String(i).padStart(4, "0")}${fill.repeat(124)}`);
+  const track = (meter: UsageMeter, ids: string[], p = period) =>
+    Promise.all(
+      ids.map((customerId) =>
+        meter.track({ pk: PK, customerId, plan: "p", period: p, limit: null, quantity: 1 })
+      ),
+    );
+  // 300 customers with 128-character ids fill the buckets in October
+  const october = calendarMonth(Date.parse("2026-10-10T00:00:00Z"));
+  await track(new UsageMeter(kv, () => NOW, { foldRows: 100_000 }), long(300, "o"), october);
+  assert.notEqual(await foldLog(kv, PK, { maxRows: 256, now: NOW, bucketAt: 1 }), null);
+  // weeks later, 400 new ones with no room in the buckets: every fold moves and spills
+  const later = NOW + 40 * 86_400_000;
+  const meter = new UsageMeter(kv, () => later, { foldRows: 100_000 });
+  await track(meter, long(400, "n"));
+  const { seq } = await readLogPosition(kv, PK);
+  for (let i = 0; (await readLogPosition(kv, PK)).folded < seq; i++) {
+    const o = { maxRows: 256, now: later, bucketBytes: 1, bucketAt: 1 };
+    assert.notEqual(await foldLog(kv, PK, o), null);
+    assert.ok(i < 20, "the fold makes progress");
+  }
+  const id = (fill: string, i: number) => `${String(i).padStart(4, "0")}${fill.repeat(124)}`;
+  let left = 0;
+  for await (const e of kv.list<Record<string, number>>({ prefix: ["usage_bucket", PK] })) {
+    left += Object.keys(e.value).filter((k) => k.endsWith(october.start)).length;
+  }
+  assert.ok(left < 300, `October's entries are moving out of the buckets (${left} left)`);
+  assert.equal(
+    await foldedCount(kv, PK, { customerId: id("o", 7), periodStart: october.start }),
+    1,
+  );
+  assert.equal(
+    await foldedCount(kv, PK, { customerId: id("n", 399), periodStart: period.start }),
+    1,
+  );
 });

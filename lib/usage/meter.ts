@@ -52,8 +52,8 @@ export class UsageMeter {
   #now: () => number;
   #ttlMs: number;
   #foldRows: number;
-  /** Tests only: a smaller bucket, so that folds fill buckets and spill into per-key tallies. */
-  #bucketOpt: { bucketBytes?: number };
+  /** Tests only: buckets for any fold, smaller ones, so that folds fill them and spill. */
+  #bucketOpt: { bucketBytes?: number; bucketAt?: number };
   #projects = new Map<string, ProjectState>();
   #cached = 0;
   #queue: Pending[] = [];
@@ -72,13 +72,16 @@ export class UsageMeter {
   constructor(
     kv: Deno.Kv,
     now: () => number,
-    o: { ttlMs?: number; foldRows?: number; bucketBytes?: number } = {},
+    o: { ttlMs?: number; foldRows?: number; bucketBytes?: number; bucketAt?: number } = {},
   ) {
     this.#kv = kv;
     this.#now = now;
     this.#ttlMs = o.ttlMs ?? 0;
     this.#foldRows = o.foldRows ?? FOLD_AT;
-    this.#bucketOpt = o.bucketBytes ? { bucketBytes: o.bucketBytes } : {};
+    this.#bucketOpt = {
+      ...(o.bucketBytes ? { bucketBytes: o.bucketBytes } : {}),
+      ...(o.bucketAt ? { bucketAt: o.bucketAt } : {}),
+    };
   }
 
   /** Counts `quantity` for a customer unless it would pass the limit; resolves after commit. */

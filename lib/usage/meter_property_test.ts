@@ -34,14 +34,17 @@ Deno.test("two meters on one KV: limits hold, acknowledged counts are kept exact
         read: Math.floor(rnd() * 4),
       }).kv
       : kv;
-    // on a third of the seeds the tally buckets hold a few entries each: folds spill into
-    // per-key tallies
-    const bucketBytes = seed % 3 === 0 ? 30 + Math.floor(rnd() * 60) : undefined;
+    // on two thirds of the seeds folds go through the tally buckets (else per-key tallies, as
+    // with few customers), on half of those buckets of a few entries, so folds spill
+    const buckets = seed % 3 === 0 ? {} : {
+      bucketAt: 1,
+      ...(seed % 2 ? { bucketBytes: 30 + Math.floor(rnd() * 60) } : {}),
+    };
     const meters = [slow, kv].map((store) =>
       new UsageMeter(store, () => now, {
         ttlMs: 500,
         foldRows: 1 + Math.floor(rnd() * 8),
-        ...(bucketBytes ? { bucketBytes } : {}),
+        ...buckets,
       })
     );
     const acked = new Map(CUSTOMERS.map((c) => [c, 0]));
