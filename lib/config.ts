@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   HOLDS_PER_CLIENT: intFrom("HOLDS_PER_CLIENT", 20),
   UPLOAD_QUOTA_MB: intFrom("UPLOAD_QUOTA_MB", 100),
   USAGE_FOLD_ROWS: intFrom("USAGE_FOLD_ROWS", 256, 1),
+  USAGE_BUCKET_AT: intFrom("USAGE_BUCKET_AT", 512, 1),
   PASSWORD_ITERATIONS: intFrom("PASSWORD_ITERATIONS", 600_000, 600_000),
   SESSION_TTL_HOURS: intFrom("SESSION_TTL_HOURS", 24 * 7, 1),
   CACHE_TTL_MS: intFrom("CACHE_TTL_MS", 2_000, 0),
@@ -88,6 +89,8 @@ export interface Config {
   readonly uploadQuotaBytes: number;
   /** Unfolded usage-log rows of a project that make the meter fold them into counters. */
   readonly usageFoldRows: number;
+  /** Distinct keys in a fold's window from which it folds into the tally buckets. */
+  readonly usageBucketAt: number;
   readonly passwordIterations: number;
   readonly sessionTtlMs: number;
   /** How long another instance's change (tier limit, key revocation) may take to reach this one. */
@@ -173,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     holdsPerClient: e.HOLDS_PER_CLIENT,
     uploadQuotaBytes: e.UPLOAD_QUOTA_MB * 1024 * 1024,
     usageFoldRows: e.USAGE_FOLD_ROWS,
+    usageBucketAt: e.USAGE_BUCKET_AT,
     passwordIterations: e.PASSWORD_ITERATIONS,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
     cacheTtlMs: e.CACHE_TTL_MS,

@@ -105,7 +105,11 @@ export async function createServices(
         ? new S3Storage(deps.config.s3)
         : new FsStorage(`${deps.config.dataDir}/assets`)),
     sandbox: payments instanceof SandboxProvider ? payments : null,
-    meter: new UsageMeter(deps.kv, now, { ttlMs, foldRows: deps.config.usageFoldRows }),
+    meter: new UsageMeter(deps.kv, now, {
+      ttlMs,
+      foldRows: deps.config.usageFoldRows,
+      bucketAt: deps.config.usageBucketAt,
+    }),
     tokenKey,
     webhookKey: await secretBoxKey(appSecret, "webhook-signing-secrets"),
     limitNotified: new Set(),

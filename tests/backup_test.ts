@@ -40,6 +40,8 @@ Deno.test("[ops] backup while the store is open and written, restore into an emp
       [["u64"], new Deno.KvU64(18446744073709551615n)],
       [["typed"], { at: new Date("2026-11-24T12:00:00Z"), n: 5n, raw: new Uint8Array([1, 2]) }],
       [["esc", "a\u0000b"], "a key with a NUL"],
+      // a usage tally bucket: property names with a NUL in them
+      [["usage_bucket", "pk_test_x", 3], { "cus_1\u00002026-12-01T00:00:00.000Z": 7 }],
     ];
     for (const [k, v] of entries) await kv.set(k, v);
     await kv.set(["expiring"], "soon", { expireIn: 3_600_000 });

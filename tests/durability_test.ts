@@ -8,8 +8,8 @@ function start(dataDir: string, port: number, env: Record<string, string> = {}) 
 
 /**
  * Load from 32 workers, then kill -9; after a restart every acknowledged increment is stored.
- * `env` tunes the server: with USAGE_FOLD_ROWS=1 the meter folds after every batch, so the kill
- * lands in the middle of folds too.
+ * `env` tunes the server: with USAGE_FOLD_ROWS=1 the meter folds after every batch (through the
+ * tally buckets with USAGE_BUCKET_AT=1), so the kill lands in the middle of folds too.
  */
 async function killUnderLoad(env: Record<string, string>) {
   const dataDir = await Deno.makeTempDir({ prefix: "dream-kill-" });
@@ -90,5 +90,6 @@ Deno.test({
   name: "[e2e] a kill -9 while the meter folds its log loses nothing and counts nothing twice",
   sanitizeOps: false,
   sanitizeResources: false,
-  fn: () => killUnderLoad({ USAGE_FOLD_ROWS: "1" }),
+  // every batch folded, through the tally buckets
+  fn: () => killUnderLoad({ USAGE_FOLD_ROWS: "1", USAGE_BUCKET_AT: "1" }),
 });

@@ -232,8 +232,8 @@ export const ROW_KEY_BYTES = 60 * 1024;
 /** At most this many log rows per fold (the commit deletes them, beside the buckets it writes). */
 const FOLD_MAX_ROWS = 600;
 /**
- * A window with fewer distinct keys than this is folded into per-key tallies (one KvU64 sum
- * each); from this many on, into the buckets, whose rewrite then costs less.
+ * By default, a window with fewer distinct keys than this is folded into per-key tallies (one
+ * KvU64 sum each); from this many on, into the buckets, whose rewrite then costs less.
  */
 const BUCKET_AT = 512;
 

@@ -52,7 +52,7 @@ export class UsageMeter {
   #now: () => number;
   #ttlMs: number;
   #foldRows: number;
-  /** Tests only: buckets for any fold, smaller ones, so that folds fill them and spill. */
+  /** From how many keys a fold uses the buckets; (tests) smaller buckets, so folds spill. */
   #bucketOpt: { bucketBytes?: number; bucketAt?: number };
   #projects = new Map<string, ProjectState>();
   #cached = 0;
