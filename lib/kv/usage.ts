@@ -242,10 +242,10 @@ const BUCKET_AT = 512;
  * watermark (two folders never fold the same row): with many distinct keys the rows' quantities
  * are added to the tally buckets they touch (read, added to, rewritten: lib/kv/usage_buckets.ts)
  * or, for keys a full bucket has no room for, summed into per-key tallies; with few, all are
- * per-key tallies. The rows are deleted and the watermark
- * moves to the last row. At most `maxRows` rows, and no more than fit one commit (mutations and
- * key bytes). `now` dates the bucket entries old enough to move out. Answers the new watermark,
- * or null when another folder (or a usage reset) moved it first.
+ * per-key tallies. The rows are deleted and the watermark moves to the last row. At most
+ * `maxRows` rows, and no more than fit one commit (mutations and key bytes). `now` dates the
+ * bucket entries old enough to move out. Answers the new watermark, or null when another folder
+ * (or a usage reset) moved it first.
  */
 export async function foldLog(
   kv: Deno.Kv,
