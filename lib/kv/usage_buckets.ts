@@ -1,8 +1,8 @@
 /**
  * Usage tally buckets: what folds added to the counts, many customers to a value. A customer's
  * tallies (one per period) live in the bucket its id hashes to, as `customer \0 period → count`,
- * so a fold rewrites the few buckets its window touches: one write per bucket rather than one KvU64
- * sum per customer. A bucket holds at most `BUCKET_BYTES`; a key that doesn't fit, and entries of
+ * so a fold rewrites the buckets its window touches (64 at most): one write per bucket rather
+ * than one KvU64 sum per customer. A bucket holds at most `BUCKET_BYTES`; a key that doesn't fit, and entries of
  * periods that started more than `BUCKET_KEEP_MS` ago (moved out by a fold that rewrites their
  * bucket), are per-key KvU64 tallies instead (`usageKeys.tally`). A count is counter + tally +
  * bucket entry. Buckets change only in commits checked on the fold watermark (folds and usage
