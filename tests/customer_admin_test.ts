@@ -255,36 +255,56 @@ Deno.test("[e2e] the customer list pages forward and back with its position in t
   assert.match(back1.text, />p00</);
 });
 
-Deno.test("[e2e] a customer's usage history: one exact count per billing period, on the API and the page", async () => {
-  await using app = await testApp();
-  const dev = await developer(app);
-  const { pk, sk } = await project(app, dev.dat, {
-    tiers: [{ name: "free", price: 0, limit: 50 }],
+const HISTORY_FOLDS = [["per-key tallies", {}], ["tally buckets", { usageBucketAt: 1 }]] as const;
+for (const [how, config] of HISTORY_FOLDS) {
+  Deno.test(`[e2e] a customer's usage history: one exact count per billing period, on the API and the page (folds into ${how})`, async () => {
+    await using app = await testApp({ config });
+    const dev = await developer(app);
+    const { pk, sk } = await project(app, dev.dat, {
+      tiers: [{ name: "free", price: 0, limit: 50 }],
+    });
+    const track = (quantity: number) =>
+      app.call("POST", "/api/data", {
+        key: sk,
+        headers: { "X-User-Id": "ann" },
+        body: { quantity },
+      });
+    assert.equal((await track(3)).status, 200); // November
+    await app.services.meter.flush(pk); // folded into the counters
+    let buckets = 0;
+    for await (const _ of app.kv.list({ prefix: ["usage_bucket", pk] })) buckets++;
+    assert.equal(buckets, how === "tally buckets" ? 1 : 0, `folded into ${how}`);
+    app.clock.set("2026-12-01T09:00:00.000Z"); // a week on: the session still holds
+    assert.equal((await track(5)).status, 200); // December, in the log only
+    assert.equal((await track(2)).status, 200);
+    const r = await app.call("GET", `/v1/projects/${pk}/customers/ann/usage/history`, {
+      key: dev.dat,
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.periods, [
+      { periodStart: "2026-11-01T00:00:00.000Z", count: 3 },
+      { periodStart: "2026-12-01T00:00:00.000Z", count: 7 },
+    ]);
+    const none = await app.call("GET", `/v1/projects/${pk}/customers/bob/usage/history`, {
+      key: dev.dat,
+    });
+    assert.equal(none.status, 404);
+    const page = await app.call("GET", `/dashboard/projects/${pk}/customers/ann`, {
+      headers: { Cookie: dev.cookie, Accept: "text/html" },
+    });
+    assert.equal(page.status, 200, `${page.status} ${page.headers.get("location")}`);
+    assert.match(page.text, /Usage per billing period/);
+    assert.match(page.text, /data-testid="period-usage-2026-11-01"[^>]*>3</);
+    assert.match(page.text, /data-testid="period-usage-2026-12-01"[^>]*>7</);
+    // deleting the customer deletes its usage, folded or not: the same id starts from zero
+    assert.equal((await app.call("DELETE", "/api/customers/ann", { key: sk })).status, 200);
+    const again = await track(1);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.body.usage.count, 1);
+    await app.services.meter.flush(pk);
+    const fresh = await app.call("GET", `/v1/projects/${pk}/customers/ann/usage/history`, {
+      key: dev.dat,
+    });
+    assert.deepEqual(fresh.body.periods, [{ periodStart: "2026-12-01T00:00:00.000Z", count: 1 }]);
   });
-  const track = (quantity: number) =>
-    app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "ann" }, body: { quantity } });
-  assert.equal((await track(3)).status, 200); // November
-  await app.services.meter.flush(pk); // folded into the counters
-  app.clock.set("2026-12-01T09:00:00.000Z"); // a week on: the session still holds
-  assert.equal((await track(5)).status, 200); // December, in the log only
-  assert.equal((await track(2)).status, 200);
-  const r = await app.call("GET", `/v1/projects/${pk}/customers/ann/usage/history`, {
-    key: dev.dat,
-  });
-  assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.body.periods, [
-    { periodStart: "2026-11-01T00:00:00.000Z", count: 3 },
-    { periodStart: "2026-12-01T00:00:00.000Z", count: 7 },
-  ]);
-  const none = await app.call("GET", `/v1/projects/${pk}/customers/bob/usage/history`, {
-    key: dev.dat,
-  });
-  assert.equal(none.status, 404);
-  const page = await app.call("GET", `/dashboard/projects/${pk}/customers/ann`, {
-    headers: { Cookie: dev.cookie, Accept: "text/html" },
-  });
-  assert.equal(page.status, 200, `${page.status} ${page.headers.get("location")}`);
-  assert.match(page.text, /Usage per billing period/);
-  assert.match(page.text, /data-testid="period-usage-2026-11-01"[^>]*>3</);
-  assert.match(page.text, /data-testid="period-usage-2026-12-01"[^>]*>7</);
-});
+}
