@@ -79,25 +79,30 @@ Deno.test("UsageMeter.track() with an idempotency key counts once and refuses an
   );
 });
 
-Deno.test("UsageMeter.resetCustomer() starts a customer from zero, in every instance", async () => {
-  using kv = await Deno.openKv(":memory:");
-  let now = NOW;
-  const a = new UsageMeter(kv, () => now, { ttlMs: 1000 });
-  const b = new UsageMeter(kv, () => now, { ttlMs: 1000 });
-  for (let i = 0; i < 3; i++) await a.track(req("dave", 3));
-  assert.equal((await b.track(req("dave", 3))).kind, "limited", "b learns a's counts");
-  await a.resetCustomer("pk_test_meter", "dave");
-  assert.equal(await a.peek("pk_test_meter", "dave", period), 0);
-  now += 1000; // b trusts its counts for 1 s, then catches up and sees the reset
-  const o = await b.track(req("dave", 3));
-  assert.equal(o.kind, "counted");
-  assert.equal(o.kind === "counted" && o.usage.count, 1);
-  await a.flush();
-  assert.equal(
-    await foldedCount(kv, "pk_test_meter", { customerId: "dave", periodStart: period.start }),
-    1,
-  );
-});
+for (const bucketAt of [undefined, 1]) {
+  const how = bucketAt ? "folded into tally buckets" : "folded into per-key tallies";
+  Deno.test(`UsageMeter.resetCustomer() starts a customer from zero, in every instance (${how})`, async () => {
+    using kv = await Deno.openKv(":memory:");
+    let now = NOW;
+    const o = { ttlMs: 1000, ...(bucketAt ? { bucketAt } : {}) };
+    const a = new UsageMeter(kv, () => now, o);
+    const b = new UsageMeter(kv, () => now, o);
+    for (let i = 0; i < 3; i++) await a.track(req("dave", 3));
+    assert.equal((await b.track(req("dave", 3))).kind, "limited", "b learns a's counts");
+    await a.resetCustomer("pk_test_meter", "dave");
+    assert.equal(await a.peek("pk_test_meter", "dave", period), 0);
+    now += 1000; // b trusts its counts for 1 s, then catches up and sees the reset
+    const out = await b.track(req("dave", 3));
+    assert.equal(out.kind, "counted");
+    assert.equal(out.kind === "counted" && out.usage.count, 1);
+    await a.flush();
+    assert.equal(
+      await foldedCount(kv, "pk_test_meter", { customerId: "dave", periodStart: period.start }),
+      1,
+    );
+    assert.equal(await new UsageMeter(kv, () => now, o).peek("pk_test_meter", "dave", period), 1);
+  });
+}
 
 Deno.test("UsageMeter.track() refuses a quantity that would pass the limit and counts nothing", async () => {
   using kv = await Deno.openKv(":memory:");
