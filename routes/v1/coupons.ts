@@ -5,7 +5,7 @@ import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { ownedProject } from "@/lib/projects/projects.ts";
 import { createCoupon, deleteCoupon, listCoupons } from "@/lib/billing/coupons.ts";
 import { CouponInputSchema } from "@/lib/catalog/coupons.ts";
-import { recordAction } from "@/lib/audit.ts";
+import { audit } from "@/lib/http/audit.ts";
 import { DEVELOPER, ERRORS, jsonRequest, ok, PkParam } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Promotion codes"], security: DEVELOPER, middleware: [developerAuth()] };
@@ -61,10 +61,9 @@ export function mountCouponRoutes(app: OpenAPIHono<AppEnv>) {
     const s = c.get("services");
     const p = await ownedProject(s, c.get("developer").id, c.req.valid("param").pk);
     const coupon = await createCoupon(s, p, c.req.valid("json"));
-    await recordAction(s, p.pk, {
+    await audit(c, p.pk, {
       type: "coupon.created",
       summary: `promotion code ${coupon.code} created`,
-      actor: c.get("actor"),
     });
     return c.json({ coupon }, 201);
   });
@@ -78,10 +77,9 @@ export function mountCouponRoutes(app: OpenAPIHono<AppEnv>) {
     const { pk, code } = c.req.valid("param");
     const p = await ownedProject(s, c.get("developer").id, pk);
     await deleteCoupon(s, p, code);
-    await recordAction(s, p.pk, {
+    await audit(c, p.pk, {
       type: "coupon.deleted",
       summary: `promotion code ${code.toUpperCase()} deleted`,
-      actor: c.get("actor"),
     });
     return c.json({ deleted: true as const, code: code.toUpperCase() }, 200);
   });

@@ -1,10 +1,13 @@
 /** DELETE /v1/projects/:pk and POST /v1/projects/:pk/restore — deleting a project, and undo. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
+import type { Services } from "@/lib/services.ts";
+import type { Project } from "@/lib/kv/projects.ts";
+import { audit } from "@/lib/http/audit.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
-import { publicProject } from "@/lib/projects/projects.ts";
+import { type ProjectRef, publicProject } from "@/lib/projects/projects.ts";
 import { deleteProject, purgeAt, restoreProject } from "@/lib/projects/lifecycle.ts";
-import { recordAction } from "@/lib/audit.ts";
 import { DEVELOPER, ERRORS, ok, PkParam, ProjectSchema } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Projects"], security: DEVELOPER, middleware: [developerAuth()] };
@@ -31,31 +34,33 @@ const restore = createRoute({
   responses: { 200: ok(Answer), ...ERRORS },
 });
 
+/** Deletes or restores a project (with its twin): records it for each, answers them. */
+async function change(
+  c: Context<AppEnv>,
+  act: (s: Services, ref: ProjectRef) => Promise<Project[]>,
+  event: (p: Project) => { type: string; summary: string },
+) {
+  const ref = { platformId: c.get("developer").id, pk: c.req.param("pk")! };
+  const projects = await act(c.get("services"), ref);
+  for (const p of projects) await audit(c, p.pk, event(p));
+  return { projects: projects.map(publicProject) };
+}
+
 export function mountProjectLifecycleRoutes(app: OpenAPIHono<AppEnv>) {
-  app.openapi(remove, async (c) => {
-    const s = c.get("services");
-    const ref = { platformId: c.get("developer").id, pk: c.req.valid("param").pk };
-    const projects = await deleteProject(s, ref);
-    for (const p of projects) {
-      await recordAction(s, p.pk, {
+  app.openapi(remove, async (c) =>
+    c.json(
+      await change(c, deleteProject, (p) => ({
         type: "project.deleted",
         summary: `project deleted (restorable until ${purgeAt(p)?.slice(0, 10)})`,
-        actor: c.get("actor"),
-      });
-    }
-    return c.json({ projects: projects.map(publicProject) }, 200);
-  });
-  app.openapi(restore, async (c) => {
-    const s = c.get("services");
-    const ref = { platformId: c.get("developer").id, pk: c.req.valid("param").pk };
-    const projects = await restoreProject(s, ref);
-    for (const p of projects) {
-      await recordAction(s, p.pk, {
+      })),
+      200,
+    ));
+  app.openapi(restore, async (c) =>
+    c.json(
+      await change(c, restoreProject, () => ({
         type: "project.restored",
         summary: "project restored",
-        actor: c.get("actor"),
-      });
-    }
-    return c.json({ projects: projects.map(publicProject) }, 200);
-  });
+      })),
+      200,
+    ));
 }

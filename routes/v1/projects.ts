@@ -35,7 +35,7 @@ import {
 } from "@/routes/_openapi.ts";
 import { DashboardSchema } from "@/routes/api/dashboard.ts";
 import { PageQuery, PkParam } from "@/routes/_openapi.ts";
-import { recordAction } from "@/lib/audit.ts";
+import { audit } from "@/lib/http/audit.ts";
 
 const TierParam = PkParam.extend({
   name: z.string().max(63).openapi({ param: { name: "name", in: "path" }, example: "pro" }),
@@ -243,11 +243,6 @@ const events = createRoute({
     ...ERRORS,
   },
 });
-
-/** Records a developer action in the project's events, with its actor. */
-function audit(c: Context<AppEnv>, pk: string, o: { type: string; summary: string }) {
-  return recordAction(c.get("services"), pk, { ...o, actor: c.get("actor") });
-}
 
 /** The project a route names, with the developer asking. */
 function ref(c: Context<AppEnv>): ProjectRef {

@@ -4,7 +4,7 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { ownedProject, requireType } from "@/lib/projects/projects.ts";
 import { moveToCurrentPrice, tierPrices } from "@/lib/billing/grandfathering.ts";
-import { recordAction } from "@/lib/audit.ts";
+import { audit } from "@/lib/http/audit.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 import { DEVELOPER, ERRORS, ok, PkParam } from "@/routes/_openapi.ts";
 
@@ -58,10 +58,9 @@ export function mountTierPriceRoutes(app: OpenAPIHono<AppEnv>) {
     const p = await ownedProject(s, c.get("developer").id, pk);
     requireType(p, "saas");
     const out = await moveToCurrentPrice(s, p, name);
-    await recordAction(s, pk, {
+    await audit(c, pk, {
       type: "tier.subscribers_moved",
       summary: `${out.moved} subscriber(s) of ${name} move to its current price at renewal`,
-      actor: c.get("actor"),
     });
     return c.json(out, 200);
   });

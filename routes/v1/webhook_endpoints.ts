@@ -15,7 +15,7 @@ import {
   rotateEndpointSecret,
 } from "@/lib/outbound/endpoints.ts";
 import { deliveryLog, retryDelivery, sendTest } from "@/lib/outbound/admin.ts";
-import { recordAction } from "@/lib/audit.ts";
+import { audit } from "@/lib/http/audit.ts";
 import { DEVELOPER, ERRORS, jsonRequest, ok, PkParam } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Webhooks"], security: DEVELOPER, middleware: [developerAuth()] };
@@ -134,10 +134,9 @@ export function mountWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(r.create, async (c) => {
     const { s, p } = await owned(c, c.req.valid("param").pk);
     const { endpoint, secret } = await createEndpoint(s, p, c.req.valid("json"));
-    await recordAction(s, p.pk, {
+    await audit(c, p.pk, {
       type: "webhook_endpoint.created",
       summary: `webhook endpoint ${endpoint.url} added`,
-      actor: c.get("actor"),
     });
     return c.json({ endpoint: publicEndpoint(endpoint), secret }, 201);
   });
@@ -149,10 +148,9 @@ export function mountWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     const { pk, id } = c.req.valid("param");
     const { s, p } = await owned(c, pk);
     const e = await deleteEndpoint(s, p, id);
-    await recordAction(s, pk, {
+    await audit(c, pk, {
       type: "webhook_endpoint.deleted",
       summary: `webhook endpoint ${e.url} deleted`,
-      actor: c.get("actor"),
     });
     return c.json({ deleted: true as const, id }, 200);
   });
@@ -160,10 +158,9 @@ export function mountWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     const { pk, id } = c.req.valid("param");
     const { s, p } = await owned(c, pk);
     const out = await rotateEndpointSecret(s, p, id);
-    await recordAction(s, pk, {
+    await audit(c, pk, {
       type: "webhook_endpoint.rotated",
       summary: `webhook endpoint ${findEndpoint(p, id).url}: signing secret rotated`,
-      actor: c.get("actor"),
     });
     return c.json(out, 200);
   });
