@@ -10,7 +10,7 @@ import {
   BUCKET_BYTES,
   bucketKeys,
   bucketOf,
-  entryKey,
+  countKey,
   planBuckets,
   type TallySum,
 } from "@/lib/kv/usage_buckets.ts";
@@ -103,7 +103,7 @@ export async function resetCustomerUsage(
     .set(usageKeys.head(pk), seq)
     .set(usageKeys.log(pk, seq), encodeRow([resetLine(o.customerId)]));
   if (bucket.value) {
-    const prefix = entryKey(o.customerId, "");
+    const prefix = countKey(o.customerId, "");
     const kept = Object.fromEntries(
       Object.entries(bucket.value).filter(([k]) => !k.startsWith(prefix)),
     );
@@ -173,7 +173,7 @@ export async function readCounters(
     group.forEach((k, j) => {
       const counter = (got[1 + 3 * j]!.value as number | null) ?? 0;
       const bucket = got[3 + 3 * j]!.value as Bucket | null;
-      const entry = bucket?.[entryKey(k.customerId, k.periodStart)] ?? 0;
+      const entry = bucket?.[countKey(k.customerId, k.periodStart)] ?? 0;
       out.push({ value: counter + u64(got[2 + 3 * j]!.value) + entry, folded });
     });
   }
@@ -313,7 +313,7 @@ function windowSums(rows: { lines: LogLine[] }[]) {
   for (const r of rows) {
     for (const [customerId, periodStart, q] of r.lines) {
       if (periodStart === "") continue; // a reset line: nothing to add
-      const k = entryKey(customerId, periodStart);
+      const k = countKey(customerId, periodStart);
       const cur = sums.get(k);
       if (cur) cur.q += q;
       else sums.set(k, { customerId, periodStart, q });
@@ -349,7 +349,7 @@ export async function customerPeriodStarts(
     }
   }
   const bucket = await kv.get<Bucket>(bucketKeys.bucket(pk, bucketOf(o.customerId)));
-  const prefix = entryKey(o.customerId, "");
+  const prefix = countKey(o.customerId, "");
   for (const k of Object.keys(bucket.value ?? {})) {
     if (k.startsWith(prefix)) starts.add(k.slice(prefix.length));
   }

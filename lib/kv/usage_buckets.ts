@@ -32,7 +32,8 @@ export function bucketOf(customerId: string): number {
   return (h >>> 0) % BUCKETS;
 }
 
-export const entryKey = (customerId: string, periodStart: string) =>
+/** A (customer, period) key: of a bucket entry, and of a count the meter holds. */
+export const countKey = (customerId: string, periodStart: string) =>
   `${customerId}\u0000${periodStart}`;
 
 /** About the bytes an entry takes in the stored value (the key, its tag and the number). */
@@ -63,7 +64,7 @@ export function planBuckets(
     let v = buckets.get(b);
     if (!v) buckets.set(b, v = {});
     changed.set(b, v);
-    const k = entryKey(t.customerId, t.periodStart);
+    const k = countKey(t.customerId, t.periodStart);
     const had = v[k];
     if (had !== undefined) {
       v[k] = had + t.q;

@@ -3,7 +3,7 @@ import {
   BUCKET_KEEP_MS,
   bucketKeys,
   bucketOf,
-  entryKey,
+  countKey,
   planBuckets,
 } from "@/lib/kv/usage_buckets.ts";
 import {
@@ -22,7 +22,7 @@ const NOW = Date.parse("2026-11-24T12:00:00Z");
 const period = calendarMonth(NOW);
 
 Deno.test("planBuckets() adds to entries, makes new ones while a bucket has room, spills the rest", () => {
-  const a = entryKey("a", period.start);
+  const a = countKey("a", period.start);
   const b0 = bucketOf("a");
   const current = () => new Map([[b0, { [a]: 5 }]]);
   const sums = [
@@ -31,7 +31,7 @@ Deno.test("planBuckets() adds to entries, makes new ones while a bucket has room
   ];
   const roomy = planBuckets(current(), sums, { now: NOW, maxBytes: 8192, maxMoves: 10 });
   assert.equal(roomy.buckets.get(b0)![a], 7);
-  assert.equal(roomy.buckets.get(bucketOf("b"))![entryKey("b", period.start)], 1);
+  assert.equal(roomy.buckets.get(bucketOf("b"))![countKey("b", period.start)], 1);
   assert.deepEqual(roomy.tallies, []);
   // no room for new entries: "a" still adds to its entry, "b" becomes a per-key tally
   const full = planBuckets(current(), sums, { now: NOW, maxBytes: 1, maxMoves: 10 });
@@ -42,7 +42,7 @@ Deno.test("planBuckets() adds to entries, makes new ones while a bucket has room
 Deno.test("planBuckets() moves entries of long-past periods out to per-key tallies, at most maxMoves", () => {
   const old = "2026-01-01T00:00:00.000Z";
   const ids = Array.from({ length: 400 }, (_, i) => `c${i}`).filter((c) => bucketOf(c) === 3);
-  const current = new Map([[3, Object.fromEntries(ids.map((c) => [entryKey(c, old), 4]))]]);
+  const current = new Map([[3, Object.fromEntries(ids.map((c) => [countKey(c, old), 4]))]]);
   const sums = [{ customerId: ids[0]!, periodStart: period.start, q: 1 }];
   const plan = planBuckets(current, sums, { now: NOW, maxBytes: 8192, maxMoves: 2 });
   assert.ok(Date.parse(old) < NOW - BUCKET_KEEP_MS);
@@ -50,7 +50,7 @@ Deno.test("planBuckets() moves entries of long-past periods out to per-key talli
   assert.ok(plan.tallies.every((t) => t.periodStart === old && t.q === 4));
   const kept = plan.buckets.get(3)!;
   assert.equal(Object.keys(kept).length, ids.length - 2 + 1);
-  for (const t of plan.tallies) assert.equal(kept[entryKey(t.customerId, old)], undefined);
+  for (const t of plan.tallies) assert.equal(kept[countKey(t.customerId, old)], undefined);
 });
 
 Deno.test("foldLog() folds 2 000 customers' calls in one commit through the buckets, counts exact", async () => {
@@ -99,13 +99,13 @@ Deno.test("a usage reset removes the customer's bucket entries; a fold that read
   await new Promise((r) => setTimeout(r, 10));
   assert.notEqual(await foldLog(real, PK, { maxRows: 256, now: NOW, bucketAt: 1 }), null);
   const before = await real.get<Record<string, number>>(bucketKeys.bucket(PK, bucketOf("ann")));
-  assert.equal(before.value![entryKey("ann", period.start)], 6, "ann's tally is a bucket entry");
+  assert.equal(before.value![countKey("ann", period.start)], 6, "ann's tally is a bucket entry");
   const at = await readLogPosition(real, PK);
   assert.notEqual(await resetCustomerUsage(real, PK, { customerId: "ann", at }), null);
   assert.equal(await folding, null, "the slow fold is refused: the watermark moved");
   const bucket = (await real.get<Record<string, number>>(bucketKeys.bucket(PK, bucketOf("ann"))))
     .value!;
-  assert.equal(bucket[entryKey("ann", period.start)], undefined);
+  assert.equal(bucket[countKey("ann", period.start)], undefined);
   assert.equal(await foldedCount(real, PK, { customerId: "ann", periodStart: period.start }), 0);
 });
 

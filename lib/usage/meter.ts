@@ -27,6 +27,7 @@ import {
   readLogPosition,
   resetCustomerUsage,
 } from "@/lib/kv/usage.ts";
+import { countKey } from "@/lib/kv/usage_buckets.ts";
 import type { Period } from "@/lib/period.ts";
 import {
   decideBatch,
@@ -44,8 +45,6 @@ const MAX_ATTEMPTS = 25;
 const MAX_CACHED = 200_000;
 /** By default, fold once this many log rows of a project are known unfolded. */
 const FOLD_AT = 256;
-
-const countKey = (customerId: string, periodStart: string) => `${customerId}\u0000${periodStart}`;
 
 export class UsageMeter {
   #kv: Deno.Kv;
@@ -141,8 +140,9 @@ export class UsageMeter {
   }
 
   #forgetCustomer(st: ProjectState, customerId: string) {
+    const prefix = countKey(customerId, "");
     for (const k of st.counts.keys()) {
-      if (k.startsWith(`${customerId}\u0000`)) {
+      if (k.startsWith(prefix)) {
         st.counts.delete(k);
         this.#cached--;
       }
