@@ -261,9 +261,6 @@ export async function foldLog(
   }, { limit: Math.max(1, Math.min(o.maxRows, FOLD_MAX_ROWS)), batchSize: 64 });
   for await (const e of iter) rows.push({ seq: e.key[2] as number, lines: decodeRow(e.value) });
   if (rows.length === 0) return from;
-  const touched = new Set<number>();
-  for (const r of rows) for (const [c, p] of r.lines) if (p !== "") touched.add(bucketOf(c));
-  const ids = [...touched];
   const logKeyBytes = 40 + pk.length;
   // the whole window when it fits one commit, else its first half, and so on
   // (with old entries moved out of the buckets it touches, else without)
@@ -280,7 +277,8 @@ export async function foldLog(
       plan = { buckets: new Map(), tallies: [...sums.values()] };
       room = FOLD_MUTATIONS - n - 1;
     } else {
-      room = FOLD_MUTATIONS - n - touched.size - 1;
+      const ids = [...new Set([...sums.values()].map((t) => bucketOf(t.customerId)))];
+      room = FOLD_MUTATIONS - n - ids.length - 1;
       // read for this plan, which changes them (another try reads them again)
       const got = await getManyChunked<Bucket>(kv, ids.map((b) => bucketKeys.bucket(pk, b)));
       const current = new Map(ids.map((b, i) => [b, got[i]!.value ?? {}]));
@@ -322,7 +320,7 @@ function windowSums(rows: { lines: LogLine[] }[]) {
   return sums;
 }
 
-/** A customer's folded count for a period (counter + tally): what is stored, for checks. */
+/** A customer's folded count for a period (counter, tally, bucket entry): what is stored. */
 export async function foldedCount(
   kv: Deno.Kv,
   pk: string,
