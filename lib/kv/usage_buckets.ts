@@ -2,11 +2,11 @@
  * Usage tally buckets: what folds added to the counts, many customers to a value. A customer's
  * tallies (one per period) live in the bucket its id hashes to, as `customer \0 period → count`,
  * so a fold rewrites the buckets its window touches (64 at most): one write per bucket rather
- * than one KvU64 sum per customer. A bucket holds at most `BUCKET_BYTES`; a key that doesn't fit, and entries of
- * periods that started more than `BUCKET_KEEP_MS` ago (moved out by a fold that rewrites their
- * bucket), are per-key KvU64 tallies instead (`usageKeys.tally`). A count is counter + tally +
- * bucket entry. Buckets change only in commits checked on the fold watermark (folds and usage
- * resets), so two writers never rewrite one from the same old value.
+ * than one KvU64 sum per customer. A bucket holds at most `BUCKET_BYTES`; a key that doesn't
+ * fit, and entries of periods that started more than `BUCKET_KEEP_MS` ago (moved out by a fold
+ * that rewrites their bucket), are per-key KvU64 tallies instead (`usageKeys.tally`). A count is
+ * counter + tally + bucket entry. Buckets change only in commits checked on the fold watermark
+ * (folds and usage resets), so two writers never rewrite one from the same old value.
  */
 
 export const BUCKETS = 64;
@@ -35,6 +35,12 @@ export function bucketOf(customerId: string): number {
 /** A (customer, period) key: of a bucket entry, and of a count the meter holds. */
 export const countKey = (customerId: string, periodStart: string) =>
   `${customerId}\u0000${periodStart}`;
+
+/** The customer and period start of a `countKey`. */
+export function parseCountKey(key: string): { customerId: string; periodStart: string } {
+  const at = key.indexOf("\u0000");
+  return { customerId: key.slice(0, at), periodStart: key.slice(at + 1) };
+}
 
 /** About the bytes an entry takes in the stored value (the key, its tag and the number). */
 const entryBytes = (key: string) => key.length + 12;
@@ -84,10 +90,9 @@ export function planBuckets(
   for (const v of changed.values()) {
     for (const k in v) {
       if (moves >= o.maxMoves) break;
-      const at = k.indexOf("\u0000");
-      const periodStart = k.slice(at + 1);
+      const { customerId, periodStart } = parseCountKey(k);
       if (Date.parse(periodStart) >= cutoff) continue;
-      tallies.push({ customerId: k.slice(0, at), periodStart, q: v[k]! });
+      tallies.push({ customerId, periodStart, q: v[k]! });
       delete v[k];
       moves++;
     }

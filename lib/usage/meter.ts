@@ -27,7 +27,7 @@ import {
   readLogPosition,
   resetCustomerUsage,
 } from "@/lib/kv/usage.ts";
-import { countKey } from "@/lib/kv/usage_buckets.ts";
+import { countKey, parseCountKey } from "@/lib/kv/usage_buckets.ts";
 import type { Period } from "@/lib/period.ts";
 import {
   decideBatch,
@@ -51,7 +51,7 @@ export class UsageMeter {
   #now: () => number;
   #ttlMs: number;
   #foldRows: number;
-  /** From how many keys a fold uses the buckets; (tests) smaller buckets, so folds spill. */
+  /** What folds are told of the tally buckets (see the constructor). */
   #bucketOpt: { bucketBytes?: number; bucketAt?: number };
   #projects = new Map<string, ProjectState>();
   #cached = 0;
@@ -66,7 +66,9 @@ export class UsageMeter {
 
   /**
    * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
-   * rows of a project make the meter fold (beside the batch commits).
+   * rows of a project make the meter fold (beside the batch commits); `bucketAt`: from how many
+   * distinct keys in its window a fold writes the tally buckets; `bucketBytes` (tests): a smaller
+   * bucket, so that folds spill.
    */
   constructor(
     kv: Deno.Kv,
@@ -243,10 +245,7 @@ export class UsageMeter {
     const st = this.#projects.get(pk)!;
     const missing = [...new Set(keys)].filter((k) => !st.counts.has(k));
     if (missing.length === 0) return;
-    const parts = missing.map((k) => {
-      const [customerId, periodStart] = k.split("\u0000") as [string, string];
-      return { customerId, periodStart };
-    });
+    const parts = missing.map(parseCountKey);
     const read = await readCounters(this.#kv, pk, parts);
     if (read.some((r) => r.folded > st.seq)) {
       // folded past the head we know: catch up first, then read again
