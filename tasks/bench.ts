@@ -197,25 +197,26 @@ await stop(server);
 await seedLarge(pk);
 server = startServer(port, dataDir);
 await waitUp(`${base}/healthz`);
-const barePort = freePort();
-const bare = new Deno.Command(Deno.execPath(), {
-  args: ["run", "--allow-net", `${root}tasks/bare_server.ts`, String(barePort)],
-  stdout: "null",
-}).spawn();
-await waitUp(`http://127.0.0.1:${barePort}/`);
-const floorPort = freePort();
-const floor = new Deno.Command(Deno.execPath(), {
-  args: ["run", "--allow-net", `${root}tasks/bare_server.ts`, String(floorPort), "headers"],
-  stdout: "null",
-}).spawn();
-await waitUp(`http://127.0.0.1:${floorPort}/`);
-const ceilingPort = freePort();
+/** Runs one of tasks/ on a free port (`flags` for deno, `args` after the port), once it answers. */
+async function baseline(file: string, flags: string[], args: string[] = []) {
+  const p = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, `${root}tasks/${file}`, String(p), ...args],
+    stdout: "null",
+  }).spawn();
+  await waitUp(`http://127.0.0.1:${p}/`);
+  return { port: p, child };
+}
+const { port: barePort, child: bare } = await baseline("bare_server.ts", ["--allow-net"]);
+const { port: floorPort, child: floor } = await baseline("bare_server.ts", ["--allow-net"], [
+  "headers",
+]);
 const ceilingDir = await Deno.makeTempDir({ prefix: "dream-bench-ceiling-" });
-const ceiling = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", "--unstable-kv", `${root}tasks/kv_bound.ts`, String(ceilingPort), ceilingDir],
-  stdout: "null",
-}).spawn();
-await waitUp(`http://127.0.0.1:${ceilingPort}/`);
+const { port: ceilingPort, child: ceiling } = await baseline(
+  "kv_bound.ts",
+  ["-A", "--unstable-kv"],
+  [ceilingDir],
+);
 const rss: [string, number][] = [["after start", rssKiB(server.pid)]];
 
 // ---- load -------------------------------------------------------------------------------
@@ -318,12 +319,7 @@ for (let i = 0; i < 300; i++) {
 }
 times.sort((a, b) => a - b);
 rss.push(["at the end", rssKiB(server.pid)]);
-bare.kill("SIGTERM");
-await bare.status;
-floor.kill("SIGTERM");
-await floor.status;
-ceiling.kill("SIGTERM");
-await ceiling.status;
+for (const child of [bare, floor, ceiling]) await stop(child);
 await Deno.remove(ceilingDir, { recursive: true });
 await stop(server);
 await Deno.remove(dataDir, { recursive: true });
