@@ -169,21 +169,37 @@ export function servePort(app: { fetch: (r: Request) => Response | Promise<Respo
   };
 }
 
+/**
+ * A proxy of `real` in which `wrap` may replace a method (it is given the method bound to the
+ * store, and answers the replacement or undefined); everything else is the store's own.
+ */
+function proxyKv(
+  real: Deno.Kv,
+  wrap: (prop: string | symbol, method: (...a: unknown[]) => unknown) => unknown,
+): Deno.Kv {
+  return new Proxy(real, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop);
+      if (typeof v !== "function") return v;
+      const method = v.bind(target);
+      return wrap(prop, method) ?? method;
+    },
+  });
+}
+
 /** A KV whose reads are counted. */
 export function countingKv(real: Deno.Kv) {
   const reads = { n: 0 };
-  const kv = new Proxy(real, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop);
-      if (prop === "get" || prop === "getMany" || prop === "list") {
-        return (...args: unknown[]) => {
+  const kv = proxyKv(
+    real,
+    (prop, method) =>
+      prop === "get" || prop === "getMany" || prop === "list"
+        ? (...args: unknown[]) => {
           reads.n++;
-          return (v as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      }
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+          return method(...args);
+        }
+        : undefined,
+  );
   return { kv, reads };
 }
 
@@ -199,45 +215,41 @@ export function delayedKv(
 ) {
   const events: string[] = [];
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const kv = new Proxy(real, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop);
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          const commit = op.commit.bind(op);
-          op.commit = async () => {
-            const res = await commit();
-            if (delays.commitResult) {
-              events.push(`commit landed${res.ok ? "" : " (failed)"}`);
-              await sleep(delays.commitResult);
-              events.push("commit answered");
-            }
-            return res;
-          };
-          return op;
+  const kv = proxyKv(real, (prop, method) => {
+    if (prop === "atomic") {
+      return () => {
+        const op = real.atomic();
+        const commit = op.commit.bind(op);
+        op.commit = async () => {
+          const res = await commit();
+          if (delays.commitResult) {
+            events.push(`commit landed${res.ok ? "" : " (failed)"}`);
+            await sleep(delays.commitResult);
+            events.push("commit answered");
+          }
+          return res;
         };
-      }
-      if (prop === "list") {
-        return (...args: Parameters<Deno.Kv["list"]>) => {
-          const iter = target.list(...args);
-          const delay = delays.list;
-          return (async function* () {
-            if (delay) (events.push("list started"), await sleep(delay));
-            yield* iter;
-            if (delay) events.push("list done");
-          })();
-        };
-      }
-      if (prop === "get" || prop === "getMany") {
-        return async (...args: unknown[]) => {
-          const got = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          if (delays.read) await sleep(delays.read);
-          return got;
-        };
-      }
-      return typeof v === "function" ? v.bind(target) : v;
-    },
+        return op;
+      };
+    }
+    if (prop === "list") {
+      return (...args: Parameters<Deno.Kv["list"]>) => {
+        const iter = real.list(...args);
+        const delay = delays.list;
+        return (async function* () {
+          if (delay) (events.push("list started"), await sleep(delay));
+          yield* iter;
+          if (delay) events.push("list done");
+        })();
+      };
+    }
+    if (prop === "get" || prop === "getMany") {
+      return async (...args: unknown[]) => {
+        const got = await method(...args);
+        if (delays.read) await sleep(delays.read);
+        return got;
+      };
+    }
   });
   return { kv, events };
 }
