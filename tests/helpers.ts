@@ -173,7 +173,7 @@ export function servePort(app: { fetch: (r: Request) => Response | Promise<Respo
  * A proxy of `real` in which `wrap` may replace a method (it is given the method bound to the
  * store, and answers the replacement or undefined); everything else is the store's own.
  */
-function proxyKv(
+export function proxyKv(
   real: Deno.Kv,
   wrap: (prop: string | symbol, method: (...a: unknown[]) => unknown) => unknown,
 ): Deno.Kv {

@@ -1,7 +1,7 @@
 /** [e2e] Start-up: private data files, one clear line and exit 1 on a wrong setting; /healthz probes writes. */
 import assert from "node:assert/strict";
 import { freePort, waitUp } from "@/tasks/server_process.ts";
-import { testApp } from "@/tests/helpers.ts";
+import { proxyKv, testApp } from "@/tests/helpers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -73,17 +73,12 @@ Deno.test("GET /healthz answers 503 when the store can't be written", async () =
   const real = await Deno.openKv(":memory:");
   let full = false;
   // a store whose writes fail, as on a full disk; reads still answer
-  const kv = new Proxy(real, {
-    get(target, prop) {
-      if (full && (prop === "set" || prop === "atomic")) {
-        return () => {
-          throw new TypeError("database or disk is full");
-        };
+  const kv = proxyKv(real, (prop) =>
+    full && (prop === "set" || prop === "atomic")
+      ? () => {
+        throw new TypeError("database or disk is full");
       }
-      const v = Reflect.get(target, prop);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
+      : undefined);
   await using app = await testApp({ kv });
   assert.equal((await app.call("GET", "/healthz")).status, 200);
   full = true;
