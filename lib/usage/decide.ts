@@ -144,6 +144,11 @@ export interface ProjectState {
   folded: number;
   /** Log rows known here and not folded yet (as last seen): seq → lines. */
   rows: Map<number, LogLine[]>;
+  /**
+   * What each key gained in the rows held (seq, quantity), built when counts are loaded and
+   * extended by the rows added since; dropped (null) whenever rows are forgotten.
+   */
+  gained: { seqs: Set<number>; byKey: Map<string, [seq: number, q: number][]> } | null;
   /** Counts exact at `seq`, for the keys loaded so far. */
   counts: Map<string, number>;
   /** When the head was last confirmed (a commit of ours, or a read). */

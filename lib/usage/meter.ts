@@ -8,19 +8,23 @@
  * head row (lib/kv/usage.ts). Callers are answered only after that commit is durable, so an
  * acknowledged count is never lost. Another instance that appended meanwhile makes the check
  * fail: this one reads the log rows it missed, and decides the batch again — so no limit is
- * passed with several instances on one KV. The log is folded into per-customer counters later,
- * a few dozen rows per commit, off the acknowledgement path; a count is its folded counter plus
- * the log rows after the fold watermark.
+ * passed with several instances on one KV. When every call of the next batch can be decided on
+ * what is held (the common case), its commit is sent as soon as the previous one lands, before
+ * that one's callers are answered, as the ceiling does: KV is not left idle while answers are
+ * written. The log is folded into per-customer counters later, a few dozen rows per commit,
+ * off the acknowledgement path; a count is its folded counter plus the log rows after the fold
+ * watermark.
  *
  * The counts held here are exact as of the project's head this instance knows. Reads trust them
  * while that head was confirmed less than `ttlMs` ago (one head read per project per interval,
  * never one read per counter); another instance's increments show within that time.
  */
 import { ConflictError } from "@/lib/errors.ts";
-import { idempotencyKeys } from "@/lib/kv/idempotency.ts";
+import { idempotencyKeys, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import {
   commitUsageBatch,
   foldLog,
+  type LogLine,
   readCounters,
   readIdempotency,
   readLog,
@@ -42,6 +46,19 @@ export { usageJson, type UsageView, usageView } from "@/lib/usage/view.ts";
 export type { TrackOutcome, TrackRequest } from "@/lib/usage/decide.ts";
 
 const MAX_ATTEMPTS = 25;
+const NO_RECORDS = new Map<string, IdempotencyRecord | null>();
+
+type Row = { pk: string; seq: number; headVersionstamp: string | null; lines: LogLine[] };
+/** A batch decided, its commit sent, its callers not answered yet. */
+interface InFlight {
+  batch: Pending[];
+  outcomes: TrackOutcome[];
+  rows: Row[];
+  now: number;
+  started: number;
+  /** the commit's versionstamp, null when another writer got there first */
+  commit: Promise<string | null>;
+}
 const MAX_CACHED = 200_000;
 /** By default, fold once this many log rows of a project are known unfolded. */
 const FOLD_AT = 256;
@@ -171,6 +188,7 @@ export class UsageMeter {
         versionstamp: null,
         folded: 0,
         rows: new Map(),
+        gained: null,
         counts: new Map(),
         checkedAt: -Infinity,
         catching: null,
@@ -209,6 +227,7 @@ export class UsageMeter {
         this.#cached -= st.counts.size;
         st.counts.clear();
         st.rows.clear();
+        st.gained = null;
       }
       // a commit of ours that landed while reading has applied its own row already
       const applied = lost ? from : st.seq;
@@ -238,6 +257,25 @@ export class UsageMeter {
     if (folded <= st.folded) return;
     st.folded = folded;
     for (const seq of st.rows.keys()) if (seq <= folded) st.rows.delete(seq);
+    st.gained = null;
+  }
+
+  /** What each key gained in the rows held: indexed once per row, not once per load. */
+  #gainedIn(st: ProjectState): Map<string, [seq: number, q: number][]> {
+    const g = st.gained ??= { seqs: new Set(), byKey: new Map() };
+    // rows are only added between resets of the index: equal sizes mean all are indexed
+    if (g.seqs.size === st.rows.size) return g.byKey;
+    for (const [seq, lines] of st.rows) {
+      if (g.seqs.has(seq)) continue;
+      g.seqs.add(seq);
+      for (const [c, p, q] of lines) {
+        const k = countKey(c, p);
+        const list = g.byKey.get(k);
+        if (list) list.push([seq, q]);
+        else g.byKey.set(k, [[seq, q]]);
+      }
+    }
+    return g.byKey;
   }
 
   /** Loads counts not held yet: folded counter + the known log rows after its watermark. */
@@ -257,15 +295,11 @@ export class UsageMeter {
       return this.#load(pk, keys);
     }
     if (this.#cached > MAX_CACHED) this.#evict();
-    // one pass over the unfolded rows held: what each missing key gained in which row
-    const gained = new Map<string, [seq: number, q: number][]>(missing.map((k) => [k, []]));
-    for (const [seq, lines] of st.rows) {
-      for (const [c, p, q] of lines) gained.get(countKey(c, p))?.push([seq, q]);
-    }
+    const gained = this.#gainedIn(st);
     missing.forEach((k, i) => {
       const r = read[i]!;
       let count = r.value;
-      for (const [seq, q] of gained.get(k)!) if (seq > r.folded) count += q;
+      for (const [seq, q] of gained.get(k) ?? []) if (seq > r.folded) count += q;
       st.counts.set(k, count);
       this.#cached++;
     });
@@ -279,22 +313,125 @@ export class UsageMeter {
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#take();
-        try {
-          await this.#decideAndCommit(batch);
-        } catch (err) {
-          for (const p of batch) p.reject(err);
+      // a batch whose commit is out (decided with no await: the common case), else null
+      let flight: InFlight | null = null;
+      while (flight || this.#queue.length > 0) {
+        if (!flight) {
+          const batch = this.#take();
+          flight = this.#startSync(batch);
+          if (!flight) {
+            try {
+              await this.#decideAndCommit(batch);
+            } catch (err) {
+              for (const p of batch) p.reject(err);
+            }
+            this.#foldSoon();
+            continue;
+          }
         }
-        // beside the next batches, not between them: a fold never delays an answer
-        this.#folding ??= this.#foldIfDue().catch(() => {
-          // a failed fold is retried after a later batch; the rows stay in the log meanwhile
-        }).finally(() => {
-          this.#folding = null;
-        });
+        const done: InFlight = flight;
+        flight = null;
+        let versionstamp: string | null;
+        try {
+          versionstamp = await done.commit;
+        } catch (err) {
+          for (const p of done.batch) p.reject(err);
+          continue;
+        }
+        if (done.rows.length > 0) {
+          this.commits++;
+          this.onBatch?.(done.batch.length, performance.now() - done.started);
+        }
+        if (versionstamp === null) {
+          // another instance appended first: the slow path catches up and decides again
+          try {
+            for (const r of done.rows) await this.#catchUp(r.pk, this.#projects.get(r.pk)!);
+            await this.#decideAndCommit(done.batch);
+          } catch (err) {
+            for (const p of done.batch) p.reject(err);
+          }
+          continue;
+        }
+        this.#applyCommitted(done.rows, versionstamp, done.now);
+        // the next batch's commit goes out before this batch's answers are written, so that
+        // KV works on it meanwhile
+        if (this.#queue.length > 0) {
+          const batch = this.#take();
+          flight = this.#startSync(batch);
+          if (!flight) this.#queue = batch.concat(this.#queue); // the slow path takes it
+        }
+        done.batch.forEach((p, i) => p.resolve(done.outcomes[i]!));
+        this.#foldSoon();
       }
     } finally {
       this.#draining = false;
+    }
+  }
+
+  /** Starts a fold beside the next batches, not between them: a fold never delays an answer. */
+  #foldSoon() {
+    this.#folding ??= this.#foldIfDue().catch(() => {
+      // a failed fold is retried after a later batch; the rows stay in the log meanwhile
+    }).finally(() => {
+      this.#folding = null;
+    });
+  }
+
+  /**
+   * Decides a batch and sends its commit without an await, when every call's project state is
+   * fresh, its count held and no call has an idempotency key (the common case); else null, and
+   * the slow path (`#decideAndCommit`) decides it. A batch that counts nothing is answered here.
+   */
+  #startSync(batch: Pending[]): InFlight | null {
+    const now = this.#now();
+    for (const p of batch) {
+      if (p.idemKey) return null;
+      const st = this.#projects.get(p.req.pk);
+      if (!st || st.catching || now - st.checkedAt >= this.#ttlMs || !st.counts.has(p.ck)) {
+        return null;
+      }
+    }
+    const { outcomes, lines } = decideBatch(batch, {
+      held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck)!,
+      existing: NO_RECORDS,
+      now,
+    });
+    const rows = this.#rowsOf(lines);
+    const commit = rows.length === 0
+      ? Promise.resolve("") // nothing to append
+      : commitUsageBatch(this.#kv, { rows, claims: [], now });
+    return { batch, outcomes, rows, now, started: performance.now(), commit };
+  }
+
+  /** The log rows to append for a batch's lines, each after its project's head. */
+  #rowsOf(lines: Map<string, Map<string, LogLine>>): Row[] {
+    return [...lines].map(([pk, perKey]) => {
+      const st = this.#projects.get(pk)!;
+      return {
+        pk,
+        seq: st.seq + 1,
+        headVersionstamp: st.versionstamp,
+        lines: [...perKey.values()],
+      };
+    });
+  }
+
+  /** A committed batch's rows become the heads known here and are added to the counts held. */
+  #applyCommitted(rows: Row[], versionstamp: string, now: number) {
+    for (const r of rows) {
+      const st = this.#projects.get(r.pk)!;
+      st.checkedAt = now;
+      // a catch-up that ran while this commit landed may have applied our row already
+      if (st.seq >= r.seq) continue;
+      st.seq = r.seq;
+      st.versionstamp = versionstamp;
+      st.rows.set(r.seq, r.lines);
+      for (const [c, p, q] of r.lines) {
+        const k = countKey(c, p);
+        const cur = st.counts.get(k);
+        // a count dropped meanwhile is read again (whole) when next needed
+        if (cur !== undefined) st.counts.set(k, cur + q);
+      }
     }
   }
 
@@ -328,15 +465,7 @@ export class UsageMeter {
       const settle = () => batch.forEach((p, i) => p.resolve(outcomes[i]!));
       if (lines.size === 0) return settle();
       const now = this.#now();
-      const rows = [...lines].map(([pk, perKey]) => {
-        const st = this.#projects.get(pk)!;
-        return {
-          pk,
-          seq: st.seq + 1,
-          headVersionstamp: st.versionstamp,
-          lines: [...perKey.values()],
-        };
-      });
+      const rows = this.#rowsOf(lines);
       const started = this.onBatch ? performance.now() : 0;
       const versionstamp = await commitUsageBatch(this.#kv, {
         rows,
@@ -346,21 +475,7 @@ export class UsageMeter {
       this.commits++;
       this.onBatch?.(batch.length, performance.now() - started);
       if (versionstamp !== null) {
-        for (const r of rows) {
-          const st = this.#projects.get(r.pk)!;
-          st.checkedAt = now;
-          // a catch-up that ran while this commit landed may have applied our row already
-          if (st.seq >= r.seq) continue;
-          st.seq = r.seq;
-          st.versionstamp = versionstamp;
-          st.rows.set(r.seq, r.lines);
-          for (const [c, p, q] of r.lines) {
-            const k = countKey(c, p);
-            const cur = st.counts.get(k);
-            // a count dropped meanwhile is read again (whole) when next needed
-            if (cur !== undefined) st.counts.set(k, cur + q);
-          }
-        }
+        this.#applyCommitted(rows, versionstamp, now);
         return settle();
       }
       // another instance appended (or claimed an idempotency key) first: catch up, decide again
