@@ -134,25 +134,3 @@ export function decideBatch(
   }
   return { outcomes, lines, claims };
 }
-
-/** What this instance knows of one project's usage. */
-export interface ProjectState {
-  /** The head (last log row) the counts below are exact at, and its versionstamp. */
-  seq: number;
-  versionstamp: string | null;
-  /** Rows up to here are in the counters (as last seen). */
-  folded: number;
-  /** Log rows known here and not folded yet (as last seen): seq → lines. */
-  rows: Map<number, LogLine[]>;
-  /**
-   * What each key gained in the rows held (seq, quantity), built when counts are loaded and
-   * extended by the rows added since; dropped (null) whenever rows are forgotten.
-   */
-  gained: { seqs: Set<number>; byKey: Map<string, [seq: number, q: number][]> } | null;
-  /** Counts exact at `seq`, for the keys loaded so far. */
-  counts: Map<string, number>;
-  /** When the head was last confirmed (a commit of ours, or a read). */
-  checkedAt: number;
-  /** The catch-up in flight, if any: concurrent callers share it (rows are applied once). */
-  catching: Promise<void> | null;
-}

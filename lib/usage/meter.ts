@@ -33,10 +33,10 @@ import {
 } from "@/lib/kv/usage.ts";
 import { countKey, parseCountKey } from "@/lib/kv/usage_buckets.ts";
 import type { Period } from "@/lib/period.ts";
+import { HeldProject } from "@/lib/usage/held.ts";
 import {
   decideBatch,
   type Pending,
-  type ProjectState,
   takeBatch,
   type TrackOutcome,
   type TrackRequest,
@@ -56,6 +56,8 @@ interface InFlight {
   rows: Row[];
   now: number;
   started: number;
+  /** commits of this batch lost to another writer so far */
+  attempt: number;
   /** the commit's versionstamp, null when another writer got there first */
   commit: Promise<string | null>;
 }
@@ -70,8 +72,7 @@ export class UsageMeter {
   #foldRows: number;
   /** What folds are told of the tally buckets (see the constructor). */
   #bucketOpt: { bucketBytes?: number; bucketAt?: number };
-  #projects = new Map<string, ProjectState>();
-  #cached = 0;
+  #projects = new Map<string, HeldProject>();
   #queue: Pending[] = [];
   #draining = false;
   /** The fold in flight, if any: folds run beside the batch commits, one at a time. */
@@ -158,16 +159,6 @@ export class UsageMeter {
     throw new ConflictError("Cannot delete the usage: too many concurrent changes, try again");
   }
 
-  #forgetCustomer(st: ProjectState, customerId: string) {
-    const prefix = countKey(customerId, "");
-    for (const k of st.counts.keys()) {
-      if (k.startsWith(prefix)) {
-        st.counts.delete(k);
-        this.#cached--;
-      }
-    }
-  }
-
   /** Folds every log row of the projects this instance has met (shutdown, tests, deletion). */
   async flush(pk?: string): Promise<void> {
     await this.#folding;
@@ -180,19 +171,10 @@ export class UsageMeter {
     }
   }
 
-  async #state(pk: string): Promise<ProjectState> {
+  async #state(pk: string): Promise<HeldProject> {
     let st = this.#projects.get(pk);
     if (!st) {
-      st = {
-        seq: 0,
-        versionstamp: null,
-        folded: 0,
-        rows: new Map(),
-        gained: null,
-        counts: new Map(),
-        checkedAt: -Infinity,
-        catching: null,
-      };
+      st = new HeldProject();
       this.#projects.set(pk, st);
       await this.#catchUp(pk, st);
     }
@@ -204,14 +186,14 @@ export class UsageMeter {
    * to the counts held. If they were folded away meanwhile, the counts are dropped (read again).
    * One catch-up per project at a time: concurrent callers wait for the one in flight.
    */
-  #catchUp(pk: string, st: ProjectState): Promise<void> {
+  #catchUp(pk: string, st: HeldProject): Promise<void> {
     st.catching ??= this.#readAhead(pk, st).finally(() => {
       st.catching = null;
     });
     return st.catching;
   }
 
-  async #readAhead(pk: string, st: ProjectState): Promise<void> {
+  async #readAhead(pk: string, st: HeldProject): Promise<void> {
     const pos = await readLogPosition(this.#kv, pk);
     // a commit of ours landed after that read: what we hold is newer, nothing to learn
     if (pos.seq < st.seq) return;
@@ -223,59 +205,10 @@ export class UsageMeter {
       const complete = rows.length === pos.seq - from &&
         rows.every((r, i) => r.seq === from + i + 1);
       const lost = pos.folded > st.seq || !complete;
-      if (lost) {
-        this.#cached -= st.counts.size;
-        st.counts.clear();
-        st.rows.clear();
-        st.gained = null;
-      }
-      // a commit of ours that landed while reading has applied its own row already
-      const applied = lost ? from : st.seq;
-      for (const r of rows) {
-        st.rows.set(r.seq, r.lines);
-        if (r.seq <= applied) continue;
-        for (const [c, p, q] of r.lines) {
-          if (p === "") {
-            this.#forgetCustomer(st, c); // a reset line
-            continue;
-          }
-          const k = countKey(c, p);
-          const cur = st.counts.get(k);
-          if (cur !== undefined) st.counts.set(k, cur + q);
-        }
-      }
-      if (pos.seq >= st.seq) {
-        st.seq = pos.seq;
-        st.versionstamp = pos.versionstamp;
-      }
+      st.caughtUp(rows, { from, lost, pos });
     }
-    this.#forgetFolded(st, pos.folded);
+    st.forgetFolded(pos.folded);
     st.checkedAt = this.#now();
-  }
-
-  #forgetFolded(st: ProjectState, folded: number) {
-    if (folded <= st.folded) return;
-    st.folded = folded;
-    for (const seq of st.rows.keys()) if (seq <= folded) st.rows.delete(seq);
-    st.gained = null;
-  }
-
-  /** What each key gained in the rows held: indexed once per row, not once per load. */
-  #gainedIn(st: ProjectState): Map<string, [seq: number, q: number][]> {
-    const g = st.gained ??= { seqs: new Set(), byKey: new Map() };
-    // rows are only added between resets of the index: equal sizes mean all are indexed
-    if (g.seqs.size === st.rows.size) return g.byKey;
-    for (const [seq, lines] of st.rows) {
-      if (g.seqs.has(seq)) continue;
-      g.seqs.add(seq);
-      for (const [c, p, q] of lines) {
-        const k = countKey(c, p);
-        const list = g.byKey.get(k);
-        if (list) list.push([seq, q]);
-        else g.byKey.set(k, [[seq, q]]);
-      }
-    }
-    return g.byKey;
   }
 
   /** Loads counts not held yet: folded counter + the known log rows after its watermark. */
@@ -294,144 +227,68 @@ export class UsageMeter {
       // a fold landed while reading: the rows between are no longer held, read again
       return this.#load(pk, keys);
     }
-    if (this.#cached > MAX_CACHED) this.#evict();
-    const gained = this.#gainedIn(st);
-    missing.forEach((k, i) => {
-      const r = read[i]!;
-      let count = r.value;
-      for (const [seq, q] of gained.get(k) ?? []) if (seq > r.folded) count += q;
-      st.counts.set(k, count);
-      this.#cached++;
-    });
-  }
-
-  #evict() {
-    for (const st of this.#projects.values()) st.counts.clear();
-    this.#cached = 0;
+    let held = 0;
+    for (const p of this.#projects.values()) held += p.counts.size;
+    if (held > MAX_CACHED) { for (const p of this.#projects.values()) p.counts.clear(); }
+    missing.forEach((k, i) => st.load(k, read[i]!.value, read[i]!.folded));
   }
 
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      // a batch whose commit is out (decided with no await: the common case), else null
+      // a batch whose commit is out, its callers not answered yet
       let flight: InFlight | null = null;
       while (flight || this.#queue.length > 0) {
         if (!flight) {
           const batch = this.#take();
-          flight = this.#startSync(batch);
-          if (!flight) {
-            try {
-              await this.#decideAndCommit(batch);
-            } catch (err) {
-              for (const p of batch) p.reject(err);
-            }
-            this.#foldSoon();
+          try {
+            flight = this.#ready(batch)
+              ? this.#send(batch, NO_RECORDS, 0)
+              : await this.#prepare(batch, 0);
+          } catch (err) {
+            for (const p of batch) p.reject(err);
             continue;
           }
         }
         const done: InFlight = flight;
         flight = null;
-        let versionstamp: string | null;
         try {
-          versionstamp = await done.commit;
+          const versionstamp = await done.commit;
+          if (done.rows.length > 0) {
+            this.commits++;
+            this.onBatch?.(done.batch.length, performance.now() - done.started);
+          }
+          if (versionstamp === null) {
+            // another instance appended (or claimed an idempotency key) first: catch up, decide again
+            if (done.attempt + 1 >= MAX_ATTEMPTS) {
+              throw new ConflictError("Cannot count usage: too many concurrent changes, try again");
+            }
+            for (const r of done.rows) await this.#catchUp(r.pk, this.#projects.get(r.pk)!);
+            flight = await this.#prepare(done.batch, done.attempt + 1);
+            continue;
+          }
+          for (const r of done.rows) this.#projects.get(r.pk)!.committed(r, versionstamp, done.now);
         } catch (err) {
           for (const p of done.batch) p.reject(err);
           continue;
         }
-        if (done.rows.length > 0) {
-          this.commits++;
-          this.onBatch?.(done.batch.length, performance.now() - done.started);
-        }
-        if (versionstamp === null) {
-          // another instance appended first: the slow path catches up and decides again
-          try {
-            for (const r of done.rows) await this.#catchUp(r.pk, this.#projects.get(r.pk)!);
-            await this.#decideAndCommit(done.batch);
-          } catch (err) {
-            for (const p of done.batch) p.reject(err);
-          }
-          continue;
-        }
-        this.#applyCommitted(done.rows, versionstamp, done.now);
-        // the next batch's commit goes out before this batch's answers are written, so that
-        // KV works on it meanwhile
+        // the next batch's commit goes out before this one's answers are written, so that KV
+        // works on it meanwhile (when it can be decided on what is held: the common case)
         if (this.#queue.length > 0) {
           const batch = this.#take();
-          flight = this.#startSync(batch);
-          if (!flight) this.#queue = batch.concat(this.#queue); // the slow path takes it
+          if (this.#ready(batch)) flight = this.#send(batch, NO_RECORDS, 0);
+          else this.#queue = batch.concat(this.#queue);
         }
         done.batch.forEach((p, i) => p.resolve(done.outcomes[i]!));
-        this.#foldSoon();
+        // beside the next batches, not between them: a fold never delays an answer
+        this.#folding ??= this.#foldIfDue().catch(() => {
+          // a failed fold is retried after a later batch; the rows stay in the log meanwhile
+        }).finally(() => {
+          this.#folding = null;
+        });
       }
     } finally {
       this.#draining = false;
-    }
-  }
-
-  /** Starts a fold beside the next batches, not between them: a fold never delays an answer. */
-  #foldSoon() {
-    this.#folding ??= this.#foldIfDue().catch(() => {
-      // a failed fold is retried after a later batch; the rows stay in the log meanwhile
-    }).finally(() => {
-      this.#folding = null;
-    });
-  }
-
-  /**
-   * Decides a batch and sends its commit without an await, when every call's project state is
-   * fresh, its count held and no call has an idempotency key (the common case); else null, and
-   * the slow path (`#decideAndCommit`) decides it. A batch that counts nothing is answered here.
-   */
-  #startSync(batch: Pending[]): InFlight | null {
-    const now = this.#now();
-    for (const p of batch) {
-      if (p.idemKey) return null;
-      const st = this.#projects.get(p.req.pk);
-      if (!st || st.catching || now - st.checkedAt >= this.#ttlMs || !st.counts.has(p.ck)) {
-        return null;
-      }
-    }
-    const { outcomes, lines } = decideBatch(batch, {
-      held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck)!,
-      existing: NO_RECORDS,
-      now,
-    });
-    const rows = this.#rowsOf(lines);
-    const commit = rows.length === 0
-      ? Promise.resolve("") // nothing to append
-      : commitUsageBatch(this.#kv, { rows, claims: [], now });
-    return { batch, outcomes, rows, now, started: performance.now(), commit };
-  }
-
-  /** The log rows to append for a batch's lines, each after its project's head. */
-  #rowsOf(lines: Map<string, Map<string, LogLine>>): Row[] {
-    return [...lines].map(([pk, perKey]) => {
-      const st = this.#projects.get(pk)!;
-      return {
-        pk,
-        seq: st.seq + 1,
-        headVersionstamp: st.versionstamp,
-        lines: [...perKey.values()],
-      };
-    });
-  }
-
-  /** A committed batch's rows become the heads known here and are added to the counts held. */
-  #applyCommitted(rows: Row[], versionstamp: string, now: number) {
-    for (const r of rows) {
-      const st = this.#projects.get(r.pk)!;
-      st.checkedAt = now;
-      // a catch-up that ran while this commit landed may have applied our row already
-      if (st.seq >= r.seq) continue;
-      st.seq = r.seq;
-      st.versionstamp = versionstamp;
-      st.rows.set(r.seq, r.lines);
-      for (const [c, p, q] of r.lines) {
-        const k = countKey(c, p);
-        const cur = st.counts.get(k);
-        // a count dropped meanwhile is read again (whole) when next needed
-        if (cur !== undefined) st.counts.set(k, cur + q);
-      }
     }
   }
 
@@ -442,46 +299,66 @@ export class UsageMeter {
     return batch;
   }
 
-  /** Decides a batch, commits it (deciding again after a lost head check), answers its callers. */
-  async #decideAndCommit(batch: Pending[]): Promise<void> {
+  /** Whether a batch can be decided now: every count held and fresh, no idempotency key. */
+  #ready(batch: Pending[]): boolean {
+    const now = this.#now();
+    return batch.every((p) => {
+      const st = this.#projects.get(p.req.pk);
+      return !p.idemKey && st !== undefined && st.catching === null &&
+        now - st.checkedAt < this.#ttlMs && st.counts.has(p.ck);
+    });
+  }
+
+  /**
+   * Reads what deciding a batch needs: the idempotency records, heads older than ttl (a refusal
+   * is never decided on older counts: a reset elsewhere lowers them), the counts not held.
+   */
+  async #prepare(batch: Pending[], attempt: number): Promise<InFlight> {
     const pks = [...new Set(batch.map((p) => p.req.pk))];
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let i = attempt; i < MAX_ATTEMPTS; i++) {
       const existing = await this.#existing(batch);
       for (const pk of pks) {
         const st = await this.#state(pk);
-        // a refusal is never decided on counts older than ttl (a reset elsewhere lowers them)
         if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#catchUp(pk, st);
         const missing = batch.filter((p) => p.req.pk === pk && !st.counts.has(p.ck));
         if (missing.length) await this.#load(pk, missing.map((p) => p.ck));
       }
-      // decided with no await between here and the heads captured for the commit: a count
-      // dropped by a concurrent catch-up since it was loaded means loading again
-      if (!batch.every((p) => this.#projects.get(p.req.pk)!.counts.has(p.ck))) continue;
-      const { outcomes, lines, claims } = decideBatch(batch, {
-        held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck)!,
-        existing,
-        now: this.#now(),
-      });
-      const settle = () => batch.forEach((p, i) => p.resolve(outcomes[i]!));
-      if (lines.size === 0) return settle();
-      const now = this.#now();
-      const rows = this.#rowsOf(lines);
-      const started = this.onBatch ? performance.now() : 0;
-      const versionstamp = await commitUsageBatch(this.#kv, {
-        rows,
-        claims: [...claims.values()],
-        now,
-      });
-      this.commits++;
-      this.onBatch?.(batch.length, performance.now() - started);
-      if (versionstamp !== null) {
-        this.#applyCommitted(rows, versionstamp, now);
-        return settle();
+      // a count dropped by a concurrent catch-up since it was loaded means loading again
+      if (batch.every((p) => this.#projects.get(p.req.pk)!.counts.has(p.ck))) {
+        return this.#send(batch, existing, i);
       }
-      // another instance appended (or claimed an idempotency key) first: catch up, decide again
-      for (const pk of pks) await this.#catchUp(pk, this.#projects.get(pk)!);
     }
     throw new ConflictError("Cannot count usage: too many concurrent changes, try again");
+  }
+
+  /**
+   * Decides a batch on the counts held and sends its commit, with no await between the two
+   * (the heads the rows check are the ones the decisions were made on).
+   */
+  #send(
+    batch: Pending[],
+    existing: Map<string, IdempotencyRecord | null>,
+    attempt: number,
+  ): InFlight {
+    const now = this.#now();
+    const { outcomes, lines, claims } = decideBatch(batch, {
+      held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck)!,
+      existing,
+      now,
+    });
+    const rows = [...lines].map(([pk, perKey]) => {
+      const st = this.#projects.get(pk)!;
+      return {
+        pk,
+        seq: st.seq + 1,
+        headVersionstamp: st.versionstamp,
+        lines: [...perKey.values()],
+      };
+    });
+    const commit = rows.length === 0
+      ? Promise.resolve("") // nothing counted, nothing to append
+      : commitUsageBatch(this.#kv, { rows, claims: [...claims.values()], now });
+    return { batch, outcomes, rows, now, started: performance.now(), attempt, commit };
   }
 
   /** The batch's idempotency records that exist already. */
@@ -500,7 +377,7 @@ export class UsageMeter {
         now: this.#now(),
         ...this.#bucketOpt,
       });
-      if (folded !== null) this.#forgetFolded(st, folded);
+      if (folded !== null) st.forgetFolded(folded);
       else await this.#catchUp(pk, st); // another instance folded: learn where it got to
     }
   }

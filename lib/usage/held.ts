@@ -1,0 +1,113 @@
+/**
+ * What one meter instance holds of a project's usage: the head it knows, the log rows not folded
+ * yet, and the counts exact at that head for the keys loaded so far. No KV here: the meter
+ * (lib/usage/meter.ts) reads and commits; this keeps the arithmetic of what it learns.
+ */
+import type { LogLine } from "@/lib/kv/usage.ts";
+import { countKey } from "@/lib/kv/usage_buckets.ts";
+
+export class HeldProject {
+  /** The head (last log row) the counts are exact at, and its versionstamp. */
+  seq = 0;
+  versionstamp: string | null = null;
+  /** Rows up to here are in the counters (as last seen). */
+  folded = 0;
+  /** Log rows known here and not folded yet (as last seen): seq → lines. */
+  rows = new Map<number, LogLine[]>();
+  /** Counts exact at `seq`, for the keys loaded so far (count key → count). */
+  counts = new Map<string, number>();
+  /** When the head was last confirmed (a commit of ours, or a read). */
+  checkedAt = -Infinity;
+  /** The catch-up in flight, if any: concurrent callers share it (rows are applied once). */
+  catching: Promise<void> | null = null;
+  /**
+   * What each key gained in the rows held (seq, quantity): built when counts are loaded and
+   * extended by the rows added since; dropped whenever rows are forgotten.
+   */
+  #gained: { seqs: Set<number>; byKey: Map<string, [seq: number, q: number][]> } | null = null;
+
+  /** A row of ours that committed: it becomes the head unless a catch-up applied it already. */
+  committed(row: { seq: number; lines: LogLine[] }, versionstamp: string, now: number) {
+    this.checkedAt = now;
+    if (this.seq >= row.seq) return;
+    this.seq = row.seq;
+    this.versionstamp = versionstamp;
+    this.rows.set(row.seq, row.lines);
+    this.#add(row.lines);
+  }
+
+  /**
+   * Rows a catch-up read after `from`, up to the head `pos`. `lost`: rows between were folded
+   * away before they could be read, so the counts held are dropped (loaded again when needed).
+   */
+  caughtUp(
+    rows: { seq: number; lines: LogLine[] }[],
+    o: { from: number; lost: boolean; pos: { seq: number; versionstamp: string | null } },
+  ) {
+    if (o.lost) {
+      this.counts.clear();
+      this.rows.clear();
+      this.#gained = null;
+    }
+    // a commit of ours that landed while reading has applied its own row already
+    const applied = o.lost ? o.from : this.seq;
+    for (const r of rows) {
+      this.rows.set(r.seq, r.lines);
+      if (r.seq > applied) this.#add(r.lines);
+    }
+    if (o.pos.seq >= this.seq) {
+      this.seq = o.pos.seq;
+      this.versionstamp = o.pos.versionstamp;
+    }
+  }
+
+  /** Counts held gain the lines' quantities; a reset line drops what is held of its customer. */
+  #add(lines: LogLine[]) {
+    for (const [c, p, q] of lines) {
+      if (p === "") {
+        const prefix = countKey(c, "");
+        for (const k of this.counts.keys()) if (k.startsWith(prefix)) this.counts.delete(k);
+        continue;
+      }
+      const k = countKey(c, p);
+      const cur = this.counts.get(k);
+      // a count not held is read again (whole) when next needed
+      if (cur !== undefined) this.counts.set(k, cur + q);
+    }
+  }
+
+  /** The rows up to `folded` are in the counters now: they are no longer held. */
+  forgetFolded(folded: number) {
+    if (folded <= this.folded) return;
+    this.folded = folded;
+    for (const seq of this.rows.keys()) if (seq <= folded) this.rows.delete(seq);
+    this.#gained = null;
+  }
+
+  /**
+   * Holds a key's count loaded from KV: its folded value as of watermark `folded`, plus what
+   * the rows held after that watermark add (indexed once per row, not scanned per load).
+   */
+  load(ck: string, value: number, folded: number) {
+    let count = value;
+    for (const [seq, q] of this.#gainedIn().get(ck) ?? []) if (seq > folded) count += q;
+    this.counts.set(ck, count);
+  }
+
+  #gainedIn(): Map<string, [seq: number, q: number][]> {
+    const g = this.#gained ??= { seqs: new Set(), byKey: new Map() };
+    // rows are only added between resets of the index: equal sizes mean all are indexed
+    if (g.seqs.size === this.rows.size) return g.byKey;
+    for (const [seq, lines] of this.rows) {
+      if (g.seqs.has(seq)) continue;
+      g.seqs.add(seq);
+      for (const [c, p, q] of lines) {
+        const k = countKey(c, p);
+        const list = g.byKey.get(k);
+        if (list) list.push([seq, q]);
+        else g.byKey.set(k, [[seq, q]]);
+      }
+    }
+    return g.byKey;
+  }
+}

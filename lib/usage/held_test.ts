@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { HeldProject } from "@/lib/usage/held.ts";
+import { countKey } from "@/lib/kv/usage_buckets.ts";
+import { resetLine } from "@/lib/kv/usage.ts";
+
+const P = "2026-12-01T00:00:00.000Z";
+const a = countKey("alice", P);
+const b = countKey("bob", P);
+
+Deno.test("a loaded count is its folded value plus the rows held after that value's watermark, rows added later included", () => {
+  const h = new HeldProject();
+  h.committed({ seq: 1, lines: [["alice", P, 2], ["bob", P, 1]] }, "v1", 0);
+  h.committed({ seq: 2, lines: [["alice", P, 3]] }, "v2", 0);
+  h.load(a, 10, 0); // folded to 0: rows 1 and 2 add 5
+  assert.equal(h.counts.get(a), 15);
+  h.load(a, 12, 1); // folded to 1 (a fold this instance has not seen yet): row 2 adds 3
+  assert.equal(h.counts.get(a), 15);
+  // a row added after the index was built is found too
+  h.committed({ seq: 3, lines: [["bob", P, 4]] }, "v3", 0);
+  h.load(b, 0, 0);
+  assert.equal(h.counts.get(b), 5);
+  // held counts move with later rows; forgetting folded rows drops them from later loads
+  h.committed({ seq: 4, lines: [["alice", P, 1]] }, "v4", 0);
+  assert.equal(h.counts.get(a), 16);
+  h.forgetFolded(3);
+  assert.deepEqual([...h.rows.keys()], [4]);
+  h.counts.clear();
+  h.load(a, 15, 3);
+  assert.equal(h.counts.get(a), 16);
+});
+
+Deno.test("a row of ours applied by a catch-up first is not added again; a lost catch-up drops what is held", () => {
+  const h = new HeldProject();
+  h.counts.set(a, 0);
+  h.caughtUp([{ seq: 1, lines: [["alice", P, 2]] }], {
+    from: 0,
+    lost: false,
+    pos: { seq: 1, versionstamp: "v1" },
+  });
+  assert.equal(h.counts.get(a), 2);
+  h.committed({ seq: 1, lines: [["alice", P, 2]] }, "v1", 5);
+  assert.equal(h.counts.get(a), 2);
+  assert.equal(h.checkedAt, 5);
+  // a reset line drops the customer's counts (read again, from zero, when next needed)
+  h.counts.set(b, 7);
+  h.committed({ seq: 2, lines: [resetLine("alice")] }, "v2", 6);
+  assert.deepEqual([...h.counts], [[b, 7]]);
+  h.caughtUp([{ seq: 9, lines: [["bob", P, 1]] }], {
+    from: 8,
+    lost: true,
+    pos: { seq: 9, versionstamp: "v9" },
+  });
+  assert.equal(h.counts.size, 0);
+  assert.deepEqual([...h.rows.keys()], [9]);
+  assert.equal(h.seq, 9);
+});
