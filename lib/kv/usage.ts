@@ -217,7 +217,7 @@ export async function commitUsageBatch(
 }
 
 /** Deno KV allows 1000 mutations and 80 KiB of keys per commit; a fold stays under both. */
-const FOLD_MUTATIONS = 800;
+const FOLD_MUTATIONS = 900;
 const FOLD_KEY_BYTES = 72 * 1024;
 
 /** About the bytes a tally key takes encoded (ids are ASCII; each string part adds two). */

@@ -87,14 +87,18 @@ export function planBuckets(
   }
   let moves = 0;
   const cutoff = o.now - BUCKET_KEEP_MS;
+  // whether a period is old, by its start (a handful of distinct periods among the entries)
+  const old = new Map<string, boolean>();
   for (const v of changed.values()) {
+    if (moves >= o.maxMoves) break;
     for (const k in v) {
-      if (moves >= o.maxMoves) break;
-      const { customerId, periodStart } = parseCountKey(k);
-      if (Date.parse(periodStart) >= cutoff) continue;
-      tallies.push({ customerId, periodStart, q: v[k]! });
+      const periodStart = k.slice(k.indexOf("\u0000") + 1);
+      let moving = old.get(periodStart);
+      if (moving === undefined) old.set(periodStart, moving = Date.parse(periodStart) < cutoff);
+      if (!moving) continue;
+      tallies.push({ customerId: parseCountKey(k).customerId, periodStart, q: v[k]! });
       delete v[k];
-      moves++;
+      if (++moves >= o.maxMoves) break;
     }
   }
   return { buckets: changed, tallies };

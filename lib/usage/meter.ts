@@ -63,7 +63,7 @@ interface InFlight {
 }
 const MAX_CACHED = 200_000;
 /** By default, fold once this many log rows of a project are known unfolded. */
-const FOLD_AT = 256;
+const FOLD_AT = 600;
 
 export class UsageMeter {
   #kv: Deno.Kv;
