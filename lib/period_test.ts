@@ -41,4 +41,10 @@ Deno.test("monthKey() and dayKey() are ISO prefixes", () => {
   const t = Date.parse("2026-03-05T12:00:00Z");
   assert.equal(monthKey(t), "2026-03");
   assert.equal(dayKey(t), "2026-03-05");
+  // the last day's keys are reused: the next instant, the day's last millisecond, the next day
+  assert.equal(dayKey(t + 1), "2026-03-05");
+  assert.equal(dayKey(Date.parse("2026-03-31T23:59:59.999Z")), "2026-03-31");
+  assert.equal(monthKey(Date.parse("2026-04-01T00:00:00Z")), "2026-04");
+  assert.equal(dayKey(Date.parse("1969-12-31T23:00:00Z")), "1969-12-31");
+  assert.throws(() => dayKey(NaN), RangeError);
 });

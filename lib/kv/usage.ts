@@ -271,21 +271,21 @@ export async function foldLog(
     const sums = windowSums(window);
     let plan: { buckets: Map<number, Bucket>; tallies: TallySum[] };
     let room: number;
-    if (sums.size < (o.bucketAt ?? BUCKET_AT)) {
+    if (sums.length < (o.bucketAt ?? BUCKET_AT)) {
       // few keys: a KvU64 sum each costs less than rewriting the buckets they fall in
       if (!moves) continue;
-      plan = { buckets: new Map(), tallies: [...sums.values()] };
+      plan = { buckets: new Map(), tallies: sums };
       room = FOLD_MUTATIONS - n - 1;
     } else {
-      const ids = [...new Set([...sums.values()].map((t) => bucketOf(t.customerId)))];
+      const ids = [...new Set(sums.map((t) => bucketOf(t.customerId)))];
       room = FOLD_MUTATIONS - n - ids.length - 1;
       // read for this plan, which changes them (another try reads them again)
       const got = await getManyChunked<Bucket>(kv, ids.map((b) => bucketKeys.bucket(pk, b)));
       const current = new Map(ids.map((b, i) => [b, got[i]!.value ?? {}]));
-      plan = planBuckets(current, sums.values(), {
+      plan = planBuckets(current, sums, {
         now: o.now,
         maxBytes: o.bucketBytes ?? BUCKET_BYTES,
-        maxMoves: moves ? Math.max(0, Math.min(room - sums.size, 200)) : 0,
+        maxMoves: moves ? Math.max(0, Math.min(room - sums.length, 200)) : 0,
       });
     }
     const keyBytes = plan.tallies.reduce(
@@ -306,18 +306,25 @@ export async function foldLog(
 }
 
 /** The sums of a window of rows per (customer, period), reset lines left out. */
-function windowSums(rows: { lines: LogLine[] }[]) {
-  const sums = new Map<string, TallySum>();
+function windowSums(rows: { lines: LogLine[] }[]): TallySum[] {
+  // by period, then customer: no key is built per line (a window holds tens of thousands)
+  const byPeriod = new Map<string, Map<string, TallySum>>();
+  const out: TallySum[] = [];
   for (const r of rows) {
     for (const [customerId, periodStart, q] of r.lines) {
       if (periodStart === "") continue; // a reset line: nothing to add
-      const k = countKey(customerId, periodStart);
-      const cur = sums.get(k);
+      let sums = byPeriod.get(periodStart);
+      if (!sums) byPeriod.set(periodStart, sums = new Map());
+      const cur = sums.get(customerId);
       if (cur) cur.q += q;
-      else sums.set(k, { customerId, periodStart, q });
+      else {
+        const t = { customerId, periodStart, q };
+        sums.set(customerId, t);
+        out.push(t);
+      }
     }
   }
-  return sums;
+  return out;
 }
 
 /** A customer's folded count for a period (counter, tally, bucket entry): what is stored. */
