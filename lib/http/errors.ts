@@ -9,7 +9,10 @@ import { isApiPath } from "@/lib/http/middleware/security_headers.ts";
  * The contract's error body. The sentence is also at the top level (`message`): the original
  * dream-api SDK builds its exception from it.
  */
-export function errorBody(err: AppError, requestId: string) {
+export function errorBody(
+  err: Pick<AppError, "code" | "message" | "details">,
+  requestId: string,
+) {
   return {
     error: { code: err.code, message: err.message, requestId, ...err.details },
     message: err.message,

@@ -10,13 +10,13 @@
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
 import { SK_RE } from "@/lib/ids.ts";
-import { AppError } from "@/lib/errors.ts";
+import { AppError, STATUS_OF } from "@/lib/errors.ts";
 import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
 import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
-import { QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
+import { QUANTITY_MAX, QUANTITY_MIN, tierLimitMessage, tryTrackUsage } from "@/lib/usage/track.ts";
 import { planOf } from "@/lib/usage/plan.ts";
 import { customerCacheKey } from "@/lib/customers/customers.ts";
 import { usageJson, usageView } from "@/lib/usage/meter.ts";
@@ -117,10 +117,22 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const refused = limited(req, project.pk, customer.id);
     if (refused) return refused;
     try {
-      const res = await trackUsage(s, project, { customer, quantity, rawBody });
+      const res = await tryTrackUsage(s, project, { customer, quantity, rawBody });
+      if (res.kind === "limited") {
+        // the TierLimitError the full path throws, answered without making an Error
+        const refusal = {
+          code: "tier_limit_reached" as const,
+          message: tierLimitMessage(res.usage, res.quantity),
+          details: { usage: res.usage },
+        };
+        return respond(req, (id) => JSON.stringify(errorBody(refusal, id)), {
+          status: STATUS_OF.tier_limit_reached,
+          headers: {},
+        });
+      }
       return respond(
         req,
-        res.replayed
+        res.kind === "replayed"
           ? JSON.stringify(res.record.body)
           : `{"success":true,"usage":${usageJson(res.usage)}}`,
       );

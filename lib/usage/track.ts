@@ -10,18 +10,19 @@ import { AppError, ConflictError } from "@/lib/errors.ts";
 import type { IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import type { UsageView } from "@/lib/usage/meter.ts";
 
+/** Why a call of `quantity` was refused, said the same way by every path that refuses it. */
+export function tierLimitMessage(usage: UsageView, quantity = 1): string {
+  const used = `${usage.count} of ${usage.limit} used this period${
+    usage.overage ? `, ${usage.overage} past it as overage` : ""
+  }`;
+  return usage.limit !== null && usage.count < usage.limit && !usage.overage
+    ? `This request of ${quantity} would pass the usage limit of plan "${usage.plan}" (${used}); nothing was counted`
+    : `Usage limit of plan "${usage.plan}" reached (${used})`;
+}
+
 export class TierLimitError extends AppError {
   constructor(usage: UsageView, quantity = 1) {
-    const used = `${usage.count} of ${usage.limit} used this period${
-      usage.overage ? `, ${usage.overage} past it as overage` : ""
-    }`;
-    super(
-      "tier_limit_reached",
-      usage.limit !== null && usage.count < usage.limit && !usage.overage
-        ? `This request of ${quantity} would pass the usage limit of plan "${usage.plan}" (${used}); nothing was counted`
-        : `Usage limit of plan "${usage.plan}" reached (${used})`,
-      { details: { usage } },
-    );
+    super("tier_limit_reached", tierLimitMessage(usage, quantity), { details: { usage } });
   }
 }
 
@@ -58,16 +59,23 @@ export const QUANTITY_MAX = 1_000_000;
 
 export const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
+/** What tracking answers: counted, the first answer replayed, or refused at the limit. */
+export type TrackResult =
+  | { kind: "counted"; usage: UsageView }
+  | { kind: "replayed"; record: IdempotencyRecord }
+  | { kind: "limited"; usage: UsageView; quantity: number };
+
 /**
- * Counts `quantity` for the customer, or throws `TierLimitError` counting nothing. With an
- * idempotency key, a retry with the same customer and body answers the first result and
- * counts once; the same key with another customer or body is a `ConflictError`.
+ * Counts `quantity` for the customer, or refuses it at the limit counting nothing (answered, not
+ * thrown: the hot path refuses thousands a second). With an idempotency key, a retry with the
+ * same customer and body answers the first result and counts once; the same key with another
+ * customer or body is a `ConflictError`.
  */
-export async function trackUsage(
+export async function tryTrackUsage(
   s: Services,
   project: Project,
   opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
-): Promise<{ usage: UsageView; replayed: false } | { replayed: true; record: IdempotencyRecord }> {
+): Promise<TrackResult> {
   const customer = opts.customer;
   const { plan, limit, period, tier, overage } = planOf(s, project, customer);
   const outcome = await s.meter.track({
@@ -89,15 +97,28 @@ export async function trackUsage(
   });
   switch (outcome.kind) {
     case "counted":
-      return { usage: outcome.usage, replayed: false };
+      return { kind: "counted", usage: outcome.usage };
     case "limited":
       await limitReached(s, project, { customerId: customer.id, usage: outcome.usage });
-      throw new TierLimitError(outcome.usage, opts.quantity);
+      return { kind: "limited", usage: outcome.usage, quantity: opts.quantity };
     case "replayed":
-      return { replayed: true, record: outcome.record };
+      return { kind: "replayed", record: outcome.record };
     case "idempotency_conflict":
       throw new ConflictError(
         "This Idempotency-Key was already used with another request; use a new key for a new request",
       );
   }
+}
+
+/** `tryTrackUsage`, with a refusal thrown as `TierLimitError` (the routes' way). */
+export async function trackUsage(
+  s: Services,
+  project: Project,
+  opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
+): Promise<{ usage: UsageView; replayed: false } | { replayed: true; record: IdempotencyRecord }> {
+  const res = await tryTrackUsage(s, project, opts);
+  if (res.kind === "limited") throw new TierLimitError(res.usage, res.quantity);
+  return res.kind === "counted"
+    ? { usage: res.usage, replayed: false }
+    : { replayed: true, record: res.record };
 }
