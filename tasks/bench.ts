@@ -6,8 +6,9 @@
  * into the KV file while the server is stopped), then drives, at 64 connections, a bare
  * Deno.serve, a "ceiling" server (tasks/kv_bound.ts: the cheapest durable design, answering after
  * one KV commit per batch) and the two endpoints: one 2 s warm-up round each, then BENCH_ROUNDS
- * rounds of BENCH_SECONDS for each, each right after a bare round, and prints one table of
- * medians: requests/s, p50, p99 and the ratio to the bare round just before. After the load it
+ * rounds of BENCH_SECONDS for each (POST beside its ceiling, each group after a bare round: see
+ * GROUPS), and prints one table of medians: requests/s, p50, p99, the ratio to the bare round of
+ * its group and, for POST, to the ceiling round next to it. After the load it
  * checks correctness (stored counts against accepted requests, no customer over its limit), times
  * /api/dashboard, and reports the server's RSS after each round. Rate limits are off for the run
  * (RATE_LIMIT_PER_KEY=0, RATE_LIMIT_PER_CUSTOMER=0).
@@ -19,8 +20,8 @@ import { calendarMonth, dayKey, monthKey } from "@/lib/period.ts";
 import { ulid } from "@/lib/ids.ts";
 import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
 
-const DURATION = Deno.env.get("BENCH_SECONDS") ?? "6";
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
+const DURATION = Deno.env.get("BENCH_SECONDS") ?? "4";
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const CONNECTIONS = 64;
 const SEED_CUSTOMERS = Number(Deno.env.get("BENCH_CUSTOMERS") ?? 100_000);
 const SEED_EVENTS = Number(Deno.env.get("BENCH_EVENTS") ?? 1_000_000);
@@ -239,21 +240,26 @@ const targets = {
   },
 };
 type Target = keyof typeof targets;
-const MEASURED = [
-  "ceiling",
-  "post",
-  "get",
-  "ceilingMany",
-  "postMany",
-  "getMany",
-  "floor",
+/**
+ * Each round runs these groups in turn, each group's runs back to back: a bare round first, then
+ * the rest, in reverse order every other round. A row's ratio to bare is taken against its
+ * group's bare round, `POST /api/data`'s ratio to the ceiling against the ceiling round run right
+ * next to it: the VM drifts by ±10 % from minute to minute, and adjacent runs drift least.
+ */
+const GROUPS = [
+  ["ceiling", "post"],
+  ["get"],
+  ["ceilingMany", "postMany"],
+  ["getMany"],
+  ["floor"],
 ] as const;
+const MEASURED = GROUPS.flat();
 type Measured = typeof MEASURED[number];
 const runs = Object.fromEntries(Object.keys(targets).map((k) => [k, []])) as unknown as Record<
   Target,
   WrkResult[]
 >;
-// each target is paired with a bare round run just before it
+// each target is paired with its group's bare round
 const bareBefore = Object.fromEntries(MEASURED.map((k) => [k, []])) as unknown as Record<
   Measured,
   WrkResult[]
@@ -268,15 +274,18 @@ for (const [name, t] of Object.entries(targets)) {
   if (name === "post") (acceptedByWrk += r.ok, postRuns++);
 }
 for (let round = 0; round < ROUNDS; round++) {
-  for (const name of MEASURED) {
-    bareBefore[name].push(await wrk(targets.bare.url, null));
-    const r = await wrk(targets[name].url, targets[name].script);
-    runs[name].push(r);
-    if (name === "post") (acceptedByWrk += r.ok, postRuns++);
+  for (const group of GROUPS) {
+    const bare = await wrk(targets.bare.url, null);
+    runs.bare.push(bare);
+    for (const name of round % 2 ? [...group].reverse() : group) {
+      bareBefore[name].push(bare);
+      const r = await wrk(targets[name].url, targets[name].script);
+      runs[name].push(r);
+      if (name === "post") (acceptedByWrk += r.ok, postRuns++);
+    }
   }
   rss.push([`after round ${round + 1}`, rssKiB(server.pid)]);
 }
-runs.bare = Object.values(bareBefore).flat();
 
 // ---- correctness ------------------------------------------------------------------------
 const headers = (user: string) => ({ Authorization: `Bearer ${sk}`, "X-User-Id": user });
@@ -338,17 +347,18 @@ const toBare = (name: Target) =>
 const row = (label: string, name: Target, ceilingOf?: Measured) => {
   const rs = runs[name];
   const ratios = toBare(name);
-  // to the ceiling: both normalised by their own bare round, so drift between rounds cancels
-  const c = ceilingOf ? toBare(ceilingOf) : null;
-  const toCeiling = c ? fmt(median(ratios.map((x, i) => x / c[i]!)), 2, 7) : "      —";
+  // to the ceiling: against the ceiling round run right next to it
+  const c = ceilingOf ? runs[ceilingOf] : null;
+  const toCeiling = c ? fmt(median(rs.map((r, i) => r.rps / c[i]!.rps)), 2, 7) : "      —";
   return `| ${label.padEnd(26)} | ${fmt(median(rs.map((r) => r.rps)), 0, 8)} | ${
     fmt(median(rs.map((r) => r.p50)), 2, 6)
   } | ${fmt(median(rs.map((r) => r.p99)), 2, 6)} | ${fmt(median(ratios), 2, 5)} | ${
     fmt(Math.min(...ratios), 2, 4)
   } – ${fmt(Math.max(...ratios), 2, 4)} | ${toCeiling} |`;
 };
+
 const lines = [
-  `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; wrk -t2 -c${CONNECTIONS} -d${DURATION}s × ${ROUNDS} rounds, each right after a bare round (medians)`,
+  `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; wrk -t2 -c${CONNECTIONS} -d${DURATION}s × ${ROUNDS} rounds; POST beside its ceiling, each group after a bare round (medians)`,
   "",
   "| endpoint                   | req/s    | p50 ms | p99 ms | ratio | per round   | ceiling |",
   "|----------------------------|----------|--------|--------|-------|-------------|---------|",
