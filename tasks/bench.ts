@@ -221,10 +221,11 @@ const { port: ceilingPort, child: ceiling } = await baseline(
 const rss: [string, number][] = [["after start", rssKiB(server.pid)]];
 
 // ---- load -------------------------------------------------------------------------------
-// The machine is shared (a VM), so throughput drifts by ±10 % from minute to minute. Each target
-// runs ROUNDS times, each time right after a bare round, its ratio is taken against that bare
-// round, and the table shows medians over the rounds.
-log(`wrk: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s, each after a bare round`);
+// The machine is shared (a VM), so throughput drifts by ±10 % from minute to minute: every ratio
+// is taken between runs made back to back (see GROUPS), and the table shows medians over rounds.
+log(
+  `wrk: ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s, POST beside its ceiling, each group after a bare round`,
+);
 const ceilingUrl = `http://127.0.0.1:${ceilingPort}/api/data`;
 const targets = {
   bare: { url: `http://127.0.0.1:${barePort}/`, script: null },

@@ -33,14 +33,24 @@ export async function waitUp(url: string): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-/** Starts main.ts on `port` with `dataDir`, rate limits off, quiet logs. */
+/**
+ * Starts main.ts on `port` with `dataDir`, rate limits off, quiet logs (`main` and `cwd`: another
+ * checkout's, for `deno task ab`).
+ */
 export function startServer(
   port: number,
   dataDir: string,
-  o: { logLevel?: string; stderr?: "inherit" | "null"; env?: Record<string, string> } = {},
+  o: {
+    logLevel?: string;
+    stderr?: "inherit" | "null";
+    env?: Record<string, string>;
+    main?: string;
+    cwd?: string;
+  } = {},
 ) {
   return new Deno.Command(Deno.execPath(), {
-    args: SERVER_RUN_ARGS,
+    args: o.main ? [...SERVER_RUN_ARGS.slice(0, -1), o.main] : SERVER_RUN_ARGS,
+    ...(o.cwd ? { cwd: o.cwd } : {}),
     env: {
       PORT: String(port),
       DATA_DIR: dataDir,

@@ -1,0 +1,116 @@
+/**
+ * `deno task ab`: two versions of the server, side by side, on this machine's noise.
+ *
+ * Starts `main.ts` of checkout A and of checkout B (e.g. two `git worktree`s) on fresh data dirs,
+ * creates the same SaaS project on each, warms each with `POST /api/data` from every customer,
+ * then runs ROUNDS rounds of wrk (-t2 -c64, SECONDS each) on A and on B, alternating which goes
+ * first, and prints each round's B/A throughput ratio and their median. Single rounds swing ±30 %
+ * on a shared 2-core VM; the median over 16 – 30 rounds repeats within a few per cent, where
+ * `deno task bench` run twice an hour apart does not.
+ *   deno task ab <checkout A> <checkout B>
+ * Env: AB_CUSTOMERS (200), AB_ROUNDS (16), AB_SECONDS (2), AB_METHOD (POST | GET), AB_MIX=1 (a
+ * quarter of the customers on a tier of 100 calls, refused once there, as in the bench),
+ * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
+ */
+import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
+
+const [rootA, rootB] = Deno.args;
+if (!rootA || !rootB) throw new Error("usage: deno task ab <checkout A> <checkout B>");
+const CUSTOMERS = Number(Deno.env.get("AB_CUSTOMERS") ?? 200);
+const ROUNDS = Number(Deno.env.get("AB_ROUNDS") ?? 16);
+const SECONDS = Deno.env.get("AB_SECONDS") ?? "2";
+const METHOD = Deno.env.get("AB_METHOD") ?? "POST";
+const MIX = Deno.env.get("AB_MIX") === "1";
+const enc = new TextEncoder();
+const print = (m: string) => Deno.stdout.writeSync(enc.encode(m + "\n"));
+
+/** A wrk script replaying one formatted request per customer, in turn. */
+function lua(sk: string, method: string): string {
+  const path = method === "GET" ? "/api/usage" : "/api/data";
+  return `
+local reqs = {}
+local n = 0
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args)
+  for k = 0, ${CUSTOMERS - 1} do
+    local headers = { ["Authorization"] = "Bearer ${sk}", ["X-User-Id"] = "u_" .. k, ["Content-Type"] = "application/json" }
+    reqs[k] = wrk.format("${method}", "${path}", headers, ${method === "POST" ? '"{}"' : "nil"})
+  end
+  n = id * 7919
+end
+function request() n = n + 1; return reqs[n % ${CUSTOMERS}] end
+`;
+}
+
+async function wrk(url: string, script: string, seconds: string): Promise<number> {
+  const file = await Deno.makeTempFile({ suffix: ".lua" });
+  await Deno.writeTextFile(file, script);
+  const out = await new Deno.Command("wrk", {
+    args: ["-t2", "-c64", `-d${seconds}s`, "-s", file, url],
+    stdout: "piped",
+  }).output();
+  await Deno.remove(file);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(new TextDecoder().decode(out.stdout))?.[1]);
+}
+
+/** Starts one checkout's server and makes it ready: project, customers, warm caches. */
+async function side(root: string, extraEnv: string | undefined) {
+  const port = freePort();
+  const dataDir = await Deno.makeTempDir({ prefix: "dream-ab-" });
+  const child = startServer(port, dataDir, {
+    main: `${root}/main.ts`,
+    cwd: root,
+    env: extraEnv ? JSON.parse(extraEnv) : {},
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitUp(`${base}/healthz`);
+  const { sk } = await seedProject(base, "ab@example.com", {
+    name: "AB",
+    type: "saas",
+    tiers: [{ name: "free", price: 0, limit: 1_000_000_000 }, {
+      name: "tiny",
+      price: 0,
+      limit: 100,
+    }],
+  });
+  for (let k = Math.floor(CUSTOMERS * 0.75); MIX && k < CUSTOMERS; k++) {
+    const r = await fetch(`${base}/api/customers`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${sk}` },
+      body: JSON.stringify({ id: `u_${k}`, plan: "tiny" }),
+    });
+    await r.body?.cancel();
+  }
+  // first sight of every customer goes through the full app: not what is compared
+  await wrk(`${base}/api/data`, lua(sk, "POST"), CUSTOMERS > 1000 ? "15" : "3");
+  const url = `${base}${METHOD === "GET" ? "/api/usage" : "/api/data"}`;
+  return { child, dataDir, run: () => wrk(url, lua(sk, METHOD), SECONDS) };
+}
+
+const a = await side(rootA, Deno.env.get("AB_ENV_A"));
+const b = await side(rootB, Deno.env.get("AB_ENV_B"));
+const ratios: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const [first, second] = round % 2 ? [b, a] : [a, b];
+  const r1 = await first.run();
+  const r2 = await second.run();
+  const [ra, rb] = round % 2 ? [r2, r1] : [r1, r2];
+  ratios.push(rb / ra);
+  print(`round ${round + 1}: A ${ra.toFixed(0)}  B ${rb.toFixed(0)}  B/A ${(rb / ra).toFixed(2)}`);
+}
+const sorted = [...ratios].sort((x, y) => x - y);
+const median = sorted.length % 2
+  ? sorted[(sorted.length - 1) / 2]!
+  : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+print(
+  `${METHOD} ${CUSTOMERS} customers${MIX ? " (mix)" : ""}, ${ROUNDS} rounds of ${SECONDS} s: ` +
+    `B/A median ${median.toFixed(3)}, mean ${
+      (ratios.reduce((x, y) => x + y, 0) / ratios.length).toFixed(3)
+    }`,
+);
+for (const s of [a, b]) {
+  s.child.kill("SIGTERM");
+  await s.child.status;
+  await Deno.remove(s.dataDir, { recursive: true });
+}
