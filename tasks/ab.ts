@@ -13,6 +13,7 @@
  * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
  */
 import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
+import { replayScript, wrk } from "./wrk.ts";
 
 const [rootA, rootB] = Deno.args;
 if (!rootA || !rootB) throw new Error("usage: deno task ab <checkout A> <checkout B>");
@@ -24,35 +25,16 @@ const MIX = Deno.env.get("AB_MIX") === "1";
 const enc = new TextEncoder();
 const print = (m: string) => Deno.stdout.writeSync(enc.encode(m + "\n"));
 
-/** A wrk script replaying one formatted request per customer, in turn. */
-function lua(sk: string, method: string): string {
-  const path = method === "GET" ? "/api/usage" : "/api/data";
-  return `
-local reqs = {}
-local n = 0
-local threads = 0
-function setup(thread) thread:set("id", threads); threads = threads + 1 end
-function init(args)
-  for k = 0, ${CUSTOMERS - 1} do
-    local headers = { ["Authorization"] = "Bearer ${sk}", ["X-User-Id"] = "u_" .. k, ["Content-Type"] = "application/json" }
-    reqs[k] = wrk.format("${method}", "${path}", headers, ${method === "POST" ? '"{}"' : "nil"})
-  end
-  n = id * 7919
-end
-function request() n = n + 1; return reqs[n % ${CUSTOMERS}] end
-`;
-}
-
-async function wrk(url: string, script: string, seconds: string): Promise<number> {
-  const file = await Deno.makeTempFile({ suffix: ".lua" });
-  await Deno.writeTextFile(file, script);
-  const out = await new Deno.Command("wrk", {
-    args: ["-t2", "-c64", `-d${seconds}s`, "-s", file, url],
-    stdout: "piped",
-  }).output();
-  await Deno.remove(file);
-  return Number(/Requests\/sec:\s+([\d.]+)/.exec(new TextDecoder().decode(out.stdout))?.[1]);
-}
+const script = (sk: string, method: string) =>
+  replayScript({
+    method,
+    path: method === "GET" ? "/api/usage" : "/api/data",
+    sk,
+    users: CUSTOMERS,
+    userOf: `user = "u_" .. k`,
+  });
+const run = async (url: string, lua: string, seconds: string) =>
+  (await wrk(url, lua, { seconds, connections: 64 })).rps;
 
 /** Starts one checkout's server and makes it ready: project, customers, warm caches. */
 async function side(root: string, extraEnv: string | undefined) {
@@ -83,9 +65,9 @@ async function side(root: string, extraEnv: string | undefined) {
     await r.body?.cancel();
   }
   // first sight of every customer goes through the full app: not what is compared
-  await wrk(`${base}/api/data`, lua(sk, "POST"), CUSTOMERS > 1000 ? "15" : "3");
+  await run(`${base}/api/data`, script(sk, "POST"), CUSTOMERS > 1000 ? "15" : "3");
   const url = `${base}${METHOD === "GET" ? "/api/usage" : "/api/data"}`;
-  return { child, dataDir, run: () => wrk(url, lua(sk, METHOD), SECONDS) };
+  return { child, dataDir, run: () => run(url, script(sk, METHOD), SECONDS) };
 }
 
 const a = await side(rootA, Deno.env.get("AB_ENV_A"));

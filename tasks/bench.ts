@@ -19,6 +19,7 @@ import { usageKeys } from "@/lib/kv/usage.ts";
 import { calendarMonth, dayKey, monthKey } from "@/lib/period.ts";
 import { ulid } from "@/lib/ids.ts";
 import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
+import { replayScript, wrk, type WrkResult } from "./wrk.ts";
 
 const DURATION = Deno.env.get("BENCH_SECONDS") ?? "4";
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
@@ -54,81 +55,20 @@ async function json(url: string, init: RequestInit = {}) {
   return body;
 }
 
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  other: number;
-}
+const run = (url: string, script: string | null, seconds = DURATION) =>
+  wrk(url, script, { seconds, connections: CONNECTIONS });
 
-const toMs = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
-
-async function wrk(url: string, script: string | null, seconds = DURATION): Promise<WrkResult> {
-  const args = ["-t2", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency"];
-  let file: string | null = null;
-  if (script) {
-    file = await Deno.makeTempFile({ suffix: ".lua" });
-    await Deno.writeTextFile(file, script);
-    args.push("-s", file);
-  }
-  const out = await new Deno.Command("wrk", {
-    args: [...args, url],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (file) await Deno.remove(file);
-  const text = new TextDecoder().decode(out.stdout);
-  if (out.code !== 0) throw new Error(`wrk failed: ${text}${new TextDecoder().decode(out.stderr)}`);
-  const lat = (p: string) => {
-    const m = new RegExp(`${p}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
-    return m ? toMs(m[1]!, m[2]!) : NaN;
-  };
-  const total = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
-  const ok = total - Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]),
-    p50: lat("50"),
-    p99: lat("99"),
-    ok,
-    other: total - ok,
-  };
-}
-
-/**
- * A wrk script that spreads calls over the customers. The requests are formatted once in
- * `init` and replayed in turn, and no `response` hook is set, so that the load generator spends
- * as little of this 2-core machine as it does against the bare server; the 200s are counted
- * from wrk's own "Non-2xx or 3xx responses" line.
- */
+/** Calls spread over the 200 customers (150 "load_", 50 "tiny_") or over MANY_CUSTOMERS. */
 function luaScript(method: string, path: string, sk: string, many = false): string {
-  const body = method === "POST" ? '"{}"' : "nil";
-  const users = many ? MANY_CUSTOMERS : LOAD_CUSTOMERS + TINY_CUSTOMERS;
-  const user = many
-    ? `user = "seed_" .. k`
-    : `if k < ${LOAD_CUSTOMERS} then user = "load_" .. k else user = "tiny_" .. (k - ${LOAD_CUSTOMERS}) end`;
-  return `
-local threads = 0
-local reqs = {}
-local n = 0
-function setup(thread)
-  thread:set("id", threads)
-  threads = threads + 1
-end
-function init(args)
-  for k = 0, ${users - 1} do
-    local user
-    ${user}
-    local headers = { ["Authorization"] = "Bearer ${sk}", ["X-User-Id"] = user, ["Content-Type"] = "application/json" }
-    reqs[k] = wrk.format("${method}", "${path}", headers, ${body})
-  end
-  n = id * 7919
-end
-function request()
-  n = n + 1
-  return reqs[n % ${users}]
-end
-`;
+  return replayScript({
+    method,
+    path,
+    sk,
+    users: many ? MANY_CUSTOMERS : LOAD_CUSTOMERS + TINY_CUSTOMERS,
+    userOf: many
+      ? `user = "seed_" .. k`
+      : `if k < ${LOAD_CUSTOMERS} then user = "load_" .. k else user = "tiny_" .. (k - ${LOAD_CUSTOMERS}) end`,
+  });
 }
 
 async function seedLarge(pk: string) {
@@ -271,16 +211,16 @@ let acceptedByWrk = 0;
 let postRuns = 0;
 for (const [name, t] of Object.entries(targets)) {
   // the many-customer warm-up also creates those customers (first sight, through the full app)
-  const r = await wrk(t.url, t.script, name === "postMany" ? "4" : "2");
+  const r = await run(t.url, t.script, name === "postMany" ? "4" : "2");
   if (name === "post") (acceptedByWrk += r.ok, postRuns++);
 }
 for (let round = 0; round < ROUNDS; round++) {
   for (const group of GROUPS) {
-    const bare = await wrk(targets.bare.url, null);
+    const bare = await run(targets.bare.url, null);
     runs.bare.push(bare);
     for (const name of round % 2 ? [...group].reverse() : group) {
       bareBefore[name].push(bare);
-      const r = await wrk(targets[name].url, targets[name].script);
+      const r = await run(targets[name].url, targets[name].script);
       runs[name].push(r);
       if (name === "post") (acceptedByWrk += r.ok, postRuns++);
     }
