@@ -4,9 +4,9 @@
  * Starts `main.ts` of checkout A and of checkout B (e.g. two `git worktree`s) on fresh data dirs,
  * creates the same SaaS project on each, warms each with `POST /api/data` from every customer,
  * then runs ROUNDS rounds of wrk (-t2 -c64, SECONDS each) on A and on B, alternating which goes
- * first, and prints each round's B/A throughput ratio and their median. Single rounds swing ±30 %
- * on a shared 2-core VM; the median over 16 – 30 rounds repeats within a few per cent, where
- * `deno task bench` run twice an hour apart does not.
+ * first, and prints each round's B/A throughput ratio, their median and each side's median p99.
+ * Single rounds swing ±30 % on a shared 2-core VM; the median over 16 – 30 rounds repeats within
+ * a few per cent, where `deno task bench` run twice an hour apart does not.
  *   deno task ab <checkout A> <checkout B>
  * Env: AB_CUSTOMERS (200), AB_ROUNDS (16), AB_SECONDS (2), AB_METHOD (POST | GET), AB_MIX=1 (a
  * quarter of the customers on a tier of 100 calls, refused once there, as in the bench),
@@ -33,8 +33,8 @@ const script = (sk: string, method: string) =>
     users: CUSTOMERS,
     userOf: `user = "u_" .. k`,
   });
-const run = async (url: string, lua: string, seconds: string) =>
-  (await wrk(url, lua, { seconds, connections: 64 })).rps;
+const run = (url: string, lua: string, seconds: string) =>
+  wrk(url, lua, { seconds, connections: 64 });
 
 /** Starts one checkout's server and makes it ready: project, customers, warm caches. */
 async function side(root: string, extraEnv: string | undefined) {
@@ -73,23 +73,31 @@ async function side(root: string, extraEnv: string | undefined) {
 const a = await side(rootA, Deno.env.get("AB_ENV_A"));
 const b = await side(rootB, Deno.env.get("AB_ENV_B"));
 const ratios: number[] = [];
+const p99s: [number[], number[]] = [[], []];
 for (let round = 0; round < ROUNDS; round++) {
   const [first, second] = round % 2 ? [b, a] : [a, b];
   const r1 = await first.run();
   const r2 = await second.run();
-  const [ra, rb] = round % 2 ? [r2, r1] : [r1, r2];
+  const [wa, wb] = round % 2 ? [r2, r1] : [r1, r2];
+  const [ra, rb] = [wa.rps, wb.rps];
   ratios.push(rb / ra);
-  print(`round ${round + 1}: A ${ra.toFixed(0)}  B ${rb.toFixed(0)}  B/A ${(rb / ra).toFixed(2)}`);
+  p99s[0].push(wa.p99);
+  p99s[1].push(wb.p99);
+  print(
+    `round ${round + 1}: A ${ra.toFixed(0)} (p99 ${wa.p99.toFixed(1)} ms)  B ${
+      rb.toFixed(0)
+    } (p99 ${wb.p99.toFixed(1)} ms)  B/A ${(rb / ra).toFixed(2)}`,
+  );
 }
-const sorted = [...ratios].sort((x, y) => x - y);
-const median = sorted.length % 2
-  ? sorted[(sorted.length - 1) / 2]!
-  : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+function median(xs: number[]): number {
+  const v = [...xs].sort((x, y) => x - y);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+}
 print(
   `${METHOD} ${CUSTOMERS} customers${MIX ? " (mix)" : ""}, ${ROUNDS} rounds of ${SECONDS} s: ` +
-    `B/A median ${median.toFixed(3)}, mean ${
+    `B/A median ${median(ratios).toFixed(3)}, mean ${
       (ratios.reduce((x, y) => x + y, 0) / ratios.length).toFixed(3)
-    }`,
+    }; p99 median A ${median(p99s[0]).toFixed(1)} ms, B ${median(p99s[1]).toFixed(1)} ms`,
 );
 for (const s of [a, b]) {
   s.child.kill("SIGTERM");
