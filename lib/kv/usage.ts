@@ -284,16 +284,31 @@ export async function foldLog(
       plan = { buckets: new Map(), tallies: sums };
       room = FOLD_MUTATIONS - n - 1;
     } else {
-      const ids = [...new Set(sums.map((t) => bucketOf(t.customerId)))];
+      const byBucket = new Map<number, TallySum[]>();
+      for (const t of sums) {
+        const b = bucketOf(t.customerId);
+        const list = byBucket.get(b);
+        if (list) list.push(t);
+        else byBucket.set(b, [t]);
+      }
+      const ids = [...byBucket.keys()];
       room = FOLD_MUTATIONS - n - ids.length - 1;
-      // read for this plan, which changes them (another try reads them again)
-      const got = await getManyChunked<Bucket>(kv, ids.map((b) => bucketKeys.bucket(pk, b)));
-      const current = new Map(ids.map((b, i) => [b, got[i]!.value ?? {}]));
-      plan = planBuckets(current, sums, {
-        now: o.now,
-        maxBytes: o.bucketBytes ?? BUCKET_BYTES,
-        maxMoves: moves ? Math.max(0, Math.min(room - sums.length, 200)) : 0,
-      });
+      // read for this plan, which changes them (another try reads them again), and planned ten
+      // buckets at a time as they arrive: with thousands of customers, not one long task
+      plan = { buckets: new Map(), tallies: [] };
+      let movesLeft = moves ? Math.max(0, Math.min(room - sums.length, 200)) : 0;
+      for (let i = 0; i < ids.length; i += 10) {
+        const part = ids.slice(i, i + 10);
+        const got = await kv.getMany<Bucket[]>(part.map((b) => bucketKeys.bucket(pk, b)));
+        const planned = planBuckets(
+          new Map(part.map((b, k) => [b, got[k]!.value ?? {}])),
+          part.flatMap((b) => byBucket.get(b)!),
+          { now: o.now, maxBytes: o.bucketBytes ?? BUCKET_BYTES, maxMoves: movesLeft },
+        );
+        for (const [b, v] of planned.buckets) plan.buckets.set(b, v);
+        for (const t of planned.tallies) plan.tallies.push(t);
+        movesLeft -= planned.moved;
+      }
     }
     const keyBytes = plan.tallies.reduce(
       (sum, t) => sum + tallyKeyBytes(pk, t.customerId, t.periodStart),

@@ -54,14 +54,14 @@ export type TallySum = { customerId: string; periodStart: string; q: number };
  * Where a fold's sums go, given the current value of every bucket they touch (changed in place:
  * the caller read them for this): into the bucket entry (added, or new while the bucket has
  * room) or, when it is full, to a per-key tally. Then entries of old periods in those buckets
- * move to per-key tallies, at most `maxMoves`. Answers the buckets to write and the tallies to
- * sum.
+ * move to per-key tallies, at most `maxMoves`. Answers the buckets to write, the tallies to sum
+ * and how many of those were moves.
  */
 export function planBuckets(
   buckets: Map<number, Bucket>,
   sums: Iterable<TallySum>,
   o: { now: number; maxBytes: number; maxMoves: number },
-): { buckets: Map<number, Bucket>; tallies: TallySum[] } {
+): { buckets: Map<number, Bucket>; tallies: TallySum[]; moved: number } {
   const changed = new Map<number, Bucket>();
   const sizes = new Map<number, number>(); // measured when a new entry first needs room
   const tallies: TallySum[] = [];
@@ -101,5 +101,5 @@ export function planBuckets(
       if (++moves >= o.maxMoves) break;
     }
   }
-  return { buckets: changed, tallies };
+  return { buckets: changed, tallies, moved: moves };
 }

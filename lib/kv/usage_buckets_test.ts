@@ -47,6 +47,7 @@ Deno.test("planBuckets() moves entries of long-past periods out to per-key talli
   const plan = planBuckets(current, sums, { now: NOW, maxBytes: 8192, maxMoves: 2 });
   assert.ok(Date.parse(old) < NOW - BUCKET_KEEP_MS);
   assert.equal(plan.tallies.length, 2);
+  assert.equal(plan.moved, 2);
   assert.ok(plan.tallies.every((t) => t.periodStart === old && t.q === 4));
   const kept = plan.buckets.get(3)!;
   assert.equal(Object.keys(kept).length, ids.length - 2 + 1);
