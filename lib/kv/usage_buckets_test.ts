@@ -15,7 +15,7 @@ import {
 } from "@/lib/kv/usage.ts";
 import { UsageMeter } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/period.ts";
-import { delayedKv } from "@/tests/helpers.ts";
+import { proxyKv } from "@/tests/helpers.ts";
 
 const PK = "pk_test_buckets";
 const NOW = Date.parse("2026-11-24T12:00:00Z");
@@ -94,15 +94,25 @@ Deno.test("a usage reset removes the customer's bucket entries; a fold that read
   await track("ann");
   await meter.flush();
   await track("ann");
-  // a slow folder reads the watermark, then waits; meanwhile everything is folded and reset
-  const slow = delayedKv(real, { commitResult: 0, list: 0, read: 40 });
-  const folding = foldLog(slow.kv, PK, { maxRows: 256, now: NOW, bucketAt: 1 });
-  await new Promise((r) => setTimeout(r, 10));
+  // a slow folder reads the watermark, then waits (until released: no timing involved);
+  // meanwhile everything is folded and reset
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const slow = proxyKv(real, (prop, method) =>
+    prop === "get"
+      ? async (...args: unknown[]) => {
+        const got = await method(...args);
+        await gate;
+        return got;
+      }
+      : undefined);
+  const folding = foldLog(slow, PK, { maxRows: 256, now: NOW, bucketAt: 1 });
   assert.notEqual(await foldLog(real, PK, { maxRows: 256, now: NOW, bucketAt: 1 }), null);
   const before = await real.get<Record<string, number>>(bucketKeys.bucket(PK, bucketOf("ann")));
   assert.equal(before.value![countKey("ann", period.start)], 6, "ann's tally is a bucket entry");
   const at = await readLogPosition(real, PK);
   assert.notEqual(await resetCustomerUsage(real, PK, { customerId: "ann", at }), null);
+  release();
   assert.equal(await folding, null, "the slow fold is refused: the watermark moved");
   const bucket = (await real.get<Record<string, number>>(bucketKeys.bucket(PK, bucketOf("ann"))))
     .value!;
