@@ -276,8 +276,14 @@ export class UsageMeter {
         // works on it meanwhile (when it can be decided on what is held: the common case)
         if (this.#queue.length > 0) {
           const batch = this.#take();
-          if (this.#ready(batch)) flight = this.#send(batch, NO_RECORDS, 0);
-          else this.#queue = batch.concat(this.#queue);
+          if (!this.#ready(batch)) this.#queue = batch.concat(this.#queue);
+          else {
+            try {
+              flight = this.#send(batch, NO_RECORDS, 0);
+            } catch (err) {
+              for (const p of batch) p.reject(err); // never leaves `done` unanswered
+            }
+          }
         }
         done.batch.forEach((p, i) => p.resolve(done.outcomes[i]!));
         // beside the next batches, not between them: a fold never delays an answer
