@@ -3,7 +3,7 @@ import { usageJson, UsageMeter, usageView } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/period.ts";
 import { foldedCount } from "@/lib/kv/usage.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
-import { delayedKv } from "@/tests/helpers.ts";
+import { delayedKv, proxyKv } from "@/tests/helpers.ts";
 
 const NOW = Date.parse("2026-11-24T12:00:00Z");
 const period = calendarMonth(NOW);
@@ -185,4 +185,41 @@ Deno.test("UsageMeter: a catch-up that reads the meter's own row while its commi
   now += 1000;
   assert.equal(await x.peek("pk_test_meter", "erin", period), 4, "x counts its own row once");
   assert.equal(await y.peek("pk_test_meter", "erin", period), 4);
+});
+
+Deno.test("the next batch's commit is sent before the previous batch is answered, when it is ready", async () => {
+  using real = await Deno.openKv(":memory:");
+  const events: string[] = [];
+  // every commit sent is logged, and answered 20 ms after it landed (as a remote store would)
+  const kv = proxyKv(real, (prop) =>
+    prop === "atomic"
+      ? () => {
+        const op = real.atomic();
+        const commit = op.commit.bind(op);
+        op.commit = async () => {
+          events.push("sent");
+          const res = await commit();
+          await new Promise((r) => setTimeout(r, 20));
+          return res;
+        };
+        return op;
+      }
+      : undefined);
+  const meter = new UsageMeter(kv, () => NOW, { ttlMs: 60_000 });
+  await meter.track(req("dan", null)); // held and fresh from here on
+  events.length = 0;
+  const first = meter.track(req("dan", null)).then(() => events.push("first answered"));
+  await new Promise((r) => setTimeout(r, 5)); // the first commit is in flight
+  const second = meter.track(req("dan", null)).then(() => events.push("second answered"));
+  await Promise.all([first, second]);
+  assert.deepEqual(events, ["sent", "sent", "first answered", "second answered"]);
+  assert.equal(await meter.peek("pk_test_meter", "dan", period), 3);
+  // an idempotency key needs a read first: that batch waits for the answers (the slow path)
+  events.length = 0;
+  const third = meter.track(req("dan", null)).then(() => events.push("third answered"));
+  await new Promise((r) => setTimeout(r, 5));
+  const fourth = meter.track(req("dan", null, { idempotency: { key: "k9", fingerprint: "f" } }))
+    .then(() => events.push("fourth answered"));
+  await Promise.all([third, fourth]);
+  assert.deepEqual(events, ["sent", "third answered", "sent", "fourth answered"]);
 });
