@@ -115,10 +115,8 @@ export async function trackUsage(
   s: Services,
   project: Project,
   opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
-): Promise<{ usage: UsageView; replayed: false } | { replayed: true; record: IdempotencyRecord }> {
+): Promise<Exclude<TrackResult, { kind: "limited" }>> {
   const res = await tryTrackUsage(s, project, opts);
   if (res.kind === "limited") throw new TierLimitError(res.usage, res.quantity);
-  return res.kind === "counted"
-    ? { usage: res.usage, replayed: false }
-    : { replayed: true, record: res.record };
+  return res;
 }

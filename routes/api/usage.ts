@@ -77,7 +77,7 @@ export function mountUsageRoutes(app: OpenAPIHono<AppEnv>) {
       rawBody: c.get("rawBody") ?? "",
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
-    if (res.replayed) {
+    if (res.kind === "replayed") {
       c.header("Idempotent-Replayed", "true");
       return c.json(res.record.body as { success: true; usage: z.infer<typeof UsageSchema> }, 200);
     }
