@@ -273,9 +273,11 @@ export async function foldLog(
   // (with old entries moved out of the buckets it touches, else without)
   const tries: [n: number, moves: boolean][] = [];
   for (let n = rows.length; n >= 1; n = Math.floor(n / 2)) tries.push([n, true], [n, false]);
+  let sized = { n: rows.length, sums: whole.list }; // each size's sums serve both of its tries
   for (const [n, moves] of tries) {
     const window = rows.slice(0, n);
-    const sums = n === rows.length ? whole.list : WindowSums.of(window);
+    if (sized.n !== n) sized = { n, sums: WindowSums.of(window) };
+    const sums = sized.sums;
     let plan: { buckets: Map<number, Bucket>; tallies: TallySum[] };
     let room: number;
     if (sums.length < (o.bucketAt ?? BUCKET_AT)) {
