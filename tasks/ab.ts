@@ -13,7 +13,7 @@
  * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
  */
 import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
-import { replayScript, wrk } from "./wrk.ts";
+import { median, replayScript, wrk } from "./wrk.ts";
 
 const [rootA, rootB] = Deno.args;
 if (!rootA || !rootB) throw new Error("usage: deno task ab <checkout A> <checkout B>");
@@ -88,10 +88,6 @@ for (let round = 0; round < ROUNDS; round++) {
       rb.toFixed(0)
     } (p99 ${wb.p99.toFixed(1)} ms)  B/A ${(rb / ra).toFixed(2)}`,
   );
-}
-function median(xs: number[]): number {
-  const v = [...xs].sort((x, y) => x - y);
-  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 }
 print(
   `${METHOD} ${CUSTOMERS} customers${MIX ? " (mix)" : ""}, ${ROUNDS} rounds of ${SECONDS} s: ` +

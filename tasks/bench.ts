@@ -19,7 +19,7 @@ import { usageKeys } from "@/lib/kv/usage.ts";
 import { calendarMonth, dayKey, monthKey } from "@/lib/period.ts";
 import { ulid } from "@/lib/ids.ts";
 import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
-import { replayScript, wrk, type WrkResult } from "./wrk.ts";
+import { median, replayScript, wrk, type WrkResult } from "./wrk.ts";
 
 const DURATION = Deno.env.get("BENCH_SECONDS") ?? "4";
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
@@ -275,10 +275,6 @@ await stop(server);
 await Deno.remove(dataDir, { recursive: true });
 
 // ---- report -----------------------------------------------------------------------------
-const median = (xs: number[]) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-};
 const fmt = (x: number, d: number, w: number) => x.toFixed(d).padStart(w);
 /** Each round's ratio to the bare round run just before it. */
 const toBare = (name: Target) =>

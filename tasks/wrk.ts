@@ -9,6 +9,12 @@ export interface WrkResult {
   other: number;
 }
 
+/** The median of some runs' numbers. */
+export function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+}
+
 const toMs = (v: string, unit: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
 
 /** One wrk run at `connections` (two threads), with a Lua `script` or plain GETs. */
