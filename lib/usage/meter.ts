@@ -242,9 +242,7 @@ export class UsageMeter {
         if (!flight) {
           const batch = this.#take();
           try {
-            flight = this.#ready(batch)
-              ? this.#send(batch, NO_RECORDS, 0)
-              : await this.#prepare(batch, 0);
+            flight = this.#sendIfReady(batch) ?? await this.#prepare(batch, 0);
           } catch (err) {
             for (const p of batch) p.reject(err);
             continue;
@@ -276,13 +274,11 @@ export class UsageMeter {
         // works on it meanwhile (when it can be decided on what is held: the common case)
         if (this.#queue.length > 0) {
           const batch = this.#take();
-          if (!this.#ready(batch)) this.#queue = batch.concat(this.#queue);
-          else {
-            try {
-              flight = this.#send(batch, NO_RECORDS, 0);
-            } catch (err) {
-              for (const p of batch) p.reject(err); // never leaves `done` unanswered
-            }
+          try {
+            flight = this.#sendIfReady(batch);
+            if (!flight) this.#queue = batch.concat(this.#queue); // the loop prepares it
+          } catch (err) {
+            for (const p of batch) p.reject(err); // never leaves `done` unanswered
           }
         }
         done.batch.forEach((p, i) => p.resolve(done.outcomes[i]!));
@@ -305,14 +301,18 @@ export class UsageMeter {
     return batch;
   }
 
-  /** Whether a batch can be decided now: every count held and fresh, no idempotency key. */
-  #ready(batch: Pending[]): boolean {
+  /**
+   * Decides and sends a batch at once when it needs no read: every count held and fresh, no
+   * idempotency key; else null (`#prepare` reads what it needs first).
+   */
+  #sendIfReady(batch: Pending[]): InFlight | null {
     const now = this.#now();
-    return batch.every((p) => {
+    const ready = batch.every((p) => {
       const st = this.#projects.get(p.req.pk);
       return !p.idemKey && st !== undefined && st.catching === null &&
         now - st.checkedAt < this.#ttlMs && st.counts.has(p.ck);
     });
+    return ready ? this.#send(batch, NO_RECORDS, 0) : null;
   }
 
   /**
