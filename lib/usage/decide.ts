@@ -73,6 +73,20 @@ export function takeBatch(queue: Pending[]): { batch: Pending[]; rest: Pending[]
 }
 
 /**
+ * Whether counting the call on top of `count` would pass where its calls end: the limit, or with
+ * overage the limit plus the cap (no end: unlimited, or overage without a cap).
+ */
+export function passesEnd(req: TrackRequest, count: number): boolean {
+  const limit = req.limit;
+  const end = limit === null || !req.overage
+    ? limit
+    : req.overageCap == null
+    ? null
+    : limit + req.overageCap;
+  return end !== null && count + req.quantity > end;
+}
+
+/**
  * The outcome of each call, the lines to append per project (pk → count key → line)
  * and the idempotency records to create. `held(pk, key)` is the count held for a key.
  */
@@ -102,16 +116,11 @@ export function decideBatch(
         continue;
       }
     }
-    const { pk, quantity, limit } = p.req;
+    const { pk, quantity } = p.req;
     const perKey = lines.get(pk) ?? new Map<string, LogLine>();
     const line = perKey.get(p.ck);
     const count = o.held(pk, p.ck) + (line ? line[2] : 0);
-    const end = limit === null || !p.req.overage
-      ? limit
-      : p.req.overageCap == null
-      ? null
-      : limit + p.req.overageCap;
-    if (end !== null && count + quantity > end) {
+    if (passesEnd(p.req, count)) {
       outcomes.push({ kind: "limited", usage: usageView(p.req, count) });
       continue;
     }

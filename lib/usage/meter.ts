@@ -11,7 +11,8 @@
  * passed with several instances on one KV. When every call of the next batch can be decided on
  * what is held (the common case), its commit is sent as soon as the previous one lands, before
  * that one's callers are answered, as the ceiling does: KV is not left idle while answers are
- * written. The log is folded into per-customer counters later, a few dozen rows per commit,
+ * written. A call the counts held already refuse is answered at once, without joining a batch:
+ * the batch would refuse it too, and it writes nothing. The log is folded into per-customer counters later, a few dozen rows per commit,
  * off the acknowledgement path; a count is its folded counter plus the log rows after the fold
  * watermark.
  *
@@ -36,12 +37,14 @@ import type { Period } from "@/lib/period.ts";
 import { HeldProject } from "@/lib/usage/held.ts";
 import {
   decideBatch,
+  passesEnd,
   type Pending,
   takeBatch,
   type TrackOutcome,
   type TrackRequest,
 } from "@/lib/usage/decide.ts";
 
+import { usageView } from "@/lib/usage/view.ts";
 export { usageJson, type UsageView, usageView } from "@/lib/usage/view.ts";
 export type { TrackOutcome, TrackRequest } from "@/lib/usage/decide.ts";
 
@@ -103,13 +106,19 @@ export class UsageMeter {
     };
   }
 
-  /** Counts `quantity` for a customer unless it would pass the limit; resolves after commit. */
+  /**
+   * Counts `quantity` for a customer unless it would pass the limit; resolves after commit. A
+   * call the counts held already refuse (see `#refusedNow`) is answered at once.
+   */
   track(req: TrackRequest): Promise<TrackOutcome> {
+    const ck = countKey(req.customerId, req.period.start);
+    const refused = this.#refusedNow(req, ck);
+    if (refused) return Promise.resolve(refused);
     const idemKey = req.idempotency ? idempotencyKeys.byKey(req.pk, req.idempotency.key) : null;
     return new Promise((resolve, reject) => {
       this.#queue.push({
         req,
-        ck: countKey(req.customerId, req.period.start),
+        ck,
         idemKey,
         ik: idemKey ? JSON.stringify(idemKey) : null,
         resolve,
@@ -117,6 +126,23 @@ export class UsageMeter {
       });
       if (!this.#draining) this.#drain();
     });
+  }
+
+  /**
+   * The refusal of a call, decided without waiting for a batch, when it is certain: its count is
+   * held, the project's head was confirmed less than `ttlMs` ago (as for a batch decided without
+   * reads), it carries no idempotency key, and the count held already passes its end. Counts
+   * held are committed counts, which only grow until a reset (seen within `ttlMs`, as by any
+   * decision); the calls queued or in flight only add to them. So the batch would refuse the
+   * call too — it has nothing to write, and need not wait for another call's commit.
+   */
+  #refusedNow(req: TrackRequest, ck: string): TrackOutcome | null {
+    if (req.idempotency || req.limit === null) return null;
+    const st = this.#projects.get(req.pk);
+    if (!st || st.catching !== null || this.#now() - st.checkedAt >= this.#ttlMs) return null;
+    const count = st.counts.get(ck);
+    if (count === undefined || !passesEnd(req, count)) return null;
+    return { kind: "limited", usage: usageView(req, count) };
   }
 
   /** The count when its project's head was confirmed less than `ttlMs` ago (no KV read). */

@@ -223,3 +223,44 @@ Deno.test("the next batch's commit is sent before the previous batch is answered
   await Promise.all([third, fourth]);
   assert.deepEqual(events, ["sent", "third answered", "sent", "fourth answered"]);
 });
+
+Deno.test("a call the held count already refuses is answered at once, not after the batch in flight", async () => {
+  using real = await Deno.openKv(":memory:");
+  const events: string[] = [];
+  let gate: Promise<void> | null = null;
+  let release = () => {};
+  const kv = proxyKv(real, (prop) =>
+    prop === "atomic"
+      ? () => {
+        const op = real.atomic();
+        const commit = op.commit.bind(op);
+        op.commit = async () => {
+          const res = await commit();
+          await gate;
+          return res;
+        };
+        return op;
+      }
+      : undefined);
+  const meter = new UsageMeter(kv, () => NOW, { ttlMs: 60_000 });
+  assert.equal((await meter.track(req("fay", 3, { quantity: 3 }))).kind, "counted");
+  assert.equal((await meter.track(req("gus", 5))).kind, "counted");
+  // from here, commits are answered only when released
+  gate = new Promise<void>((r) => release = r);
+  const counting = meter.track(req("gus", 5)).then((o) => events.push(`gus ${o.kind}`));
+  await new Promise((r) => setTimeout(r, 5)); // gus's commit is in flight
+  const refused = await meter.track(req("fay", 3));
+  assert.deepEqual(refused.kind === "limited" && refused.usage.count, 3);
+  const passing = meter.track(req("fay", 3, { overage: true, overageCap: 1 }));
+  // a call the count held doesn't refuse (here: overage up to one more) waits for its batch
+  events.push("fay refused");
+  gate = null;
+  release();
+  await counting;
+  assert.equal((await passing).kind, "counted");
+  assert.deepEqual(events, ["fay refused", "gus counted"]);
+  // a head confirmed too long ago: the refusal is decided by a batch, on counts read again
+  const later = new UsageMeter(real, () => NOW, { ttlMs: 0 });
+  const o = await later.track(req("fay", 3, { overage: true, overageCap: 1 }));
+  assert.deepEqual(o.kind === "limited" && o.usage.count, 4);
+});
