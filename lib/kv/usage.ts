@@ -244,28 +244,47 @@ const BUCKET_AT = 512;
  * or, for keys a full bucket has no room for, summed into per-key tallies; with few, all are
  * per-key tallies. The rows are deleted and the watermark moves to the last row. At most
  * `maxRows` rows, and no more than fit one commit (mutations and key bytes). `now` dates the
- * bucket entries old enough to move out. Answers the new watermark, or null when another folder
+ * bucket entries old enough to move out. `held`: the log rows the caller holds (seq → lines), read
+ * from there when it holds the one after the watermark (then as many as follow it in sequence),
+ * not listed from the log. Answers the new watermark, or null when another folder
  * (or a usage reset) moved it first.
  */
 export async function foldLog(
   kv: Deno.Kv,
   pk: string,
-  o: { maxRows: number; now: number; bucketBytes?: number; bucketAt?: number },
+  o: {
+    maxRows: number;
+    now: number;
+    bucketBytes?: number;
+    bucketAt?: number;
+    held?: ReadonlyMap<number, LogLine[]>;
+  },
 ): Promise<number | null> {
   const mark = await kv.get<number>(usageKeys.folded(pk));
   const from = mark.value ?? 0;
+  const limit = Math.max(1, Math.min(o.maxRows, FOLD_MAX_ROWS));
   const rows: { seq: number; lines: LogLine[] }[] = [];
-  const iter = kv.list<StoredRow>({
-    prefix: usageKeys.listLog(pk),
-    start: usageKeys.log(pk, from + 1),
-  }, { limit: Math.max(1, Math.min(o.maxRows, FOLD_MAX_ROWS)), batchSize: 64 });
-  // the whole window's sums are added up as its rows arrive (a list answers 64 rows at a time),
-  // not in one go after: with thousands of customers that is ~10 ms of this thread
   const whole = new WindowSums();
-  for await (const e of iter) {
-    const row = { seq: e.key[2] as number, lines: decodeRow(e.value) };
-    rows.push(row);
-    whole.add(row.lines);
+  // the rows after the watermark as the caller holds them (a meter holds the rows it committed
+  // and caught up: log rows never change once written), else as the log lists them
+  for (let seq = from + 1; o.held && rows.length < limit; seq++) {
+    const lines = o.held.get(seq);
+    if (!lines) break;
+    rows.push({ seq, lines });
+    whole.add(lines);
+  }
+  if (rows.length === 0) {
+    const iter = kv.list<StoredRow>({
+      prefix: usageKeys.listLog(pk),
+      start: usageKeys.log(pk, from + 1),
+    }, { limit, batchSize: 64 });
+    // the whole window's sums are added up as its rows arrive (a list answers 64 rows at a
+    // time), not in one go after: with thousands of customers that is ~10 ms of this thread
+    for await (const e of iter) {
+      const row = { seq: e.key[2] as number, lines: decodeRow(e.value) };
+      rows.push(row);
+      whole.add(row.lines);
+    }
   }
   if (rows.length === 0) return from;
   const logKeyBytes = 40 + pk.length;

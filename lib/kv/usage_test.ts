@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { calendarMonth } from "@/lib/period.ts";
 import { UsageMeter } from "@/lib/usage/meter.ts";
-import { foldedCount, foldLog, readLogPosition } from "@/lib/kv/usage.ts";
+import {
+  commitUsageBatch,
+  foldedCount,
+  foldLog,
+  type LogLine,
+  readLogPosition,
+} from "@/lib/kv/usage.ts";
+import { proxyKv } from "@/tests/helpers.ts";
 
 const PK = "pk_test_fold";
 const NOW = Date.parse("2026-11-24T12:00:00Z");
@@ -47,4 +54,49 @@ Deno.test("UsageMeter batches keep a log row foldable in one commit: 512 calls o
   const pos = await readLogPosition(kv, PK);
   assert.equal(pos.folded, pos.seq);
   assert.equal(await foldedCount(kv, PK, { customerId: ids[511]!, periodStart: period.start }), 1);
+});
+
+Deno.test("foldLog() folds the rows its caller holds without listing the log, and lists when it holds too few", async () => {
+  using real = await Deno.openKv(":memory:");
+  const lists = { n: 0 };
+  const kv = proxyKv(real, (prop, method) =>
+    prop === "list"
+      ? (...a: unknown[]) => {
+        lists.n++;
+        return method(...a);
+      }
+      : undefined);
+  const held = new Map<number, LogLine[]>();
+  let head: string | null = null;
+  const append = async (seq: number, lines: LogLine[]) => {
+    head = await commitUsageBatch(kv, {
+      rows: [{ pk: PK, seq, headVersionstamp: head, lines }],
+      claims: [],
+      now: NOW,
+    });
+    assert.ok(head);
+    held.set(seq, lines);
+  };
+  for (let seq = 1; seq <= 5; seq++) {
+    await append(seq, [["ann", period.start, seq], ["bo", period.start, 1]]);
+  }
+  // the caller holds 1..5: one fold of those, no list
+  assert.equal(await foldLog(kv, PK, { maxRows: 256, now: NOW, held }), 5);
+  assert.equal(lists.n, 0);
+  assert.equal(await foldedCount(kv, PK, { customerId: "ann", periodStart: period.start }), 15);
+  for (let seq = 6; seq <= 8; seq++) await append(seq, [["ann", period.start, 10]]);
+  // rows it holds from the watermark on, as far as they go in sequence (here to 7, of 8)
+  held.delete(8);
+  assert.equal(await foldLog(kv, PK, { maxRows: 256, now: NOW, held }), 7);
+  assert.equal(lists.n, 0);
+  // the row after the watermark isn't held (another instance wrote it): the log is listed
+  held.clear();
+  assert.equal(await foldLog(kv, PK, { maxRows: 256, now: NOW, held }), 8);
+  assert.equal(lists.n, 1);
+  assert.equal(await foldedCount(kv, PK, { customerId: "ann", periodStart: period.start }), 45);
+  assert.equal(await foldedCount(kv, PK, { customerId: "bo", periodStart: period.start }), 5);
+  // at most maxRows of them
+  for (let seq = 9; seq <= 12; seq++) await append(seq, [["bo", period.start, 1]]);
+  assert.equal(await foldLog(kv, PK, { maxRows: 3, now: NOW, held }), 11);
+  assert.equal(lists.n, 1);
 });

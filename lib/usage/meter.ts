@@ -407,6 +407,7 @@ export class UsageMeter {
       const folded = await foldLog(this.#kv, pk, {
         maxRows: Math.max(this.#foldRows, 64),
         now: this.#now(),
+        held: st.rows,
         ...this.#bucketOpt,
       });
       if (folded !== null) st.forgetFolded(folded);
