@@ -5,15 +5,7 @@
  * is its folded counter plus the log rows after the watermark.
  */
 import { getManyChunked } from "@/lib/kv/_atomic.ts";
-import {
-  type Bucket,
-  BUCKET_BYTES,
-  bucketKeys,
-  bucketOf,
-  countKey,
-  planBuckets,
-  type TallySum,
-} from "@/lib/kv/usage_buckets.ts";
+import { type Bucket, bucketKeys, bucketOf, countKey } from "@/lib/kv/usage_buckets.ts";
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { dayKey, monthKey } from "@/lib/kv/time_keys.ts";
@@ -35,7 +27,10 @@ export const usageKeys = {
   /** Log rows not folded yet, in sequence order. */
   log: (pk: string, seq: number) => ["usage_log", pk, seq] as const,
   listLog: (pk: string) => ["usage_log", pk] as const,
-  /** Every log row up to this sequence number is in the counters (and deleted). */
+  /**
+   * Every log row up to this sequence number is in the counters (and deleted, or about to be:
+   * the fold deletes them after its commit, and a row left by a stopped process is swept later).
+   */
   folded: (pk: string) => ["usage_folded", pk] as const,
 };
 
@@ -47,7 +42,7 @@ export const resetLine = (customerId: string): LogLine => [customerId, "", 0];
  * triples — smaller and cheaper to serialise than an array of lines, which is what each commit
  * writes. Rows stored as plain arrays of lines are read too.
  */
-type StoredRow = { p: string[]; l: (string | number)[] } | LogLine[];
+export type StoredRow = { p: string[]; l: (string | number)[] } | LogLine[];
 
 function encodeRow(lines: LogLine[]): StoredRow {
   const periods: string[] = [];
@@ -60,7 +55,7 @@ function encodeRow(lines: LogLine[]): StoredRow {
   return { p: periods, l: flat };
 }
 
-function decodeRow(v: StoredRow): LogLine[] {
+export function decodeRow(v: StoredRow): LogLine[] {
   if (Array.isArray(v)) return v;
   const out: LogLine[] = [];
   for (let i = 0; i < v.l.length; i += 3) {
@@ -216,165 +211,14 @@ export async function commitUsageBatch(
   return res.ok ? res.versionstamp : null;
 }
 
-/** Deno KV allows 1000 mutations and 80 KiB of keys per commit; a fold stays under both. */
-const FOLD_MUTATIONS = 900;
-const FOLD_KEY_BYTES = 72 * 1024;
-
 /** About the bytes a tally key takes encoded (ids are ASCII; each string part adds two). */
 export const tallyKeyBytes = (pk: string, customerId: string, periodStart: string) =>
   20 + pk.length + customerId.length + periodStart.length;
 /**
  * The meter keeps the tally keys of one log row under this many bytes, so that any single row
- * fits one fold commit (with its own deletion and the watermark).
+ * fits one fold commit (with the watermark).
  */
 export const ROW_KEY_BYTES = 60 * 1024;
-
-/** At most this many log rows per fold (the commit deletes them, beside the buckets it writes). */
-const FOLD_MAX_ROWS = 600;
-/**
- * By default, a window with fewer distinct keys than this is folded into per-key tallies (one
- * KvU64 sum each); from this many on, into the buckets, whose rewrite then costs less.
- */
-const BUCKET_AT = 512;
-
-/**
- * Folds the oldest log rows of a project into its counts in one commit checked on the
- * watermark (two folders never fold the same row): with many distinct keys the rows' quantities
- * are added to the tally buckets they touch (read, added to, rewritten: lib/kv/usage_buckets.ts)
- * or, for keys a full bucket has no room for, summed into per-key tallies; with few, all are
- * per-key tallies. The rows are deleted and the watermark moves to the last row. At most
- * `maxRows` rows, and no more than fit one commit (mutations and key bytes). `now` dates the
- * bucket entries old enough to move out. `held`: the log rows the caller holds (seq → lines), read
- * from there when it holds the one after the watermark (then as many as follow it in sequence),
- * not listed from the log. Answers the new watermark, or null when another folder
- * (or a usage reset) moved it first.
- */
-export async function foldLog(
-  kv: Deno.Kv,
-  pk: string,
-  o: {
-    maxRows: number;
-    now: number;
-    bucketBytes?: number;
-    bucketAt?: number;
-    held?: ReadonlyMap<number, LogLine[]>;
-  },
-): Promise<number | null> {
-  const mark = await kv.get<number>(usageKeys.folded(pk));
-  const from = mark.value ?? 0;
-  const limit = Math.max(1, Math.min(o.maxRows, FOLD_MAX_ROWS));
-  const rows: { seq: number; lines: LogLine[] }[] = [];
-  const whole = new WindowSums();
-  // the rows after the watermark as the caller holds them (a meter holds the rows it committed
-  // and caught up: log rows never change once written), else as the log lists them
-  for (let seq = from + 1; o.held && rows.length < limit; seq++) {
-    const lines = o.held.get(seq);
-    if (!lines) break;
-    rows.push({ seq, lines });
-    whole.add(lines);
-  }
-  if (rows.length === 0) {
-    const iter = kv.list<StoredRow>({
-      prefix: usageKeys.listLog(pk),
-      start: usageKeys.log(pk, from + 1),
-    }, { limit, batchSize: 64 });
-    // the whole window's sums are added up as its rows arrive (a list answers 64 rows at a
-    // time), not in one go after: with thousands of customers that is ~10 ms of this thread
-    for await (const e of iter) {
-      const row = { seq: e.key[2] as number, lines: decodeRow(e.value) };
-      rows.push(row);
-      whole.add(row.lines);
-    }
-  }
-  if (rows.length === 0) return from;
-  const logKeyBytes = 40 + pk.length;
-  // the whole window when it fits one commit, else its first half, and so on
-  // (with old entries moved out of the buckets it touches, else without)
-  const tries: [n: number, moves: boolean][] = [];
-  for (let n = rows.length; n >= 1; n = Math.floor(n / 2)) tries.push([n, true], [n, false]);
-  let sized = { n: rows.length, sums: whole.list }; // each size's sums serve both of its tries
-  for (const [n, moves] of tries) {
-    const window = rows.slice(0, n);
-    if (sized.n !== n) sized = { n, sums: WindowSums.of(window) };
-    const sums = sized.sums;
-    let plan: { buckets: Map<number, Bucket>; tallies: TallySum[] };
-    let room: number;
-    if (sums.length < (o.bucketAt ?? BUCKET_AT)) {
-      // few keys: a KvU64 sum each costs less than rewriting the buckets they fall in
-      if (!moves) continue;
-      plan = { buckets: new Map(), tallies: sums };
-      room = FOLD_MUTATIONS - n - 1;
-    } else {
-      const byBucket = new Map<number, TallySum[]>();
-      for (const t of sums) {
-        const b = bucketOf(t.customerId);
-        const list = byBucket.get(b);
-        if (list) list.push(t);
-        else byBucket.set(b, [t]);
-      }
-      const ids = [...byBucket.keys()];
-      room = FOLD_MUTATIONS - n - ids.length - 1;
-      // read for this plan, which changes them (another try reads them again), and planned ten
-      // buckets at a time as they arrive: with thousands of customers, not one long task
-      plan = { buckets: new Map(), tallies: [] };
-      let movesLeft = moves ? Math.max(0, Math.min(room - sums.length, 200)) : 0;
-      for (let i = 0; i < ids.length; i += 10) {
-        const part = ids.slice(i, i + 10);
-        const got = await kv.getMany<Bucket[]>(part.map((b) => bucketKeys.bucket(pk, b)));
-        const planned = planBuckets(
-          new Map(part.map((b, k) => [b, got[k]!.value ?? {}])),
-          part.flatMap((b) => byBucket.get(b)!),
-          { now: o.now, maxBytes: o.bucketBytes ?? BUCKET_BYTES, maxMoves: movesLeft },
-        );
-        for (const [b, v] of planned.buckets) plan.buckets.set(b, v);
-        for (const t of planned.tallies) plan.tallies.push(t);
-        movesLeft -= planned.moved;
-      }
-    }
-    const keyBytes = plan.tallies.reduce(
-      (sum, t) => sum + tallyKeyBytes(pk, t.customerId, t.periodStart),
-      n * logKeyBytes + plan.buckets.size * (30 + pk.length),
-    );
-    if (plan.tallies.length > room || keyBytes > FOLD_KEY_BYTES) continue;
-    const last = window[n - 1]!.seq;
-    const op = kv.atomic().check(mark).set(usageKeys.folded(pk), last);
-    for (const [b, v] of plan.buckets) op.set(bucketKeys.bucket(pk, b), v);
-    for (const t of plan.tallies) {
-      op.sum(usageKeys.tally(pk, t.customerId, t.periodStart), BigInt(t.q));
-    }
-    for (const r of window) op.delete(usageKeys.log(pk, r.seq));
-    return (await op.commit()).ok ? last : null;
-  }
-  throw new Error("unreachable: one log row always fits a fold commit");
-}
-
-/** The sums of a window of rows per (customer, period), reset lines left out. */
-class WindowSums {
-  // by period, then customer: no key is built per line (a window holds tens of thousands)
-  #byPeriod = new Map<string, Map<string, TallySum>>();
-  readonly list: TallySum[] = [];
-
-  static of(rows: { lines: LogLine[] }[]): TallySum[] {
-    const sums = new WindowSums();
-    for (const r of rows) sums.add(r.lines);
-    return sums.list;
-  }
-
-  add(lines: LogLine[]) {
-    for (const [customerId, periodStart, q] of lines) {
-      if (periodStart === "") continue; // a reset line: nothing to add
-      let sums = this.#byPeriod.get(periodStart);
-      if (!sums) this.#byPeriod.set(periodStart, sums = new Map());
-      const cur = sums.get(customerId);
-      if (cur) cur.q += q;
-      else {
-        const t = { customerId, periodStart, q };
-        sums.set(customerId, t);
-        this.list.push(t);
-      }
-    }
-  }
-}
 
 /** A customer's folded count for a period (counter, tally, bucket entry): what is stored. */
 export async function foldedCount(

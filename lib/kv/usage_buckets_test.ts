@@ -9,10 +9,10 @@ import {
 import {
   customerPeriodStarts,
   foldedCount,
-  foldLog,
   readLogPosition,
   resetCustomerUsage,
 } from "@/lib/kv/usage.ts";
+import { foldLog } from "@/lib/kv/usage_fold.ts";
 import { UsageMeter } from "@/lib/usage/meter.ts";
 import { calendarMonth } from "@/lib/period.ts";
 import { proxyKv } from "@/tests/helpers.ts";

@@ -4,10 +4,11 @@ import { UsageMeter } from "@/lib/usage/meter.ts";
 import {
   commitUsageBatch,
   foldedCount,
-  foldLog,
   type LogLine,
   readLogPosition,
+  usageKeys,
 } from "@/lib/kv/usage.ts";
+import { foldLog, sweepFoldedRows } from "@/lib/kv/usage_fold.ts";
 import { proxyKv } from "@/tests/helpers.ts";
 
 const PK = "pk_test_fold";
@@ -99,4 +100,42 @@ Deno.test("foldLog() folds the rows its caller holds without listing the log, an
   for (let seq = 9; seq <= 12; seq++) await append(seq, [["bo", period.start, 1]]);
   assert.equal(await foldLog(kv, PK, { maxRows: 3, now: NOW, held }), 11);
   assert.equal(lists.n, 1);
+});
+
+Deno.test("foldLog() folds more rows than one commit could delete, then deletes them; sweepFoldedRows() takes what a stopped fold left", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const held = new Map<number, LogLine[]>();
+  let head: string | null = null;
+  for (let seq = 1; seq <= 1500; seq++) {
+    const lines: LogLine[] = [[`c${seq % 700}`, period.start, 1]];
+    head = await commitUsageBatch(kv, {
+      rows: [{ pk: PK, seq, headVersionstamp: head, lines }],
+      claims: [],
+      now: NOW,
+    });
+    held.set(seq, lines);
+  }
+  // 1 500 rows of 700 customers: one fold through the buckets (a commit allows 1 000 mutations)
+  assert.equal(await foldLog(kv, PK, { maxRows: 2000, now: NOW, held }), 1500);
+  const left = async () => {
+    let n = 0;
+    for await (const _ of kv.list({ prefix: usageKeys.listLog(PK) })) n++;
+    return n;
+  };
+  assert.equal(await left(), 0, "the folded rows are deleted");
+  assert.equal(await foldedCount(kv, PK, { customerId: "c1", periodStart: period.start }), 3);
+  assert.equal(await foldedCount(kv, PK, { customerId: "c0", periodStart: period.start }), 2);
+  // a process stopped after a fold commit and before its deletions: rows at or below the
+  // watermark remain, and are swept; rows after it stay
+  for (let seq = 1501; seq <= 1510; seq++) {
+    head = await commitUsageBatch(kv, {
+      rows: [{ pk: PK, seq, headVersionstamp: head, lines: [["c1", period.start, 1]] }],
+      claims: [],
+      now: NOW,
+    });
+  }
+  await kv.set(usageKeys.folded(PK), 1505); // as a fold that stopped before deleting would leave
+  assert.equal(await sweepFoldedRows(kv, PK), 5);
+  assert.equal(await left(), 5);
+  assert.equal(await sweepFoldedRows(kv, PK), 0);
 });

@@ -12,9 +12,9 @@
  * what is held (the common case), its commit is sent as soon as the previous one lands, before
  * that one's callers are answered, as the ceiling does: KV is not left idle while answers are
  * written. A call the counts held already refuse is answered at once, without joining a batch:
- * the batch would refuse it too, and it writes nothing. The log is folded into per-customer counters later, a few dozen rows per commit,
- * off the acknowledgement path; a count is its folded counter plus the log rows after the fold
- * watermark.
+ * the batch would refuse it too, and it writes nothing. The log is folded into per-customer
+ * counters later, up to a few thousand rows per commit, off the acknowledgement path; a count is
+ * its folded counter plus the log rows after the fold watermark.
  *
  * The counts held here are exact as of the project's head this instance knows. Reads trust them
  * while that head was confirmed less than `ttlMs` ago (one head read per project per interval,
@@ -24,7 +24,6 @@ import { ConflictError } from "@/lib/errors.ts";
 import { idempotencyKeys, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import {
   commitUsageBatch,
-  foldLog,
   type LogLine,
   readCounters,
   readIdempotency,
@@ -32,6 +31,7 @@ import {
   readLogPosition,
   resetCustomerUsage,
 } from "@/lib/kv/usage.ts";
+import { LogFolder } from "@/lib/usage/folder.ts";
 import { countKey, parseCountKey } from "@/lib/kv/usage_buckets.ts";
 import type { Period } from "@/lib/period.ts";
 import { HeldProject } from "@/lib/usage/held.ts";
@@ -65,21 +65,15 @@ interface InFlight {
   commit: Promise<string | null>;
 }
 const MAX_CACHED = 200_000;
-/** By default, fold once this many log rows of a project are known unfolded. */
-const FOLD_AT = 600;
 
 export class UsageMeter {
   #kv: Deno.Kv;
   #now: () => number;
   #ttlMs: number;
-  #foldRows: number;
-  /** What folds are told of the tally buckets (see the constructor). */
-  #bucketOpt: { bucketBytes?: number; bucketAt?: number };
+  #folder: LogFolder;
   #projects = new Map<string, HeldProject>();
   #queue: Pending[] = [];
   #draining = false;
-  /** The fold in flight, if any: folds run beside the batch commits, one at a time. */
-  #folding: Promise<void> | null = null;
   /** Batch commits made, for tests and the benchmark (folds not counted). */
   commits = 0;
   /** Told each committed batch's size and commit time (ms), for /metrics; none by default. */
@@ -99,11 +93,7 @@ export class UsageMeter {
     this.#kv = kv;
     this.#now = now;
     this.#ttlMs = o.ttlMs ?? 0;
-    this.#foldRows = o.foldRows ?? FOLD_AT;
-    this.#bucketOpt = {
-      ...(o.bucketBytes ? { bucketBytes: o.bucketBytes } : {}),
-      ...(o.bucketAt ? { bucketAt: o.bucketAt } : {}),
-    };
+    this.#folder = new LogFolder(kv, now, o);
   }
 
   /**
@@ -186,15 +176,8 @@ export class UsageMeter {
   }
 
   /** Folds every log row of the projects this instance has met (shutdown, tests, deletion). */
-  async flush(pk?: string): Promise<void> {
-    await this.#folding;
-    for (const p of pk ? [pk] : [...this.#projects.keys()]) {
-      for (let i = 0; i < 10_000; i++) {
-        const pos = await readLogPosition(this.#kv, p);
-        if (pos.folded >= pos.seq) break;
-        await foldLog(this.#kv, p, { maxRows: 256, now: this.#now(), ...this.#bucketOpt });
-      }
-    }
+  flush(pk?: string): Promise<void> {
+    return this.#folder.all(pk ? [pk] : [...this.#projects.keys()]);
   }
 
   async #state(pk: string): Promise<HeldProject> {
@@ -309,11 +292,7 @@ export class UsageMeter {
         }
         done.batch.forEach((p, i) => p.resolve(done.outcomes[i]!));
         // beside the next batches, not between them: a fold never delays an answer
-        this.#folding ??= this.#foldIfDue().catch(() => {
-          // a failed fold is retried after a later batch; the rows stay in the log meanwhile
-        }).finally(() => {
-          this.#folding = null;
-        });
+        this.#folder.kick(this.#projects, (pk, st) => this.#catchUp(pk, st));
       }
     } finally {
       this.#draining = false;
@@ -398,20 +377,5 @@ export class UsageMeter {
     const idem = [...new Map(batch.filter((p) => p.ik).map((p) => [p.ik!, p.idemKey!]))];
     const reads = await readIdempotency(this.#kv, idem.map(([, k]) => k));
     return new Map(idem.map(([ik], i) => [ik, reads[i]!.value ?? null]));
-  }
-
-  /** Folds a project's oldest rows once enough are known unfolded (one commit, off the answers). */
-  async #foldIfDue(): Promise<void> {
-    for (const [pk, st] of this.#projects) {
-      if (st.rows.size < this.#foldRows) continue;
-      const folded = await foldLog(this.#kv, pk, {
-        maxRows: Math.max(this.#foldRows, 64),
-        now: this.#now(),
-        held: st.rows,
-        ...this.#bucketOpt,
-      });
-      if (folded !== null) st.forgetFolded(folded);
-      else await this.#catchUp(pk, st); // another instance folded: learn where it got to
-    }
   }
 }

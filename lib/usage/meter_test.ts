@@ -264,3 +264,21 @@ Deno.test("a call the held count already refuses is answered at once, not after 
   const o = await later.track(req("fay", 3, { overage: true, overageCap: 1 }));
   assert.deepEqual(o.kind === "limited" && o.usage.count, 4);
 });
+
+Deno.test("a meter's first fold of a project sweeps the rows an earlier process folded and left", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const first = new UsageMeter(kv, () => NOW, { foldRows: 1_000_000 });
+  for (let i = 0; i < 6; i++) await first.track(req("hal", null));
+  // folded, but its rows not deleted (as when a process stops between the two)
+  await kv.set(["usage_folded", "pk_test_meter"], 4);
+  const rows = async () => {
+    let n = 0;
+    for await (const _ of kv.list({ prefix: ["usage_log", "pk_test_meter"] })) n++;
+    return n;
+  };
+  assert.equal(await rows(), 6);
+  const next = new UsageMeter(kv, () => NOW, { foldRows: 1 });
+  await next.track(req("hal", null));
+  await next.flush(); // waits for the fold the commit started
+  assert.equal(await rows(), 0);
+});
