@@ -187,24 +187,35 @@ Deno.test("UsageMeter: a catch-up that reads the meter's own row while its commi
   assert.equal(await y.peek("pk_test_meter", "erin", period), 4);
 });
 
-Deno.test("the next batch's commit is sent before the previous batch is answered, when it is ready", async () => {
-  using real = await Deno.openKv(":memory:");
-  const events: string[] = [];
-  // every commit sent is logged, and answered 20 ms after it landed (as a remote store would)
-  const kv = proxyKv(real, (prop) =>
+/** A KV whose commits call `sent` as they go out and are answered once `answer()` settles. */
+function slowCommits(
+  real: Deno.Kv,
+  o: { sent?: () => void; answer: () => Promise<unknown> | null },
+): Deno.Kv {
+  return proxyKv(real, (prop) =>
     prop === "atomic"
       ? () => {
         const op = real.atomic();
         const commit = op.commit.bind(op);
         op.commit = async () => {
-          events.push("sent");
+          o.sent?.();
           const res = await commit();
-          await new Promise((r) => setTimeout(r, 20));
+          await o.answer();
           return res;
         };
         return op;
       }
       : undefined);
+}
+
+Deno.test("the next batch's commit is sent before the previous batch is answered, when it is ready", async () => {
+  using real = await Deno.openKv(":memory:");
+  const events: string[] = [];
+  // every commit sent is logged, and answered 20 ms after it landed (as a remote store would)
+  const kv = slowCommits(real, {
+    sent: () => events.push("sent"),
+    answer: () => new Promise((r) => setTimeout(r, 20)),
+  });
   const meter = new UsageMeter(kv, () => NOW, { ttlMs: 60_000 });
   await meter.track(req("dan", null)); // held and fresh from here on
   events.length = 0;
@@ -229,19 +240,7 @@ Deno.test("a call the held count already refuses is answered at once, not after 
   const events: string[] = [];
   let gate: Promise<void> | null = null;
   let release = () => {};
-  const kv = proxyKv(real, (prop) =>
-    prop === "atomic"
-      ? () => {
-        const op = real.atomic();
-        const commit = op.commit.bind(op);
-        op.commit = async () => {
-          const res = await commit();
-          await gate;
-          return res;
-        };
-        return op;
-      }
-      : undefined);
+  const kv = slowCommits(real, { answer: () => gate });
   const meter = new UsageMeter(kv, () => NOW, { ttlMs: 60_000 });
   assert.equal((await meter.track(req("fay", 3, { quantity: 3 }))).kind, "counted");
   assert.equal((await meter.track(req("gus", 5))).kind, "counted");
