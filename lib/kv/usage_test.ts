@@ -139,3 +139,37 @@ Deno.test("foldLog() folds more rows than one commit could delete, then deletes 
   assert.equal(await left(), 5);
   assert.equal(await sweepFoldedRows(kv, PK), 0);
 });
+
+Deno.test("foldLog() stands when deleting its rows fails: they stay below the watermark until swept", async () => {
+  using real = await Deno.openKv(":memory:");
+  let commits = 0;
+  const kv = proxyKv(real, (prop) =>
+    prop === "atomic"
+      ? () => {
+        const op = real.atomic();
+        const commit = op.commit.bind(op);
+        op.commit = () => {
+          // the appends, then the fold commit; the deletion after it fails
+          if (++commits === 4) return Promise.reject(new Error("disk full"));
+          return commit();
+        };
+        return op;
+      }
+      : undefined);
+  let head: string | null = null;
+  const held = new Map<number, LogLine[]>();
+  for (let seq = 1; seq <= 2; seq++) {
+    const lines: LogLine[] = [["dee", period.start, 2]];
+    head = await commitUsageBatch(kv, {
+      rows: [{ pk: PK, seq, headVersionstamp: head, lines }],
+      claims: [],
+      now: NOW,
+    });
+    held.set(seq, lines);
+  }
+  assert.equal(await foldLog(kv, PK, { maxRows: 256, now: NOW, held }), 2);
+  assert.equal(commits, 4);
+  assert.equal(await foldedCount(kv, PK, { customerId: "dee", periodStart: period.start }), 4);
+  assert.equal(await sweepFoldedRows(kv, PK), 2);
+  assert.equal(await foldedCount(kv, PK, { customerId: "dee", periodStart: period.start }), 4);
+});
