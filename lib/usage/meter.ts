@@ -43,8 +43,8 @@ import {
   type TrackOutcome,
   type TrackRequest,
 } from "@/lib/usage/decide.ts";
-
 import { usageView } from "@/lib/usage/view.ts";
+
 export { usageJson, type UsageView, usageView } from "@/lib/usage/view.ts";
 export type { TrackOutcome, TrackRequest } from "@/lib/usage/decide.ts";
 
