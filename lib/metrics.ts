@@ -48,6 +48,29 @@ export function createMetrics(s: Services): Metrics {
     batch.observe(size);
     commit.observe(ms / 1000);
   };
+  const fold = new client.Histogram({
+    name: "dream_meter_fold_seconds",
+    help: "Time of one fold of the usage log into the counts (its rows read, committed, deleted)",
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const folded = new client.Counter({
+    name: "dream_meter_folded_rows_total",
+    help: "Usage-log rows this instance's folds moved the fold watermark past",
+    registers: [registry],
+  });
+  s.meter.onFold = (rows, ms) => {
+    fold.observe(ms / 1000);
+    folded.inc(rows);
+  };
+  new client.Gauge({
+    name: "dream_meter_unfolded_rows",
+    help: "Usage-log rows this instance holds that are not folded yet (the fold's lag)",
+    registers: [registry],
+    collect() {
+      this.set(s.meter.unfoldedRows());
+    },
+  });
   new client.Gauge({
     name: "dream_cache_hit_ratio",
     help: "Share of lookups answered from this instance's caches, by cache",

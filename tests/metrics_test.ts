@@ -14,8 +14,11 @@ Deno.test("[ops] /metrics is off without METRICS_TOKEN and needs its bearer", as
   assert.equal((await on.call("GET", "/metrics", { key: "wrong-token-0123456789" })).status, 401);
 });
 
-Deno.test("[ops] /metrics: requests by route and status, meter batches, cache hits, outbox depth, sweep lag, jobs", async () => {
-  await using app = await testApp({ config: { metricsToken: TOKEN, webhookAllowPrivate: true } });
+Deno.test("[ops] /metrics: requests by route and status, meter batches and folds, cache hits, outbox depth, sweep lag, jobs", async () => {
+  await using app = await testApp({
+    // a fold after every batch, so that folds are seen too
+    config: { metricsToken: TOKEN, webhookAllowPrivate: true, usageFoldRows: 1 },
+  });
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 3 }] });
   await app.call("POST", `/v1/projects/${pk}/webhooks`, {
@@ -27,6 +30,7 @@ Deno.test("[ops] /metrics: requests by route and status, meter batches, cache hi
   }
   await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "mo" } });
   await app.call("GET", `/v1/projects/${pk}`, { key: dev.dat });
+  await app.services.meter.flush(); // the folds the batches started are done
   const sweep = backgroundJobs(app).find((j) => j.name === "sweep-holds")!;
   await sweep.run();
   const r = await app.call("GET", "/metrics", { key: TOKEN });
@@ -58,6 +62,9 @@ Deno.test("[ops] /metrics: requests by route and status, meter batches, cache hi
   );
   assert.ok(value(/dream_meter_batch_size_count (\d+)/) >= 3);
   assert.ok(value(/dream_meter_commit_seconds_count (\d+)/) >= 3);
+  assert.ok(value(/dream_meter_fold_seconds_count (\d+)/) >= 1);
+  assert.ok(value(/dream_meter_folded_rows_total (\d+)/) >= 1);
+  assert.equal(value(/dream_meter_unfolded_rows (\d+)/), 0, "everything folded");
   assert.match(text, /dream_cache_hit_ratio\{cache="customers"\} [\d.]+/);
   assert.ok(
     value(/dream_webhook_outbox_depth\{kind="events"\} (\d+)/) >= 1,

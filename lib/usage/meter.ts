@@ -78,6 +78,10 @@ export class UsageMeter {
   commits = 0;
   /** Told each committed batch's size and commit time (ms), for /metrics; none by default. */
   onBatch: ((size: number, ms: number) => void) | null = null;
+  /** Told each fold's rows and time (ms), for /metrics; none by default. */
+  set onFold(fn: ((rows: number, ms: number) => void) | null) {
+    this.#folder.onFold = fn;
+  }
 
   /**
    * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
@@ -135,6 +139,13 @@ export class UsageMeter {
     return { kind: "limited", usage: usageView(req, count) };
   }
 
+  /** Log rows this instance holds that are not folded yet, over all its projects. */
+  unfoldedRows(): number {
+    let n = 0;
+    for (const st of this.#projects.values()) n += st.rows.size;
+    return n;
+  }
+
   /** The count when its project's head was confirmed less than `ttlMs` ago (no KV read). */
   peekCached(pk: string, customerId: string, period: Period): number | undefined {
     const st = this.#projects.get(pk);
@@ -177,7 +188,7 @@ export class UsageMeter {
 
   /** Folds every log row of the projects this instance has met (shutdown, tests, deletion). */
   flush(pk?: string): Promise<void> {
-    return this.#folder.all(pk ? [pk] : [...this.#projects.keys()]);
+    return this.#folder.all(this.#projects, pk ? [pk] : [...this.#projects.keys()]);
   }
 
   async #state(pk: string): Promise<HeldProject> {
