@@ -27,6 +27,24 @@ const trackAll = (meter: UsageMeter, ids: string[]) =>
     ),
   );
 
+/** Appends log rows as the meter does (each under the head the one before left) and holds them. */
+function logWriter(kv: Deno.Kv) {
+  const held = new Map<number, LogLine[]>();
+  let head: string | null = null;
+  return {
+    held,
+    async append(seq: number, lines: LogLine[]) {
+      head = await commitUsageBatch(kv, {
+        rows: [{ pk: PK, seq, headVersionstamp: head, lines }],
+        claims: [],
+        now: NOW,
+      });
+      assert.ok(head);
+      held.set(seq, lines);
+    },
+  };
+}
+
 Deno.test("foldLog() keeps each commit under Deno KV's 80 KiB of keys, with the longest customer ids", async () => {
   using kv = await Deno.openKv(":memory:");
   const meter = new UsageMeter(kv, () => NOW, { foldRows: 100_000 });
@@ -67,17 +85,7 @@ Deno.test("foldLog() folds the rows its caller holds without listing the log, an
         return method(...a);
       }
       : undefined);
-  const held = new Map<number, LogLine[]>();
-  let head: string | null = null;
-  const append = async (seq: number, lines: LogLine[]) => {
-    head = await commitUsageBatch(kv, {
-      rows: [{ pk: PK, seq, headVersionstamp: head, lines }],
-      claims: [],
-      now: NOW,
-    });
-    assert.ok(head);
-    held.set(seq, lines);
-  };
+  const { held, append } = logWriter(kv);
   for (let seq = 1; seq <= 5; seq++) {
     await append(seq, [["ann", period.start, seq], ["bo", period.start, 1]]);
   }
@@ -104,17 +112,8 @@ Deno.test("foldLog() folds the rows its caller holds without listing the log, an
 
 Deno.test("foldLog() folds more rows than one commit could delete, then deletes them; sweepFoldedRows() takes what a stopped fold left", async () => {
   using kv = await Deno.openKv(":memory:");
-  const held = new Map<number, LogLine[]>();
-  let head: string | null = null;
-  for (let seq = 1; seq <= 1500; seq++) {
-    const lines: LogLine[] = [[`c${seq % 700}`, period.start, 1]];
-    head = await commitUsageBatch(kv, {
-      rows: [{ pk: PK, seq, headVersionstamp: head, lines }],
-      claims: [],
-      now: NOW,
-    });
-    held.set(seq, lines);
-  }
+  const { held, append } = logWriter(kv);
+  for (let seq = 1; seq <= 1500; seq++) await append(seq, [[`c${seq % 700}`, period.start, 1]]);
   // 1 500 rows of 700 customers: one fold through the buckets (a commit allows 1 000 mutations)
   assert.equal(await foldLog(kv, PK, { maxRows: 2000, now: NOW, held }), 1500);
   const left = async () => {
@@ -127,13 +126,7 @@ Deno.test("foldLog() folds more rows than one commit could delete, then deletes 
   assert.equal(await foldedCount(kv, PK, { customerId: "c0", periodStart: period.start }), 2);
   // a process stopped after a fold commit and before its deletions: rows at or below the
   // watermark remain, and are swept; rows after it stay
-  for (let seq = 1501; seq <= 1510; seq++) {
-    head = await commitUsageBatch(kv, {
-      rows: [{ pk: PK, seq, headVersionstamp: head, lines: [["c1", period.start, 1]] }],
-      claims: [],
-      now: NOW,
-    });
-  }
+  for (let seq = 1501; seq <= 1510; seq++) await append(seq, [["c1", period.start, 1]]);
   await kv.set(usageKeys.folded(PK), 1505); // as a fold that stopped before deleting would leave
   assert.equal(await sweepFoldedRows(kv, PK), 5);
   assert.equal(await left(), 5);
@@ -156,17 +149,8 @@ Deno.test("foldLog() stands when deleting its rows fails: they stay below the wa
         return op;
       }
       : undefined);
-  let head: string | null = null;
-  const held = new Map<number, LogLine[]>();
-  for (let seq = 1; seq <= 2; seq++) {
-    const lines: LogLine[] = [["dee", period.start, 2]];
-    head = await commitUsageBatch(kv, {
-      rows: [{ pk: PK, seq, headVersionstamp: head, lines }],
-      claims: [],
-      now: NOW,
-    });
-    held.set(seq, lines);
-  }
+  const { held, append } = logWriter(kv);
+  for (let seq = 1; seq <= 2; seq++) await append(seq, [["dee", period.start, 2]]);
   assert.equal(await foldLog(kv, PK, { maxRows: 256, now: NOW, held }), 2);
   assert.equal(commits, 4);
   assert.equal(await foldedCount(kv, PK, { customerId: "dee", periodStart: period.start }), 4);
