@@ -29,7 +29,7 @@ const FOLD_KEY_BYTES = 72 * 1024;
  * commit's 1 000 mutations and a bucket rewrite serves more rows.
  */
 const FOLD_MAX_ROWS = 2400;
-const DELETES_PER_COMMIT = 800;
+const DELETES_PER_COMMIT = 200;
 /** A macrotask's pause: a fold's long loops let the answers waiting meanwhile go first. */
 const pause = () => new Promise<void>((r) => setTimeout(r, 0));
 /**
@@ -162,6 +162,7 @@ export async function foldLog(
 /** Deletes folded log rows (at or below the watermark: nothing reads them any more). */
 async function deleteLogRows(kv: Deno.Kv, pk: string, seqs: number[]): Promise<void> {
   for (let i = 0; i < seqs.length; i += DELETES_PER_COMMIT) {
+    if (i > 0) await pause(); // the batch commits waiting meanwhile go between
     const op = kv.atomic();
     for (const seq of seqs.slice(i, i + DELETES_PER_COMMIT)) op.delete(usageKeys.log(pk, seq));
     await op.commit();
