@@ -14,7 +14,7 @@
  * quarter of the customers on a tier of 100 calls, refused once there, as in the bench),
  * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
  */
-import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
+import { freePort, seedProject, startServer, startTask, waitUp } from "./server_process.ts";
 import { median, replayScript, wrk } from "./wrk.ts";
 
 const [rootA, rootB] = Deno.args;
@@ -40,15 +40,11 @@ const run = (url: string, lua: string, seconds: string) =>
 
 /** Starts a yardstick server of this checkout (`ceiling` or `floor`), warmed. */
 async function yardstick(kind: "ceiling" | "floor") {
-  const port = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "dream-ab-" });
-  const here = new URL(".", import.meta.url).pathname;
-  const args = kind === "ceiling"
-    ? ["run", "-A", "--unstable-kv", `${here}kv_bound.ts`, String(port), dataDir]
-    : ["run", "--allow-net", `${here}bare_server.ts`, String(port), "headers"];
-  const child = new Deno.Command(Deno.execPath(), { args, stdout: "null" }).spawn();
+  const { port, child } = kind === "ceiling"
+    ? await startTask("kv_bound.ts", ["-A", "--unstable-kv"], [dataDir])
+    : await startTask("bare_server.ts", ["--allow-net"], ["headers"]);
   const base = `http://127.0.0.1:${port}`;
-  await waitUp(`${base}/`);
   const url = `${base}${METHOD === "GET" ? "/api/usage" : "/api/data"}`;
   const sk = `sk_test_${"0".repeat(32)}`; // read, never looked up
   await run(url, script(sk, METHOD), "2");

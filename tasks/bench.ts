@@ -18,7 +18,7 @@ import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { usageKeys } from "@/lib/kv/usage.ts";
 import { calendarMonth, dayKey, monthKey } from "@/lib/period.ts";
 import { ulid } from "@/lib/ids.ts";
-import { freePort, seedProject, startServer, waitUp } from "./server_process.ts";
+import { freePort, seedProject, startServer, startTask, waitUp } from "./server_process.ts";
 import { median, replayScript, wrk, type WrkResult } from "./wrk.ts";
 
 const DURATION = Deno.env.get("BENCH_SECONDS") ?? "4";
@@ -31,7 +31,6 @@ const TINY_CUSTOMERS = 50;
 /** The "many customers" targets spread calls over this many (created by their warm-up). */
 const MANY_CUSTOMERS = Number(Deno.env.get("BENCH_MANY") ?? 10_000);
 const TINY_LIMIT = 100;
-const root = new URL("../", import.meta.url).pathname;
 const dataDir = await Deno.makeTempDir({ prefix: "dream-bench-" });
 const enc = new TextEncoder();
 /** The bench is a report: it writes to stdout (the table) and stderr (progress) directly. */
@@ -138,22 +137,12 @@ await stop(server);
 await seedLarge(pk);
 server = startServer(port, dataDir);
 await waitUp(`${base}/healthz`);
-/** Runs one of tasks/ on a free port (`flags` for deno, `args` after the port), once it answers. */
-async function baseline(file: string, flags: string[], args: string[] = []) {
-  const p = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, `${root}tasks/${file}`, String(p), ...args],
-    stdout: "null",
-  }).spawn();
-  await waitUp(`http://127.0.0.1:${p}/`);
-  return { port: p, child };
-}
-const { port: barePort, child: bare } = await baseline("bare_server.ts", ["--allow-net"]);
-const { port: floorPort, child: floor } = await baseline("bare_server.ts", ["--allow-net"], [
+const { port: barePort, child: bare } = await startTask("bare_server.ts", ["--allow-net"]);
+const { port: floorPort, child: floor } = await startTask("bare_server.ts", ["--allow-net"], [
   "headers",
 ]);
 const ceilingDir = await Deno.makeTempDir({ prefix: "dream-bench-ceiling-" });
-const { port: ceilingPort, child: ceiling } = await baseline(
+const { port: ceilingPort, child: ceiling } = await startTask(
   "kv_bound.ts",
   ["-A", "--unstable-kv"],
   [ceilingDir],

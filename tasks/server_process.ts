@@ -64,6 +64,20 @@ export function startServer(
   }).spawn();
 }
 
+/**
+ * Runs one of tasks/ (a yardstick server: `bare_server.ts`, `kv_bound.ts`) on a free port, `flags`
+ * for deno and `args` after the port, once it answers.
+ */
+export async function startTask(file: string, flags: string[], args: string[] = []) {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, new URL(file, import.meta.url).pathname, String(port), ...args],
+    stdout: "null",
+  }).spawn();
+  await waitUp(`http://127.0.0.1:${port}/`);
+  return { port, child };
+}
+
 /** Signs up a developer on a running server and creates a project; returns its keys. */
 export async function seedProject(base: string, email: string, project: unknown) {
   const signup = await fetch(`${base}/v1/signup`, {
