@@ -47,9 +47,7 @@ export class LogFolder {
     catchUp: (pk: string, st: HeldProject) => Promise<void>,
   ): void {
     if (this.#folding) return;
-    let due = false;
-    for (const st of projects.values()) if (st.rows.size >= this.#rows) due = true;
-    if (!due) return;
+    if (!projects.values().some((st) => st.rows.size >= this.#rows)) return;
     this.#folding = this.#foldDue(projects, catchUp).catch(() => {}).finally(() => {
       this.#folding = null;
     });

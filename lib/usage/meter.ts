@@ -133,7 +133,7 @@ export class UsageMeter {
   #refusedNow(req: TrackRequest, ck: string): TrackOutcome | null {
     if (req.idempotency || req.limit === null) return null;
     const st = this.#projects.get(req.pk);
-    if (!st || st.catching !== null || this.#now() - st.checkedAt >= this.#ttlMs) return null;
+    if (!this.#decidesNow(st, this.#now())) return null;
     const count = st.counts.get(ck);
     if (count === undefined || !passesEnd(req, count)) return null;
     return { kind: "limited", usage: usageView(req, count) };
@@ -318,6 +318,14 @@ export class UsageMeter {
   }
 
   /**
+   * Whether what is held of a project may decide calls without a read: its head confirmed less
+   * than `ttlMs` ago and no catch-up changing it meanwhile.
+   */
+  #decidesNow(st: HeldProject | undefined, now: number): st is HeldProject {
+    return st !== undefined && st.catching === null && now - st.checkedAt < this.#ttlMs;
+  }
+
+  /**
    * Decides and sends a batch at once when it needs no read: every count held and fresh, no
    * idempotency key; else null (`#prepare` reads what it needs first).
    */
@@ -325,8 +333,7 @@ export class UsageMeter {
     const now = this.#now();
     const ready = batch.every((p) => {
       const st = this.#projects.get(p.req.pk);
-      return !p.idemKey && st !== undefined && st.catching === null &&
-        now - st.checkedAt < this.#ttlMs && st.counts.has(p.ck);
+      return !p.idemKey && this.#decidesNow(st, now) && st.counts.has(p.ck);
     });
     return ready ? this.#send(batch, NO_RECORDS, 0) : null;
   }
