@@ -69,3 +69,13 @@ export const newRequestId = () =>
 export const PK_RE = /^pk_(test|live)_[0-9A-Za-z]{16,64}$/;
 export const SK_RE = /^sk_(test|live)_[0-9A-Za-z]{16,64}$/;
 export const CUSTOMER_ID_RE = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+/** FNV-1a (32 bits) of a string: a number to key in-process tables by (and usage buckets). */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

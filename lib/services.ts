@@ -2,7 +2,7 @@
 import { secretBoxKey } from "@/lib/crypto.ts";
 import type { Config } from "@/lib/config.ts";
 import type { Logger } from "@/lib/logger.ts";
-import { ProjectEpochs, TtlCache } from "@/lib/cache.ts";
+import { ProjectEpochs, ProjectScopedCache, TtlCache } from "@/lib/cache.ts";
 import { readEpoch } from "@/lib/kv/project_epochs.ts";
 import { UsageMeter } from "@/lib/usage/meter.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
@@ -53,7 +53,8 @@ export interface Services {
      * (its project's epoch moves). Found entries stay until their project's epoch moves. */
     secrets: TtlCache<SecretPointer | null>;
     projects: TtlCache<Project | null>;
-    customers: TtlCache<Customer | null>;
+    /** customers by project and id; a project's go at once when its epoch moves */
+    customers: ProjectScopedCache<Customer>;
   };
   /** Which projects' cached records are current: one epoch read per project per `cacheTtlMs`. */
   epochs: ProjectEpochs;
@@ -81,7 +82,7 @@ export async function createServices(
   const caches = {
     secrets: new TtlCache<SecretPointer | null>({ ttlMs, now }),
     projects: new TtlCache<Project | null>({ ttlMs, now }),
-    customers: new TtlCache<Customer | null>({ ttlMs, now, max: 200_000 }),
+    customers: new ProjectScopedCache<Customer>({ max: 200_000 }),
   };
   const epochs = new ProjectEpochs({
     ttlMs,
@@ -89,7 +90,7 @@ export async function createServices(
     read: (pk) => readEpoch(deps.kv, pk),
     onChange: (pk) => {
       caches.projects.delete(pk);
-      caches.customers.deleteWhere((k) => k.startsWith(`${pk}\u0000`));
+      caches.customers.dropProject(pk);
       caches.secrets.deleteWhere((_, ptr) => ptr?.pk === pk);
     },
   });

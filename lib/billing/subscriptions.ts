@@ -9,7 +9,7 @@ import type { Project } from "@/lib/kv/projects.ts";
 import { changeCustomer, commitSubscription, type Subscription } from "@/lib/kv/customers.ts";
 import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
 import { aggregateDeltas, PAID_STATUSES } from "@/lib/usage/plan.ts";
-import { customerCacheKey, subscriptionView } from "@/lib/customers/customers.ts";
+import { subscriptionView } from "@/lib/customers/customers.ts";
 import { webhookEvents } from "@/lib/outbound/events.ts";
 import { dayKey } from "@/lib/period.ts";
 /** Our record of a provider subscription; `version` orders states (newer wins). */
@@ -125,7 +125,7 @@ export async function applySubscription(
       });
     },
   });
-  if (out.customer) s.caches.customers.set(customerCacheKey(pk, target.customerId), out.customer);
+  if (out.customer) s.caches.customers.set(pk, target.customerId, out.customer);
   return out.outcome;
 }
 
@@ -149,5 +149,5 @@ export async function linkProviderCustomer(
         : { ...c, providerCustomerId: o.providerCustomerId, email };
     },
   });
-  if (next) s.caches.customers.set(customerCacheKey(target.pk, target.customerId), next);
+  if (next) s.caches.customers.set(target.pk, target.customerId, next);
 }

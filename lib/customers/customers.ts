@@ -92,11 +92,6 @@ function freeTierNamed(project: Project, plan: string): Tier {
   return named;
 }
 
-/** The key of a customer in this instance's cache (the hot path reads it too). */
-export function customerCacheKey(pk: string, id: string): string {
-  return `${pk}\u0000${id}`;
-}
-
 /** Creates a customer; `plan` may only name a free tier (paid plans come from checkout). */
 export async function createCustomer(
   s: Services,
@@ -121,7 +116,7 @@ export async function createCustomer(
   if (!(await kvCreateCustomer(s.kv, customer, { events, now: s.clock.now() }))) {
     throw new ConflictError(`Cannot create customer "${customer.id}": the id is taken`);
   }
-  s.caches.customers.set(customerCacheKey(project.pk, customer.id), customer);
+  s.caches.customers.set(project.pk, customer.id, customer);
   return customer;
 }
 
@@ -171,7 +166,7 @@ export async function updateCustomer(
     );
   }
   if (!next) throw new NotFoundError(`No customer "${id}" in this project`);
-  s.caches.customers.set(customerCacheKey(project.pk, id), next);
+  s.caches.customers.set(project.pk, id, next);
   return next;
 }
 
@@ -198,12 +193,11 @@ export function unsavedCustomer(s: Services, project: Project, id: string): Cust
 
 /** A customer through this instance's cache (a miss reads KV once). */
 export async function findCustomer(s: Services, pk: string, id: string): Promise<Customer | null> {
-  const key = customerCacheKey(pk, id);
   await s.epochs.ensure(pk);
-  const hit = s.caches.customers.get(key);
+  const hit = s.caches.customers.get(pk, id);
   if (hit) return hit;
   const c = await getCustomer(s.kv, pk, id);
-  if (c) s.caches.customers.set(key, c);
+  if (c) s.caches.customers.set(pk, id, c);
   return c;
 }
 
@@ -323,7 +317,7 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
   if (!removed) {
     throw new NotFoundError(`No customer "${id}" in this project`);
   }
-  s.caches.customers.delete(customerCacheKey(project.pk, id));
+  s.caches.customers.delete(project.pk, id);
   await s.meter.resetCustomer(project.pk, id);
 }
 

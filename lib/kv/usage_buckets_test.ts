@@ -4,7 +4,9 @@ import {
   bucketKeys,
   bucketOf,
   countKey,
+  parseCountKey,
   planBuckets,
+  recentCountKey,
 } from "@/lib/kv/usage_buckets.ts";
 import {
   customerPeriodStarts,
@@ -158,4 +160,15 @@ Deno.test("foldLog() fits one commit when old entries move out and long new keys
     await foldedCount(kv, PK, { customerId: id("n", 399), periodStart: period.start }),
     1,
   );
+});
+
+Deno.test("recentCountKey is countKey, for a customer's latest period and any other", () => {
+  const [may, june] = ["2026-05-01T00:00:00.000Z", "2026-06-01T00:00:00.000Z"];
+  for (const [c, p] of [["u1", may], ["u1", may], ["u1", june], ["u1", may], ["u2", june]]) {
+    assert.equal(recentCountKey(c!, p!), countKey(c!, p!));
+  }
+  assert.deepEqual(parseCountKey(recentCountKey("u:3", june)), {
+    customerId: "u:3",
+    periodStart: june,
+  });
 });

@@ -4,7 +4,7 @@
  * (lib/usage/meter.ts) reads and commits; this keeps the arithmetic of what it learns.
  */
 import type { LogLine } from "@/lib/kv/usage.ts";
-import { countKey } from "@/lib/kv/usage_buckets.ts";
+import { countKey, recentCountKey } from "@/lib/kv/usage_buckets.ts";
 
 export class HeldProject {
   /** The head (last log row) the counts are exact at, and its versionstamp. */
@@ -69,7 +69,7 @@ export class HeldProject {
         for (const k of this.counts.keys()) if (k.startsWith(prefix)) this.counts.delete(k);
         continue;
       }
-      const k = countKey(c, p);
+      const k = recentCountKey(c, p);
       const cur = this.counts.get(k);
       // a count not held is read again (whole) when next needed
       if (cur !== undefined) this.counts.set(k, cur + q);
@@ -102,7 +102,7 @@ export class HeldProject {
       if (g.seqs.has(seq)) continue;
       g.seqs.add(seq);
       for (const [c, p, q] of lines) {
-        const k = countKey(c, p);
+        const k = recentCountKey(c, p);
         const list = g.byKey.get(k);
         if (list) list.push([seq, q]);
         else g.byKey.set(k, [[seq, q]]);

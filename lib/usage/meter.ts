@@ -32,7 +32,7 @@ import {
   resetCustomerUsage,
 } from "@/lib/kv/usage.ts";
 import { LogFolder } from "@/lib/usage/folder.ts";
-import { countKey, parseCountKey } from "@/lib/kv/usage_buckets.ts";
+import { parseCountKey, recentCountKey } from "@/lib/kv/usage_buckets.ts";
 import type { Period } from "@/lib/period.ts";
 import { HeldProject } from "@/lib/usage/held.ts";
 import {
@@ -105,7 +105,7 @@ export class UsageMeter {
    * call the counts held already refuse (see `#refusedNow`) is answered at once.
    */
   track(req: TrackRequest): Promise<TrackOutcome> {
-    const ck = countKey(req.customerId, req.period.start);
+    const ck = recentCountKey(req.customerId, req.period.start);
     const refused = this.#refusedNow(req, ck);
     if (refused) return Promise.resolve(refused);
     const idemKey = req.idempotency ? idempotencyKeys.byKey(req.pk, req.idempotency.key) : null;
@@ -150,7 +150,7 @@ export class UsageMeter {
   peekCached(pk: string, customerId: string, period: Period): number | undefined {
     const st = this.#projects.get(pk);
     if (!st || this.#now() - st.checkedAt >= this.#ttlMs) return undefined;
-    return st.counts.get(countKey(customerId, period.start));
+    return st.counts.get(recentCountKey(customerId, period.start));
   }
 
   /** The current count of a customer's period: the head is confirmed first when it is old. */
@@ -159,7 +159,7 @@ export class UsageMeter {
     if (hit !== undefined) return hit;
     const st = await this.#state(pk);
     if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#catchUp(pk, st);
-    const ck = countKey(customerId, period.start);
+    const ck = recentCountKey(customerId, period.start);
     await this.#load(pk, [ck]);
     return this.#projects.get(pk)!.counts.get(ck) ?? 0;
   }

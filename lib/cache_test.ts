@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { ProjectScopedCache, TtlCache } from "@/lib/cache.ts";
+import { fnv1a } from "@/lib/ids.ts";
+
+Deno.test("ProjectScopedCache: entries by project and id; dropping a project leaves the others", () => {
+  const c = new ProjectScopedCache<string>();
+  c.set("pk_a", "u1", "a1");
+  c.set("pk_a", "u2", "a2");
+  c.set("pk_b", "u1", "b1");
+  assert.equal(c.get("pk_a", "u1"), "a1");
+  assert.equal(c.get("pk_b", "u1"), "b1");
+  assert.equal(c.get("pk_b", "u2"), undefined);
+  assert.deepEqual([c.hits, c.misses], [2, 1]);
+  c.set("pk_a", "u1", "a1'"); // replaced, not counted twice
+  assert.equal(c.size, 3);
+  assert.equal(c.get("pk_a", "u1"), "a1'");
+
+  c.dropProject("pk_a");
+  assert.equal(c.get("pk_a", "u1"), undefined);
+  assert.equal(c.get("pk_a", "u2"), undefined);
+  assert.equal(c.get("pk_b", "u1"), "b1");
+  assert.equal(c.size, 1);
+  c.dropProject("pk_missing");
+  c.delete("pk_b", "u1");
+  c.delete("pk_b", "u1");
+  assert.equal(c.size, 0);
+  assert.equal(c.get("pk_b", "u1"), undefined);
+});
+
+Deno.test("ProjectScopedCache: past max, the oldest entry of the longest-held project goes", () => {
+  const c = new ProjectScopedCache<number>({ max: 3 });
+  c.set("pk_a", "u1", 1);
+  c.set("pk_b", "u1", 2);
+  c.set("pk_a", "u2", 3);
+  c.set("pk_a", "u1", 4); // set again: now pk_a's newest
+  c.set("pk_b", "u2", 5); // full: pk_a's oldest (u2) goes
+  assert.equal(c.size, 3);
+  assert.equal(c.get("pk_a", "u2"), undefined);
+  assert.equal(c.get("pk_a", "u1"), 4);
+  c.set("pk_c", "u1", 6); // pk_a's last entry goes, and pk_a with it
+  c.set("pk_c", "u2", 7); // then pk_b's oldest
+  assert.equal(c.size, 3);
+  assert.equal(c.get("pk_a", "u1"), undefined);
+  assert.equal(c.get("pk_b", "u1"), undefined);
+  assert.deepEqual([c.get("pk_b", "u2"), c.get("pk_c", "u1"), c.get("pk_c", "u2")], [5, 6, 7]);
+});
+
+Deno.test("ProjectScopedCache: ids whose hashes collide are kept apart", () => {
+  const [a, b] = ["c2ya8", "czki6"];
+  assert.equal(fnv1a(a), fnv1a(b));
+  const c = new ProjectScopedCache<string>();
+  c.set("pk", a, "A");
+  assert.equal(c.get("pk", b), undefined);
+  c.set("pk", b, "B");
+  c.set("pk", a, "A2");
+  assert.deepEqual([c.get("pk", a), c.get("pk", b), c.size], ["A2", "B", 2]);
+  c.delete("pk", b); // the newer of the chain
+  assert.deepEqual([c.get("pk", a), c.get("pk", b), c.size], ["A2", undefined, 1]);
+  c.set("pk", b, "B");
+  c.delete("pk", a); // the older
+  assert.deepEqual([c.get("pk", a), c.get("pk", b), c.size], [undefined, "B", 1]);
+  c.dropProject("pk");
+  assert.equal(c.size, 0);
+  c.dropProject("pk");
+  assert.equal(c.size, 0);
+});
+
+Deno.test("TtlCache: a remembered miss lasts the TTL, a found value stays; bounded by max", () => {
+  let now = 0;
+  const c = new TtlCache<string | null>({ ttlMs: 100, max: 2, now: () => now });
+  c.set("a", "A");
+  c.set("none", null);
+  now = 150;
+  assert.equal(c.get("a"), "A");
+  assert.equal(c.get("none"), undefined); // the miss expired
+  c.set("b", "B");
+  c.set("c", "C"); // full: the oldest ("a") goes
+  assert.equal(c.get("a"), undefined);
+  c.deleteWhere((k) => k === "b");
+  assert.equal(c.get("b"), undefined);
+  assert.equal(c.get("c"), "C");
+});
