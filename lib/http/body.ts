@@ -51,7 +51,7 @@ export async function readTextLimited(req: Request, max: number): Promise<string
     return null;
   }
   // a declared length is what the server reads, no more: the native reader is safe and fast
-  if (declaredLength(req) !== null) return await req.text();
+  if (declared !== null && !req.headers.has("transfer-encoding")) return await req.text();
   if (!req.body) return "";
   const bytes = await readStreamLimited(req.body, max);
   return bytes === null ? null : new TextDecoder().decode(bytes);
