@@ -24,7 +24,8 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
   assert.ok(viaHot instanceof Response, "a cached read is answered by the hot path");
   const viaFull = await app.hono.fetch(req("GET", "/api/usage"));
   assert.equal(viaHot.status, viaFull.status);
-  assert.deepEqual(await viaHot.json(), await viaFull.json());
+  // byte for byte: the hot path writes the usage JSON from a template
+  assert.equal(await viaHot.text(), await viaFull.text());
   assert.equal(viaHot.headers.get("content-type"), "application/json");
   assert.equal(viaHot.headers.get("x-content-type-options"), "nosniff");
   assert.match(viaHot.headers.get("x-request-id")!, /^req_/);
@@ -81,4 +82,52 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
   assert.ok(cors instanceof Response);
   assert.equal(cors.headers.get("access-control-allow-origin"), "*");
   await cors.body?.cancel();
+});
+
+Deno.test("a hot usage read follows the customer's plan, the tier's limit and the period as they change", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 10 }, { name: "team", price: 0, limit: 50 }],
+  });
+  const hot = createHotPath(app.services, API_HEADERS);
+  const usageReq = () =>
+    new Request(ORIGIN + "/api/usage", {
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "memo" },
+    });
+  /**
+   * The full app's answer (which also warms the caches), then the hot path's, which must take the
+   * read and answer the same bytes.
+   */
+  const read = async () => {
+    const full = await (await app.hono.fetch(usageReq())).text();
+    const viaHot = await hot(usageReq());
+    assert.ok(viaHot instanceof Response, "the hot path takes the read");
+    assert.equal(await viaHot.text(), full);
+    return { usage: JSON.parse(full).usage };
+  };
+  await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "memo" } });
+  let r = await read();
+  assert.deepEqual([r.usage.count, r.usage.limit, r.usage.plan], [1, 10, "free"]);
+
+  // the month ends: the next read counts in the next period (same customer and project records)
+  const end = r.usage.periodEnd;
+  app.clock.set(end);
+  app.clock.advance(1);
+  r = await read();
+  assert.deepEqual([r.usage.periodStart, r.usage.count], [end, 0]);
+
+  // the customer moves to another plan (a new customer record)
+  await app.call("PATCH", "/api/customers/memo", { key: sk, body: { plan: "team" } });
+  r = await read();
+  assert.deepEqual([r.usage.limit, r.usage.plan], [50, "team"]);
+
+  // the tier's limit is edited (a new project record)
+  const edit = await app.call("PATCH", `/v1/projects/${pk}/tiers/team`, {
+    key: dev.dat,
+    body: { limit: 70 },
+  });
+  assert.equal(edit.status, 200, JSON.stringify(edit.body));
+  r = await read();
+  assert.equal(r.usage.limit, 70);
 });
