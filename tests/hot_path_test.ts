@@ -77,6 +77,13 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
   ) {
     assert.equal(await hot(r), null, r.url);
   }
+  // a GET ignores Idempotency-Key, as the full app does: the hot path answers it the same
+  const idemGet = await hot(req("GET", "/api/usage", { "Idempotency-Key": "k2" }));
+  assert.ok(idemGet instanceof Response);
+  assert.equal(
+    await idemGet.text(),
+    await (await app.hono.fetch(req("GET", "/api/usage", { "Idempotency-Key": "k2" }))).text(),
+  );
   // CORS for browsers
   const cors = await hot(req("GET", "/api/usage", { Origin: "https://app.example" }));
   assert.ok(cors instanceof Response);

@@ -166,9 +166,10 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (req.headers.has("x-clerk-token") || req.headers.has("x-publishable-key")) return null;
     // only valid ids are cached, so a hit is a valid id (a miss goes to the full path)
     const customer = s.caches.customers.get(project.pk, userId);
-    if (!customer || req.headers.has("idempotency-key")) return null;
+    if (!customer) return null;
 
-    if (isTrack) return track(req, project, customer);
+    // an Idempotency-Key only means something to POST /api/data (the full path replays it)
+    if (isTrack) return req.headers.has("idempotency-key") ? null : track(req, project, customer);
     const { plan, limit, period, overage } = planOf(s, project, customer);
     const count = s.meter.peekCached(project.pk, customer.id, period);
     if (count === undefined) return null; // not cached: the full path reads it
