@@ -1,6 +1,32 @@
 import assert from "node:assert/strict";
-import { ProjectScopedCache, TtlCache } from "@/lib/cache.ts";
+import { FnvMap, ProjectScopedCache, TtlCache } from "@/lib/cache.ts";
 import { fnv1a } from "@/lib/ids.ts";
+
+Deno.test("FnvMap: a Map by string, colliding keys apart, oldest first, deletes while iterating", () => {
+  const [a, b] = ["c2ya8", "czki6"];
+  assert.equal(fnv1a(a), fnv1a(b));
+  const m = new FnvMap<number>();
+  m.set("x", 1);
+  m.set(a, 2);
+  m.set(b, 3);
+  m.set("y", 4);
+  assert.deepEqual([m.get("x"), m.get(a), m.get(b), m.get("y"), m.get("z"), m.size], [
+    1,
+    2,
+    3,
+    4,
+    undefined,
+    4,
+  ]);
+  m.set("x", 5); // set again: now the newest
+  assert.deepEqual([...m].map(([k]) => k).at(-1), "x");
+  for (const [k] of m) if (k !== "y") m.delete(k);
+  assert.deepEqual([...m], [["y", 4]]);
+  assert.equal(m.size, 1);
+  assert.equal(m.delete("y"), true);
+  assert.equal(m.delete("y"), false);
+  assert.deepEqual([m.size, [...m]], [0, []]);
+});
 
 Deno.test("ProjectScopedCache: entries by project and id; dropping a project leaves the others", () => {
   const c = new ProjectScopedCache<string>();
