@@ -34,10 +34,17 @@ async function readStreamLimited(
   return all;
 }
 
-/** Whether the request declares its length (and is read no further than that). */
-function declaredLength(req: Request): number | null {
+/**
+ * What the request's `Content-Length` says against `max`: "over" (it declares more: cancel the
+ * body, read nothing), "bounded" (it declares no more, and without `Transfer-Encoding` the
+ * server reads no further than that: the native reader is safe and fast), else "stream" (counted
+ * while it is read).
+ */
+function declaredLength(req: Request, max: number): "over" | "bounded" | "stream" {
   const declared = req.headers.get("content-length");
-  return declared !== null && !req.headers.has("transfer-encoding") ? Number(declared) : null;
+  if (declared === null) return "stream";
+  if (Number(declared) > max) return "over";
+  return req.headers.has("transfer-encoding") ? "stream" : "bounded";
 }
 
 /**
@@ -45,13 +52,12 @@ function declaredLength(req: Request): number | null {
  * most `max` bytes plus one chunk were read and the rest of the stream is cancelled.
  */
 export async function readTextLimited(req: Request, max: number): Promise<string | null> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) {
+  const declared = declaredLength(req, max);
+  if (declared === "over") {
     await req.body?.cancel();
     return null;
   }
-  // a declared length is what the server reads, no more: the native reader is safe and fast
-  if (declared !== null && !req.headers.has("transfer-encoding")) return await req.text();
+  if (declared === "bounded") return await req.text();
   if (!req.body) return "";
   const bytes = await readStreamLimited(req.body, max);
   return bytes === null ? null : new TextDecoder().decode(bytes);
@@ -64,12 +70,12 @@ export async function readTextLimited(req: Request, max: number): Promise<string
  * bytes only — never from the original request itself, whose `signal` Deno would warn about.
  */
 export async function limitBody(req: Request, max: number): Promise<Request | null> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > max) {
+  const declared = declaredLength(req, max);
+  if (declared === "over") {
     await req.body?.cancel();
     return null;
   }
-  if (!req.body || declaredLength(req) !== null) return req;
+  if (!req.body || declared === "bounded") return req;
   const bytes = await readStreamLimited(req.body, max);
   if (bytes === null) return null;
   const bodyless = req.method === "GET" || req.method === "HEAD";
