@@ -55,11 +55,20 @@ export class TtlCache<V> {
   }
 }
 
+/**
+ * A cached value and what a reader keeps beside it (`aux`: derived from the entry, reset when
+ * the value is set again).
+ */
+export interface CacheEntry<V, A> {
+  readonly value: V;
+  aux: A | undefined;
+}
+
 /** One entry of an `FnvMap`; keys whose hashes collide are chained. */
-interface Slot<V> {
+interface Slot<V, A> extends CacheEntry<V, A> {
   key: string;
   value: V;
-  next: Slot<V> | null;
+  next: Slot<V, A> | null;
 }
 
 /**
@@ -69,8 +78,8 @@ interface Slot<V> {
  * times that (measured under load at 10 000 customers: the lookup was the single largest cost of
  * `GET /api/usage` in the hot path). Iterates oldest first; a key set again becomes the newest.
  */
-export class FnvMap<V> {
-  #slots = new Map<number, Slot<V>>();
+export class FnvMap<V, A = never> {
+  #slots = new Map<number, Slot<V, A>>();
   #size = 0;
 
   get size(): number {
@@ -78,8 +87,13 @@ export class FnvMap<V> {
   }
 
   get(key: string): V | undefined {
+    return this.entry(key)?.value;
+  }
+
+  /** The key's entry: its value and what the reader keeps beside it. */
+  entry(key: string): CacheEntry<V, A> | undefined {
     for (let s = this.#slots.get(fnv1a(key)) ?? null; s !== null; s = s.next) {
-      if (s.key === key) return s.value;
+      if (s.key === key) return s;
     }
     return undefined;
   }
@@ -90,17 +104,18 @@ export class FnvMap<V> {
     for (let s = head; s !== null; s = s.next) {
       if (s.key !== key) continue;
       s.value = value;
+      s.aux = undefined;
       this.#slots.delete(h); // its chain moves to the newest place
       this.#slots.set(h, head!);
       return;
     }
-    this.#slots.set(h, { key, value, next: head });
+    this.#slots.set(h, { key, value, aux: undefined, next: head });
     this.#size++;
   }
 
   delete(key: string): boolean {
     const h = fnv1a(key);
-    let prev: Slot<V> | null = null;
+    let prev: Slot<V, A> | null = null;
     for (let s = this.#slots.get(h) ?? null; s !== null; prev = s, s = s.next) {
       if (s.key !== key) continue;
       if (prev) prev.next = s.next;
@@ -115,7 +130,7 @@ export class FnvMap<V> {
   /** Entries, oldest first (deleting the entry just visited is safe). */
   *[Symbol.iterator](): IterableIterator<[string, V]> {
     for (const head of this.#slots.values()) {
-      for (let s: Slot<V> | null = head; s !== null; s = s.next) yield [s.key, s.value];
+      for (let s: Slot<V, A> | null = head; s !== null; s = s.next) yield [s.key, s.value];
     }
   }
 }
@@ -126,8 +141,8 @@ export class FnvMap<V> {
  * moved), which costs the same whatever the project holds: no walk over entries. At most `max`
  * entries over all projects; past it the oldest entry of the longest-held project goes first.
  */
-export class ProjectScopedCache<V> {
-  #projects = new Map<string, FnvMap<V>>();
+export class ProjectScopedCache<V, A = never> {
+  #projects = new Map<string, FnvMap<V, A>>();
   #size = 0;
   #max: number;
   /** Lookups answered from the cache, and those that were not (for /metrics). */
@@ -144,10 +159,15 @@ export class ProjectScopedCache<V> {
   }
 
   get(pk: string, id: string): V | undefined {
-    const v = this.#projects.get(pk)?.get(id);
-    if (v === undefined) this.misses++;
+    return this.entry(pk, id)?.value;
+  }
+
+  /** The entry of a record: its value and what the reader keeps beside it. */
+  entry(pk: string, id: string): CacheEntry<V, A> | undefined {
+    const e = this.#projects.get(pk)?.entry(id);
+    if (e === undefined) this.misses++;
     else this.hits++;
-    return v;
+    return e;
   }
 
   set(pk: string, id: string, value: V): void {
@@ -174,7 +194,7 @@ export class ProjectScopedCache<V> {
     this.#projects.delete(pk);
   }
 
-  #deleteIn(pk: string, m: FnvMap<V>, id: string): void {
+  #deleteIn(pk: string, m: FnvMap<V, A>, id: string): void {
     if (!m.delete(id)) return;
     this.#size--;
     if (m.size === 0) this.#projects.delete(pk);

@@ -106,3 +106,19 @@ Deno.test("TtlCache: a remembered miss lasts the TTL, a found value stays; bound
   assert.equal(c.get("b"), undefined);
   assert.equal(c.get("c"), "C");
 });
+
+Deno.test("ProjectScopedCache.entry(): a reader's note beside the value, gone when the value is set again", () => {
+  const c = new ProjectScopedCache<string, number>();
+  assert.equal(c.entry("pk_a", "u1"), undefined);
+  c.set("pk_a", "u1", "a1");
+  const e = c.entry("pk_a", "u1")!;
+  assert.deepEqual([e.value, e.aux], ["a1", undefined]);
+  e.aux = 7;
+  assert.equal(c.entry("pk_a", "u1")!.aux, 7, "kept with the entry");
+  assert.deepEqual([c.hits, c.misses], [2, 1]);
+  c.set("pk_a", "u1", "a1'");
+  assert.deepEqual([c.entry("pk_a", "u1")!.value, c.entry("pk_a", "u1")!.aux], ["a1'", undefined]);
+  c.dropProject("pk_a");
+  c.set("pk_a", "u1", "a1");
+  assert.equal(c.entry("pk_a", "u1")!.aux, undefined, "a new entry starts without one");
+});

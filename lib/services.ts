@@ -6,6 +6,7 @@ import { ProjectEpochs, ProjectScopedCache, TtlCache } from "@/lib/cache.ts";
 import { readEpoch } from "@/lib/kv/project_epochs.ts";
 import { UsageMeter } from "@/lib/usage/meter.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
+import type { CountMemo } from "@/lib/usage/held.ts";
 import type { Project, SecretPointer } from "@/lib/kv/projects.ts";
 import { RateLimiter } from "@/lib/rate_limit.ts";
 import type { PaymentProvider } from "@/lib/payments/provider.ts";
@@ -53,8 +54,11 @@ export interface Services {
      * (its project's epoch moves). Found entries stay until their project's epoch moves. */
     secrets: TtlCache<SecretPointer | null>;
     projects: TtlCache<Project | null>;
-    /** customers by project and id; a project's go at once when its epoch moves */
-    customers: ProjectScopedCache<Customer>;
+    /**
+     * customers by project and id; a project's go at once when its epoch moves. Beside each, the
+     * hot path keeps the meter's cell of its current count (`UsageMeter.peekCached`).
+     */
+    customers: ProjectScopedCache<Customer, CountMemo>;
   };
   /** Which projects' cached records are current: one epoch read per project per `cacheTtlMs`. */
   epochs: ProjectEpochs;
@@ -82,7 +86,7 @@ export async function createServices(
   const caches = {
     secrets: new TtlCache<SecretPointer | null>({ ttlMs, now }),
     projects: new TtlCache<Project | null>({ ttlMs, now }),
-    customers: new ProjectScopedCache<Customer>({ max: 200_000 }),
+    customers: new ProjectScopedCache<Customer, CountMemo>({ max: 200_000 }),
   };
   const epochs = new ProjectEpochs({
     ttlMs,

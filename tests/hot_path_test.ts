@@ -137,4 +137,18 @@ Deno.test("a hot usage read follows the customer's plan, the tier's limit and th
   assert.equal(edit.status, 200, JSON.stringify(edit.body));
   r = await read();
   assert.equal(r.usage.limit, 70);
+
+  // the developer resets the customer's usage: the count starts again from zero
+  for (let i = 0; i < 2; i++) {
+    await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "memo" } });
+  }
+  assert.equal((await read()).usage.count, 2);
+  const reset = await app.call("POST", `/v1/projects/${pk}/customers/memo/usage/reset`, {
+    key: dev.dat,
+  });
+  assert.equal(reset.status, 200, JSON.stringify(reset.body));
+  r = await read();
+  assert.equal(r.usage.count, 0);
+  await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "memo" } });
+  assert.equal((await read()).usage.count, 1);
 });

@@ -165,13 +165,14 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     // the original SDK's headers: the full path checks the project and the end-user token
     if (req.headers.has("x-clerk-token") || req.headers.has("x-publishable-key")) return null;
     // only valid ids are cached, so a hit is a valid id (a miss goes to the full path)
-    const customer = s.caches.customers.get(project.pk, userId);
-    if (!customer) return null;
+    const entry = s.caches.customers.entry(project.pk, userId);
+    if (!entry) return null;
+    const customer = entry.value;
 
     // an Idempotency-Key only means something to POST /api/data (the full path replays it)
     if (isTrack) return req.headers.has("idempotency-key") ? null : track(req, project, customer);
     const { plan, limit, period, overage } = planOf(s, project, customer);
-    const count = s.meter.peekCached(project.pk, customer.id, period);
+    const count = s.meter.peekCached(project.pk, customer.id, period, entry);
     if (count === undefined) return null; // not cached: the full path reads it
     return limited(req, project.pk, userId) ??
       respond(

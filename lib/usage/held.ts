@@ -6,6 +6,29 @@
 import type { LogLine } from "@/lib/kv/usage.ts";
 import { countKey, recentCountKey } from "@/lib/kv/usage_buckets.ts";
 
+/**
+ * The count held for one key: the same object for as long as the key stays held (rows add to
+ * it in place), `dead` once it is dropped. A reader may keep the cell instead of the key and
+ * skip the lookups while it lives (the hot path keeps it beside its cached customer).
+ */
+export class CountCell {
+  n: number;
+  dead = false;
+  /** What holds it: whose head says how recent the count is. */
+  readonly held: HeldProject;
+
+  constructor(held: HeldProject, n: number) {
+    this.held = held;
+    this.n = n;
+  }
+}
+
+/** A reader's note of one customer's count cell for the period starting at `start`. */
+export interface CountMemo {
+  start: string;
+  cell: CountCell;
+}
+
 export class HeldProject {
   /** The head (last log row) the counts are exact at, and its versionstamp. */
   seq = 0;
@@ -14,8 +37,8 @@ export class HeldProject {
   folded = 0;
   /** Log rows known here and not folded yet (as last seen): seq → lines. */
   rows = new Map<number, LogLine[]>();
-  /** Counts exact at `seq`, for the keys loaded so far (count key → count). */
-  counts = new Map<string, number>();
+  /** Counts exact at `seq`, for the keys loaded so far (count key → its cell). */
+  readonly counts = new Map<string, CountCell>();
   /** When the head was last confirmed (a commit of ours, or a read). */
   checkedAt = -Infinity;
   /** The catch-up in flight, if any: concurrent callers share it (rows are applied once). */
@@ -45,7 +68,7 @@ export class HeldProject {
     o: { from: number; lost: boolean; pos: { seq: number; versionstamp: string | null } },
   ) {
     if (o.lost) {
-      this.counts.clear();
+      this.dropCounts();
       this.rows.clear();
       this.#gained = null;
     }
@@ -66,14 +89,30 @@ export class HeldProject {
     for (const [c, p, q] of lines) {
       if (p === "") {
         const prefix = countKey(c, "");
-        for (const k of this.counts.keys()) if (k.startsWith(prefix)) this.counts.delete(k);
+        for (const [k, cell] of this.counts) {
+          if (k.startsWith(prefix)) this.#drop(k, cell);
+        }
         continue;
       }
-      const k = recentCountKey(c, p);
-      const cur = this.counts.get(k);
       // a count not held is read again (whole) when next needed
-      if (cur !== undefined) this.counts.set(k, cur + q);
+      const cell = this.counts.get(recentCountKey(c, p));
+      if (cell !== undefined) cell.n += q;
     }
+  }
+
+  /** The count held for a key, if any. */
+  count(ck: string): number | undefined {
+    return this.counts.get(ck)?.n;
+  }
+
+  /** Drops every count held (each is read again when next needed); their cells die. */
+  dropCounts() {
+    for (const [k, cell] of this.counts) this.#drop(k, cell);
+  }
+
+  #drop(k: string, cell: CountCell) {
+    cell.dead = true;
+    this.counts.delete(k);
   }
 
   /** The rows up to `folded` are in the counters now: they are no longer held. */
@@ -91,7 +130,9 @@ export class HeldProject {
   load(ck: string, value: number, folded: number) {
     let count = value;
     for (const [seq, q] of this.#gainedIn().get(ck) ?? []) if (seq > folded) count += q;
-    this.counts.set(ck, count);
+    const cell = this.counts.get(ck);
+    if (cell !== undefined) cell.n = count;
+    else this.counts.set(ck, new CountCell(this, count));
   }
 
   #gainedIn(): Map<string, [seq: number, q: number][]> {

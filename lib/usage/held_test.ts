@@ -12,39 +12,39 @@ Deno.test("a loaded count is its folded value plus the rows held after that valu
   h.committed({ seq: 1, lines: [["alice", P, 2], ["bob", P, 1]] }, "v1", 0);
   h.committed({ seq: 2, lines: [["alice", P, 3]] }, "v2", 0);
   h.load(a, 10, 0); // folded to 0: rows 1 and 2 add 5
-  assert.equal(h.counts.get(a), 15);
+  assert.equal(h.count(a), 15);
   h.load(a, 12, 1); // folded to 1 (a fold this instance has not seen yet): row 2 adds 3
-  assert.equal(h.counts.get(a), 15);
+  assert.equal(h.count(a), 15);
   // a row added after the index was built is found too
   h.committed({ seq: 3, lines: [["bob", P, 4]] }, "v3", 0);
   h.load(b, 0, 0);
-  assert.equal(h.counts.get(b), 5);
+  assert.equal(h.count(b), 5);
   // held counts move with later rows; forgetting folded rows drops them from later loads
   h.committed({ seq: 4, lines: [["alice", P, 1]] }, "v4", 0);
-  assert.equal(h.counts.get(a), 16);
+  assert.equal(h.count(a), 16);
   h.forgetFolded(3);
   assert.deepEqual([...h.rows.keys()], [4]);
-  h.counts.clear();
+  h.dropCounts();
   h.load(a, 15, 3);
-  assert.equal(h.counts.get(a), 16);
+  assert.equal(h.count(a), 16);
 });
 
 Deno.test("a row of ours applied by a catch-up first is not added again; a lost catch-up drops what is held", () => {
   const h = new HeldProject();
-  h.counts.set(a, 0);
+  h.load(a, 0, 0);
   h.caughtUp([{ seq: 1, lines: [["alice", P, 2]] }], {
     from: 0,
     lost: false,
     pos: { seq: 1, versionstamp: "v1" },
   });
-  assert.equal(h.counts.get(a), 2);
+  assert.equal(h.count(a), 2);
   h.committed({ seq: 1, lines: [["alice", P, 2]] }, "v1", 5);
-  assert.equal(h.counts.get(a), 2);
+  assert.equal(h.count(a), 2);
   assert.equal(h.checkedAt, 5);
   // a reset line drops the customer's counts (read again, from zero, when next needed)
-  h.counts.set(b, 7);
+  h.load(b, 7, 0);
   h.committed({ seq: 2, lines: [resetLine("alice")] }, "v2", 6);
-  assert.deepEqual([...h.counts], [[b, 7]]);
+  assert.deepEqual([...h.counts].map(([k, c]) => [k, c.n]), [[b, 7]]);
   h.caughtUp([{ seq: 9, lines: [["bob", P, 1]] }], {
     from: 8,
     lost: true,
@@ -53,4 +53,26 @@ Deno.test("a row of ours applied by a catch-up first is not added again; a lost 
   assert.equal(h.counts.size, 0);
   assert.deepEqual([...h.rows.keys()], [9]);
   assert.equal(h.seq, 9);
+});
+
+Deno.test("a count's cell stays the same object while its key is held, and dies when it is dropped", () => {
+  const h = new HeldProject();
+  h.load(a, 3, 0);
+  h.load(b, 1, 0);
+  const cell = h.counts.get(a)!;
+  assert.equal(cell.held, h);
+  h.committed({ seq: 1, lines: [["alice", P, 2]] }, "v1", 0);
+  assert.equal(h.counts.get(a), cell, "rows add in place");
+  assert.deepEqual([cell.n, cell.dead], [5, false]);
+  // a reset line kills the customer's cell; a load makes a new one
+  h.committed({ seq: 2, lines: [resetLine("alice")] }, "v2", 0);
+  assert.equal(cell.dead, true);
+  h.load(a, 0, 2);
+  const next = h.counts.get(a)!;
+  assert.notEqual(next, cell);
+  assert.deepEqual([next.n, next.dead], [0, false]);
+  // dropping every count (a lost catch-up, too many held) kills every cell
+  const bob = h.counts.get(b)!;
+  h.caughtUp([], { from: 5, lost: true, pos: { seq: 5, versionstamp: "v5" } });
+  assert.deepEqual([next.dead, bob.dead, h.counts.size], [true, true, 0]);
 });

@@ -25,16 +25,15 @@ import { idempotencyKeys, type IdempotencyRecord } from "@/lib/kv/idempotency.ts
 import {
   commitUsageBatch,
   type LogLine,
-  readCounters,
   readIdempotency,
-  readLog,
   readLogPosition,
   resetCustomerUsage,
 } from "@/lib/kv/usage.ts";
 import { LogFolder } from "@/lib/usage/folder.ts";
-import { parseCountKey, recentCountKey } from "@/lib/kv/usage_buckets.ts";
+import { recentCountKey } from "@/lib/kv/usage_buckets.ts";
 import type { Period } from "@/lib/period.ts";
-import { HeldProject } from "@/lib/usage/held.ts";
+import type { CountMemo, HeldProject } from "@/lib/usage/held.ts";
+import { HeldProjects } from "@/lib/usage/held_projects.ts";
 import {
   decideBatch,
   passesEnd,
@@ -64,14 +63,13 @@ interface InFlight {
   /** the commit's versionstamp, null when another writer got there first */
   commit: Promise<string | null>;
 }
-const MAX_CACHED = 200_000;
 
 export class UsageMeter {
   #kv: Deno.Kv;
   #now: () => number;
   #ttlMs: number;
   #folder: LogFolder;
-  #projects = new Map<string, HeldProject>();
+  #held: HeldProjects;
   #queue: Pending[] = [];
   #draining = false;
   /** Batch commits made, for tests and the benchmark (folds not counted). */
@@ -98,6 +96,7 @@ export class UsageMeter {
     this.#now = now;
     this.#ttlMs = o.ttlMs ?? 0;
     this.#folder = new LogFolder(kv, now, o);
+    this.#held = new HeldProjects(kv, now);
   }
 
   /**
@@ -132,36 +131,48 @@ export class UsageMeter {
    */
   #refusedNow(req: TrackRequest, ck: string): TrackOutcome | null {
     if (req.idempotency || req.limit === null) return null;
-    const st = this.#projects.get(req.pk);
+    const st = this.#held.get(req.pk);
     if (!this.#decidesNow(st, this.#now())) return null;
-    const count = st.counts.get(ck);
+    const count = st.count(ck);
     if (count === undefined || !passesEnd(req, count)) return null;
     return { kind: "limited", usage: usageView(req, count) };
   }
 
   /** Log rows this instance holds that are not folded yet, over all its projects. */
   unfoldedRows(): number {
-    let n = 0;
-    for (const st of this.#projects.values()) n += st.rows.size;
-    return n;
+    return this.#held.unfoldedRows();
   }
 
-  /** The count when its project's head was confirmed less than `ttlMs` ago (no KV read). */
-  peekCached(pk: string, customerId: string, period: Period): number | undefined {
-    const st = this.#projects.get(pk);
-    if (!st || this.#now() - st.checkedAt >= this.#ttlMs) return undefined;
-    return st.counts.get(recentCountKey(customerId, period.start));
+  /**
+   * The count when its project's head was confirmed less than `ttlMs` ago (no KV read). `memo`:
+   * where the reader keeps this customer's count cell (its cached customer entry), so that the
+   * next read of the same period finds the count without a lookup while the cell lives.
+   */
+  peekCached(
+    pk: string,
+    customerId: string,
+    period: Period,
+    memo?: { aux: CountMemo | undefined },
+  ): number | undefined {
+    let m = memo?.aux;
+    if (m === undefined || m.start !== period.start || m.cell.dead) {
+      const cell = this.#held.get(pk)?.counts.get(recentCountKey(customerId, period.start));
+      if (cell === undefined) return undefined;
+      m = { start: period.start, cell };
+      if (memo) memo.aux = m;
+    }
+    return this.#now() - m.cell.held.checkedAt < this.#ttlMs ? m.cell.n : undefined;
   }
 
   /** The current count of a customer's period: the head is confirmed first when it is old. */
   async peek(pk: string, customerId: string, period: Period): Promise<number> {
     const hit = this.peekCached(pk, customerId, period);
     if (hit !== undefined) return hit;
-    const st = await this.#state(pk);
-    if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#catchUp(pk, st);
+    const st = await this.#held.state(pk);
+    if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#held.catchUp(pk, st);
     const ck = recentCountKey(customerId, period.start);
-    await this.#load(pk, [ck]);
-    return this.#projects.get(pk)!.counts.get(ck) ?? 0;
+    await this.#held.load(pk, [ck]);
+    return this.#held.get(pk)!.count(ck) ?? 0;
   }
 
   /**
@@ -170,7 +181,7 @@ export class UsageMeter {
    * customer when it next catches up; later usage counts from zero.
    */
   async resetCustomer(pk: string, customerId: string): Promise<void> {
-    const st = await this.#state(pk);
+    const st = await this.#held.state(pk);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       await this.flush(pk);
       const pos = await readLogPosition(this.#kv, pk);
@@ -179,7 +190,7 @@ export class UsageMeter {
         at: { seq: pos.seq, versionstamp: pos.versionstamp },
       });
       if (done) {
-        await this.#catchUp(pk, st); // takes the reset line like any other
+        await this.#held.catchUp(pk, st); // takes the reset line like any other
         return;
       }
     }
@@ -188,69 +199,7 @@ export class UsageMeter {
 
   /** Folds every log row of the projects this instance has met (shutdown, tests, deletion). */
   flush(pk?: string): Promise<void> {
-    return this.#folder.all(this.#projects, pk ? [pk] : [...this.#projects.keys()]);
-  }
-
-  async #state(pk: string): Promise<HeldProject> {
-    let st = this.#projects.get(pk);
-    if (!st) {
-      st = new HeldProject();
-      this.#projects.set(pk, st);
-      await this.#catchUp(pk, st);
-    }
-    return st;
-  }
-
-  /**
-   * Brings a project's state to the head in KV: the rows appended elsewhere are read and added
-   * to the counts held. If they were folded away meanwhile, the counts are dropped (read again).
-   * One catch-up per project at a time: concurrent callers wait for the one in flight.
-   */
-  #catchUp(pk: string, st: HeldProject): Promise<void> {
-    st.catching ??= this.#readAhead(pk, st).finally(() => {
-      st.catching = null;
-    });
-    return st.catching;
-  }
-
-  async #readAhead(pk: string, st: HeldProject): Promise<void> {
-    const pos = await readLogPosition(this.#kv, pk);
-    // a commit of ours landed after that read: what we hold is newer, nothing to learn
-    if (pos.seq < st.seq) return;
-    if (pos.versionstamp !== st.versionstamp || pos.seq !== st.seq) {
-      const from = Math.max(st.seq, pos.folded);
-      const rows = await readLog(this.#kv, pk, { afterSeq: from, uptoSeq: pos.seq });
-      // rows folded (and deleted) by another instance after the position was read are missing:
-      // then the counts held can't be brought forward, and are read again instead
-      const complete = rows.length === pos.seq - from &&
-        rows.every((r, i) => r.seq === from + i + 1);
-      const lost = pos.folded > st.seq || !complete;
-      st.caughtUp(rows, { from, lost, pos });
-    }
-    st.forgetFolded(pos.folded);
-    st.checkedAt = this.#now();
-  }
-
-  /** Loads counts not held yet: folded counter + the known log rows after its watermark. */
-  async #load(pk: string, keys: string[]): Promise<void> {
-    const st = this.#projects.get(pk)!;
-    const missing = [...new Set(keys)].filter((k) => !st.counts.has(k));
-    if (missing.length === 0) return;
-    const parts = missing.map(parseCountKey);
-    const read = await readCounters(this.#kv, pk, parts);
-    if (read.some((r) => r.folded > st.seq)) {
-      // folded past the head we know: catch up first, then read again
-      await this.#catchUp(pk, st);
-      return this.#load(pk, keys);
-    }
-    if (read.some((r) => r.folded < st.folded)) {
-      // a fold landed while reading: the rows between are no longer held, read again
-      return this.#load(pk, keys);
-    }
-    let held = 0;
-    for (const p of this.#projects.values()) held += p.counts.size;
-    if (held > MAX_CACHED) { for (const p of this.#projects.values()) p.counts.clear(); }
-    missing.forEach((k, i) => st.load(k, read[i]!.value, read[i]!.folded));
+    return this.#folder.all(this.#held.all, pk ? [pk] : [...this.#held.all.keys()]);
   }
 
   async #drain(): Promise<void> {
@@ -281,11 +230,11 @@ export class UsageMeter {
             if (done.attempt + 1 >= MAX_ATTEMPTS) {
               throw new ConflictError("Cannot count usage: too many concurrent changes, try again");
             }
-            for (const r of done.rows) await this.#catchUp(r.pk, this.#projects.get(r.pk)!);
+            for (const r of done.rows) await this.#held.catchUp(r.pk, this.#held.get(r.pk)!);
             flight = await this.#prepare(done.batch, done.attempt + 1);
             continue;
           }
-          for (const r of done.rows) this.#projects.get(r.pk)!.committed(r, versionstamp, done.now);
+          for (const r of done.rows) this.#held.get(r.pk)!.committed(r, versionstamp, done.now);
         } catch (err) {
           for (const p of done.batch) p.reject(err);
           continue;
@@ -303,7 +252,7 @@ export class UsageMeter {
         }
         done.batch.forEach((p, i) => p.resolve(done.outcomes[i]!));
         // beside the next batches, not between them: a fold never delays an answer
-        this.#folder.kick(this.#projects, (pk, st) => this.#catchUp(pk, st));
+        this.#folder.kick(this.#held.all, (pk, st) => this.#held.catchUp(pk, st));
       }
     } finally {
       this.#draining = false;
@@ -332,7 +281,7 @@ export class UsageMeter {
   #sendIfReady(batch: Pending[]): InFlight | null {
     const now = this.#now();
     const ready = batch.every((p) => {
-      const st = this.#projects.get(p.req.pk);
+      const st = this.#held.get(p.req.pk);
       return !p.idemKey && this.#decidesNow(st, now) && st.counts.has(p.ck);
     });
     return ready ? this.#send(batch, NO_RECORDS, 0) : null;
@@ -347,13 +296,13 @@ export class UsageMeter {
     for (let i = attempt; i < MAX_ATTEMPTS; i++) {
       const existing = await this.#existing(batch);
       for (const pk of pks) {
-        const st = await this.#state(pk);
-        if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#catchUp(pk, st);
+        const st = await this.#held.state(pk);
+        if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#held.catchUp(pk, st);
         const missing = batch.filter((p) => p.req.pk === pk && !st.counts.has(p.ck));
-        if (missing.length) await this.#load(pk, missing.map((p) => p.ck));
+        if (missing.length) await this.#held.load(pk, missing.map((p) => p.ck));
       }
       // a count dropped by a concurrent catch-up since it was loaded means loading again
-      if (batch.every((p) => this.#projects.get(p.req.pk)!.counts.has(p.ck))) {
+      if (batch.every((p) => this.#held.get(p.req.pk)!.counts.has(p.ck))) {
         return this.#send(batch, existing, i);
       }
     }
@@ -371,12 +320,12 @@ export class UsageMeter {
   ): InFlight {
     const now = this.#now();
     const { outcomes, lines, claims } = decideBatch(batch, {
-      held: (pk, ck) => this.#projects.get(pk)!.counts.get(ck)!,
+      held: (pk, ck) => this.#held.get(pk)!.count(ck)!,
       existing,
       now,
     });
     const rows = [...lines].map(([pk, perKey]) => {
-      const st = this.#projects.get(pk)!;
+      const st = this.#held.get(pk)!;
       return {
         pk,
         seq: st.seq + 1,

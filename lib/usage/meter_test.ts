@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { usageJson, UsageMeter, usageView } from "@/lib/usage/meter.ts";
+import type { CountMemo } from "@/lib/usage/held.ts";
 import { calendarMonth } from "@/lib/period.ts";
 import { foldedCount } from "@/lib/kv/usage.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
@@ -280,4 +281,35 @@ Deno.test("a meter's first fold of a project sweeps the rows an earlier process 
   await next.track(req("hal", null));
   await next.flush(); // waits for the fold the commit started
   assert.equal(await rows(), 0);
+});
+
+Deno.test("UsageMeter.peekCached() with a memo follows the count in place, and looks again after a reset or a new period", async () => {
+  using kv = await Deno.openKv(":memory:");
+  let now = NOW;
+  const a = new UsageMeter(kv, () => now, { ttlMs: 1000 });
+  const b = new UsageMeter(kv, () => now, { ttlMs: 1000 });
+  const pk = "pk_test_meter";
+  const memo: { aux: CountMemo | undefined } = { aux: undefined };
+  assert.equal(a.peekCached(pk, "fay", period, memo), undefined, "not held yet");
+  assert.equal(memo.aux, undefined);
+  await a.track(req("fay", null));
+  assert.equal(a.peekCached(pk, "fay", period, memo), 1);
+  const cell = memo.aux!.cell;
+  await a.track(req("fay", null, { quantity: 2 }));
+  assert.equal(a.peekCached(pk, "fay", period, memo), 3, "the same cell, moved by the commit");
+  assert.equal(memo.aux!.cell, cell);
+  // another instance resets the customer: once a catches up the cell is dead, the count read again
+  await b.resetCustomer(pk, "fay");
+  now += 1000;
+  assert.equal(a.peekCached(pk, "fay", period, memo), undefined, "head too old to answer from");
+  assert.equal(await a.peek(pk, "fay", period), 0);
+  assert.equal(cell.dead, true);
+  assert.equal(a.peekCached(pk, "fay", period, memo), 0);
+  assert.notEqual(memo.aux!.cell, cell);
+  // a memo of last period's count is not used for this one
+  const next = { start: period.end, end: "2027-01-01T00:00:00.000Z" };
+  assert.equal(a.peekCached(pk, "fay", next, memo), undefined);
+  await a.track(req("fay", null, { period: next }));
+  assert.equal(a.peekCached(pk, "fay", next, memo), 1);
+  assert.equal(memo.aux!.start, next.start);
 });
