@@ -73,11 +73,15 @@ export class HeldProjects {
     st.checkedAt = this.#now();
   }
 
-  /** Loads counts not held yet: folded counter + the known log rows after its watermark. */
-  async load(pk: string, keys: string[]): Promise<void> {
+  /**
+   * Loads counts not held yet: folded counter + the known log rows after its watermark. Answers
+   * the keys' counts as held when it ends (read in the same step: a catch-up that drops counts
+   * can't come between); undefined for a key dropped meanwhile (too many counts held).
+   */
+  async load(pk: string, keys: string[]): Promise<(number | undefined)[]> {
     const st = this.all.get(pk)!;
     const missing = [...new Set(keys)].filter((k) => !st.counts.has(k));
-    if (missing.length === 0) return;
+    if (missing.length === 0) return keys.map((k) => st.count(k));
     const parts = missing.map(parseCountKey);
     const read = await readCounters(this.#kv, pk, parts);
     if (read.some((r) => r.folded > st.seq)) {
@@ -93,5 +97,6 @@ export class HeldProjects {
     for (const p of this.all.values()) held += p.counts.size;
     if (held > MAX_CACHED) { for (const p of this.all.values()) p.dropCounts(); }
     missing.forEach((k, i) => st.load(k, read[i]!.value, read[i]!.folded));
+    return keys.map((k) => st.count(k));
   }
 }

@@ -170,9 +170,8 @@ export class UsageMeter {
     if (hit !== undefined) return hit;
     const st = await this.#held.state(pk);
     if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#held.catchUp(pk, st);
-    const ck = recentCountKey(customerId, period.start);
-    await this.#held.load(pk, [ck]);
-    return this.#held.get(pk)!.count(ck) ?? 0;
+    const [count] = await this.#held.load(pk, [recentCountKey(customerId, period.start)]);
+    return count!;
   }
 
   /**
