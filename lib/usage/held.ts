@@ -37,8 +37,14 @@ export class HeldProject {
   folded = 0;
   /** Log rows known here and not folded yet (as last seen): seq → lines. */
   rows = new Map<number, LogLine[]>();
-  /** Counts exact at `seq`, for the keys loaded so far (count key → its cell). */
-  readonly counts = new Map<string, CountCell>();
+  #counts = new Map<string, CountCell>();
+  /**
+   * Counts exact at `seq`, for the keys loaded so far (count key → its cell). Read-only outside:
+   * a cell is live exactly while it is the one held for its key, so only this class drops them.
+   */
+  get counts(): ReadonlyMap<string, CountCell> {
+    return this.#counts;
+  }
   /** When the head was last confirmed (a commit of ours, or a read). */
   checkedAt = -Infinity;
   /** The catch-up in flight, if any: concurrent callers share it (rows are applied once). */
@@ -89,30 +95,30 @@ export class HeldProject {
     for (const [c, p, q] of lines) {
       if (p === "") {
         const prefix = countKey(c, "");
-        for (const [k, cell] of this.counts) {
+        for (const [k, cell] of this.#counts) {
           if (k.startsWith(prefix)) this.#drop(k, cell);
         }
         continue;
       }
       // a count not held is read again (whole) when next needed
-      const cell = this.counts.get(recentCountKey(c, p));
+      const cell = this.#counts.get(recentCountKey(c, p));
       if (cell !== undefined) cell.n += q;
     }
   }
 
   /** The count held for a key, if any. */
   count(ck: string): number | undefined {
-    return this.counts.get(ck)?.n;
+    return this.#counts.get(ck)?.n;
   }
 
   /** Drops every count held (each is read again when next needed); their cells die. */
   dropCounts() {
-    for (const [k, cell] of this.counts) this.#drop(k, cell);
+    for (const [k, cell] of this.#counts) this.#drop(k, cell);
   }
 
   #drop(k: string, cell: CountCell) {
     cell.dead = true;
-    this.counts.delete(k);
+    this.#counts.delete(k);
   }
 
   /** The rows up to `folded` are in the counters now: they are no longer held. */
@@ -130,9 +136,9 @@ export class HeldProject {
   load(ck: string, value: number, folded: number) {
     let count = value;
     for (const [seq, q] of this.#gainedIn().get(ck) ?? []) if (seq > folded) count += q;
-    const cell = this.counts.get(ck);
+    const cell = this.#counts.get(ck);
     if (cell !== undefined) cell.n = count;
-    else this.counts.set(ck, new CountCell(this, count));
+    else this.#counts.set(ck, new CountCell(this, count));
   }
 
   #gainedIn(): Map<string, [seq: number, q: number][]> {
