@@ -161,15 +161,14 @@ export class UsageMeter {
       m = { start: period.start, cell };
       if (memo) memo.aux = m;
     }
-    return this.#now() - m.cell.held.checkedAt < this.#ttlMs ? m.cell.n : undefined;
+    return this.#confirmed(m.cell.held, this.#now()) ? m.cell.n : undefined;
   }
 
   /** The current count of a customer's period: the head is confirmed first when it is old. */
   async peek(pk: string, customerId: string, period: Period): Promise<number> {
     const hit = this.peekCached(pk, customerId, period);
     if (hit !== undefined) return hit;
-    const st = await this.#held.state(pk);
-    if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#held.catchUp(pk, st);
+    await this.#current(pk);
     const [count] = await this.#held.load(pk, [recentCountKey(customerId, period.start)]);
     return count!;
   }
@@ -270,7 +269,19 @@ export class UsageMeter {
    * than `ttlMs` ago and no catch-up changing it meanwhile.
    */
   #decidesNow(st: HeldProject | undefined, now: number): st is HeldProject {
-    return st !== undefined && st.catching === null && now - st.checkedAt < this.#ttlMs;
+    return st !== undefined && st.catching === null && this.#confirmed(st, now);
+  }
+
+  /** Whether a project's head was confirmed less than `ttlMs` ago (what reads may trust). */
+  #confirmed(st: HeldProject, now: number): boolean {
+    return now - st.checkedAt < this.#ttlMs;
+  }
+
+  /** What is held of a project, its head confirmed first when that was `ttlMs` ago or more. */
+  async #current(pk: string): Promise<HeldProject> {
+    const st = await this.#held.state(pk);
+    if (!this.#confirmed(st, this.#now())) await this.#held.catchUp(pk, st);
+    return st;
   }
 
   /**
@@ -295,8 +306,7 @@ export class UsageMeter {
     for (let i = attempt; i < MAX_ATTEMPTS; i++) {
       const existing = await this.#existing(batch);
       for (const pk of pks) {
-        const st = await this.#held.state(pk);
-        if (this.#now() - st.checkedAt >= this.#ttlMs) await this.#held.catchUp(pk, st);
+        const st = await this.#current(pk);
         const missing = batch.filter((p) => p.req.pk === pk && !st.counts.has(p.ck));
         if (missing.length) await this.#held.load(pk, missing.map((p) => p.ck));
       }
