@@ -103,14 +103,20 @@ Deno.test("a hot usage read follows the customer's plan, the tier's limit and th
       headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "memo" },
     });
   /**
-   * The full app's answer (which also warms the caches), then the hot path's, which must take the
-   * read and answer the same bytes.
+   * The hot path's answer first when it takes the read (from the answer it made last time, when
+   * nothing it was made from moved), then the full app's (which also warms the caches), then the
+   * hot path's again, which must take the read: all the same bytes.
    */
   const read = async () => {
+    const first = await hot(usageReq());
     const full = await (await app.hono.fetch(usageReq())).text();
-    const viaHot = await hot(usageReq());
-    assert.ok(viaHot instanceof Response, "the hot path takes the read");
-    assert.equal(await viaHot.text(), full);
+    if (first instanceof Response) assert.equal(await first.text(), full, "a stale answer");
+    else assert.equal(first, null);
+    for (let i = 0; i < 2; i++) {
+      const viaHot = await hot(usageReq());
+      assert.ok(viaHot instanceof Response, "the hot path takes the read");
+      assert.equal(await viaHot.text(), full);
+    }
     return { usage: JSON.parse(full).usage };
   };
   await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "memo" } });

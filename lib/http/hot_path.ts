@@ -17,10 +17,12 @@ import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
 import { QUANTITY_MAX, QUANTITY_MIN, tierLimitMessage, tryTrackUsage } from "@/lib/usage/track.ts";
-import { planOf } from "@/lib/usage/plan.ts";
+import { planOf, planSpan } from "@/lib/usage/plan.ts";
 import { usageJson, usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
+import type { CacheEntry } from "@/lib/cache.ts";
+import type { CountMemo } from "@/lib/usage/held.ts";
 
 const JSON_CT = { "Content-Type": "application/json" };
 const CORS: [string, string][] = [
@@ -142,6 +144,37 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     }
   }
 
+  /**
+   * The `GET /api/usage` answer from what is cached, or null when the count is not. The answer
+   * made last for this customer's count note is given again while nothing it was made from has
+   * moved: the count (same cell, same number, its head confirmed lately), the project (the same
+   * cached object) and the clock (inside the span its plan and period hold for); the customer
+   * is the cached entry's, whose note is cleared when it is set again.
+   */
+  function usageAnswer(
+    project: Project,
+    customer: Customer,
+    entry: CacheEntry<Customer, CountMemo>,
+  ): string | null {
+    const now = s.clock.now();
+    const memo = entry.aux;
+    const made = memo?.answer;
+    if (
+      made !== undefined && made.source === project && now >= made.from && now < made.until &&
+      s.meter.countOf(memo!, now) === made.n
+    ) return made.json;
+    const { plan, limit, period, overage } = planOf(s, project, customer);
+    const count = s.meter.peekCached(project.pk, customer.id, period, entry);
+    if (count === undefined) return null;
+    const json = `{"usage":${
+      usageJson(
+        usageView({ customerId: customer.id, plan: plan ?? "", limit, period, overage }, count),
+      )
+    }}`;
+    entry.aux!.answer = { n: count, json, source: project, ...planSpan(customer, period, now) };
+    return json;
+  }
+
   /** Answers synchronously when it can (a cached usage read), else a promise, else null. */
   return function hot(req: Request): HotResult | Promise<HotResult> {
     const url = req.url;
@@ -171,17 +204,8 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
 
     // an Idempotency-Key only means something to POST /api/data (the full path replays it)
     if (isTrack) return req.headers.has("idempotency-key") ? null : track(req, project, customer);
-    const { plan, limit, period, overage } = planOf(s, project, customer);
-    const count = s.meter.peekCached(project.pk, customer.id, period, entry);
-    if (count === undefined) return null; // not cached: the full path reads it
-    return limited(req, project.pk, userId) ??
-      respond(
-        req,
-        `{"usage":${
-          usageJson(
-            usageView({ customerId: customer.id, plan: plan ?? "", limit, period, overage }, count),
-          )
-        }}`,
-      );
+    const json = usageAnswer(project, customer, entry);
+    if (json === null) return null; // the count is not cached: the full path reads it
+    return limited(req, project.pk, userId) ?? respond(req, json);
   };
 }

@@ -23,10 +23,25 @@ export class CountCell {
   }
 }
 
-/** A reader's note of one customer's count cell for the period starting at `start`. */
+/**
+ * A reader's note of one customer's count cell for the period starting at `start`, and what the
+ * reader last made of that count (`answer`: the reader's own; the meter never reads it, and a
+ * new note, made when the cell or the period changes, starts without one).
+ */
 export interface CountMemo {
   start: string;
   cell: CountCell;
+  answer?: MadeAnswer;
+}
+
+/** An answer a reader made from a count: good while the count is still `n` and its inputs hold. */
+export interface MadeAnswer {
+  n: number;
+  json: string;
+  /** what else it was made from (compared by identity) and the span of time it holds for */
+  source: object;
+  from: number;
+  until: number;
 }
 
 export class HeldProject {

@@ -164,6 +164,15 @@ export class UsageMeter {
     return this.#confirmed(m.cell.held, this.#now()) ? m.cell.n : undefined;
   }
 
+  /**
+   * The count of a note `peekCached` made (no lookup at all), while the note's cell lives and its
+   * project's head was confirmed less than `ttlMs` ago; the caller knows the note is for the
+   * period it wants.
+   */
+  countOf(m: CountMemo, now: number): number | undefined {
+    return !m.cell.dead && this.#confirmed(m.cell.held, now) ? m.cell.n : undefined;
+  }
+
   /** The current count of a customer's period: the head is confirmed first when it is old. */
   async peek(pk: string, customerId: string, period: Period): Promise<number> {
     const hit = this.peekCached(pk, customerId, period);

@@ -295,15 +295,19 @@ Deno.test("UsageMeter.peekCached() with a memo follows the count in place, and l
   await a.track(req("fay", null));
   assert.equal(a.peekCached(pk, "fay", period, memo), 1);
   const cell = memo.aux!.cell;
+  const note = memo.aux!;
   await a.track(req("fay", null, { quantity: 2 }));
   assert.equal(a.peekCached(pk, "fay", period, memo), 3, "the same cell, moved by the commit");
   assert.equal(memo.aux!.cell, cell);
+  assert.equal(a.countOf(note, now), 3, "countOf() reads the same cell through the note");
   // another instance resets the customer: once a catches up the cell is dead, the count read again
   await b.resetCustomer(pk, "fay");
   now += 1000;
   assert.equal(a.peekCached(pk, "fay", period, memo), undefined, "head too old to answer from");
+  assert.equal(a.countOf(note, now), undefined, "nor through the note");
   assert.equal(await a.peek(pk, "fay", period), 0);
   assert.equal(cell.dead, true);
+  assert.equal(a.countOf(note, now), undefined, "a dead cell's note answers nothing");
   assert.equal(a.peekCached(pk, "fay", period, memo), 0);
   assert.notEqual(memo.aux!.cell, cell);
   // a memo of last period's count is not used for this one

@@ -31,6 +31,26 @@ export function planOf(s: { clock: Clock }, project: Project, c: Customer) {
 }
 
 /**
+ * The span of time, around `now`, over which `planOf` answers the same for this project and
+ * customer (ms, `from` inclusive, `until` exclusive): the period `planOf` gave at `now`, cut
+ * short where a subscription that has not started yet begins. Nothing else in that answer moves
+ * with the clock, so a reader may keep what it made of it while the clock stays inside.
+ */
+export function planSpan(
+  c: Customer,
+  period: Period,
+  now: number,
+): { from: number; until: number } {
+  let until = Date.parse(period.end);
+  const sub = paidSubscription(c);
+  if (sub) {
+    const starts = Date.parse(sub.currentPeriodStart);
+    if (now < starts && starts < until) until = starts;
+  }
+  return { from: Date.parse(period.start), until };
+}
+
+/**
  * What one subscription adds to the project's aggregates. A trial keeps the tier but is not
  * active yet and adds nothing to MRR; `paying` (the tier's subscriber count) includes it.
  */
