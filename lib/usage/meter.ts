@@ -161,7 +161,7 @@ export class UsageMeter {
       m = { start: period.start, cell };
       if (memo) memo.aux = m;
     }
-    return this.#confirmed(m.cell.held, this.#now()) ? m.cell.n : undefined;
+    return this.countOf(m, this.#now());
   }
 
   /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { aggregateDeltas } from "@/lib/usage/plan.ts";
+import { aggregateDeltas, planOf, planSpan } from "@/lib/usage/plan.ts";
 import type { Customer, Subscription } from "@/lib/kv/customers.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 
@@ -45,8 +45,7 @@ Deno.test("aggregateDeltas() moves active, canceling, MRR and the tiers' payers"
   assert.deepEqual(byKey("pk", sub({ status: "canceled" }), null), {}, "nothing left to drop");
 });
 
-Deno.test("planSpan(): planOf answers the same all over the span, and not past it", async () => {
-  const { planOf, planSpan } = await import("@/lib/usage/plan.ts");
+Deno.test("planSpan(): planOf answers the same all over the span, and not past it", () => {
   const project = {
     tiers: [
       { id: "tier_free", name: "free", price: 0, limit: 10 },
