@@ -168,5 +168,7 @@ export function endpointsFor(p: Project, type: string): WebhookEndpoint[] {
 
 /** Whether any enabled endpoint of the project takes this event type (no read). */
 export function wants(p: Project, type: EventType): boolean {
-  return endpointsFor(p, type).length > 0;
+  return p.webhooks?.some((e) =>
+    e.disabledAt === null && (e.events === null || e.events.includes(type))
+  ) ?? false;
 }

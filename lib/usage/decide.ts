@@ -18,10 +18,10 @@ export interface TrackRequest {
    * With overage: how far past the limit calls are accepted (null: no end); absent: the limit
    * is the end.
    */
-  overageCap?: number | null;
-  overage?: boolean;
+  overageCap?: number | null | undefined;
+  overage?: boolean | undefined;
   quantity: number;
-  idempotency?: { key: string; fingerprint: string };
+  idempotency?: { key: string; fingerprint: string } | undefined;
 }
 
 export type TrackOutcome =

@@ -1,5 +1,6 @@
 /** Tracking usage for one customer: plan → limit → meter; the domain side of POST /api/data. */
 import { webhookEvents } from "@/lib/outbound/events.ts";
+import { wants } from "@/lib/outbound/endpoints.ts";
 import { claimLimitReached } from "@/lib/kv/webhook_outbox.ts";
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
@@ -29,23 +30,23 @@ export class TierLimitError extends AppError {
 /**
  * `usage.limit_reached`, the first refusal of a period per customer: written once (a checked
  * claim), and remembered here so later refusals cost nothing, not even a read. Nothing at all
- * when no endpoint of the project takes the event.
+ * (not even a promise) when no endpoint of the project takes the event.
  */
-async function limitReached(
+function limitReached(
   s: Services,
   project: Project,
   o: { customerId: string; usage: UsageView },
-): Promise<void> {
+): Promise<unknown> | undefined {
+  if (!wants(project, "usage.limit_reached")) return;
   const memo = `${project.pk}\u0000${o.customerId}\u0000${o.usage.periodStart}`;
   if (s.limitNotified.has(memo)) return;
   const events = webhookEvents(project, "usage.limit_reached", {
     object: o.usage,
     version: s.clock.now(),
   });
-  if (events.length === 0) return;
   if (s.limitNotified.size > 100_000) s.limitNotified.clear();
   s.limitNotified.add(memo);
-  await claimLimitReached(s.kv, project.pk, {
+  return claimLimitReached(s.kv, project.pk, {
     customerId: o.customerId,
     periodStart: o.usage.periodStart,
     event: events[0]!,
@@ -78,29 +79,31 @@ export async function tryTrackUsage(
 ): Promise<TrackResult> {
   const customer = opts.customer;
   const { plan, limit, period, tier, overage } = planOf(s, project, customer);
+  // every field written, in one order: one shape of request for the meter, whatever the tier
   const outcome = await s.meter.track({
     pk: project.pk,
     customerId: customer.id,
     plan: plan ?? "",
     period,
     limit,
-    ...(overage ? { overage, overageCap: tier!.overage!.cap ?? null } : {}),
+    overage,
+    overageCap: overage ? tier!.overage!.cap ?? null : null,
     quantity: opts.quantity,
-    ...(opts.idempotencyKey
+    idempotency: opts.idempotencyKey
       ? {
-        idempotency: {
-          key: opts.idempotencyKey,
-          fingerprint: await sha256Hex(`POST /api/data\n${customer.id}\n${opts.rawBody}`),
-        },
+        key: opts.idempotencyKey,
+        fingerprint: await sha256Hex(`POST /api/data\n${customer.id}\n${opts.rawBody}`),
       }
-      : {}),
+      : undefined,
   });
   switch (outcome.kind) {
     case "counted":
       return { kind: "counted", usage: outcome.usage };
-    case "limited":
-      await limitReached(s, project, { customerId: customer.id, usage: outcome.usage });
+    case "limited": {
+      const claim = limitReached(s, project, { customerId: customer.id, usage: outcome.usage });
+      if (claim) await claim;
       return { kind: "limited", usage: outcome.usage, quantity: opts.quantity };
+    }
     case "replayed":
       return { kind: "replayed", record: outcome.record };
     case "idempotency_conflict":

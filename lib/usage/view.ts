@@ -24,7 +24,7 @@ export function usageView(
     period: Period;
     limit: number | null;
     /** The tier bills calls past the limit (overage). */
-    overage?: boolean;
+    overage?: boolean | undefined;
   },
   count: number,
 ): UsageView {
