@@ -159,16 +159,19 @@ export async function signingSecrets(s: Services, e: WebhookEndpoint): Promise<s
   return await Promise.all(live.map((x) => openSecret(s.webhookKey, x.sealed)));
 }
 
+/** Whether an endpoint is enabled and takes this event type. */
+const takes = (e: WebhookEndpoint, type: string) =>
+  e.disabledAt === null && (e.events === null || e.events.includes(type as EventType));
+
 /** The enabled endpoints of the project that take this event type. */
 export function endpointsFor(p: Project, type: string): WebhookEndpoint[] {
-  return (p.webhooks ?? []).filter((e) =>
-    e.disabledAt === null && (e.events === null || e.events.includes(type as EventType))
-  );
+  return (p.webhooks ?? []).filter((e) => takes(e, type));
 }
 
-/** Whether any enabled endpoint of the project takes this event type (no read). */
+/**
+ * Whether any enabled endpoint of the project takes this event type (no read, and nothing
+ * allocated: every refused usage call asks).
+ */
 export function wants(p: Project, type: EventType): boolean {
-  return p.webhooks?.some((e) =>
-    e.disabledAt === null && (e.events === null || e.events.includes(type))
-  ) ?? false;
+  return p.webhooks?.some((e) => takes(e, type)) ?? false;
 }
