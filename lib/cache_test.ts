@@ -28,6 +28,19 @@ Deno.test("FnvMap: a Map by string, colliding keys apart, oldest first, deletes 
   assert.deepEqual([m.size, [...m]], [0, []]);
 });
 
+Deno.test("FnvMap: keys whose hashes differ only above the slot's 30 bits are kept apart", () => {
+  const [a, b] = ["uadec", "u1fb60"];
+  assert.notEqual(fnv1a(a), fnv1a(b));
+  assert.equal(fnv1a(a) & 0x3fffffff, fnv1a(b) & 0x3fffffff);
+  const m = new FnvMap<string>();
+  m.set(a, "A");
+  assert.equal(m.get(b), undefined);
+  m.set(b, "B");
+  assert.deepEqual([m.get(a), m.get(b), m.size], ["A", "B", 2]);
+  assert.equal(m.delete(a), true);
+  assert.deepEqual([m.get(a), m.get(b), m.size], [undefined, "B", 1]);
+});
+
 Deno.test("ProjectScopedCache: entries by project and id; dropping a project leaves the others", () => {
   const c = new ProjectScopedCache<string>();
   c.set("pk_a", "u1", "a1");

@@ -65,6 +65,9 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   // well-formed secret key → its SHA-256, for keys seen lately (process memory only, never
   // stored); a key found here was checked against SK_RE when it was added
   const hashes = new Map<string, string>();
+  // the Authorization header seen last and its key's hash: most callers use one key
+  let lastAuth = "";
+  let lastHash = "";
   function hashOf(sk: string): string | null {
     let h = hashes.get(sk);
     if (h === undefined) {
@@ -186,8 +189,13 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
 
     const auth = req.headers.get("authorization");
     if (!auth || !auth.startsWith("Bearer sk_")) return null;
-    const hash = hashOf(auth.slice(7).trim());
-    if (hash === null) return null;
+    let hash = lastHash;
+    if (auth !== lastAuth) {
+      const h = hashOf(auth.slice(7).trim());
+      if (h === null) return null;
+      lastAuth = auth;
+      hash = lastHash = h;
+    }
     const ptr = s.caches.secrets.get(hash);
     if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) return null;
     if (!s.epochs.fresh(ptr.pk)) return null; // the full path confirms the project first
