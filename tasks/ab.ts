@@ -13,6 +13,7 @@
  * Env: AB_CUSTOMERS (200), AB_ROUNDS (16), AB_SECONDS (2), AB_METHOD (POST | GET), AB_MIX=1 (a
  * quarter of the customers on a tier of 100 calls, refused once there, as in the bench),
  * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
+ * Each round also prints each server's main-thread CPU per answer (Linux /proc).
  */
 import { freePort, seedProject, startServer, startTask, waitUp } from "./server_process.ts";
 import { median, replayScript, wrk } from "./wrk.ts";
@@ -86,14 +87,38 @@ async function side(root: string, extraEnv: string | undefined) {
   return { child, dataDir, run: () => run(url, script(sk, METHOD), SECONDS) };
 }
 
+/** A process's main-thread CPU time so far (s), from /proc (Linux); NaN elsewhere. */
+function mainThreadSeconds(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * One round of a side, with its server's main-thread CPU over the round: how busy it was and
+ * its CPU per answer. A server bound by its main thread answers at 1 / (CPU per answer), so
+ * the per-answer time says where a difference comes from even when the VM drifts.
+ */
+async function timed(s: Awaited<ReturnType<typeof side>>) {
+  const pid = s.child.pid;
+  const [cpu0, t0] = [mainThreadSeconds(pid), performance.now()];
+  const r = await s.run();
+  const busy = (mainThreadSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000);
+  return { ...r, busy, cpu: busy * 1e6 / r.rps };
+}
+
 const a = await side(rootA, Deno.env.get("AB_ENV_A"));
 const b = await side(rootB, Deno.env.get("AB_ENV_B"));
 const ratios: number[] = [];
 const p99s: [number[], number[]] = [[], []];
 for (let round = 0; round < ROUNDS; round++) {
   const [first, second] = round % 2 ? [b, a] : [a, b];
-  const r1 = await first.run();
-  const r2 = await second.run();
+  const r1 = await timed(first);
+  const r2 = await timed(second);
   const [wa, wb] = round % 2 ? [r2, r1] : [r1, r2];
   const [ra, rb] = [wa.rps, wb.rps];
   ratios.push(rb / ra);
@@ -102,7 +127,9 @@ for (let round = 0; round < ROUNDS; round++) {
   print(
     `round ${round + 1}: A ${ra.toFixed(0)} (p99 ${wa.p99.toFixed(1)} ms)  B ${
       rb.toFixed(0)
-    } (p99 ${wb.p99.toFixed(1)} ms)  B/A ${(rb / ra).toFixed(2)}`,
+    } (p99 ${wb.p99.toFixed(1)} ms)  B/A ${(rb / ra).toFixed(2)}  main thread A ${
+      wa.cpu.toFixed(1)
+    } µs/answer (${wa.busy.toFixed(2)} busy)  B ${wb.cpu.toFixed(1)} µs (${wb.busy.toFixed(2)})`,
   );
 }
 print(
