@@ -13,7 +13,9 @@
  * Env: AB_CUSTOMERS (200), AB_ROUNDS (16), AB_SECONDS (2), AB_METHOD (POST | GET), AB_MIX=1 (a
  * quarter of the customers on a tier of 100 calls, refused once there, as in the bench),
  * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
- * Each round also prints each server's main-thread CPU per answer (Linux /proc).
+ * Each round also prints each server's main-thread CPU per answer (Linux /proc). Measure both ways
+ * round (A and B swapped) and take the geometric mean: with 10 000 customers, side B answered POST
+ * ~8 – 10 % faster whichever server it was (README, issue 13's sixth session).
  */
 import { freePort, seedProject, startServer, startTask, waitUp } from "./server_process.ts";
 import { median, replayScript, wrk } from "./wrk.ts";
