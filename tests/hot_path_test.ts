@@ -79,9 +79,14 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
   }
   // the key last seen is remembered with its hash: a bad key between two good calls is not
   // answered, and neither stops the good key being answered after it
-  for (const auth of [`Bearer ${sk}`, `Bearer ${sk}x`, `Bearer ${sk}`]) {
+  const calls: [auth: string, answered: boolean][] = [
+    [`Bearer ${sk}`, true],
+    [`Bearer ${sk}x`, false],
+    [`Bearer ${sk}`, true],
+  ];
+  for (const [auth, answered] of calls) {
     const r = await hot(req("GET", "/api/usage", { Authorization: auth }));
-    assert.equal(r instanceof Response, !auth.endsWith("x"), auth);
+    assert.equal(r instanceof Response, answered, auth);
     if (r instanceof Response) await r.body?.cancel();
   }
   // a GET ignores Idempotency-Key, as the full app does: the hot path answers it the same
