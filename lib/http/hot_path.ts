@@ -65,10 +65,14 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   // well-formed secret key → its SHA-256, for keys seen lately (process memory only, never
   // stored); a key found here was checked against SK_RE when it was added
   const hashes = new Map<string, string>();
-  // the Authorization header seen last and its key's hash: most callers use one key
+  // the Authorization header seen last and its key's hash: most callers use one key, whose
+  // header is then compared, not sliced, trimmed and looked up
   let lastAuth = "";
   let lastHash = "";
-  function hashOf(sk: string): string | null {
+  /** The hash of the secret key in an `Authorization: Bearer sk_…` header; null if malformed. */
+  function hashOf(auth: string): string | null {
+    if (auth === lastAuth) return lastHash;
+    const sk = auth.slice(7).trim();
     let h = hashes.get(sk);
     if (h === undefined) {
       if (!SK_RE.test(sk)) return null;
@@ -76,6 +80,8 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       h = sha256HexSync(sk);
       hashes.set(sk, h);
     }
+    lastAuth = auth;
+    lastHash = h;
     return h;
   }
 
@@ -189,13 +195,8 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
 
     const auth = req.headers.get("authorization");
     if (!auth || !auth.startsWith("Bearer sk_")) return null;
-    let hash = lastHash;
-    if (auth !== lastAuth) {
-      const h = hashOf(auth.slice(7).trim());
-      if (h === null) return null;
-      lastAuth = auth;
-      hash = lastHash = h;
-    }
+    const hash = hashOf(auth);
+    if (hash === null) return null;
     const ptr = s.caches.secrets.get(hash);
     if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) return null;
     if (!s.epochs.fresh(ptr.pk)) return null; // the full path confirms the project first
