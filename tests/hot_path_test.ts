@@ -170,3 +170,91 @@ Deno.test("a hot usage read follows the customer's plan, the tier's limit and th
   await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "memo" } });
   assert.equal((await read()).usage.count, 1);
 });
+
+Deno.test("over a real connection the hot path reads headers natively and answers as the full app does", async () => {
+  await using app = await testApp({ config: { maxBodyBytes: 1024 } });
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 100 }] });
+  const hot = createHotPath(app.services, API_HEADERS);
+  let byHot = 0;
+  await using server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    async (r) => {
+      const res = await hot(r);
+      if (res instanceof Response) {
+        byHot++;
+        return res;
+      }
+      return app.hono.fetch(res ?? r);
+    },
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  const headers = (extra: Record<string, string> = {}) => ({
+    Authorization: `Bearer ${sk}`,
+    "X-User-Id": "wire",
+    ...extra,
+  });
+  /** One call over the wire: its answer, and whether the hot path gave it. */
+  const wire = async (
+    method: string,
+    path: string,
+    extra?: Record<string, string>,
+    body?: string,
+  ) => {
+    const before = byHot;
+    const res = await fetch(base + path, { method, headers: headers(extra), body: body ?? null });
+    return { res, text: await res.text(), hot: byHot > before };
+  };
+  const full = async (path: string, extra?: Record<string, string>) =>
+    await (await app.hono.fetch(new Request(ORIGIN + path, { headers: headers(extra) }))).text();
+
+  assert.equal((await wire("POST", "/api/data")).hot, false, "cold caches: the full app answers");
+  const counted = await wire(
+    "POST",
+    "/api/data",
+    { "Content-Type": "application/json" },
+    '{"quantity":2}',
+  );
+  assert.ok(counted.hot);
+  assert.equal(JSON.parse(counted.text).usage.count, 3);
+
+  const read = await wire("GET", "/api/usage", {
+    "X-Request-Id": "trace-42",
+    Origin: "https://app.example",
+  });
+  assert.ok(read.hot);
+  assert.equal(read.text, await full("/api/usage"));
+  assert.equal(read.res.headers.get("x-request-id"), "trace-42", "the caller's id is echoed");
+  assert.equal(read.res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(read.res.headers.get("x-content-type-options"), "nosniff");
+  const plain = await wire("GET", "/api/usage");
+  assert.ok(plain.hot);
+  assert.equal(plain.res.headers.get("access-control-allow-origin"), null, "no Origin, no CORS");
+  assert.match(plain.res.headers.get("x-request-id")!, /^req_/);
+
+  // a declared body over the limit: refused by the hot path from its Content-Length
+  const big = await wire(
+    "POST",
+    "/api/data",
+    { "Content-Type": "application/json" },
+    " ".repeat(2000),
+  );
+  assert.ok(big.hot);
+  assert.equal(big.res.status, 413);
+  assert.equal(JSON.parse(big.text).error.code, "payload_too_large");
+
+  // what the hot path hands over, read natively too
+  const over = [
+    await wire("POST", "/api/data", { "X-Clerk-Token": "t" }),
+    await wire("POST", "/api/data", { "X-Publishable-Key": "pk_test_x" }),
+    await wire("POST", "/api/data", { "Content-Type": "text/plain" }, '{"quantity":1}'),
+    await wire("GET", "/api/usage", { "X-User-Id": "wire, other" }),
+  ];
+  for (const o of over) assert.equal(o.hot, false, o.text);
+  assert.equal(over[3]!.res.status, 400, "a joined (repeated) X-User-Id is not a customer id");
+  const first = await wire("POST", "/api/data", { "Idempotency-Key": "wire-1" });
+  const again = await wire("POST", "/api/data", { "Idempotency-Key": "wire-1" });
+  assert.deepEqual([first.hot, again.hot], [false, false]);
+  assert.equal(again.res.headers.get("idempotent-replayed"), "true");
+  assert.equal(again.text, first.text);
+});

@@ -1,5 +1,6 @@
 /** Request bodies read under a size limit while they stream, so memory stays bounded. */
 import { AppError } from "@/lib/errors.ts";
+import { type HeaderSource, headerSource } from "@/lib/http/request_headers.ts";
 
 /** The error for a body over `max` bytes: the same from the hot path and the full app. */
 export function tooLarge(max: number): AppError {
@@ -40,19 +41,24 @@ async function readStreamLimited(
  * server reads no further than that: the native reader is safe and fast), else "stream" (counted
  * while it is read).
  */
-function declaredLength(req: Request, max: number): "over" | "bounded" | "stream" {
-  const declared = req.headers.get("content-length");
+function declaredLength(hs: HeaderSource, max: number): "over" | "bounded" | "stream" {
+  const declared = hs.header("content-length");
   if (declared === null) return "stream";
   if (Number(declared) > max) return "over";
-  return req.headers.has("transfer-encoding") ? "stream" : "bounded";
+  return hs.header("transfer-encoding") !== null ? "stream" : "bounded";
 }
 
 /**
  * The body as text, or null when it is (or declares itself) longer than `max` bytes: then at
- * most `max` bytes plus one chunk were read and the rest of the stream is cancelled.
+ * most `max` bytes plus one chunk were read and the rest of the stream is cancelled. `hs`: where
+ * its headers are read (the caller's, when it has one already).
  */
-export async function readTextLimited(req: Request, max: number): Promise<string | null> {
-  const declared = declaredLength(req, max);
+export async function readTextLimited(
+  req: Request,
+  max: number,
+  hs: HeaderSource = headerSource(req),
+): Promise<string | null> {
+  const declared = declaredLength(hs, max);
   if (declared === "over") {
     await req.body?.cancel();
     return null;
@@ -70,7 +76,7 @@ export async function readTextLimited(req: Request, max: number): Promise<string
  * bytes only — never from the original request itself, whose `signal` Deno would warn about.
  */
 export async function limitBody(req: Request, max: number): Promise<Request | null> {
-  const declared = declaredLength(req, max);
+  const declared = declaredLength(headerSource(req), max);
   if (declared === "over") {
     await req.body?.cancel();
     return null;

@@ -5,7 +5,9 @@
  * reads, the count) are already in this instance's caches and the request is plain; anything
  * else (first sight of a key or customer, publishable keys, Idempotency-Key, bad input, other
  * endpoints) falls through to the full app, which gives the same answers and warms the caches.
- * A cached read is answered synchronously. Tests run the usage cases through both paths.
+ * A cached read is answered synchronously. Request headers are read one by one natively
+ * (`headerSource`), never through `request.headers`, which would make Deno copy them all and
+ * answer through a promise. Tests run the usage cases through both paths.
  */
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
@@ -13,6 +15,7 @@ import { SK_RE } from "@/lib/ids.ts";
 import { AppError, STATUS_OF } from "@/lib/errors.ts";
 import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
+import { type HeaderSource, headerSource } from "@/lib/http/request_headers.ts";
 import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
@@ -36,14 +39,15 @@ export type HotResult = Response | Request | null;
 export function createHotPath(s: Services, securityHeaders: [string, string][]) {
   /** A JSON answer (200 unless `o.status`) with the same headers the full app gives. */
   function respond(
-    req: Request,
+    hs: HeaderSource,
     json: string | ((requestId: string) => string),
     o?: { status: number; headers: Record<string, string> },
   ) {
-    const incoming = req.headers.get("x-request-id");
+    const incoming = hs.header("x-request-id");
     const requestId = requestIdOf(incoming);
     // Content-Type alone in the constructor takes Deno's fast path; the others are appended
-    // (cheaper than a list given to the constructor, which Deno converts and validates whole).
+    // (cheaper than a list given to the constructor, which Deno converts and validates whole,
+    // and than a record, with which Deno builds a native response: 0.975 on the floor)
     const res = new Response(typeof json === "string" ? json : json(requestId), {
       status: o?.status ?? 200,
       headers: JSON_CT,
@@ -51,13 +55,13 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const h = res.headers;
     for (const [k, v] of securityHeaders) h.append(k, v);
     h.append("X-Request-Id", requestId);
-    if (req.headers.has("origin")) { for (const [k, v] of CORS) h.append(k, v); }
+    if (hs.header("origin") !== null) { for (const [k, v] of CORS) h.append(k, v); }
     if (o) { for (const k in o.headers) h.append(k, o.headers[k]!); }
     return res;
   }
 
-  const fail = (req: Request, err: AppError) =>
-    respond(req, (id) => JSON.stringify(errorBody(err, id)), {
+  const fail = (hs: HeaderSource, err: AppError) =>
+    respond(hs, (id) => JSON.stringify(errorBody(err, id)), {
       status: err.status,
       headers: err.headers,
     });
@@ -86,7 +90,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   }
 
   /** The per-key and per-customer rate limits, the same buckets as the full path. */
-  function limited(req: Request, pk: string, userId: string): Response | null {
+  function limited(hs: HeaderSource, pk: string, userId: string): Response | null {
     const err =
       rateLimitError(s, () => rateBuckets.key("sk", pk), s.config.rateLimitPerKey, "secret key") ??
         rateLimitError(
@@ -95,17 +99,22 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
           s.config.rateLimitPerCustomer,
           "customer",
         );
-    return err ? fail(req, err) : null;
+    return err ? fail(hs, err) : null;
   }
 
-  async function track(req: Request, project: Project, customer: Customer): Promise<HotResult> {
-    const rawBody = await readTextLimited(req, s.config.maxBodyBytes);
-    if (rawBody === null) return fail(req, tooLarge(s.config.maxBodyBytes));
+  async function track(
+    req: Request,
+    hs: HeaderSource,
+    project: Project,
+    customer: Customer,
+  ): Promise<HotResult> {
+    const rawBody = await readTextLimited(req, s.config.maxBodyBytes, hs);
+    if (rawBody === null) return fail(hs, tooLarge(s.config.maxBodyBytes));
     const fallback = () =>
       new Request(req.url, { method: req.method, headers: req.headers, body: rawBody });
     let quantity = 1;
     if (rawBody.trim() !== "") {
-      if (!JSON_TYPE_RE.test(req.headers.get("content-type") ?? "")) return fallback();
+      if (!JSON_TYPE_RE.test(hs.header("content-type") ?? "")) return fallback();
       let parsed: unknown;
       try {
         parsed = JSON.parse(rawBody);
@@ -124,7 +133,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
         quantity = qty;
       }
     }
-    const refused = limited(req, project.pk, customer.id);
+    const refused = limited(hs, project.pk, customer.id);
     if (refused) return refused;
     try {
       const res = await tryTrackUsage(s, project, { customer, quantity, rawBody });
@@ -135,20 +144,20 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
         const message = JSON.stringify(tierLimitMessage(res.usage, res.quantity));
         const usage = usageJson(res.usage);
         return respond(
-          req,
+          hs,
           (id) =>
             `{"error":{"code":"tier_limit_reached","message":${message},"requestId":"${id}","usage":${usage}},"message":${message}}`,
           { status: STATUS_OF.tier_limit_reached, headers: {} },
         );
       }
       return respond(
-        req,
+        hs,
         res.kind === "replayed"
           ? JSON.stringify(res.record.body)
           : `{"success":true,"usage":${usageJson(res.usage)}}`,
       );
     } catch (err) {
-      if (err instanceof AppError) return fail(req, err);
+      if (err instanceof AppError) return fail(hs, err);
       throw err;
     }
   }
@@ -193,7 +202,9 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const isTrack = path === "/api/data" && req.method === "POST";
     if (!isTrack && !(path === "/api/usage" && req.method === "GET")) return null;
 
-    const auth = req.headers.get("authorization");
+    // read natively, never through req.headers (request_headers.ts: Deno then answers at once)
+    const hs = headerSource(req);
+    const auth = hs.header("authorization");
     if (!auth || !auth.startsWith("Bearer sk_")) return null;
     const hash = hashOf(auth);
     if (hash === null) return null;
@@ -202,19 +213,21 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (!s.epochs.fresh(ptr.pk)) return null; // the full path confirms the project first
     const project = s.caches.projects.get(ptr.pk);
     if (!project || project.type !== "saas" || project.deletedAt) return null;
-    const userId = req.headers.get("x-user-id");
+    const userId = hs.header("x-user-id");
     if (!userId) return null;
     // the original SDK's headers: the full path checks the project and the end-user token
-    if (req.headers.has("x-clerk-token") || req.headers.has("x-publishable-key")) return null;
+    if (hs.header("x-clerk-token") !== null || hs.header("x-publishable-key") !== null) return null;
     // only valid ids are cached, so a hit is a valid id (a miss goes to the full path)
     const entry = s.caches.customers.entry(project.pk, userId);
     if (!entry) return null;
     const customer = entry.value;
 
     // an Idempotency-Key only means something to POST /api/data (the full path replays it)
-    if (isTrack) return req.headers.has("idempotency-key") ? null : track(req, project, customer);
+    if (isTrack) {
+      return hs.header("idempotency-key") !== null ? null : track(req, hs, project, customer);
+    }
     const json = usageAnswer(project, customer, entry);
     if (json === null) return null; // the count is not cached: the full path reads it
-    return limited(req, project.pk, userId) ?? respond(req, json);
+    return limited(hs, project.pk, userId) ?? respond(hs, json);
   };
 }
