@@ -8,8 +8,9 @@
  * Single rounds swing ±30 % on a shared 2-core VM; the median over 16 – 30 rounds repeats within
  * a few per cent, where `deno task bench` run twice an hour apart does not.
  *   deno task ab <checkout A> <checkout B>
- * Either side may be `ceiling` (tasks/kv_bound.ts, for POST) or `floor` (tasks/bare_server.ts
- * headers, for GET) instead of a checkout: issue 13's yardsticks, measured the same way.
+ * Either side may be `ceiling` (tasks/kv_bound.ts, for POST), `floor` (tasks/bare_server.ts
+ * headers, for GET) or `bare` (tasks/bare_server.ts bare: a bare Deno.serve, what issue 13's GET
+ * goal is a ratio of) instead of a checkout: issue 13's yardsticks, measured the same way.
  * Env: AB_CUSTOMERS (200), AB_ROUNDS (16), AB_SECONDS (2), AB_METHOD (POST | GET), AB_MIX=1 (a
  * quarter of the customers on a tier of 100 calls, refused once there, as in the bench),
  * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
@@ -41,12 +42,16 @@ const script = (sk: string, method: string) =>
 const run = (url: string, lua: string, seconds: string) =>
   wrk(url, lua, { seconds, connections: 64 });
 
-/** Starts a yardstick server of this checkout (`ceiling` or `floor`), warmed. */
-async function yardstick(kind: "ceiling" | "floor") {
+type Yardstick = "ceiling" | "floor" | "bare";
+const isYardstick = (root: string): root is Yardstick =>
+  root === "ceiling" || root === "floor" || root === "bare";
+
+/** Starts a yardstick server of this checkout, warmed. */
+async function yardstick(kind: Yardstick) {
   const dataDir = await Deno.makeTempDir({ prefix: "dream-ab-" });
   const { port, child } = kind === "ceiling"
     ? await startTask("kv_bound.ts", ["-A", "--unstable-kv"], [dataDir])
-    : await startTask("bare_server.ts", ["--allow-net"], ["headers"]);
+    : await startTask("bare_server.ts", ["--allow-net"], [kind === "floor" ? "headers" : "bare"]);
   const base = `http://127.0.0.1:${port}`;
   const url = `${base}${METHOD === "GET" ? "/api/usage" : "/api/data"}`;
   const sk = `sk_test_${"0".repeat(32)}`; // read, never looked up
@@ -57,7 +62,7 @@ async function yardstick(kind: "ceiling" | "floor") {
 
 /** Starts one checkout's server and makes it ready: project, customers, warm caches. */
 async function side(root: string, extraEnv: string | undefined) {
-  if (root === "ceiling" || root === "floor") return await yardstick(root);
+  if (isYardstick(root)) return await yardstick(root);
   const port = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "dream-ab-" });
   const child = startServer(port, dataDir, {

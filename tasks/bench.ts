@@ -302,7 +302,8 @@ const lines = [
   "limit decisions and no folding of the log into counters: a bound for POST /api/data here;",
   "headers floor (tasks/bare_server.ts headers): Deno.serve reading the request headers the hot",
   "path reads and answering a usage-sized body with the headers every API answer carries, no",
-  "lookup: the least a GET /api/usage answer costs here",
+  "lookup: the least a GET /api/usage answer costs here (both read request headers natively,",
+  "as the hot path does: lib/http/request_headers.ts)",
   "",
   `GET /api/dashboard with ${dash.customers} customers, ${dash.usageThisPeriod} usage events this period: p50 ${
     times[Math.floor(times.length / 2)]!.toFixed(2)
