@@ -3,12 +3,12 @@
  * Content-Type only. `headers`: the least any `GET /api/usage` answer costs here — it reads the
  * request headers the hot path reads and answers a usage-sized JSON body with the headers every
  * API answer carries (X-Content-Type-Options, X-Request-Id), with no lookup at all. It reads them
- * one by one natively (`headerSource`, lib/http/request_headers.ts), as the hot path does: the
+ * one by one natively (`headerSource`, lib/http/native_request.ts), as the hot path does: the
  * cheapest way this runtime has (through `request.headers` the floor answered ~9 % less: README,
  * issue 13's seventh session).
  *   deno run --allow-net tasks/bare_server.ts <port> [bare|headers]
  */
-import { headerSource } from "../lib/http/request_headers.ts";
+import { headerSource } from "../lib/http/native_request.ts";
 
 const port = Number(Deno.args[0] ?? 8100);
 const mode = Deno.args[1] ?? "bare";

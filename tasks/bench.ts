@@ -303,7 +303,7 @@ const lines = [
   "headers floor (tasks/bare_server.ts headers): Deno.serve reading the request headers the hot",
   "path reads and answering a usage-sized body with the headers every API answer carries, no",
   "lookup: the least a GET /api/usage answer costs here (both read request headers natively,",
-  "as the hot path does: lib/http/request_headers.ts)",
+  "as the hot path does: lib/http/native_request.ts)",
   "",
   `GET /api/dashboard with ${dash.customers} customers, ${dash.usageThisPeriod} usage events this period: p50 ${
     times[Math.floor(times.length / 2)]!.toFixed(2)

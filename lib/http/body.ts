@@ -1,6 +1,6 @@
 /** Request bodies read under a size limit while they stream, so memory stays bounded. */
 import { AppError } from "@/lib/errors.ts";
-import { type HeaderSource, headerSource } from "@/lib/http/request_headers.ts";
+import { bodyTextNow, type HeaderSource, headerSource } from "@/lib/http/native_request.ts";
 
 /** The error for a body over `max` bytes: the same from the hot path and the full app. */
 export function tooLarge(max: number): AppError {
@@ -63,7 +63,7 @@ export async function readTextLimited(
     await req.body?.cancel();
     return null;
   }
-  if (declared === "bounded") return await req.text();
+  if (declared === "bounded") return bodyTextNow(req) ?? await req.text();
   if (!req.body) return "";
   const bytes = await readStreamLimited(req.body, max);
   return bytes === null ? null : new TextDecoder().decode(bytes);

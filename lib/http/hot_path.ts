@@ -15,7 +15,7 @@ import { SK_RE } from "@/lib/ids.ts";
 import { AppError, STATUS_OF } from "@/lib/errors.ts";
 import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
-import { type HeaderSource, headerSource } from "@/lib/http/request_headers.ts";
+import { type HeaderSource, headerSource } from "@/lib/http/native_request.ts";
 import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
@@ -202,7 +202,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     const isTrack = path === "/api/data" && req.method === "POST";
     if (!isTrack && !(path === "/api/usage" && req.method === "GET")) return null;
 
-    // read natively, never through req.headers (request_headers.ts: Deno then answers at once)
+    // read natively, never through req.headers (native_request.ts: Deno then answers at once)
     const hs = headerSource(req);
     const auth = hs.header("authorization");
     if (!auth || !auth.startsWith("Bearer sk_")) return null;

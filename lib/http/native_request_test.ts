@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HeadersAdapter, headerSource } from "@/lib/http/request_headers.ts";
+import { bodyTextNow, HeadersAdapter, headerSource } from "@/lib/http/native_request.ts";
 
 const NAMES = [
   "x-user-id",
@@ -75,4 +75,52 @@ Deno.test("headerSource falls back to request.headers for a request made in Java
   assert.equal(src.header("x-user-id"), "u1, u2");
   assert.equal(src.header("AUTHORIZATION"), "Bearer k");
   assert.equal(src.header("origin"), null);
+});
+
+Deno.test("bodyTextNow takes a served body at once, as the same text req.text() reads", async () => {
+  const got = new Map<string, string | null>();
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    const [name, how] = new URL(req.url).pathname.slice(1).split("/");
+    const now = how === "now" ? bodyTextNow(req) : null;
+    // when it can't say, the body is still there for text()
+    got.set(
+      `${name}/${how}`,
+      how === "now" ? now ?? `later:${await req.text()}` : await req.text(),
+    );
+    return new Response("ok");
+  });
+  const enc = new TextEncoder();
+  const bodies: [string, Uint8Array<ArrayBuffer>][] = [
+    ["plain", enc.encode('{"quantity":2}')],
+    ["bom", Uint8Array.from([0xef, 0xbb, 0xbf, ...enc.encode('{"a":1}')])],
+    ["twobom", Uint8Array.from([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf, 0x31])],
+    ["invalid", Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d])],
+    ["empty", new Uint8Array()],
+  ];
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    for (const [name, body] of bodies) {
+      for (const how of ["now", "text"]) {
+        await (await fetch(`${base}/${name}/${how}`, { method: "POST", body })).body?.cancel();
+      }
+      assert.equal(got.get(`${name}/now`), got.get(`${name}/text`), name);
+    }
+    assert.equal(got.get("plain/now"), '{"quantity":2}');
+    assert.equal(got.get("bom/now"), '{"a":1}', "one byte order mark dropped, as text() does");
+    assert.equal(got.get("twobom/now"), "\ufeff1");
+    // a body still arriving: not taken now, read whole by text()
+    const slow = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(enc.encode('{"q":'));
+        await new Promise((r) => setTimeout(r, 50));
+        c.enqueue(enc.encode("1}"));
+        c.close();
+      },
+    });
+    await (await fetch(`${base}/slow/now`, { method: "POST", body: slow })).body?.cancel();
+    assert.equal(got.get("slow/now"), 'later:{"q":1}');
+  } finally {
+    await server.shutdown();
+  }
+  assert.equal(bodyTextNow(new Request("http://x/", { method: "POST", body: "b" })), null);
 });
