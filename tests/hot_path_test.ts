@@ -232,6 +232,24 @@ Deno.test("over a real connection the hot path reads headers natively and answer
   assert.equal(plain.res.headers.get("access-control-allow-origin"), null, "no Origin, no CORS");
   assert.match(plain.res.headers.get("x-request-id")!, /^req_/);
 
+  // a body taken natively drops a byte order mark, as text() does for the full app
+  const bom = await wire(
+    "POST",
+    "/api/data",
+    { "Content-Type": "application/json" },
+    '\ufeff{"quantity":1}',
+  );
+  assert.ok(bom.hot);
+  assert.equal(JSON.parse(bom.text).usage.count, 4);
+  const bomFull = await app.hono.fetch(
+    new Request(ORIGIN + "/api/data", {
+      method: "POST",
+      headers: headers({ "Content-Type": "application/json" }),
+      body: '\ufeff{"quantity":1}',
+    }),
+  );
+  assert.equal((await bomFull.json()).usage.count, 5, "the full app takes it alike");
+
   // a declared body over the limit: refused by the hot path from its Content-Length
   const big = await wire(
     "POST",
