@@ -9,10 +9,12 @@
  * customer lookups, limit decisions, idempotency records, and folding the log into per-customer
  * counters.
  * Headers are read one by one and the body at once natively (`headerSource`, `bodyTextNow`,
- * lib/http/native_request.ts), as the hot path reads them: the cheapest way this runtime has.
+ * lib/http/native_request.ts), and the row and head are written as bytes (`jsonBytes`,
+ * `seqValue`, lib/kv/_bytes.ts), as the meter does: the cheapest ways this runtime has.
  *   deno run -A --unstable-kv tasks/kv_bound.ts <port> <kv dir>
  */
 import { bodyTextNow, headerSource } from "../lib/http/native_request.ts";
+import { jsonBytes, seqValue } from "../lib/kv/_bytes.ts";
 
 const port = Number(Deno.args[0] ?? 8109);
 const dir = Deno.args[1] ?? await Deno.makeTempDir({ prefix: "kv-bound-" });
@@ -34,9 +36,9 @@ async function drain() {
     for (const { user } of batch) perCustomer.set(user, (perCustomer.get(user) ?? 0) + 1);
     const now = new Date().toISOString();
     const res = await kv.atomic()
-      .set(["usage_log", PK, ++seq], [...perCustomer])
+      .set(["usage_log", PK, ++seq], jsonBytes([...perCustomer])) // written as the meter writes
       .check({ key: ["usage_head", PK], versionstamp: head })
-      .set(["usage_head", PK], seq)
+      .set(["usage_head", PK], seqValue(seq))
       .sum(["project_stats", PK, "usage_month", now.slice(0, 7)], BigInt(batch.length))
       .sum(["project_stats", PK, "usage_day", now.slice(0, 10)], BigInt(batch.length))
       .commit();

@@ -9,6 +9,7 @@ import { type Bucket, bucketKeys, bucketOf, countKey } from "@/lib/kv/usage_buck
 import { IDEMPOTENCY_TTL_MS, type IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { dayKey, monthKey } from "@/lib/kv/time_keys.ts";
+import { fromJsonBytes, jsonBytes, seqOf, seqValue } from "@/lib/kv/_bytes.ts";
 
 /** One log line: this customer used `quantity` more in the period starting `periodStart`. */
 export type LogLine = [customerId: string, periodStart: string, quantity: number];
@@ -37,14 +38,16 @@ export const usageKeys = {
 /** A log line that says: this customer's usage was deleted; what follows counts from zero. */
 export const resetLine = (customerId: string): LogLine => [customerId, "", 0];
 
+/** A log row's content: the periods it names once, then flat (customer, period index, quantity). */
+type PackedRow = { p: string[]; l: (string | number)[] };
 /**
- * A log row as stored: the periods it names once, then flat (customer, period index, quantity)
- * triples — smaller and cheaper to serialise than an array of lines, which is what each commit
- * writes. Rows stored as plain arrays of lines are read too.
+ * A log row as stored: a `PackedRow` as JSON bytes (lib/kv/_bytes.ts: each commit writes one, and
+ * V8's serialiser would cost this thread several times more). Rows written before as a
+ * V8-serialised `PackedRow` or plain array of lines are read too.
  */
-export type StoredRow = { p: string[]; l: (string | number)[] } | LogLine[];
+export type StoredRow = Uint8Array | PackedRow | LogLine[];
 
-function encodeRow(lines: LogLine[]): StoredRow {
+function encodeRow(lines: LogLine[]): Uint8Array {
   const periods: string[] = [];
   const flat: (string | number)[] = [];
   for (const [c, period, q] of lines) {
@@ -52,10 +55,11 @@ function encodeRow(lines: LogLine[]): StoredRow {
     if (i < 0) i = periods.push(period) - 1;
     flat.push(c, i, q);
   }
-  return { p: periods, l: flat };
+  return jsonBytes({ p: periods, l: flat } satisfies PackedRow);
 }
 
-export function decodeRow(v: StoredRow): LogLine[] {
+export function decodeRow(stored: StoredRow): LogLine[] {
+  const v = stored instanceof Uint8Array ? fromJsonBytes(stored) as PackedRow : stored;
   if (Array.isArray(v)) return v;
   const out: LogLine[] = [];
   for (let i = 0; i < v.l.length; i += 3) {
@@ -95,7 +99,7 @@ export async function resetCustomerUsage(
     // the watermark is set again (same value, new versionstamp): a fold that read the bucket
     // before this commit fails its check instead of writing the entries back
     .set(usageKeys.folded(pk), folded.value ?? 0)
-    .set(usageKeys.head(pk), seq)
+    .set(usageKeys.head(pk), seqValue(seq))
     .set(usageKeys.log(pk, seq), encodeRow([resetLine(o.customerId)]));
   if (bucket.value) {
     const prefix = countKey(o.customerId, "");
@@ -114,12 +118,12 @@ export async function readLogPosition(
   kv: Deno.Kv,
   pk: string,
 ): Promise<{ seq: number; versionstamp: string | null; folded: number }> {
-  const [head, folded] = await kv.getMany<[number, number]>([
+  const [head, folded] = await kv.getMany<[unknown, number]>([
     usageKeys.head(pk),
     usageKeys.folded(pk),
   ]);
   return {
-    seq: head.value ?? 0,
+    seq: seqOf(head.value),
     versionstamp: head.versionstamp,
     folded: folded.value ?? 0,
   };
@@ -196,7 +200,7 @@ export async function commitUsageBatch(
   let op = kv.atomic();
   for (const r of o.rows) {
     op = op.check({ key: usageKeys.head(r.pk), versionstamp: r.headVersionstamp })
-      .set(usageKeys.head(r.pk), r.seq)
+      .set(usageKeys.head(r.pk), seqValue(r.seq))
       .set(usageKeys.log(r.pk, r.seq), encodeRow(r.lines));
     const q = r.lines.reduce((sum, l) => sum + l[2], 0);
     op = op.sum(projectStatKeys.usageMonth(r.pk, monthKey(o.now)), BigInt(q))

@@ -5,6 +5,7 @@ import {
   commitUsageBatch,
   foldedCount,
   type LogLine,
+  readLog,
   readLogPosition,
   usageKeys,
 } from "@/lib/kv/usage.ts";
@@ -156,4 +157,47 @@ Deno.test("foldLog() stands when deleting its rows fails: they stay below the wa
   assert.equal(await foldedCount(kv, PK, { customerId: "dee", periodStart: period.start }), 4);
   assert.equal(await sweepFoldedRows(kv, PK), 2);
   assert.equal(await foldedCount(kv, PK, { customerId: "dee", periodStart: period.start }), 4);
+});
+
+Deno.test("log rows are stored as JSON bytes and the head as a KvU64; rows and a head stored V8-serialised before are read and appended to", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const { append } = logWriter(kv);
+  await append(1, [["ann", period.start, 2], ["bö 名", period.start, 3]]);
+  const row = await kv.get(usageKeys.log(PK, 1));
+  assert.ok(row.value instanceof Uint8Array);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(row.value)), {
+    p: [period.start],
+    l: ["ann", 0, 2, "bö 名", 0, 3],
+  });
+  assert.ok((await kv.get(usageKeys.head(PK))).value instanceof Deno.KvU64);
+  assert.deepEqual(await readLog(kv, PK, { afterSeq: 0, uptoSeq: 1 }), [
+    { seq: 1, lines: [["ann", period.start, 2], ["bö 名", period.start, 3]] },
+  ]);
+
+  // a store written before: a packed row and a plain array of lines, V8-serialised, and the
+  // head a number
+  using old = await Deno.openKv(":memory:");
+  await old.set(usageKeys.log(PK, 1), { p: [period.start], l: ["ann", 0, 2] });
+  await old.set(usageKeys.log(PK, 2), [["ann", period.start, 5]]);
+  await old.set(usageKeys.head(PK), 2);
+  const pos = await readLogPosition(old, PK);
+  assert.equal(pos.seq, 2);
+  assert.deepEqual((await readLog(old, PK, { afterSeq: 0, uptoSeq: 2 })).map((r) => r.lines), [
+    [["ann", period.start, 2]],
+    [["ann", period.start, 5]],
+  ]);
+  // a meter takes it up where it stands: appends under the old head, and folds all three rows
+  const meter = new UsageMeter(old, () => NOW);
+  const out = await meter.track({
+    pk: PK,
+    customerId: "ann",
+    plan: "p",
+    period,
+    limit: 100,
+    quantity: 1,
+  });
+  assert.deepEqual(out.kind === "counted" && out.usage.count, 8);
+  assert.equal((await readLogPosition(old, PK)).seq, 3);
+  await meter.flush(PK);
+  assert.equal(await foldedCount(old, PK, { customerId: "ann", periodStart: period.start }), 8);
 });
