@@ -49,6 +49,14 @@ function declaredLength(hs: HeaderSource, max: number): "over" | "bounded" | "st
 }
 
 /**
+ * The body as text at once, without a promise, when it declares a length within `max` and has
+ * all arrived (see `bodyTextNow`); else undefined, and `readTextLimited` reads it.
+ */
+export function textNowLimited(req: Request, max: number, hs: HeaderSource): string | undefined {
+  return declaredLength(hs, max) === "bounded" ? bodyTextNow(req) ?? undefined : undefined;
+}
+
+/**
  * The body as text, or null when it is (or declares itself) longer than `max` bytes: then at
  * most `max` bytes plus one chunk were read and the rest of the stream is cancelled. `hs`: where
  * its headers are read (the caller's, when it has one already).

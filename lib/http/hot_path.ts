@@ -13,7 +13,7 @@ import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
 import { SK_RE } from "@/lib/ids.ts";
 import { AppError, STATUS_OF } from "@/lib/errors.ts";
-import { readTextLimited, tooLarge } from "@/lib/http/body.ts";
+import { readTextLimited, textNowLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
 import { type HeaderSource, headerSource } from "@/lib/http/native_request.ts";
 import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
@@ -108,7 +108,9 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     project: Project,
     customer: Customer,
   ): Promise<HotResult> {
-    const rawBody = await readTextLimited(req, s.config.maxBodyBytes, hs);
+    // a small body that has arrived is taken at once, with no promise to wait on
+    const rawBody = textNowLimited(req, s.config.maxBodyBytes, hs) ??
+      await readTextLimited(req, s.config.maxBodyBytes, hs);
     if (rawBody === null) return fail(hs, tooLarge(s.config.maxBodyBytes));
     const fallback = () =>
       new Request(req.url, { method: req.method, headers: req.headers, body: rawBody });

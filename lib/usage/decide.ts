@@ -7,6 +7,7 @@ import type { IdempotencyRecord } from "@/lib/kv/idempotency.ts";
 import { type LogLine, ROW_KEY_BYTES, tallyKeyBytes } from "@/lib/kv/usage.ts";
 import type { Period } from "@/lib/period.ts";
 import { type UsageView, usageView } from "@/lib/usage/view.ts";
+import type { CountCell } from "@/lib/usage/held.ts";
 
 export interface TrackRequest {
   pk: string;
@@ -36,6 +37,11 @@ export interface Pending {
   ck: string;
   idemKey: Deno.KvKey | null;
   ik: string | null;
+  /**
+   * The count's cell in what the meter holds of the project, once found (lib/usage/held.ts): the
+   * meter reads the count through it instead of looking the key up again while it lives.
+   */
+  cell?: CountCell | undefined;
   resolve: (o: TrackOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -87,13 +93,15 @@ export function passesEnd(req: TrackRequest, count: number): boolean {
 }
 
 /**
- * The outcome of each call, the lines to append per project (pk → count key → line)
- * and the idempotency records to create. `held(pk, key)` is the count held for a key.
+ * The outcome of each call, the lines to append per project (pk → count key → line), each
+ * project's lines' cells (in the lines' order: the `cell` of the call that made the line, as
+ * `held` left it) and the idempotency records to create. `held(p)` is the count held for a call's
+ * key.
  */
 export function decideBatch(
   batch: Pending[],
   o: {
-    held: (pk: string, countKey: string) => number;
+    held: (p: Pending) => number;
     existing: Map<string, IdempotencyRecord | null>;
     now: number;
   },
@@ -102,6 +110,7 @@ export function decideBatch(
   const outcomes: TrackOutcome[] = [];
   const claims = new Map<string, { key: Deno.KvKey; record: IdempotencyRecord }>();
   const lines = new Map<string, Map<string, LogLine>>();
+  const cells = new Map<string, (CountCell | undefined)[]>();
   for (const p of batch) {
     const ik = p.ik;
     const id = p.req.idempotency;
@@ -119,13 +128,18 @@ export function decideBatch(
     const { pk, quantity } = p.req;
     const perKey = lines.get(pk) ?? new Map<string, LogLine>();
     const line = perKey.get(p.ck);
-    const count = o.held(pk, p.ck) + (line ? line[2] : 0);
+    const count = o.held(p) + (line ? line[2] : 0);
     if (passesEnd(p.req, count)) {
       outcomes.push({ kind: "limited", usage: usageView(p.req, count) });
       continue;
     }
     if (line) line[2] += quantity;
-    else perKey.set(p.ck, [p.req.customerId, p.req.period.start, quantity]);
+    else {
+      perKey.set(p.ck, [p.req.customerId, p.req.period.start, quantity]);
+      const row = cells.get(pk);
+      if (row) row.push(p.cell);
+      else cells.set(pk, [p.cell]);
+    }
     lines.set(pk, perKey);
     const usage = usageView(p.req, count + quantity);
     outcomes.push({ kind: "counted", usage });
@@ -141,5 +155,5 @@ export function decideBatch(
       });
     }
   }
-  return { outcomes, lines, claims };
+  return { outcomes, lines, cells, claims };
 }

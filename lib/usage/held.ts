@@ -70,14 +70,22 @@ export class HeldProject {
    */
   #gained: { seqs: Set<number>; byKey: Map<string, [seq: number, q: number][]> } | null = null;
 
-  /** A row of ours that committed: it becomes the head unless a catch-up applied it already. */
-  committed(row: { seq: number; lines: LogLine[] }, versionstamp: string, now: number) {
+  /**
+   * A row of ours that committed: it becomes the head unless a catch-up applied it already.
+   * `cells`: the cells its lines' counts were decided on, in the lines' order (a dead one, or one
+   * of another holder, is looked up again).
+   */
+  committed(
+    row: { seq: number; lines: LogLine[]; cells?: (CountCell | undefined)[] },
+    versionstamp: string,
+    now: number,
+  ) {
     this.checkedAt = now;
     if (this.seq >= row.seq) return;
     this.seq = row.seq;
     this.versionstamp = versionstamp;
     this.rows.set(row.seq, row.lines);
-    this.#add(row.lines);
+    this.#add(row.lines, row.cells);
   }
 
   /**
@@ -105,9 +113,13 @@ export class HeldProject {
     }
   }
 
-  /** Counts held gain the lines' quantities; a reset line drops what is held of its customer. */
-  #add(lines: LogLine[]) {
-    for (const [c, p, q] of lines) {
+  /**
+   * Counts held gain the lines' quantities; a reset line drops what is held of its customer.
+   * `cells[i]`, when live and held here, is line i's cell: the one held for its key.
+   */
+  #add(lines: LogLine[], cells?: (CountCell | undefined)[]) {
+    for (let i = 0; i < lines.length; i++) {
+      const [c, p, q] = lines[i]!;
       if (p === "") {
         const prefix = countKey(c, "");
         for (const [k, cell] of this.#counts) {
@@ -115,8 +127,11 @@ export class HeldProject {
         }
         continue;
       }
+      let cell = cells?.[i];
       // a count not held is read again (whole) when next needed
-      const cell = this.#counts.get(recentCountKey(c, p));
+      if (cell === undefined || cell.dead || cell.held !== this) {
+        cell = this.#counts.get(recentCountKey(c, p));
+      }
       if (cell !== undefined) cell.n += q;
     }
   }

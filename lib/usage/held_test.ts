@@ -76,3 +76,30 @@ Deno.test("a count's cell stays the same object while its key is held, and dies 
   h.caughtUp([], { from: 5, lost: true, pos: { seq: 5, versionstamp: "v5" } });
   assert.deepEqual([next.dead, bob.dead, h.counts.size], [true, true, 0]);
 });
+
+Deno.test("a committed row adds through the cells its counts were decided on, and looks up a dead cell's or another holder's key", () => {
+  const h = new HeldProject();
+  h.load(a, 3, 0);
+  h.load(b, 1, 0);
+  const alice = h.counts.get(a)!;
+  const bob = h.counts.get(b)!;
+  // a live cell of this holder is the one held for its key: added to as it is
+  h.committed({ seq: 1, lines: [["alice", P, 2], ["bob", P, 1]], cells: [alice, bob] }, "v1", 0);
+  assert.deepEqual([alice.n, bob.n], [5, 2]);
+  // alice's cell died (reset) and a new one was loaded; bob's given cell is another holder's:
+  // both keys are looked up, so the counts held move, and the dead or foreign cells do not
+  h.committed({ seq: 2, lines: [resetLine("alice")] }, "v2", 0);
+  h.load(a, 0, 2);
+  const other = new HeldProject();
+  other.load(b, 40, 0);
+  const foreign = other.counts.get(b)!;
+  h.committed(
+    { seq: 3, lines: [["alice", P, 4], ["bob", P, 3]], cells: [alice, foreign] },
+    "v3",
+    0,
+  );
+  assert.deepEqual([h.count(a), h.count(b), alice.n, foreign.n], [4, 5, 5, 40]);
+  // a line without a cell (a key not held when decided) is looked up too
+  h.committed({ seq: 4, lines: [["bob", P, 1]], cells: [undefined] }, "v4", 0);
+  assert.equal(h.count(b), 6);
+});

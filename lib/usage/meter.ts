@@ -32,7 +32,7 @@ import {
 import { LogFolder } from "@/lib/usage/folder.ts";
 import { recentCountKey } from "@/lib/kv/usage_buckets.ts";
 import type { Period } from "@/lib/period.ts";
-import type { CountMemo, HeldProject } from "@/lib/usage/held.ts";
+import type { CountCell, CountMemo, HeldProject } from "@/lib/usage/held.ts";
 import { HeldProjects } from "@/lib/usage/held_projects.ts";
 import {
   decideBatch,
@@ -50,7 +50,14 @@ export type { TrackOutcome, TrackRequest } from "@/lib/usage/decide.ts";
 const MAX_ATTEMPTS = 25;
 const NO_RECORDS = new Map<string, IdempotencyRecord | null>();
 
-type Row = { pk: string; seq: number; headVersionstamp: string | null; lines: LogLine[] };
+type Row = {
+  pk: string;
+  seq: number;
+  headVersionstamp: string | null;
+  lines: LogLine[];
+  /** the cells the lines' counts were decided on, in the lines' order */
+  cells: (CountCell | undefined)[];
+};
 /** A batch decided, its commit sent, its callers not answered yet. */
 interface InFlight {
   batch: Pending[];
@@ -105,7 +112,10 @@ export class UsageMeter {
    */
   track(req: TrackRequest): Promise<TrackOutcome> {
     const ck = recentCountKey(req.customerId, req.period.start);
-    const refused = this.#refusedNow(req, ck);
+    const st = this.#held.get(req.pk);
+    // found once here; the batch reads the count through it while it lives
+    const cell = st?.counts.get(ck);
+    const refused = this.#refusedNow(req, st, cell);
     if (refused) return Promise.resolve(refused);
     const idemKey = req.idempotency ? idempotencyKeys.byKey(req.pk, req.idempotency.key) : null;
     return new Promise((resolve, reject) => {
@@ -114,6 +124,7 @@ export class UsageMeter {
         ck,
         idemKey,
         ik: idemKey ? JSON.stringify(idemKey) : null,
+        cell,
         resolve,
         reject,
       });
@@ -129,13 +140,26 @@ export class UsageMeter {
    * decision); the calls queued or in flight only add to them. So the batch would refuse the
    * call too — it has nothing to write, and need not wait for another call's commit.
    */
-  #refusedNow(req: TrackRequest, ck: string): TrackOutcome | null {
+  #refusedNow(
+    req: TrackRequest,
+    st: HeldProject | undefined,
+    cell: CountCell | undefined,
+  ): TrackOutcome | null {
     if (req.idempotency || req.limit === null) return null;
-    const st = this.#held.get(req.pk);
     if (!this.#decidesNow(st, this.#now())) return null;
-    const count = st.count(ck);
-    if (count === undefined || !passesEnd(req, count)) return null;
-    return { kind: "limited", usage: usageView(req, count) };
+    if (cell === undefined || !passesEnd(req, cell.n)) return null;
+    return { kind: "limited", usage: usageView(req, cell.n) };
+  }
+
+  /**
+   * The cell of a call's count in what is held of its project (`st`), if held: the one the call
+   * keeps while it lives and is `st`'s (a live cell is the one held for its key), else looked up
+   * and kept.
+   */
+  #cellOf(p: Pending, st: HeldProject): CountCell | undefined {
+    const c = p.cell;
+    if (c !== undefined && !c.dead && c.held === st) return c;
+    return p.cell = st.counts.get(p.ck);
   }
 
   /** Log rows this instance holds that are not folded yet, over all its projects. */
@@ -301,7 +325,7 @@ export class UsageMeter {
     const now = this.#now();
     const ready = batch.every((p) => {
       const st = this.#held.get(p.req.pk);
-      return !p.idemKey && this.#decidesNow(st, now) && st.counts.has(p.ck);
+      return !p.idemKey && this.#decidesNow(st, now) && this.#cellOf(p, st) !== undefined;
     });
     return ready ? this.#send(batch, NO_RECORDS, 0) : null;
   }
@@ -337,18 +361,19 @@ export class UsageMeter {
     attempt: number,
   ): InFlight {
     const now = this.#now();
-    const { outcomes, lines, claims } = decideBatch(batch, {
-      held: (pk, ck) => this.#held.get(pk)!.count(ck)!,
+    const { outcomes, lines, cells, claims } = decideBatch(batch, {
+      held: (p) => this.#cellOf(p, this.#held.get(p.req.pk)!)!.n,
       existing,
       now,
     });
-    const rows = [...lines].map(([pk, perKey]) => {
+    const rows = [...lines].map(([pk, perKey]): Row => {
       const st = this.#held.get(pk)!;
       return {
         pk,
         seq: st.seq + 1,
         headVersionstamp: st.versionstamp,
         lines: [...perKey.values()],
+        cells: cells.get(pk)!,
       };
     });
     const commit = rows.length === 0

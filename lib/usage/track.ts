@@ -9,7 +9,7 @@ import { planOf } from "@/lib/usage/plan.ts";
 import { sha256Hex } from "@/lib/crypto.ts";
 import { AppError, ConflictError } from "@/lib/errors.ts";
 import type { IdempotencyRecord } from "@/lib/kv/idempotency.ts";
-import type { UsageView } from "@/lib/usage/meter.ts";
+import type { TrackOutcome, TrackRequest, UsageView } from "@/lib/usage/meter.ts";
 
 /** Why a call of `quantity` was refused, said the same way by every path that refuses it. */
 export function tierLimitMessage(usage: UsageView, quantity = 1): string {
@@ -70,42 +70,78 @@ export type TrackResult =
  * Counts `quantity` for the customer, or refuses it at the limit counting nothing (answered, not
  * thrown: the hot path refuses thousands a second). With an idempotency key, a retry with the
  * same customer and body answers the first result and counts once; the same key with another
- * customer or body is a `ConflictError`.
+ * customer or body is a `ConflictError`. Without a key (the hot path's case) it is one promise on
+ * the meter's, not an async function's awaits.
  */
-export async function tryTrackUsage(
+export function tryTrackUsage(
   s: Services,
   project: Project,
   opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
 ): Promise<TrackResult> {
-  const customer = opts.customer;
-  const { plan, limit, period, tier, overage } = planOf(s, project, customer);
-  // every field written, in one order: one shape of request for the meter, whatever the tier
-  const outcome = await s.meter.track({
+  if (opts.idempotencyKey) return trackKeyed(s, project, { ...opts, key: opts.idempotencyKey });
+  return s.meter.track(trackRequest(s, project, opts, undefined)).then((outcome) =>
+    resultOf(s, project, opts, outcome)
+  );
+}
+
+async function trackKeyed(
+  s: Services,
+  project: Project,
+  opts: { customer: Customer; quantity: number; key: string; rawBody: string },
+): Promise<TrackResult> {
+  const fingerprint = await sha256Hex(`POST /api/data\n${opts.customer.id}\n${opts.rawBody}`);
+  const idempotency = { key: opts.key, fingerprint };
+  return resultOf(
+    s,
+    project,
+    opts,
+    await s.meter.track(trackRequest(s, project, opts, idempotency)),
+  );
+}
+
+/** What the meter is asked: every field written, in one order (one shape, whatever the tier). */
+function trackRequest(
+  s: Services,
+  project: Project,
+  opts: { customer: Customer; quantity: number },
+  idempotency: TrackRequest["idempotency"],
+): TrackRequest {
+  const { plan, limit, period, tier, overage } = planOf(s, project, opts.customer);
+  return {
     pk: project.pk,
-    customerId: customer.id,
+    customerId: opts.customer.id,
     plan: plan ?? "",
     period,
     limit,
     overage,
     overageCap: overage ? tier!.overage!.cap ?? null : null,
     quantity: opts.quantity,
-    idempotency: opts.idempotencyKey
-      ? {
-        key: opts.idempotencyKey,
-        fingerprint: await sha256Hex(`POST /api/data\n${customer.id}\n${opts.rawBody}`),
-      }
-      : undefined,
-  });
+    idempotency,
+  };
+}
+
+/**
+ * The meter's outcome as tracking answers it (a counted or replayed outcome is the answer
+ * itself); the first refusal of a period writes `usage.limit_reached` first.
+ */
+function resultOf(
+  s: Services,
+  project: Project,
+  opts: { customer: Customer; quantity: number },
+  outcome: TrackOutcome,
+): TrackResult | Promise<TrackResult> {
   switch (outcome.kind) {
     case "counted":
-      return { kind: "counted", usage: outcome.usage };
-    case "limited": {
-      const claim = limitReached(s, project, { customerId: customer.id, usage: outcome.usage });
-      if (claim) await claim;
-      return { kind: "limited", usage: outcome.usage, quantity: opts.quantity };
-    }
     case "replayed":
-      return { kind: "replayed", record: outcome.record };
+      return outcome;
+    case "limited": {
+      const result = { kind: "limited" as const, usage: outcome.usage, quantity: opts.quantity };
+      const claim = limitReached(s, project, {
+        customerId: opts.customer.id,
+        usage: outcome.usage,
+      });
+      return claim ? claim.then(() => result) : result;
+    }
     case "idempotency_conflict":
       throw new ConflictError(
         "This Idempotency-Key was already used with another request; use a new key for a new request",
