@@ -268,3 +268,58 @@ Deno.test("over a real connection the hot path reads headers natively and answer
   assert.equal(again.res.headers.get("idempotent-replayed"), "true");
   assert.equal(again.text, first.text);
 });
+
+Deno.test("over a real connection a call the held count refuses is answered synchronously, as the full app answers it", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 2 }] });
+  const hot = createHotPath(app.services, API_HEADERS);
+  const how: string[] = [];
+  await using server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    async (r) => {
+      const out = hot(r);
+      how.push(out instanceof Response ? "sync" : out === null ? "full" : "promise");
+      const res = await out;
+      return res instanceof Response ? res : app.hono.fetch(res ?? r);
+    },
+  );
+  const post = async (body?: string) => {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${sk}`,
+        "X-User-Id": "sync",
+        ...(body ? { "Content-Type": "application/json" } : {}),
+      },
+      body: body ?? null,
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  assert.equal((await post()).status, 200); // first sight: the full app
+  assert.equal((await post('{"quantity":1}')).status, 200); // counted: after the commit
+  const refused = [await post(), await post('{"quantity":1}')];
+  assert.deepEqual(how, ["full", "promise", "sync", "sync"]);
+  const full = await app.hono.fetch(
+    new Request(ORIGIN + "/api/data", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "sync" },
+    }),
+  );
+  const fullBody = await full.json();
+  for (const r of refused) {
+    assert.equal(r.status, 429);
+    assert.equal(r.body.error.code, "tier_limit_reached");
+    assert.deepEqual(
+      { ...r.body, error: { ...r.body.error, requestId: "" } },
+      { ...fullBody, error: { ...fullBody.error, requestId: "" } },
+    );
+  }
+  // nothing was counted by the refusals
+  const usage = await app.hono.fetch(
+    new Request(ORIGIN + "/api/usage", {
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "sync" },
+    }),
+  );
+  assert.equal((await usage.json()).usage.count, 2);
+});

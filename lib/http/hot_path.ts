@@ -5,9 +5,10 @@
  * reads, the count) are already in this instance's caches and the request is plain; anything
  * else (first sight of a key or customer, publishable keys, Idempotency-Key, bad input, other
  * endpoints) falls through to the full app, which gives the same answers and warms the caches.
- * A cached read is answered synchronously. Request headers are read one by one natively
- * (`headerSource`), never through `request.headers`, which would make Deno copy them all and
- * answer through a promise. Tests run the usage cases through both paths.
+ * A cached read, and a call the counts held already refuse (its body arrived), are answered
+ * synchronously. Request headers are read one by one natively (`headerSource`), never through
+ * `request.headers`, which would make Deno copy them all and answer through a promise. Tests
+ * run the usage cases through both paths.
  */
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
@@ -19,7 +20,13 @@ import { type HeaderSource, headerSource } from "@/lib/http/native_request.ts";
 import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
-import { QUANTITY_MAX, QUANTITY_MIN, tierLimitMessage, tryTrackUsage } from "@/lib/usage/track.ts";
+import {
+  QUANTITY_MAX,
+  QUANTITY_MIN,
+  tierLimitMessage,
+  type TrackResult,
+  tryTrackUsageNow,
+} from "@/lib/usage/track.ts";
 import { planOf, planSpan } from "@/lib/usage/plan.ts";
 import { usageJson, usageView } from "@/lib/usage/meter.ts";
 import type { Project } from "@/lib/kv/projects.ts";
@@ -102,16 +109,33 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     return err ? fail(hs, err) : null;
   }
 
-  async function track(
+  /**
+   * `POST /api/data`: its body taken at once when it has arrived (else read first), then
+   * `counted`. Answered synchronously when nothing needs waiting for (a refusal decided on the
+   * counts held), else a promise.
+   */
+  function track(
     req: Request,
     hs: HeaderSource,
     project: Project,
     customer: Customer,
-  ): Promise<HotResult> {
-    // a small body that has arrived is taken at once, with no promise to wait on
-    const rawBody = textNowLimited(req, s.config.maxBodyBytes, hs) ??
-      await readTextLimited(req, s.config.maxBodyBytes, hs);
-    if (rawBody === null) return fail(hs, tooLarge(s.config.maxBodyBytes));
+  ): HotResult | Promise<HotResult> {
+    const max = s.config.maxBodyBytes;
+    const now = textNowLimited(req, max, hs);
+    if (now !== undefined) return counted(req, hs, project, customer, now);
+    return readTextLimited(req, max, hs).then((rawBody) =>
+      rawBody === null ? fail(hs, tooLarge(max)) : counted(req, hs, project, customer, rawBody)
+    );
+  }
+
+  /** `POST /api/data` with its body read: validated, limited, tracked and answered. */
+  function counted(
+    req: Request,
+    hs: HeaderSource,
+    project: Project,
+    customer: Customer,
+    rawBody: string,
+  ): HotResult | Promise<HotResult> {
     const fallback = () =>
       new Request(req.url, { method: req.method, headers: req.headers, body: rawBody });
     let quantity = 1;
@@ -137,31 +161,39 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     }
     const refused = limited(hs, project.pk, customer.id);
     if (refused) return refused;
-    try {
-      const res = await tryTrackUsage(s, project, { customer, quantity, rawBody });
-      if (res.kind === "limited") {
-        // the TierLimitError the full path throws, answered without making an Error: the bytes
-        // of JSON.stringify(errorBody(…)), written from a template (a quarter or more of the
-        // calls of a busy API can be refusals); a request id needs no escaping (REQUEST_ID_RE)
-        const message = JSON.stringify(tierLimitMessage(res.usage, res.quantity));
-        const usage = usageJson(res.usage);
-        return respond(
-          hs,
-          (id) =>
-            `{"error":{"code":"tier_limit_reached","message":${message},"requestId":"${id}","usage":${usage}},"message":${message}}`,
-          { status: STATUS_OF.tier_limit_reached, headers: {} },
-        );
-      }
-      return respond(
-        hs,
-        res.kind === "replayed"
-          ? JSON.stringify(res.record.body)
-          : `{"success":true,"usage":${usageJson(res.usage)}}`,
-      );
-    } catch (err) {
+    const failed = (err: unknown) => {
       if (err instanceof AppError) return fail(hs, err);
       throw err;
+    };
+    try {
+      const res = tryTrackUsageNow(s, project, { customer, quantity });
+      return res instanceof Promise ? res.then((r) => answer(hs, r), failed) : answer(hs, res);
+    } catch (err) {
+      return failed(err);
     }
+  }
+
+  /** What tracking answered, as the full path answers it. */
+  function answer(hs: HeaderSource, res: TrackResult): Response {
+    if (res.kind === "limited") {
+      // the TierLimitError the full path throws, answered without making an Error: the bytes
+      // of JSON.stringify(errorBody(…)), written from a template (a quarter or more of the
+      // calls of a busy API can be refusals); a request id needs no escaping (REQUEST_ID_RE)
+      const message = JSON.stringify(tierLimitMessage(res.usage, res.quantity));
+      const usage = usageJson(res.usage);
+      return respond(
+        hs,
+        (id) =>
+          `{"error":{"code":"tier_limit_reached","message":${message},"requestId":"${id}","usage":${usage}},"message":${message}}`,
+        { status: STATUS_OF.tier_limit_reached, headers: {} },
+      );
+    }
+    return respond(
+      hs,
+      res.kind === "replayed"
+        ? JSON.stringify(res.record.body)
+        : `{"success":true,"usage":${usageJson(res.usage)}}`,
+    );
   }
 
   /**
@@ -195,7 +227,10 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     return json;
   }
 
-  /** Answers synchronously when it can (a cached usage read), else a promise, else null. */
+  /**
+   * Answers synchronously when it can (a cached usage read, a refusal decided on the counts
+   * held), else a promise, else null.
+   */
   return function hot(req: Request): HotResult | Promise<HotResult> {
     const url = req.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);

@@ -111,12 +111,18 @@ export class UsageMeter {
    * call the counts held already refuse (see `#refusedNow`) is answered at once.
    */
   track(req: TrackRequest): Promise<TrackOutcome> {
+    const out = this.trackNow(req);
+    return out instanceof Promise ? out : Promise.resolve(out);
+  }
+
+  /** `track()`, a refusal the counts held decide answered synchronously (not as a promise). */
+  trackNow(req: TrackRequest): TrackOutcome | Promise<TrackOutcome> {
     const ck = recentCountKey(req.customerId, req.period.start);
     const st = this.#held.get(req.pk);
     // found once here; the batch reads the count through it while it lives
     const cell = st?.counts.get(ck);
     const refused = this.#refusedNow(req, st, cell);
-    if (refused) return Promise.resolve(refused);
+    if (refused) return refused;
     const idemKey = req.idempotency ? idempotencyKeys.byKey(req.pk, req.idempotency.key) : null;
     return new Promise((resolve, reject) => {
       this.#queue.push({
@@ -151,11 +157,7 @@ export class UsageMeter {
     return { kind: "limited", usage: usageView(req, cell.n) };
   }
 
-  /**
-   * The cell of a call's count in what is held of its project (`st`), if held: the one the call
-   * keeps while it lives and is `st`'s (a live cell is the one held for its key), else looked up
-   * and kept.
-   */
+  /** A call's count cell in `st`, if held: the one it keeps while live and `st`'s, else found. */
   #cellOf(p: Pending, st: HeldProject): CountCell | undefined {
     const c = p.cell;
     if (c !== undefined && !c.dead && c.held === st) return c;

@@ -79,9 +79,24 @@ export function tryTrackUsage(
   opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
 ): Promise<TrackResult> {
   if (opts.idempotencyKey) return trackKeyed(s, project, { ...opts, key: opts.idempotencyKey });
-  return s.meter.track(trackRequest(s, project, opts, undefined)).then((outcome) =>
-    resultOf(s, project, opts, outcome)
-  );
+  const out = tryTrackUsageNow(s, project, opts);
+  return out instanceof Promise ? out : Promise.resolve(out);
+}
+
+/**
+ * `tryTrackUsage()` without an idempotency key, answering synchronously what needs no wait: a
+ * refusal the counts held already decide (`UsageMeter.trackNow`) whose `usage.limit_reached` is
+ * written already or not wanted. Everything else is a promise, as from `tryTrackUsage()`.
+ */
+export function tryTrackUsageNow(
+  s: Services,
+  project: Project,
+  opts: { customer: Customer; quantity: number },
+): TrackResult | Promise<TrackResult> {
+  const out = s.meter.trackNow(trackRequest(s, project, opts, undefined));
+  return out instanceof Promise
+    ? out.then((outcome) => resultOf(s, project, opts, outcome))
+    : resultOf(s, project, opts, out);
 }
 
 async function trackKeyed(
