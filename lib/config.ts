@@ -29,7 +29,7 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.enum(["0", "1", "true", "false"]).optional().default("0"),
   HOLDS_PER_CLIENT: intFrom("HOLDS_PER_CLIENT", 20),
   UPLOAD_QUOTA_MB: intFrom("UPLOAD_QUOTA_MB", 100),
-  USAGE_FOLD_ROWS: intFrom("USAGE_FOLD_ROWS", 6000, 1),
+  USAGE_FOLD_ROWS: intFrom("USAGE_FOLD_ROWS", 2000, 1),
   USAGE_BUCKET_AT: intFrom("USAGE_BUCKET_AT", 512, 1),
   PASSWORD_ITERATIONS: intFrom("PASSWORD_ITERATIONS", 600_000, 600_000),
   SESSION_TTL_HOURS: intFrom("SESSION_TTL_HOURS", 24 * 7, 1),

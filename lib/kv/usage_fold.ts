@@ -28,7 +28,7 @@ const FOLD_KEY_BYTES = 72 * 1024;
  * (rows at or below the watermark are never read again), so a fold's window isn't bounded by a
  * commit's 1 000 mutations and a bucket rewrite serves more rows.
  */
-const FOLD_MAX_ROWS = 7200;
+const FOLD_MAX_ROWS = 2400;
 const DELETES_PER_COMMIT = 200;
 /** A macrotask's pause: a fold's long loops let the answers waiting meanwhile go first. */
 const pause = () => new Promise<void>((r) => setTimeout(r, 0));

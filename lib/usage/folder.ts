@@ -8,7 +8,7 @@ import { readLogPosition } from "@/lib/kv/usage.ts";
 import type { HeldProject } from "@/lib/usage/held.ts";
 
 /** By default, fold once this many log rows of a project are known unfolded. */
-const FOLD_AT = 6000;
+const FOLD_AT = 2000;
 
 export class LogFolder {
   #kv: Deno.Kv;
