@@ -111,8 +111,7 @@ export class UsageMeter {
    * call the counts held already refuse (see `#refusedNow`) is answered at once.
    */
   track(req: TrackRequest): Promise<TrackOutcome> {
-    const out = this.trackNow(req);
-    return out instanceof Promise ? out : Promise.resolve(out);
+    return Promise.resolve(this.trackNow(req)); // a promise as it is, a refusal wrapped
   }
 
   /** `track()`, a refusal the counts held decide answered synchronously (not as a promise). */

@@ -79,8 +79,7 @@ export function tryTrackUsage(
   opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
 ): Promise<TrackResult> {
   if (opts.idempotencyKey) return trackKeyed(s, project, { ...opts, key: opts.idempotencyKey });
-  const out = tryTrackUsageNow(s, project, opts);
-  return out instanceof Promise ? out : Promise.resolve(out);
+  return Promise.resolve(tryTrackUsageNow(s, project, opts)); // a promise as it is
 }
 
 /**
