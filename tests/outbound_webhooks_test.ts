@@ -167,6 +167,8 @@ Deno.test("[e2e] a receiver at 127.0.0.1 is refused without WEBHOOK_ALLOW_PRIVAT
       "http://localhost/x",
       "http://169.254.169.254/",
       "http://[::1]/",
+      "http://[::ffff:127.0.0.1]:9/x", // a URL writes it [::ffff:7f00:1]
+      "http://[::ffff:169.254.169.254]/",
     ]
   ) {
     const r = await app.call("POST", `/v1/projects/${pk}/webhooks`, {

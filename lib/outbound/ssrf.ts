@@ -12,28 +12,73 @@ function v4(ip: string): number[] | null {
   return b.every((x) => x <= 255) ? b : null;
 }
 
-/** True for addresses a webhook must not reach: private, loopback, link-local, reserved. */
+/** True for IPv4 addresses a webhook must not reach. */
+function privateV4([a, b]: number[]): boolean {
+  return a === 0 || a === 10 || a === 127 || a! >= 224 ||
+    (a === 100 && b! >= 64 && b! <= 127) || // carrier-grade NAT
+    (a === 169 && b === 254) || // link-local (cloud metadata)
+    (a === 172 && b! >= 16 && b! <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 192 && b === 0) ||
+    (a === 198 && (b === 18 || b === 19));
+}
+
+/**
+ * An IPv6 address → its eight 16-bit groups, or null: `::` expanded, a trailing dotted quad
+ * (`::ffff:127.0.0.1`) taken as the last two groups, a zone (`%eth0`) dropped.
+ */
+function v6(ip: string): number[] | null {
+  let addr = ip.replace(/%.*$/, "");
+  const quad = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
+  if (quad) {
+    const b = v4(quad[2]!);
+    if (!b) return null;
+    addr = `${quad[1]}${((b[0]! << 8) | b[1]!).toString(16)}:${
+      ((b[2]! << 8) | b[3]!).toString(16)
+    }`;
+  }
+  const halves = addr.split("::");
+  if (halves.length > 2) return null;
+  const part = (h: string) => (h === "" ? [] : h.split(":"));
+  const head = part(halves[0]!);
+  const tail = halves.length === 2 ? part(halves[1]!) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  const groups = [...head, ...Array(missing).fill("0"), ...tail];
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return groups.map((g) => parseInt(g, 16));
+}
+
+/** The IPv4 address in groups 6–7 of an IPv6 address. */
+const lowV4 = (g: number[]) => [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255];
+
+/**
+ * True for addresses a webhook must not reach: private, loopback, link-local, reserved, and
+ * IPv6 forms that carry one of those IPv4 addresses (mapped `::ffff:…`, compatible `::…`,
+ * translated `::ffff:0:…`, NAT64 `64:ff9b::…`, 6to4 `2002:…`), whichever way they are written
+ * (a URL writes `[::ffff:127.0.0.1]` as `[::ffff:7f00:1]`). Anything that is not an address is
+ * refused too.
+ */
 export function isPrivateAddress(ip: string): boolean {
   const addr = ip.replace(/^\[|\]$/g, "").toLowerCase();
   const four = v4(addr);
-  if (four) {
-    const [a, b] = four as [number, number, number, number];
-    return a === 0 || a === 10 || a === 127 || a >= 224 ||
-      (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
-      (a === 169 && b === 254) || // link-local (cloud metadata)
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 192 && b === 0) ||
-      (a === 198 && (b === 18 || b === 19));
-  }
-  if (!addr.includes(":")) return true; // not an address at all: refuse
-  if (addr === "::" || addr === "::1") return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
-  if (mapped) return isPrivateAddress(mapped[1]!);
-  const first = parseInt(addr.split(":")[0] || "0", 16);
+  if (four) return privateV4(four);
+  const g = v6(addr);
+  if (!g) return true; // not an address at all: refuse
+  const zeroUpTo = (n: number) => g.slice(0, n).every((x) => x === 0);
+  if (zeroUpTo(6)) return true; // ::, ::1 and IPv4-compatible ::a.b.c.d (deprecated)
+  if (zeroUpTo(5) && g[5] === 0xffff) return privateV4(lowV4(g)); // IPv4-mapped
+  if (zeroUpTo(4) && g[4] === 0xffff && g[5] === 0) return privateV4(lowV4(g)); // translated
+  if (g[0] === 0x64 && g[1] === 0xff9b) return privateV4(lowV4(g)); // NAT64
+  if (g[0] === 0x2002) return privateV4([g[1]! >> 8, g[1]! & 255]); // 6to4
+  const first = g[0]!;
   return (first & 0xfe00) === 0xfc00 || // unique local fc00::/7
     (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
-    (first & 0xff00) === 0xff00; // multicast
+    (first & 0xffc0) === 0xfec0 || // site-local fec0::/10 (deprecated)
+    (first & 0xff00) === 0xff00 || // multicast
+    (first === 0x2001 && g[1] === 0) || // Teredo 2001::/32 (tunnels to any IPv4 address)
+    (first === 0x2001 && g[1] === 0xdb8) || // documentation
+    (first === 0x100 && zeroUpTo(4)); // discard 100::/64
 }
 
 export class BlockedTargetError extends Error {}

@@ -20,11 +20,68 @@ Deno.test("isPrivateAddress(): private, loopback, link-local and reserved ranges
       "::ffff:10.0.0.1",
       "224.0.0.1",
       "not-an-ip",
+      // IPv4 addresses inside IPv6 ones, however written (a URL writes them in hex)
+      "::ffff:7f00:1",
+      "[::ffff:7f00:1]",
+      "0:0:0:0:0:ffff:7f00:0001",
+      "::ffff:a9fe:a9fe",
+      "::127.0.0.1",
+      "::7f00:1",
+      "::",
+      "0:0:0:0:0:0:0:1",
+      "::ffff:0:7f00:1",
+      "64:ff9b::7f00:1",
+      "64:ff9b::10.0.0.1",
+      "2002:7f00:1::",
+      "2002:c0a8:101::1",
+      "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+      "2001:db8::1",
+      "fec0::1",
+      "fe80::1%eth0",
+      "ff02::1",
+      "1:2:3:4:5:6:7:8:9",
+      "1::2::3",
+      "12345::",
+      "::ffff:300.0.0.1",
     ]
   ) assert.equal(isPrivateAddress(ip), true, ip);
-  for (const ip of ["8.8.8.8", "172.32.0.1", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"]) {
-    assert.equal(isPrivateAddress(ip), false, ip);
+  for (
+    const ip of [
+      "8.8.8.8",
+      "172.32.0.1",
+      "1.1.1.1",
+      "2606:4700::1111",
+      "::ffff:8.8.8.8",
+      "::ffff:808:808",
+      "64:ff9b::808:808",
+      "2002:808:808::1",
+      "2a00:1450:4001:81b::200e",
+      "2606:4700:4700:0:0:0:0:1111",
+    ]
+  ) assert.equal(isPrivateAddress(ip), false, ip);
+});
+
+Deno.test("checkTarget(): IPv6 literals carrying a private IPv4 address are refused as URLs write them", async () => {
+  for (
+    const u of [
+      "http://[::ffff:127.0.0.1]:9/x",
+      "http://[::ffff:169.254.169.254]/latest/meta-data",
+      "http://[0:0:0:0:0:ffff:10.0.0.1]/",
+      "http://[::127.0.0.1]/",
+      "http://[64:ff9b::127.0.0.1]/",
+      "http://[2002:7f00:1::1]/",
+    ]
+  ) {
+    await assert.rejects(
+      () => checkTarget(new URL(u), { allowPrivate: false }),
+      BlockedTargetError,
+      u,
+    );
   }
+  assert.deepEqual(
+    await checkTarget(new URL("http://[::ffff:8.8.8.8]/"), { allowPrivate: false }),
+    ["::ffff:808:808"],
+  );
 });
 
 Deno.test("checkTarget(): literal and named private targets refused unless allowed; schemes and credentials", async () => {
