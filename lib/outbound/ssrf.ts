@@ -69,7 +69,11 @@ export function isPrivateAddress(ip: string): boolean {
   if (zeroUpTo(6)) return true; // ::, ::1 and IPv4-compatible ::a.b.c.d (deprecated)
   if (zeroUpTo(5) && g[5] === 0xffff) return privateV4(lowV4(g)); // IPv4-mapped
   if (zeroUpTo(4) && g[4] === 0xffff && g[5] === 0) return privateV4(lowV4(g)); // translated
-  if (g[0] === 0x64 && g[1] === 0xff9b) return privateV4(lowV4(g)); // NAT64
+  if (g[0] === 0x64 && g[1] === 0xff9b) {
+    // NAT64: the well-known prefix 64:ff9b::/96 carries the IPv4 address in its last 32 bits;
+    // the local-use 64:ff9b:1::/48 (RFC 8215) is this network's own translator
+    return g[2] === 1 || privateV4(lowV4(g));
+  }
   if (g[0] === 0x2002) return privateV4([g[1]! >> 8, g[1]! & 255]); // 6to4
   const first = g[0]!;
   return (first & 0xfe00) === 0xfc00 || // unique local fc00::/7

@@ -32,6 +32,7 @@ Deno.test("isPrivateAddress(): private, loopback, link-local and reserved ranges
       "::ffff:0:7f00:1",
       "64:ff9b::7f00:1",
       "64:ff9b::10.0.0.1",
+      "64:ff9b:1::808:808",
       "2002:7f00:1::",
       "2002:c0a8:101::1",
       "2001:0:4136:e378:8000:63bf:3fff:fdd2",
