@@ -25,7 +25,7 @@ import {
 } from "@/lib/kv/webhook_outbox.ts";
 import { eventBody } from "@/lib/outbound/events.ts";
 import { endpointsFor, signingSecrets } from "@/lib/outbound/endpoints.ts";
-import { checkTarget } from "@/lib/outbound/ssrf.ts";
+import { checkTarget, pinnedTarget } from "@/lib/outbound/ssrf.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 
 const SECOND = 1000;
@@ -147,12 +147,17 @@ async function send(s: Services, endpoint: WebhookEndpoint, d: Delivery): Promis
   try {
     const url = new URL(endpoint.url);
     // checked again now: the name may resolve elsewhere than when the endpoint was made
-    await checkTarget(url, { allowPrivate: s.config.webhookAllowPrivate });
+    const allowPrivate = s.config.webhookAllowPrivate;
+    const addrs = await checkTarget(url, { allowPrivate });
+    // plain http goes to the address just checked, not to a second resolution of the name
+    const pin = allowPrivate ? null : pinnedTarget(url, addrs);
     const stamp = new Date(at);
     const signatures = (await signingSecrets(s, endpoint)).map((secret) =>
       new Webhook(secret).sign(d.id, stamp, d.body)
     );
-    const res = await fetch(url, {
+    // a client that may send the Host header, for this attempt only
+    using client = pin ? Deno.createHttpClient({ allowHost: true }) : null;
+    const res = await fetch(pin ? pin.url : url, {
       method: "POST",
       body: d.body,
       redirect: "manual",
@@ -163,7 +168,9 @@ async function send(s: Services, endpoint: WebhookEndpoint, d: Delivery): Promis
         "webhook-id": d.id,
         "webhook-timestamp": String(Math.floor(at / 1000)),
         "webhook-signature": signatures.join(" "),
+        ...(pin ? { Host: pin.host } : {}),
       },
+      ...(client ? { client } : {}),
     });
     const excerpt = await readLimited(res);
     const ok = res.status >= 200 && res.status < 300;

@@ -1,7 +1,10 @@
 /**
  * Where outbound webhooks may go: public addresses only, checked when an endpoint is created and
  * again before every attempt, after DNS resolution (a name that resolves to a private, loopback
- * or link-local address is refused), unless WEBHOOK_ALLOW_PRIVATE=1.
+ * or link-local address is refused), unless WEBHOOK_ALLOW_PRIVATE=1. A plain-http attempt then
+ * connects to the address checked (`pinnedTarget`), so a name that answers differently the second
+ * time it is resolved (DNS rebinding) can't send it elsewhere; https needs no pin, since the TLS
+ * handshake with any other server fails on its certificate before anything is sent.
  */
 
 /** IPv4 dotted quad → its four bytes, or null. */
@@ -120,4 +123,20 @@ export async function checkTarget(url: URL, o: { allowPrivate: boolean }): Promi
     }
   }
   return addrs;
+}
+
+/**
+ * Where a plain-http attempt goes once `checkTarget` has checked `addrs`: the URL with the first
+ * address checked in place of the name (an IPv6 one in brackets) and the `Host` header naming the
+ * original host, so the fetch connects to what was checked without resolving the name again.
+ * Null when there is nothing to pin: https (see above), or a host that is an address already.
+ */
+export function pinnedTarget(url: URL, addrs: string[]): { url: URL; host: string } | null {
+  if (url.protocol !== "http:" || addrs.length === 0) return null;
+  const name = url.hostname.replace(/^\[|\]$/g, "");
+  if (v4(name) || name.includes(":")) return null;
+  const pinned = new URL(url.href);
+  const addr = addrs[0]!;
+  pinned.hostname = addr.includes(":") ? `[${addr}]` : addr;
+  return { url: pinned, host: url.host };
 }

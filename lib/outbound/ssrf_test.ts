@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { BlockedTargetError, checkTarget, isPrivateAddress } from "@/lib/outbound/ssrf.ts";
+import {
+  BlockedTargetError,
+  checkTarget,
+  isPrivateAddress,
+  pinnedTarget,
+} from "@/lib/outbound/ssrf.ts";
 
 Deno.test("isPrivateAddress(): private, loopback, link-local and reserved ranges; public ones pass", () => {
   for (
@@ -109,4 +114,48 @@ Deno.test("checkTarget(): literal and named private targets refused unless allow
       "93.184.215.14",
     ],
   );
+});
+
+Deno.test("pinnedTarget(): plain http to a name goes to the address checked, with the name as Host", () => {
+  const at = (u: string, addrs: string[]) => {
+    const p = pinnedTarget(new URL(u), addrs);
+    return p && { url: p.url.href, host: p.host };
+  };
+  assert.deepEqual(at("http://hooks.example.com/in?x=1", ["93.184.216.34", "2606:2800::1"]), {
+    url: "http://93.184.216.34/in?x=1",
+    host: "hooks.example.com",
+  });
+  assert.deepEqual(at("http://hooks.example.com:8080/in", ["2606:2800::1"]), {
+    url: "http://[2606:2800::1]:8080/in",
+    host: "hooks.example.com:8080",
+  });
+  // https fails its handshake anywhere else; an address needs no pin; nothing checked, no pin
+  assert.equal(at("https://hooks.example.com/in", ["93.184.216.34"]), null);
+  assert.equal(at("http://93.184.216.34/in", ["93.184.216.34"]), null);
+  assert.equal(at("http://[2606:2800::1]/in", ["2606:2800::1"]), null);
+  assert.equal(at("http://hooks.example.com/in", []), null);
+});
+
+Deno.test("a pinned attempt connects to the address and names the host as deliveries send it", async () => {
+  const seen: { host: string | null; url: string }[] = [];
+  await using srv = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
+    seen.push({ host: req.headers.get("host"), url: req.url });
+    return new Response("ok");
+  });
+  const pin = pinnedTarget(new URL(`http://hooks.example.com:${srv.addr.port}/in?x=1`), [
+    "127.0.0.1",
+  ])!;
+  // what lib/outbound/deliver.ts does with a pin
+  using client = Deno.createHttpClient({ allowHost: true });
+  const res = await fetch(pin.url, {
+    method: "POST",
+    body: "{}",
+    headers: { Host: pin.host },
+    client,
+  });
+  assert.equal(await res.text(), "ok");
+  assert.deepEqual(seen, [{
+    host: `hooks.example.com:${srv.addr.port}`,
+    url: `http://hooks.example.com:${srv.addr.port}/in?x=1`,
+  }]);
 });
