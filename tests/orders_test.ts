@@ -264,6 +264,11 @@ Deno.test("[e2e] refunds through the sandbox: partial then full, restock once, r
         .events as { type: string; summary: string }[];
       assert.equal(events.filter((e) => e.type === "charge.refunded").length, 2);
       assert.ok(events.some((e) => e.type === "order.refunded" && /by token tok_/.test(e.summary)));
+      assert.equal(
+        events.filter((e) => e.type === "order.refunded").length,
+        2,
+        "the partial refund and the rest; the restock asked again changed nothing and logs nothing",
+      );
       const listed = await srv.call("GET", "/api/orders", { key: sk });
       assert.equal(listed.body.orders[0].status, "refunded");
     },

@@ -145,6 +145,8 @@ export function refundOrder(
       }));
     if (!out) throw new NotFoundError(`No order "${o.id}" in this project`);
     if (out.project) s.caches.projects.set(project.pk, out.project);
+    // a restock asked again of an order refunded and restocked already changes nothing: no action
+    if (amount === 0 && !out.project) return out.order;
     await recordAction(s, project.pk, {
       type: "order.refunded",
       summary: `order ${order.id}: ${amount} ${order.currency} refunded` +
