@@ -308,3 +308,40 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
   });
   void ORIGIN;
 });
+
+Deno.test("[e2e] two checkouts opened for one customer: only the newer can be paid, one subscription", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: TIERS });
+  const path = (url: string) => new URL(url).pathname;
+  const checkout = (tier: string, headers: Record<string, string> = {}) =>
+    srv.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers: { "X-User-Id": "tabs", ...headers },
+      body: { tier, successUrl: "https://app.example/ok", cancelUrl: "https://app.example/cancel" },
+    });
+  const first = await checkout("pro");
+  const second = await checkout("team");
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 200);
+  assert.notEqual(first.body.sessionId, second.body.sessionId);
+  // the first tab's checkout expired when the second was opened
+  const stale = await srv.call("POST", path(first.body.url) + "/complete");
+  assert.equal(stale.status, 409, stale.text);
+  assert.equal((await srv.call("POST", path(second.body.url) + "/complete")).status, 200);
+  const c = await srv.call("GET", "/api/customers/tabs", { key: sk });
+  assert.equal(c.body.customer.plan, "team");
+  const dash = await srv.call("GET", "/api/dashboard", { key: sk });
+  assert.equal(dash.body.activeSubscriptions, 1);
+  assert.equal(dash.body.mrr, 1000);
+  // a retried request (same Idempotency-Key) answers its own session and expires nothing
+  const a = await checkout("pro", { "X-User-Id": "retry", "Idempotency-Key": "k-1" });
+  const b = await checkout("pro", { "X-User-Id": "retry", "Idempotency-Key": "k-1" });
+  assert.equal(a.body.sessionId, b.body.sessionId);
+  assert.equal((await srv.call("POST", path(b.body.url) + "/complete")).status, 200);
+  assert.equal(
+    (await srv.call("GET", "/api/customers/retry", { key: sk })).body.customer.plan,
+    "pro",
+  );
+});

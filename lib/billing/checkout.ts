@@ -10,6 +10,7 @@ import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
 import { paidSubscription } from "@/lib/usage/plan.ts";
 import { onceWithKey, onceWithResult } from "@/lib/kv/provider_calls.ts";
+import { replaceOpenCheckout } from "@/lib/kv/open_checkouts.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
 import { ensureCustomer, findCustomer, requireCustomer } from "@/lib/customers/customers.ts";
@@ -132,6 +133,22 @@ export async function startSubscriptionCheckout(
     ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
     origin: input.origin,
   });
+  // the customer's checkout opened before this one can no longer be paid: one subscription each
+  const previous = await replaceOpenCheckout(s.kv, {
+    pk: project.pk,
+    customerId: customer.id,
+    sessionId: session.id,
+    now: s.clock.now(),
+  });
+  if (previous) {
+    await s.payments.expireCheckoutSession(acct, previous).catch((err) =>
+      // paid or expired meanwhile: a second subscription is ended when its events arrive
+      s.logger.info("an earlier checkout was not open any more", {
+        session: previous,
+        error: err instanceof Error ? err.message : String(err),
+      })
+    );
+  }
   return { url: session.url, sessionId: session.id, switched: false };
 }
 
