@@ -1,6 +1,7 @@
 /** [e2e] the whole SaaS journey through the offline sandbox, over HTTP. */
 import assert from "node:assert/strict";
 import { developer, ORIGIN, project, servePort, testApp } from "@/tests/helpers.ts";
+import { openCheckoutKeys } from "@/lib/kv/open_checkouts.ts";
 
 const TIERS = [
   { name: "free", price: 0, limit: 3 },
@@ -344,4 +345,51 @@ Deno.test("[e2e] two checkouts opened for one customer: only the newer can be pa
     (await srv.call("GET", "/api/customers/retry", { key: sk })).body.customer.plan,
     "pro",
   );
+});
+
+Deno.test("[e2e] a deleted customer's checkout can't be paid, and one paid anyway is ended at the provider", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
+  const path = (url: string) => new URL(url).pathname;
+  const checkout = (id: string) =>
+    srv.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers: { "X-User-Id": id },
+      body: {
+        tier: "pro",
+        successUrl: "https://app.example/ok",
+        cancelUrl: "https://app.example/cancel",
+      },
+    });
+
+  const open = await checkout("leaver");
+  assert.equal((await srv.call("DELETE", "/api/customers/leaver", { key: sk })).status, 200);
+  assert.equal((await srv.call("POST", path(open.body.url) + "/complete")).status, 409);
+
+  // a checkout the deletion could not stop (paid in the instant between): its subscription would
+  // bill no one, so its first event ends it at the provider
+  const raced = await checkout("racer");
+  await app.kv.delete(openCheckoutKeys.subscription(pk, "racer"));
+  assert.equal((await srv.call("DELETE", "/api/customers/racer", { key: sk })).status, 200);
+  assert.equal((await srv.call("POST", path(raced.body.url) + "/complete")).status, 200);
+  const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+    .events as { type: string; outcome: string; summary: string }[];
+  assert.ok(
+    events.some((e) =>
+      e.type === "customer.subscription.created" &&
+      e.outcome === "no_customer: ended at the provider"
+    ),
+    JSON.stringify(events.map((e) => [e.type, e.outcome])),
+  );
+  assert.ok(
+    events.some((e) =>
+      e.type === "customer.subscription.deleted" && /racer: canceled/.test(e.summary)
+    ),
+    "the provider ended it",
+  );
+  const dash = await srv.call("GET", "/api/dashboard", { key: sk });
+  assert.equal(dash.body.activeSubscriptions, 0);
+  assert.equal(dash.body.customers, 0);
 });

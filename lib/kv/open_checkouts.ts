@@ -39,3 +39,15 @@ export function replaceOpenCheckout(
     },
   );
 }
+
+/** Forgets the customer's open subscription checkout (the customer is deleted): answers it. */
+export async function takeOpenCheckout(
+  kv: Deno.Kv,
+  o: { pk: string; customerId: string },
+): Promise<string | null> {
+  const key = openCheckoutKeys.subscription(o.pk, o.customerId);
+  const cur = await kv.get<OpenCheckout>(key);
+  if (!cur.value) return null;
+  await kv.delete(key);
+  return cur.value.sessionId;
+}

@@ -19,6 +19,7 @@ import { getDeveloper } from "@/lib/kv/developers.ts";
 import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
+import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
@@ -90,10 +91,23 @@ async function applyProviderSubscription(
     eventId: ev.id,
     providerCustomerId: sub.customer,
   });
+  // a subscription of a customer deleted meanwhile (its checkout paid after the deletion) would
+  // go on billing for no one: it is ended at the provider now (once per subscription)
+  // (a failed call is tried again by the subscription's next event: each invoice brings one)
+  let orphan = outcome === "no_customer" && snap.status !== "canceled";
+  if (orphan) {
+    await cancelNowAtProvider(s, found.project, snap.id).catch((err) => {
+      orphan = false;
+      s.logger.warn("could not end a deleted customer's subscription", {
+        subscription: snap.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
+  }
   if (outcome !== "duplicate") {
     await log(s, ev, {
       pk: found.project.pk,
-      outcome,
+      outcome: orphan ? "no_customer: ended at the provider" : outcome,
       summary: `${customerId}: ${snap.status}${snap.cancelAtPeriodEnd ? " (canceling)" : ""}`,
     });
   }
