@@ -393,3 +393,61 @@ Deno.test("[e2e] a deleted customer's checkout can't be paid, and one paid anywa
   assert.equal(dash.body.activeSubscriptions, 0);
   assert.equal(dash.body.customers, 0);
 });
+
+Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it going: checkout and portal", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: TIERS });
+  const path = (url: string) => new URL(url).pathname;
+  const h = { "X-User-Id": "undecided" };
+  const sub = async () =>
+    (await srv.call("GET", "/api/customers/undecided", { key: sk })).body.customer;
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: h,
+    body: { tier: "pro", successUrl: "https://app.example/ok", cancelUrl: "https://app.example/c" },
+  });
+  await srv.call("POST", path(co.body.url) + "/complete");
+  assert.equal(
+    (await srv.call("POST", "/api/subscription/cancel", { key: sk, headers: h })).status,
+    200,
+  );
+  assert.equal((await sub()).subscription.cancelAtPeriodEnd, true);
+
+  // an upgrade bought at checkout: switched, and no longer ending
+  const up = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: h,
+    body: {
+      tier: "team",
+      successUrl: "https://app.example/ok",
+      cancelUrl: "https://app.example/c",
+    },
+  });
+  assert.equal(up.body.switched, true);
+  let c = await sub();
+  assert.equal(c.plan, "team");
+  assert.equal(c.subscription.cancelAtPeriodEnd, false);
+  let dash = await srv.call("GET", "/api/dashboard", { key: sk });
+  assert.equal(dash.body.canceling, 0);
+
+  // the same through the sandbox portal's switch
+  assert.equal(
+    (await srv.call("POST", "/api/subscription/cancel", { key: sk, headers: h })).status,
+    200,
+  );
+  const portal = await srv.call("POST", "/api/customer-portal", {
+    key: sk,
+    headers: h,
+    body: { returnUrl: "https://app.example/account" },
+  });
+  const sw = await srv.call("POST", path(portal.body.url) + "/switch", { body: { tier: "pro" } });
+  assert.equal(sw.status, 200, sw.text);
+  c = await sub();
+  assert.equal(c.plan, "pro");
+  assert.equal(c.subscription.cancelAtPeriodEnd, false);
+  dash = await srv.call("GET", "/api/dashboard", { key: sk });
+  assert.equal(dash.body.canceling, 0);
+  assert.equal(dash.body.activeSubscriptions, 1);
+});

@@ -41,7 +41,8 @@ function customerFor(s: Services, project: Project, who: CustomerRef): Promise<C
 /**
  * Sends a customer to a subscription checkout for `tier` on the developer's account, tied to
  * our customer by metadata. A customer who already pays is switched to the new tier's price
- * with proration instead (no second subscription); the answer then says `switched`.
+ * with proration instead (no second subscription; one set to end at period end goes on); the
+ * answer then says `switched`.
  */
 export async function startSubscriptionCheckout(
   s: Services,
@@ -96,6 +97,8 @@ export async function startSubscriptionCheckout(
       call: (idempotencyKey) =>
         s.payments.updateSubscription(acct, current.id, {
           price: priced.priceId!,
+          // buying a tier means keeping it: one set to end at period end goes on
+          ...(current.cancelAtPeriodEnd ? { cancelAtPeriodEnd: false } : {}),
           idempotencyKey,
         }),
       idOf: (sub) => sub.id,

@@ -42,5 +42,9 @@ export async function sandboxPortalAction(
     }]);
   }
   const priced = await ensureTierPrice(s, project, tier);
-  return await sb.updateSubscription(acct, subscription.id, { price: priced.priceId! });
+  // choosing a tier keeps it: a subscription set to end at period end goes on (as at checkout)
+  return await sb.updateSubscription(acct, subscription.id, {
+    price: priced.priceId!,
+    ...(subscription.cancel_at_period_end ? { cancelAtPeriodEnd: false } : {}),
+  });
 }
