@@ -450,4 +450,27 @@ Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it g
   dash = await srv.call("GET", "/api/dashboard", { key: sk });
   assert.equal(dash.body.canceling, 0);
   assert.equal(dash.body.activeSubscriptions, 1);
+
+  // buying the very tier being left resumes it, charging nothing; bought again, it is a conflict
+  assert.equal(
+    (await srv.call("POST", "/api/subscription/cancel", { key: sk, headers: h })).status,
+    200,
+  );
+  const same = () =>
+    srv.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers: h,
+      body: {
+        tier: "pro",
+        successUrl: "https://app.example/ok",
+        cancelUrl: "https://app.example/c",
+      },
+    });
+  const resumed = await same();
+  assert.equal(resumed.status, 200, resumed.text);
+  assert.deepEqual(resumed.body, { url: "https://app.example/ok", switched: true, resumed: true });
+  c = await sub();
+  assert.equal(c.plan, "pro");
+  assert.equal(c.subscription.cancelAtPeriodEnd, false);
+  assert.equal((await same()).status, 409);
 });

@@ -42,7 +42,8 @@ function customerFor(s: Services, project: Project, who: CustomerRef): Promise<C
  * Sends a customer to a subscription checkout for `tier` on the developer's account, tied to
  * our customer by metadata. A customer who already pays is switched to the new tier's price
  * with proration instead (no second subscription; one set to end at period end goes on); the
- * answer then says `switched`.
+ * answer then says `switched`. Buying the tier of a subscription set to end resumes it
+ * (`resumed`).
  */
 export async function startSubscriptionCheckout(
   s: Services,
@@ -88,7 +89,12 @@ export async function startSubscriptionCheckout(
   };
   if (current) {
     if (current.tierId === tier.id) {
-      throw new ConflictError(`Customer "${customer.id}" is already on tier "${tier.name}"`);
+      if (!current.cancelAtPeriodEnd) {
+        throw new ConflictError(`Customer "${customer.id}" is already on tier "${tier.name}"`);
+      }
+      // buying the tier they are leaving: the subscription goes on, nothing more is charged
+      await setCancelAtPeriodEnd(s, project, { who, cancel: false });
+      return { url: input.successUrl, switched: true, resumed: true };
     }
     const key = input.idempotencyKey ?? ulid(s.clock.now());
     const { fresh: updated } = await onceWithResult(s.kv, {

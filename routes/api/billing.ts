@@ -31,7 +31,9 @@ const checkout = createRoute({
   summary: "Subscription checkout for a tier (SaaS)",
   description:
     "Answers `{url}` of a Checkout page on the developer's account. A customer who already pays is " +
-    "switched to the tier with proration instead (`switched: true`, `url` = successUrl).",
+    "switched to the tier with proration instead (`switched: true`, `url` = successUrl); a " +
+    "subscription set to end at period end then goes on, and buying its own tier resumes it " +
+    "(`resumed: true`, nothing charged).",
   security: CUSTOMER,
   middleware: [apiAuth({ accept: "customer" })],
   request: {
@@ -41,7 +43,14 @@ const checkout = createRoute({
     }),
   },
   responses: {
-    200: ok(z.object({ url: z.string(), sessionId: z.string().optional(), switched: z.boolean() })),
+    200: ok(
+      z.object({
+        url: z.string(),
+        sessionId: z.string().optional(),
+        switched: z.boolean(),
+        resumed: z.boolean().optional(),
+      }),
+    ),
     ...ERRORS,
   },
 });
