@@ -310,27 +310,50 @@ Deno.test("[e2e] SaaS journey via the sandbox: limit → checkout → pro → ca
   void ORIGIN;
 });
 
-Deno.test("[e2e] two checkouts opened for one customer: only the newer can be paid, one subscription", async () => {
-  await using app = await testApp();
-  await using srv = servePort(app);
+/** The path of a sandbox page's URL (its actions are posted there). */
+const pathOf = (url: string) => new URL(url).pathname;
+
+/** A developer's SaaS project with TIERS on a served app, for the tests below. */
+async function sandboxProject() {
+  const app = await testApp();
+  const srv = servePort(app);
   const dev = await developer(app);
-  const { sk } = await project(app, dev.dat, { tiers: TIERS });
-  const path = (url: string) => new URL(url).pathname;
-  const checkout = (tier: string, headers: Record<string, string> = {}) =>
+  const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
+  /** `POST /api/create-checkout` of `tier` for customer `user`. */
+  const checkoutAs = (user: string, tier: string, headers: Record<string, string> = {}) =>
     srv.call("POST", "/api/create-checkout", {
       key: sk,
-      headers: { "X-User-Id": "tabs", ...headers },
+      headers: { "X-User-Id": user, ...headers },
       body: { tier, successUrl: "https://app.example/ok", cancelUrl: "https://app.example/cancel" },
     });
+  return {
+    app,
+    srv,
+    dev,
+    pk,
+    sk,
+    checkoutAs,
+    async [Symbol.asyncDispose]() {
+      await srv[Symbol.asyncDispose]();
+      await app[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("[e2e] two checkouts opened for one customer: only the newer can be paid, one subscription", async () => {
+  await using t = await sandboxProject();
+  const { srv, sk } = t;
+  const checkout = (tier: string, headers: Record<string, string> = {}) =>
+    t.checkoutAs("tabs", tier, headers);
   const first = await checkout("pro");
   const second = await checkout("team");
   assert.equal(first.status, 200);
   assert.equal(second.status, 200);
   assert.notEqual(first.body.sessionId, second.body.sessionId);
   // the first tab's checkout expired when the second was opened
-  const stale = await srv.call("POST", path(first.body.url) + "/complete");
+  const stale = await srv.call("POST", pathOf(first.body.url) + "/complete");
   assert.equal(stale.status, 409, stale.text);
-  assert.equal((await srv.call("POST", path(second.body.url) + "/complete")).status, 200);
+  assert.equal((await srv.call("POST", pathOf(second.body.url) + "/complete")).status, 200);
   const c = await srv.call("GET", "/api/customers/tabs", { key: sk });
   assert.equal(c.body.customer.plan, "team");
   const dash = await srv.call("GET", "/api/dashboard", { key: sk });
@@ -340,7 +363,7 @@ Deno.test("[e2e] two checkouts opened for one customer: only the newer can be pa
   const a = await checkout("pro", { "X-User-Id": "retry", "Idempotency-Key": "k-1" });
   const b = await checkout("pro", { "X-User-Id": "retry", "Idempotency-Key": "k-1" });
   assert.equal(a.body.sessionId, b.body.sessionId);
-  assert.equal((await srv.call("POST", path(b.body.url) + "/complete")).status, 200);
+  assert.equal((await srv.call("POST", pathOf(b.body.url) + "/complete")).status, 200);
   assert.equal(
     (await srv.call("GET", "/api/customers/retry", { key: sk })).body.customer.plan,
     "pro",
@@ -348,32 +371,20 @@ Deno.test("[e2e] two checkouts opened for one customer: only the newer can be pa
 });
 
 Deno.test("[e2e] a deleted customer's checkout can't be paid, and one paid anyway is ended at the provider", async () => {
-  await using app = await testApp();
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
-  const path = (url: string) => new URL(url).pathname;
-  const checkout = (id: string) =>
-    srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: { "X-User-Id": id },
-      body: {
-        tier: "pro",
-        successUrl: "https://app.example/ok",
-        cancelUrl: "https://app.example/cancel",
-      },
-    });
+  await using t = await sandboxProject();
+  const { app, srv, dev, pk, sk } = t;
+  const checkout = (id: string) => t.checkoutAs(id, "pro");
 
   const open = await checkout("leaver");
   assert.equal((await srv.call("DELETE", "/api/customers/leaver", { key: sk })).status, 200);
-  assert.equal((await srv.call("POST", path(open.body.url) + "/complete")).status, 409);
+  assert.equal((await srv.call("POST", pathOf(open.body.url) + "/complete")).status, 409);
 
   // a checkout the deletion could not stop (paid in the instant between): its subscription would
   // bill no one, so its first event ends it at the provider
   const raced = await checkout("racer");
   await app.kv.delete(openCheckoutKeys.subscription(pk, "racer"));
   assert.equal((await srv.call("DELETE", "/api/customers/racer", { key: sk })).status, 200);
-  assert.equal((await srv.call("POST", path(raced.body.url) + "/complete")).status, 200);
+  assert.equal((await srv.call("POST", pathOf(raced.body.url) + "/complete")).status, 200);
   const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
     .events as { type: string; outcome: string; summary: string }[];
   assert.ok(
@@ -395,20 +406,13 @@ Deno.test("[e2e] a deleted customer's checkout can't be paid, and one paid anywa
 });
 
 Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it going: checkout and portal", async () => {
-  await using app = await testApp();
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { sk } = await project(app, dev.dat, { tiers: TIERS });
-  const path = (url: string) => new URL(url).pathname;
+  await using t = await sandboxProject();
+  const { srv, sk } = t;
   const h = { "X-User-Id": "undecided" };
   const sub = async () =>
     (await srv.call("GET", "/api/customers/undecided", { key: sk })).body.customer;
-  const co = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: h,
-    body: { tier: "pro", successUrl: "https://app.example/ok", cancelUrl: "https://app.example/c" },
-  });
-  await srv.call("POST", path(co.body.url) + "/complete");
+  const co = await t.checkoutAs("undecided", "pro");
+  await srv.call("POST", pathOf(co.body.url) + "/complete");
   assert.equal(
     (await srv.call("POST", "/api/subscription/cancel", { key: sk, headers: h })).status,
     200,
@@ -416,15 +420,7 @@ Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it g
   assert.equal((await sub()).subscription.cancelAtPeriodEnd, true);
 
   // an upgrade bought at checkout: switched, and no longer ending
-  const up = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: h,
-    body: {
-      tier: "team",
-      successUrl: "https://app.example/ok",
-      cancelUrl: "https://app.example/c",
-    },
-  });
+  const up = await t.checkoutAs("undecided", "team");
   assert.equal(up.body.switched, true);
   let c = await sub();
   assert.equal(c.plan, "team");
@@ -442,7 +438,7 @@ Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it g
     headers: h,
     body: { returnUrl: "https://app.example/account" },
   });
-  const sw = await srv.call("POST", path(portal.body.url) + "/switch", { body: { tier: "pro" } });
+  const sw = await srv.call("POST", pathOf(portal.body.url) + "/switch", { body: { tier: "pro" } });
   assert.equal(sw.status, 200, sw.text);
   c = await sub();
   assert.equal(c.plan, "pro");
@@ -456,16 +452,7 @@ Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it g
     (await srv.call("POST", "/api/subscription/cancel", { key: sk, headers: h })).status,
     200,
   );
-  const same = () =>
-    srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: h,
-      body: {
-        tier: "pro",
-        successUrl: "https://app.example/ok",
-        cancelUrl: "https://app.example/c",
-      },
-    });
+  const same = () => t.checkoutAs("undecided", "pro");
   const resumed = await same();
   assert.equal(resumed.status, 200, resumed.text);
   assert.deepEqual(resumed.body, { url: "https://app.example/ok", switched: true, resumed: true });
