@@ -123,6 +123,32 @@ Deno.test("[e2e] promotion codes in the sandbox: discounted MRR, counted redempt
     },
   );
 
+  await t.step(
+    "a one-use code on two open checkouts: only the first payment redeems it",
+    async () => {
+      assert.equal(
+        (await coupon({ code: "SOLO", percentOff: 50, duration: "forever", maxRedemptions: 1 }))
+          .status,
+        201,
+      );
+      const a = await checkout("u5", "SOLO");
+      const b = await checkout("u6", "SOLO");
+      assert.equal(a.status, 200, a.text);
+      assert.equal(b.status, 200, b.text);
+      const before = (await metrics()).mrr;
+      const paid = await Promise.all([pay(a.body.url), pay(b.body.url)]);
+      const statuses = paid.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [200, 409], JSON.stringify(paid.map((r) => r.status)));
+      assert.match((paid.find((r) => r.status === 409) as { text: string }).text, /used up/);
+      assert.equal((await metrics()).mrr, before + 950, "one customer at half price, none more");
+      const list = await srv.call("GET", `/v1/projects/${pk}/coupons`, { key: dev.dat });
+      assert.equal(
+        list.body.coupons.find((c: { code: string }) => c.code === "SOLO").redemptions,
+        1,
+      );
+    },
+  );
+
   await t.step("delete: later checkouts refuse it; audited", async () => {
     const del = await srv.call("DELETE", `/v1/projects/${pk}/coupons/tenoff`, { key: dev.dat });
     assert.equal(del.status, 200, del.text);

@@ -4,8 +4,15 @@
  * index for the portal.
  */
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
-import { NotFoundError } from "@/lib/errors.ts";
+import { ConflictError, NotFoundError } from "@/lib/errors.ts";
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
+
+/** What redeeming a sandbox promotion code reads of it. */
+interface RedeemablePromotionCode {
+  code: string;
+  max_redemptions?: number | null;
+  times_redeemed?: number;
+}
 
 export type SandboxKind =
   | "account"
@@ -140,21 +147,36 @@ export class SandboxStore {
   /**
    * Moves a session from `from` to `to` with `patch`, checked: null when it was not in `from`
    * (finished meanwhile). A finished session leaves the due index and is kept a while only.
+   * `redeem`: the promotion code the session applies, redeemed in the same commit (as Stripe
+   * counts `times_redeemed`); one redeemed `max_redemptions` times already refuses the move with
+   * a `ConflictError`, changing nothing.
    */
   claimSession<S extends StoredSession>(
     id: string,
-    o: { from: string; to: string; patch: Partial<S> },
+    o: { from: string; to: string; patch: Partial<S>; redeem?: string | undefined },
   ): Promise<S | null> {
+    const promoKey = o.redeem ? sandboxKeys.object("promotion_code", o.redeem) : null;
     return retryAtomic("update the sandbox checkout", async () => {
-      const cur = await this.#kv.get<S>(sandboxKeys.object("checkout", id));
+      const [cur, promo] = await this.#kv.getMany<[S, RedeemablePromotionCode?]>(
+        promoKey ? [sandboxKeys.object("checkout", id), promoKey] : [
+          sandboxKeys.object("checkout", id),
+        ],
+      );
       if (!cur.value) throw new NotFoundError(`No sandbox checkout session ${id}`);
       if (cur.value.status !== o.from) return null;
       const next = { ...cur.value, ...o.patch, status: o.to } as S;
-      const res = await this.#kv.atomic().check(cur)
+      let op = this.#kv.atomic().check(cur)
         .set(cur.key, next, { expireIn: FINISHED_SESSION_TTL_MS })
-        .delete(sandboxKeys.due("checkout", cur.value.expires_at!, id))
-        .commit();
-      return res.ok ? next : RETRY;
+        .delete(sandboxKeys.due("checkout", cur.value.expires_at!, id));
+      if (promoKey && promo?.value) {
+        const used = promo.value.times_redeemed ?? 0;
+        const max = promo.value.max_redemptions ?? null;
+        if (max !== null && used >= max) {
+          throw new ConflictError(`Promotion code ${promo.value.code} has been used up`);
+        }
+        op = op.check(promo).set(promoKey, { ...promo.value, times_redeemed: used + 1 });
+      }
+      return (await op.commit()).ok ? next : RETRY;
     });
   }
 

@@ -90,6 +90,7 @@ export async function completeCheckout(
   const done = await ctx.store.claimSession<SandboxSession>(id, {
     from: "open",
     to: "complete",
+    redeem: (open as { discounts?: { promotion_code?: string }[] }).discounts?.[0]?.promotion_code,
     patch: {
       customer,
       payment_status: "paid",
