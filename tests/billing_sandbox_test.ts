@@ -461,3 +461,34 @@ Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it g
   assert.equal(c.subscription.cancelAtPeriodEnd, false);
   assert.equal((await same()).status, 409);
 });
+
+Deno.test("[e2e] two checkouts paid anyway (the race the expiry can't stop): the earlier purchase is ended at the provider", async () => {
+  await using t = await sandboxProject();
+  const { app, srv, dev, pk, sk } = t;
+  const first = await t.checkoutAs("both", "pro");
+  // as if the second checkout had opened while the first was being paid: nothing expired it
+  await app.kv.delete(openCheckoutKeys.subscription(pk, "both"));
+  const second = await t.checkoutAs("both", "team");
+  assert.equal((await srv.call("POST", pathOf(first.body.url) + "/complete")).status, 200);
+  app.clock.advance(1000);
+  assert.equal((await srv.call("POST", pathOf(second.body.url) + "/complete")).status, 200);
+  const c = (await srv.call("GET", "/api/customers/both", { key: sk })).body.customer;
+  assert.equal(c.plan, "team", "the later purchase is the customer's");
+  const dash = await srv.call("GET", "/api/dashboard", { key: sk });
+  assert.equal(dash.body.activeSubscriptions, 1);
+  assert.equal(dash.body.mrr, 1000);
+  const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+    .events as { type: string; outcome: string; summary: string }[];
+  assert.equal(
+    events.filter((e) => e.type === "customer.subscription.deleted").length,
+    1,
+    "the provider ended the first one",
+  );
+  // its late events don't take the customer back
+  app.clock.advance(40 * 86_400_000);
+  await app.services.sandbox!.tick();
+  assert.equal(
+    (await srv.call("GET", "/api/customers/both", { key: sk })).body.customer.plan,
+    "team",
+  );
+});

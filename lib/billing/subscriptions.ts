@@ -58,13 +58,16 @@ export function snapshot(
     currentPeriodEnd: new Date(end * 1000).toISOString(),
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     updatedAt: version,
+    createdAt: sub.created,
   };
 }
 
 /**
  * Whether `next` should replace `cur`. The same subscription: a newer (or equal) version wins.
  * Another subscription: it replaces one that no longer pays, or is itself a paid one (a new
- * purchase); an old subscription's late events never drop a newer paid one.
+ * purchase); an old subscription's late events never drop a newer paid one. Between two paid
+ * ones, the later purchase wins (by creation time, then id: the same answer whatever order
+ * their events come in), or, for records without a creation time, the newer event.
  */
 export function supersedes(cur: Subscription | null, next: Subscription): boolean {
   if (!cur) return true;
@@ -76,7 +79,28 @@ export function supersedes(cur: Subscription | null, next: Subscription): boolea
     return next.updatedAt >= cur.updatedAt;
   }
   if (!PAID_STATUSES.has(cur.status)) return true;
-  return PAID_STATUSES.has(next.status) && next.updatedAt >= cur.updatedAt;
+  if (!PAID_STATUSES.has(next.status)) return false;
+  if (cur.createdAt !== undefined && next.createdAt !== undefined) {
+    return next.createdAt > cur.createdAt || (next.createdAt === cur.createdAt && next.id > cur.id);
+  }
+  return next.updatedAt >= cur.updatedAt;
+}
+
+/**
+ * The paid subscriptions a customer must not keep (one paid subscription per customer: two
+ * checkouts paid at once, say): of `seen` (the state before an event and the event's own), those
+ * paid and other than the one the customer holds, when that one is paid. They are to be ended
+ * at the provider.
+ */
+export function extraPaidSubscriptions(
+  held: Subscription | null,
+  seen: (Subscription | null)[],
+): string[] {
+  if (!held || !PAID_STATUSES.has(held.status)) return [];
+  const ids = seen.filter((x): x is Subscription =>
+    x !== null && x.id !== held.id && PAID_STATUSES.has(x.status)
+  ).map((x) => x.id);
+  return [...new Set(ids)];
 }
 
 /**

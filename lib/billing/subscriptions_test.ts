@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { snapshot, supersedes } from "@/lib/billing/subscriptions.ts";
+import { extraPaidSubscriptions, snapshot, supersedes } from "@/lib/billing/subscriptions.ts";
 import { contribution } from "@/lib/usage/plan.ts";
 import { buildTiers } from "@/lib/catalog/tiers.ts";
 import type { Project } from "@/lib/kv/projects.ts";
@@ -91,4 +91,46 @@ Deno.test("supersedes(): newer state wins, an ended subscription stays ended, ol
     true,
     "a new purchase replaces an ended one",
   );
+});
+
+Deno.test("supersedes(): of two paid subscriptions the later purchase wins, whatever order their events come in", () => {
+  const base = snapshot(project, stripeSub("price_1", 1900, "month"), 10)!;
+  const first: Subscription = { ...base, id: "sub_a", createdAt: 100, updatedAt: 100 };
+  const second: Subscription = { ...base, id: "sub_b", createdAt: 101, updatedAt: 101 };
+  assert.equal(supersedes(first, second), true);
+  // the first purchase's later events (a renewal, an update) never take the customer back
+  assert.equal(supersedes(second, { ...first, updatedAt: 500 }), false);
+  // created in the same second: the id decides, the same way both ways round
+  const twin: Subscription = { ...second, id: "sub_c", createdAt: 100 };
+  assert.notEqual(supersedes(first, twin), supersedes(twin, first));
+  // records written before the creation time was kept: the newer event, as before
+  const { createdAt: _, ...legacyFields } = first;
+  const legacy: Subscription = { ...legacyFields, updatedAt: 50 };
+  assert.equal(supersedes(legacy, second), true);
+  assert.equal(supersedes({ ...legacy, updatedAt: 200 }, second), false);
+});
+
+Deno.test("extraPaidSubscriptions(): a paid subscription other than the customer's own is to end", () => {
+  const base = snapshot(project, stripeSub("price_1", 1900, "month"), 10)!;
+  const held: Subscription = { ...base, id: "sub_held" };
+  const other: Subscription = { ...base, id: "sub_other" };
+  assert.deepEqual(extraPaidSubscriptions(held, [other, held]), ["sub_other"]);
+  assert.deepEqual(extraPaidSubscriptions(held, [other, other]), ["sub_other"]);
+  assert.deepEqual(extraPaidSubscriptions(held, [null, held]), []);
+  assert.deepEqual(
+    extraPaidSubscriptions(held, [{ ...other, status: "canceled" }, held]),
+    [],
+    "an ended one is left alone",
+  );
+  assert.deepEqual(
+    extraPaidSubscriptions(held, [{ ...other, status: "incomplete" }]),
+    [],
+    "one not paid yet is left alone",
+  );
+  assert.deepEqual(
+    extraPaidSubscriptions({ ...held, status: "canceled" }, [other]),
+    [],
+    "nothing is ended when what the customer holds doesn't pay",
+  );
+  assert.deepEqual(extraPaidSubscriptions(null, [other]), []);
 });

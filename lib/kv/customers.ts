@@ -24,6 +24,11 @@ export interface Subscription {
   cancelAtPeriodEnd: boolean;
   /** Provider's timestamp of the state we hold; newer events win. */
   updatedAt: number;
+  /**
+   * When the provider created it (seconds): of two different subscriptions, the later purchase
+   * is the customer's (records written before this field have none).
+   */
+  createdAt?: number;
 }
 
 export interface Customer {

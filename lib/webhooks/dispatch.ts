@@ -16,7 +16,13 @@ import type {
 } from "@/lib/payments/provider.ts";
 import { getProject, type Project } from "@/lib/kv/projects.ts";
 import { getDeveloper } from "@/lib/kv/developers.ts";
-import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
+import {
+  applySubscription,
+  extraPaidSubscriptions,
+  linkProviderCustomer,
+  snapshot,
+} from "@/lib/billing/subscriptions.ts";
+import { getCustomer } from "@/lib/kv/customers.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
@@ -86,11 +92,25 @@ async function applyProviderSubscription(
   if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const snap = snapshot(found.project, sub, ev.created);
   if (!snap) return (await claimOnly(s, ev)) ? "ignored: unknown price" : "duplicate";
+  const before = (await getCustomer(s.kv, found.project.pk, customerId))?.subscription ?? null;
   const outcome = await applySubscription(s, { project: found.project, customerId }, {
     sub: snap,
     eventId: ev.id,
     providerCustomerId: sub.customer,
   });
+  if (outcome === "applied" || outcome === "stale") {
+    // one paid subscription per customer: another one paid too (two checkouts paid at once) is
+    // ended at the provider, the earlier purchase (a failed call: the next event tries again)
+    const held = (await getCustomer(s.kv, found.project.pk, customerId))?.subscription ?? null;
+    for (const id of extraPaidSubscriptions(held, [before, snap])) {
+      await cancelNowAtProvider(s, found.project, id).catch((err) =>
+        s.logger.warn("could not end a customer's second subscription", {
+          subscription: id,
+          error: err instanceof Error ? err.message : String(err),
+        })
+      );
+    }
+  }
   // a subscription of a customer deleted meanwhile (its checkout paid after the deletion) would
   // go on billing for no one: it is ended at the provider now (once per subscription)
   // (a failed call is tried again by the subscription's next event: each invoice brings one)
