@@ -100,30 +100,16 @@ async function applyProviderSubscription(
   });
   if (outcome === "applied" || outcome === "stale") {
     // one paid subscription per customer: another one paid too (two checkouts paid at once) is
-    // ended at the provider, the earlier purchase (a failed call: the next event tries again)
+    // ended at the provider, the earlier purchase
     const held = (await getCustomer(s.kv, found.project.pk, customerId))?.subscription ?? null;
     for (const id of extraPaidSubscriptions(held, [before, snap])) {
-      await cancelNowAtProvider(s, found.project, id).catch((err) =>
-        s.logger.warn("could not end a customer's second subscription", {
-          subscription: id,
-          error: err instanceof Error ? err.message : String(err),
-        })
-      );
+      await endAtProvider(s, found.project, id, "a customer's second subscription");
     }
   }
   // a subscription of a customer deleted meanwhile (its checkout paid after the deletion) would
-  // go on billing for no one: it is ended at the provider now (once per subscription)
-  // (a failed call is tried again by the subscription's next event: each invoice brings one)
-  let orphan = outcome === "no_customer" && snap.status !== "canceled";
-  if (orphan) {
-    await cancelNowAtProvider(s, found.project, snap.id).catch((err) => {
-      orphan = false;
-      s.logger.warn("could not end a deleted customer's subscription", {
-        subscription: snap.id,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    });
-  }
+  // go on billing for no one: it is ended at the provider now
+  const orphan = outcome === "no_customer" && snap.status !== "canceled" &&
+    await endAtProvider(s, found.project, snap.id, "a deleted customer's subscription");
   if (outcome !== "duplicate") {
     await log(s, ev, {
       pk: found.project.pk,
@@ -132,6 +118,28 @@ async function applyProviderSubscription(
     });
   }
   return outcome;
+}
+
+/**
+ * Ends a subscription at the provider now (once per subscription). False when the call failed
+ * (logged): the subscription's next event (each invoice brings one) tries again.
+ */
+async function endAtProvider(
+  s: Services,
+  project: Project,
+  subscriptionId: string,
+  what: string,
+): Promise<boolean> {
+  try {
+    await cancelNowAtProvider(s, project, subscriptionId);
+    return true;
+  } catch (err) {
+    s.logger.warn(`could not end ${what}`, {
+      subscription: subscriptionId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return false;
+  }
 }
 
 const onSubscriptionEvent: Handler = (s, ev) =>
