@@ -127,13 +127,16 @@ export class HeldProject {
         }
         continue;
       }
-      let cell = cells?.[i];
+      const given = cells?.[i];
       // a count not held is read again (whole) when next needed
-      if (cell === undefined || cell.dead || cell.held !== this) {
-        cell = this.#counts.get(recentCountKey(c, p));
-      }
+      const cell = this.holds(given) ? given : this.#counts.get(recentCountKey(c, p));
       if (cell !== undefined) cell.n += q;
     }
+  }
+
+  /** Whether `cell` is live and one of this project's: then it is the one held for its key. */
+  holds(cell: CountCell | undefined): cell is CountCell {
+    return cell !== undefined && !cell.dead && cell.held === this;
   }
 
   /** The count held for a key, if any. */

@@ -158,9 +158,7 @@ export class UsageMeter {
 
   /** A call's count cell in `st`, if held: the one it keeps while live and `st`'s, else found. */
   #cellOf(p: Pending, st: HeldProject): CountCell | undefined {
-    const c = p.cell;
-    if (c !== undefined && !c.dead && c.held === st) return c;
-    return p.cell = st.counts.get(p.ck);
+    return st.holds(p.cell) ? p.cell : p.cell = st.counts.get(p.ck);
   }
 
   /** Log rows this instance holds that are not folded yet, over all its projects. */
