@@ -90,6 +90,12 @@ export function isPrivateAddress(ip: string): boolean {
 
 export class BlockedTargetError extends Error {}
 
+/** A URL's host without the brackets of an IPv6 literal. */
+const bareHost = (url: URL) => url.hostname.replace(/^\[|\]$/g, "");
+
+/** Whether a (bare) host is an address already, not a name to resolve. */
+const isAddressLiteral = (host: string) => v4(host) !== null || host.includes(":");
+
 /**
  * Resolves the URL's host and refuses it when any address is private (or when it can't be
  * resolved). Answers the addresses checked.
@@ -101,9 +107,9 @@ export async function checkTarget(url: URL, o: { allowPrivate: boolean }): Promi
   if (url.username || url.password) {
     throw new BlockedTargetError("URLs with credentials are refused");
   }
-  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const host = bareHost(url);
   let addrs: string[];
-  if (v4(host) || host.includes(":")) addrs = [host];
+  if (isAddressLiteral(host)) addrs = [host];
   else if (host === "localhost" || host.endsWith(".localhost")) addrs = ["127.0.0.1"];
   else {
     const found = await Promise.all([
@@ -133,8 +139,7 @@ export async function checkTarget(url: URL, o: { allowPrivate: boolean }): Promi
  */
 export function pinnedTarget(url: URL, addrs: string[]): { url: URL; host: string } | null {
   if (url.protocol !== "http:" || addrs.length === 0) return null;
-  const name = url.hostname.replace(/^\[|\]$/g, "");
-  if (v4(name) || name.includes(":")) return null;
+  if (isAddressLiteral(bareHost(url))) return null;
   const pinned = new URL(url.href);
   const addr = addrs[0]!;
   pinned.hostname = addr.includes(":") ? `[${addr}]` : addr;
