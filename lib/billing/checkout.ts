@@ -11,6 +11,7 @@ import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing
 import { paidSubscription } from "@/lib/usage/plan.ts";
 import { onceWithKey, onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { replaceOpenCheckout } from "@/lib/kv/open_checkouts.ts";
+import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
 import { ensureCustomer, findCustomer, requireCustomer } from "@/lib/customers/customers.ts";
@@ -149,15 +150,7 @@ export async function startSubscriptionCheckout(
     sessionId: session.id,
     now: s.clock.now(),
   });
-  if (previous) {
-    await s.payments.expireCheckoutSession(acct, previous).catch((err) =>
-      // paid or expired meanwhile: a second subscription is ended when its events arrive
-      s.logger.info("an earlier checkout was not open any more", {
-        session: previous,
-        error: err instanceof Error ? err.message : String(err),
-      })
-    );
-  }
+  if (previous) await expireIfOpen(s, acct, previous, "a newer checkout was opened");
   return { url: session.url, sessionId: session.id, switched: false };
 }
 

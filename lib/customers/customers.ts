@@ -18,6 +18,7 @@ import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { takeOpenCheckout } from "@/lib/kv/open_checkouts.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
+import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
 import { freeTier } from "@/lib/catalog/tiers.ts";
 import { dayKey } from "@/lib/period.ts";
@@ -323,17 +324,7 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
   await s.meter.resetCustomer(project.pk, id);
   // a checkout opened for the customer and not paid yet can't be paid any more
   const open = await takeOpenCheckout(s.kv, { pk: project.pk, customerId: id });
-  if (open) {
-    try {
-      await s.payments.expireCheckoutSession(await accountFor(s, project), open);
-    } catch (err) {
-      // paid meanwhile: its subscription is ended when its events find no customer
-      s.logger.info("the deleted customer's checkout was not open any more", {
-        session: open,
-        error: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
+  if (open) await expireIfOpen(s, accountFor(s, project), open, "the customer was deleted");
 }
 
 export const TOKEN_TTL_SECONDS = 3600;
