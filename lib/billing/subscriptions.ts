@@ -108,12 +108,18 @@ export function extraPaidSubscriptions(
  * The customer, the aggregates and (when given) the event claim change in one checked commit;
  * a duplicate event changes nothing, and neither does any event about a subscription that ended
  * with its customer's deletion. Returns "applied", "stale" (an older or ended state),
- * "duplicate" or "no_customer".
+ * "duplicate" or "no_customer". `seen` is told the customer's subscription the decision was made
+ * on (the one committed against), when there was a customer to decide for.
  */
 export async function applySubscription(
   s: Pick<Services, "kv" | "clock" | "caches">,
   target: { project: Project; customerId: string },
-  opts: { sub: Subscription; eventId?: string; providerCustomerId?: string },
+  opts: {
+    sub: Subscription;
+    eventId?: string;
+    providerCustomerId?: string;
+    seen?: (before: Subscription | null) => void;
+  },
 ): Promise<"applied" | "stale" | "duplicate" | "no_customer"> {
   const sub = opts.sub;
   const pk = target.project.pk;
@@ -123,8 +129,9 @@ export async function applySubscription(
     subscriptionId: sub.id,
     eventId: opts.eventId,
     now: s.clock.now(),
-    decide: (c) =>
-      supersedes(c.subscription, sub)
+    decide: (c) => {
+      opts.seen?.(c.subscription);
+      return supersedes(c.subscription, sub)
         ? {
           apply: true,
           next: {
@@ -134,7 +141,8 @@ export async function applySubscription(
           },
           deltas: aggregateDeltas(pk, c.subscription, sub, { day: dayKey(s.clock.now()) }),
         }
-        : { apply: false },
+        : { apply: false };
+    },
     events: (before, after) => {
       const prev = before.subscription;
       const type = after.subscription?.status === "canceled"

@@ -22,7 +22,7 @@ import {
   linkProviderCustomer,
   snapshot,
 } from "@/lib/billing/subscriptions.ts";
-import { getCustomer } from "@/lib/kv/customers.ts";
+import type { Subscription } from "@/lib/kv/customers.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
@@ -92,16 +92,17 @@ async function applyProviderSubscription(
   if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const snap = snapshot(found.project, sub, ev.created);
   if (!snap) return (await claimOnly(s, ev)) ? "ignored: unknown price" : "duplicate";
-  const before = (await getCustomer(s.kv, found.project.pk, customerId))?.subscription ?? null;
+  let before: Subscription | null = null;
   const outcome = await applySubscription(s, { project: found.project, customerId }, {
     sub: snap,
     eventId: ev.id,
     providerCustomerId: sub.customer,
+    seen: (cur) => before = cur,
   });
   if (outcome === "applied" || outcome === "stale") {
     // one paid subscription per customer: another one paid too (two checkouts paid at once) is
     // ended at the provider, the earlier purchase
-    const held = (await getCustomer(s.kv, found.project.pk, customerId))?.subscription ?? null;
+    const held = outcome === "applied" ? snap : before;
     for (const id of extraPaidSubscriptions(held, [before, snap])) {
       await endAtProvider(s, found.project, id, "a customer's second subscription");
     }
