@@ -63,6 +63,25 @@ Deno.test("[e2e] trends: SaaS days carry usage, new customers, subscriptions and
     (await srv.call("GET", `/v1/projects/${pk}/metrics?from=bad`, { key: dev.dat })).status,
     422,
   );
+  // a day that is not on the calendar is named as such (Date.parse reads 02-30 as March 2)
+  const feb30 = await srv.call("GET", `/v1/projects/${pk}/metrics?from=2026-02-30&to=2026-03-05`, {
+    key: dev.dat,
+  });
+  assert.equal(feb30.status, 422, feb30.text);
+  assert.equal(feb30.body.error.message, "Invalid from: expected YYYY-MM-DD");
+  // a range long ago: MRR is walked back over the range's days only (it took seconds for year 1)
+  const ancient = await srv.call(
+    "GET",
+    `/v1/projects/${pk}/metrics?from=0001-01-01&to=0001-01-02`,
+    {
+      key: dev.dat,
+    },
+  );
+  assert.equal(ancient.status, 200, ancient.text);
+  assert.deepEqual(
+    ancient.body.days.map((d: { date: string; mrr: number }) => [d.date, d.mrr]),
+    [["0001-01-01", 0], ["0001-01-02", 0]],
+  );
   const other = await developer(app);
   assert.equal(
     (await srv.call("GET", `/v1/projects/${pk}/metrics`, { key: other.dat })).status,

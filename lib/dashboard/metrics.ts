@@ -113,15 +113,17 @@ export async function trendSeries(
   range: { from?: string | undefined; to?: string | undefined } = {},
 ) {
   const usage = await usageTimeSeries(s, p, range);
-  const fromDay = usage[0]!.day;
-  const today = dayKey(s.clock.now());
-  const lastDay = usage.at(-1)!.day > today ? usage.at(-1)!.day : today;
-  const figures = await dayFigures(s.kv, p.pk, { from: fromDay, to: lastDay });
-  // MRR at the end of day D = today's less the moves of the days after D: walk back from the last
-  const mrrAt = new Map<string, number>();
+  const fromDay = usage[0]!.day, toDay = usage.at(-1)!.day;
+  // the days with figures from the first asked for on (sparse: only days something happened)
+  const figures = await dayFigures(s.kv, p.pk, { from: fromDay, to: "9999-12-31" });
+  // MRR at the end of day D = today's less the moves of the days after D: today's less the
+  // moves after the range, then walked back over the range's days alone (at most 367 steps,
+  // however long ago the range is)
   let mrr = (await subscriptionStats(s.kv, p.pk)).mrr;
-  for (let t = Date.parse(lastDay); t >= Date.parse(fromDay); t -= 86_400_000) {
-    const day = dayKey(t);
+  for (const [day, f] of figures) if (day > toDay) mrr -= f.mrr_delta ?? 0;
+  const mrrAt = new Map<string, number>();
+  for (let i = usage.length - 1; i >= 0; i--) {
+    const day = usage[i]!.day;
     mrrAt.set(day, mrr);
     mrr -= figures.get(day)?.mrr_delta ?? 0;
   }
@@ -149,7 +151,8 @@ export async function usageTimeSeries(
   const toDay = to ?? dayKey(now);
   const fromDay = from ?? dayKey(now - 29 * 86_400_000);
   for (const [field, v] of [["from", fromDay], ["to", toDay]] as const) {
-    if (!DAY_RE.test(v) || Number.isNaN(Date.parse(v))) {
+    // a calendar day (2026-02-30 is not one, though Date.parse takes it as March 2)
+    if (!DAY_RE.test(v) || Number.isNaN(Date.parse(v)) || dayKey(Date.parse(v)) !== v) {
       throw new ValidationError(`Invalid ${field}: expected YYYY-MM-DD`, [{
         field,
         message: "expected YYYY-MM-DD",
