@@ -405,6 +405,49 @@ Deno.test("[e2e] a deleted customer's checkout can't be paid, and one paid anywa
   assert.equal(dash.body.customers, 0);
 });
 
+Deno.test("[e2e] a deleted tier's open checkouts can't be paid, and one paid anyway is ended at the provider", async () => {
+  await using t = await sandboxProject();
+  const { app, srv, dev, pk, sk } = t;
+  const del = () => srv.call("DELETE", `/v1/projects/${pk}/tiers/team`, { key: dev.dat });
+  const recreate = () =>
+    srv.call("POST", `/v1/projects/${pk}/tiers`, {
+      key: dev.dat,
+      body: { name: "team", price: 12000, interval: "year", limit: 1000 },
+    });
+  const plan = async (id: string) =>
+    (await srv.call("GET", `/api/customers/${id}`, { key: sk })).body.customer;
+
+  const open = await t.checkoutAs("late", "team");
+  const other = await t.checkoutAs("elsewhere", "pro"); // another tier's checkout stays open
+  assert.equal((await del()).status, 200);
+  assert.equal((await srv.call("POST", pathOf(open.body.url) + "/complete")).status, 409);
+  assert.equal((await srv.call("POST", pathOf(other.body.url) + "/complete")).status, 200);
+  assert.equal((await plan("elsewhere")).plan, "pro");
+
+  // a checkout the deletion could not stop (paid in the instant between): its subscription would
+  // bill for a tier that is gone, so its first event ends it at the provider
+  assert.equal((await recreate()).status, 201);
+  const raced = await t.checkoutAs("racer", "team");
+  await app.kv.delete(openCheckoutKeys.subscription(pk, "racer"));
+  assert.equal((await del()).status, 200);
+  assert.equal((await srv.call("POST", pathOf(raced.body.url) + "/complete")).status, 200);
+  const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+    .events as { type: string; outcome: string; summary: string }[];
+  assert.ok(
+    events.some((e) =>
+      e.type === "customer.subscription.created" &&
+      e.outcome === "tier_deleted: ended at the provider" && e.summary === "racer: team"
+    ),
+    JSON.stringify(events.map((e) => [e.type, e.outcome, e.summary])),
+  );
+  const racer = await plan("racer");
+  assert.equal(racer.plan, "free");
+  assert.equal(racer.subscription, null);
+  const dash = await srv.call("GET", "/api/dashboard", { key: sk });
+  assert.equal(dash.body.activeSubscriptions, 1, "the pro subscriber only");
+  assert.equal(dash.body.mrr, 1900);
+});
+
 Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it going: checkout and portal", async () => {
   await using t = await sandboxProject();
   const { srv, sk } = t;

@@ -148,6 +148,7 @@ export async function startSubscriptionCheckout(
     pk: project.pk,
     customerId: customer.id,
     sessionId: session.id,
+    tierId: tier.id,
     now: s.clock.now(),
   });
   if (previous) await expireIfOpen(s, acct, previous, "a newer checkout was opened");

@@ -8,11 +8,14 @@ import { updateChecked } from "@/lib/kv/_atomic.ts";
 export interface OpenCheckout {
   sessionId: string;
   openedAt: number;
+  /** The tier it sells (records from before it was kept have none). */
+  tierId?: string;
 }
 
 export const openCheckoutKeys = {
   subscription: (pk: string, customerId: string) =>
     ["open_subscription_checkout", pk, customerId] as const,
+  project: (pk: string) => ["open_subscription_checkout", pk] as const,
 };
 
 /** A provider keeps a checkout open at most 24 h; the record outlives that a little. */
@@ -24,7 +27,7 @@ const KEEP_MS = 25 * 3600_000;
  */
 export function replaceOpenCheckout(
   kv: Deno.Kv,
-  o: { pk: string; customerId: string; sessionId: string; now: number },
+  o: { pk: string; customerId: string; sessionId: string; tierId: string; now: number },
 ): Promise<string | null> {
   return updateChecked<OpenCheckout, string | null>(
     kv,
@@ -32,9 +35,10 @@ export function replaceOpenCheckout(
     {
       what: "record the open checkout",
       change: (cur) =>
-        cur?.sessionId === o.sessionId
-          ? { result: null }
-          : { next: { sessionId: o.sessionId, openedAt: o.now }, result: cur?.sessionId ?? null },
+        cur?.sessionId === o.sessionId ? { result: null } : {
+          next: { sessionId: o.sessionId, openedAt: o.now, tierId: o.tierId },
+          result: cur?.sessionId ?? null,
+        },
       expireIn: KEEP_MS,
     },
   );
@@ -50,4 +54,22 @@ export async function takeOpenCheckout(
   if (!cur.value) return null;
   await kv.delete(key);
   return cur.value.sessionId;
+}
+
+/**
+ * Forgets the project's open subscription checkouts for tier `tierId` (the tier is deleted):
+ * answers their sessions, to be expired. Lists the checkouts opened in the last day only (each
+ * record expires after that); one replaced meanwhile by a newer checkout is left to it.
+ */
+export async function takeOpenCheckoutsOfTier(
+  kv: Deno.Kv,
+  o: { pk: string; tierId: string },
+): Promise<string[]> {
+  const taken: string[] = [];
+  for await (const e of kv.list<OpenCheckout>({ prefix: openCheckoutKeys.project(o.pk) })) {
+    if (e.value.tierId !== o.tierId) continue;
+    const res = await kv.atomic().check(e).delete(e.key).commit();
+    if (res.ok) taken.push(e.value.sessionId);
+  }
+  return taken;
 }

@@ -91,7 +91,7 @@ async function applyProviderSubscription(
   const customerId = sub.metadata?.dream_customer;
   if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const snap = snapshot(found.project, sub, ev.created);
-  if (!snap) return (await claimOnly(s, ev)) ? "ignored: unknown price" : "duplicate";
+  if (!snap) return await tierGone(s, ev, found.project, sub);
   let before: Subscription | null = null;
   const outcome = await applySubscription(s, { project: found.project, customerId }, {
     sub: snap,
@@ -141,6 +141,33 @@ async function endAtProvider(
     });
     return false;
   }
+}
+
+/**
+ * A subscription none of the project's tiers sells: its tier was deleted while its checkout was
+ * open, and it was paid anyway (in the moment before the deletion expired it). It would bill
+ * for nothing, so it is ended at the provider (its first payment is not refunded).
+ */
+async function tierGone(
+  s: Services,
+  ev: StripeEvent,
+  project: Project,
+  sub: StripeSubscription,
+): Promise<Outcome> {
+  const tierId = sub.metadata?.dream_tier_id;
+  const deleted = tierId !== undefined && !project.tiers.some((t) => t.id === tierId) &&
+    sub.status !== "canceled" && sub.status !== "incomplete_expired";
+  const ended = deleted &&
+    await endAtProvider(s, project, sub.id, "a subscription to a deleted tier");
+  if (!(await claimOnly(s, ev))) return "duplicate";
+  if (!ended) return "ignored: unknown price";
+  const outcome = "tier_deleted: ended at the provider";
+  await log(s, ev, {
+    pk: project.pk,
+    outcome,
+    summary: `${sub.metadata?.dream_customer ?? "?"}: ${sub.metadata?.dream_tier ?? tierId}`,
+  });
+  return outcome;
 }
 
 const onSubscriptionEvent: Handler = (s, ev) =>
