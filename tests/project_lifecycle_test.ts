@@ -112,3 +112,75 @@ Deno.test("[e2e] project delete: keys stop at once, restore brings them back, th
     assert.equal((await app.call("POST", "/api/data", { key: other.sk, headers: h })).status, 200);
   });
 });
+
+Deno.test("[e2e] the purge ends a deleted project's subscriptions at the provider first, waiting a week at most for it", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  const subscribe = async (id: string) => {
+    const co = await app.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers: { "X-User-Id": id },
+      body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+    });
+    assert.equal(co.status, 200, co.text);
+    const paid = await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
+    assert.equal(paid.status, 200, paid.text);
+    return (await app.call("GET", `/api/customers/${id}`, { key: sk })).body.customer
+      .subscription.id as string;
+  };
+  const subs = [await subscribe("payer"), await subscribe("leaver")];
+  assert.equal(
+    (await app.call("POST", "/api/subscription/cancel", {
+      key: sk,
+      headers: { "X-User-Id": "leaver" }, // set to end at period end: still billing till then
+    })).status,
+    200,
+  );
+  await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "freeloader" } });
+  assert.equal((await app.call("DELETE", `/v1/projects/${pk}`, { key: dev.dat })).status, 200);
+
+  // the provider fails: the purge waits for it (a week at most)
+  const payments = app.services.payments;
+  const cancel = payments.cancelSubscription.bind(payments);
+  const asked: string[] = [];
+  let down = true;
+  payments.cancelSubscription = (acct, id, o) => {
+    asked.push(id);
+    return down ? Promise.reject(new Error("provider unreachable")) : cancel(acct, id, o);
+  };
+  app.clock.advance(30 * 86_400_000);
+  assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 0 });
+  assert.deepEqual(asked.sort(), [...subs].sort());
+  down = false;
+  app.clock.advance(3_600_000);
+  assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 1 });
+  // the sandbox's retrieve ignores the account: the subscriptions as the provider holds them
+  const acct = { accountId: null, mode: "test" as const };
+  for (const id of subs) {
+    assert.equal((await payments.retrieveSubscription(acct, id)).status, "canceled", id);
+  }
+  assert.equal(asked.length, 4, "each subscription ended once");
+
+  // a provider down for good holds a purge back a week, no longer
+  const other = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  const co = await app.call("POST", "/api/create-checkout", {
+    key: other.sk,
+    headers: { "X-User-Id": "stuck" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
+  assert.equal(
+    (await app.call("DELETE", `/v1/projects/${other.pk}`, { key: dev.dat })).status,
+    200,
+  );
+  down = true;
+  app.clock.advance(36 * 86_400_000);
+  assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 0 });
+  app.clock.advance(2 * 86_400_000);
+  assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 1 });
+});

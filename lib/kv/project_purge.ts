@@ -43,6 +43,7 @@ export const PROJECT_ROOTS = [
   "webhook_deliveries",
   "webhook_lease",
   "webhook_limit_reached",
+  "open_subscription_checkout",
 ] as const;
 
 /**

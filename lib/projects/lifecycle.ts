@@ -11,6 +11,11 @@ import { markDeleted, purgeProject } from "@/lib/kv/project_purge.ts";
 import { ConflictError } from "@/lib/errors.ts";
 import { ownedProject, type ProjectRef } from "@/lib/projects/projects.ts";
 import { DAY_MS, DELETED_RETENTION_DAYS } from "@/lib/projects/retention.ts";
+import { listCustomers } from "@/lib/kv/customers.ts";
+import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
+
+/** How long past its retention a purge may wait for the provider to end its subscriptions. */
+const PURGE_GRACE_MS = 7 * DAY_MS;
 
 export { purgeAt } from "@/lib/projects/retention.ts";
 
@@ -57,16 +62,48 @@ export async function deleteAllProjects(s: Services, platformId: string): Promis
   return live.length;
 }
 
-/** The background job: purges projects deleted longer ago than the retention window. */
+/**
+ * The background job: purges projects deleted longer ago than the retention window, ending their
+ * subscriptions at the provider first (their keys stopped a month ago: nothing they sold can be
+ * had any more, so nothing may go on billing for it). A subscription the provider could not end
+ * holds its project's purge back to the next run, for a week at most.
+ */
 export async function purgeDeletedProjects(s: Services): Promise<{ purged: number }> {
   const cutoff = s.clock.now() - DELETED_RETENTION_DAYS * DAY_MS;
   let purged = 0;
   for await (const p of everyProject(s.kv)) {
     if (p.deletedAt && Date.parse(p.deletedAt) <= cutoff) {
+      const ended = await endSubscriptions(s, p);
+      if (!ended && Date.parse(p.deletedAt) > cutoff - PURGE_GRACE_MS) continue;
       await purgeProject(s.kv, p);
       s.caches.projects.set(p.pk, null);
       purged++;
     }
   }
   return { purged };
+}
+
+/** Ends every subscription of a project not ended yet: false when one could not be. */
+async function endSubscriptions(s: Services, p: Project): Promise<boolean> {
+  let ok = true;
+  let cursor: string | undefined;
+  do {
+    const page = await listCustomers(s.kv, p.pk, { limit: 500, ...(cursor ? { cursor } : {}) });
+    for (const c of page.items) {
+      const sub = c.subscription;
+      if (!sub || sub.status === "canceled") continue;
+      try {
+        await cancelNowAtProvider(s, p, sub.id);
+      } catch (err) {
+        ok = false;
+        s.logger.warn("could not end a subscription of a project being purged", {
+          pk: p.pk,
+          subscription: sub.id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return ok;
 }
