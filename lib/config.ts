@@ -26,7 +26,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_KEY: intFrom("RATE_LIMIT_PER_KEY", 10_000),
   RATE_LIMIT_PER_CUSTOMER: intFrom("RATE_LIMIT_PER_CUSTOMER", 1_000),
   AUTH_RATE_LIMIT_PER_MINUTE: intFrom("AUTH_RATE_LIMIT_PER_MINUTE", 30),
-  TRUST_PROXY: z.enum(["0", "1", "true", "false"]).optional().default("0"),
+  TRUST_PROXY: z.enum(["0", "1", "2", "3", "4", "5", "true", "false"]).optional().default("0"),
   HOLDS_PER_CLIENT: intFrom("HOLDS_PER_CLIENT", 20),
   UPLOAD_QUOTA_MB: intFrom("UPLOAD_QUOTA_MB", 100),
   USAGE_FOLD_ROWS: intFrom("USAGE_FOLD_ROWS", 2000, 1),
@@ -82,7 +82,8 @@ export interface Config {
   /** Sign-up and sign-in attempts per client address per minute (0 = off). */
   readonly authRateLimitPerMinute: number;
   /** Take the client address from the first `X-Forwarded-For` entry (behind a proxy). */
-  readonly trustProxy: boolean;
+  /** How many proxies in front append to `X-Forwarded-For` (0: trust none of it). */
+  readonly trustProxy: number;
   /** Unpaid store checkouts one client address may hold per project at once (0 = no bound). */
   readonly holdsPerClient: number;
   /** Bytes of images each developer may store (0 = no quota). */
@@ -172,7 +173,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateLimitPerKey: e.RATE_LIMIT_PER_KEY,
     rateLimitPerCustomer: e.RATE_LIMIT_PER_CUSTOMER,
     authRateLimitPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
-    trustProxy: e.TRUST_PROXY === "1" || e.TRUST_PROXY === "true",
+    trustProxy: e.TRUST_PROXY === "true"
+      ? 1
+      : e.TRUST_PROXY === "false"
+      ? 0
+      : Number(e.TRUST_PROXY),
     holdsPerClient: e.HOLDS_PER_CLIENT,
     uploadQuotaBytes: e.UPLOAD_QUOTA_MB * 1024 * 1024,
     usageFoldRows: e.USAGE_FOLD_ROWS,

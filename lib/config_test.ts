@@ -24,6 +24,14 @@ Deno.test("loadConfig() reads PORT, DATA_DIR and rate limits (0 turns a limit of
   assert.equal(c.rateLimitPerCustomer, 7);
 });
 
+Deno.test("loadConfig() reads TRUST_PROXY as a number of proxies (true is one)", () => {
+  assert.equal(loadConfig({}).trustProxy, 0);
+  assert.equal(loadConfig({ TRUST_PROXY: "true" }).trustProxy, 1);
+  assert.equal(loadConfig({ TRUST_PROXY: "false" }).trustProxy, 0);
+  assert.equal(loadConfig({ TRUST_PROXY: "2" }).trustProxy, 2);
+  assert.throws(() => loadConfig({ TRUST_PROXY: "yes" }), /TRUST_PROXY/);
+});
+
 Deno.test("loadConfig() stops on a wrong value, naming the variable", () => {
   assert.throws(
     () => loadConfig({ PORT: "eighty" }),

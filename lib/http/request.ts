@@ -12,13 +12,21 @@ export function ownOrigin(c: Context<AppEnv>): string {
 }
 
 /**
- * The client's address: the connection's peer, or with `TRUST_PROXY` the first
- * `X-Forwarded-For` entry (set by the proxy in front). "local" for in-process calls.
+ * The client's address: the connection's peer, or behind `TRUST_PROXY` proxies the
+ * `X-Forwarded-For` entry the outermost of them wrote. Each proxy appends the address it got
+ * the request from, so that is the entry `TRUST_PROXY` places from the right; the entries
+ * before it are the client's own to write (the first one would let a client pick its address,
+ * and with it a fresh sign-up, sign-in and hold allowance per request). "local" for in-process
+ * calls.
  */
 export function clientAddress(c: Context<AppEnv>): string {
-  if (c.get("services").config.trustProxy) {
-    const forwarded = c.req.header("X-Forwarded-For")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded.slice(0, 64);
+  const hops = c.get("services").config.trustProxy;
+  if (hops > 0) {
+    const list = (c.req.header("X-Forwarded-For") ?? "").split(",").map((a) => a.trim())
+      .filter((a) => a !== "");
+    // fewer entries than proxies: the furthest one written
+    const entry = list[Math.max(0, list.length - hops)];
+    if (entry) return entry.slice(0, 64);
   }
   return (c.env as ConnInfo | undefined)?.remoteAddr?.hostname ?? "local";
 }
