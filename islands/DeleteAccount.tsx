@@ -21,8 +21,9 @@ export default function DeleteAccount(props: { email: string; clerk: boolean }) 
     <section aria-labelledby="delete-account-title" class="danger-zone">
       <h2 id="delete-account-title">Delete account</h2>
       <p>
-        Deleting your account deletes all your projects: their keys stop at once and their data is
-        removed after 30 days. Your access tokens and sessions end, and {props.email}{" "}
+        Deleting your account deletes all your projects: their keys stop at once, their
+        subscriptions still running are canceled at your payment provider, and their data is removed
+        after 30 days. Your access tokens and sessions end, and {props.email}{" "}
         can sign up again. Payments already made stay in your payment provider's account.
       </p>
       {!asking && (

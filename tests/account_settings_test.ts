@@ -124,3 +124,31 @@ Deno.test("[e2e] deleting the account: wrong password changes nothing; then proj
   });
   assert.equal(mine.body.projects.length, 0);
 });
+
+Deno.test("[e2e] deleting the account cancels its projects' running subscriptions at the provider", async () => {
+  await using app = await testApp();
+  const dev = await developer(app, "closing@example.com");
+  const { sk } = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  const co = await app.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "payer" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  assert.equal(co.status, 200, co.text);
+  await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
+  const subId: string =
+    (await app.call("GET", "/api/customers/payer", { key: sk })).body.customer.subscription.id;
+  const ok = await app.call("DELETE", "/v1/me", {
+    headers: { Cookie: dev.cookie, Origin: ORIGIN },
+    body: { confirm: "correct horse battery" },
+  });
+  assert.equal(ok.status, 200, ok.text);
+  // the sandbox's retrieve ignores the account: the subscription as the provider holds it
+  const sub = await app.services.payments.retrieveSubscription(
+    { accountId: null, mode: "test" },
+    subId,
+  );
+  assert.equal(sub.status, "canceled");
+});

@@ -54,30 +54,30 @@ export const AccountDeleteSchema = z.object({
 
 /**
  * Deletes the account: every project is deleted (keys stop at once, data purged after 30
- * days), access tokens and sessions end, the email is free again. Refused while the platform
- * plan is paid (cancel it first), or when the confirmation is wrong.
+ * days) and its running subscriptions are canceled at the provider (nobody can restore these
+ * projects, and the purge could no longer reach the account), access tokens and sessions end,
+ * the email is free again. Refused while the platform plan is paid (cancel it first), or when
+ * the confirmation is wrong.
  */
-export function deleteAccount(
+export async function deleteAccount(
   s: Services,
   dev: Developer,
   input: z.infer<typeof AccountDeleteSchema>,
 ): Promise<{ projects: number }> {
-  return s.passwords.run(async () => {
-    const ok = dev.passwordHash === "clerk"
-      ? input.confirm.trim().toLowerCase() === dev.email
-      : await verifyPassword(input.confirm, dev.passwordHash);
-    if (!ok) {
-      throw new ValidationError(
-        dev.passwordHash === "clerk" ? "Type your account's email to confirm" : "Wrong password",
-        [{ field: "confirm", message: "does not match" }],
-      );
-    }
-    if (dev.planStatus === "active" || dev.planStatus === "past_due") {
-      throw new ConflictError("Cancel your platform plan first: it is still being paid");
-    }
-    const projects = await deleteAllProjects(s, dev.id);
-    await deleteAllAccessTokens(s.kv, dev.id);
-    await deleteDeveloper(s.kv, dev.id);
-    return { projects };
-  });
+  const ok = dev.passwordHash === "clerk"
+    ? input.confirm.trim().toLowerCase() === dev.email
+    : await s.passwords.run(() => verifyPassword(input.confirm, dev.passwordHash));
+  if (!ok) {
+    throw new ValidationError(
+      dev.passwordHash === "clerk" ? "Type your account's email to confirm" : "Wrong password",
+      [{ field: "confirm", message: "does not match" }],
+    );
+  }
+  if (dev.planStatus === "active" || dev.planStatus === "past_due") {
+    throw new ConflictError("Cancel your platform plan first: it is still being paid");
+  }
+  const projects = await deleteAllProjects(s, dev.id, { endSubscriptions: true });
+  await deleteAllAccessTokens(s.kv, dev.id);
+  await deleteDeveloper(s.kv, dev.id);
+  return { projects };
 }

@@ -50,15 +50,24 @@ export async function restoreProject(s: Services, ref: ProjectRef): Promise<Proj
   return out;
 }
 
-/** Deletes every project of a developer that is not deleted yet (account deletion). */
-export async function deleteAllProjects(s: Services, platformId: string): Promise<number> {
+/**
+ * Deletes every project of a developer that is not deleted yet (account deletion); with
+ * `endSubscriptions`, every project's running subscriptions are also canceled at the provider
+ * (a failure is logged: the account is going, nothing could retry it).
+ */
+export async function deleteAllProjects(
+  s: Services,
+  platformId: string,
+  o: { endSubscriptions?: boolean } = {},
+): Promise<number> {
   const now = new Date(s.clock.now()).toISOString();
-  const live = (await listProjects(s.kv, platformId)).filter((p) => !p.deletedAt);
-  if (live.length === 0) return 0;
+  const all = await listProjects(s.kv, platformId);
+  const live = all.filter((p) => !p.deletedAt);
   for (let i = 0; i < live.length; i += 20) {
     const part = live.slice(i, i + 20).map((p) => p.pk);
     forget(s, await markDeleted(s.kv, part, { deletedAt: now, updatedAt: now }));
   }
+  if (o.endSubscriptions) { for (const p of all) await endSubscriptions(s, p); }
   return live.length;
 }
 
