@@ -158,6 +158,33 @@ Deno.test("[e2e] promotion codes in the sandbox: discounted MRR, counted redempt
     });
     assert.equal(events.body.events.length, 1);
   });
+
+  await t.step(
+    "a code deleted and made again while a checkout with it is open: the subscription keeps what it was sold with, the new code counts nothing",
+    async () => {
+      assert.equal(
+        (await coupon({ code: "HALF", percentOff: 50, duration: "forever" })).status,
+        201,
+      );
+      const co = await checkout("u7", "HALF");
+      assert.equal(co.status, 200, co.text);
+      const del = await srv.call("DELETE", `/v1/projects/${pk}/coupons/HALF`, { key: dev.dat });
+      assert.equal(del.status, 200, del.text);
+      assert.equal(
+        (await coupon({ code: "HALF", amountOff: 100, duration: "once" })).status,
+        201,
+      );
+      const before = (await metrics()).mrr;
+      assert.equal((await pay(co.body.url)).status, 200);
+      assert.equal((await metrics()).mrr, before + 950, "half price, forever, as it was sold");
+      const list = await srv.call("GET", `/v1/projects/${pk}/coupons`, { key: dev.dat });
+      assert.equal(
+        list.body.coupons.find((c: { code: string }) => c.code === "HALF").redemptions,
+        0,
+        "the code made again was not redeemed",
+      );
+    },
+  );
 });
 
 Deno.test("[e2e] Stripe (double): a code is a coupon and a promotion code on the connected account; checkout sends it", async () => {

@@ -8,15 +8,18 @@ import type { Coupon, Project } from "@/lib/kv/projects.ts";
 import { updateProject } from "@/lib/kv/projects.ts";
 import { countRedemption, dropRedemptions, redemptions } from "@/lib/kv/coupons.ts";
 import { onceWithResult } from "@/lib/kv/provider_calls.ts";
+import { ulid } from "@/lib/ids.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { projectCurrency } from "@/lib/catalog/tiers.ts";
 import {
   checkRedeemable,
   type CouponInput,
+  couponTerms,
   findCoupon,
   MAX_COUPONS,
   publicCoupon,
+  sameCoupon,
 } from "@/lib/catalog/coupons.ts";
 
 export async function listCoupons(s: Services, p: Project) {
@@ -51,7 +54,9 @@ export async function createCoupon(s: Services, p: Project, input: CouponInput) 
   };
   const acct = await accountFor(s, p);
   const made = await onceWithResult(s.kv, {
-    scope: `coupon:${p.pk}:${coupon.code}:${coupon.createdAt}`,
+    // one provider coupon per code made (a code deleted and made again within the same
+    // millisecond got the deleted one's, deactivated, back)
+    scope: `coupon:${p.pk}:${coupon.code}:${ulid(now)}`,
     now,
     call: (idempotencyKey) =>
       s.payments.createPromotionCode(acct, {
@@ -109,10 +114,21 @@ export async function promotionFor(s: Services, p: Project, code: string) {
   if (!coupon.providerPromotionCodeId) {
     throw new ConflictError(`Promotion code ${coupon.code} is not on the payment account yet`);
   }
-  return { promotionCode: coupon.providerPromotionCodeId, metadata: { dream_coupon: coupon.code } };
+  return {
+    promotionCode: coupon.providerPromotionCodeId,
+    metadata: { dream_coupon: coupon.code, dream_coupon_terms: couponTerms(coupon) },
+  };
 }
 
-/** Counts a paid checkout's code once (a redelivered event counts nothing). */
-export function redeemed(s: Services, pk: string, o: { code: string; sessionId: string }) {
-  return countRedemption(s.kv, pk, o);
+/**
+ * Counts a paid checkout's code once (a redelivered event counts nothing), when the code is
+ * still the one the checkout was opened with (not deleted, nor deleted and made again).
+ */
+export async function redeemed(
+  s: Services,
+  p: Project,
+  o: { metadata: Record<string, string>; sessionId: string },
+): Promise<void> {
+  if (!sameCoupon(p, o.metadata)) return;
+  await countRedemption(s.kv, p.pk, { code: o.metadata.dream_coupon!, sessionId: o.sessionId });
 }

@@ -3,7 +3,7 @@
  * canceling, MRR, payers per tier), changed in one checked commit (lib/kv/customers.ts). The
  * pure parts (snapshot, which state wins) are exported for unit tests.
  */
-import { discountedMonthly, findCoupon } from "@/lib/catalog/coupons.ts";
+import { couponOf, discountedMonthly } from "@/lib/catalog/coupons.ts";
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { changeCustomer, commitSubscription, type Subscription } from "@/lib/kv/customers.ts";
@@ -40,8 +40,8 @@ export function snapshot(
     (["active", "trialing", "past_due", "canceled", "incomplete", "unpaid"] as const).find((x) =>
       x === sub.status
     ) ?? (sub.status === "incomplete_expired" ? "canceled" : "incomplete");
-  // a promotion code given at checkout is named in the metadata; MRR counts what is paid
-  const coupon = sub.metadata?.dream_coupon ? findCoupon(p, sub.metadata.dream_coupon) : null;
+  // a promotion code given at checkout is in the metadata with its terms; MRR counts what is paid
+  const coupon = couponOf(p, sub.metadata);
   return {
     id: sub.id,
     tierId: tier.id,

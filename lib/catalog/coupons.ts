@@ -74,12 +74,72 @@ export function checkRedeemable(
   return coupon;
 }
 
+/** What a discount is, and which coupon it came from: all a subscription's MRR needs of it. */
+export type CouponTerms = Pick<
+  Coupon,
+  "code" | "percentOff" | "amountOff" | "duration" | "durationInMonths" | "providerPromotionCodeId"
+>;
+
+const TermsSchema = z.object({
+  code: z.string().max(40),
+  percentOff: z.number().min(0).max(100).nullable(),
+  amountOff: z.number().int().min(0).nullable(),
+  duration: z.enum(["once", "forever", "repeating"]),
+  durationInMonths: z.number().int().min(1).max(36).nullable(),
+  providerPromotionCodeId: z.string().max(255).nullable(),
+});
+
+/** A coupon's terms as a checkout's metadata carries them (a few dozen characters of JSON). */
+export function couponTerms(c: Coupon): string {
+  const { code, percentOff, amountOff, duration, durationInMonths, providerPromotionCodeId } = c;
+  return JSON.stringify({
+    code,
+    percentOff,
+    amountOff,
+    duration,
+    durationInMonths,
+    providerPromotionCodeId,
+  });
+}
+
+/**
+ * The discount a subscription was bought with: the terms its checkout recorded (the code may be
+ * deleted since, or made again with other terms), else, for checkouts from before the terms were
+ * recorded, the project's code of that name.
+ */
+export function couponOf(
+  p: Project,
+  metadata: Record<string, string> | null | undefined,
+): CouponTerms | null {
+  const raw = metadata?.dream_coupon_terms;
+  if (raw) {
+    try {
+      const got = TermsSchema.safeParse(JSON.parse(raw));
+      if (got.success) return got.data;
+    } catch {
+      // not JSON: edited at the provider; the code's name below
+    }
+  }
+  return metadata?.dream_coupon ? findCoupon(p, metadata.dream_coupon) : null;
+}
+
+/**
+ * Whether a paid checkout's code is the project's code of that name now: a code deleted (or
+ * deleted and made again) after the checkout opened counts no redemption of the one there now.
+ */
+export function sameCoupon(p: Project, metadata: Record<string, string>): boolean {
+  const now = metadata.dream_coupon ? findCoupon(p, metadata.dream_coupon) : null;
+  if (!now) return false;
+  const then = couponOf(p, { dream_coupon_terms: metadata.dream_coupon_terms ?? "" });
+  return then === null || then.providerPromotionCodeId === now.providerPromotionCodeId;
+}
+
 /**
  * A subscription's monthly amount with its coupon: "forever" always, "repeating" for its months
  * from the subscription's start; "once" discounts one invoice only, so MRR stays whole.
  */
 export function discountedMonthly(
-  coupon: Coupon | null,
+  coupon: CouponTerms | null,
   o: { monthly: number; startedAt: number; now: number; intervalMonths?: number },
 ): number {
   if (!coupon || coupon.duration === "once") return o.monthly;

@@ -257,10 +257,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
     // for the project whose account the event came from
     const owner = await projectFor(s, ev, session.metadata);
     if (owner) {
-      await redeemed(s, owner.project.pk, {
-        code: session.metadata.dream_coupon,
-        sessionId: session.id,
-      });
+      await redeemed(s, owner.project, { metadata: session.metadata, sessionId: session.id });
     }
   }
   if (session.mode === "subscription" && session.subscription) {
