@@ -281,6 +281,40 @@ Deno.test("[e2e] store journey: image → product → cart → pay → stock and
   );
 });
 
+Deno.test("[e2e] deleting a product expires the unpaid carts that hold it; their other items' stock comes back", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 5 }, { name: "cup", price: 800, inventory: 5 }],
+  });
+  const products = async () =>
+    Object.fromEntries(
+      (await app.call("GET", "/api/products", { key: pk })).body.products.map((
+        p: { name: string; id: string; inventory: number },
+      ) => [p.name, p]),
+    );
+  const { mug, cup } = await products();
+  const open = async (items: unknown[]) => {
+    const co = await app.call("POST", "/api/cart/checkout", { key: pk, body: cart(items) });
+    assert.equal(co.status, 200, co.text);
+    return new URL(co.body.url).pathname;
+  };
+  const both = await open([{ productId: mug.id, quantity: 2 }, { productId: cup.id, quantity: 1 }]);
+  const cupOnly = await open([{ productId: cup.id, quantity: 2 }]);
+  assert.equal((await products()).cup.inventory, 2);
+  const del = await app.call("DELETE", `/v1/projects/${pk}/tiers/mug`, { key: dev.dat });
+  assert.equal(del.status, 200, del.text);
+  assert.equal((await app.call("POST", `${both}/complete`)).status, 409, "expired");
+  const after = await products();
+  assert.equal(after.mug, undefined);
+  assert.equal(after.cup.inventory, 3, "the expired cart's cup is back");
+  assert.equal((await app.call("POST", `${cupOnly}/complete`)).status, 200);
+  const dash = await app.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat });
+  assert.equal(dash.body.sales, 1);
+  assert.equal(dash.body.revenue, 1600);
+});
+
 Deno.test("[e2e] 200 concurrent one-unit checkouts for 10 in stock: exactly 10 reserved, then sold out", async () => {
   await using app = await testApp();
   await using srv = servePort(app);

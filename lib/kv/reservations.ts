@@ -191,6 +191,26 @@ export async function* dueReservations(
   }
 }
 
+/**
+ * A project's unpaid holds (a product deleted: their checkouts are expired). Reads the due index,
+ * which holds only holds not yet swept (at most a day's), never the project's orders.
+ */
+export async function pendingHolds(kv: Deno.Kv, pk: string): Promise<Reservation[]> {
+  const ids: string[] = [];
+  for await (const e of kv.list({ prefix: reservationKeys.listDue() })) {
+    const [, , duePk, id] = e.key as [string, string, string, string];
+    if (duePk === pk) ids.push(id);
+  }
+  const out: Reservation[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const got = await kv.getMany<Reservation[]>(
+      ids.slice(i, i + 10).map((id) => reservationKeys.byId(pk, id)),
+    );
+    for (const g of got) if (g.value?.status === "pending") out.push(g.value);
+  }
+  return out;
+}
+
 /** Drops a due entry whose reservation is settled or gone. */
 export async function dropDueEntry(kv: Deno.Kv, key: Deno.KvKey): Promise<void> {
   await kv.delete(key);

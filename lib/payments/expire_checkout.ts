@@ -3,6 +3,7 @@ import type { Services } from "@/lib/services.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { takeOpenCheckoutsOfTier } from "@/lib/kv/open_checkouts.ts";
+import { pendingHolds } from "@/lib/kv/reservations.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 
 /**
@@ -27,18 +28,24 @@ export async function expireIfOpen(
 }
 
 /**
- * Expires the open subscription checkouts of a tier just deleted: nothing a customer paid there
- * would give them anything (one paid in the moment before is ended by its first event:
- * lib/webhooks/dispatch.ts).
+ * Expires the open checkouts of a tier or product just deleted: a tier's subscription
+ * checkouts, or the unpaid carts holding a product. Nothing a customer paid there would give
+ * them anything (a subscription paid in the moment before is ended by its first event:
+ * lib/webhooks/dispatch.ts); an expired cart gives its other items' stock back as any does.
  */
-export async function expireTierCheckouts(
+export async function expireCheckoutsOf(
   s: Services,
   project: Project,
   tierId: string,
 ): Promise<void> {
-  const open = await takeOpenCheckoutsOfTier(s.kv, { pk: project.pk, tierId });
+  const open = project.type === "saas"
+    ? await takeOpenCheckoutsOfTier(s.kv, { pk: project.pk, tierId })
+    : (await pendingHolds(s.kv, project.pk))
+      .filter((r) => r.sessionId !== null && r.lines.some((l) => l.tierId === tierId))
+      .map((r) => r.sessionId!);
   if (open.length === 0) return;
   const acct = accountFor(s, project);
   acct.catch(() => {}); // each expiry below logs its own failure
-  for (const id of open) await expireIfOpen(s, acct, id, "its tier was deleted");
+  const why = project.type === "saas" ? "its tier was deleted" : "a product in it was deleted";
+  for (const id of open) await expireIfOpen(s, acct, id, why);
 }

@@ -35,7 +35,7 @@ import { getDeveloper } from "@/lib/kv/developers.ts";
 import { tierSubscribers } from "@/lib/kv/project_stats.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { archiveTierProduct, syncCatalog } from "@/lib/catalog/sync.ts";
-import { expireTierCheckouts } from "@/lib/payments/expire_checkout.ts";
+import { expireCheckoutsOf } from "@/lib/payments/expire_checkout.ts";
 import { endUserAuthSetting } from "@/lib/projects/end_user_auth.ts";
 import type { ProjectPatchSchema, PromoteInputSchema } from "@/lib/projects/shape.ts";
 
@@ -267,8 +267,7 @@ export async function deleteTier(s: Services, ref: ProjectRef & { name: string }
   } catch (err) {
     s.logger.warn("archiving the product failed", { pk: ref.pk, error: String(err) });
   }
-  // its checkouts still open can no longer be paid
-  if (project.type === "saas") await expireTierCheckouts(s, project, removed.id);
+  await expireCheckoutsOf(s, project, removed.id); // its open checkouts can no longer be paid
   return project;
 }
 
