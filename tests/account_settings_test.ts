@@ -1,6 +1,6 @@
 /** [e2e] Account settings: change the password, sign out everywhere, delete the account. */
 import assert from "node:assert/strict";
-import { developer, ORIGIN, project, testApp } from "@/tests/helpers.ts";
+import { developer, ORIGIN, project, subscribe, testApp } from "@/tests/helpers.ts";
 
 Deno.test("[e2e] a password change ends other sessions and keeps this browser signed in; sign out everywhere ends all", async () => {
   await using app = await testApp();
@@ -131,15 +131,7 @@ Deno.test("[e2e] deleting the account cancels its projects' running subscription
   const { sk } = await project(app, dev.dat, {
     tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
   });
-  const co = await app.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: { "X-User-Id": "payer" },
-    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-  });
-  assert.equal(co.status, 200, co.text);
-  await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
-  const subId: string =
-    (await app.call("GET", "/api/customers/payer", { key: sk })).body.customer.subscription.id;
+  const subId = await subscribe(app, sk, "payer");
   const ok = await app.call("DELETE", "/v1/me", {
     headers: { Cookie: dev.cookie, Origin: ORIGIN },
     body: { confirm: "correct horse battery" },

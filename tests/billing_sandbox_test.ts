@@ -333,6 +333,10 @@ async function sandboxProject() {
     pk,
     sk,
     checkoutAs,
+    /** The project's event log, newest first. */
+    events: async () =>
+      (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+        .events as { type: string; outcome: string; summary: string }[],
     async [Symbol.asyncDispose]() {
       await srv[Symbol.asyncDispose]();
       await app[Symbol.asyncDispose]();
@@ -372,7 +376,7 @@ Deno.test("[e2e] two checkouts opened for one customer: only the newer can be pa
 
 Deno.test("[e2e] a deleted customer's checkout can't be paid, and one paid anyway is ended at the provider", async () => {
   await using t = await sandboxProject();
-  const { app, srv, dev, pk, sk } = t;
+  const { app, srv, pk, sk } = t;
   const checkout = (id: string) => t.checkoutAs(id, "pro");
 
   const open = await checkout("leaver");
@@ -385,8 +389,7 @@ Deno.test("[e2e] a deleted customer's checkout can't be paid, and one paid anywa
   await app.kv.delete(openCheckoutKeys.subscription(pk, "racer"));
   assert.equal((await srv.call("DELETE", "/api/customers/racer", { key: sk })).status, 200);
   assert.equal((await srv.call("POST", pathOf(raced.body.url) + "/complete")).status, 200);
-  const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
-    .events as { type: string; outcome: string; summary: string }[];
+  const events = await t.events();
   assert.ok(
     events.some((e) =>
       e.type === "customer.subscription.created" &&
@@ -431,8 +434,7 @@ Deno.test("[e2e] a deleted tier's open checkouts can't be paid, and one paid any
   await app.kv.delete(openCheckoutKeys.subscription(pk, "racer"));
   assert.equal((await del()).status, 200);
   assert.equal((await srv.call("POST", pathOf(raced.body.url) + "/complete")).status, 200);
-  const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
-    .events as { type: string; outcome: string; summary: string }[];
+  const events = await t.events();
   assert.ok(
     events.some((e) =>
       e.type === "customer.subscription.created" &&
@@ -507,7 +509,7 @@ Deno.test("[e2e] choosing a tier while the subscription is set to end keeps it g
 
 Deno.test("[e2e] two checkouts paid anyway (the race the expiry can't stop): the earlier purchase is ended at the provider", async () => {
   await using t = await sandboxProject();
-  const { app, srv, dev, pk, sk } = t;
+  const { app, srv, pk, sk } = t;
   const first = await t.checkoutAs("both", "pro");
   // as if the second checkout had opened while the first was being paid: nothing expired it
   await app.kv.delete(openCheckoutKeys.subscription(pk, "both"));
@@ -520,8 +522,7 @@ Deno.test("[e2e] two checkouts paid anyway (the race the expiry can't stop): the
   const dash = await srv.call("GET", "/api/dashboard", { key: sk });
   assert.equal(dash.body.activeSubscriptions, 1);
   assert.equal(dash.body.mrr, 1000);
-  const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
-    .events as { type: string; outcome: string; summary: string }[];
+  const events = await t.events();
   assert.equal(
     events.filter((e) => e.type === "customer.subscription.deleted").length,
     1,

@@ -156,6 +156,23 @@ export async function project(
   };
 }
 
+/**
+ * Customer `user` buys `tier` through a sandbox checkout paid at once; answers the
+ * subscription's id.
+ */
+export async function subscribe(app: TestApp, sk: string, user: string, tier = "pro") {
+  const co = await app.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": user },
+    body: { tier, successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  if (co.status !== 200) throw new Error(`checkout failed: ${co.text}`);
+  const paid = await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
+  if (paid.status !== 200) throw new Error(`payment failed: ${paid.text}`);
+  const got = await app.call("GET", `/api/customers/${user}`, { key: sk });
+  return got.body.customer.subscription.id as string;
+}
+
 /** Serves an app on a real loopback port; the returned object closes it on dispose. */
 export function servePort(app: { fetch: (r: Request) => Response | Promise<Response> }) {
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);

@@ -1,6 +1,6 @@
 /** [e2e] Deleting a project: keys stop at once, undo within 30 days, purge after; audited. */
 import assert from "node:assert/strict";
-import { developer, project, testApp } from "@/tests/helpers.ts";
+import { developer, project, subscribe, testApp } from "@/tests/helpers.ts";
 import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
 import { runWebhooks } from "@/lib/outbound/deliver.ts";
 
@@ -119,19 +119,7 @@ Deno.test("[e2e] the purge ends a deleted project's subscriptions at the provide
   const { pk, sk } = await project(app, dev.dat, {
     tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
   });
-  const subscribe = async (id: string) => {
-    const co = await app.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: { "X-User-Id": id },
-      body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-    });
-    assert.equal(co.status, 200, co.text);
-    const paid = await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
-    assert.equal(paid.status, 200, paid.text);
-    return (await app.call("GET", `/api/customers/${id}`, { key: sk })).body.customer
-      .subscription.id as string;
-  };
-  const subs = [await subscribe("payer"), await subscribe("leaver")];
+  const subs = [await subscribe(app, sk, "payer"), await subscribe(app, sk, "leaver")];
   assert.equal(
     (await app.call("POST", "/api/subscription/cancel", {
       key: sk,
@@ -168,12 +156,7 @@ Deno.test("[e2e] the purge ends a deleted project's subscriptions at the provide
   const other = await project(app, dev.dat, {
     tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
   });
-  const co = await app.call("POST", "/api/create-checkout", {
-    key: other.sk,
-    headers: { "X-User-Id": "stuck" },
-    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-  });
-  await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
+  await subscribe(app, other.sk, "stuck");
   assert.equal(
     (await app.call("DELETE", `/v1/projects/${other.pk}`, { key: dev.dat })).status,
     200,
