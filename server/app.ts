@@ -9,7 +9,7 @@ import { errorAnswer, onError, validationHook } from "@/lib/http/errors.ts";
 import { jsonBody } from "@/lib/http/middleware/json_body.ts";
 import { requestId } from "@/lib/http/middleware/request_id.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
-import { NotFoundError } from "@/lib/errors.ts";
+import { NotFoundError, UnauthenticatedError } from "@/lib/errors.ts";
 import { createServices, type Deps, type Services, systemClock } from "@/lib/services.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { mountRoutes } from "@/routes/mod.ts";
@@ -63,7 +63,6 @@ export async function createApp(deps: Deps): Promise<App> {
         seconds: (performance.now() - started) / 1000,
       });
     });
-    app.get("/metrics", (c) => metricsAnswer(c, metrics, deps.config.metricsToken!));
   }
   app.use("*", async (c, next) => {
     c.set("services", services);
@@ -75,6 +74,8 @@ export async function createApp(deps: Deps): Promise<App> {
   app.use("*", (c, next) => c.req.path.startsWith("/api/") ? next() : compressed(c, next));
   app.use("*", requestId());
   app.use("*", securityPolicy(services));
+  // after the request id and security headers: a refusal is the usual error JSON
+  if (metrics) app.get("/metrics", (c) => metricsAnswer(c, metrics, deps.config.metricsToken!));
   for (const p of BROWSER_PATHS) app.use(p, corsPolicy);
   app.use("*", bodyLimits(deps.config));
   const json = jsonBody({ except: (path) => path === "/v1/assets" });
@@ -136,10 +137,7 @@ export async function createApp(deps: Deps): Promise<App> {
 async function metricsAnswer(c: Context<AppEnv>, metrics: Metrics, token: string) {
   const auth = c.req.header("authorization") ?? "";
   if (!timingSafeEqual(auth, `Bearer ${token}`)) {
-    return c.json(
-      { error: { code: "unauthenticated", message: "Bearer METRICS_TOKEN needed" } },
-      401,
-    );
+    throw new UnauthenticatedError("Bearer METRICS_TOKEN needed");
   }
   return c.body(await metrics.registry.metrics(), 200, {
     "Content-Type": metrics.registry.contentType,

@@ -11,7 +11,17 @@ Deno.test("[ops] /metrics is off without METRICS_TOKEN and needs its bearer", as
   assert.equal(off.metrics, null);
   await using on = await testApp({ config: { metricsToken: TOKEN } });
   assert.equal((await on.call("GET", "/metrics")).status, 401);
-  assert.equal((await on.call("GET", "/metrics", { key: "wrong-token-0123456789" })).status, 401);
+  const wrong = await on.call("GET", "/metrics", { key: "wrong-token-0123456789" });
+  assert.equal(wrong.status, 401);
+  // the usual error JSON, with its request id (in the body and the header) and security headers
+  assert.equal(wrong.body.error.code, "unauthenticated");
+  assert.equal(wrong.body.message, "Bearer METRICS_TOKEN needed");
+  assert.match(wrong.body.error.requestId, /^req_/);
+  assert.equal(wrong.headers.get("x-request-id"), wrong.body.error.requestId);
+  assert.equal(wrong.headers.get("x-content-type-options"), "nosniff");
+  const ok = await on.call("GET", "/metrics", { key: TOKEN });
+  assert.equal(ok.status, 200);
+  assert.match(ok.headers.get("x-request-id") ?? "", /^req_/);
 });
 
 Deno.test("[ops] /metrics: requests by route and status, meter batches and folds, cache hits, outbox depth, sweep lag, jobs", async () => {
