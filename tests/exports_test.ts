@@ -55,6 +55,7 @@ Deno.test("[e2e] customers.csv and events.csv: all rows over several pages, quot
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^text\/csv/);
   assert.match(res.headers.get("content-disposition") ?? "", /attachment; filename="customers-/);
+  assert.match(res.headers.get("x-request-id") ?? "", /^req_/, "every answer has its request id");
   assert.ok(res.text.endsWith("\r\n"));
   const rows = parse(res.text);
   assert.deepEqual(rows[0], [

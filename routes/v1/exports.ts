@@ -32,12 +32,11 @@ export function mountExportRoutes(app: OpenAPIHono<AppEnv>) {
       if (kind === "orders") requireType(p, "store");
       if (kind === "customers") requireType(p, "saas");
       const day = new Date(s.clock.now()).toISOString().slice(0, 10);
-      return new Response(exportCsv(s, p, kind), {
-        headers: {
-          "Content-Type": "text/csv; charset=utf-8; header=present",
-          "Content-Disposition": `attachment; filename="${kind}-${p.pk.slice(0, 16)}-${day}.csv"`,
-          "Cache-Control": "no-store",
-        },
+      // through the context, so the headers set before (X-Request-Id) go with it
+      return c.body(exportCsv(s, p, kind), 200, {
+        "Content-Type": "text/csv; charset=utf-8; header=present",
+        "Content-Disposition": `attachment; filename="${kind}-${p.pk.slice(0, 16)}-${day}.csv"`,
+        "Cache-Control": "no-store",
       }) as never;
     });
   }
