@@ -222,6 +222,23 @@ Deno.test("[e2e] customer API", async (t) => {
     assert.equal(b.status, 200);
     assert.deepEqual(b.body, a.body);
     assert.equal(b.headers.get("idempotent-replayed"), "true");
+    // the same request written with other spacing is the same request (a client re-serialising
+    // on retry), and so is no body next to {"quantity":1}
+    const spaced = await srv.call("POST", "/api/data", {
+      key: sk,
+      headers: { ...h, "Content-Type": "application/json" },
+      raw: '{ "quantity" : 2 }\n',
+    });
+    assert.equal(spaced.status, 200, spaced.text);
+    assert.equal(spaced.headers.get("idempotent-replayed"), "true");
+    const one = { ...h, "Idempotency-Key": "order-78" };
+    assert.equal((await srv.call("POST", "/api/data", { key: sk, headers: one })).status, 200);
+    const explicit = await srv.call("POST", "/api/data", {
+      key: sk,
+      headers: one,
+      body: { quantity: 1 },
+    });
+    assert.equal(explicit.headers.get("idempotent-replayed"), "true", explicit.text);
     assertError(
       await srv.call("POST", "/api/data", { key: sk, headers: h, body: { quantity: 3 } }),
       409,
@@ -231,7 +248,7 @@ Deno.test("[e2e] customer API", async (t) => {
       key: sk,
       headers: { "X-User-Id": "idem_user" },
     });
-    assert.equal(u.body.usage.count, 2);
+    assert.equal(u.body.usage.count, 3);
   });
 
   await t.step("customer tokens let a browser act as one customer with the pk", async () => {
@@ -341,7 +358,7 @@ Deno.test("[e2e] customer API", async (t) => {
       4,
       "user_1, cus_…, new.user@x, idem_user; user_1 deleted and re-created",
     );
-    assert.equal(res.body.usageThisPeriod, 5 + 1 + 2 + 1);
+    assert.equal(res.body.usageThisPeriod, 5 + 1 + 2 + 1 + 1);
     assert.equal(res.body.activeSubscriptions, 0);
     assert.equal(res.body.mrr, 0);
     assertError(await srv.call("GET", "/api/dashboard", { key: pk }), 403, "forbidden");

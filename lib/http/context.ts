@@ -25,7 +25,6 @@ export type AppEnv = {
     developer: Developer;
     /** Who acts on developer-API calls: `developer plt_…` (session) or `token tok_…`. */
     actor: string;
-    rawBody: string;
     /** Origins one page's forms may end up at, besides this server and the provider. */
     formTargets: string[];
   };

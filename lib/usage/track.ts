@@ -76,7 +76,7 @@ export type TrackResult =
 export function tryTrackUsage(
   s: Services,
   project: Project,
-  opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
+  opts: { customer: Customer; quantity: number; idempotencyKey?: string },
 ): Promise<TrackResult> {
   if (opts.idempotencyKey) return trackKeyed(s, project, { ...opts, key: opts.idempotencyKey });
   return Promise.resolve(tryTrackUsageNow(s, project, opts)); // a promise as it is
@@ -101,9 +101,11 @@ export function tryTrackUsageNow(
 async function trackKeyed(
   s: Services,
   project: Project,
-  opts: { customer: Customer; quantity: number; key: string; rawBody: string },
+  opts: { customer: Customer; quantity: number; key: string },
 ): Promise<TrackResult> {
-  const fingerprint = await sha256Hex(`POST /api/data\n${opts.customer.id}\n${opts.rawBody}`);
+  // what the request means, not how its JSON was spelled: a retry that writes the same body
+  // with other spacing, key order or no body for the default quantity is the same request
+  const fingerprint = await sha256Hex(`POST /api/data\n${opts.customer.id}\n${opts.quantity}`);
   const idempotency = { key: opts.key, fingerprint };
   return resultOf(
     s,
@@ -167,7 +169,7 @@ function resultOf(
 export async function trackUsage(
   s: Services,
   project: Project,
-  opts: { customer: Customer; quantity: number; idempotencyKey?: string; rawBody: string },
+  opts: { customer: Customer; quantity: number; idempotencyKey?: string },
 ): Promise<Exclude<TrackResult, { kind: "limited" }>> {
   const res = await tryTrackUsage(s, project, opts);
   if (res.kind === "limited") throw new TierLimitError(res.usage, res.quantity);

@@ -74,7 +74,6 @@ export function mountUsageRoutes(app: OpenAPIHono<AppEnv>) {
     const res = await trackUsage(c.get("services"), project, {
       customer,
       quantity: body.quantity ?? 1,
-      rawBody: c.get("rawBody") ?? "",
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
     if (res.kind === "replayed") {

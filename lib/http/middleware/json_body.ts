@@ -1,6 +1,6 @@
 /**
  * JSON bodies of unsafe methods: a non-empty body must be `application/json` and a JSON object
- * (400 otherwise); an empty body counts as `{}`. The raw text is kept for idempotency. The body
+ * (400 otherwise); an empty body counts as `{}`. The body
  * is read from the request itself and handed on as a new request, through Hono's public
  * `c.req.raw` (as the body limit in server/policy.ts does), never through Hono's internal caches.
  */
@@ -18,7 +18,6 @@ export function jsonBody(
     if (!UNSAFE.has(c.req.method) || o.except?.(c.req.path)) return next();
     const raw = c.req.raw;
     const text = await raw.text(); // bounded already, while it streamed (server/policy.ts)
-    c.set("rawBody", text);
     const ctype = c.req.header("Content-Type") ?? "";
     if (text.trim() !== "") {
       if (!JSON_TYPE_RE.test(ctype)) {
