@@ -367,6 +367,10 @@ Deno.test("[e2e] two checkouts opened for one customer: only the newer can be pa
   const a = await checkout("pro", { "X-User-Id": "retry", "Idempotency-Key": "k-1" });
   const b = await checkout("pro", { "X-User-Id": "retry", "Idempotency-Key": "k-1" });
   assert.equal(a.body.sessionId, b.body.sessionId);
+  // the same key asking for another tier is another request: 409, as Stripe answers it
+  const other = await checkout("team", { "X-User-Id": "retry", "Idempotency-Key": "k-1" });
+  assert.equal(other.status, 409, other.text);
+  assert.match(other.body.error.message, /Idempotency-Key was already used/);
   assert.equal((await srv.call("POST", pathOf(b.body.url) + "/complete")).status, 200);
   assert.equal(
     (await srv.call("GET", "/api/customers/retry", { key: sk })).body.customer.plan,

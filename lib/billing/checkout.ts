@@ -88,6 +88,17 @@ export async function startSubscriptionCheckout(
     dream_tier_id: tier.id,
     ...promo?.metadata,
   };
+  // a caller's Idempotency-Key names this request: the same key with another one is 409
+  const fingerprint = input.idempotencyKey
+    ? {
+      fingerprint: JSON.stringify([
+        tier.id,
+        input.successUrl,
+        input.cancelUrl,
+        input.promotionCode ?? null,
+      ]),
+    }
+    : {};
   if (current) {
     if (current.tierId === tier.id) {
       if (!current.cancelAtPeriodEnd) {
@@ -100,6 +111,7 @@ export async function startSubscriptionCheckout(
     const key = input.idempotencyKey ?? ulid(s.clock.now());
     const { fresh: updated } = await onceWithResult(s.kv, {
       scope: `switch:${project.pk}:${customer.id}:${key}`,
+      ...fingerprint,
       now: s.clock.now(),
       call: (idempotencyKey) =>
         s.payments.updateSubscription(acct, current.id, {
@@ -123,6 +135,7 @@ export async function startSubscriptionCheckout(
   const session = await openCheckoutOnce(s, {
     acct,
     scope: `checkout:${project.pk}:${customer.id}:${key}`,
+    ...fingerprint,
   }, {
     mode: "subscription",
     // overage is a metered item: usage past the limit is billed at each period's end
@@ -161,11 +174,12 @@ export async function startSubscriptionCheckout(
  */
 export async function openCheckoutOnce(
   s: Services,
-  at: { acct: AccountRef; scope: string },
+  at: { acct: AccountRef; scope: string; fingerprint?: string },
   request: Omit<CheckoutRequest, "idempotencyKey">,
 ): Promise<{ id: string; url: string }> {
   const { id, fresh } = await onceWithResult(s.kv, {
     scope: at.scope,
+    ...(at.fingerprint !== undefined ? { fingerprint: at.fingerprint } : {}),
     now: s.clock.now(),
     call: (idempotencyKey) =>
       s.payments.createCheckoutSession(at.acct, { ...request, idempotencyKey }),

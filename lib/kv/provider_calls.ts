@@ -3,11 +3,14 @@
  * of the same logical operation sends the same key, so the provider never makes a second object.
  */
 import { randomBase62 } from "@/lib/ids.ts";
+import { ConflictError } from "@/lib/errors.ts";
 
 export interface ProviderCall {
   idempotencyKey: string;
   result: string | null;
   createdAt: number;
+  /** What the caller asked, when the scope is keyed by the caller's own Idempotency-Key. */
+  fingerprint?: string;
 }
 
 export const providerCallKeys = {
@@ -29,22 +32,33 @@ export async function onceWithResult<T>(
     now: number;
     call: (idempotencyKey: string) => Promise<T>;
     idOf: (t: T) => string;
+    /**
+     * What is asked, for a scope named by a caller's Idempotency-Key: the same key with another
+     * request is 409, as Stripe answers it.
+     */
+    fingerprint?: string;
   },
 ): Promise<{ id: string; fresh: T | null }> {
   const key = providerCallKeys.byScope(o.scope);
   let cur = (await kv.get<ProviderCall>(key)).value;
-  if (cur?.result) return { id: cur.result, fresh: null };
   if (!cur) {
     const created: ProviderCall = {
       idempotencyKey: `dream_${randomBase62(24)}`,
       result: null,
       createdAt: o.now,
+      ...(o.fingerprint !== undefined ? { fingerprint: o.fingerprint } : {}),
     };
     const res = await kv.atomic().check({ key, versionstamp: null }).set(key, created, {
       expireIn: TTL_MS,
     }).commit();
     cur = res.ok ? created : (await kv.get<ProviderCall>(key)).value!;
   }
+  if (cur.fingerprint !== undefined && cur.fingerprint !== o.fingerprint) {
+    throw new ConflictError(
+      "This Idempotency-Key was already used with another request; use a new key for a new request",
+    );
+  }
+  if (cur.result) return { id: cur.result, fresh: null };
   const fresh = await o.call(cur.idempotencyKey);
   const id = o.idOf(fresh);
   await kv.set(key, { ...cur, result: id }, { expireIn: TTL_MS });
