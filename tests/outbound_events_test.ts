@@ -104,12 +104,14 @@ Deno.test("[e2e] Store events: order.paid, product.sold_out (the last unit), ord
     `/v1/projects/${pk}/orders/${cart.body.reservationId}/refund`,
     {
       key: dev.dat,
-      body: {},
+      body: { restock: true },
     },
   );
   assert.equal(refund.status, 200, refund.text);
   for (let i = 0; i < 4; i++) await runWebhooks(app.services);
+  // one refund, one event: the provider's echo of it and the restock write no second one
   assert.deepEqual(rx.types(), ["product.sold_out", "order.paid", "order.refunded"]);
+  assert.equal((await srv.call("GET", "/api/products", { key: pk })).body.products[0].inventory, 1);
   const paid = JSON.parse(rx.got[1]!.body).data.object;
   assert.equal(paid.email, "buyer@example.com");
 });

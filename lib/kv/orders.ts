@@ -163,7 +163,9 @@ export function commitRefund(
       op = op.sum(projectStatKeys.refunded(o.pk), BigInt(delta))
         .sum(projectStatKeys.day(o.pk, o.day, "refunded"), BigInt(delta));
     }
-    op = addEvents(op, o.pk, { events: o.events?.(next) ?? [], now: o.now });
+    // an event when money moved: a restock alone (the refund's own commit after the provider's
+    // echo of it recorded the amount) is not another refund
+    op = addEvents(op, o.pk, { events: delta > 0 ? o.events?.(next) ?? [] : [], now: o.now });
     let project: Project | null = null;
     if (restock) {
       project = restock(proj!.value!, order);
