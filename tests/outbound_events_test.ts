@@ -64,6 +64,11 @@ Deno.test("[e2e] SaaS events: customer, subscription created/updated/canceled, u
       "customer.deleted",
     ]
   ) assert.ok(types.includes(t), `${t} in ${types.join()}`);
+  // one event per change: the provider's echoes of a change made here send none again
+  assert.deepEqual(
+    types.filter((t) => t.startsWith("subscription.")),
+    ["subscription.created", "subscription.updated", "subscription.canceled"],
+  );
   const wh = new Webhook(made.body.secret);
   const versions = rx.got.map((g) => wh.verify(g.body, g.headers) as { data: { version: number } })
     .map((p) => p.data.version);

@@ -145,13 +145,20 @@ export async function applySubscription(
     },
     events: (before, after) => {
       const prev = before.subscription;
+      const view = subscriptionView(target.project, sub);
+      // one event per change a receiver can see: the provider's echoes of a change made here
+      // (and an invoice's refresh of a state already held) send nothing again
+      if (
+        prev?.id === sub.id &&
+        JSON.stringify(subscriptionView(target.project, prev)) === JSON.stringify(view)
+      ) return [];
       const type = after.subscription?.status === "canceled"
         ? "subscription.canceled"
         : !prev || prev.id !== sub.id
         ? "subscription.created"
         : "subscription.updated";
       return webhookEvents(target.project, type, {
-        object: { customer: after.id, ...subscriptionView(target.project, sub) },
+        object: { customer: after.id, ...view },
         // the provider's own time of this state: later states have larger versions
         version: sub.updatedAt * 1000,
       });
