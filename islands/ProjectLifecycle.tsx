@@ -65,10 +65,10 @@ export default function ProjectLifecycle(props: LifecycleProps) {
         : (
           <>
             <p>
-              Deleting stops this project's keys at once (test and live). Its customers, usage and
-              orders are kept 30 days, during which you can restore it here; then they are removed,
-              and subscriptions still running are canceled at your payment provider. Payments
-              already made stay in your payment provider's account.
+              Deleting stops this project's keys and open checkouts at once (test and live). Its
+              customers, usage and orders are kept 30 days, during which you can restore it here;
+              then they are removed, and subscriptions still running are canceled at your payment
+              provider. Payments already made stay in your payment provider's account.
             </p>
             {!asking && (
               <button

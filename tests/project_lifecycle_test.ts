@@ -167,3 +167,45 @@ Deno.test("[e2e] the purge ends a deleted project's subscriptions at the provide
   app.clock.advance(2 * 86_400_000);
   assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 1 });
 });
+
+Deno.test("[e2e] deleting a project expires its open checkouts and unpaid carts; restored, it sells again", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const saas = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  const store = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 3 }],
+  });
+  const urls = { successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" };
+  const co = await app.call("POST", "/api/create-checkout", {
+    key: saas.sk,
+    headers: { "X-User-Id": "late" },
+    body: { tier: "pro", ...urls },
+  });
+  const mug = (await app.call("GET", "/api/products", { key: store.pk })).body.products[0];
+  const cart = await app.call("POST", "/api/cart/checkout", {
+    key: store.pk,
+    body: { items: [{ productId: mug.id, quantity: 2 }], ...urls },
+  });
+  for (const p of [saas.pk, store.pk]) {
+    assert.equal((await app.call("DELETE", `/v1/projects/${p}`, { key: dev.dat })).status, 200);
+  }
+  for (const url of [co.body.url, cart.body.url]) {
+    const paid = await app.call("POST", new URL(url).pathname + "/complete", { body: {} });
+    assert.equal(paid.status, 409, paid.text);
+  }
+  for (const p of [saas.pk, store.pk]) {
+    assert.equal(
+      (await app.call("POST", `/v1/projects/${p}/restore`, { key: dev.dat })).status,
+      200,
+    );
+  }
+  assert.equal(
+    (await app.call("GET", "/api/products", { key: store.pk })).body.products[0].inventory,
+    3,
+    "the expired cart's stock is back",
+  );
+  assert.match(await subscribe(app, saas.sk, "late"), /^sub_/);
+});

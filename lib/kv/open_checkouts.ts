@@ -57,17 +57,18 @@ export async function takeOpenCheckout(
 }
 
 /**
- * Forgets the project's open subscription checkouts for tier `tierId` (the tier is deleted):
- * answers their sessions, to be expired. Lists the checkouts opened in the last day only (each
- * record expires after that); one replaced meanwhile by a newer checkout is left to it.
+ * Forgets the project's open subscription checkouts, those for tier `tierId` when given (the tier
+ * is deleted; else the project is): answers their sessions, to be expired. Lists the checkouts
+ * opened in the last day only (each record expires after that); one replaced meanwhile by a newer
+ * checkout is left to it.
  */
-export async function takeOpenCheckoutsOfTier(
+export async function takeOpenCheckouts(
   kv: Deno.Kv,
-  o: { pk: string; tierId: string },
+  o: { pk: string; tierId?: string },
 ): Promise<string[]> {
   const taken: string[] = [];
   for await (const e of kv.list<OpenCheckout>({ prefix: openCheckoutKeys.project(o.pk) })) {
-    if (e.value.tierId !== o.tierId) continue;
+    if (o.tierId !== undefined && e.value.tierId !== o.tierId) continue;
     const res = await kv.atomic().check(e).delete(e.key).commit();
     if (res.ok) taken.push(e.value.sessionId);
   }

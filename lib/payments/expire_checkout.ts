@@ -2,7 +2,7 @@
 import type { Services } from "@/lib/services.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import { takeOpenCheckoutsOfTier } from "@/lib/kv/open_checkouts.ts";
+import { takeOpenCheckouts } from "@/lib/kv/open_checkouts.ts";
 import { pendingHolds } from "@/lib/kv/reservations.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 
@@ -28,24 +28,31 @@ export async function expireIfOpen(
 }
 
 /**
- * Expires the open checkouts of a tier or product just deleted: a tier's subscription
- * checkouts, or the unpaid carts holding a product. Nothing a customer paid there would give
- * them anything (a subscription paid in the moment before is ended by its first event:
- * lib/webhooks/dispatch.ts); an expired cart gives its other items' stock back as any does.
+ * Expires the open checkouts of a tier or product just deleted (`tierId`), or of a project just
+ * deleted (no `tierId`): subscription checkouts, or the unpaid carts holding the product. Nothing
+ * a customer paid there would give them anything (a subscription paid in the moment before is
+ * ended by its first event, lib/webhooks/dispatch.ts, or by the purge); an expired cart gives its
+ * stock back as any does.
  */
 export async function expireCheckoutsOf(
   s: Services,
   project: Project,
-  tierId: string,
+  tierId?: string,
 ): Promise<void> {
   const open = project.type === "saas"
-    ? await takeOpenCheckoutsOfTier(s.kv, { pk: project.pk, tierId })
+    ? await takeOpenCheckouts(s.kv, { pk: project.pk, ...(tierId ? { tierId } : {}) })
     : (await pendingHolds(s.kv, project.pk))
-      .filter((r) => r.sessionId !== null && r.lines.some((l) => l.tierId === tierId))
+      .filter((r) =>
+        r.sessionId !== null && (tierId === undefined || r.lines.some((l) => l.tierId === tierId))
+      )
       .map((r) => r.sessionId!);
   if (open.length === 0) return;
   const acct = accountFor(s, project);
   acct.catch(() => {}); // each expiry below logs its own failure
-  const why = project.type === "saas" ? "its tier was deleted" : "a product in it was deleted";
+  const why = tierId === undefined
+    ? "its project was deleted"
+    : project.type === "saas"
+    ? "its tier was deleted"
+    : "a product in it was deleted";
   for (const id of open) await expireIfOpen(s, acct, id, why);
 }

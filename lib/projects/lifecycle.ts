@@ -13,6 +13,7 @@ import { ownedProject, type ProjectRef } from "@/lib/projects/projects.ts";
 import { DAY_MS, DELETED_RETENTION_DAYS } from "@/lib/projects/retention.ts";
 import { listCustomers } from "@/lib/kv/customers.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
+import { expireCheckoutsOf } from "@/lib/payments/expire_checkout.ts";
 
 /** How long past its retention a purge may wait for the provider to end its subscriptions. */
 const PURGE_GRACE_MS = 7 * DAY_MS;
@@ -30,13 +31,15 @@ function forget(s: Services, projects: Project[]) {
   for (const p of projects) s.caches.projects.set(p.pk, p);
 }
 
-/** Deletes a project (and its twin): 409 when it is deleted already. */
+/** Deletes a project (and its twin), expiring its open checkouts: 409 when it is deleted already. */
 export async function deleteProject(s: Services, ref: ProjectRef): Promise<Project[]> {
   const p = await ownedProject(s, ref.platformId, ref.pk);
   if (p.deletedAt) throw new ConflictError("This project is deleted already");
   const now = new Date(s.clock.now()).toISOString();
   const out = await markDeleted(s.kv, await withTwin(s, p), { deletedAt: now, updatedAt: now });
   forget(s, out);
+  // its keys stopped: its checkouts still open can no longer be paid either
+  for (const d of out) await expireCheckoutsOf(s, d);
   return out;
 }
 
@@ -65,7 +68,9 @@ export async function deleteAllProjects(
   const live = all.filter((p) => !p.deletedAt);
   for (let i = 0; i < live.length; i += 20) {
     const part = live.slice(i, i + 20).map((p) => p.pk);
-    forget(s, await markDeleted(s.kv, part, { deletedAt: now, updatedAt: now }));
+    const deleted = await markDeleted(s.kv, part, { deletedAt: now, updatedAt: now });
+    forget(s, deleted);
+    for (const d of deleted) await expireCheckoutsOf(s, d);
   }
   if (o.endSubscriptions) { for (const p of all) await endSubscriptions(s, p); }
   return live.length;
