@@ -281,6 +281,79 @@ Deno.test("[e2e] store journey: image → product → cart → pay → stock and
   );
 });
 
+Deno.test("[e2e] a cart completed with a payment still on its way (bank debit) is held, not sold: sold when it arrives, released when it fails", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 5 }],
+  });
+  const stock = async () =>
+    (await app.call("GET", "/api/products", { key: pk })).body.products[0].inventory;
+  const mug = (await app.call("GET", "/api/products", { key: pk })).body.products[0];
+  const open = async () =>
+    (await app.call("POST", "/api/cart/checkout", {
+      key: pk,
+      body: cart([{ productId: mug.id, quantity: 2 }]),
+    })).body as { url: string; sessionId: string; reservationId: string };
+  const debit = await open();
+  const failing = await open();
+  assert.equal(await stock(), 1);
+  // the provider says: completed, not paid yet
+  const payments = app.services.payments;
+  const retrieve = payments.retrieveCheckoutSession.bind(payments);
+  payments.retrieveCheckoutSession = async (acct, id) => ({
+    ...(await retrieve(acct, id)),
+    status: "complete",
+    payment_status: "unpaid",
+  });
+  app.clock.advance(31 * 60_000);
+  assert.equal(await sweepReservations(app.services, 0), 0, "neither sold nor released");
+  const metrics = async () =>
+    (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
+  assert.equal((await metrics()).sales, 0, "no sale without the money");
+  assert.equal(await stock(), 1, "the stock stays held");
+  // the bank's answers arrive as events
+  const me = await srv.call("GET", "/v1/me", { key: dev.dat });
+  const send = async (type: string, c: { sessionId: string }, paid: boolean) => {
+    const session = {
+      ...(await retrieve({ accountId: null, mode: "test" }, c.sessionId)),
+      status: "complete",
+      payment_status: paid ? "paid" : "unpaid",
+    };
+    const payload = JSON.stringify({
+      id: `evt_${type}_${c.sessionId}`,
+      object: "event",
+      type,
+      created: Math.floor(app.clock.now() / 1000),
+      account: me.body.developer.paymentConnection.test.accountId,
+      livemode: false,
+      data: { object: session },
+    });
+    const sig = await signPayload(new Stripe("sk_test_x"), {
+      payload,
+      secret: `whsec_sandbox_${testConfig().appSecret}`,
+      timestamp: Math.floor(app.clock.now() / 1000),
+    });
+    const r = await srv.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": sig },
+    });
+    assert.equal(r.status, 200, r.text);
+  };
+  await send("checkout.session.async_payment_failed", failing, false);
+  assert.equal(await stock(), 3, "a failed debit gives its stock back");
+  await send("checkout.session.async_payment_succeeded", debit, true);
+  assert.equal((await metrics()).sales, 1);
+  assert.equal(await stock(), 3);
+  // the hold waited for the money: later sweeps leave the settled sale alone
+  app.clock.advance(2 * 3600_000);
+  await sweepReservations(app.services, 0);
+  assert.equal((await metrics()).sales, 1);
+  assert.equal(await stock(), 3);
+});
+
 Deno.test("[e2e] deleting a product expires the unpaid carts that hold it; their other items' stock comes back", async () => {
   await using app = await testApp();
   const dev = await developer(app);

@@ -211,6 +211,26 @@ export async function pendingHolds(kv: Deno.Kv, pk: string): Promise<Reservation
   return out;
 }
 
+/**
+ * Holds a pending reservation until `until` (ms epoch): its checkout was completed with a
+ * payment still on its way (bank debits take days), so it is neither a sale nor released yet.
+ */
+export function extendHold(
+  kv: Deno.Kv,
+  o: { pk: string; id: string; until: number },
+): Promise<void> {
+  return retryAtomic("extend the hold", async () => {
+    const cur = await kv.get<Reservation>(reservationKeys.byId(o.pk, o.id));
+    if (cur.value?.status !== "pending") return undefined;
+    const res = await kv.atomic().check(cur)
+      .set(cur.key, { ...cur.value, expiresAt: o.until })
+      .delete(reservationKeys.due(cur.value.expiresAt, o.pk, o.id))
+      .set(reservationKeys.due(o.until, o.pk, o.id), true)
+      .commit();
+    return res.ok ? undefined : RETRY;
+  });
+}
+
 /** Drops a due entry whose reservation is settled or gone. */
 export async function dropDueEntry(kv: Deno.Kv, key: Deno.KvKey): Promise<void> {
   await kv.delete(key);

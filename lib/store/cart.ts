@@ -11,6 +11,7 @@ import { getProject, type Product, type Project } from "@/lib/kv/projects.ts";
 import {
   dropDueEntry,
   dueReservations,
+  extendHold,
   getReservation,
   linkReservationSession,
   type Reservation,
@@ -336,6 +337,9 @@ export function completeReservation(
  * first (a paid one becomes a sale, an open one is expired). Reads only the due index up to now.
  * Returns how many holds were settled (released, or found paid).
  */
+/** How long a hold whose payment is on its way waits before the sweep asks the provider again. */
+const ASYNC_PAYMENT_RECHECK_MS = 3600_000;
+
 export async function sweepReservations(s: Services, graceMs = 60_000): Promise<number> {
   const cutoffIso = new Date(s.clock.now() - graceMs).toISOString();
   let n = 0;
@@ -350,6 +354,12 @@ export async function sweepReservations(s: Services, graceMs = 60_000): Promise<
       try {
         const acct = await accountFor(s, project);
         const session = await s.payments.retrieveCheckoutSession(acct, r.sessionId);
+        if (session.status === "complete" && session.payment_status === "unpaid") {
+          // completed with a payment still on its way (a bank debit): held until it arrives
+          // (`checkout.session.async_payment_succeeded`) or fails (`…_failed` releases it)
+          await extendHold(s.kv, { pk, id, until: s.clock.now() + ASYNC_PAYMENT_RECHECK_MS });
+          continue;
+        }
         if (session.status === "complete") {
           await completeReservation(s, { pk, id }, { amountTotal: session.amount_total });
           n++;

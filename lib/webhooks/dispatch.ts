@@ -347,6 +347,8 @@ export const HANDLERS: Record<string, Handler> = {
   "checkout.session.completed": onCheckoutCompleted,
   "checkout.session.async_payment_succeeded": onCheckoutCompleted,
   "checkout.session.expired": onCheckoutExpired,
+  // a bank debit that failed after the checkout completed: the hold is released as if expired
+  "checkout.session.async_payment_failed": onCheckoutExpired,
   "customer.subscription.created": onSubscriptionEvent,
   "customer.subscription.updated": onSubscriptionEvent,
   "customer.subscription.deleted": onSubscriptionEvent,
