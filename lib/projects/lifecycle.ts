@@ -110,7 +110,7 @@ async function endSubscriptions(s: Services, p: Project): Promise<boolean> {
         await cancelNowAtProvider(s, p, sub.id);
       } catch (err) {
         ok = false;
-        s.logger.warn("could not end a subscription of a project being purged", {
+        s.logger.warn("could not end a subscription of a deleted project", {
           pk: p.pk,
           subscription: sub.id,
           error: err instanceof Error ? err.message : String(err),
