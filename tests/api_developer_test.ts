@@ -431,3 +431,43 @@ Deno.test("[e2e] projects and tiers", async (t) => {
     );
   });
 });
+
+Deno.test("[e2e] many creations at once on one project: every tier, code and endpoint is made, none past its bound", async () => {
+  await using app = await testApp({ config: { webhookAllowPrivate: true } });
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  const many = <T>(n: number, f: (i: number) => Promise<T>) =>
+    Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+  const statuses = (rs: { status: number }[]) => rs.map((r) => r.status).sort().join();
+  // a script adding in parallel: once, most of these lost their checked commits to each other (409)
+  const tiers = await many(30, (i) =>
+    app.call("POST", `/v1/projects/${pk}/tiers`, {
+      key: dev.dat,
+      body: { name: `t${i}`, price: 100 + i, limit: 10 },
+    }));
+  assert.equal(statuses(tiers), Array(30).fill(201).join());
+  const codes = await many(30, (i) =>
+    app.call("POST", `/v1/projects/${pk}/coupons`, {
+      key: dev.dat,
+      body: { code: `CODE${i}`, percentOff: 10, duration: "once" },
+    }));
+  assert.equal(statuses(codes), Array(30).fill(201).join());
+  // the bound is counted on the record being written, so concurrent creations can't pass it
+  const hooks = await many(25, (i) =>
+    app.call("POST", `/v1/projects/${pk}/webhooks`, {
+      key: dev.dat,
+      body: { url: `http://127.0.0.1:9/h${i}` },
+    }));
+  assert.equal(hooks.filter((r) => r.status === 201).length, 10);
+  assert.ok(hooks.every((r) => r.status === 201 || r.status === 409));
+  const got = (await app.call("GET", `/v1/projects/${pk}`, { key: dev.dat })).body.project;
+  assert.equal(got.tiers.length, 31);
+  assert.equal(
+    (await app.call("GET", `/v1/projects/${pk}/webhooks`, { key: dev.dat })).body.endpoints.length,
+    10,
+  );
+  assert.equal(
+    (await app.call("GET", `/v1/projects/${pk}/coupons`, { key: dev.dat })).body.coupons.length,
+    30,
+  );
+});

@@ -28,12 +28,12 @@ export async function listCoupons(s: Services, p: Project) {
   return coupons.map((c) => publicCoupon(c, counts.get(c.code) ?? 0));
 }
 
+const tooMany = () => new ValidationError(`A project has at most ${MAX_COUPONS} promotion codes`);
+
 /** Creates a code (409 when taken): at the provider first, then on the project. */
 export async function createCoupon(s: Services, p: Project, input: CouponInput) {
   if (findCoupon(p, input.code)) throw new ConflictError(`Code ${input.code} exists already`);
-  if ((p.coupons ?? []).length >= MAX_COUPONS) {
-    throw new ValidationError(`A project has at most ${MAX_COUPONS} promotion codes`);
-  }
+  if ((p.coupons ?? []).length >= MAX_COUPONS) throw tooMany();
   const now = s.clock.now();
   if (input.expiresAt && Date.parse(input.expiresAt) <= now) {
     throw new ValidationError("expiresAt is in the past", [
@@ -76,10 +76,23 @@ export async function createCoupon(s: Services, p: Project, input: CouponInput) 
   const [couponId, promotionCodeId] = made.id.split(" ") as [string, string];
   coupon.providerCouponId = couponId;
   coupon.providerPromotionCodeId = promotionCodeId;
-  const next = await updateProject(s.kv, p.pk, (cur) => {
-    if (findCoupon(cur, coupon.code)) throw new ConflictError(`Code ${coupon.code} exists already`);
-    return { ...cur, coupons: [...(cur.coupons ?? []), coupon] };
-  });
+  let next: Project;
+  try {
+    next = await updateProject(s.kv, p.pk, (cur) => {
+      // checked again on the record being written: concurrent creations can't pass either
+      if (findCoupon(cur, coupon.code)) {
+        throw new ConflictError(`Code ${coupon.code} exists already`);
+      }
+      if ((cur.coupons ?? []).length >= MAX_COUPONS) throw tooMany();
+      return { ...cur, coupons: [...(cur.coupons ?? []), coupon] };
+    });
+  } catch (err) {
+    // the code made at the provider for this request is not kept: it must not be redeemable
+    await s.payments.deactivatePromotionCode(acct, promotionCodeId).catch((e) =>
+      s.logger.warn("could not deactivate a promotion code", { error: String(e) })
+    );
+    throw err;
+  }
   s.caches.projects.set(p.pk, next);
   return publicCoupon(coupon, 0);
 }

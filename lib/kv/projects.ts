@@ -1,4 +1,5 @@
 /** Projects: the publishable key is the id; tiers live inside the project record. */
+import { KeyedMutex } from "@/lib/mutex.ts";
 import { RETRY, retryAtomic, updateChecked } from "@/lib/kv/_atomic.ts";
 import { bumpEpoch, projectEpochKeys } from "@/lib/kv/project_epochs.ts";
 import { NotFoundError } from "@/lib/errors.ts";
@@ -207,21 +208,30 @@ export async function updateProject(
   return (await updateProjectWith(kv, pk, (p) => ({ next: change(p), result: null }))).project;
 }
 
+// a project's record changes one after another within this instance: many at once (a script
+// adding tiers, codes or endpoints in parallel) would otherwise lose most of their checked
+// commits to each other and answer 409; across instances the versionstamp check still decides
+const projectWrites = new KeyedMutex();
+
 /** `updateProject` whose change also answers a result (the tier it made, removed …). */
 export function updateProjectWith<R>(
   kv: Deno.Kv,
   pk: string,
   change: (p: Project) => { next: Project; result: R },
 ): Promise<{ project: Project; result: R }> {
-  return updateChecked<Project, { project: Project; result: R }>(kv, projectKeys.byPk(pk), {
-    what: "update the project",
-    also: (op) => bumpEpoch(op, pk),
-    change: (cur) => {
-      if (!cur) throw new NotFoundError(`No project ${pk}`);
-      const r = change(cur);
-      return { next: r.next, result: { project: r.next, result: r.result } };
-    },
-  });
+  return projectWrites.run(
+    pk,
+    () =>
+      updateChecked<Project, { project: Project; result: R }>(kv, projectKeys.byPk(pk), {
+        what: "update the project",
+        also: (op) => bumpEpoch(op, pk),
+        change: (cur) => {
+          if (!cur) throw new NotFoundError(`No project ${pk}`);
+          const r = change(cur);
+          return { next: r.next, result: { project: r.next, result: r.result } };
+        },
+      }),
+  );
 }
 
 /**

@@ -73,14 +73,14 @@ function save(s: Services, pk: string, change: (p: Project) => Project) {
   });
 }
 
+const tooMany = () => new ConflictError(`A project has at most ${MAX_ENDPOINTS} webhook endpoints`);
+
 export async function createEndpoint(
   s: Services,
   p: Project,
   input: z.infer<typeof EndpointInputSchema>,
 ) {
-  if ((p.webhooks ?? []).length >= MAX_ENDPOINTS) {
-    throw new ConflictError(`A project has at most ${MAX_ENDPOINTS} webhook endpoints`);
-  }
+  if ((p.webhooks ?? []).length >= MAX_ENDPOINTS) throw tooMany();
   await checkUrl(s, input.url);
   const secret = newSecret();
   const now = s.clock.now();
@@ -97,7 +97,11 @@ export async function createEndpoint(
     failingSince: null,
     disabledAt: null,
   };
-  await save(s, p.pk, (cur) => ({ ...cur, webhooks: [...(cur.webhooks ?? []), endpoint] }));
+  await save(s, p.pk, (cur) => {
+    // counted again on the record being written: concurrent creations can't pass the bound
+    if ((cur.webhooks ?? []).length >= MAX_ENDPOINTS) throw tooMany();
+    return { ...cur, webhooks: [...(cur.webhooks ?? []), endpoint] };
+  });
   return { endpoint, secret };
 }
 
