@@ -15,6 +15,9 @@ import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/prov
 import { projectByPk } from "@/lib/projects/projects.ts";
 import { dayInWords } from "@/lib/period.ts";
 import { money } from "@/components/currency.ts";
+import { z } from "zod";
+
+const EMAIL = z.string().trim().max(254).pipe(z.email());
 
 function sandboxOf(c: Context<AppEnv>): SandboxProvider {
   const sb = c.get("services").sandbox;
@@ -257,15 +260,24 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
       const sb = sandboxOf(c);
       const id = c.req.param("id")!;
       const { form, body } = await wantsRedirect(c);
-      if (action === "complete" && body.promotionCode) {
-        // a code typed on the page: checked against the shop's codes, then applied
+      if (action === "complete" && (body.promotionCode || body.email)) {
         const s = c.get("services");
         const session = await sb.session(id);
         const project = await projectByPk(s, session.metadata?.dream_pk ?? "");
         try {
-          if (!project) throw new ValidationError("This checkout takes no promotion codes");
-          const promo = await promotionFor(s, project, body.promotionCode);
-          await sb.applyPromotionCode(id, promo);
+          // an email is checked as the provider's page checks it
+          if (body.email && !EMAIL.safeParse(body.email).success) {
+            throw new ValidationError("Enter a valid email address", [{
+              field: "email",
+              message: "not an email address",
+            }]);
+          }
+          if (body.promotionCode) {
+            // a code typed on the page: checked against the shop's codes, then applied
+            if (!project) throw new ValidationError("This checkout takes no promotion codes");
+            const promo = await promotionFor(s, project, body.promotionCode);
+            await sb.applyPromotionCode(id, promo);
+          }
         } catch (err) {
           if (!(err instanceof AppError) || !form) throw err;
           return c.html(
@@ -282,7 +294,7 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
       }
       const done = action === "complete"
         ? await sb.completeCheckout(id, {
-          email: body.email || undefined,
+          email: body.email?.trim() || undefined,
           card: body.card || undefined,
         })
         : await sb.expireCheckout(id);

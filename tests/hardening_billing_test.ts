@@ -1,7 +1,7 @@
 /** [e2e] Hardening: the billing lifecycle stays correct at its edges (sandbox payments). */
 import assert from "node:assert/strict";
 import Stripe from "stripe";
-import { developer, project, type TestApp, testApp } from "@/tests/helpers.ts";
+import { developer, ORIGIN, project, type TestApp, testApp } from "@/tests/helpers.ts";
 import { signPayload } from "@/lib/payments/signature.ts";
 import { sandboxKeys } from "@/lib/kv/sandbox.ts";
 
@@ -301,9 +301,23 @@ Deno.test("[e2e] the email given at the sandbox checkout is kept on the customer
     key: store.pk,
     body: { items: [{ priceId, quantity: 1 }], ...URLS },
   });
-  await app.call("POST", `${new URL(cart.body.url).pathname}/complete`, {
-    body: { email: "buyer@example.com" },
-  });
+  const complete = `${new URL(cart.body.url).pathname}/complete`;
+  // an address that is not one shows the page again (nothing is paid), as the provider's does
+  for (const email of [`${"a".repeat(300)}@b.co`, "not an email", "a@"]) {
+    const bad = await app.fetch(
+      new Request(`${ORIGIN}${complete}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN },
+        body: new URLSearchParams({ email }),
+      }),
+    );
+    assert.equal(bad.status, 422, email);
+    assert.match(await bad.text(), /Enter a valid email address/);
+  }
+  const json = await app.call("POST", complete, { body: { email: "nope" } });
+  assert.equal(json.status, 422);
+  assert.equal(json.body.error.details[0].field, "email");
+  await app.call("POST", complete, { body: { email: " buyer@example.com " } });
   const resv = await app.kv.get<{ email: string; status: string }>([
     "reservations",
     store.pk,
