@@ -120,6 +120,17 @@ Deno.test("[e2e] key rotation: new key works at once, old key stops after the gr
     })).status,
     422,
   );
+  // a misspelt field is refused, not read as the default grace, 0 (the key in use would end)
+  const typo = await app.call("POST", `/v1/projects/${p.pk}/keys/rotate`, {
+    key: dev.dat,
+    body: { grace_seconds: 86_400 },
+  });
+  assert.equal(typo.status, 422, typo.text);
+  assert.equal(
+    (await app.call("GET", "/api/usage", { key: now.body.secretKey, headers: h })).status,
+    200,
+    "nothing rotated",
+  );
 });
 
 Deno.test("[e2e] another instance sees a rotation within the cache TTL", async () => {

@@ -49,6 +49,8 @@ export const PromoteInputSchema = z.object({
   tiers: z.array(TierInputSchema).min(1).max(MAX_TIERS).optional(),
 });
 
+// strict: a misspelt `graceSeconds` (`grace_seconds`) would otherwise be the default, 0, and end
+// the key still in use at once (Stripe refuses unknown parameters too)
 export const RotateInputSchema = z.object({
   graceSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
-});
+}).strict();
