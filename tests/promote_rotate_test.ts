@@ -11,6 +11,12 @@ Deno.test("[e2e] POST /v1/projects/:pk/promote creates the live twin once", asyn
     body: { tiers: [{ name: "X", price: 0 }] },
   });
   assert.equal(bad.status, 422);
+  // a misspelt field is refused: the one live twin is not made with the test tiers instead
+  const typo = await app.call("POST", `/v1/projects/${test.pk}/promote`, {
+    key: dev.dat,
+    body: { tier: [{ name: "free", price: 0, limit: 10 }] },
+  });
+  assert.equal(typo.status, 422, typo.text);
   const res = await app.call("POST", `/v1/projects/${test.pk}/promote`, {
     key: dev.dat,
     body: {

@@ -45,9 +45,11 @@ export function publicProject(p: Project) {
   };
 }
 
+// strict: a live twin is made once (a second promote is 409), so a misspelt `tiers` must not
+// quietly make it with the test tiers instead of the ones given
 export const PromoteInputSchema = z.object({
   tiers: z.array(TierInputSchema).min(1).max(MAX_TIERS).optional(),
-});
+}).strict();
 
 // strict: a misspelt `graceSeconds` (`grace_seconds`) would otherwise be the default, 0, and end
 // the key still in use at once (Stripe refuses unknown parameters too)
