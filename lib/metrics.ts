@@ -15,6 +15,10 @@ export interface Metrics {
   job(name: string, seconds: number): void;
 }
 
+// a label per method any client can make up would be a series per request: the standard ones,
+// and "other"
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export function createMetrics(s: Services): Metrics {
@@ -113,8 +117,9 @@ export function createMetrics(s: Services): Metrics {
     registry,
     request: (o) => {
       const status = String(o.status);
-      requests.inc({ route: o.route, method: o.method, status });
-      latency.observe({ route: o.route, method: o.method }, o.seconds);
+      const method = METHODS.has(o.method) ? o.method : "other";
+      requests.inc({ route: o.route, method, status });
+      latency.observe({ route: o.route, method }, o.seconds);
     },
     job: (name, seconds) => jobs.observe({ job: name }, seconds),
   };

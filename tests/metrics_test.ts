@@ -22,6 +22,12 @@ Deno.test("[ops] /metrics is off without METRICS_TOKEN and needs its bearer", as
   const ok = await on.call("GET", "/metrics", { key: TOKEN });
   assert.equal(ok.status, 200);
   assert.match(ok.headers.get("x-request-id") ?? "", /^req_/);
+
+  // methods a client makes up share one label: no series per request
+  for (let i = 0; i < 5; i++) await on.call(`M${i}X`, "/x");
+  const text = (await on.call("GET", "/metrics", { key: TOKEN })).text;
+  assert.doesNotMatch(text, /method="M\dX"/);
+  assert.match(text, /dream_http_requests_total\{route="[^"]*",method="other",status="\d+"\} 5/);
 });
 
 Deno.test("[ops] /metrics: requests by route and status, meter batches and folds, cache hits, outbox depth, sweep lag, jobs", async () => {
