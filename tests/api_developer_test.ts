@@ -471,3 +471,32 @@ Deno.test("[e2e] many creations at once on one project: every tier, code and end
     30,
   );
 });
+
+Deno.test("[e2e] a misspelt field of a tier or a new project is 422, never its default", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  // `limt` was dropped and the tier made unlimited; `curency` fixed the project in usd for good
+  const tier = await app.call("POST", `/v1/projects/${pk}/tiers`, {
+    key: dev.dat,
+    body: { name: "pro", price: 1900, limt: 5 },
+  });
+  assertError(tier, 422, "validation_failed");
+  assert.match(tier.body.error.message, /limt/);
+  const patch = await app.call("PATCH", `/v1/projects/${pk}/tiers/free`, {
+    key: dev.dat,
+    body: { limt: 50 },
+  });
+  assertError(patch, 422, "validation_failed");
+  const made = await app.call("POST", "/v1/projects", {
+    key: dev.dat,
+    body: { name: "Euro", type: "saas", curency: "eur", tiers: [{ name: "free", price: 0 }] },
+  });
+  assertError(made, 422, "validation_failed");
+  const p = (await app.call("GET", `/v1/projects/${pk}`, { key: dev.dat })).body.project;
+  assert.deepEqual(p.tiers.map((t: { name: string; limit: number }) => [t.name, t.limit]), [[
+    "free",
+    5,
+  ]]);
+  assert.equal((await app.call("GET", "/v1/projects", { key: dev.dat })).body.projects.length, 1);
+});

@@ -33,7 +33,9 @@ export const TierInputSchema = z.object({
   trialDays: z.number().int().min(0).max(730).optional(),
   /** SaaS tiers with a limit: calls past it are accepted and billed, up to `cap` calls. */
   overage: OverageSchema.nullable().optional(),
-});
+  // strict: a misspelt field would be its default, and some defaults cost money (`limt: 5` made
+  // an unlimited tier), so an unknown field is 422, as Stripe refuses unknown parameters
+}).strict();
 export type TierInput = z.infer<typeof TierInputSchema>;
 
 export const TierPatchSchema = TierInputSchema.partial().extend({

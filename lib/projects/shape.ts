@@ -13,7 +13,7 @@ export const ProjectInputSchema = z.object({
   /** What every tier is priced in (default usd); fixed once the project exists. */
   currency: CurrencyCode.optional(),
   automaticTax: z.boolean().optional(),
-});
+}).strict(); // a misspelt `currency` would fix the project in usd for good
 export type ProjectInput = z.infer<typeof ProjectInputSchema>;
 
 export const ProjectPatchSchema = z.object({
