@@ -41,6 +41,9 @@ const HTTP_URL_MESSAGE =
 /** Where a provider sends the browser back (`successUrl`, `cancelUrl`, `returnUrl`). */
 export const HttpUrl = z.string().refine(isHttpUrl, HTTP_URL_MESSAGE);
 
+/** An email address as a caller gives it: trimmed and lowercased, at most 254 characters. */
+export const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
+
 /** `next` and `returnTo`: same-origin paths only, so no redirect leaves this server. */
 export const LocalPath = z.string().refine(isLocalPath, "must be a path on this server");
 

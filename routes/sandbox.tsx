@@ -15,9 +15,7 @@ import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/prov
 import { projectByPk } from "@/lib/projects/projects.ts";
 import { dayInWords } from "@/lib/period.ts";
 import { money } from "@/components/currency.ts";
-import { z } from "zod";
-
-const EMAIL = z.string().trim().max(254).pipe(z.email());
+import { Email } from "@/lib/schemas.ts";
 
 function sandboxOf(c: Context<AppEnv>): SandboxProvider {
   const sb = c.get("services").sandbox;
@@ -266,7 +264,7 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
         const project = await projectByPk(s, session.metadata?.dream_pk ?? "");
         try {
           // an email is checked as the provider's page checks it
-          if (body.email && !EMAIL.safeParse(body.email).success) {
+          if (body.email && !Email.safeParse(body.email).success) {
             throw new ValidationError("Enter a valid email address", [{
               field: "email",
               message: "not an email address",

@@ -1,5 +1,6 @@
 /** Developer accounts: sign-up, sign-in with throttling, sessions and access tokens. */
 import { z } from "zod";
+import { Email } from "@/lib/schemas.ts";
 import type { Services } from "@/lib/services.ts";
 import { hashPassword, sha256Hex, verifyPassword } from "@/lib/crypto.ts";
 import { newAccessToken, newPlatformId, newSessionToken, ulid } from "@/lib/ids.ts";
@@ -26,7 +27,7 @@ import {
 } from "@/lib/errors.ts";
 
 export const CredentialsSchema = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email().max(254)),
+  email: Email,
   password: z.string().min(10, "must be at least 10 characters").max(256),
 });
 export type Credentials = z.infer<typeof CredentialsSchema>;

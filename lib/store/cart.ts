@@ -21,7 +21,7 @@ import {
 } from "@/lib/kv/reservations.ts";
 import { ConflictError, RateLimitedError, ValidationError } from "@/lib/errors.ts";
 import { sha256Hex } from "@/lib/crypto.ts";
-import { HttpUrl } from "@/lib/schemas.ts";
+import { Email, HttpUrl } from "@/lib/schemas.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
@@ -31,7 +31,7 @@ import { webhookEvents } from "@/lib/outbound/events.ts";
 import { publicOrder } from "@/lib/store/orders.ts";
 
 export const CartInputSchema = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional(),
+  email: Email.optional(),
   /** The buyer's name (the original dream-api SDK sends it): kept with the order. */
   name: z.string().trim().min(1).max(200).optional(),
   items: z.array(

@@ -1,6 +1,7 @@
 /** /v1/projects/:pk/orders and /v1/projects/:pk/orders/:id — a Store's orders (developer API). */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
+import { Email } from "@/lib/schemas.ts";
 import { developerAuth } from "@/lib/http/middleware/developer_auth.ts";
 import { ownedProject, requireType } from "@/lib/projects/projects.ts";
 import {
@@ -36,7 +37,7 @@ const list = createRoute({
   request: {
     params: PkParam,
     query: PageQuery.extend({
-      email: z.string().trim().toLowerCase().pipe(z.email().max(254)).optional().openapi({
+      email: Email.optional().openapi({
         description: "Only this buyer's orders (at most `limit`, no paging)",
       }),
     }),
