@@ -1,7 +1,7 @@
 /** Stock reservations of store checkouts: pending until paid (a sale) or expired (released). */
 import { addEvents, type OutboxEvent } from "@/lib/kv/webhook_outbox.ts";
 import { addToBuyer, type Order, orderKeys } from "@/lib/kv/orders.ts";
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { getManyChunked, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { eventKeys, withClaim } from "@/lib/kv/events.ts";
@@ -201,14 +201,8 @@ export async function pendingHolds(kv: Deno.Kv, pk: string): Promise<Reservation
     const [, , duePk, id] = e.key as [string, string, string, string];
     if (duePk === pk) ids.push(id);
   }
-  const out: Reservation[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    const got = await kv.getMany<Reservation[]>(
-      ids.slice(i, i + 10).map((id) => reservationKeys.byId(pk, id)),
-    );
-    for (const g of got) if (g.value?.status === "pending") out.push(g.value);
-  }
-  return out;
+  const got = await getManyChunked<Reservation>(kv, ids.map((id) => reservationKeys.byId(pk, id)));
+  return got.flatMap((g) => g.value?.status === "pending" ? [g.value] : []);
 }
 
 /**
