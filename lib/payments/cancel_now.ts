@@ -34,3 +34,26 @@ export async function cancelNowAtProvider(
   });
   return fresh;
 }
+
+/**
+ * `cancelNowAtProvider` for callers that carry on when it fails: false then, the failure logged
+ * as "could not end `what`" (their caller retries later: the next event, the next purge run).
+ */
+export async function tryCancelNowAtProvider(
+  s: Services,
+  project: Project,
+  subscriptionId: string,
+  what: string,
+): Promise<boolean> {
+  try {
+    await cancelNowAtProvider(s, project, subscriptionId);
+    return true;
+  } catch (err) {
+    s.logger.warn(`could not end ${what}`, {
+      pk: project.pk,
+      subscription: subscriptionId,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return false;
+  }
+}

@@ -12,7 +12,7 @@ import { ConflictError } from "@/lib/errors.ts";
 import { ownedProject, type ProjectRef } from "@/lib/projects/projects.ts";
 import { DAY_MS, DELETED_RETENTION_DAYS } from "@/lib/projects/retention.ts";
 import { listCustomers } from "@/lib/kv/customers.ts";
-import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
+import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { expireCheckoutsOf } from "@/lib/payments/expire_checkout.ts";
 
 /** How long past its retention a purge may wait for the provider to end its subscriptions. */
@@ -106,15 +106,8 @@ async function endSubscriptions(s: Services, p: Project): Promise<boolean> {
     for (const c of page.items) {
       const sub = c.subscription;
       if (!sub || sub.status === "canceled") continue;
-      try {
-        await cancelNowAtProvider(s, p, sub.id);
-      } catch (err) {
+      if (!await tryCancelNowAtProvider(s, p, sub.id, "a subscription of a deleted project")) {
         ok = false;
-        s.logger.warn("could not end a subscription of a deleted project", {
-          pk: p.pk,
-          subscription: sub.id,
-          error: err instanceof Error ? err.message : String(err),
-        });
       }
     }
     cursor = page.nextCursor ?? undefined;

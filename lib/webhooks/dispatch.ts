@@ -25,7 +25,7 @@ import {
 import type { Subscription } from "@/lib/kv/customers.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
-import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
+import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
@@ -104,13 +104,13 @@ async function applyProviderSubscription(
     // ended at the provider, the earlier purchase
     const held = outcome === "applied" ? snap : before;
     for (const id of extraPaidSubscriptions(held, [before, snap])) {
-      await endAtProvider(s, found.project, id, "a customer's second subscription");
+      await tryCancelNowAtProvider(s, found.project, id, "a customer's second subscription");
     }
   }
   // a subscription of a customer deleted meanwhile (its checkout paid after the deletion) would
   // go on billing for no one: it is ended at the provider now
   const orphan = outcome === "no_customer" && snap.status !== "canceled" &&
-    await endAtProvider(s, found.project, snap.id, "a deleted customer's subscription");
+    await tryCancelNowAtProvider(s, found.project, snap.id, "a deleted customer's subscription");
   if (outcome !== "duplicate") {
     await log(s, ev, {
       pk: found.project.pk,
@@ -119,28 +119,6 @@ async function applyProviderSubscription(
     });
   }
   return outcome;
-}
-
-/**
- * Ends a subscription at the provider now (once per subscription). False when the call failed
- * (logged): the subscription's next event (each invoice brings one) tries again.
- */
-async function endAtProvider(
-  s: Services,
-  project: Project,
-  subscriptionId: string,
-  what: string,
-): Promise<boolean> {
-  try {
-    await cancelNowAtProvider(s, project, subscriptionId);
-    return true;
-  } catch (err) {
-    s.logger.warn(`could not end ${what}`, {
-      subscription: subscriptionId,
-      error: err instanceof Error ? err.message : String(err),
-    });
-    return false;
-  }
 }
 
 /**
@@ -158,7 +136,7 @@ async function tierGone(
   const deleted = tierId !== undefined && !project.tiers.some((t) => t.id === tierId) &&
     sub.status !== "canceled" && sub.status !== "incomplete_expired";
   const ended = deleted &&
-    await endAtProvider(s, project, sub.id, "a subscription to a deleted tier");
+    await tryCancelNowAtProvider(s, project, sub.id, "a subscription to a deleted tier");
   if (!(await claimOnly(s, ev))) return "duplicate";
   if (!ended) return "ignored: unknown price";
   const outcome = "tier_deleted: ended at the provider";
