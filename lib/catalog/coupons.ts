@@ -111,16 +111,19 @@ export function couponOf(
   p: Project,
   metadata: Record<string, string> | null | undefined,
 ): CouponTerms | null {
-  const raw = metadata?.dream_coupon_terms;
-  if (raw) {
-    try {
-      const got = TermsSchema.safeParse(JSON.parse(raw));
-      if (got.success) return got.data;
-    } catch {
-      // not JSON: edited at the provider; the code's name below
-    }
+  return termsOf(metadata?.dream_coupon_terms) ??
+    (metadata?.dream_coupon ? findCoupon(p, metadata.dream_coupon) : null);
+}
+
+/** The terms a checkout recorded, or null when it recorded none (or they were edited away). */
+function termsOf(raw: string | undefined): CouponTerms | null {
+  if (!raw) return null;
+  try {
+    const got = TermsSchema.safeParse(JSON.parse(raw));
+    return got.success ? got.data : null;
+  } catch {
+    return null; // not JSON: edited at the provider
   }
-  return metadata?.dream_coupon ? findCoupon(p, metadata.dream_coupon) : null;
 }
 
 /**
@@ -130,7 +133,7 @@ export function couponOf(
 export function sameCoupon(p: Project, metadata: Record<string, string>): boolean {
   const now = metadata.dream_coupon ? findCoupon(p, metadata.dream_coupon) : null;
   if (!now) return false;
-  const then = couponOf(p, { dream_coupon_terms: metadata.dream_coupon_terms ?? "" });
+  const then = termsOf(metadata.dream_coupon_terms);
   return then === null || then.providerPromotionCodeId === now.providerPromotionCodeId;
 }
 
