@@ -45,15 +45,19 @@ export function replaceOpenCheckout(
 }
 
 /** Forgets the customer's open subscription checkout (the customer is deleted): answers it. */
-export async function takeOpenCheckout(
+export function takeOpenCheckout(
   kv: Deno.Kv,
   o: { pk: string; customerId: string },
 ): Promise<string | null> {
-  const key = openCheckoutKeys.subscription(o.pk, o.customerId);
-  const cur = await kv.get<OpenCheckout>(key);
-  if (!cur.value) return null;
-  await kv.delete(key);
-  return cur.value.sessionId;
+  // checked like every change of the record: one opened meanwhile is the one taken
+  return updateChecked<OpenCheckout, string | null>(
+    kv,
+    openCheckoutKeys.subscription(o.pk, o.customerId),
+    {
+      what: "forget the open checkout",
+      change: (cur) => cur ? { next: null, result: cur.sessionId } : { result: null },
+    },
+  );
 }
 
 /**
