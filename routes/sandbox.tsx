@@ -258,13 +258,14 @@ export function mountSandboxRoutes(app: OpenAPIHono<AppEnv>) {
       const sb = sandboxOf(c);
       const id = c.req.param("id")!;
       const { form, body } = await wantsRedirect(c);
-      if (action === "complete" && (body.promotionCode || body.email)) {
+      // an email is checked as the provider's page checks it
+      const badEmail = !!body.email && !Email.safeParse(body.email).success;
+      if (action === "complete" && (body.promotionCode || badEmail)) {
         const s = c.get("services");
         const session = await sb.session(id);
         const project = await projectByPk(s, session.metadata?.dream_pk ?? "");
         try {
-          // an email is checked as the provider's page checks it
-          if (body.email && !Email.safeParse(body.email).success) {
+          if (badEmail) {
             throw new ValidationError("Enter a valid email address", [{
               field: "email",
               message: "not an email address",
