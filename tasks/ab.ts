@@ -13,13 +13,16 @@
  * goal is a ratio of) instead of a checkout: issue 13's yardsticks, measured the same way.
  * Env: AB_CUSTOMERS (200), AB_ROUNDS (16), AB_SECONDS (2), AB_METHOD (POST | GET), AB_MIX=1 (a
  * quarter of the customers on a tier of 100 calls, refused once there, as in the bench),
- * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}).
+ * AB_ENV_A / AB_ENV_B (JSON: extra environment for that server, e.g. {"USAGE_FOLD_ROWS":"256"}),
+ * AB_SEED=N (a checkout's store seeded first with N other customers and 10 usage events each, as
+ * the bench's is; AB_SEED_A / AB_SEED_B for one side only).
  * Each round also prints each server's main-thread CPU per answer (Linux /proc). Side A is warmed
  * again once B is ready: left idle meanwhile, it had answered POST ~7 – 10 % slower than B with
  * 10 000 customers whichever server it was (README, issue 13's sixth session).
  */
 import { freePort, seedProject, startServer, startTask, waitUp } from "./server_process.ts";
 import { median, replayScript, wrk } from "./wrk.ts";
+import { seedStore } from "./seed_store.ts";
 
 const [rootA, rootB] = Deno.args;
 if (!rootA || !rootB) throw new Error("usage: deno task ab <checkout A> <checkout B>");
@@ -61,18 +64,20 @@ async function yardstick(kind: Yardstick) {
 }
 
 /** Starts one checkout's server and makes it ready: project, customers, warm caches. */
-async function side(root: string, extraEnv: string | undefined) {
+async function side(root: string, extraEnv: string | undefined, seed: number) {
   if (isYardstick(root)) return await yardstick(root);
   const port = freePort();
   const dataDir = await Deno.makeTempDir({ prefix: "dream-ab-" });
-  const child = startServer(port, dataDir, {
-    main: `${root}/main.ts`,
-    cwd: root,
-    env: extraEnv ? JSON.parse(extraEnv) : {},
-  });
+  const start = () =>
+    startServer(port, dataDir, {
+      main: `${root}/main.ts`,
+      cwd: root,
+      env: extraEnv ? JSON.parse(extraEnv) : {},
+    });
+  let child = start();
   const base = `http://127.0.0.1:${port}`;
   await waitUp(`${base}/healthz`);
-  const { sk } = await seedProject(base, "ab@example.com", {
+  const { sk, pk } = await seedProject(base, "ab@example.com", {
     name: "AB",
     type: "saas",
     tiers: [{ name: "free", price: 0, limit: 1_000_000_000 }, {
@@ -88,6 +93,13 @@ async function side(root: string, extraEnv: string | undefined) {
       body: JSON.stringify({ id: `u_${k}`, plan: "tiny" }),
     });
     await r.body?.cancel();
+  }
+  if (seed > 0) {
+    child.kill("SIGTERM");
+    await child.status;
+    await seedStore(dataDir, pk, seed, seed * 10);
+    child = start();
+    await waitUp(`${base}/healthz`);
   }
   // first sight of every customer goes through the full app: not what is compared
   const warm = () => run(`${base}/api/data`, script(sk, "POST"), CUSTOMERS > 1000 ? "15" : "3");
@@ -120,8 +132,10 @@ async function timed(s: Awaited<ReturnType<typeof side>>) {
   return { ...r, busy, cpu: busy * 1e6 / r.rps };
 }
 
-const a = await side(rootA, Deno.env.get("AB_ENV_A"));
-const b = await side(rootB, Deno.env.get("AB_ENV_B"));
+const seedOf = (s: "A" | "B") =>
+  Number(Deno.env.get(`AB_SEED_${s}`) ?? Deno.env.get("AB_SEED") ?? 0);
+const a = await side(rootA, Deno.env.get("AB_ENV_A"), seedOf("A"));
+const b = await side(rootB, Deno.env.get("AB_ENV_B"), seedOf("B"));
 // A again: left idle while B was set up and warmed, it answered ~7 – 10 % slower than B for the
 // whole run (the same checkout on both sides, 10 000 customers: 1.071; warmed again: 0.989)
 await a.warm();
@@ -145,7 +159,9 @@ for (let round = 0; round < ROUNDS; round++) {
   );
 }
 print(
-  `${METHOD} ${CUSTOMERS} customers${MIX ? " (mix)" : ""}, ${ROUNDS} rounds of ${SECONDS} s: ` +
+  `${METHOD} ${CUSTOMERS} customers${MIX ? " (mix)" : ""}${
+    seedOf("A") || seedOf("B") ? `, seeded A ${seedOf("A")} B ${seedOf("B")}` : ""
+  }, ${ROUNDS} rounds of ${SECONDS} s: ` +
     `B/A median ${median(ratios).toFixed(3)}, mean ${
       (ratios.reduce((x, y) => x + y, 0) / ratios.length).toFixed(3)
     }; p99 median A ${median(p99s[0]).toFixed(1)} ms, B ${median(p99s[1]).toFixed(1)} ms`,

@@ -13,12 +13,8 @@
  * /api/dashboard, and reports the server's RSS after each round. Rate limits are off for the run
  * (RATE_LIMIT_PER_KEY=0, RATE_LIMIT_PER_CUSTOMER=0).
  */
-import { customerKeys } from "@/lib/kv/customers.ts";
-import { projectStatKeys } from "@/lib/kv/project_stats.ts";
-import { usageKeys } from "@/lib/kv/usage.ts";
-import { calendarMonth, dayKey, monthKey } from "@/lib/period.ts";
-import { ulid } from "@/lib/ids.ts";
 import { freePort, seedProject, startServer, startTask, waitUp } from "./server_process.ts";
+import { seedStore } from "./seed_store.ts";
 import { median, replayScript, wrk, type WrkResult } from "./wrk.ts";
 
 const DURATION = Deno.env.get("BENCH_SECONDS") ?? "4";
@@ -71,42 +67,10 @@ function luaScript(method: string, path: string, sk: string, many = false): stri
 }
 
 async function seedLarge(pk: string) {
-  const kv = await Deno.openKv(`${dataDir}/kv.sqlite3`);
-  const now = Date.now();
-  const period = calendarMonth(now);
-  const perCustomer = Math.floor(SEED_EVENTS / SEED_CUSTOMERS);
   const t0 = performance.now();
-  for (let i = 0; i < SEED_CUSTOMERS; i += 300) {
-    let op = kv.atomic();
-    for (let j = i; j < Math.min(i + 300, SEED_CUSTOMERS); j++) {
-      const id = `seed_${j}`;
-      const listId = ulid(now);
-      op = op.set(customerKeys.byId(pk, id), {
-        id,
-        pk,
-        email: null,
-        name: null,
-        passwordHash: null,
-        tierId: null,
-        subscription: null,
-        providerCustomerId: null,
-        metadata: {},
-        listId,
-        createdAt: new Date(now).toISOString(),
-      })
-        .set(customerKeys.byCreated(pk, listId), id)
-        .set(usageKeys.counter(pk, id, period.start), perCustomer);
-    }
-    await op.commit();
-  }
-  await kv.atomic()
-    .sum(projectStatKeys.customersCreated(pk), BigInt(SEED_CUSTOMERS))
-    .sum(projectStatKeys.usageMonth(pk, monthKey(now)), BigInt(perCustomer * SEED_CUSTOMERS))
-    .sum(projectStatKeys.usageDay(pk, dayKey(now)), BigInt(perCustomer * SEED_CUSTOMERS))
-    .commit();
-  kv.close();
+  const events = await seedStore(dataDir, pk, SEED_CUSTOMERS, SEED_EVENTS);
   log(
-    `seeded ${SEED_CUSTOMERS} customers and ${perCustomer * SEED_CUSTOMERS} usage events in ${
+    `seeded ${SEED_CUSTOMERS} customers and ${events} usage events in ${
       ((performance.now() - t0) / 1000).toFixed(1)
     } s`,
   );
