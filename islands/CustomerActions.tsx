@@ -18,9 +18,9 @@ const ASK: Record<Action, string> = {
   cancel_end:
     "Cancel at the end of the paid period? The plan stays until then; it can be undone by the customer.",
   cancel_now:
-    "Cancel now? The plan ends at once, with no refund or proration. This can't be undone.",
+    "Cancel now? The plan ends at once, with no refund or proration; calls past the limit this period (overage) are billed on a final invoice. This can't be undone.",
   delete:
-    "Delete this customer's data? A paying subscription is canceled first. This can't be undone.",
+    "Delete this customer's data? A paying subscription is canceled first (its overage this period is not billed). This can't be undone.",
 };
 const LABEL: Record<Action, string> = {
   reset: "Reset usage",

@@ -1,4 +1,7 @@
-/** [e2e] Overage: calls past the limit accepted up to the cap, exactly, then billed once at period end. */
+/**
+ * [e2e] Overage: calls past the limit accepted up to the cap, exactly, then billed once at period
+ * end: on the renewal invoice, or on a final invoice of its own when the subscription ends.
+ */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
 import {
@@ -13,11 +16,8 @@ const TIERS = [
   { name: "pro", price: 1900, limit: 50, overage: { unitAmount: 2, per: 10, cap: 20 } },
 ];
 
-async function subscribed(user: string) {
-  const app = await testApp();
-  const srv = servePort(app);
-  const dev = await developer(app);
-  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
+/** Buys the pro tier for `user` through the sandbox's checkout page. */
+async function buyPro(srv: ReturnType<typeof servePort>, sk: string, user: string) {
   const co = await srv.call("POST", "/api/create-checkout", {
     key: sk,
     headers: { "X-User-Id": user },
@@ -29,11 +29,38 @@ async function subscribed(user: string) {
   assert.match(page.text, /\$0\.02 per 10 calls past the limit, billed at each period's end/);
   assert.match(page.text, /Total: <strong>\$19\.00/);
   assert.equal((await srv.call("POST", `${path}/complete`, { body: {} })).status, 200);
+}
+
+async function subscribed(user: string) {
+  const app = await testApp();
+  const srv = servePort(app);
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
+  await buyPro(srv, sk, user);
   const close = async () => {
     await srv[Symbol.asyncDispose]();
     await app[Symbol.asyncDispose]();
   };
   return { app, srv, dev, sk, pk, close };
+}
+
+/** Makes `n` calls for `user`, each answered 200. */
+async function calls(
+  t: { srv: ReturnType<typeof servePort>; sk: string },
+  user: string,
+  n: number,
+) {
+  for (let i = 0; i < n; i++) {
+    const r = await t.srv.call("POST", "/api/data", { key: t.sk, headers: { "X-User-Id": user } });
+    assert.equal(r.status, 200, r.text);
+  }
+}
+
+/** What the sandbox holds of a kind (its meter events, its invoices). */
+async function sandboxObjects<T>(kv: Deno.Kv, kind: string): Promise<T[]> {
+  const out: T[] = [];
+  for await (const e of kv.list<T>({ prefix: ["sandbox", kind] })) out.push(e.value);
+  return out;
 }
 
 Deno.test("[e2e] 200 concurrent calls at limit 50 with overage cap 20: exactly 70 accepted, 20 as overage", async () => {
@@ -198,4 +225,181 @@ Deno.test("[e2e] Stripe (double, real SDK): a meter and a metered price per over
   assert.equal(double.requests.filter((r) => r.path === "/v1/billing/meter_events").length, 1);
   const m = (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
   assert.equal(m.overageRevenue, 2);
+});
+
+interface SandboxInvoice {
+  amount_paid: number;
+  status: string;
+  metadata: Record<string, string>;
+  lines: { data: { description: string }[] };
+}
+
+Deno.test("[e2e] a subscription canceled at its period's end: the last period's overage is billed on a final invoice, once", async () => {
+  const t = await subscribed("ana");
+  try {
+    await calls(t, "ana", 63);
+    const c = await t.srv.call("POST", "/api/subscription/cancel", {
+      key: t.sk,
+      headers: { "X-User-Id": "ana" },
+    });
+    assert.equal(c.status, 200, c.text);
+    t.app.clock.advance(31 * 86_400_000);
+    assert.ok(await t.app.services.sandbox!.tick() >= 1);
+    // no renewal invoice bills it (no meter event): an invoice of its own, paid by the card
+    assert.deepEqual(await sandboxObjects(t.app.kv, "meter_event"), []);
+    const invoices = await sandboxObjects<SandboxInvoice>(t.app.kv, "invoice");
+    assert.equal(invoices.length, 1);
+    assert.equal(invoices[0]!.amount_paid, 4, "13 calls = 2 blocks of 10 (rounded up) × 2");
+    assert.equal(invoices[0]!.status, "paid");
+    assert.equal(invoices[0]!.metadata.dream_customer, "ana");
+    assert.match(invoices[0]!.lines.data[0]!.description, /pro: 13 calls past the limit of 50/);
+    const m = (await t.srv.call("GET", `/v1/projects/${t.pk}/dashboard`, { key: t.dev.dat })).body;
+    assert.equal(m.overageRevenue, 4);
+    const log = await t.srv.call(
+      "GET",
+      `/v1/projects/${t.pk}/events?type=customer.subscription.deleted`,
+      { key: t.dev.dat },
+    );
+    assert.ok(
+      log.body.events.some((e: { summary: string }) =>
+        /overage of ana: 13 calls, 4 billed on a final invoice/.test(e.summary)
+      ),
+      JSON.stringify(log.body.events),
+    );
+    const u = await t.srv.call("GET", "/api/usage", { key: t.sk, headers: { "X-User-Id": "ana" } });
+    assert.equal(u.body.usage.plan, "free");
+    // asked again (a redelivery, another tick): billed once
+    t.app.clock.advance(86_400_000);
+    await t.app.services.sandbox!.tick();
+    const { closeEndedSubscription } = await import("@/lib/billing/overage.ts");
+    const { getProject } = await import("@/lib/kv/projects.ts");
+    const sub = (await t.srv.call("GET", "/api/customers/ana", { key: t.sk })).body.customer;
+    const again = await closeEndedSubscription(
+      t.app.services,
+      (await getProject(t.app.kv, t.pk))!,
+      {
+        acct: { accountId: null, mode: "test" },
+        customerId: "ana",
+        sub: await t.app.services.payments.retrieveSubscription(
+          { accountId: null, mode: "test" },
+          sub.subscription.id,
+        ),
+      },
+    );
+    assert.equal(again.closed, "before");
+    assert.equal((await sandboxObjects(t.app.kv, "invoice")).length, 1);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("[e2e] cancel now bills the calls past the limit so far; deleting a customer, or no calls past it, bills nothing", async () => {
+  const t = await subscribed("bo");
+  try {
+    await buyPro(t.srv, t.sk, "cy");
+    await buyPro(t.srv, t.sk, "di");
+    await calls(t, "bo", 55);
+    await calls(t, "cy", 60);
+    await calls(t, "di", 50);
+    t.app.clock.advance(10 * 86_400_000); // mid-period
+    const now = await t.srv.call("POST", `/v1/projects/${t.pk}/customers/bo/subscription/cancel`, {
+      key: t.dev.dat,
+      body: {},
+    });
+    assert.equal(now.status, 200, now.text);
+    const del = await t.srv.call("DELETE", `/v1/projects/${t.pk}/customers/cy`, { key: t.dev.dat });
+    assert.equal(del.status, 200, del.text);
+    const none = await t.srv.call("POST", `/v1/projects/${t.pk}/customers/di/subscription/cancel`, {
+      key: t.dev.dat,
+      body: {},
+    });
+    assert.equal(none.status, 200, none.text);
+    const invoices = await sandboxObjects<SandboxInvoice>(t.app.kv, "invoice");
+    assert.deepEqual(
+      invoices.map((i) => [i.metadata.dream_customer, i.amount_paid]),
+      [["bo", 2]],
+      "5 calls past 50 = 1 block × 2; cy deleted with their usage; di at the limit",
+    );
+    const m = (await t.srv.call("GET", `/v1/projects/${t.pk}/dashboard`, { key: t.dev.dat })).body;
+    assert.equal(m.overageRevenue, 2);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("[e2e] Stripe (double, real SDK): an ended subscription's last period is one invoice of its own, retried until Stripe answers", async () => {
+  const clock = new TestClock();
+  await using double = new StripeDouble(clock.now).start();
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
+  const account = await connectToDouble(srv, dev.dat, double);
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "max" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  assert.equal(co.status, 200, co.text);
+  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
+  await calls({ srv, sk }, "max", 63);
+  const cancel = await srv.call("POST", "/api/subscription/cancel", {
+    key: sk,
+    headers: { "X-User-Id": "max" },
+  });
+  assert.equal(cancel.status, 200, cancel.text);
+  const sub = (await srv.call("GET", "/api/customers/max", { key: sk })).body.customer.subscription;
+  assert.equal(sub.cancelAtPeriodEnd, true);
+  clock.advance(31 * 86_400_000);
+  const ended = double.endPeriod(account, sub.id);
+  // Stripe is down when it comes: the event fails (500), nothing is recorded as billed
+  double.outages.set("/v1/invoices", 3);
+  const { payload, signature } = await double.sign(ended);
+  const post = () =>
+    srv.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+    });
+  assert.equal((await post()).status, 500);
+  assert.equal(
+    (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body.overageRevenue,
+    0,
+  );
+  // Stripe redelivers it: billed now, once
+  assert.equal((await post()).status, 200);
+  assert.equal((await post()).status, 200);
+  const form = (path: string) =>
+    double.requests.filter((r) => r.path === path && r.raw !== undefined).map((r) =>
+      new URLSearchParams(r.raw)
+    );
+  const invoices = form("/v1/invoices");
+  assert.equal(invoices.length, 1);
+  const stripeSub = double.all(account, "sub_").find((o) => o.id === sub.id)!;
+  assert.deepEqual(
+    [
+      invoices[0]!.get("pending_invoice_items_behavior"),
+      invoices[0]!.get("default_payment_method"),
+      invoices[0]!.get("auto_advance"),
+      invoices[0]!.get("metadata[dream_customer]"),
+    ],
+    ["exclude", stripeSub.default_payment_method, "true", "max"],
+  );
+  const invoice = double.all(account, "in_")[0]!;
+  const items = form("/v1/invoiceitems");
+  assert.equal(items.length, 1);
+  assert.deepEqual(
+    [items[0]!.get("invoice"), items[0]!.get("amount"), items[0]!.get("currency")],
+    [invoice.id, "4", "usd"],
+  );
+  assert.equal(invoice.status, "open", "finalized: Stripe collects it");
+  assert.ok(
+    double.requests.filter((r) => r.path.startsWith("/v1/invoice")).every((r) => r.idempotencyKey),
+    "each call keyed: a retried whole gets the first answers",
+  );
+  assert.equal(invoice.amount_due, 4);
+  assert.equal(form("/v1/billing/meter_events").length, 0);
+  assert.equal(
+    (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body.overageRevenue,
+    4,
+  );
 });

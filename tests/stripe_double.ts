@@ -73,6 +73,12 @@ export class StripeDouble {
     raw?: string;
   }[] = [];
 
+  /**
+   * Paths answered 500 (`api_error`) for the next N requests to them: Stripe being down. The SDK
+   * retries a 500 twice (maxNetworkRetries), so 3 makes one call fail.
+   */
+  outages = new Map<string, number>();
+
   constructor(now: () => number) {
     this.now = now;
   }
@@ -138,6 +144,13 @@ export class StripeDouble {
       account,
       idempotencyKey: idemKey,
     });
+    const down = this.outages.get(url.pathname) ?? 0;
+    if (down > 0) {
+      this.outages.set(url.pathname, down - 1);
+      return Response.json({ error: { type: "api_error", message: "Stripe is down (double)" } }, {
+        status: 500,
+      });
+    }
     try {
       if (req.headers.get("Authorization") !== `Bearer ${this.apiKey}`) {
         throw new StripeApiError(
@@ -211,6 +224,9 @@ export class StripeDouble {
       "/promotion_codes/:id",
       "/billing/meters",
       "/billing/meter_events",
+      "/invoices",
+      "/invoices/:id/finalize",
+      "/invoiceitems",
     ];
     const rest = path.replace(/^\/v1/, "");
     let key = "";
@@ -548,6 +564,72 @@ export class StripeDouble {
           created: this.#sec(),
         }));
       }
+      case "POST /invoices": {
+        if (!p.customer) throw missing("customer");
+        this.#get(account, p.customer as string, "customer");
+        return this.#public(put(stripeShape<Obj>("invoice", {
+          id: `in_${randomBase62(14)}`,
+          customer: p.customer,
+          currency: p.currency ?? "usd",
+          status: "draft",
+          billing_reason: "manual",
+          collection_method: p.collection_method ?? "charge_automatically",
+          auto_advance: p.auto_advance === "true",
+          default_payment_method: p.default_payment_method ?? null,
+          description: p.description ?? null,
+          metadata: p.metadata ?? {},
+          parent: null,
+          subscription: null,
+          amount_due: 0,
+          amount_paid: 0,
+          amount_remaining: 0,
+          // the customer's other pending items join unless excluded (Stripe's default: include)
+          _pending: p.pending_invoice_items_behavior ?? "include",
+          created: this.#sec(),
+        })));
+      }
+      case "POST /invoiceitems": {
+        if (!p.customer) throw missing("customer");
+        if (p.amount === undefined) throw missing("amount");
+        const item = put(stripeShape<Obj>("invoiceitem", {
+          id: `ii_${randomBase62(14)}`,
+          customer: p.customer,
+          amount: Number(p.amount),
+          currency: p.currency ?? "usd",
+          description: p.description ?? null,
+          metadata: p.metadata ?? {},
+          invoice: p.invoice ?? null,
+          date: this.#sec(),
+        }));
+        if (p.invoice) {
+          const inv = this.#get(account, p.invoice as string, "invoice");
+          if (inv.status !== "draft") {
+            throw new StripeApiError(
+              400,
+              "invalid_request_error",
+              "invoice_not_editable",
+              "You can only add invoice items to draft invoices.",
+            );
+          }
+          const due = (inv.amount_due as number) + Number(p.amount);
+          put({ ...inv, amount_due: due, amount_remaining: due });
+        }
+        return item;
+      }
+      case "POST /invoices/:id/finalize": {
+        const inv = this.#get(account, id!, "invoice");
+        if (inv.status !== "draft") {
+          throw new StripeApiError(
+            400,
+            "invalid_request_error",
+            "invoice_already_finalized",
+            "This invoice is already finalized.",
+          );
+        }
+        return this.#public(
+          put({ ...inv, status: "open", auto_advance: p.auto_advance === "true" }),
+        );
+      }
       case "POST /billing_portal/sessions": {
         if (!p.customer) throw missing("customer");
         this.#get(account, p.customer as string, "customer");
@@ -570,8 +652,14 @@ export class StripeDouble {
   }
 
   #public(o: Obj) {
-    const { _line_items: _l, _subscription_metadata: _m, _refunded: _r, _trial_days: _t, ...rest } =
-      o;
+    const {
+      _line_items: _l,
+      _subscription_metadata: _m,
+      _refunded: _r,
+      _trial_days: _t,
+      _pending: _p,
+      ...rest
+    } = o;
     return rest;
   }
 
@@ -627,6 +715,8 @@ export class StripeDouble {
         canceled_at: null,
         cancel_at: null,
         created: start,
+        // Checkout saves the card on the subscription
+        default_payment_method: `pm_${randomBase62(14)}`,
         metadata: session._subscription_metadata,
         items: {
           object: "list",

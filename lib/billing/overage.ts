@@ -1,18 +1,21 @@
 /**
- * Billing the overage at a period's end: the calls a customer made past the tier's limit in the
- * period that just ended are reported to the provider as one meter event on the subscription's
- * metered price (Stripe Billing Meters; the invoice of the new period bills them), and recorded
- * as overage revenue. Idempotent: a period is closed once, whatever retries or redeliveries.
+ * Billing the overage at a period's end: the calls a customer made past the tier's limit in a
+ * period that ended are billed, and recorded as overage revenue, once per subscription and
+ * period, whatever retries or redeliveries. A period that ends in a renewal is reported as one
+ * meter event on the subscription's metered price (Stripe Billing Meters: the renewal invoice
+ * bills it); the last period of a subscription that ended has no renewal invoice, so it is billed
+ * on an invoice of its own.
  */
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import type { AccountRef } from "@/lib/payments/provider.ts";
-import { findCustomer } from "@/lib/customers/customers.ts";
+import type { AccountRef, StripeSubscription } from "@/lib/payments/provider.ts";
 import { tierOf } from "@/lib/catalog/tiers.ts";
 import { overageEventName } from "@/lib/catalog/sync.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
-import { isClosed, recordClosedOverage } from "@/lib/kv/overage.ts";
+import { isClosed, overageIdentifier, recordClosedOverage } from "@/lib/kv/overage.ts";
 import { dayKey } from "@/lib/period.ts";
+import { type Customer, getCustomer } from "@/lib/kv/customers.ts";
+import type { Tier } from "@/lib/kv/projects.ts";
 
 /** What closing a period billed: calls past the limit and their amount (minor units). */
 export interface OverageClose {
@@ -21,6 +24,51 @@ export interface OverageClose {
   closed: "now" | "before" | "nothing";
 }
 
+/** How the provider is told: a meter event for a renewal invoice, or an invoice of its own. */
+type Bill = (
+  o: { customer: Customer; tier: Tier; calls: number; amount: number; identifier: string },
+) => Promise<void>;
+
+async function close(
+  s: Services,
+  project: Project,
+  o: {
+    customer: Customer | null;
+    subscriptionId: string;
+    period: { start: number; end: number };
+    bill: Bill;
+  },
+): Promise<OverageClose> {
+  const identifier = overageIdentifier(o.subscriptionId, o.period.start);
+  if (await isClosed(s.kv, project.pk, identifier)) {
+    return { calls: 0, amount: 0, closed: "before" };
+  }
+  const customer = o.customer;
+  const tier = customer?.subscription ? tierOf(project, customer.subscription.tierId) : null;
+  if (!customer || !tier?.overage || tier.limit === null || !tier.overagePriceId) {
+    return { calls: 0, amount: 0, closed: "nothing" };
+  }
+  const periodStart = new Date(o.period.start * 1000).toISOString();
+  const count = await s.meter.peek(project.pk, customer.id, {
+    start: periodStart,
+    end: new Date(o.period.end * 1000).toISOString(),
+  });
+  const calls = Math.max(0, count - tier.limit);
+  const amount = Math.ceil(calls / tier.overage.per) * tier.overage.unitAmount;
+  if (calls > 0) await o.bill({ customer, tier, calls, amount, identifier });
+  const now = s.clock.now();
+  const first = await recordClosedOverage(s.kv, project.pk, {
+    identifier,
+    day: dayKey(now),
+    record: { customerId: customer.id, periodStart, calls, amount, closedAt: now },
+  });
+  return { calls, amount, closed: first ? "now" : "before" };
+}
+
+/**
+ * A renewal: the period that ended is reported as one meter event (its `identifier` makes a
+ * repeated report count once), inside the renewal invoice's finalization grace period.
+ */
 export async function closeOverage(
   s: Services,
   project: Project,
@@ -34,43 +82,73 @@ export async function closeOverage(
     period: { start: number; end: number };
   },
 ): Promise<OverageClose> {
-  const identifier = `dream_ovg_${o.subscriptionId}_${o.period.start}`;
-  if (await isClosed(s.kv, project.pk, identifier)) {
-    return { calls: 0, amount: 0, closed: "before" };
-  }
-  const customer = await findCustomer(s, project.pk, o.customerId);
-  const tier = customer?.subscription ? tierOf(project, customer.subscription.tierId) : null;
-  if (!customer || !tier?.overage || tier.limit === null || !tier.overagePriceId) {
+  return close(s, project, {
+    customer: await getCustomer(s.kv, project.pk, o.customerId),
+    subscriptionId: o.subscriptionId,
+    period: o.period,
+    bill: ({ calls, identifier }) =>
+      onceWithKey(s.kv, {
+        scope: `overage:${project.pk}:${identifier}`,
+        now: s.clock.now(),
+        call: async () => {
+          await s.payments.reportMeterEvent(o.acct, {
+            eventName: overageEventName(project.pk),
+            customer: o.providerCustomer,
+            value: calls,
+            identifier,
+            timestamp: o.period.end - 1, // inside the period it bills
+          });
+          return identifier;
+        },
+      }).then(() => {}),
+  });
+}
+
+/**
+ * A subscription that ended (canceled at its period's end, or now): the calls past the limit in
+ * its last period, up to now, are billed on an invoice of their own, charged to the card the
+ * subscription was paid with. Only for the subscription the customer holds, ended (not a second
+ * subscription ended beside it), on the tier it ended on; not for a deleted project (its
+ * subscriptions end with its purge) nor a deleted customer (`closeUnbilled` first).
+ */
+export async function closeEndedSubscription(
+  s: Services,
+  project: Project,
+  o: { acct: AccountRef; customerId: string; sub: StripeSubscription },
+): Promise<OverageClose> {
+  const customer = project.deletedAt ? null : await getCustomer(s.kv, project.pk, o.customerId);
+  const held = customer?.subscription;
+  if (!held || held.id !== o.sub.id || held.status !== "canceled") {
     return { calls: 0, amount: 0, closed: "nothing" };
   }
-  const periodStart = new Date(o.period.start * 1000).toISOString();
-  const count = await s.meter.peek(project.pk, customer.id, {
-    start: periodStart,
-    end: new Date(o.period.end * 1000).toISOString(),
+  const pm = o.sub.default_payment_method;
+  return close(s, project, {
+    customer,
+    subscriptionId: o.sub.id,
+    period: {
+      start: Date.parse(held.currentPeriodStart) / 1000,
+      end: Date.parse(held.currentPeriodEnd) / 1000,
+    },
+    bill: ({ tier, calls, amount, identifier }) =>
+      onceWithKey(s.kv, {
+        scope: `overage:${project.pk}:${identifier}`,
+        now: s.clock.now(),
+        call: async (idempotencyKey) =>
+          (await s.payments.invoiceOnce(o.acct, {
+            customer: o.sub.customer,
+            amount,
+            currency: tier.currency,
+            description: `${tier.name}: ${calls} calls past the limit of ${tier.limit}, ${
+              held.currentPeriodStart.slice(0, 10)
+            } to ${held.currentPeriodEnd.slice(0, 10)}`,
+            paymentMethod: typeof pm === "string" ? pm : pm?.id ?? null,
+            metadata: {
+              dream_pk: project.pk,
+              dream_customer: o.customerId,
+              dream_overage: identifier,
+            },
+            idempotencyKey,
+          })).id,
+      }).then(() => {}),
   });
-  const calls = Math.max(0, count - tier.limit);
-  const amount = Math.ceil(calls / tier.overage.per) * tier.overage.unitAmount;
-  if (calls > 0) {
-    await onceWithKey(s.kv, {
-      scope: `overage:${project.pk}:${identifier}`,
-      now: s.clock.now(),
-      call: async () => {
-        await s.payments.reportMeterEvent(o.acct, {
-          eventName: overageEventName(project.pk),
-          customer: o.providerCustomer,
-          value: calls,
-          identifier,
-          timestamp: o.period.end - 1, // inside the period it bills
-        });
-        return identifier;
-      },
-    });
-  }
-  const now = s.clock.now();
-  const first = await recordClosedOverage(s.kv, project.pk, {
-    identifier,
-    day: dayKey(now),
-    record: { customerId: customer.id, periodStart, calls, amount, closedAt: now },
-  });
-  return { calls, amount, closed: first ? "now" : "before" };
 }

@@ -17,6 +17,7 @@ import {
 } from "@/lib/kv/customers.ts";
 import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
+import { closeUnbilled } from "@/lib/kv/overage.ts";
 import { takeOpenCheckout } from "@/lib/kv/open_checkouts.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
@@ -304,7 +305,18 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
   const found = await getCustomer(s.kv, project.pk, id);
   if (!found) throw new NotFoundError(`No customer "${id}" in this project`);
   const sub = found.subscription;
-  if (sub && PAID_STATUSES.has(sub.status)) await cancelNowAtProvider(s, project, sub.id);
+  if (sub && PAID_STATUSES.has(sub.status)) {
+    // their usage goes with them: the subscription's end bills no overage (as Stripe's
+    // customer deletion cancels without a final invoice)
+    await closeUnbilled(s.kv, project.pk, {
+      subscriptionId: sub.id,
+      periodStart: sub.currentPeriodStart,
+      customerId: id,
+      day: dayKey(s.clock.now()),
+      now: s.clock.now(),
+    });
+    await cancelNowAtProvider(s, project, sub.id);
+  }
   const removed = await removeCustomer(s.kv, {
     pk: project.pk,
     id,

@@ -5,6 +5,10 @@
  */
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 
+/** The identifier of a subscription's period (its meter event's, its closed record's). */
+export const overageIdentifier = (subscriptionId: string, periodStartSeconds: number) =>
+  `dream_ovg_${subscriptionId}_${periodStartSeconds}`;
+
 export const overageKeys = {
   closed: (pk: string, identifier: string) => ["overage_closed", pk, identifier] as const,
 };
@@ -31,6 +35,28 @@ export async function recordClosedOverage(
     .sum(projectStatKeys.day(pk, o.day, "overage"), BigInt(o.record.amount))
     .commit();
   return res.ok;
+}
+
+/**
+ * Closes a subscription's period unbilled (its customer deleted with their usage: the ending
+ * subscription's event must not bill it); false when it was closed before.
+ */
+export function closeUnbilled(
+  kv: Deno.Kv,
+  pk: string,
+  o: { subscriptionId: string; periodStart: string; customerId: string; day: string; now: number },
+): Promise<boolean> {
+  return recordClosedOverage(kv, pk, {
+    identifier: overageIdentifier(o.subscriptionId, Date.parse(o.periodStart) / 1000),
+    day: o.day,
+    record: {
+      customerId: o.customerId,
+      periodStart: o.periodStart,
+      calls: 0,
+      amount: 0,
+      closedAt: o.now,
+    },
+  });
 }
 
 export async function isClosed(kv: Deno.Kv, pk: string, identifier: string): Promise<boolean> {

@@ -27,7 +27,8 @@ export type SandboxKind =
   | "coupon"
   | "promotion_code"
   | "meter"
-  | "meter_event";
+  | "meter_event"
+  | "invoice";
 
 export type DueKind = "checkout" | "subscription";
 

@@ -10,6 +10,7 @@ type Resource =
   | "customer"
   | "event"
   | "invoice"
+  | "invoiceitem"
   | "price"
   | "product"
   | "refund"

@@ -31,6 +31,8 @@ export interface StripeSubscription {
   canceled_at: number | null;
   created: number;
   metadata: Record<string, string>;
+  /** The card its invoices are charged to (Checkout sets it), when not the customer's default. */
+  default_payment_method?: string | { id: string } | null;
   current_period_start?: number;
   current_period_end?: number;
   items: {
@@ -151,6 +153,20 @@ export interface RefundRequest {
   idempotencyKey: string;
 }
 
+/** An amount billed once, on an invoice of its own (see `PaymentProvider.invoiceOnce`). */
+export interface OneOffInvoiceRequest {
+  customer: string;
+  /** Minor units. */
+  amount: number;
+  currency: string;
+  /** The invoice line's text. */
+  description: string;
+  /** The card to charge (a subscription's); null: the customer's default. */
+  paymentMethod: string | null;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
 export interface PaymentProvider {
   readonly kind: "stripe" | "sandbox";
   /** Origins of the provider's hosted pages that this server's forms may lead to (CSP). */
@@ -238,6 +254,13 @@ export interface PaymentProvider {
   createMeter(acct: AccountRef, o: MeterRequest): Promise<string>;
   createMeteredPrice(acct: AccountRef, o: MeteredPriceRequest): Promise<string>;
   reportMeterEvent(acct: AccountRef, o: MeterEventRequest): Promise<void>;
+  /**
+   * Bills an amount once on an invoice of its own (no other pending item joins it), finalized
+   * at once and collected automatically from the card given: the last period's overage of a
+   * subscription that ended, which no renewal invoice will bill. `invoice.paid` (or
+   * `invoice.payment_failed`) follows.
+   */
+  invoiceOnce(acct: AccountRef, o: OneOffInvoiceRequest): Promise<{ id: string }>;
   /** Creates a coupon and its promotion code on the account; answers both ids. */
   createPromotionCode(
     acct: AccountRef,

@@ -12,6 +12,7 @@ import type {
   MeteredPriceRequest,
   MeterEventRequest,
   MeterRequest,
+  OneOffInvoiceRequest,
   PaymentProvider,
   PromotionCodeRequest,
   RefundRequest,
@@ -254,6 +255,34 @@ export class StripeProvider implements PaymentProvider {
       identifier: o.identifier,
       timestamp: o.timestamp,
     }, this.#opts(acct, `meter_${o.identifier}`));
+  }
+
+  /**
+   * A one-off invoice (https://docs.stripe.com/invoicing/integration): drafted without the
+   * customer's other pending items, the amount added as an invoice item, finalized with
+   * `auto_advance` so that Stripe collects it from the card given (Checkout saves it on the
+   * subscription, `default_payment_method`, not as the customer's default).
+   */
+  async invoiceOnce(acct: AccountRef, o: OneOffInvoiceRequest) {
+    const stripe = this.#client(acct.mode);
+    const { customer, currency, description, metadata } = o;
+    // each call keyed (a retried whole gets the first answers: finalizing twice is an error)
+    const keyed = (step: string) => this.#opts(acct, `${o.idempotencyKey}_${step}`);
+    const invoice = await stripe.invoices.create({
+      customer,
+      currency,
+      auto_advance: true,
+      pending_invoice_items_behavior: "exclude",
+      ...(o.paymentMethod ? { default_payment_method: o.paymentMethod } : {}),
+      description,
+      metadata,
+    }, keyed("invoice"));
+    await stripe.invoiceItems.create(
+      { customer, invoice: invoice.id, amount: o.amount, currency, description, metadata },
+      keyed("item"),
+    );
+    await stripe.invoices.finalizeInvoice(invoice.id, { auto_advance: true }, keyed("finalize"));
+    return { id: invoice.id };
   }
 
   async deactivatePromotionCode(acct: AccountRef, id: string) {

@@ -6,7 +6,7 @@
  */
 import { webhookEvents } from "@/lib/outbound/events.ts";
 import { publicOrder } from "@/lib/store/orders.ts";
-import { closeOverage } from "@/lib/billing/overage.ts";
+import { closeEndedSubscription, closeOverage } from "@/lib/billing/overage.ts";
 import { redeemed } from "@/lib/billing/coupons.ts";
 import type { Services } from "@/lib/services.ts";
 import type {
@@ -117,6 +117,23 @@ async function applyProviderSubscription(
       outcome: orphan ? "no_customer: ended at the provider" : outcome,
       summary: `${customerId}: ${snap.status}${snap.cancelAtPeriodEnd ? " (canceling)" : ""}`,
     });
+  }
+  // an ended subscription's last period: no renewal invoice will bill its overage. Asked again
+  // on a redelivery (the event claimed already), which is how a failed attempt is retried.
+  if (snap.status === "canceled" && outcome !== "no_customer") {
+    const out = await closeEndedSubscription(s, found.project, {
+      acct: found.acct,
+      customerId,
+      sub,
+    });
+    if (out.closed === "now" && out.calls > 0) {
+      await log(s, ev, {
+        pk: found.project.pk,
+        outcome: "applied",
+        summary:
+          `overage of ${customerId}: ${out.calls} calls, ${out.amount} billed on a final invoice`,
+      });
+    }
   }
   return outcome;
 }

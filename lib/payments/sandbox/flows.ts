@@ -3,7 +3,12 @@
  * is changed or canceled: the objects change in the sandbox store, then the signed events go out
  * through the same webhook code as Stripe's.
  */
-import type { RefundRequest, StripePrice, StripeSubscription } from "@/lib/payments/provider.ts";
+import type {
+  OneOffInvoiceRequest,
+  RefundRequest,
+  StripePrice,
+  StripeSubscription,
+} from "@/lib/payments/provider.ts";
 import type { SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
 import { addInterval } from "@/lib/period.ts";
 import { ConflictError, ValidationError } from "@/lib/errors.ts";
@@ -12,6 +17,7 @@ import {
   customerObject,
   invoiceObject,
   newId,
+  oneOffInvoiceObject,
   publicSession,
   type SandboxPortal,
   type SandboxSession,
@@ -49,6 +55,25 @@ export function emitInvoice(
     now: ctx.now(),
   });
   return ctx.emit(type, invoice, sub.account);
+}
+
+/**
+ * An amount billed once on an invoice of its own, charged at once to the card given (the test
+ * card that fails: `invoice.payment_failed`, the invoice left open; else `invoice.paid`). Once
+ * per idempotency key, as Stripe's are.
+ */
+export function invoiceOnce(
+  ctx: SandboxContext,
+  account: string | null,
+  o: OneOffInvoiceRequest,
+): Promise<{ id: string }> {
+  return ctx.store.once(o.idempotencyKey, async () => {
+    const paid = o.paymentMethod !== "pm_card_chargeCustomerFail";
+    const invoice = oneOffInvoiceObject({ id: newId("in"), ...o, paid, now: ctx.now() });
+    await ctx.store.put("invoice", invoice.id as string, invoice);
+    await ctx.emit(paid ? "invoice.paid" : "invoice.payment_failed", invoice, account);
+    return invoice.id as string;
+  }).then((id) => ({ id }));
 }
 
 /**

@@ -267,6 +267,55 @@ export function invoiceObject(
   }) as Record<string, unknown>;
 }
 
+/** An invoice of its own for one amount (no subscription): `invoiceOnce`. */
+export function oneOffInvoiceObject(
+  o: {
+    id: string;
+    customer: string;
+    amount: number;
+    currency: string;
+    description: string;
+    metadata: Record<string, string>;
+    paid: boolean;
+    now: number;
+  },
+) {
+  return stripeShape("invoice", {
+    id: o.id,
+    customer: o.customer,
+    subscription: null,
+    parent: null,
+    status: o.paid ? "paid" : "open",
+    amount_due: o.amount,
+    amount_paid: o.paid ? o.amount : 0,
+    amount_remaining: o.paid ? 0 : o.amount,
+    currency: o.currency,
+    created: sec(o.now),
+    billing_reason: "manual",
+    description: o.description,
+    metadata: o.metadata,
+    period_start: sec(o.now),
+    period_end: sec(o.now),
+    last_finalization_error: null,
+    from_invoice: null,
+    lines: {
+      object: "list",
+      has_more: false,
+      url: `/v1/invoices/${o.id}/lines`,
+      data: [{
+        id: newId("il"),
+        object: "line_item",
+        amount: o.amount,
+        currency: o.currency,
+        description: o.description,
+        metadata: o.metadata,
+        period: { start: sec(o.now), end: sec(o.now) },
+        quantity: 1,
+      }],
+    },
+  }) as Record<string, unknown>;
+}
+
 export function customerObject(
   o: { id: string; email: string | null; name?: string | null; metadata?: Record<string, string> },
   now: number,

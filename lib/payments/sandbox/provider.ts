@@ -13,6 +13,7 @@ import type {
   MeteredPriceRequest,
   MeterEventRequest,
   MeterRequest,
+  OneOffInvoiceRequest,
   PaymentProvider,
   PromotionCodeRequest,
   RefundRequest,
@@ -51,6 +52,7 @@ import {
   cancelSubscription,
   completeCheckout,
   expireCheckout,
+  invoiceOnce,
   portalOf,
   refundPayment,
   type SandboxContext,
@@ -218,6 +220,10 @@ export class SandboxProvider implements PaymentProvider {
 
   reportMeterEvent(_acct: AccountRef, o: MeterEventRequest) {
     return reportMeterEvent(this.#store, o);
+  }
+
+  invoiceOnce(acct: AccountRef, o: OneOffInvoiceRequest) {
+    return invoiceOnce(this.#ctx, acct.accountId, o);
   }
 
   createPromotionCode(acct: AccountRef, o: PromotionCodeRequest) {
