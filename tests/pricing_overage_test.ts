@@ -403,3 +403,30 @@ Deno.test("[e2e] Stripe (double, real SDK): an ended subscription's last period 
     4,
   );
 });
+
+Deno.test("[e2e] sandbox: an invoice of its own is charged once per key; the failing test card leaves it open", async () => {
+  const t = await subscribed("eve");
+  try {
+    const acct = { accountId: null, mode: "test" as const };
+    const bill = (idempotencyKey: string, paymentMethod: string | null) =>
+      t.app.services.payments.invoiceOnce(acct, {
+        customer: "cus_eve",
+        amount: 250,
+        currency: "usd",
+        description: "pro: 120 calls past the limit",
+        paymentMethod,
+        metadata: { dream_pk: t.pk },
+        idempotencyKey,
+      });
+    const first = await bill("k1", null);
+    assert.deepEqual(await bill("k1", null), first, "a retry gets the first invoice");
+    await bill("k2", "pm_card_chargeCustomerFail");
+    const invoices = await sandboxObjects<SandboxInvoice & { id: string }>(t.app.kv, "invoice");
+    assert.deepEqual(
+      invoices.map((i) => [i.id === first.id, i.status, i.amount_paid]).sort(),
+      [[false, "open", 0], [true, "paid", 250]],
+    );
+  } finally {
+    await t.close();
+  }
+});

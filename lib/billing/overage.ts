@@ -7,7 +7,7 @@
  * on an invoice of its own.
  */
 import type { Services } from "@/lib/services.ts";
-import type { Project } from "@/lib/kv/projects.ts";
+import type { Project, Tier } from "@/lib/kv/projects.ts";
 import type { AccountRef, StripeSubscription } from "@/lib/payments/provider.ts";
 import { tierOf } from "@/lib/catalog/tiers.ts";
 import { overageEventName } from "@/lib/catalog/sync.ts";
@@ -15,7 +15,6 @@ import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { isClosed, overageIdentifier, recordClosedOverage } from "@/lib/kv/overage.ts";
 import { dayKey } from "@/lib/period.ts";
 import { type Customer, getCustomer } from "@/lib/kv/customers.ts";
-import type { Tier } from "@/lib/kv/projects.ts";
 
 /** What closing a period billed: calls past the limit and their amount (minor units). */
 export interface OverageClose {
@@ -24,10 +23,14 @@ export interface OverageClose {
   closed: "now" | "before" | "nothing";
 }
 
-/** How the provider is told: a meter event for a renewal invoice, or an invoice of its own. */
+/**
+ * How the provider is told (a meter event for a renewal invoice, or an invoice of its own); made
+ * once per period (`idempotencyKey` the same on a retry).
+ */
 type Bill = (
-  o: { customer: Customer; tier: Tier; calls: number; amount: number; identifier: string },
-) => Promise<void>;
+  o: { tier: Tier; calls: number; amount: number; identifier: string },
+  idempotencyKey: string,
+) => Promise<unknown>;
 
 async function close(
   s: Services,
@@ -55,7 +58,13 @@ async function close(
   });
   const calls = Math.max(0, count - tier.limit);
   const amount = Math.ceil(calls / tier.overage.per) * tier.overage.unitAmount;
-  if (calls > 0) await o.bill({ customer, tier, calls, amount, identifier });
+  if (calls > 0) {
+    await onceWithKey(s.kv, {
+      scope: `overage:${project.pk}:${identifier}`,
+      now: s.clock.now(),
+      call: async (key) => (await o.bill({ tier, calls, amount, identifier }, key), identifier),
+    });
+  }
   const now = s.clock.now();
   const first = await recordClosedOverage(s.kv, project.pk, {
     identifier,
@@ -87,20 +96,13 @@ export async function closeOverage(
     subscriptionId: o.subscriptionId,
     period: o.period,
     bill: ({ calls, identifier }) =>
-      onceWithKey(s.kv, {
-        scope: `overage:${project.pk}:${identifier}`,
-        now: s.clock.now(),
-        call: async () => {
-          await s.payments.reportMeterEvent(o.acct, {
-            eventName: overageEventName(project.pk),
-            customer: o.providerCustomer,
-            value: calls,
-            identifier,
-            timestamp: o.period.end - 1, // inside the period it bills
-          });
-          return identifier;
-        },
-      }).then(() => {}),
+      s.payments.reportMeterEvent(o.acct, {
+        eventName: overageEventName(project.pk),
+        customer: o.providerCustomer,
+        value: calls,
+        identifier,
+        timestamp: o.period.end - 1, // inside the period it bills
+      }),
   });
 }
 
@@ -129,26 +131,21 @@ export async function closeEndedSubscription(
       start: Date.parse(held.currentPeriodStart) / 1000,
       end: Date.parse(held.currentPeriodEnd) / 1000,
     },
-    bill: ({ tier, calls, amount, identifier }) =>
-      onceWithKey(s.kv, {
-        scope: `overage:${project.pk}:${identifier}`,
-        now: s.clock.now(),
-        call: async (idempotencyKey) =>
-          (await s.payments.invoiceOnce(o.acct, {
-            customer: o.sub.customer,
-            amount,
-            currency: tier.currency,
-            description: `${tier.name}: ${calls} calls past the limit of ${tier.limit}, ${
-              held.currentPeriodStart.slice(0, 10)
-            } to ${held.currentPeriodEnd.slice(0, 10)}`,
-            paymentMethod: typeof pm === "string" ? pm : pm?.id ?? null,
-            metadata: {
-              dream_pk: project.pk,
-              dream_customer: o.customerId,
-              dream_overage: identifier,
-            },
-            idempotencyKey,
-          })).id,
-      }).then(() => {}),
+    bill: ({ tier, calls, amount, identifier }, idempotencyKey) =>
+      s.payments.invoiceOnce(o.acct, {
+        customer: o.sub.customer,
+        amount,
+        currency: tier.currency,
+        description: `${tier.name}: ${calls} calls past the limit of ${tier.limit}, ${
+          held.currentPeriodStart.slice(0, 10)
+        } to ${held.currentPeriodEnd.slice(0, 10)}`,
+        paymentMethod: typeof pm === "string" ? pm : pm?.id ?? null,
+        metadata: {
+          dream_pk: project.pk,
+          dream_customer: o.customerId,
+          dream_overage: identifier,
+        },
+        idempotencyKey,
+      }),
   });
 }
