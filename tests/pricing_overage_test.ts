@@ -44,6 +44,32 @@ async function subscribed(user: string) {
   return { app, srv, dev, sk, pk, close };
 }
 
+/** A project of TIERS whose test mode is connected to a Stripe double (the real SDK talks to it). */
+async function withDouble() {
+  const clock = new TestClock();
+  const double = new StripeDouble(clock.now).start();
+  const app = await testApp({ clock, config: stripeConfigFor(double) });
+  const srv = servePort(app);
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
+  const account = await connectToDouble(srv, dev.dat, double);
+  return {
+    clock,
+    double,
+    app,
+    srv,
+    dev,
+    sk,
+    pk,
+    account,
+    async [Symbol.asyncDispose]() {
+      await srv[Symbol.asyncDispose]();
+      await app[Symbol.asyncDispose]();
+      await double[Symbol.asyncDispose]();
+    },
+  };
+}
+
 /** Makes `n` calls for `user`, each answered 200. */
 async function calls(
   t: { srv: ReturnType<typeof servePort>; sk: string },
@@ -178,13 +204,8 @@ Deno.test("[e2e] overage needs a paid tier with a limit", async () => {
 });
 
 Deno.test("[e2e] Stripe (double, real SDK): a meter and a metered price per overage tier; the closed period is one meter event", async () => {
-  const clock = new TestClock();
-  await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({ clock, config: stripeConfigFor(double) });
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
-  const account = await connectToDouble(srv, dev.dat, double);
+  await using t = await withDouble();
+  const { double, srv, dev, sk, pk, account } = t;
   const deliver = async (e: Record<string, unknown> & { id: string }) =>
     (await deliverEvents(srv, double, [e]))[0]!;
   const meters = double.requests.filter((r) => r.path === "/v1/billing/meters");
@@ -328,13 +349,8 @@ Deno.test("[e2e] cancel now bills the calls past the limit so far; deleting a cu
 });
 
 Deno.test("[e2e] Stripe (double, real SDK): an ended subscription's last period is one invoice of its own, retried until Stripe answers", async () => {
-  const clock = new TestClock();
-  await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({ clock, config: stripeConfigFor(double) });
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
-  const account = await connectToDouble(srv, dev.dat, double);
+  await using t = await withDouble();
+  const { clock, double, srv, dev, sk, pk, account } = t;
   const co = await srv.call("POST", "/api/create-checkout", {
     key: sk,
     headers: { "X-User-Id": "max" },
