@@ -446,3 +446,24 @@ Deno.test("[e2e] sandbox: an invoice of its own is charged once per key; the fai
     await t.close();
   }
 });
+
+Deno.test("[e2e] Stripe (double, real SDK): one meter per project, also once its creation call's record has expired", async () => {
+  await using t = await withDouble();
+  const { double, app, dev, pk } = t;
+  const { providerCallKeys } = await import("@/lib/kv/provider_calls.ts");
+  // the creation call's record lasts a day (Stripe keeps idempotency keys 24 h): gone here
+  await app.kv.delete(providerCallKeys.byScope(`meter:${pk}`));
+  const more = await app.call("POST", `/v1/projects/${pk}/tiers`, {
+    key: dev.dat,
+    body: { name: "team", price: 4900, limit: 500, overage: { unitAmount: 1, per: 100 } },
+  });
+  assert.equal(more.status, 201, more.text);
+  assert.equal(double.requests.filter((r) => r.path === "/v1/billing/meters").length, 1);
+  const meters = double.requests.filter((r) => r.path === "/v1/prices").map((r) =>
+    new URLSearchParams(r.raw)
+  ).filter((f) => f.get("recurring[usage_type]") === "metered").map((f) =>
+    f.get("recurring[meter]")
+  );
+  assert.equal(meters.length, 2);
+  assert.equal(meters[0], meters[1], "both metered prices on the project's one meter");
+});

@@ -21,12 +21,19 @@ export function overageSpecOf(t: Tier): string | null {
 export const overageEventName = (pk: string) => `dream_overage_${pk}`;
 
 /**
- * The tier's overage as a metered price on the project's meter (made once), or none: a changed
- * overage makes a new price (the old one is archived), like the tier's own price.
+ * The tier's overage as a metered price on the project's meter (made once, its id then kept on
+ * the project: `meter`), or none: a changed overage makes a new price (the old one is archived),
+ * like the tier's own price.
  */
 async function syncOverage(
   s: Services,
-  o: { acct: AccountRef; project: Project; tier: Tier; productId: string },
+  o: {
+    acct: AccountRef;
+    project: Project;
+    tier: Tier;
+    productId: string;
+    meter: { id: string | null };
+  },
 ): Promise<Pick<Tier, "overagePriceId" | "overageSpec">> {
   const { acct, project: p, tier: t } = o;
   const spec = overageSpecOf(t);
@@ -35,7 +42,9 @@ async function syncOverage(
   }
   if (t.overagePriceId) await s.payments.archivePrice(acct, t.overagePriceId);
   if (spec === null) return { overagePriceId: null, overageSpec: null };
-  const meter = await onceWithKey(s.kv, {
+  // the call's record lasts a day: after it, the id kept on the project (a second meter of the
+  // same event name would be refused, or count every event twice)
+  const meter = o.meter.id ??= await onceWithKey(s.kv, {
     scope: `meter:${p.pk}`,
     now: s.clock.now(),
     call: (idempotencyKey) =>
@@ -65,7 +74,7 @@ async function syncOverage(
 
 async function syncOne(
   s: Services,
-  o: { acct: AccountRef; project: Project; tier: Tier },
+  o: { acct: AccountRef; project: Project; tier: Tier; meter: { id: string | null } },
 ): Promise<Tier> {
   const { acct, project: p, tier: t } = o;
   const meta = { dream_pk: p.pk, dream_tier: t.name, dream_tier_id: t.id };
@@ -88,7 +97,7 @@ async function syncOne(
       images: t.imageUrl ? [t.imageUrl] : [],
     });
   }
-  const overage = await syncOverage(s, { acct, project: p, tier: t, productId });
+  const overage = await syncOverage(s, { acct, project: p, tier: t, productId, meter: o.meter });
   const spec = priceSpecOf(t);
   if (t.priceId && t.priceSpec === spec) return { ...t, productId, ...overage };
   // one scope per change from a given price: going back to an earlier amount makes a new
@@ -136,12 +145,14 @@ export async function syncCatalog(
 ): Promise<Project> {
   const acct = await accountFor(s, project);
   const synced = new Map<string, Tier>();
+  const meter = { id: project.overageMeterId ?? null };
   for (const t of project.tiers) {
     if (only && !only.includes(t.id)) continue;
-    synced.set(t.id, await syncOne(s, { acct, project, tier: t }));
+    synced.set(t.id, await syncOne(s, { acct, project, tier: t, meter }));
   }
   const next = await updateProject(s.kv, project.pk, (p) => ({
     ...p,
+    ...(meter.id ? { overageMeterId: p.overageMeterId ?? meter.id } : {}),
     tiers: p.tiers.map((t) => {
       const got = synced.get(t.id);
       // keep a concurrent edit: only take ids for the spec we synced

@@ -80,6 +80,8 @@ export interface Project {
   coupons?: Coupon[];
   /** What every tier is priced in, chosen at creation (absent on old records: the tiers'). */
   currency?: string;
+  /** The provider's meter of the project's overage (one per project, made with its first). */
+  overageMeterId?: string | null;
   /** Stripe Tax at checkout (automatic_tax, with the buyer's address). */
   automaticTax?: boolean;
   /** When the developer deleted it: its keys stop at once, its data stays 30 days for undo. */
