@@ -81,3 +81,27 @@ Deno.test("[e2e] only the platform's own account and price can change a platform
   assert.equal(await me(dev), "none", "no free plan from forged events");
   assert.equal(await me(victim), "active", "nobody can cancel someone else's plan");
 });
+
+Deno.test("[e2e] the platform plan's Product and Price are made once, also once their creation records have expired", async () => {
+  await using app = await testApp({ config: { platformPriceCents: 1500 } });
+  const { providerCallKeys } = await import("@/lib/kv/provider_calls.ts");
+  const platformObjects = async () => {
+    const found: string[] = [];
+    for await (
+      const e of app.kv.list<{ metadata?: Record<string, string> }>({ prefix: ["sandbox"] })
+    ) {
+      const m = e.value?.metadata ?? {};
+      if (m.dream_platform_product || m.dream_platform_price) found.push(String(e.key[1]));
+    }
+    return found.sort();
+  };
+  for (const email of ["one@example.com", "two@example.com"]) {
+    const dev = await developer(app, email);
+    const res = await app.call("POST", "/v1/billing/checkout", { key: dev.dat });
+    assert.equal(res.status, 200, res.text);
+    // the calls' own records last a day (Stripe keeps idempotency keys 24 h): gone here
+    await app.kv.delete(providerCallKeys.byScope("platform:product"));
+    await app.kv.delete(providerCallKeys.byScope("platform:price:1500:usd"));
+  }
+  assert.deepEqual(await platformObjects(), ["price", "product"]);
+});

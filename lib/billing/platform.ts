@@ -5,7 +5,13 @@ import { type Developer, setPlanStatusOnce } from "@/lib/kv/developers.ts";
 import { claimEvent } from "@/lib/kv/events.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { ulid } from "@/lib/ids.ts";
-import { isPlatformPrice, rememberPlatformPrice } from "@/lib/kv/platform_prices.ts";
+import {
+  isPlatformPrice,
+  platformPriceFor,
+  platformProduct,
+  rememberPlatformPrice,
+  rememberPlatformProduct,
+} from "@/lib/kv/platform_prices.ts";
 import { openCheckoutOnce } from "@/lib/billing/checkout.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
@@ -30,32 +36,40 @@ export async function startPlatformCheckout(
   if (dev.planStatus === "active") throw new ConflictError("The platform plan is already active");
   const acct = platformAccount(s);
   const currency = s.config.platformCurrency;
-  const product = await onceWithKey(s.kv, {
-    scope: "platform:product",
-    now: s.clock.now(),
-    call: (idempotencyKey) =>
-      s.payments.createProduct(acct, {
-        name: "dream-api platform",
-        description: "Monthly platform plan",
-        images: [],
-        metadata: { dream_platform_product: "1" },
-        idempotencyKey,
-      }),
-  });
-  const price = await onceWithKey(s.kv, {
-    scope: `platform:price:${amount}:${currency}`,
-    now: s.clock.now(),
-    call: (idempotencyKey) =>
-      s.payments.createPrice(acct, {
-        product,
-        unitAmount: amount,
-        currency,
-        interval: "month",
-        metadata: { dream_platform_price: "1" },
-        idempotencyKey,
-      }),
-  });
-  await rememberPlatformPrice(s.kv, price, { amount, currency, createdAt: s.clock.now() });
+  // made once and kept (the calls' own records last a day: after it, they would be made again)
+  let price = await platformPriceFor(s.kv, amount, currency);
+  if (!price) {
+    let product = await platformProduct(s.kv);
+    if (!product) {
+      product = await onceWithKey(s.kv, {
+        scope: "platform:product",
+        now: s.clock.now(),
+        call: (idempotencyKey) =>
+          s.payments.createProduct(acct, {
+            name: "dream-api platform",
+            description: "Monthly platform plan",
+            images: [],
+            metadata: { dream_platform_product: "1" },
+            idempotencyKey,
+          }),
+      });
+      await rememberPlatformProduct(s.kv, product);
+    }
+    price = await onceWithKey(s.kv, {
+      scope: `platform:price:${amount}:${currency}`,
+      now: s.clock.now(),
+      call: (idempotencyKey) =>
+        s.payments.createPrice(acct, {
+          product: product!,
+          unitAmount: amount,
+          currency,
+          interval: "month",
+          metadata: { dream_platform_price: "1" },
+          idempotencyKey,
+        }),
+    });
+    await rememberPlatformPrice(s.kv, price, { amount, currency, createdAt: s.clock.now() });
+  }
   const metadata = { dream_platform: dev.id };
   const session = await openCheckoutOnce(
     s,

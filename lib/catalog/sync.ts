@@ -43,7 +43,7 @@ async function syncOverage(
   if (t.overagePriceId) await s.payments.archivePrice(acct, t.overagePriceId);
   if (spec === null) return { overagePriceId: null, overageSpec: null };
   // the call's record lasts a day: after it, the id kept on the project (a second meter of the
-  // same event name would be refused, or count every event twice)
+  // same event name is refused by Stripe, or would leave two meters on one event name)
   const meter = o.meter.id ??= await onceWithKey(s.kv, {
     scope: `meter:${p.pk}`,
     now: s.clock.now(),
