@@ -467,3 +467,22 @@ Deno.test("[e2e] Stripe (double, real SDK): one meter per project, also once its
   assert.equal(meters.length, 2);
   assert.equal(meters[0], meters[1], "both metered prices on the project's one meter");
 });
+
+Deno.test("[e2e] Stripe (double): an event about a subscription that ended over a week ago bills nothing", async () => {
+  await using t = await withDouble();
+  const { clock, double, srv, sk, account } = t;
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "old" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
+  await calls({ srv, sk }, "old", 60);
+  await srv.call("POST", "/api/subscription/cancel", { key: sk, headers: { "X-User-Id": "old" } });
+  const sub = (await srv.call("GET", "/api/customers/old", { key: sk })).body.customer.subscription;
+  clock.advance(31 * 86_400_000);
+  const ended = double.endPeriod(account, sub.id);
+  clock.advance(8 * 86_400_000); // delivered late
+  assert.deepEqual(await deliverEvents(srv, double, [ended]), ["applied"]);
+  assert.equal(double.requests.filter((r) => r.path.startsWith("/v1/invoice")).length, 0);
+});

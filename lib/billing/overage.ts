@@ -16,6 +16,12 @@ import { isClosed, overageIdentifier, recordClosedOverage } from "@/lib/kv/overa
 import { dayKey } from "@/lib/period.ts";
 import { type Customer, getCustomer } from "@/lib/kv/customers.ts";
 
+/**
+ * How long after a subscription ended its last period may still be billed: Stripe retries an
+ * event for 3 days; an event about an older end is not a reason to bill.
+ */
+const BILL_ENDED_WITHIN_S = 7 * 86_400;
+
 /** What closing a period billed: calls past the limit and their amount (minor units). */
 export interface OverageClose {
   calls: number;
@@ -110,15 +116,21 @@ export async function closeOverage(
  * A subscription that ended (canceled at its period's end, or now): the calls past the limit in
  * its last period, up to now, are billed on an invoice of their own, charged to the card the
  * subscription was paid with. Only for the subscription the customer holds, ended (not a second
- * subscription ended beside it), on the tier it ended on; not for a deleted project (its
- * subscriptions end with its purge) nor a deleted customer (`closeUnbilled` first).
+ * subscription ended beside it), on the tier it ended on, within a week of its end; not for a
+ * deleted project (its subscriptions end with its purge) nor a deleted customer (`closeUnbilled`
+ * first).
  */
 export async function closeEndedSubscription(
   s: Services,
   project: Project,
   o: { acct: AccountRef; customerId: string; sub: StripeSubscription },
 ): Promise<OverageClose> {
-  const customer = project.deletedAt ? null : await getCustomer(s.kv, project.pk, o.customerId);
+  // an event about an end long past (a late redelivery) bills nothing after the fact
+  const ended = o.sub.ended_at ?? null;
+  const stale = ended !== null && s.clock.now() / 1000 - ended > BILL_ENDED_WITHIN_S;
+  const customer = project.deletedAt || stale
+    ? null
+    : await getCustomer(s.kv, project.pk, o.customerId);
   const held = customer?.subscription;
   if (!held || held.id !== o.sub.id || held.status !== "canceled") {
     return { calls: 0, amount: 0, closed: "nothing" };

@@ -29,6 +29,8 @@ export interface StripeSubscription {
   status: string;
   cancel_at_period_end: boolean;
   canceled_at: number | null;
+  /** When it ended (canceled now, or at its period's end), once it has. */
+  ended_at?: number | null;
   created: number;
   metadata: Record<string, string>;
   /** The card its invoices are charged to (Checkout sets it), when not the customer's default. */
