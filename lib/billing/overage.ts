@@ -128,7 +128,8 @@ export async function closeEndedSubscription(
   // an event about an end long past (a late redelivery) bills nothing after the fact
   const ended = o.sub.ended_at ?? null;
   const stale = ended !== null && s.clock.now() / 1000 - ended > BILL_ENDED_WITHIN_S;
-  const customer = project.deletedAt || stale
+  // (an unpaid first invoice that expired, `incomplete_expired`, never gave the tier's limit)
+  const customer = project.deletedAt || stale || o.sub.status !== "canceled"
     ? null
     : await getCustomer(s.kv, project.pk, o.customerId);
   const held = customer?.subscription;
