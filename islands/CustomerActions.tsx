@@ -9,19 +9,32 @@ export interface CustomerActionsProps {
   /** Whether a paying subscription can be canceled, and whether it already cancels at period end. */
   paying: boolean;
   cancelsAtPeriodEnd: boolean;
+  /** Calls past the limit this period (a tier with overage): what ending the plan bills. */
+  overage?: number;
 }
 
-type Action = "reset" | "cancel_end" | "cancel_now" | "delete";
+export type Action = "reset" | "cancel_end" | "cancel_now" | "delete";
 
-const ASK: Record<Action, string> = {
-  reset: "Set this customer's usage this period to 0?",
-  cancel_end:
-    "Cancel at the end of the paid period? The plan stays until then; it can be undone by the customer.",
-  cancel_now:
-    "Cancel now? The plan ends at once, with no refund or proration; calls past the limit this period (overage) are billed on a final invoice. This can't be undone.",
-  delete:
-    "Delete this customer's data? A paying subscription is canceled first (its overage this period is not billed). This can't be undone.",
-};
+/** What each action asks first; `overage`: the calls past the limit this period. */
+export function ask(a: Action, overage: number): string {
+  const past = overage === 1
+    ? "1 call past the limit this period is"
+    : `${overage} calls past the limit this period are`;
+  switch (a) {
+    case "reset":
+      return "Set this customer's usage this period to 0?";
+    case "cancel_end":
+      return "Cancel at the end of the paid period? The plan stays until then; it can be undone by the customer.";
+    case "cancel_now":
+      return `Cancel now? The plan ends at once, with no refund or proration${
+        overage > 0 ? `; the ${past} billed on a final invoice` : ""
+      }. This can't be undone.`;
+    case "delete":
+      return `Delete this customer's data? A paying subscription is canceled first${
+        overage > 0 ? ` (the ${past} not billed)` : ""
+      }. This can't be undone.`;
+  }
+}
 const LABEL: Record<Action, string> = {
   reset: "Reset usage",
   cancel_end: "Cancel at period end",
@@ -81,7 +94,7 @@ export default function CustomerActions(props: CustomerActionsProps) {
       {asking && (
         <div class="confirm" role="alertdialog" aria-labelledby="action-confirm">
           <p id="action-confirm">
-            <strong>{ASK[asking]}</strong>
+            <strong>{ask(asking, props.overage ?? 0)}</strong>
           </p>
           <button type="button" class="danger" onClick={() => run(asking)}>
             {LABEL[asking]}

@@ -147,6 +147,11 @@ Deno.test({
         await srv.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "u0" } });
         await page.click("button:has-text('Delete customer…')");
         await page.waitForSelector("[role=alertdialog]");
+        // no calls past a limit (a free tier): nothing about overage to say
+        assert.match(
+          await page.textContent("[role=alertdialog]") ?? "",
+          /A paying subscription is canceled first\. This can't be undone\./,
+        );
         await Promise.all([
           page.waitForURL(`${srv.base}/dashboard/projects/${pk}/customers`),
           page.click("[role=alertdialog] button:has-text('Delete customer')"),

@@ -64,7 +64,8 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
                 <>
                   <dt>Overage this period</dt>
                   <dd data-testid="customer-overage">
-                    {cu.usage.overage} calls past the limit, billed at the period's end
+                    {cu.usage.overage}{" "}
+                    calls past the limit, billed at the period's end (or when the subscription ends)
                   </dd>
                 </>
               )}
@@ -88,6 +89,7 @@ export function mountCustomerPage(app: OpenAPIHono<AppEnv>) {
                 id: cu.id,
                 paying,
                 cancelsAtPeriodEnd: cu.subscription?.cancelAtPeriodEnd ?? false,
+                overage: cu.usage.overage,
               }}
             />
           </>
