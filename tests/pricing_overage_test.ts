@@ -486,3 +486,28 @@ Deno.test("[e2e] Stripe (double): an event about a subscription that ended over 
   assert.deepEqual(await deliverEvents(srv, double, [ended]), ["applied"]);
   assert.equal(double.requests.filter((r) => r.path.startsWith("/v1/invoice")).length, 0);
 });
+
+Deno.test("[e2e] Stripe (double): a customer deletion that fails at the provider leaves the period billable", async () => {
+  await using t = await withDouble();
+  const { double, srv, dev, sk, pk, account } = t;
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "zed" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
+  await calls({ srv, sk }, "zed", 60);
+  const sub = (await srv.call("GET", "/api/customers/zed", { key: sk })).body.customer.subscription;
+  double.outages.set(`/v1/subscriptions/${sub.id}`, 3);
+  const del = await srv.call("DELETE", `/v1/projects/${pk}/customers/zed`, { key: dev.dat });
+  assert.ok(del.status >= 500, `${del.status} ${del.text}`);
+  double.outages.clear();
+  // the customer stays, and so does what they owe: the renewal reports the period's overage
+  assert.equal((await srv.call("GET", "/api/customers/zed", { key: sk })).status, 200);
+  assert.deepEqual(
+    await deliverEvents(srv, double, [double.invoiceCreated(account, sub.id)]),
+    ["applied"],
+  );
+  const reports = double.requests.filter((r) => r.path === "/v1/billing/meter_events");
+  assert.equal(new URLSearchParams(reports[0]!.raw).get("payload[value]"), "10");
+});

@@ -16,8 +16,7 @@ import {
   type Subscription,
 } from "@/lib/kv/customers.ts";
 import { aggregateDeltas, PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
-import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
-import { closeUnbilled } from "@/lib/kv/overage.ts";
+import { cancelNowUnbilled } from "@/lib/payments/cancel_now.ts";
 import { takeOpenCheckout } from "@/lib/kv/open_checkouts.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
@@ -306,16 +305,7 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
   if (!found) throw new NotFoundError(`No customer "${id}" in this project`);
   const sub = found.subscription;
   if (sub && PAID_STATUSES.has(sub.status)) {
-    // their usage goes with them: the subscription's end bills no overage (as Stripe's
-    // customer deletion cancels without a final invoice)
-    await closeUnbilled(s.kv, project.pk, {
-      subscriptionId: sub.id,
-      periodStart: sub.currentPeriodStart,
-      customerId: id,
-      day: dayKey(s.clock.now()),
-      now: s.clock.now(),
-    });
-    await cancelNowAtProvider(s, project, sub.id);
+    await cancelNowUnbilled(s, project, { customerId: id, sub }); // their overage goes with them
   }
   const removed = await removeCustomer(s.kv, {
     pk: project.pk,

@@ -59,6 +59,24 @@ export function closeUnbilled(
   });
 }
 
+/**
+ * Undoes `closeUnbilled` (the cancellation it was written for failed, the customer stays): only
+ * a record that billed nothing is removed; false when there was none such.
+ */
+export async function reopenUnbilled(
+  kv: Deno.Kv,
+  pk: string,
+  o: { subscriptionId: string; periodStart: string },
+): Promise<boolean> {
+  const key = overageKeys.closed(
+    pk,
+    overageIdentifier(o.subscriptionId, Date.parse(o.periodStart) / 1000),
+  );
+  const cur = await kv.get<ClosedOverage>(key);
+  if (!cur.value || cur.value.calls !== 0 || cur.value.amount !== 0) return false;
+  return (await kv.atomic().check(cur).delete(key).commit()).ok;
+}
+
 export async function isClosed(kv: Deno.Kv, pk: string, identifier: string): Promise<boolean> {
   return (await kv.get(overageKeys.closed(pk, identifier))).versionstamp !== null;
 }

@@ -5,6 +5,9 @@ import type { StripeSubscription } from "@/lib/payments/provider.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { NotFoundError } from "@/lib/errors.ts";
+import { closeUnbilled, reopenUnbilled } from "@/lib/kv/overage.ts";
+import type { Subscription } from "@/lib/kv/customers.ts";
+import { dayKey } from "@/lib/period.ts";
 
 /**
  * Ends a subscription at the provider now (once per subscription, whoever asks: deletion or the
@@ -55,5 +58,32 @@ export async function tryCancelNowAtProvider(
       error: err instanceof Error ? err.message : String(err),
     });
     return false;
+  }
+}
+
+/**
+ * `cancelNowAtProvider` for a customer being deleted: their usage goes with them, so the
+ * subscription's end bills no overage (as Stripe's customer deletion cancels without a final
+ * invoice). The period is closed unbilled before the cancellation (whose event would bill it), and
+ * opened again if the cancellation fails (the customer stays, and so does what they owe).
+ */
+export async function cancelNowUnbilled(
+  s: Services,
+  project: Project,
+  o: { customerId: string; sub: Subscription },
+): Promise<void> {
+  const period = { subscriptionId: o.sub.id, periodStart: o.sub.currentPeriodStart };
+  const now = s.clock.now();
+  const closed = await closeUnbilled(s.kv, project.pk, {
+    ...period,
+    customerId: o.customerId,
+    day: dayKey(now),
+    now,
+  });
+  try {
+    await cancelNowAtProvider(s, project, o.sub.id);
+  } catch (err) {
+    if (closed) await reopenUnbilled(s.kv, project.pk, period);
+    throw err;
   }
 }
