@@ -70,6 +70,17 @@ async function withDouble() {
   };
 }
 
+/** Buys the pro tier for `user` through the double's Checkout (its events delivered). */
+async function buyProAtDouble(t: Awaited<ReturnType<typeof withDouble>>, user: string) {
+  const co = await t.srv.call("POST", "/api/create-checkout", {
+    key: t.sk,
+    headers: { "X-User-Id": user },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  assert.equal(co.status, 200, co.text);
+  await deliverEvents(t.srv, t.double, t.double.pay(t.account, co.body.sessionId));
+}
+
 /** Makes `n` calls for `user`, each answered 200. */
 async function calls(
   t: { srv: ReturnType<typeof servePort>; sk: string },
@@ -351,13 +362,7 @@ Deno.test("[e2e] cancel now bills the calls past the limit so far; deleting a cu
 Deno.test("[e2e] Stripe (double, real SDK): an ended subscription's last period is one invoice of its own, retried until Stripe answers", async () => {
   await using t = await withDouble();
   const { clock, double, srv, dev, sk, pk, account } = t;
-  const co = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: { "X-User-Id": "max" },
-    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-  });
-  assert.equal(co.status, 200, co.text);
-  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
+  await buyProAtDouble(t, "max");
   await calls({ srv, sk }, "max", 63);
   const cancel = await srv.call("POST", "/api/subscription/cancel", {
     key: sk,
@@ -471,12 +476,7 @@ Deno.test("[e2e] Stripe (double, real SDK): one meter per project, also once its
 Deno.test("[e2e] Stripe (double): an event about a subscription that ended over a week ago bills nothing", async () => {
   await using t = await withDouble();
   const { clock, double, srv, sk, account } = t;
-  const co = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: { "X-User-Id": "old" },
-    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-  });
-  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
+  await buyProAtDouble(t, "old");
   await calls({ srv, sk }, "old", 60);
   await srv.call("POST", "/api/subscription/cancel", { key: sk, headers: { "X-User-Id": "old" } });
   const sub = (await srv.call("GET", "/api/customers/old", { key: sk })).body.customer.subscription;
@@ -490,12 +490,7 @@ Deno.test("[e2e] Stripe (double): an event about a subscription that ended over 
 Deno.test("[e2e] Stripe (double): a customer deletion that fails at the provider leaves the period billable", async () => {
   await using t = await withDouble();
   const { double, srv, dev, sk, pk, account } = t;
-  const co = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: { "X-User-Id": "zed" },
-    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-  });
-  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
+  await buyProAtDouble(t, "zed");
   await calls({ srv, sk }, "zed", 60);
   const sub = (await srv.call("GET", "/api/customers/zed", { key: sk })).body.customer.subscription;
   double.outages.set(`/v1/subscriptions/${sub.id}`, 3);
