@@ -506,3 +506,29 @@ Deno.test("[e2e] Stripe (double): a customer deletion that fails at the provider
   const reports = double.requests.filter((r) => r.path === "/v1/billing/meter_events");
   assert.equal(new URLSearchParams(reports[0]!.raw).get("payload[value]"), "10");
 });
+
+Deno.test("[e2e] a subscription that ends in its trial bills no overage (a trial's usage is not billed)", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, {
+    tiers: [TIERS[0], { ...TIERS[1], trialDays: 14 }],
+  });
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "tri" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  assert.equal(co.status, 200, co.text);
+  const path = new URL(co.body.url).pathname;
+  assert.equal((await srv.call("POST", `${path}/complete`, { body: {} })).status, 200);
+  await calls({ srv, sk }, "tri", 60);
+  const cancel = await srv.call("POST", `/v1/projects/${pk}/customers/tri/subscription/cancel`, {
+    key: dev.dat,
+    body: {},
+  });
+  assert.equal(cancel.status, 200, cancel.text);
+  assert.deepEqual(await sandboxObjects(app.kv, "invoice"), []);
+  const m = (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
+  assert.equal(m.overageRevenue, 0);
+});

@@ -128,8 +128,10 @@ export async function closeEndedSubscription(
   // an event about an end long past (a late redelivery) bills nothing after the fact
   const ended = o.sub.ended_at ?? null;
   const stale = ended !== null && s.clock.now() / 1000 - ended > BILL_ENDED_WITHIN_S;
-  // (an unpaid first invoice that expired, `incomplete_expired`, never gave the tier's limit)
-  const customer = project.deletedAt || stale || o.sub.status !== "canceled"
+  // (an unpaid first invoice that expired, `incomplete_expired`, never gave the tier's limit;
+  // usage in a trial is not billed, as Stripe bills no metered usage of a trial)
+  const inTrial = ended !== null && (o.sub.trial_end ?? 0) >= ended;
+  const customer = project.deletedAt || stale || inTrial || o.sub.status !== "canceled"
     ? null
     : await getCustomer(s.kv, project.pk, o.customerId);
   const held = customer?.subscription;

@@ -31,6 +31,8 @@ export interface StripeSubscription {
   canceled_at: number | null;
   /** When it ended (canceled now, or at its period's end), once it has. */
   ended_at?: number | null;
+  /** The end of its trial, when it had one. */
+  trial_end?: number | null;
   created: number;
   metadata: Record<string, string>;
   /** The card its invoices are charged to (Checkout sets it), when not the customer's default. */
