@@ -116,9 +116,9 @@ export async function closeOverage(
  * A subscription that ended (canceled at its period's end, or now): the calls past the limit in
  * its last period, up to now, are billed on an invoice of their own, charged to the card the
  * subscription was paid with. Only for the subscription the customer holds, ended (not a second
- * subscription ended beside it), on the tier it ended on, within a week of its end; not for a
- * deleted project (its subscriptions end with its purge) nor a deleted customer (`closeUnbilled`
- * first).
+ * subscription ended beside it), on the tier it ended on, within a week of its end, after its
+ * trial; not for a deleted project (its subscriptions end with its purge) nor a deleted customer
+ * (`closeUnbilled` first).
  */
 export async function closeEndedSubscription(
   s: Services,
