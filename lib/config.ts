@@ -81,7 +81,6 @@ export interface Config {
   readonly rateLimitPerCustomer: number;
   /** Sign-up and sign-in attempts per client address per minute (0 = off). */
   readonly authRateLimitPerMinute: number;
-  /** Take the client address from the first `X-Forwarded-For` entry (behind a proxy). */
   /** How many proxies in front append to `X-Forwarded-For` (0: trust none of it). */
   readonly trustProxy: number;
   /** Unpaid store checkouts one client address may hold per project at once (0 = no bound). */

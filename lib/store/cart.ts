@@ -332,14 +332,14 @@ export function completeReservation(
   return settle(s, target, { to: "completed", ...o });
 }
 
+/** How long a hold whose payment is on its way waits before the sweep asks the provider again. */
+const ASYNC_PAYMENT_RECHECK_MS = 3600_000;
+
 /**
  * Releases holds whose time has passed without an event: asks the provider about the session
  * first (a paid one becomes a sale, an open one is expired). Reads only the due index up to now.
  * Returns how many holds were settled (released, or found paid).
  */
-/** How long a hold whose payment is on its way waits before the sweep asks the provider again. */
-const ASYNC_PAYMENT_RECHECK_MS = 3600_000;
-
 export async function sweepReservations(s: Services, graceMs = 60_000): Promise<number> {
   const cutoffIso = new Date(s.clock.now() - graceMs).toISOString();
   let n = 0;

@@ -1,8 +1,8 @@
 /**
  * JSON bodies of unsafe methods: a non-empty body must be `application/json` and a JSON object
- * (400 otherwise); an empty body counts as `{}`. The body
- * is read from the request itself and handed on as a new request, through Hono's public
- * `c.req.raw` (as the body limit in server/policy.ts does), never through Hono's internal caches.
+ * (400 otherwise); an empty body counts as `{}`. The body is read from the request itself and
+ * handed on as a new request, through Hono's public `c.req.raw` (as the body limit in
+ * server/policy.ts does), never through Hono's internal caches.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
