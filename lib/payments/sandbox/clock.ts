@@ -8,7 +8,12 @@ import type { StoredSubscription } from "@/lib/kv/sandbox.ts";
 import { addInterval } from "@/lib/period.ts";
 import { invoiceObject, sec } from "@/lib/payments/sandbox/objects.ts";
 import { meteredLines } from "@/lib/payments/sandbox/metering.ts";
-import { emitInvoice, expireCheckout, type SandboxContext } from "@/lib/payments/sandbox/flows.ts";
+import {
+  emitInvoice,
+  expireCheckout,
+  FAILING_PAYMENT_METHOD,
+  type SandboxContext,
+} from "@/lib/payments/sandbox/flows.ts";
 
 /** How many due items one tick handles at most (the next tick takes the rest). */
 const PER_TICK = 1000;
@@ -66,7 +71,7 @@ export class SandboxClock {
     const item = sub.items.data[0]!;
     const trialEnd = item.current_period_end!;
     const fails = (sub as unknown as { default_payment_method?: string })
-      .default_payment_method === "pm_card_chargeCustomerFail";
+      .default_payment_method === FAILING_PAYMENT_METHOD;
     const interval = item.price.recurring?.interval === "year" ? "year" : "month";
     let start = trialEnd;
     let end = sec(Date.parse(addInterval(new Date(trialEnd * 1000).toISOString(), interval)));

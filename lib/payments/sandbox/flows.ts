@@ -40,8 +40,10 @@ const asObject = (o: unknown) => o as Record<string, unknown>;
  * the card that always succeeds.
  */
 export const FAILING_CARD = "4000000000000341";
+/** The payment method the failing card becomes: every charge to it fails. */
+export const FAILING_PAYMENT_METHOD = "pm_card_chargeCustomerFail";
 export function paymentMethodOf(card: string | undefined): string {
-  return card?.replace(/\D/g, "") === FAILING_CARD ? "pm_card_chargeCustomerFail" : "pm_card_visa";
+  return card?.replace(/\D/g, "") === FAILING_CARD ? FAILING_PAYMENT_METHOD : "pm_card_visa";
 }
 
 /** Sends the invoice event of a subscription's current period. */
@@ -68,7 +70,7 @@ export function invoiceOnce(
   o: OneOffInvoiceRequest,
 ): Promise<{ id: string }> {
   return ctx.store.once(o.idempotencyKey, async () => {
-    const paid = o.paymentMethod !== "pm_card_chargeCustomerFail";
+    const paid = o.paymentMethod !== FAILING_PAYMENT_METHOD;
     const invoice = oneOffInvoiceObject({ id: newId("in"), ...o, paid, now: ctx.now() });
     await ctx.store.put("invoice", invoice.id as string, invoice);
     await ctx.emit(paid ? "invoice.paid" : "invoice.payment_failed", invoice, account);
