@@ -23,6 +23,47 @@ function platformAccount(s: Services): AccountRef {
   return s.config.stripe?.secretKeyLive ? { accountId: null, mode: "live" } : PLATFORM;
 }
 
+/**
+ * The platform plan's Product (made once) and its Price for this amount and currency, at the
+ * provider and kept in the store: the calls' own records last a day, after which they would be
+ * made again.
+ */
+async function makePlatformPrice(
+  s: Services,
+  acct: AccountRef,
+  o: { amount: number; currency: string },
+): Promise<string> {
+  const kept = await platformProduct(s.kv);
+  const product = kept ?? await onceWithKey(s.kv, {
+    scope: "platform:product",
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
+      s.payments.createProduct(acct, {
+        name: "dream-api platform",
+        description: "Monthly platform plan",
+        images: [],
+        metadata: { dream_platform_product: "1" },
+        idempotencyKey,
+      }),
+  });
+  if (!kept) await rememberPlatformProduct(s.kv, product);
+  const price = await onceWithKey(s.kv, {
+    scope: `platform:price:${o.amount}:${o.currency}`,
+    now: s.clock.now(),
+    call: (idempotencyKey) =>
+      s.payments.createPrice(acct, {
+        product,
+        unitAmount: o.amount,
+        currency: o.currency,
+        interval: "month",
+        metadata: { dream_platform_price: "1" },
+        idempotencyKey,
+      }),
+  });
+  await rememberPlatformPrice(s.kv, price, { ...o, createdAt: s.clock.now() });
+  return price;
+}
+
 /** Opens a subscription checkout for the platform plan on the operator's own account. */
 export async function startPlatformCheckout(
   s: Services,
@@ -36,40 +77,8 @@ export async function startPlatformCheckout(
   if (dev.planStatus === "active") throw new ConflictError("The platform plan is already active");
   const acct = platformAccount(s);
   const currency = s.config.platformCurrency;
-  // made once and kept (the calls' own records last a day: after it, they would be made again)
-  let price = await platformPriceFor(s.kv, amount, currency);
-  if (!price) {
-    let product = await platformProduct(s.kv);
-    if (!product) {
-      product = await onceWithKey(s.kv, {
-        scope: "platform:product",
-        now: s.clock.now(),
-        call: (idempotencyKey) =>
-          s.payments.createProduct(acct, {
-            name: "dream-api platform",
-            description: "Monthly platform plan",
-            images: [],
-            metadata: { dream_platform_product: "1" },
-            idempotencyKey,
-          }),
-      });
-      await rememberPlatformProduct(s.kv, product);
-    }
-    price = await onceWithKey(s.kv, {
-      scope: `platform:price:${amount}:${currency}`,
-      now: s.clock.now(),
-      call: (idempotencyKey) =>
-        s.payments.createPrice(acct, {
-          product: product!,
-          unitAmount: amount,
-          currency,
-          interval: "month",
-          metadata: { dream_platform_price: "1" },
-          idempotencyKey,
-        }),
-    });
-    await rememberPlatformPrice(s.kv, price, { amount, currency, createdAt: s.clock.now() });
-  }
+  const price = await platformPriceFor(s.kv, amount, currency) ??
+    await makePlatformPrice(s, acct, { amount, currency });
   const metadata = { dream_platform: dev.id };
   const session = await openCheckoutOnce(
     s,
