@@ -9,6 +9,10 @@ import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 export const overageIdentifier = (subscriptionId: string, periodStartSeconds: number) =>
   `dream_ovg_${subscriptionId}_${periodStartSeconds}`;
 
+/** `overageIdentifier` of a period given by its start as a record holds it (ISO text). */
+const identifierOfPeriod = (o: { subscriptionId: string; periodStart: string }) =>
+  overageIdentifier(o.subscriptionId, Date.parse(o.periodStart) / 1000);
+
 export const overageKeys = {
   closed: (pk: string, identifier: string) => ["overage_closed", pk, identifier] as const,
 };
@@ -47,7 +51,7 @@ export function closeUnbilled(
   o: { subscriptionId: string; periodStart: string; customerId: string; day: string; now: number },
 ): Promise<boolean> {
   return recordClosedOverage(kv, pk, {
-    identifier: overageIdentifier(o.subscriptionId, Date.parse(o.periodStart) / 1000),
+    identifier: identifierOfPeriod(o),
     day: o.day,
     record: {
       customerId: o.customerId,
@@ -68,10 +72,7 @@ export async function reopenUnbilled(
   pk: string,
   o: { subscriptionId: string; periodStart: string },
 ): Promise<boolean> {
-  const key = overageKeys.closed(
-    pk,
-    overageIdentifier(o.subscriptionId, Date.parse(o.periodStart) / 1000),
-  );
+  const key = overageKeys.closed(pk, identifierOfPeriod(o));
   const cur = await kv.get<ClosedOverage>(key);
   if (!cur.value || cur.value.calls !== 0 || cur.value.amount !== 0) return false;
   return (await kv.atomic().check(cur).delete(key).commit()).ok;
