@@ -3,7 +3,7 @@
  * end: on the renewal invoice, or on a final invoice of its own when the subscription ends.
  */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import { developer, project, servePort, subscribe, testApp, TestClock } from "@/tests/helpers.ts";
 import {
   connectToDouble,
   deliverEvents,
@@ -514,14 +514,7 @@ Deno.test("[e2e] a subscription that ends in its trial bills no overage (a trial
   const { sk, pk } = await project(app, dev.dat, {
     tiers: [TIERS[0], { ...TIERS[1], trialDays: 14 }],
   });
-  const co = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: { "X-User-Id": "tri" },
-    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-  });
-  assert.equal(co.status, 200, co.text);
-  const path = new URL(co.body.url).pathname;
-  assert.equal((await srv.call("POST", `${path}/complete`, { body: {} })).status, 200);
+  await subscribe(app, sk, "tri");
   await calls({ srv, sk }, "tri", 60);
   const cancel = await srv.call("POST", `/v1/projects/${pk}/customers/tri/subscription/cancel`, {
     key: dev.dat,
