@@ -33,6 +33,16 @@ const DELETES_PER_COMMIT = 200;
 /** A macrotask's pause: a fold's long loops let the answers waiting meanwhile go first. */
 const pause = () => new Promise<void>((r) => setTimeout(r, 0));
 /**
+ * How much of a fold's work runs between two pauses. Under load, every call in flight waits
+ * for the slice running when its answer is due, so a slice of a few milliseconds, repeated a
+ * dozen times a fold, reaches the 99th percentile of latency (measured with 10 000 customers: a
+ * bucket planned per 10 took 1 – 3 ms); these keep each slice to a few tenths of a millisecond.
+ */
+const ROWS_PER_SLICE = 32;
+const SUMS_PER_SLICE = 1000;
+const BUCKETS_PER_SLICE = 2;
+const SETS_PER_SLICE = 4;
+/**
  * By default, a window with fewer distinct keys than this is folded into per-key tallies (one
  * KvU64 sum each); from this many on, into the buckets, whose rewrite then costs less.
  */
@@ -73,7 +83,7 @@ export async function foldLog(
     if (!lines) break;
     rows.push({ seq, lines });
     whole.add(lines);
-    if (rows.length % 128 === 0) await pause();
+    if (rows.length % ROWS_PER_SLICE === 0) await pause();
   }
   if (rows.length === 0) {
     const iter = kv.list<StoredRow>({
@@ -107,7 +117,9 @@ export async function foldLog(
       room = FOLD_MUTATIONS - 1;
     } else {
       const byBucket = new Map<number, TallySum[]>();
-      for (const t of sums) {
+      for (let i = 0; i < sums.length; i++) {
+        if (i > 0 && i % SUMS_PER_SLICE === 0) await pause();
+        const t = sums[i]!;
         const b = bucketOf(t.customerId);
         const list = byBucket.get(b);
         if (list) list.push(t);
@@ -115,21 +127,25 @@ export async function foldLog(
       }
       const ids = [...byBucket.keys()];
       room = FOLD_MUTATIONS - ids.length - 1;
-      // read for this plan, which changes them (another try reads them again), and planned ten
-      // buckets at a time as they arrive: with thousands of customers, not one long task
+      // read for this plan, which changes them (another try reads them again), ten at a time,
+      // and planned a slice at a time: with thousands of customers, not one long task
       plan = { buckets: new Map(), tallies: [] };
       let movesLeft = moves ? Math.max(0, Math.min(room - sums.length, 200)) : 0;
       for (let i = 0; i < ids.length; i += 10) {
         const part = ids.slice(i, i + 10);
         const got = await kv.getMany<Bucket[]>(part.map((b) => bucketKeys.bucket(pk, b)));
-        const planned = planBuckets(
-          new Map(part.map((b, k) => [b, got[k]!.value ?? {}])),
-          part.flatMap((b) => byBucket.get(b)!),
-          { now: o.now, maxBytes: o.bucketBytes ?? BUCKET_BYTES, maxMoves: movesLeft },
-        );
-        for (const [b, v] of planned.buckets) plan.buckets.set(b, v);
-        for (const t of planned.tallies) plan.tallies.push(t);
-        movesLeft -= planned.moved;
+        for (let j = 0; j < part.length; j += BUCKETS_PER_SLICE) {
+          if (j > 0) await pause();
+          const slice = part.slice(j, j + BUCKETS_PER_SLICE);
+          const planned = planBuckets(
+            new Map(slice.map((b, k) => [b, got[j + k]!.value ?? {}])),
+            slice.flatMap((b) => byBucket.get(b)!),
+            { now: o.now, maxBytes: o.bucketBytes ?? BUCKET_BYTES, maxMoves: movesLeft },
+          );
+          for (const [b, v] of planned.buckets) plan.buckets.set(b, v);
+          for (const t of planned.tallies) plan.tallies.push(t);
+          movesLeft -= planned.moved;
+        }
       }
     }
     const keyBytes = plan.tallies.reduce(
@@ -142,7 +158,7 @@ export async function foldLog(
     let sets = 0;
     for (const [b, v] of plan.buckets) {
       op.set(bucketKeys.bucket(pk, b), v); // serialised here: ~0.1 ms a full bucket
-      if (++sets % 16 === 0) await pause();
+      if (++sets % SETS_PER_SLICE === 0) await pause();
     }
     for (const t of plan.tallies) {
       op.sum(usageKeys.tally(pk, t.customerId, t.periodStart), BigInt(t.q));
