@@ -89,6 +89,26 @@ Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of per
       events.some((e) => e.type === "customer.deleted" && e.actor?.startsWith("token tok_")),
     );
   });
+
+  await t.step(
+    "delete with the secret key (the developer's backend): recorded too, the key named by its prefix only",
+    async () => {
+      assert.equal(
+        (await srv.call("POST", "/api/customers", { key: sk, body: { id: "bob" } })).status,
+        201,
+      );
+      const del = await srv.call("DELETE", "/api/customers/bob", { key: sk });
+      assert.equal(del.status, 200, del.text);
+      const refused = await srv.call("DELETE", "/api/customers/bob", { key: sk });
+      assert.equal(refused.status, 404, "a refused deletion records nothing");
+      const events = (await srv.call("GET", `/v1/projects/${pk}/events`, { key: dev.dat })).body
+        .events as { type: string; summary: string; actor?: string }[];
+      const bob = events.filter((e) => e.type === "customer.deleted" && /bob/.test(e.summary));
+      assert.equal(bob.length, 1, JSON.stringify(events));
+      assert.equal(bob[0]!.actor, `secret key ${sk.slice(0, "sk_test_".length + 4)}…`);
+      assert.ok(!JSON.stringify(events).includes(sk), "the secret key itself is never shown");
+    },
+  );
 });
 
 Deno.test("[e2e] customer search by id or email prefix: index kept on create, edit and delete; older customers backfilled", async () => {

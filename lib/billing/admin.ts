@@ -1,6 +1,7 @@
 /**
- * What a developer does to one customer from the dashboard or the developer API: reset this
- * period's usage, cancel the subscription (now or at period end). Each is recorded with its actor.
+ * What a developer does to one customer from the dashboard or the developer API (and, for a
+ * deletion, from their backend with the secret key): reset this period's usage, cancel the
+ * subscription (now or at period end), delete. Each is recorded with its actor.
  */
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
@@ -66,7 +67,10 @@ export async function cancelCustomerSubscription(
   return result;
 }
 
-/** Deletes a customer's data (a paying subscription is canceled at the provider first). */
+/**
+ * Deletes a customer's data (a paying subscription is canceled at the provider first), recorded
+ * as `customer.deleted` with its actor (`token tok_…`, `developer plt_…` or `secret key sk_…`).
+ */
 export async function removeCustomerAsDeveloper(
   s: Services,
   project: Project,

@@ -23,7 +23,10 @@ export type AppEnv = {
     requestId: string;
     api: ApiCaller;
     developer: Developer;
-    /** Who acts on developer-API calls: `developer plt_…` (session) or `token tok_…`. */
+    /**
+     * Who acts, as the audit log names them: on developer-API calls `developer plt_…` (session)
+     * or `token tok_…`; on customer-API calls with a secret key `secret key sk_test_ab12…`.
+     */
     actor: string;
     /** Origins one page's forms may end up at, besides this server and the provider. */
     formTargets: string[];

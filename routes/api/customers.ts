@@ -8,12 +8,12 @@ import {
   CustomerInputSchema,
   CustomerPatchSchema,
   customerView,
-  deleteCustomer,
   mintCustomerToken,
   requireCustomer,
   updateCustomer,
 } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
+import { removeCustomerAsDeveloper } from "@/lib/billing/admin.ts";
 import { CustomerSchema, ERRORS, jsonRequest, ok, SECRET } from "@/routes/_openapi.ts";
 
 const IdParam = z.object({
@@ -51,6 +51,8 @@ const remove = createRoute({
   path: "/api/customers/{id}",
   tags: ["Customers"],
   summary: "Delete a customer's data (not payment history)",
+  description:
+    "A paying subscription is canceled at the provider at once. Recorded in the project's events as `customer.deleted`, the secret key named by its first characters.",
   security: SECRET,
   middleware: [apiAuth({ accept: "secret" })],
   request: { params: IdParam },
@@ -109,7 +111,8 @@ export function mountCustomerRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(remove, async (c) => {
     const { project } = c.get("api");
     const { id } = c.req.valid("param");
-    await deleteCustomer(c.get("services"), project, id);
+    // recorded in the audit log as the dashboard's deletions are, the key named as the actor
+    await removeCustomerAsDeveloper(c.get("services"), project, { id, actor: c.get("actor") });
     return c.json({ deleted: true as const, id }, 200);
   });
   app.openapi(token, async (c) => {

@@ -12,7 +12,7 @@ import {
   RateLimitedError,
   UnauthenticatedError,
 } from "@/lib/errors.ts";
-import { projectByPk, projectBySecretKey } from "@/lib/projects/projects.ts";
+import { projectByPk, projectBySecretKey, secretPrefix } from "@/lib/projects/projects.ts";
 import { customerOfToken } from "@/lib/customers/end_user.ts";
 import { CUSTOMER_ID_RE } from "@/lib/ids.ts";
 import { bearer } from "@/lib/http/request.ts";
@@ -100,6 +100,7 @@ export function apiAuth(
       const token = mode === "secret" ? null : endUserToken(c, { secret: true });
       const tokenCustomerId = token ? await customerOfToken(s, project, token) : null;
       c.set("api", { project, via: "secret", tokenCustomerId });
+      c.set("actor", `secret key ${secretPrefix(key)}…`); // what the audit log names
       return next();
     }
     if (key.startsWith("pk_")) {
