@@ -153,10 +153,10 @@ export async function foldLog(
         slices.restart();
         for (let j = 0; j < part.length; j++) {
           if (slices.due()) await slices.pause();
-          const b = part[j]!;
+          const bucket = part[j]!;
           const planned = planBuckets(
-            new Map([[b, got[j]!.value ?? {}]]),
-            byBucket.get(b)!,
+            new Map([[bucket, got[j]!.value ?? {}]]),
+            byBucket.get(bucket)!,
             { now: o.now, maxBytes: o.bucketBytes ?? BUCKET_BYTES, maxMoves: movesLeft },
           );
           for (const [b, v] of planned.buckets) plan.buckets.set(b, v);
