@@ -452,6 +452,47 @@ Deno.test("[e2e] sandbox: an invoice of its own is charged once per key; the fai
   }
 });
 
+Deno.test("[e2e] sandbox: an invoice of its own whose event could not be delivered is not made again by the retry", async () => {
+  const t = await subscribed("fay");
+  try {
+    const sandbox = t.app.services.sandbox!;
+    const delivered: string[] = [];
+    let down = true; // the receiver refuses the first delivery, as a webhook route can
+    sandbox.attach((payload) => {
+      if (down) {
+        down = false;
+        return Promise.reject(new Error("receiver down"));
+      }
+      delivered.push(JSON.parse(payload).type);
+      return Promise.resolve();
+    });
+    const bill = () =>
+      t.app.services.payments.invoiceOnce({ accountId: null, mode: "test" }, {
+        customer: "cus_fay",
+        amount: 300,
+        currency: "usd",
+        description: "pro: 130 calls past the limit",
+        paymentMethod: null,
+        metadata: { dream_pk: t.pk },
+        idempotencyKey: "k-fay",
+      });
+    await assert.rejects(bill(), /receiver down/);
+    const retried = await bill();
+    const invoices = (await sandboxObjects<SandboxInvoice & { id: string; customer: string }>(
+      t.app.kv,
+      "invoice",
+    )).filter((i) => i.customer === "cus_fay");
+    assert.deepEqual(
+      invoices.map((i) => [i.id, i.status, i.amount_paid]),
+      [[retried.id, "paid", 300]],
+      "charged once: the retry answers the invoice the key made",
+    );
+    assert.deepEqual(delivered, [], "and makes no second event for it");
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("[e2e] Stripe (double, real SDK): one meter per project, also once its creation call's record has expired", async () => {
   await using t = await withDouble();
   const { double, app, dev, pk } = t;

@@ -64,18 +64,26 @@ export function emitInvoice(
  * card that fails: `invoice.payment_failed`, the invoice left open; else `invoice.paid`). Once
  * per idempotency key, as Stripe's are.
  */
-export function invoiceOnce(
+export async function invoiceOnce(
   ctx: SandboxContext,
   account: string | null,
   o: OneOffInvoiceRequest,
 ): Promise<{ id: string }> {
-  return ctx.store.once(o.idempotencyKey, async () => {
+  const made: { invoice?: Record<string, unknown> } = {};
+  const id = await ctx.store.once(o.idempotencyKey, async () => {
     const paid = o.paymentMethod !== FAILING_PAYMENT_METHOD;
     const invoice = oneOffInvoiceObject({ id: newId("in"), ...o, paid, now: ctx.now() });
     await ctx.store.put("invoice", invoice.id as string, invoice);
-    await ctx.emit(paid ? "invoice.paid" : "invoice.payment_failed", invoice, account);
+    made.invoice = invoice;
     return invoice.id as string;
-  }).then((id) => ({ id }));
+  });
+  // its event only once the key is kept: a retry after a failed delivery gets the same invoice,
+  // not a second charge (Stripe, too, answers a retried key without a new invoice or event)
+  if (made.invoice) {
+    const paid = made.invoice.status === "paid";
+    await ctx.emit(paid ? "invoice.paid" : "invoice.payment_failed", made.invoice, account);
+  }
+  return { id };
 }
 
 /**
