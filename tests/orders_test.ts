@@ -275,6 +275,56 @@ Deno.test("[e2e] refunds through the sandbox: partial then full, restock once, r
   );
 });
 
+Deno.test("[e2e] sandbox: a refund whose event could not be delivered is not made again by the retry", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 10 }],
+  });
+  const mug = (await srv.call("GET", "/api/products", { key: pk })).body.products[0];
+  const res = await srv.call("POST", "/api/cart/checkout", {
+    key: pk,
+    body: { ...urls, items: [{ productId: mug.id, quantity: 2 }] },
+  });
+  assert.equal(res.status, 200, res.text);
+  await srv.call("POST", new URL(res.body.url).pathname + "/complete", { body: {} });
+  const id = res.body.reservationId as string;
+  // the webhook route refuses the refund's event once (as it can, busy or restarting), then
+  // takes events again, as the app's own delivery does
+  let down = true;
+  app.services.sandbox!.attach(async (payload, signature) => {
+    if (down) {
+      down = false;
+      throw new Error("sandbox event refused: 503");
+    }
+    const r = await srv.call("POST", "/webhook/stripe", {
+      raw: payload,
+      headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+    });
+    assert.equal(r.status, 200, r.text);
+  });
+  const refund = () =>
+    srv.call("POST", `/v1/projects/${pk}/orders/${id}/refund`, {
+      key: dev.dat,
+      body: { amount: 500 },
+    });
+  const failed = await refund();
+  assert.ok(failed.status >= 500, "the provider call failed: the refund is not recorded");
+  const again = await refund();
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.order.amountRefunded, 500);
+  const refunded: number[] = []; // what the sandbox's payment holds as refunded
+  for await (const e of app.kv.list<number>({ prefix: ["sandbox", "refunded"] })) {
+    refunded.push(e.value);
+  }
+  assert.deepEqual(refunded, [500], "the payment refunded once");
+  const order = await srv.call("GET", `/v1/projects/${pk}/orders/${id}`, { key: dev.dat });
+  assert.equal(order.body.order.amountRefunded, 500, "refunded once, not twice");
+  assert.equal((await srv.call("GET", "/api/dashboard", { key: sk })).body.revenue, 1900);
+});
+
 Deno.test("[e2e] an order refunded through Stripe (real SDK against the double), on the connected account", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();

@@ -152,13 +152,31 @@ export async function completeCheckout(
 }
 
 /**
- * Refunds part or all of a paid one-off checkout: more than is left is refused (as Stripe does);
- * emits `charge.refunded` with the charge's total refunded so far and the checkout's metadata.
+ * Refunds part or all of a paid one-off checkout, once per idempotency key (a retry gets the
+ * first refund, as Stripe's does): more than is left is refused (as Stripe does); emits
+ * `charge.refunded` with the charge's total refunded so far and the checkout's metadata — after
+ * the key is kept, so a retry after a failed delivery refunds nothing twice.
  */
 export async function refundPayment(
   ctx: SandboxContext,
-  o: Omit<RefundRequest, "idempotencyKey">,
+  o: RefundRequest,
 ): Promise<{ id: string; amount: number }> {
+  const made: { charge?: Record<string, unknown>; account?: string | null } = {};
+  const id = await ctx.store.once(`refund:${o.idempotencyKey}`, async () => {
+    const refund = await refundNow(ctx, o);
+    made.charge = refund.charge;
+    made.account = refund.account;
+    return refund.id;
+  });
+  if (made.charge) await ctx.emit("charge.refunded", made.charge, made.account ?? null);
+  return { id, amount: o.amount };
+}
+
+/** The refund itself: checked, added to the payment's refunded total, its charge object made. */
+async function refundNow(
+  ctx: SandboxContext,
+  o: RefundRequest,
+): Promise<{ id: string; charge: Record<string, unknown>; account: string | null }> {
   const session = await ctx.store.get<SandboxSession>("checkout", o.sessionId);
   const pi = (session as unknown as { payment_intent?: string | null }).payment_intent;
   if (session.status !== "complete" || !pi) {
@@ -198,8 +216,7 @@ export async function refundPayment(
       url: `/v1/charges/ch_${pi.slice(3)}/refunds`,
     },
   });
-  await ctx.emit("charge.refunded", charge, session.account);
-  return { id: refundId, amount: o.amount };
+  return { id: refundId, charge, account: session.account };
 }
 
 /** Abandons (or expires) an open session: `checkout.session.expired`, as Stripe sends for both. */
