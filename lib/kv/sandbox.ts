@@ -44,7 +44,20 @@ export const sandboxKeys = {
     ["sandbox_by_customer", customer, subscriptionId] as const,
   listByCustomer: (customer: string) => ["sandbox_by_customer", customer] as const,
   backfilled: () => ["sandbox_due_backfilled"] as const,
+  /** An event not delivered yet, by when it is tried next (ISO): the sandbox's redelivery. */
+  outbox: (atMs: number, eventId: string) =>
+    ["sandbox_outbox", new Date(atMs).toISOString(), eventId] as const,
+  listOutbox: () => ["sandbox_outbox"] as const,
 };
+
+/** An event kept until its webhook delivery succeeds (Stripe retries for 3 days). */
+export interface OutboxEntry {
+  /** The event's JSON, signed again at each attempt. */
+  payload: string;
+  attempts: number;
+  /** When it was first sent (ms). */
+  firstAt: number;
+}
 
 /** A subscription as the sandbox keeps it: with the account it lives on. */
 export type StoredSubscription = StripeSubscription & { account: string | null };
@@ -219,6 +232,47 @@ export class SandboxStore {
         : {}),
     });
     for await (const e of iter) yield e.value;
+  }
+
+  /** Keeps an event before its first delivery, to be tried again at `retryAt` unless dropped. */
+  async keepEvent(eventId: string, entry: OutboxEntry, retryAt: number): Promise<Deno.KvKey> {
+    const key = sandboxKeys.outbox(retryAt, eventId);
+    await this.#kv.set(key, entry);
+    return key;
+  }
+
+  /** The events due for another delivery at `atMs`, oldest due first. */
+  async *dueEvents(
+    atMs: number,
+    limit: number,
+  ): AsyncGenerator<{ key: Deno.KvKey; entry: OutboxEntry; versionstamp: string }> {
+    const iter = this.#kv.list<OutboxEntry>({
+      start: sandboxKeys.listOutbox(),
+      end: [...sandboxKeys.listOutbox(), new Date(atMs + 1).toISOString()],
+    }, { limit });
+    for await (const e of iter) {
+      yield { key: e.key, entry: e.value, versionstamp: e.versionstamp };
+    }
+  }
+
+  /** An event delivered (or given up on): out of the outbox. */
+  async dropEvent(key: Deno.KvKey): Promise<void> {
+    await this.#kv.delete(key);
+  }
+
+  /** Moves an event to a later attempt, unless it was dropped or moved meanwhile. */
+  async retryEventLater(
+    e: { key: Deno.KvKey; entry: OutboxEntry; versionstamp: string },
+    retryAt: number,
+  ): Promise<void> {
+    await this.#kv.atomic()
+      .check({ key: e.key, versionstamp: e.versionstamp })
+      .delete(e.key)
+      .set(sandboxKeys.outbox(retryAt, e.key[2] as string), {
+        ...e.entry,
+        attempts: e.entry.attempts + 1,
+      })
+      .commit();
   }
 
   /** Indexes what was stored before the due index existed (once per store). */

@@ -59,6 +59,7 @@ import {
   updateSubscription,
 } from "@/lib/payments/sandbox/flows.ts";
 import { SandboxClock } from "@/lib/payments/sandbox/clock.ts";
+import { SandboxOutbox } from "@/lib/payments/sandbox/outbox.ts";
 
 export type { SandboxPortal, SandboxSession };
 
@@ -75,6 +76,9 @@ export class SandboxProvider implements PaymentProvider {
   #deliver: Deliver | null = null;
   #ctx: SandboxContext;
   #clock: SandboxClock;
+  #outbox: SandboxOutbox;
+  /** The tick in flight: a tick asked for meanwhile joins it. */
+  #ticking: Promise<number> | null = null;
 
   constructor(kv: Deno.Kv, now: () => number, webhookSecret: string) {
     this.#store = new SandboxStore(kv);
@@ -82,6 +86,7 @@ export class SandboxProvider implements PaymentProvider {
     this.#secret = webhookSecret;
     this.#ctx = { store: this.#store, now, emit: (t, o, a) => this.emit(t, o, a) };
     this.#clock = new SandboxClock(this.#ctx);
+    this.#outbox = new SandboxOutbox(this.#store, now, (payload) => this.#send(payload));
   }
 
   /** Where signed events go: the app's own `/webhook/stripe` handler. */
@@ -89,7 +94,10 @@ export class SandboxProvider implements PaymentProvider {
     this.#deliver = deliver;
   }
 
-  /** Signs and delivers one event through the webhook route; throws if it was not accepted. */
+  /**
+   * Makes one event and delivers it through the webhook route (`SandboxOutbox`): applied before
+   * this answers when the route takes it, else kept and sent again by the clock until it does.
+   */
   async emit(type: string, object: Record<string, unknown>, account: string | null) {
     const event = stripeShape<StripeEvent>("event", {
       id: newId("evt"),
@@ -102,7 +110,13 @@ export class SandboxProvider implements PaymentProvider {
       request: { id: null, idempotency_key: null },
       data: { object },
     });
-    const payload = JSON.stringify(event);
+    if (!this.#deliver) throw new Error("sandbox has no webhook receiver attached");
+    await this.#outbox.deliver(event.id, JSON.stringify(event));
+    return event;
+  }
+
+  /** Signs a payload now (each attempt anew, as Stripe does) and sends it; throws if refused. */
+  async #send(payload: string): Promise<void> {
     const header = await signPayload(this.#stripe, {
       payload,
       secret: this.#secret,
@@ -110,7 +124,6 @@ export class SandboxProvider implements PaymentProvider {
     });
     if (!this.#deliver) throw new Error("sandbox has no webhook receiver attached");
     await this.#deliver(payload, header);
-    return event;
   }
 
   startConnect(o: { origin: string; callbackUrl: string; state: string }) {
@@ -351,9 +364,20 @@ export class SandboxProvider implements PaymentProvider {
     return portalOf(this.#ctx, id);
   }
 
-  /** Moves sandbox time forward to now (see `SandboxClock`); ticks never overlap. */
+  /**
+   * Moves sandbox time forward to now (see `SandboxClock`), then sends again the events the
+   * webhook route has not taken yet; ticks never overlap.
+   */
   tick(): Promise<number> {
-    return this.#clock.tick();
+    this.#ticking ??= this.#tickOnce().finally(() => {
+      this.#ticking = null;
+    });
+    return this.#ticking;
+  }
+
+  async #tickOnce(): Promise<number> {
+    const changed = await this.#clock.tick();
+    return changed + await this.#outbox.redeliver();
   }
 
   verifyEvent(rawBody: string, signature: string, nowSeconds: number) {

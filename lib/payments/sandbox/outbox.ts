@@ -1,0 +1,83 @@
+/**
+ * The sandbox's event delivery, at least once as Stripe's: every event is kept in the store before
+ * it is sent through the webhook route, dropped once accepted, and sent again by the sandbox's
+ * clock until it is (first after 1 s, then doubling up to an hour, for 3 days). A provider call
+ * therefore succeeds whether or not the webhook route took its event at once (a Stripe API call
+ * doesn't wait for your endpoint either), and a route that failed, or a process that stopped
+ * mid-delivery, gets the event later; the route takes each event once (its id is claimed).
+ */
+import type { SandboxStore } from "@/lib/kv/sandbox.ts";
+
+/** First retry after this long; each next one after twice as long, at most `MAX_DELAY_MS`. */
+const FIRST_DELAY_MS = 1000;
+const MAX_DELAY_MS = 3_600_000;
+/** Stripe retries an undelivered event for up to 3 days. */
+const GIVE_UP_MS = 3 * 86_400_000;
+/** Events sent again per clock tick, at most. */
+const PER_TICK = 100;
+
+/** Signs and sends one payload through the webhook route; throws unless it was accepted. */
+export type Send = (payload: string) => Promise<void>;
+
+export class SandboxOutbox {
+  #store: SandboxStore;
+  #now: () => number;
+  #send: Send;
+  #passing: Promise<number> | null = null;
+
+  constructor(store: SandboxStore, now: () => number, send: Send) {
+    this.#store = store;
+    this.#now = now;
+    this.#send = send;
+  }
+
+  /** Keeps the event, then sends it: true when the route took it now, false when kept for later. */
+  async deliver(eventId: string, payload: string): Promise<boolean> {
+    const now = this.#now();
+    const key = await this.#store.keepEvent(
+      eventId,
+      { payload, attempts: 1, firstAt: now },
+      now + FIRST_DELAY_MS,
+    );
+    if (!(await this.#tried(payload))) return false;
+    await this.#store.dropEvent(key);
+    return true;
+  }
+
+  /**
+   * Sends again what is due (the clock's tick); answers how many the route took. One pass at a
+   * time: a caller while one runs shares it.
+   */
+  redeliver(): Promise<number> {
+    this.#passing ??= this.#pass().finally(() => {
+      this.#passing = null;
+    });
+    return this.#passing;
+  }
+
+  async #pass(): Promise<number> {
+    const now = this.#now();
+    let delivered = 0;
+    for await (const e of this.#store.dueEvents(now, PER_TICK)) {
+      if (await this.#tried(e.entry.payload)) {
+        await this.#store.dropEvent(e.key);
+        delivered++;
+      } else if (now - e.entry.firstAt >= GIVE_UP_MS) {
+        await this.#store.dropEvent(e.key);
+      } else {
+        const delay = Math.min(FIRST_DELAY_MS * 2 ** e.entry.attempts, MAX_DELAY_MS);
+        await this.#store.retryEventLater(e, now + delay);
+      }
+    }
+    return delivered;
+  }
+
+  async #tried(payload: string): Promise<boolean> {
+    try {
+      await this.#send(payload);
+      return true;
+    } catch {
+      return false; // kept: the next tick tries again
+    }
+  }
+}
