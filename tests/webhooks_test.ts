@@ -121,6 +121,32 @@ Deno.test("[e2e] duplicate and replayed events apply once; unknown types are ack
   assert.equal(unknown.body.outcome, "ignored");
 });
 
+Deno.test("[e2e] the same event delivered several times at once (an at-least-once sender) applies once", async () => {
+  await using app = await testApp();
+  const { sk, sub, account } = await subscribed(app);
+  const now = Math.floor(app.clock.now() / 1000) + 1;
+  const canceling = event("evt_par_1", "customer.subscription.updated", now, {
+    ...sub,
+    cancel_at_period_end: true,
+  }, account);
+  const first = await Promise.all(Array.from({ length: 6 }, () => post(app, canceling)));
+  assert.ok(first.every((r) => r.status === 200), first.map((r) => r.text).join());
+  assert.equal(first.filter((r) => r.body.outcome === "applied").length, 1);
+  const ended = event("evt_par_2", "customer.subscription.deleted", now + 1, {
+    ...sub,
+    status: "canceled",
+  }, account);
+  const second = await Promise.all(Array.from({ length: 6 }, () => post(app, ended)));
+  assert.ok(second.every((r) => r.status === 200), second.map((r) => r.text).join());
+  assert.equal(second.filter((r) => r.body.outcome === "applied").length, 1);
+  const dash = await app.call("GET", "/api/dashboard", { key: sk });
+  assert.deepEqual(
+    [dash.body.activeSubscriptions, dash.body.canceling, dash.body.mrr],
+    [0, 0, 0],
+    "counted out once, never below zero",
+  );
+});
+
 Deno.test("[e2e] out-of-order events: the newer subscription state wins", async () => {
   await using app = await testApp();
   const { sk, sub, account } = await subscribed(app);
