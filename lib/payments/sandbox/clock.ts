@@ -1,7 +1,7 @@
 /**
  * The sandbox's clock: when asked, it moves its subscriptions and sessions forward to now.
  * It reads only the due index up to now, so its cost follows what is due, not everything ever
- * made; a tick asked for while one runs joins it.
+ * made. Its one caller, the provider's tick, never runs two at once.
  */
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
 import type { StoredSubscription } from "@/lib/kv/sandbox.ts";
@@ -20,7 +20,6 @@ const PER_TICK = 1000;
 
 export class SandboxClock {
   #ctx: SandboxContext;
-  #ticking: Promise<number> | null = null;
 
   constructor(ctx: SandboxContext) {
     this.#ctx = ctx;
@@ -31,15 +30,7 @@ export class SandboxClock {
    * or, when canceling, end (`customer.subscription.deleted`); open checkout sessions past
    * `expires_at` expire. Answers how many things changed.
    */
-  tick(): Promise<number> {
-    if (this.#ticking) return this.#ticking;
-    this.#ticking = this.#tick().finally(() => {
-      this.#ticking = null;
-    });
-    return this.#ticking;
-  }
-
-  async #tick(): Promise<number> {
+  async tick(): Promise<number> {
     const { store } = this.#ctx;
     await store.backfillDue();
     const now = sec(this.#ctx.now());

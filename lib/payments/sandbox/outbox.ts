@@ -23,7 +23,6 @@ export class SandboxOutbox {
   #store: SandboxStore;
   #now: () => number;
   #send: Send;
-  #passing: Promise<number> | null = null;
 
   constructor(store: SandboxStore, now: () => number, send: Send) {
     this.#store = store;
@@ -45,17 +44,10 @@ export class SandboxOutbox {
   }
 
   /**
-   * Sends again what is due (the clock's tick); answers how many the route took. One pass at a
-   * time: a caller while one runs shares it.
+   * Sends again what is due; answers how many the route took. Called by the provider's tick,
+   * which never runs two at once.
    */
-  redeliver(): Promise<number> {
-    this.#passing ??= this.#pass().finally(() => {
-      this.#passing = null;
-    });
-    return this.#passing;
-  }
-
-  async #pass(): Promise<number> {
+  async redeliver(): Promise<number> {
     const now = this.#now();
     let delivered = 0;
     for await (const e of this.#store.dueEvents(now, PER_TICK)) {
