@@ -69,21 +69,43 @@ export async function invoiceOnce(
   account: string | null,
   o: OneOffInvoiceRequest,
 ): Promise<{ id: string }> {
-  const made: { invoice?: Record<string, unknown> } = {};
-  const id = await ctx.store.once(o.idempotencyKey, async () => {
+  const id = await onceThenEvent(ctx, o.idempotencyKey, async () => {
     const paid = o.paymentMethod !== FAILING_PAYMENT_METHOD;
     const invoice = oneOffInvoiceObject({ id: newId("in"), ...o, paid, now: ctx.now() });
     await ctx.store.put("invoice", invoice.id as string, invoice);
-    made.invoice = invoice;
-    return invoice.id as string;
+    return {
+      id: invoice.id as string,
+      event: { type: paid ? "invoice.paid" : "invoice.payment_failed", object: invoice, account },
+    };
   });
-  // its event only once the key is kept: a retry after a failed delivery gets the same invoice,
-  // not a second charge (Stripe, too, answers a retried key without a new invoice or event)
-  if (made.invoice) {
-    const paid = made.invoice.status === "paid";
-    await ctx.emit(paid ? "invoice.paid" : "invoice.payment_failed", made.invoice, account);
-  }
   return { id };
+}
+
+/**
+ * Makes an object once per idempotency key (a retry gets the first one's id, as Stripe's keys
+ * do) and sends its event from the call that made it, after the key is kept: a call that stops
+ * between the two can be retried without making the object twice.
+ */
+async function onceThenEvent(
+  ctx: SandboxContext,
+  key: string,
+  make: () => Promise<{ id: string; event: PendingEvent }>,
+): Promise<string> {
+  const made: { event?: PendingEvent } = {}; // set when this call made the object
+  const id = await ctx.store.once(key, async () => {
+    const m = await make();
+    made.event = m.event;
+    return m.id;
+  });
+  if (made.event) await ctx.emit(made.event.type, made.event.object, made.event.account);
+  return id;
+}
+
+/** An event to send once what it tells of is kept. */
+interface PendingEvent {
+  type: string;
+  object: Record<string, unknown>;
+  account: string | null;
 }
 
 /**
@@ -161,14 +183,13 @@ export async function refundPayment(
   ctx: SandboxContext,
   o: RefundRequest,
 ): Promise<{ id: string; amount: number }> {
-  const made: { charge?: Record<string, unknown>; account?: string | null } = {};
-  const id = await ctx.store.once(`refund:${o.idempotencyKey}`, async () => {
+  const id = await onceThenEvent(ctx, `refund:${o.idempotencyKey}`, async () => {
     const refund = await refundNow(ctx, o);
-    made.charge = refund.charge;
-    made.account = refund.account;
-    return refund.id;
+    return {
+      id: refund.id,
+      event: { type: "charge.refunded", object: refund.charge, account: refund.account },
+    };
   });
-  if (made.charge) await ctx.emit("charge.refunded", made.charge, made.account ?? null);
   return { id, amount: o.amount };
 }
 
