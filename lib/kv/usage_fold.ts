@@ -133,9 +133,8 @@ export async function foldLog(
       room = FOLD_MUTATIONS - 1;
     } else {
       const byBucket = new Map<number, TallySum[]>();
-      for (let i = 0; i < sums.length; i++) {
+      for (const t of sums) {
         if (slices.due()) await slices.pause();
-        const t = sums[i]!;
         const b = bucketOf(t.customerId);
         const list = byBucket.get(b);
         if (list) list.push(t);
