@@ -247,6 +247,29 @@ const row = (label: string, name: Target, ceilingOf?: Measured) => {
   } – ${fmt(Math.max(...ratios), 2, 4)} | ${toCeiling} |`;
 };
 
+/** Issue 13's goals as this run measured them (the same medians as the table). */
+function goals(): string[] {
+  const verdict = (ok: boolean) => ok ? "met" : "MISSED";
+  const toCeiling = (name: Measured, ceilingOf: Measured) =>
+    median(runs[name].map((r, i) => r.rps / runs[ceilingOf][i]!.rps));
+  const p99 = (name: Measured) => median(runs[name].map((r) => r.p99));
+  const few = LOAD_CUSTOMERS + TINY_CUSTOMERS;
+  const post = [toCeiling("post", "ceiling"), toCeiling("postMany", "ceilingMany")];
+  const tails = [p99("post"), p99("postMany")];
+  const get = median(toBare("getMany"));
+  return [
+    `goal POST /api/data >= 0.85 of the ceiling: ${few} customers ${post[0]!.toFixed(2)} ${
+      verdict(post[0]! >= 0.85)
+    }, ${MANY_CUSTOMERS} ${post[1]!.toFixed(2)} ${verdict(post[1]! >= 0.85)}`,
+    `goal POST /api/data p99 <= 10 ms: ${few} customers ${tails[0]!.toFixed(1)} ms ${
+      verdict(tails[0]! <= 10)
+    }, ${MANY_CUSTOMERS} ${tails[1]!.toFixed(1)} ms ${verdict(tails[1]! <= 10)}`,
+    `goal GET /api/usage >= 0.7 of bare with ${MANY_CUSTOMERS} customers: ${get.toFixed(2)} ${
+      verdict(get >= 0.7)
+    } (the headers floor, no lookup at all: ${median(toBare("floor")).toFixed(2)})`,
+  ];
+}
+
 const lines = [
   `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; wrk -t2 -c${CONNECTIONS} -d${DURATION}s × ${ROUNDS} rounds; POST beside its ceiling, each group after a bare round (medians)`,
   "",
@@ -260,6 +283,8 @@ const lines = [
   row(`POST /api/data, ${MANY_CUSTOMERS}`, "postMany", "ceilingMany"),
   row(`GET /api/usage, ${MANY_CUSTOMERS}`, "getMany"),
   row("headers floor (GET)", "floor"),
+  "",
+  ...goals(),
   "",
   "ceiling (tasks/kv_bound.ts): Deno.serve doing the contract's HTTP work and answering after one",
   "KV commit per batch (a usage-log row, a checked head row, two aggregates), with no lookups, no",
