@@ -136,12 +136,12 @@ Deno.test("[e2e] deleting a paying customer cancels at the provider and drops me
   assert.equal(atProvider.status, "canceled", "canceled at the provider, not left paying");
   // a customer with the same id comes back; the old subscription's events change nothing
   await app.call("POST", "/api/customers", { key: sk, body: { id: "leaver" } });
-  await app.services.sandbox!.emit(
-    "customer.subscription.updated",
-    { ...atProvider, status: "active" } as unknown as Record<string, unknown>,
-    (await app.call("GET", "/v1/me", { key: dev.dat })).body.developer.paymentConnection.test
-      .accountId,
-  );
+  await app.services.sandbox!.emit({
+    type: "customer.subscription.updated",
+    object: { ...atProvider, status: "active" } as unknown as Record<string, unknown>,
+    account: (await app.call("GET", "/v1/me", { key: dev.dat })).body.developer.paymentConnection
+      .test.accountId,
+  });
   const again = await app.call("GET", "/api/customers/leaver", { key: sk });
   assert.equal(again.body.customer.plan, "free");
   assert.equal(again.body.customer.subscription, null);

@@ -60,22 +60,22 @@ Deno.test("[e2e] only the platform's own account and price can change a platform
     recurring: { interval: "month" },
   };
   // from the developer's own connected account, with metadata they control
-  await sandbox.emit(
-    "customer.subscription.created",
-    sub(dev.platformId, "active", ownPrice),
-    "acct_dev",
-  );
-  await sandbox.emit(
-    "customer.subscription.deleted",
-    sub(victim.platformId, "canceled", ownPrice),
-    "acct_dev",
-  );
+  await sandbox.emit({
+    type: "customer.subscription.created",
+    object: sub(dev.platformId, "active", ownPrice),
+    account: "acct_dev",
+  });
+  await sandbox.emit({
+    type: "customer.subscription.deleted",
+    object: sub(victim.platformId, "canceled", ownPrice),
+    account: "acct_dev",
+  });
   // from the platform's account but on a price that is not the platform's
-  await sandbox.emit(
-    "customer.subscription.updated",
-    sub(dev.platformId, "active", { ...ownPrice, id: "price_other", metadata: {} }),
-    null,
-  );
+  await sandbox.emit({
+    type: "customer.subscription.updated",
+    object: sub(dev.platformId, "active", { ...ownPrice, id: "price_other", metadata: {} }),
+    account: null,
+  });
   const me = async (d: { dat: string }) =>
     (await app.call("GET", "/v1/me", { key: d.dat })).body.developer.planStatus;
   assert.equal(await me(dev), "none", "no free plan from forged events");

@@ -59,6 +59,21 @@ export interface OutboxEntry {
   firstAt: number;
 }
 
+/**
+ * An event made to be kept in the commit that makes what it tells of (its outbox row, due at its
+ * first retry), then sent: a process that stops between the two loses nothing.
+ */
+export interface KeptEvent {
+  key: Deno.KvKey;
+  entry: OutboxEntry;
+}
+
+/** An object made once per idempotency key: its id, and the events the call that made it kept. */
+export interface Made {
+  id: string;
+  events: KeptEvent[];
+}
+
 /** A subscription as the sandbox keeps it: with the account it lives on. */
 export type StoredSubscription = StripeSubscription & { account: string | null };
 
@@ -76,6 +91,30 @@ export const FINISHED_SESSION_TTL_MS = 7 * 86_400_000;
 function dueOf(sub: StripeSubscription): number | null {
   if (sub.status === "canceled") return null;
   return sub.items.data[0]?.current_period_end ?? null;
+}
+
+/** How long an idempotency key of the sandbox answers with its first object (Stripe: 24 h). */
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+
+/** Adds kept events to a commit. */
+function keep(op: Deno.AtomicOperation, events: KeptEvent[]) {
+  for (const e of events) op.set(e.key, e.entry);
+}
+
+/** Adds a subscription's writes to a commit: the object, its due entry (moved from `before`), its customer pointer. */
+function setSubscription(
+  op: Deno.AtomicOperation,
+  sub: StripeSubscription,
+  account: string | null,
+  before: number | null,
+) {
+  const after = dueOf(sub);
+  op.set(sandboxKeys.object("subscription", sub.id), { ...sub, account })
+    .set(sandboxKeys.byCustomer(sub.customer, sub.id), true);
+  if (before !== null && before !== after) {
+    op.delete(sandboxKeys.due("subscription", before, sub.id));
+  }
+  if (after !== null) op.set(sandboxKeys.due("subscription", after, sub.id), true);
 }
 
 /** The sandbox's objects on one KV. */
@@ -114,39 +153,75 @@ export class SandboxStore {
     const prior = (await this.#kv.get<string>(sandboxKeys.object("idem", key))).value;
     if (prior) return prior;
     const id = await create();
-    await this.#kv.set(sandboxKeys.object("idem", key), id, { expireIn: 24 * 3600_000 });
+    await this.#kv.set(sandboxKeys.object("idem", key), id, { expireIn: IDEMPOTENCY_TTL_MS });
     return id;
   }
 
-  /** Stores a subscription with its due entry and customer pointer, in one checked commit. */
-  saveSubscription(sub: StripeSubscription, account: string | null): Promise<void> {
+  /**
+   * Stores a subscription with its due entry and customer pointer, and `events` (what it tells
+   * of), in one checked commit.
+   */
+  saveSubscription(
+    sub: StripeSubscription,
+    account: string | null,
+    events: KeptEvent[] = [],
+  ): Promise<void> {
     const key = sandboxKeys.object("subscription", sub.id);
     return retryAtomic("save the sandbox subscription", async () => {
       const cur = await this.#kv.get<StoredSubscription>(key);
-      const before = cur.value ? dueOf(cur.value) : null;
-      const after = dueOf(sub);
-      let op = this.#kv.atomic().check(cur)
-        .set(key, { ...sub, account })
-        .set(sandboxKeys.byCustomer(sub.customer, sub.id), true);
-      if (before !== null && before !== after) {
-        op = op.delete(sandboxKeys.due("subscription", before, sub.id));
-      }
-      if (after !== null) op = op.set(sandboxKeys.due("subscription", after, sub.id), true);
+      const op = this.#kv.atomic().check(cur);
+      setSubscription(op, sub, account, cur.value ? dueOf(cur.value) : null);
+      keep(op, events);
       return (await op.commit()).ok ? undefined : RETRY;
     });
   }
 
   /**
-   * Adds `amount` to what was refunded of a payment, checked against `max` (what was paid): the
-   * new total, or null when it would pass `max` (nothing changes).
+   * Makes an object once per idempotency key, with `events`, in one commit: the id made first
+   * for the key, whoever asks again (as Stripe's keys answer; two at once make one), and the
+   * events this call kept (none when the key was used before).
    */
-  addRefund(paymentIntent: string, o: { amount: number; max: number }): Promise<number | null> {
+  createOnce(
+    idempotencyKey: string,
+    make: () => { kind: SandboxKind; id: string; value: unknown; events: KeptEvent[] },
+  ): Promise<Made> {
+    const idemKey = sandboxKeys.object("idem", idempotencyKey);
+    return retryAtomic("make the sandbox object", async () => {
+      const prior = await this.#kv.get<string>(idemKey);
+      if (prior.value) return { id: prior.value, events: [] };
+      const m = make();
+      const op = this.#kv.atomic().check(prior)
+        .set(idemKey, m.id, { expireIn: IDEMPOTENCY_TTL_MS })
+        .set(sandboxKeys.object(m.kind, m.id), m.value);
+      keep(op, m.events);
+      return (await op.commit()).ok ? { id: m.id, events: m.events } : RETRY;
+    });
+  }
+
+  /**
+   * Adds `amount` to what was refunded of a payment, once per idempotency key, checked against
+   * `max` (what was paid), with the events `made` gives for the new total, in one commit: the
+   * refund's id (the first one's, when the key was used before) and the events this call kept,
+   * or null when it would pass `max` (nothing changes).
+   */
+  refundOnce(
+    idempotencyKey: string,
+    paymentIntent: string,
+    o: { amount: number; max: number; made: (total: number) => Made },
+  ): Promise<Made | null> {
+    const idemKey = sandboxKeys.object("idem", idempotencyKey);
     const key = sandboxKeys.object("refunded", paymentIntent);
     return retryAtomic("record the sandbox refund", async () => {
-      const cur = await this.#kv.get<number>(key);
+      const [prior, cur] = await this.#kv.getMany<[string, number]>([idemKey, key]);
+      if (prior.value) return { id: prior.value, events: [] };
       const total = (cur.value ?? 0) + o.amount;
       if (total > o.max) return null;
-      return (await this.#kv.atomic().check(cur).set(key, total).commit()).ok ? total : RETRY;
+      const m = o.made(total);
+      const op = this.#kv.atomic().check(prior).check(cur)
+        .set(key, total)
+        .set(idemKey, m.id, { expireIn: IDEMPOTENCY_TTL_MS });
+      keep(op, m.events);
+      return (await op.commit()).ok ? m : RETRY;
     });
   }
 
@@ -163,12 +238,21 @@ export class SandboxStore {
    * (finished meanwhile). A finished session leaves the due index and is kept a while only.
    * `redeem`: the promotion code the session applies, redeemed in the same commit (as Stripe
    * counts `times_redeemed`); one redeemed `max_redemptions` times already refuses the move with
-   * a `ConflictError`, changing nothing.
+   * a `ConflictError`, changing nothing. In the same commit: `customer` and `subscription` (new
+   * objects the move makes) and the events `events` makes of the moved session.
    */
   claimSession<S extends StoredSession>(
     id: string,
-    o: { from: string; to: string; patch: Partial<S>; redeem?: string | undefined },
-  ): Promise<S | null> {
+    o: {
+      from: string;
+      to: string;
+      patch: Partial<S>;
+      redeem?: string | undefined;
+      customer?: { id: string; value: unknown };
+      subscription?: { sub: StripeSubscription; account: string | null };
+      events: (next: S) => KeptEvent[];
+    },
+  ): Promise<{ session: S; events: KeptEvent[] } | null> {
     const promoKey = o.redeem ? sandboxKeys.object("promotion_code", o.redeem) : null;
     return retryAtomic("update the sandbox checkout", async () => {
       const [cur, promo] = await this.#kv.getMany<[S, RedeemablePromotionCode?]>(
@@ -190,7 +274,11 @@ export class SandboxStore {
         }
         op = op.check(promo).set(promoKey, { ...promo.value, times_redeemed: used + 1 });
       }
-      return (await op.commit()).ok ? next : RETRY;
+      if (o.customer) op = op.set(sandboxKeys.object("customer", o.customer.id), o.customer.value);
+      if (o.subscription) setSubscription(op, o.subscription.sub, o.subscription.account, null);
+      const events = o.events(next);
+      keep(op, events);
+      return (await op.commit()).ok ? { session: next, events } : RETRY;
     });
   }
 
@@ -234,11 +322,11 @@ export class SandboxStore {
     for await (const e of iter) yield e.value;
   }
 
-  /** Keeps an event before its first delivery, to be tried again at `retryAt` unless dropped. */
-  async keepEvent(eventId: string, entry: OutboxEntry, retryAt: number): Promise<Deno.KvKey> {
-    const key = sandboxKeys.outbox(retryAt, eventId);
-    await this.#kv.set(key, entry);
-    return key;
+  /** Keeps events before their first delivery, each to be tried again unless dropped. */
+  async keepEvents(events: KeptEvent[]): Promise<void> {
+    const op = this.#kv.atomic();
+    keep(op, events);
+    await op.commit();
   }
 
   /** The events due for another delivery at `atMs`, oldest due first. */

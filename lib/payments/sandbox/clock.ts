@@ -9,9 +9,9 @@ import { addInterval } from "@/lib/period.ts";
 import { invoiceObject, sec } from "@/lib/payments/sandbox/objects.ts";
 import { meteredLines } from "@/lib/payments/sandbox/metering.ts";
 import {
-  emitInvoice,
   expireCheckout,
   FAILING_PAYMENT_METHOD,
+  invoiceEvent,
   type SandboxContext,
 } from "@/lib/payments/sandbox/flows.ts";
 
@@ -83,16 +83,19 @@ export class SandboxClock {
       },
     };
     const charged = { ...next, status: "active" } as StripeSubscription; // the invoice's amount
-    await this.#ctx.store.saveSubscription(next, account);
-    await emitInvoice(this.#ctx, fails ? "invoice.payment_failed" : "invoice.paid", {
-      subscription: charged,
-      account,
-    });
-    await this.#ctx.emit(
-      fails ? "customer.subscription.deleted" : "customer.subscription.updated",
-      next as unknown as Record<string, unknown>,
-      account,
-    );
+    const events = this.#ctx.events([
+      invoiceEvent(this.#ctx, fails ? "invoice.payment_failed" : "invoice.paid", {
+        subscription: charged,
+        account,
+      }),
+      {
+        type: fails ? "customer.subscription.deleted" : "customer.subscription.updated",
+        object: next as unknown as Record<string, unknown>,
+        account,
+      },
+    ]);
+    await this.#ctx.store.saveSubscription(next, account, events);
+    await this.#ctx.send(events);
   }
 
   /** A subscription at its period end: it ends when canceling, else renews (to now). */
@@ -105,12 +108,13 @@ export class SandboxClock {
         status: "canceled",
         ...({ ended_at: item.current_period_end } as object),
       } as StripeSubscription;
-      await this.#ctx.store.saveSubscription(ended, account);
-      await this.#ctx.emit(
-        "customer.subscription.deleted",
-        ended as unknown as Record<string, unknown>,
+      const events = this.#ctx.events([{
+        type: "customer.subscription.deleted",
+        object: ended as unknown as Record<string, unknown>,
         account,
-      );
+      }]);
+      await this.#ctx.store.saveSubscription(ended, account, events);
+      await this.#ctx.send(events);
       return;
     }
     if (sub.status === "trialing") return this.#trialEnd(stored, now);
@@ -132,24 +136,30 @@ export class SandboxClock {
       },
     };
     // Stripe drafts the renewal invoice at the period's end (`invoice.created`, its period the
-    // one that ended): usage reported then is billed on it, in arrears, with the new fee
+    // one that ended): usage reported then is billed on it, in arrears, with the new fee. Its id
+    // is the period's, so a renewal done again (the process stopped before the renewal's commit)
+    // sends the same event, which the webhook route takes once.
     const ended = { start: item.current_period_start!, end: item.current_period_end! };
-    await this.#ctx.emit(
-      "invoice.created",
-      invoiceObject(sub, { paid: false, draft: true, now: this.#ctx.now(), period: ended }),
+    await this.#ctx.emit({
+      type: "invoice.created",
+      object: invoiceObject(sub, { paid: false, draft: true, now: this.#ctx.now(), period: ended }),
       account,
-    );
-    await this.#ctx.store.saveSubscription(renewed, account);
+      id: `evt_renewal_${sub.id}_${ended.end}`,
+    });
     const usage = await meteredLines(this.#ctx.store, sub, ended);
-    await this.#ctx.emit(
-      "invoice.paid",
-      invoiceObject(renewed, { paid: true, now: this.#ctx.now(), extraLines: usage }),
-      account,
-    );
-    await this.#ctx.emit(
-      "customer.subscription.updated",
-      renewed as unknown as Record<string, unknown>,
-      account,
-    );
+    const events = this.#ctx.events([
+      {
+        type: "invoice.paid",
+        object: invoiceObject(renewed, { paid: true, now: this.#ctx.now(), extraLines: usage }),
+        account,
+      },
+      {
+        type: "customer.subscription.updated",
+        object: renewed as unknown as Record<string, unknown>,
+        account,
+      },
+    ]);
+    await this.#ctx.store.saveSubscription(renewed, account, events);
+    await this.#ctx.send(events);
   }
 }

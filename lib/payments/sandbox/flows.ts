@@ -1,7 +1,7 @@
 /**
  * What happens in the sandbox when a buyer pays or leaves a checkout, and when a subscription
- * is changed or canceled: the objects change in the sandbox store, then the signed events go out
- * through the same webhook code as Stripe's.
+ * is changed or canceled: the objects change in the sandbox store, their events kept in the same
+ * commit, then the signed events go out through the same webhook code as Stripe's.
  */
 import type {
   OneOffInvoiceRequest,
@@ -9,12 +9,13 @@ import type {
   StripePrice,
   StripeSubscription,
 } from "@/lib/payments/provider.ts";
-import type { SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
+import type { KeptEvent, SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
 import { addInterval } from "@/lib/period.ts";
 import { ConflictError, ValidationError } from "@/lib/errors.ts";
 import { stripeShape } from "@/lib/payments/fixtures.ts";
 import {
   customerObject,
+  type EventSpec,
   invoiceObject,
   newId,
   oneOffInvoiceObject,
@@ -25,11 +26,16 @@ import {
   subscriptionObject,
 } from "@/lib/payments/sandbox/objects.ts";
 
-/** What the flows need: the store, the time, and a way to send a signed event. */
+/**
+ * What the flows need: the store, the time, and events — made (`events`) to be kept in the commit
+ * that makes what they tell of, then sent (`send`); or kept and sent on their own (`emit`).
+ */
 export interface SandboxContext {
   store: SandboxStore;
   now: () => number;
-  emit: (type: string, object: Record<string, unknown>, account: string | null) => Promise<unknown>;
+  events: (specs: EventSpec[]) => KeptEvent[];
+  send: (events: KeptEvent[]) => Promise<unknown>;
+  emit: (spec: EventSpec) => Promise<unknown>;
 }
 
 const asObject = (o: unknown) => o as Record<string, unknown>;
@@ -46,66 +52,42 @@ export function paymentMethodOf(card: string | undefined): string {
   return card?.replace(/\D/g, "") === FAILING_CARD ? FAILING_PAYMENT_METHOD : "pm_card_visa";
 }
 
-/** Sends the invoice event of a subscription's current period. */
-export function emitInvoice(
+/** The invoice event of a subscription's current period. */
+export function invoiceEvent(
   ctx: SandboxContext,
   type: "invoice.paid" | "invoice.payment_failed",
   sub: { subscription: StripeSubscription; account: string | null },
-) {
+): EventSpec {
   const invoice = invoiceObject(sub.subscription, {
     paid: type === "invoice.paid",
     now: ctx.now(),
   });
-  return ctx.emit(type, invoice, sub.account);
+  return { type, object: invoice, account: sub.account };
 }
 
 /**
  * An amount billed once on an invoice of its own, charged at once to the card given (the test
  * card that fails: `invoice.payment_failed`, the invoice left open; else `invoice.paid`). Once
- * per idempotency key, as Stripe's are.
+ * per idempotency key, as Stripe's are; the invoice, the key and its event in one commit.
  */
 export async function invoiceOnce(
   ctx: SandboxContext,
   account: string | null,
   o: OneOffInvoiceRequest,
 ): Promise<{ id: string }> {
-  const id = await onceThenEvent(ctx, o.idempotencyKey, async () => {
+  const made = await ctx.store.createOnce(o.idempotencyKey, () => {
     const paid = o.paymentMethod !== FAILING_PAYMENT_METHOD;
     const invoice = oneOffInvoiceObject({ id: newId("in"), ...o, paid, now: ctx.now() });
-    await ctx.store.put("invoice", invoice.id as string, invoice);
+    const type = paid ? "invoice.paid" : "invoice.payment_failed";
     return {
+      kind: "invoice",
       id: invoice.id as string,
-      event: { type: paid ? "invoice.paid" : "invoice.payment_failed", object: invoice, account },
+      value: invoice,
+      events: ctx.events([{ type, object: invoice, account }]),
     };
   });
-  return { id };
-}
-
-/**
- * Makes an object once per idempotency key (a retry gets the first one's id, as Stripe's keys
- * do) and sends its event from the call that made it, after the key is kept: a call that stops
- * between the two can be retried without making the object twice.
- */
-async function onceThenEvent(
-  ctx: SandboxContext,
-  key: string,
-  make: () => Promise<{ id: string; event: PendingEvent }>,
-): Promise<string> {
-  const made: { event?: PendingEvent } = {}; // set when this call made the object
-  const id = await ctx.store.once(key, async () => {
-    const m = await make();
-    made.event = m.event;
-    return m.id;
-  });
-  if (made.event) await ctx.emit(made.event.type, made.event.object, made.event.account);
-  return id;
-}
-
-/** An event to send once what it tells of is kept. */
-interface PendingEvent {
-  type: string;
-  object: Record<string, unknown>;
-  account: string | null;
+  await ctx.send(made.events);
+  return { id: made.id };
 }
 
 /**
@@ -144,7 +126,11 @@ export async function completeCheckout(
       { start: sec(start), end: sec(end) },
     );
   }
-  const done = await ctx.store.claimSession<SandboxSession>(id, {
+  const newCustomer = open.customer ? undefined : {
+    id: customer,
+    value: customerObject({ id: customer, email: email ?? open.customer_email ?? null }, ctx.now()),
+  };
+  const claimed = await ctx.store.claimSession<SandboxSession>(id, {
     from: "open",
     to: "complete",
     redeem: (open as { discounts?: { promotion_code?: string }[] }).discounts?.[0]?.promotion_code,
@@ -155,49 +141,43 @@ export async function completeCheckout(
       customer_details: { email: email ?? open.customer_email ?? "buyer@example.com" },
       ...({ payment_intent: open.mode === "payment" ? newId("pi") : null } as object),
     },
+    ...(newCustomer ? { customer: newCustomer } : {}),
+    ...(subscription ? { subscription: { sub: subscription, account: acct } } : {}),
+    events: (done) =>
+      ctx.events([
+        ...(subscription
+          ? [{
+            type: "customer.subscription.created",
+            object: asObject(subscription),
+            account: acct,
+          }]
+          : []),
+        {
+          type: "checkout.session.completed",
+          object: asObject(publicSession(done)),
+          account: acct,
+        },
+        ...(subscription
+          ? [invoiceEvent(ctx, "invoice.paid", { subscription, account: acct })]
+          : []),
+      ]),
   });
-  if (!done) return null;
-  if (!open.customer) {
-    await ctx.store.put(
-      "customer",
-      customer,
-      customerObject({ id: customer, email: email ?? open.customer_email ?? null }, ctx.now()),
-    );
-  }
-  if (subscription) {
-    await ctx.store.saveSubscription(subscription, acct);
-    await ctx.emit("customer.subscription.created", asObject(subscription), acct);
-  }
-  await ctx.emit("checkout.session.completed", asObject(publicSession(done)), acct);
-  if (subscription) await emitInvoice(ctx, "invoice.paid", { subscription, account: acct });
-  return done;
+  if (!claimed) return null;
+  await ctx.send(claimed.events);
+  return claimed.session;
 }
 
 /**
  * Refunds part or all of a paid one-off checkout, once per idempotency key (a retry gets the
  * first refund, as Stripe's does): more than is left is refused (as Stripe does); emits
- * `charge.refunded` with the charge's total refunded so far and the checkout's metadata — after
- * the key is kept, so a retry after a failed delivery refunds nothing twice.
+ * `charge.refunded` with the charge's total refunded so far and the checkout's metadata. The
+ * refunded total, the key and the event are one commit: a retry refunds nothing twice, and a
+ * process that stops before the delivery loses no event.
  */
 export async function refundPayment(
   ctx: SandboxContext,
   o: RefundRequest,
 ): Promise<{ id: string; amount: number }> {
-  const id = await onceThenEvent(ctx, `refund:${o.idempotencyKey}`, async () => {
-    const refund = await refundNow(ctx, o);
-    return {
-      id: refund.id,
-      event: { type: "charge.refunded", object: refund.charge, account: refund.account },
-    };
-  });
-  return { id, amount: o.amount };
-}
-
-/** The refund itself: checked, added to the payment's refunded total, its charge object made. */
-async function refundNow(
-  ctx: SandboxContext,
-  o: RefundRequest,
-): Promise<{ id: string; charge: Record<string, unknown>; account: string | null }> {
   const session = await ctx.store.get<SandboxSession>("checkout", o.sessionId);
   const pi = (session as unknown as { payment_intent?: string | null }).payment_intent;
   if (session.status !== "complete" || !pi) {
@@ -207,10 +187,37 @@ async function refundNow(
   if (!Number.isInteger(o.amount) || o.amount <= 0) {
     throw new ValidationError("A refund amount must be a positive whole number of minor units");
   }
-  const total = await ctx.store.addRefund(pi, { amount: o.amount, max: paid });
-  if (total === null) throw new ValidationError("The refund is more than is left of the payment");
-  const refundId = newId("re");
-  const charge = stripeShape<Record<string, unknown>>("charge", {
+  const made = await ctx.store.refundOnce(`refund:${o.idempotencyKey}`, pi, {
+    amount: o.amount,
+    max: paid,
+    made: (total) => {
+      const refundId = newId("re");
+      const charge = chargeObject(ctx, { session, pi, paid, total, refundId, o });
+      return {
+        id: refundId,
+        events: ctx.events([{ type: "charge.refunded", object: charge, account: session.account }]),
+      };
+    },
+  });
+  if (made === null) throw new ValidationError("The refund is more than is left of the payment");
+  await ctx.send(made.events);
+  return { id: made.id, amount: o.amount };
+}
+
+/** The charge of a paid checkout as `charge.refunded` carries it: refunded `total` so far. */
+function chargeObject(
+  ctx: SandboxContext,
+  r: {
+    session: SandboxSession;
+    pi: string;
+    paid: number;
+    total: number;
+    refundId: string;
+    o: RefundRequest;
+  },
+): Record<string, unknown> {
+  const { session, pi, paid, total } = r;
+  return stripeShape<Record<string, unknown>>("charge", {
     id: `ch_${pi.slice(3)}`,
     amount: paid,
     amount_captured: paid,
@@ -224,20 +231,19 @@ async function refundNow(
     refunds: {
       object: "list",
       data: [stripeShape("refund", {
-        id: refundId,
-        amount: o.amount,
+        id: r.refundId,
+        amount: r.o.amount,
         currency: session.currency,
         payment_intent: pi,
         charge: `ch_${pi.slice(3)}`,
         status: "succeeded",
-        metadata: o.metadata,
+        metadata: r.o.metadata,
         created: sec(ctx.now()),
       })],
       has_more: false,
       url: `/v1/charges/ch_${pi.slice(3)}/refunds`,
     },
   });
-  return { id: refundId, charge, account: session.account };
 }
 
 /** Abandons (or expires) an open session: `checkout.session.expired`, as Stripe sends for both. */
@@ -245,14 +251,20 @@ export async function expireCheckout(
   ctx: SandboxContext,
   id: string,
 ): Promise<SandboxSession | null> {
-  const done = await ctx.store.claimSession<SandboxSession>(id, {
+  const claimed = await ctx.store.claimSession<SandboxSession>(id, {
     from: "open",
     to: "expired",
     patch: { expires_at: sec(ctx.now()) },
+    events: (done) =>
+      ctx.events([{
+        type: "checkout.session.expired",
+        object: asObject(publicSession(done)),
+        account: done.account,
+      }]),
   });
-  if (!done) return null;
-  await ctx.emit("checkout.session.expired", asObject(publicSession(done)), done.account);
-  return done;
+  if (!claimed) return null;
+  await ctx.send(claimed.events);
+  return claimed.session;
 }
 
 /** Cancel at period end, undo it, or switch price (prorated): `customer.subscription.updated`. */
@@ -284,12 +296,15 @@ export async function updateSubscription(
       },
     };
   }
-  await ctx.store.saveSubscription(next, account);
-  await ctx.emit("customer.subscription.updated", asObject(next), account);
   // a prorated switch is invoiced now; without proration the renewal charges the new price
-  if (o.price && o.prorate !== false) {
-    await emitInvoice(ctx, "invoice.paid", { subscription: next, account });
-  }
+  const events = ctx.events([
+    { type: "customer.subscription.updated", object: asObject(next), account },
+    ...(o.price && o.prorate !== false
+      ? [invoiceEvent(ctx, "invoice.paid", { subscription: next, account })]
+      : []),
+  ]);
+  await ctx.store.saveSubscription(next, account, events);
+  await ctx.send(events);
   return next;
 }
 
@@ -307,8 +322,11 @@ export async function cancelSubscription(
     canceled_at: now,
     ...({ ended_at: now } as object),
   } as StripeSubscription;
-  await ctx.store.saveSubscription(ended, account);
-  await ctx.emit("customer.subscription.deleted", asObject(ended), account);
+  const events = ctx.events([
+    { type: "customer.subscription.deleted", object: asObject(ended), account },
+  ]);
+  await ctx.store.saveSubscription(ended, account, events);
+  await ctx.send(events);
   return ended;
 }
 

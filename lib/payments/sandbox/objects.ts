@@ -5,6 +5,7 @@
 import type {
   CheckoutRequest,
   StripeCheckoutSession,
+  StripeEvent,
   StripePrice,
   StripeSubscription,
 } from "@/lib/payments/provider.ts";
@@ -325,4 +326,28 @@ export function customerObject(
     discount: null,
     created: sec(now),
   });
+}
+
+/** An event to make: its type, its object, the account it happened on (and its id, if fixed). */
+export interface EventSpec {
+  type: string;
+  object: Record<string, unknown>;
+  account: string | null;
+  id?: string;
+}
+
+/** A Stripe-shaped event made at `now`, as its id and JSON (not signed, not sent). */
+export function eventJson(spec: EventSpec, now: number): { id: string; payload: string } {
+  const event = stripeShape<StripeEvent>("event", {
+    id: spec.id ?? newId("evt"),
+    type: spec.type,
+    created: sec(now),
+    account: spec.account,
+    livemode: false,
+    api_version: "2026-10-28.endive",
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: { object: spec.object },
+  });
+  return { id: event.id, payload: JSON.stringify(event) };
 }

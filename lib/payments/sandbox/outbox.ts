@@ -1,12 +1,14 @@
 /**
  * The sandbox's event delivery, at least once as Stripe's: every event is kept in the store before
- * it is sent through the webhook route, dropped once accepted, and sent again by the sandbox's
- * clock until it is (first after 1 s, then doubling up to an hour, for 3 days). A provider call
- * therefore succeeds whether or not the webhook route took its event at once (a Stripe API call
- * doesn't wait for your endpoint either), and a route that failed, or a process that stopped
- * mid-delivery, gets the event later; the route takes each event once (its id is claimed).
+ * it is sent through the webhook route, in the same commit as what it tells of (`kept`: a
+ * checkout's completion, a subscription's renewal …), dropped once accepted, and sent again by the
+ * sandbox's clock until it is (first after 1 s, then doubling up to an hour, for 3 days). A
+ * provider call therefore succeeds whether or not the webhook route took its event at once (a
+ * Stripe API call doesn't wait for your endpoint either), and a route that failed, or a process
+ * that stopped mid-delivery or between the commit and the delivery, gets the event later; the
+ * route takes each event once (its id is claimed).
  */
-import type { SandboxStore } from "@/lib/kv/sandbox.ts";
+import { type KeptEvent, sandboxKeys, type SandboxStore } from "@/lib/kv/sandbox.ts";
 
 /** First retry after this long; each next one after twice as long, at most `MAX_DELAY_MS`. */
 const FIRST_DELAY_MS = 1000;
@@ -30,17 +32,37 @@ export class SandboxOutbox {
     this.#send = send;
   }
 
-  /** Keeps the event, then sends it: true when the route took it now, false when kept for later. */
-  async deliver(eventId: string, payload: string): Promise<boolean> {
+  /**
+   * Events to keep in the commit that makes what they tell of (their first retry due in 1 s, in
+   * the order given: a retry sends them in that order too), then to `send`.
+   */
+  kept(events: { id: string; payload: string }[]): KeptEvent[] {
     const now = this.#now();
-    const key = await this.#store.keepEvent(
-      eventId,
-      { payload, attempts: 1, firstAt: now },
-      now + FIRST_DELAY_MS,
-    );
-    if (!(await this.#tried(payload))) return false;
-    await this.#store.dropEvent(key);
-    return true;
+    return events.map((e, i) => ({
+      key: sandboxKeys.outbox(now + FIRST_DELAY_MS + i, e.id),
+      entry: { payload: e.payload, attempts: 1, firstAt: now },
+    }));
+  }
+
+  /**
+   * Sends kept events, in order, each dropped once the route took it: how many it took now (the
+   * others stay kept, for the clock).
+   */
+  async send(events: KeptEvent[]): Promise<number> {
+    let taken = 0;
+    for (const e of events) {
+      if (!(await this.#tried(e.entry.payload))) continue;
+      await this.#store.dropEvent(e.key);
+      taken++;
+    }
+    return taken;
+  }
+
+  /** Keeps one event on its own, then sends it: true when the route took it now. */
+  async deliver(eventId: string, payload: string): Promise<boolean> {
+    const events = this.kept([{ id: eventId, payload }]);
+    await this.#store.keepEvents(events);
+    return (await this.send(events)) === 1;
   }
 
   /**

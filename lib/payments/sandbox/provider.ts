@@ -18,7 +18,6 @@ import type {
   PromotionCodeRequest,
   RefundRequest,
   StripeCheckoutSession,
-  StripeEvent,
   StripePrice,
   StripeSubscription,
 } from "@/lib/payments/provider.ts";
@@ -33,12 +32,13 @@ import {
   withDiscount,
 } from "@/lib/payments/sandbox/discounts.ts";
 import { signPayload, verifySignedEvent } from "@/lib/payments/signature.ts";
-import { stripeShape } from "@/lib/payments/fixtures.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { ValidationError } from "@/lib/errors.ts";
 import { SandboxStore } from "@/lib/kv/sandbox.ts";
 import {
   customerObject,
+  eventJson,
+  type EventSpec,
   newId,
   priceObject,
   productObject,
@@ -84,7 +84,13 @@ export class SandboxProvider implements PaymentProvider {
     this.#store = new SandboxStore(kv);
     this.#now = now;
     this.#secret = webhookSecret;
-    this.#ctx = { store: this.#store, now, emit: (t, o, a) => this.emit(t, o, a) };
+    this.#ctx = {
+      store: this.#store,
+      now,
+      events: (specs) => this.#outbox.kept(specs.map((e) => eventJson(e, now()))),
+      send: (events) => this.#outbox.send(events),
+      emit: (e) => this.emit(e),
+    };
     this.#clock = new SandboxClock(this.#ctx);
     this.#outbox = new SandboxOutbox(this.#store, now, (payload) => this.#send(payload));
   }
@@ -95,23 +101,13 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   /**
-   * Makes one event and delivers it through the webhook route (`SandboxOutbox`): applied before
-   * this answers when the route takes it, else kept and sent again by the clock until it does.
+   * Makes one event and delivers it through the webhook route on its own (`SandboxOutbox`):
+   * applied before this answers when the route takes it, else kept and sent again by the clock
+   * until it does. (The flows keep theirs in the commit that makes what they tell of.)
    */
-  async emit(type: string, object: Record<string, unknown>, account: string | null) {
-    const event = stripeShape<StripeEvent>("event", {
-      id: newId("evt"),
-      type,
-      created: sec(this.#now()),
-      account,
-      livemode: false,
-      api_version: "2026-10-28.endive",
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      data: { object },
-    });
-    if (!this.#deliver) throw new Error("sandbox has no webhook receiver attached");
-    await this.#outbox.deliver(event.id, JSON.stringify(event));
+  async emit(spec: EventSpec) {
+    const event = eventJson(spec, this.#now());
+    await this.#outbox.deliver(event.id, event.payload);
     return event;
   }
 
