@@ -1,11 +1,12 @@
 /**
  * The sandbox payment provider's own store: its Stripe-shaped objects, idempotency keys, the due
  * index its clock reads (open sessions and live subscriptions only) and a customer → subscription
- * index for the portal.
+ * index for the portal. Its events waiting for delivery are `sandbox_outbox.ts`.
  */
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { ConflictError, NotFoundError } from "@/lib/errors.ts";
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
+import { keepIn, type KeptEvent } from "@/lib/kv/sandbox_outbox.ts";
 
 /** What redeeming a sandbox promotion code reads of it. */
 interface RedeemablePromotionCode {
@@ -44,29 +45,7 @@ export const sandboxKeys = {
     ["sandbox_by_customer", customer, subscriptionId] as const,
   listByCustomer: (customer: string) => ["sandbox_by_customer", customer] as const,
   backfilled: () => ["sandbox_due_backfilled"] as const,
-  /** An event not delivered yet, by when it is tried next (ISO): the sandbox's redelivery. */
-  outbox: (atMs: number, eventId: string) =>
-    ["sandbox_outbox", new Date(atMs).toISOString(), eventId] as const,
-  listOutbox: () => ["sandbox_outbox"] as const,
 };
-
-/** An event kept until its webhook delivery succeeds (Stripe retries for 3 days). */
-export interface OutboxEntry {
-  /** The event's JSON, signed again at each attempt. */
-  payload: string;
-  attempts: number;
-  /** When it was first sent (ms). */
-  firstAt: number;
-}
-
-/**
- * An event made to be kept in the commit that makes what it tells of (its outbox row, due at its
- * first retry), then sent: a process that stops between the two loses nothing.
- */
-export interface KeptEvent {
-  key: Deno.KvKey;
-  entry: OutboxEntry;
-}
 
 /** An object made once per idempotency key: its id, and the events the call that made it kept. */
 export interface Made {
@@ -95,11 +74,6 @@ function dueOf(sub: StripeSubscription): number | null {
 
 /** How long an idempotency key of the sandbox answers with its first object (Stripe: 24 h). */
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-
-/** Adds kept events to a commit. */
-function keep(op: Deno.AtomicOperation, events: KeptEvent[]) {
-  for (const e of events) op.set(e.key, e.entry);
-}
 
 /** Adds a subscription's writes to a commit: the object, its due entry (moved from `before`), its customer pointer. */
 function setSubscription(
@@ -157,22 +131,61 @@ export class SandboxStore {
     return id;
   }
 
+  /** A subscription with the versionstamp to check a change of it against; null if none. */
+  async getSubscription(
+    id: string,
+  ): Promise<{ stored: StoredSubscription; versionstamp: string } | null> {
+    const cur = await this.#kv.get<StoredSubscription>(sandboxKeys.object("subscription", id));
+    return cur.value ? { stored: cur.value, versionstamp: cur.versionstamp! } : null;
+  }
+
   /**
    * Stores a subscription with its due entry and customer pointer, and `events` (what it tells
-   * of), in one checked commit.
+   * of), in one commit (again if another write came between its read and its commit). With
+   * `expected` (the versionstamp the change was decided on) it is checked against that instead:
+   * false, and nothing written, when the subscription changed meanwhile.
    */
   saveSubscription(
     sub: StripeSubscription,
     account: string | null,
     events: KeptEvent[] = [],
-  ): Promise<void> {
+    expected?: string,
+  ): Promise<boolean> {
     const key = sandboxKeys.object("subscription", sub.id);
-    return retryAtomic("save the sandbox subscription", async () => {
+    const attempt = async () => {
       const cur = await this.#kv.get<StoredSubscription>(key);
+      if (expected !== undefined && cur.versionstamp !== expected) return false;
       const op = this.#kv.atomic().check(cur);
       setSubscription(op, sub, account, cur.value ? dueOf(cur.value) : null);
-      keep(op, events);
-      return (await op.commit()).ok ? undefined : RETRY;
+      keepIn(op, events);
+      return (await op.commit()).ok;
+    };
+    if (expected !== undefined) return attempt();
+    return retryAtomic("save the sandbox subscription", async () => (await attempt()) || RETRY);
+  }
+
+  /**
+   * Changes a subscription as `change` decides on its latest state (read, decide, commit checked,
+   * again when it changed meanwhile): `change` answers the next state and its events, or null to
+   * leave it as it is. Answers what was committed, or null.
+   */
+  changeSubscription(
+    id: string,
+    change: (cur: StoredSubscription) => { next: StripeSubscription; events: KeptEvent[] } | null,
+  ): Promise<{ next: StripeSubscription; events: KeptEvent[] } | null> {
+    return retryAtomic("change the sandbox subscription", async () => {
+      const cur = await this.getSubscription(id);
+      if (!cur) throw new NotFoundError(`No sandbox subscription ${id}`);
+      const { account, ...rest } = cur.stored;
+      const decided = change({ ...rest, account });
+      if (!decided) return null;
+      const saved = await this.saveSubscription(
+        decided.next,
+        account,
+        decided.events,
+        cur.versionstamp,
+      );
+      return saved ? decided : RETRY;
     });
   }
 
@@ -193,7 +206,7 @@ export class SandboxStore {
       const op = this.#kv.atomic().check(prior)
         .set(idemKey, m.id, { expireIn: IDEMPOTENCY_TTL_MS })
         .set(sandboxKeys.object(m.kind, m.id), m.value);
-      keep(op, m.events);
+      keepIn(op, m.events);
       return (await op.commit()).ok ? { id: m.id, events: m.events } : RETRY;
     });
   }
@@ -220,7 +233,7 @@ export class SandboxStore {
       const op = this.#kv.atomic().check(prior).check(cur)
         .set(key, total)
         .set(idemKey, m.id, { expireIn: IDEMPOTENCY_TTL_MS });
-      keep(op, m.events);
+      keepIn(op, m.events);
       return (await op.commit()).ok ? m : RETRY;
     });
   }
@@ -277,7 +290,7 @@ export class SandboxStore {
       if (o.customer) op = op.set(sandboxKeys.object("customer", o.customer.id), o.customer.value);
       if (o.subscription) setSubscription(op, o.subscription.sub, o.subscription.account, null);
       const events = o.events(next);
-      keep(op, events);
+      keepIn(op, events);
       return (await op.commit()).ok ? { session: next, events } : RETRY;
     });
   }
@@ -320,47 +333,6 @@ export class SandboxStore {
         : {}),
     });
     for await (const e of iter) yield e.value;
-  }
-
-  /** Keeps events before their first delivery, each to be tried again unless dropped. */
-  async keepEvents(events: KeptEvent[]): Promise<void> {
-    const op = this.#kv.atomic();
-    keep(op, events);
-    await op.commit();
-  }
-
-  /** The events due for another delivery at `atMs`, oldest due first. */
-  async *dueEvents(
-    atMs: number,
-    limit: number,
-  ): AsyncGenerator<{ key: Deno.KvKey; entry: OutboxEntry; versionstamp: string }> {
-    const iter = this.#kv.list<OutboxEntry>({
-      start: sandboxKeys.listOutbox(),
-      end: [...sandboxKeys.listOutbox(), new Date(atMs + 1).toISOString()],
-    }, { limit });
-    for await (const e of iter) {
-      yield { key: e.key, entry: e.value, versionstamp: e.versionstamp };
-    }
-  }
-
-  /** An event delivered (or given up on): out of the outbox. */
-  async dropEvent(key: Deno.KvKey): Promise<void> {
-    await this.#kv.delete(key);
-  }
-
-  /** Moves an event to a later attempt, unless it was dropped or moved meanwhile. */
-  async retryEventLater(
-    e: { key: Deno.KvKey; entry: OutboxEntry; versionstamp: string },
-    retryAt: number,
-  ): Promise<void> {
-    await this.#kv.atomic()
-      .check({ key: e.key, versionstamp: e.versionstamp })
-      .delete(e.key)
-      .set(sandboxKeys.outbox(retryAt, e.key[2] as string), {
-        ...e.entry,
-        attempts: e.entry.attempts + 1,
-      })
-      .commit();
   }
 
   /** Indexes what was stored before the due index existed (once per store). */

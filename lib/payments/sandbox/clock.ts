@@ -36,14 +36,15 @@ export class SandboxClock {
     const now = sec(this.#ctx.now());
     let changed = 0;
     for await (const due of store.due("subscription", { atSeconds: now, limit: PER_TICK })) {
-      const stored = await store.get<StoredSubscription>("subscription", due.id).catch(() => null);
-      const end = stored?.items.data[0]?.current_period_end ?? Infinity;
-      if (!stored || stored.status === "canceled" || end > now) {
+      const cur = await store.getSubscription(due.id);
+      const end = cur?.stored.items.data[0]?.current_period_end ?? Infinity;
+      if (!cur || cur.stored.status === "canceled" || end > now) {
         await store.dropDue(due.key); // stale entry: the subscription moved on
         continue;
       }
-      changed++;
-      await this.#periodEnd(stored, now);
+      // decided on what was read: when the subscription changed meanwhile (a cancel, a switch),
+      // nothing is written and the next tick decides again
+      if (await this.#periodEnd(cur.stored, now, cur.versionstamp)) changed++;
     }
     for await (const due of store.due("checkout", { atSeconds: now, limit: PER_TICK })) {
       if (await expireCheckout(this.#ctx, due.id).catch(() => null)) changed++;
@@ -57,7 +58,7 @@ export class SandboxClock {
    * subscription (`invoice.payment_failed`, then `customer.subscription.deleted`); one that
    * works converts it (`invoice.paid`, `customer.subscription.updated` to active).
    */
-  async #trialEnd(stored: StoredSubscription, now: number) {
+  async #trialEnd(stored: StoredSubscription, now: number, expected: string): Promise<boolean> {
     const { account, ...sub } = stored;
     const item = sub.items.data[0]!;
     const trialEnd = item.current_period_end!;
@@ -94,12 +95,16 @@ export class SandboxClock {
         account,
       },
     ]);
-    await this.#ctx.store.saveSubscription(next, account, events);
+    if (!(await this.#ctx.store.saveSubscription(next, account, events, expected))) return false;
     await this.#ctx.send(events);
+    return true;
   }
 
-  /** A subscription at its period end: it ends when canceling, else renews (to now). */
-  async #periodEnd(stored: StoredSubscription, now: number) {
+  /**
+   * A subscription at its period end: it ends when canceling, else renews (to now). False when
+   * it changed after `expected` was read (nothing written: the next tick decides again).
+   */
+  async #periodEnd(stored: StoredSubscription, now: number, expected: string): Promise<boolean> {
     const { account, ...sub } = stored;
     const item = sub.items.data[0]!;
     if (sub.cancel_at_period_end) {
@@ -113,11 +118,11 @@ export class SandboxClock {
         object: ended as unknown as Record<string, unknown>,
         account,
       }]);
-      await this.#ctx.store.saveSubscription(ended, account, events);
+      if (!(await this.#ctx.store.saveSubscription(ended, account, events, expected))) return false;
       await this.#ctx.send(events);
-      return;
+      return true;
     }
-    if (sub.status === "trialing") return this.#trialEnd(stored, now);
+    if (sub.status === "trialing") return this.#trialEnd(stored, now, expected);
     let start = item.current_period_end!;
     let end = start;
     const interval = item.price.recurring?.interval === "year" ? "year" : "month";
@@ -159,7 +164,8 @@ export class SandboxClock {
         account,
       },
     ]);
-    await this.#ctx.store.saveSubscription(renewed, account, events);
+    if (!(await this.#ctx.store.saveSubscription(renewed, account, events, expected))) return false;
     await this.#ctx.send(events);
+    return true;
   }
 }

@@ -9,7 +9,8 @@ import type {
   StripePrice,
   StripeSubscription,
 } from "@/lib/payments/provider.ts";
-import type { KeptEvent, SandboxStore, StoredSubscription } from "@/lib/kv/sandbox.ts";
+import type { SandboxStore } from "@/lib/kv/sandbox.ts";
+import type { KeptEvent } from "@/lib/kv/sandbox_outbox.ts";
 import { addInterval } from "@/lib/period.ts";
 import { ConflictError, ValidationError } from "@/lib/errors.ts";
 import { stripeShape } from "@/lib/payments/fixtures.ts";
@@ -267,45 +268,50 @@ export async function expireCheckout(
   return claimed.session;
 }
 
-/** Cancel at period end, undo it, or switch price (prorated): `customer.subscription.updated`. */
+/**
+ * Cancel at period end, undo it, or switch price (prorated): `customer.subscription.updated`.
+ * Decided on the subscription's latest state (two changes at once both apply; the clock's renewal
+ * meanwhile is kept, not overwritten).
+ */
 export async function updateSubscription(
   ctx: SandboxContext,
   id: string,
   o: { cancelAtPeriodEnd?: boolean; price?: string; prorate?: boolean },
 ): Promise<StripeSubscription> {
-  const { account, ...cur } = await ctx.store.get<StoredSubscription>("subscription", id);
-  if (cur.status === "canceled") throw new ValidationError("This subscription has ended");
-  let next: StripeSubscription = { ...cur };
-  if (o.cancelAtPeriodEnd !== undefined) {
-    const end = cur.items.data[0]?.current_period_end ?? null;
-    next = {
-      ...next,
-      cancel_at_period_end: o.cancelAtPeriodEnd,
-      canceled_at: o.cancelAtPeriodEnd ? sec(ctx.now()) : null,
-      ...({ cancel_at: o.cancelAtPeriodEnd ? end : null } as object),
-    };
-  }
-  if (o.price) {
-    const price = await ctx.store.get<StripePrice>("price", o.price);
-    if (!price.active) throw new ValidationError(`Price ${o.price} is archived`);
-    next = {
-      ...next,
-      items: {
-        ...next.items,
-        data: next.items.data.map((it, i) => i === 0 ? { ...it, price } : it),
-      },
-    };
-  }
-  // a prorated switch is invoiced now; without proration the renewal charges the new price
-  const events = ctx.events([
-    { type: "customer.subscription.updated", object: asObject(next), account },
-    ...(o.price && o.prorate !== false
-      ? [invoiceEvent(ctx, "invoice.paid", { subscription: next, account })]
-      : []),
-  ]);
-  await ctx.store.saveSubscription(next, account, events);
-  await ctx.send(events);
-  return next;
+  const price = o.price ? await ctx.store.get<StripePrice>("price", o.price) : null;
+  if (price && !price.active) throw new ValidationError(`Price ${o.price} is archived`);
+  const changed = await ctx.store.changeSubscription(id, ({ account, ...cur }) => {
+    if (cur.status === "canceled") throw new ValidationError("This subscription has ended");
+    let next: StripeSubscription = { ...cur };
+    if (o.cancelAtPeriodEnd !== undefined) {
+      const end = cur.items.data[0]?.current_period_end ?? null;
+      next = {
+        ...next,
+        cancel_at_period_end: o.cancelAtPeriodEnd,
+        canceled_at: o.cancelAtPeriodEnd ? sec(ctx.now()) : null,
+        ...({ cancel_at: o.cancelAtPeriodEnd ? end : null } as object),
+      };
+    }
+    if (price) {
+      next = {
+        ...next,
+        items: {
+          ...next.items,
+          data: next.items.data.map((it, i) => i === 0 ? { ...it, price } : it),
+        },
+      };
+    }
+    // a prorated switch is invoiced now; without proration the renewal charges the new price
+    const events = ctx.events([
+      { type: "customer.subscription.updated", object: asObject(next), account },
+      ...(price && o.prorate !== false
+        ? [invoiceEvent(ctx, "invoice.paid", { subscription: next, account })]
+        : []),
+    ]);
+    return { next, events };
+  });
+  await ctx.send(changed!.events);
+  return changed!.next;
 }
 
 /** Ends a subscription now: `customer.subscription.deleted`, like Stripe's cancel. */
@@ -313,21 +319,24 @@ export async function cancelSubscription(
   ctx: SandboxContext,
   id: string,
 ): Promise<StripeSubscription> {
-  const { account, ...cur } = await ctx.store.get<StoredSubscription>("subscription", id);
-  if (cur.status === "canceled") return cur;
-  const now = sec(ctx.now());
-  const ended = {
-    ...cur,
-    status: "canceled",
-    canceled_at: now,
-    ...({ ended_at: now } as object),
-  } as StripeSubscription;
-  const events = ctx.events([
-    { type: "customer.subscription.deleted", object: asObject(ended), account },
-  ]);
-  await ctx.store.saveSubscription(ended, account, events);
-  await ctx.send(events);
-  return ended;
+  let ended: StripeSubscription | null = null;
+  const changed = await ctx.store.changeSubscription(id, ({ account, ...cur }) => {
+    if (cur.status === "canceled") return (ended = cur, null);
+    const now = sec(ctx.now());
+    const next = {
+      ...cur,
+      status: "canceled",
+      canceled_at: now,
+      ...({ ended_at: now } as object),
+    } as StripeSubscription;
+    const events = ctx.events([
+      { type: "customer.subscription.deleted", object: asObject(next), account },
+    ]);
+    return { next, events };
+  });
+  if (!changed) return ended!;
+  await ctx.send(changed.events);
+  return changed.next;
 }
 
 /** A portal session with the customer's live subscription on its account, if any. */

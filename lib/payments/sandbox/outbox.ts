@@ -8,7 +8,11 @@
  * that stopped mid-delivery or between the commit and the delivery, gets the event later; the
  * route takes each event once (its id is claimed).
  */
-import { type KeptEvent, sandboxKeys, type SandboxStore } from "@/lib/kv/sandbox.ts";
+import {
+  type KeptEvent,
+  sandboxOutboxKeys,
+  type SandboxOutboxStore,
+} from "@/lib/kv/sandbox_outbox.ts";
 
 /** First retry after this long; each next one after twice as long, at most `MAX_DELAY_MS`. */
 const FIRST_DELAY_MS = 1000;
@@ -22,11 +26,11 @@ const PER_TICK = 100;
 export type Send = (payload: string) => Promise<void>;
 
 export class SandboxOutbox {
-  #store: SandboxStore;
+  #store: SandboxOutboxStore;
   #now: () => number;
   #send: Send;
 
-  constructor(store: SandboxStore, now: () => number, send: Send) {
+  constructor(store: SandboxOutboxStore, now: () => number, send: Send) {
     this.#store = store;
     this.#now = now;
     this.#send = send;
@@ -39,7 +43,7 @@ export class SandboxOutbox {
   kept(events: { id: string; payload: string }[]): KeptEvent[] {
     const now = this.#now();
     return events.map((e, i) => ({
-      key: sandboxKeys.outbox(now + FIRST_DELAY_MS + i, e.id),
+      key: sandboxOutboxKeys.event(now + FIRST_DELAY_MS + i, e.id),
       entry: { payload: e.payload, attempts: 1, firstAt: now },
     }));
   }

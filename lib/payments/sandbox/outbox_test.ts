@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SandboxStore } from "@/lib/kv/sandbox.ts";
+import { SandboxOutboxStore } from "@/lib/kv/sandbox_outbox.ts";
 import { SandboxOutbox } from "@/lib/payments/sandbox/outbox.ts";
 
 const HOUR = 3_600_000;
@@ -9,7 +9,7 @@ async function setUp() {
   let now = Date.parse("2026-12-01T00:00:00Z");
   const sent: string[] = [];
   let accepting = false;
-  const outbox = new SandboxOutbox(new SandboxStore(kv), () => now, (payload) => {
+  const outbox = new SandboxOutbox(new SandboxOutboxStore(kv), () => now, (payload) => {
     sent.push(payload);
     return accepting ? Promise.resolve() : Promise.reject(new Error("refused"));
   });

@@ -35,6 +35,7 @@ import { signPayload, verifySignedEvent } from "@/lib/payments/signature.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { ValidationError } from "@/lib/errors.ts";
 import { SandboxStore } from "@/lib/kv/sandbox.ts";
+import { SandboxOutboxStore } from "@/lib/kv/sandbox_outbox.ts";
 import {
   customerObject,
   eventJson,
@@ -92,7 +93,11 @@ export class SandboxProvider implements PaymentProvider {
       emit: (e) => this.emit(e),
     };
     this.#clock = new SandboxClock(this.#ctx);
-    this.#outbox = new SandboxOutbox(this.#store, now, (payload) => this.#send(payload));
+    this.#outbox = new SandboxOutbox(
+      new SandboxOutboxStore(kv),
+      now,
+      (payload) => this.#send(payload),
+    );
   }
 
   /** Where signed events go: the app's own `/webhook/stripe` handler. */

@@ -61,9 +61,11 @@ function stoppingKv(kv: Deno.Kv, commits: number) {
 function route() {
   const applied = new Map<string, string>();
   const objects = new Map<string, Record<string, unknown>>();
+  const hook = { onEvent: null as ((type: string) => Promise<void>) | null };
   return {
     applied,
     objects,
+    hook,
     types: () => [...applied.values()].sort(),
     deliver: (alive: () => boolean) => (payload: string) => {
       if (!alive()) return Promise.reject(new Error("the process has stopped"));
@@ -72,8 +74,10 @@ function route() {
         type: string;
         data: { object: Record<string, unknown> };
       };
-      if (!applied.has(e.id)) (applied.set(e.id, e.type), objects.set(e.id, e.data.object));
-      return Promise.resolve();
+      if (applied.has(e.id)) return Promise.resolve();
+      applied.set(e.id, e.type);
+      objects.set(e.id, e.data.object);
+      return hook.onEvent ? hook.onEvent(e.type) : Promise.resolve();
     },
   };
 }
@@ -96,14 +100,14 @@ async function setUp() {
     metadata: {},
     idempotencyKey: "prod",
   });
-  const price = (interval: "month" | null) =>
+  const price = (interval: "month" | null, unitAmount = 1000) =>
     p.createPrice(ACCT, {
       product,
-      unitAmount: 1000,
+      unitAmount,
       currency: "usd",
       interval,
       metadata: {},
-      idempotencyKey: `price_${interval}`,
+      idempotencyKey: `price_${interval}_${unitAmount}`,
     });
   const checkout = async (mode: "subscription" | "payment") =>
     (await p.createCheckoutSession(ACCT, {
@@ -136,7 +140,7 @@ async function setUp() {
     for await (const _ of kv.list({ prefix: ["sandbox_outbox"] })) n++;
     return n;
   };
-  return { kv, clock, route: r, provider: p, checkout, stopping, restart, kept };
+  return { kv, clock, route: r, provider: p, checkout, price, stopping, restart, kept };
 }
 
 const countOf = (types: string[], type: string) => types.filter((t) => t === type).length;
@@ -208,4 +212,41 @@ Deno.test("a process stopped anywhere in a refund: a retry with the same key ref
     assert.equal(await t.kept(), 0, "nothing left to send");
     t.kv.close();
   }
+});
+
+Deno.test("two changes of one subscription at once both apply: cancel at period end and a switch", async () => {
+  const t = await setUp();
+  const done = await t.provider.completeCheckout(await t.checkout("subscription"));
+  const id = done!.subscription as string;
+  const bigger = await t.price("month", 3000);
+  await Promise.all([
+    t.provider.updateSubscription(ACCT, id, { cancelAtPeriodEnd: true }),
+    t.provider.updateSubscription(ACCT, id, { price: bigger }),
+  ]);
+  const sub = await t.provider.retrieveSubscription(ACCT, id);
+  assert.equal(sub.cancel_at_period_end, true, "the cancel is kept");
+  assert.equal(sub.items.data[0]!.price.id, bigger, "the switch is kept");
+  t.kv.close();
+});
+
+Deno.test("a cancel made while the clock renews is not overwritten by the renewal", async () => {
+  const t = await setUp();
+  const done = await t.provider.completeCheckout(await t.checkout("subscription"));
+  const id = done!.subscription as string;
+  const end = (await t.provider.retrieveSubscription(ACCT, id)).items.data[0]!.current_period_end!;
+  t.clock.now = end * 1000 + 1000;
+  // the developer's app cancels at period end while the renewal's draft invoice is delivered
+  t.route.hook.onEvent = async (type) => {
+    if (type !== "invoice.created") return;
+    t.route.hook.onEvent = null;
+    await t.provider.updateSubscription(ACCT, id, { cancelAtPeriodEnd: true });
+  };
+  await t.provider.tick();
+  await t.provider.tick();
+  const sub = await t.provider.retrieveSubscription(ACCT, id);
+  assert.equal(sub.status, "canceled", "the cancel stands: the subscription ended at period end");
+  const types = [...t.route.applied.values()];
+  assert.equal(types.at(-1), "customer.subscription.deleted");
+  assert.equal(countOf(types, "invoice.paid"), 1, "no renewal charged (only the first payment)");
+  t.kv.close();
 });
