@@ -50,9 +50,10 @@ export async function cancelCustomerSubscription(
       cancel: true,
     });
   } else {
+    const sentAt = s.clock.now();
     const ended = await cancelNowAtProvider(s, project, sub.id) ??
       await s.payments.retrieveSubscription(await accountFor(s, project), sub.id);
-    const snap = snapshot(project, ended, Math.floor(s.clock.now() / 1000));
+    const snap = snapshot(project, ended, sentAt);
     if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
     await applySubscription(s, { project, customerId: customer.id }, { sub: snap });
     result = snap;

@@ -109,6 +109,7 @@ export async function startSubscriptionCheckout(
       return { url: input.successUrl, switched: true, resumed: true };
     }
     const key = input.idempotencyKey ?? ulid(s.clock.now());
+    const sentAt = s.clock.now();
     const { fresh: updated } = await onceWithResult(s.kv, {
       scope: `switch:${project.pk}:${customer.id}:${key}`,
       ...fingerprint,
@@ -124,7 +125,7 @@ export async function startSubscriptionCheckout(
     });
     if (updated) {
       const fresh = (await getProject(s.kv, project.pk))!; // with the price ids just synced
-      const snap = snapshot(fresh, updated, Math.floor(s.clock.now() / 1000));
+      const snap = snapshot(fresh, updated, sentAt);
       if (snap) {
         await applySubscription(s, { project: fresh, customerId: customer.id }, { sub: snap });
       }
@@ -241,6 +242,7 @@ export async function setCancelAtPeriodEnd(
   }
   if (current.cancelAtPeriodEnd === cancel) return current;
   const acct = await accountFor(s, project);
+  const sentAt = s.clock.now();
   const { fresh: updated } = await onceWithResult(s.kv, {
     scope: `cancel:${current.id}:${cancel}:${ulid(s.clock.now())}`,
     now: s.clock.now(),
@@ -252,7 +254,7 @@ export async function setCancelAtPeriodEnd(
     idOf: (sub) => sub.id,
   });
   if (!updated) throw new ConflictError("The subscription changed meanwhile; try again");
-  const snap = snapshot(project, updated, Math.floor(s.clock.now() / 1000));
+  const snap = snapshot(project, updated, sentAt);
   if (!snap) throw new ConflictError("The subscription's price no longer matches a tier");
   await applySubscription(s, { project, customerId: customer.id }, { sub: snap });
   return snap;

@@ -54,6 +54,7 @@ export async function moveToCurrentPrice(s: Services, p: Project, tierName: stri
         sub.metadata?.dream_pk !== p.pk || !sub.metadata.dream_customer || !price ||
         !older.has(price) || !PAID_STATUSES.has(sub.status)
       ) continue;
+      const sentAt = s.clock.now();
       const { fresh } = await onceWithResult(s.kv, {
         scope: `grandfather:${p.pk}:${sub.id}:${tier.priceId}`,
         now: s.clock.now(),
@@ -67,7 +68,7 @@ export async function moveToCurrentPrice(s: Services, p: Project, tierName: stri
       });
       if (fresh) {
         const project = (await getProject(s.kv, p.pk))!;
-        const snap = snapshot(project, fresh, Math.floor(s.clock.now() / 1000));
+        const snap = snapshot(project, fresh, sentAt);
         if (snap) {
           await applySubscription(s, { project, customerId: sub.metadata.dream_customer }, {
             sub: snap,

@@ -15,12 +15,13 @@ export async function reconcileProject(s: Services, project: Project): Promise<n
   let changed = 0;
   let after: string | undefined;
   for (;;) {
+    const listedAt = s.clock.now();
     const page = await s.payments.listSubscriptions(acct, after ? { startingAfter: after } : {});
     for (const sub of page.data) {
       if (sub.metadata?.dream_pk !== project.pk || !sub.metadata.dream_customer) continue;
       const cust = await getCustomer(s.kv, project.pk, sub.metadata.dream_customer);
       if (!cust) continue;
-      const snap = snapshot(project, sub, Math.floor(s.clock.now() / 1000));
+      const snap = snapshot(project, sub, listedAt);
       if (!snap) continue;
       const cur = cust.subscription;
       const same = cur && cur.id === snap.id && cur.status === snap.status &&

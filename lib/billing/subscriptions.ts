@@ -12,7 +12,11 @@ import { aggregateDeltas, PAID_STATUSES } from "@/lib/usage/plan.ts";
 import { subscriptionView } from "@/lib/customers/customers.ts";
 import { webhookEvents } from "@/lib/outbound/events.ts";
 import { dayKey } from "@/lib/period.ts";
-/** Our record of a provider subscription; `version` orders states (newer wins). */
+/**
+ * Our record of a provider subscription. `version` (ms) orders states, newer winning: when the
+ * state was asked of the provider (the request's start), so the state read last is the newest one
+ * whatever order events arrive in, several in one second included.
+ */
 export function snapshot(
   p: Project,
   sub: StripeSubscription,
@@ -49,7 +53,7 @@ export function snapshot(
     monthlyAmount: discountedMonthly(coupon, {
       monthly,
       startedAt: sub.created * 1000,
-      now: version * 1000,
+      now: version,
       intervalMonths: interval === "year" ? 12 : 1,
     }),
     currency: price.currency,
@@ -159,8 +163,8 @@ export async function applySubscription(
         : "subscription.updated";
       return webhookEvents(target.project, type, {
         object: { customer: after.id, ...view },
-        // the provider's own time of this state: later states have larger versions
-        version: sub.updatedAt * 1000,
+        // when this state was read from the provider: later states have larger versions
+        version: Math.round(sub.updatedAt),
       });
     },
   });

@@ -25,6 +25,7 @@ import {
 import type { Subscription } from "@/lib/kv/customers.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
+import { NotFoundError } from "@/lib/errors.ts";
 import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
@@ -75,22 +76,53 @@ async function log(
   });
 }
 
+/** A subscription as the provider has it now; null when it has none by that id. */
+async function currentSubscription(
+  s: Services,
+  acct: AccountRef,
+  id: string,
+): Promise<StripeSubscription | null> {
+  try {
+    return await s.payments.retrieveSubscription(acct, id);
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (err instanceof NotFoundError || status === 404) return null;
+    throw err;
+  }
+}
+
 /** Claims an event we don't act on: false when it was claimed before. */
 function claimOnly(s: Services, ev: StripeEvent): Promise<boolean> {
   return claimEvent(s.kv, ev.id, s.clock.now());
 }
 
-/** Brings one subscription's state from the provider onto its customer. */
+/**
+ * Brings one subscription's state from the provider onto its customer. An event says that the
+ * subscription changed; what it is now is read from the provider (unless the caller just read
+ * it: `readAt`, when that read started), and the time of the read orders the states: events
+ * arrive out of order and several in one second, and the state read last is the newest one
+ * (the event's own copy, applied in arrival order, could leave a resumed subscription canceling).
+ */
 async function applyProviderSubscription(
   s: Services,
   ev: StripeEvent,
-  sub: StripeSubscription,
+  told: StripeSubscription,
+  readAt?: number,
 ): Promise<Outcome> {
-  if (sub.metadata?.dream_platform) return applyPlatformSubscription(s, ev, sub);
-  const found = await projectFor(s, ev, sub.metadata);
-  const customerId = sub.metadata?.dream_customer;
+  if (told.metadata?.dream_platform) return applyPlatformSubscription(s, ev, told);
+  const found = await projectFor(s, ev, told.metadata);
+  const customerId = told.metadata?.dream_customer;
   if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
-  const snap = snapshot(found.project, sub, ev.created);
+  let sub = told;
+  if (readAt === undefined) {
+    readAt = s.clock.now();
+    const current = await currentSubscription(s, found.acct, told.id);
+    if (!current) {
+      return (await claimOnly(s, ev)) ? "ignored: no such subscription" : "duplicate";
+    }
+    sub = { ...current, metadata: { ...told.metadata, ...current.metadata } };
+  }
+  const snap = snapshot(found.project, sub, readAt);
   if (!snap) return await tierGone(s, ev, found.project, sub);
   let before: Subscription | null = null;
   const outcome = await applySubscription(s, { project: found.project, customerId }, {
@@ -196,11 +228,12 @@ const onInvoice: Handler = async (s, ev) => {
     ? { accountId: null, mode: "test" as const }
     : (await projectFor(s, ev, meta))?.acct;
   if (!acct && meta) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  const readAt = s.clock.now();
   const sub = await s.payments.retrieveSubscription(
     acct ?? { accountId: ev.account ?? null, mode: ev.livemode ? "live" : "test" },
     subId,
   );
-  return applyProviderSubscription(s, ev, sub);
+  return applyProviderSubscription(s, ev, sub, readAt);
 };
 
 /**
@@ -261,6 +294,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
     if (!platform && !found) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
     const acct = found?.acct ??
       { accountId: null, mode: ev.livemode ? "live" as const : "test" as const };
+    const readAt = s.clock.now();
     const sub = await s.payments.retrieveSubscription(acct, session.subscription);
     if (found && session.customer && session.metadata?.dream_customer) {
       await linkProviderCustomer(
@@ -272,7 +306,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
     return applyProviderSubscription(s, ev, {
       ...sub,
       metadata: { ...session.metadata, ...sub.metadata },
-    });
+    }, readAt);
   }
   const resv = await reservationOf(s, ev, session);
   if (resv && session.payment_status !== "unpaid") {
