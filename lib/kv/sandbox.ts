@@ -47,6 +47,16 @@ export const sandboxKeys = {
   backfilled: () => ["sandbox_due_backfilled"] as const,
 };
 
+/** What a call with an idempotency key makes, staged for one commit (`SandboxStore.once`). */
+export interface Staged {
+  /** What the key stands for from now on (the object's id). */
+  id: string;
+  objects: { kind: SandboxKind; id: string; value: unknown }[];
+  /** An open checkout's expiry, for the clock. */
+  due?: { kind: DueKind; atSeconds: number; id: string };
+  events?: KeptEvent[];
+}
+
 /** An object made once per idempotency key: its id, and the events the call that made it kept. */
 export interface Made {
   id: string;
@@ -122,15 +132,6 @@ export class SandboxStore {
     return out;
   }
 
-  /** Runs `create` once per idempotency key, like Stripe: a retry gets the first object's id. */
-  async once(key: string, create: () => Promise<string>): Promise<string> {
-    const prior = (await this.#kv.get<string>(sandboxKeys.object("idem", key))).value;
-    if (prior) return prior;
-    const id = await create();
-    await this.#kv.set(sandboxKeys.object("idem", key), id, { expireIn: IDEMPOTENCY_TTL_MS });
-    return id;
-  }
-
   /** A subscription with the versionstamp to check a change of it against; null if none. */
   async getSubscription(
     id: string,
@@ -190,24 +191,25 @@ export class SandboxStore {
   }
 
   /**
-   * Makes an object once per idempotency key, with `events`, in one commit: the id made first
-   * for the key, whoever asks again (as Stripe's keys answer; two at once make one), and the
-   * events this call kept (none when the key was used before).
+   * Makes objects once per idempotency key, as Stripe's keys do: `make` stages them (it may read;
+   * it is asked again if another call with the key commits first), and the objects, their
+   * events, an open checkout's due entry and the key are one commit. Answers the id the key
+   * stands for (the first call's, whoever asks again, two at once included) and the events this
+   * call kept (none when the key was used before).
    */
-  createOnce(
-    idempotencyKey: string,
-    make: () => { kind: SandboxKind; id: string; value: unknown; events: KeptEvent[] },
-  ): Promise<Made> {
+  once(idempotencyKey: string, make: () => Staged | Promise<Staged>): Promise<Made> {
     const idemKey = sandboxKeys.object("idem", idempotencyKey);
     return retryAtomic("make the sandbox object", async () => {
       const prior = await this.#kv.get<string>(idemKey);
       if (prior.value) return { id: prior.value, events: [] };
-      const m = make();
+      const m = await make();
       const op = this.#kv.atomic().check(prior)
-        .set(idemKey, m.id, { expireIn: IDEMPOTENCY_TTL_MS })
-        .set(sandboxKeys.object(m.kind, m.id), m.value);
-      keepIn(op, m.events);
-      return (await op.commit()).ok ? { id: m.id, events: m.events } : RETRY;
+        .set(idemKey, m.id, { expireIn: IDEMPOTENCY_TTL_MS });
+      for (const o of m.objects) op.set(sandboxKeys.object(o.kind, o.id), o.value);
+      if (m.due) op.set(sandboxKeys.due(m.due.kind, m.due.atSeconds, m.due.id), true);
+      const events = m.events ?? [];
+      keepIn(op, events);
+      return (await op.commit()).ok ? { id: m.id, events } : RETRY;
     });
   }
 
@@ -236,14 +238,6 @@ export class SandboxStore {
       keepIn(op, m.events);
       return (await op.commit()).ok ? m : RETRY;
     });
-  }
-
-  /** Stores a new open checkout session with its due entry (its expiry). */
-  async createSession(session: StoredSession): Promise<void> {
-    await this.#kv.atomic()
-      .set(sandboxKeys.object("checkout", session.id), session)
-      .set(sandboxKeys.due("checkout", session.expires_at!, session.id), true)
-      .commit();
   }
 
   /**

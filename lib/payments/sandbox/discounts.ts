@@ -27,43 +27,41 @@ export function createPromotionCode(
   acct: AccountRef,
   o: PromotionCodeRequest & { now: number },
 ): Promise<{ couponId: string; promotionCodeId: string }> {
-  return store.once(o.idempotencyKey, async () => {
+  return store.once(o.idempotencyKey, () => {
     const couponId = newId("co");
     const promoId = newId("promo");
-    await store.put(
-      "coupon",
-      couponId,
-      stripeShape("coupon", {
-        id: couponId,
-        percent_off: o.percentOff,
-        amount_off: o.amountOff,
-        currency: o.amountOff !== null ? o.currency : null,
-        duration: o.duration,
-        duration_in_months: o.durationInMonths,
-        max_redemptions: o.maxRedemptions,
-        redeem_by: o.expiresAt,
-        name: o.code,
-        created: sec(o.now),
-        livemode: acct.mode === "live",
-      }),
-    );
-    await store.put(
-      "promotion_code",
-      promoId,
-      stripeShape("promotion_code", {
-        id: promoId,
-        code: o.code,
-        active: true,
-        coupon: couponId,
-        promotion: { type: "coupon", coupon: couponId },
-        expires_at: o.expiresAt,
-        max_redemptions: o.maxRedemptions,
-        created: sec(o.now),
-      }),
-    );
-    return `${couponId} ${promoId}`;
-  }).then((ids) => {
-    const [couponId, promotionCodeId] = ids.split(" ") as [string, string];
+    const coupon = stripeShape("coupon", {
+      id: couponId,
+      percent_off: o.percentOff,
+      amount_off: o.amountOff,
+      currency: o.amountOff !== null ? o.currency : null,
+      duration: o.duration,
+      duration_in_months: o.durationInMonths,
+      max_redemptions: o.maxRedemptions,
+      redeem_by: o.expiresAt,
+      name: o.code,
+      created: sec(o.now),
+      livemode: acct.mode === "live",
+    });
+    const promo = stripeShape("promotion_code", {
+      id: promoId,
+      code: o.code,
+      active: true,
+      coupon: couponId,
+      promotion: { type: "coupon", coupon: couponId },
+      expires_at: o.expiresAt,
+      max_redemptions: o.maxRedemptions,
+      created: sec(o.now),
+    });
+    return {
+      id: `${couponId} ${promoId}`,
+      objects: [
+        { kind: "coupon" as const, id: couponId, value: coupon },
+        { kind: "promotion_code" as const, id: promoId, value: promo },
+      ],
+    };
+  }).then((m) => {
+    const [couponId, promotionCodeId] = m.id.split(" ") as [string, string];
     return { couponId, promotionCodeId };
   });
 }

@@ -76,14 +76,14 @@ export async function invoiceOnce(
   account: string | null,
   o: OneOffInvoiceRequest,
 ): Promise<{ id: string }> {
-  const made = await ctx.store.createOnce(o.idempotencyKey, () => {
+  const made = await ctx.store.once(o.idempotencyKey, () => {
     const paid = o.paymentMethod !== FAILING_PAYMENT_METHOD;
     const invoice = oneOffInvoiceObject({ id: newId("in"), ...o, paid, now: ctx.now() });
     const type = paid ? "invoice.paid" : "invoice.payment_failed";
+    const id = invoice.id as string;
     return {
-      kind: "invoice",
-      id: invoice.id as string,
-      value: invoice,
+      id,
+      objects: [{ kind: "invoice" as const, id, value: invoice }],
       events: ctx.events([{ type, object: invoice, account }]),
     };
   });

@@ -35,21 +35,27 @@ export function createMeter(
   store: SandboxStore,
   o: MeterRequest & { now: number },
 ): Promise<string> {
-  return store.once(o.idempotencyKey, async () => {
+  return store.once(o.idempotencyKey, () => {
     const id = newId("mtr");
-    await store.put("meter", id, {
+    return {
       id,
-      object: "billing.meter",
-      event_name: o.eventName,
-      display_name: o.displayName,
-      default_aggregation: { formula: "sum" },
-      customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
-      value_settings: { event_payload_key: "value" },
-      status: "active",
-      created: sec(o.now),
-    });
-    return id;
-  });
+      objects: [{
+        kind: "meter",
+        id,
+        value: {
+          id,
+          object: "billing.meter",
+          event_name: o.eventName,
+          display_name: o.displayName,
+          default_aggregation: { formula: "sum" },
+          customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+          value_settings: { event_payload_key: "value" },
+          status: "active",
+          created: sec(o.now),
+        },
+      }],
+    };
+  }).then((m) => m.id);
 }
 
 export function createMeteredPrice(
@@ -57,16 +63,16 @@ export function createMeteredPrice(
   acct: AccountRef,
   o: MeteredPriceRequest & { now: number },
 ): Promise<string> {
-  return store.once(o.idempotencyKey, async () => {
+  return store.once(o.idempotencyKey, () => {
     const id = newId("price");
     const base = priceObject({ id, ...o }, { live: acct.mode === "live", now: o.now });
-    await store.put("price", id, {
+    const value = {
       ...base,
       recurring: { ...base.recurring!, usage_type: "metered", meter: o.meter },
       transform_quantity: o.per > 1 ? { divide_by: o.per, round: "up" } : null,
-    });
-    return id;
-  });
+    };
+    return { id, objects: [{ kind: "price", id, value }] };
+  }).then((m) => m.id);
 }
 
 export async function reportMeterEvent(

@@ -34,7 +34,7 @@ import {
 import { signPayload, verifySignedEvent } from "@/lib/payments/signature.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { ValidationError } from "@/lib/errors.ts";
-import { SandboxStore } from "@/lib/kv/sandbox.ts";
+import { SandboxStore, type Staged } from "@/lib/kv/sandbox.ts";
 import { SandboxOutboxStore } from "@/lib/kv/sandbox_outbox.ts";
 import {
   customerObject,
@@ -116,6 +116,11 @@ export class SandboxProvider implements PaymentProvider {
     return event;
   }
 
+  /** The id an idempotency key stands for, its objects made by the first call (`once`). */
+  async #made(key: string, make: () => Staged | Promise<Staged>): Promise<string> {
+    return (await this.#store.once(key, make)).id;
+  }
+
   /** Signs a payload now (each attempt anew, as Stripe does) and sends it; throws if refused. */
   async #send(payload: string): Promise<void> {
     const header = await signPayload(this.#stripe, {
@@ -149,19 +154,12 @@ export class SandboxProvider implements PaymentProvider {
       idempotencyKey: string;
     },
   ) {
-    return this.#store.once(o.idempotencyKey, async () => {
+    return this.#made(o.idempotencyKey, () => {
       const id = newId("prod");
       const { idempotencyKey: _k, metadata, ...fields } = o;
-      await this.#store.put(
-        "product",
-        id,
-        productObject({ id, ...fields }, {
-          metadata,
-          live: acct.mode === "live",
-          now: this.#now(),
-        }),
-      );
-      return id;
+      const live = acct.mode === "live";
+      const value = productObject({ id, ...fields }, { metadata, live, now: this.#now() });
+      return { id, objects: [{ kind: "product", id, value }] };
     });
   }
 
@@ -185,14 +183,10 @@ export class SandboxProvider implements PaymentProvider {
       idempotencyKey: string;
     },
   ) {
-    return this.#store.once(o.idempotencyKey, async () => {
+    return this.#made(o.idempotencyKey, () => {
       const id = newId("price");
-      await this.#store.put(
-        "price",
-        id,
-        priceObject({ id, ...o }, { live: acct.mode === "live", now: this.#now() }),
-      );
-      return id;
+      const value = priceObject({ id, ...o }, { live: acct.mode === "live", now: this.#now() });
+      return { id, objects: [{ kind: "price", id, value }] };
     });
   }
 
@@ -202,7 +196,7 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   async createCheckoutSession(acct: AccountRef, o: CheckoutRequest) {
-    const id = await this.#store.once(o.idempotencyKey, async () => {
+    const id = await this.#made(o.idempotencyKey, async () => {
       const items: SandboxSession["line_items_expanded"] = [];
       for (const li of o.lineItems) {
         const price = await this.#store.get<StripePrice>("price", li.price);
@@ -218,8 +212,11 @@ export class SandboxProvider implements PaymentProvider {
         now: this.#now(),
       }, items);
       if (o.promotionCode) session = await withDiscount(this.#store, session, o.promotionCode);
-      await this.#store.createSession(session);
-      return session.id;
+      return {
+        id: session.id,
+        objects: [{ kind: "checkout", id: session.id, value: session }],
+        due: { kind: "checkout", atSeconds: session.expires_at!, id: session.id },
+      };
     });
     return { id, url: (await this.session(id)).url! };
   }
@@ -337,11 +334,11 @@ export class SandboxProvider implements PaymentProvider {
       idempotencyKey: string;
     },
   ) {
-    return this.#store.once(o.idempotencyKey, async () => {
+    return this.#made(o.idempotencyKey, () => {
       const id = newId("cus");
       const { idempotencyKey: _k, ...fields } = o;
-      await this.#store.put("customer", id, customerObject({ id, ...fields }, this.#now()));
-      return id;
+      const value = customerObject({ id, ...fields }, this.#now());
+      return { id, objects: [{ kind: "customer", id, value }] };
     });
   }
 

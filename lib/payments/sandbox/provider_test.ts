@@ -250,3 +250,42 @@ Deno.test("a cancel made while the clock renews is not overwritten by the renewa
   assert.equal(countOf(types, "invoice.paid"), 1, "no renewal charged (only the first payment)");
   t.kv.close();
 });
+
+Deno.test("calls with one idempotency key at once make one object, as Stripe's keys do", async () => {
+  const t = await setUp();
+  const price = await t.price("month");
+  const request = {
+    mode: "subscription" as const,
+    lineItems: [{ price, quantity: 1 }],
+    successUrl: "https://a.example/ok",
+    cancelUrl: "https://a.example/no",
+    metadata: {},
+    idempotencyKey: "same_key",
+    origin: "http://localhost",
+  };
+  const sessions = await Promise.all(
+    Array.from({ length: 5 }, () => t.provider.createCheckoutSession(ACCT, request)),
+  );
+  assert.equal(new Set(sessions.map((x) => x.id)).size, 1, "one session");
+  const customers = await Promise.all(
+    Array.from({ length: 5 }, () =>
+      t.provider.createCustomer(ACCT, {
+        email: "a@example.com",
+        name: null,
+        metadata: {},
+        idempotencyKey: "cus_key",
+      })),
+  );
+  assert.equal(new Set(customers).size, 1, "one customer");
+  const stored = async (kind: string) => {
+    let n = 0;
+    for await (const _ of t.kv.list({ prefix: ["sandbox", kind] })) n++;
+    return n;
+  };
+  assert.equal(await stored("checkout"), 1, "one session stored");
+  assert.equal(await stored("customer"), 1);
+  let due = 0;
+  for await (const _ of t.kv.list({ prefix: ["sandbox_due", "checkout"] })) due++;
+  assert.equal(due, 1, "one expiry for the clock");
+  t.kv.close();
+});
