@@ -105,3 +105,27 @@ Deno.test("[e2e] the platform plan's Product and Price are made once, also once 
   }
   assert.deepEqual(await platformObjects(), ["price", "product"]);
 });
+
+Deno.test("[e2e] a late retry of an older platform plan event does not bring a canceled plan back", async () => {
+  await using app = await testApp({ config: { platformPriceCents: 1500 } });
+  const dev = await developer(app);
+  const pay = await app.call("POST", "/v1/billing/checkout", { key: dev.dat });
+  await app.call("POST", new URL(pay.body.url).pathname + "/complete");
+  const sandbox = app.services.sandbox!;
+  const platform = { accountId: null, mode: "test" as const };
+  const [sub] = (await sandbox.listSubscriptions(platform, {})).data.filter((x) =>
+    x.metadata?.dream_platform === dev.platformId
+  );
+  const planOf = async () =>
+    (await app.call("GET", "/v1/me", { key: dev.dat })).body.developer.planStatus;
+  assert.equal(await planOf(), "active");
+  await sandbox.cancelSubscription(platform, sub!.id);
+  assert.equal(await planOf(), "canceled");
+  // Stripe retries a failed delivery for days: the "active" state of an earlier event arrives now
+  await sandbox.emit({
+    type: "customer.subscription.updated",
+    object: { ...sub!, status: "active" } as unknown as Record<string, unknown>,
+    account: null,
+  });
+  assert.equal(await planOf(), "canceled", "the provider's current state, not the event's copy");
+});

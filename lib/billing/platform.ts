@@ -117,36 +117,56 @@ export async function isPlatformEvent(
 
 /**
  * Applies a platform subscription event to the developer's plan status, once per event. Events
- * that fail `isPlatformEvent` are claimed and change nothing.
+ * that fail `isPlatformEvent` are claimed and change nothing. The subscription's state is read
+ * from the platform's account (unless the caller just read it: `readAt`), and the time of that
+ * read orders plan states: a late retry of an older event (Stripe retries for days) does not
+ * bring a canceled plan back.
  */
 export async function applyPlatformSubscription(
   s: Services,
   ev: StripeEvent,
-  sub: StripeSubscription,
+  told: StripeSubscription,
+  readAt?: number,
 ): Promise<string> {
-  const devId = sub.metadata.dream_platform!;
-  const genuine = await isPlatformEvent(s, ev, sub);
+  const devId = told.metadata.dream_platform!;
+  const genuine = await isPlatformEvent(s, ev, told);
   if (!genuine) {
     s.logger.warn("platform plan event refused: not from the platform's account and price", {
       event: ev.id,
       account: ev.account ?? null,
     });
-  }
-  const status: Developer["planStatus"] = PAID_STATUSES.has(sub.status)
-    ? (sub.status === "past_due" ? "past_due" : "active")
-    : "canceled";
-  if (!genuine) {
     return (await claimEvent(s.kv, ev.id, s.clock.now()))
       ? "ignored: not a platform event"
       : "duplicate";
   }
+  let sub = told;
+  if (readAt === undefined) {
+    readAt = s.clock.now();
+    const current = await s.payments.retrieveSubscription(platformAccount(s), told.id).catch(
+      (err) => {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (err instanceof NotFoundError || status === 404) return null;
+        throw err;
+      },
+    );
+    if (!current || current.metadata?.dream_platform !== devId) {
+      return (await claimEvent(s.kv, ev.id, s.clock.now()))
+        ? "ignored: no such subscription"
+        : "duplicate";
+    }
+    sub = current;
+  }
+  const status: Developer["planStatus"] = PAID_STATUSES.has(sub.status)
+    ? (sub.status === "past_due" ? "past_due" : "active")
+    : "canceled";
   const out = await setPlanStatusOnce(s.kv, {
     developerId: devId,
     status,
     eventId: ev.id,
     now: s.clock.now(),
+    version: readAt,
   });
-  return out === "duplicate" ? out : `platform plan ${status}`;
+  return out === "applied" ? `platform plan ${status}` : out;
 }
 
 /** Live projects need an active platform plan when the operator charges for one. */

@@ -12,6 +12,8 @@ export interface Developer {
   connection: Connection | null;
   /** The developer's own platform subscription status. */
   planStatus: "none" | "active" | "past_due" | "canceled";
+  /** When the plan's state was read from the provider (ms): an older read never replaces it. */
+  planVersion?: number;
   /** Sessions of an older epoch no longer work ("sign out everywhere", password change). */
   sessionEpoch?: number;
 }
@@ -88,8 +90,15 @@ export async function deleteDeveloper(kv: Deno.Kv, id: string): Promise<boolean>
  */
 export function setPlanStatusOnce(
   kv: Deno.Kv,
-  o: { developerId: string; status: Developer["planStatus"]; eventId: string; now: number },
-): Promise<"applied" | "duplicate"> {
+  o: {
+    developerId: string;
+    status: Developer["planStatus"];
+    eventId: string;
+    now: number;
+    /** When the status was read from the provider (ms): an older read changes nothing. */
+    version: number;
+  },
+): Promise<"applied" | "stale" | "duplicate"> {
   return retryAtomic("apply the platform plan", async () => {
     const [dev, claim] = await kv.getMany<[Developer, unknown]>([
       developerKeys.byId(o.developerId),
@@ -97,8 +106,15 @@ export function setPlanStatusOnce(
     ]);
     if (claim!.value) return "duplicate" as const;
     let op = withClaim(kv.atomic(), o.eventId, o.now);
-    if (dev!.value) op = op.check(dev!).set(dev!.key, { ...dev!.value, planStatus: o.status });
-    return (await op.commit()).ok ? "applied" as const : RETRY;
+    const newer = dev!.value !== null && (dev!.value.planVersion ?? 0) <= o.version;
+    if (newer) {
+      op = op.check(dev!).set(dev!.key, {
+        ...dev!.value!,
+        planStatus: o.status,
+        planVersion: o.version,
+      });
+    }
+    return (await op.commit()).ok ? (newer ? "applied" as const : "stale" as const) : RETRY;
   });
 }
 

@@ -109,7 +109,7 @@ async function applyProviderSubscription(
   told: StripeSubscription,
   readAt?: number,
 ): Promise<Outcome> {
-  if (told.metadata?.dream_platform) return applyPlatformSubscription(s, ev, told);
+  if (told.metadata?.dream_platform) return applyPlatformSubscription(s, ev, told, readAt);
   const found = await projectFor(s, ev, told.metadata);
   const customerId = told.metadata?.dream_customer;
   if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
