@@ -15,7 +15,7 @@ import {
 import { openCheckoutOnce } from "@/lib/billing/checkout.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
-import type { AccountRef } from "@/lib/payments/provider.ts";
+import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts";
 
 const PLATFORM: AccountRef = { accountId: null, mode: "test" };
 
@@ -142,13 +142,7 @@ export async function applyPlatformSubscription(
   let sub = told;
   if (readAt === undefined) {
     readAt = s.clock.now();
-    const current = await s.payments.retrieveSubscription(platformAccount(s), told.id).catch(
-      (err) => {
-        const status = (err as { statusCode?: number }).statusCode;
-        if (err instanceof NotFoundError || status === 404) return null;
-        throw err;
-      },
-    );
+    const current = await currentSubscription(s.payments, platformAccount(s), told.id);
     if (!current || current.metadata?.dream_platform !== devId) {
       return (await claimEvent(s.kv, ev.id, s.clock.now()))
         ? "ignored: no such subscription"

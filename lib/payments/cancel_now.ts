@@ -1,10 +1,9 @@
 /** Ending a subscription at the payment provider now, once per subscription. */
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import type { StripeSubscription } from "@/lib/payments/provider.ts";
+import { isMissing, type StripeSubscription } from "@/lib/payments/provider.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithResult } from "@/lib/kv/provider_calls.ts";
-import { NotFoundError } from "@/lib/errors.ts";
 import { closeUnbilled, reopenUnbilled } from "@/lib/kv/overage.ts";
 import type { Subscription } from "@/lib/kv/customers.ts";
 import { dayKey } from "@/lib/period.ts";
@@ -28,8 +27,7 @@ export async function cancelNowAtProvider(
         return await s.payments.cancelSubscription(acct, subscriptionId, { idempotencyKey });
       } catch (err) {
         // already gone at the provider: nothing left to cancel
-        const status = (err as { statusCode?: number }).statusCode;
-        if (err instanceof NotFoundError || status === 404) return null;
+        if (isMissing(err)) return null;
         throw err;
       }
     },

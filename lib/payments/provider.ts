@@ -4,6 +4,7 @@
  * Stripe-shaped in both, so the webhook code is one.
  */
 import type { Mode } from "@/lib/ids.ts";
+import { NotFoundError } from "@/lib/errors.ts";
 
 /** Which connected account (null: the platform's own account) and which mode a call is for. */
 export interface AccountRef {
@@ -282,4 +283,23 @@ export function subscriptionPeriod(sub: StripeSubscription): { start: number; en
   const start = item?.current_period_start ?? sub.current_period_start ?? sub.created;
   const end = item?.current_period_end ?? sub.current_period_end ?? sub.created;
   return { start, end };
+}
+
+/** Whether a provider call failed because it has no such object (Stripe's 404, the sandbox's). */
+export function isMissing(err: unknown): boolean {
+  return err instanceof NotFoundError || (err as { statusCode?: number }).statusCode === 404;
+}
+
+/** A subscription as the provider has it now; null when it has none by that id. */
+export async function currentSubscription(
+  payments: PaymentProvider,
+  acct: AccountRef,
+  id: string,
+): Promise<StripeSubscription | null> {
+  try {
+    return await payments.retrieveSubscription(acct, id);
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
 }

@@ -25,10 +25,9 @@ import {
 import type { Subscription } from "@/lib/kv/customers.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
-import { NotFoundError } from "@/lib/errors.ts";
 import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
-import type { AccountRef } from "@/lib/payments/provider.ts";
+import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
 import { commitRefund } from "@/lib/kv/orders.ts";
 import { dayKey } from "@/lib/period.ts";
@@ -76,21 +75,6 @@ async function log(
   });
 }
 
-/** A subscription as the provider has it now; null when it has none by that id. */
-async function currentSubscription(
-  s: Services,
-  acct: AccountRef,
-  id: string,
-): Promise<StripeSubscription | null> {
-  try {
-    return await s.payments.retrieveSubscription(acct, id);
-  } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
-    if (err instanceof NotFoundError || status === 404) return null;
-    throw err;
-  }
-}
-
 /** Claims an event we don't act on: false when it was claimed before. */
 function claimOnly(s: Services, ev: StripeEvent): Promise<boolean> {
   return claimEvent(s.kv, ev.id, s.clock.now());
@@ -116,7 +100,7 @@ async function applyProviderSubscription(
   let sub = told;
   if (readAt === undefined) {
     readAt = s.clock.now();
-    const current = await currentSubscription(s, found.acct, told.id);
+    const current = await currentSubscription(s.payments, found.acct, told.id);
     if (!current) {
       return (await claimOnly(s, ev)) ? "ignored: no such subscription" : "duplicate";
     }
