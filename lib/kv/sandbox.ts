@@ -168,18 +168,19 @@ export class SandboxStore {
   /**
    * Changes a subscription as `change` decides on its latest state (read, decide, commit checked,
    * again when it changed meanwhile): `change` answers the next state and its events, or null to
-   * leave it as it is. Answers what was committed, or null.
+   * leave it as it is. Answers the subscription as it now is, and the events kept with it (none
+   * when it was left as it is).
    */
   changeSubscription(
     id: string,
     change: (cur: StoredSubscription) => { next: StripeSubscription; events: KeptEvent[] } | null,
-  ): Promise<{ next: StripeSubscription; events: KeptEvent[] } | null> {
+  ): Promise<{ next: StripeSubscription; events: KeptEvent[] }> {
     return retryAtomic("change the sandbox subscription", async () => {
       const cur = await this.getSubscription(id);
       if (!cur) throw new NotFoundError(`No sandbox subscription ${id}`);
       const { account, ...rest } = cur.stored;
-      const decided = change({ ...rest, account });
-      if (!decided) return null;
+      const decided = change(cur.stored);
+      if (!decided) return { next: rest, events: [] };
       const saved = await this.saveSubscription(
         decided.next,
         account,

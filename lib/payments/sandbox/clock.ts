@@ -6,7 +6,7 @@
 import type { StripeSubscription } from "@/lib/payments/provider.ts";
 import type { StoredSubscription } from "@/lib/kv/sandbox.ts";
 import { addInterval } from "@/lib/period.ts";
-import { invoiceObject, sec } from "@/lib/payments/sandbox/objects.ts";
+import { type EventSpec, invoiceObject, sec } from "@/lib/payments/sandbox/objects.ts";
 import { meteredLines } from "@/lib/payments/sandbox/metering.ts";
 import {
   expireCheckout,
@@ -58,7 +58,7 @@ export class SandboxClock {
    * subscription (`invoice.payment_failed`, then `customer.subscription.deleted`); one that
    * works converts it (`invoice.paid`, `customer.subscription.updated` to active).
    */
-  async #trialEnd(stored: StoredSubscription, now: number, expected: string): Promise<boolean> {
+  #trialEnd(stored: StoredSubscription, now: number, expected: string): Promise<boolean> {
     const { account, ...sub } = stored;
     const item = sub.items.data[0]!;
     const trialEnd = item.current_period_end!;
@@ -84,7 +84,7 @@ export class SandboxClock {
       },
     };
     const charged = { ...next, status: "active" } as StripeSubscription; // the invoice's amount
-    const events = this.#ctx.events([
+    return this.#save(next, account, expected, [
       invoiceEvent(this.#ctx, fails ? "invoice.payment_failed" : "invoice.paid", {
         subscription: charged,
         account,
@@ -95,9 +95,6 @@ export class SandboxClock {
         account,
       },
     ]);
-    if (!(await this.#ctx.store.saveSubscription(next, account, events, expected))) return false;
-    await this.#ctx.send(events);
-    return true;
   }
 
   /**
@@ -113,14 +110,11 @@ export class SandboxClock {
         status: "canceled",
         ...({ ended_at: item.current_period_end } as object),
       } as StripeSubscription;
-      const events = this.#ctx.events([{
+      return this.#save(ended, account, expected, [{
         type: "customer.subscription.deleted",
         object: ended as unknown as Record<string, unknown>,
         account,
       }]);
-      if (!(await this.#ctx.store.saveSubscription(ended, account, events, expected))) return false;
-      await this.#ctx.send(events);
-      return true;
     }
     if (sub.status === "trialing") return this.#trialEnd(stored, now, expected);
     let start = item.current_period_end!;
@@ -152,7 +146,7 @@ export class SandboxClock {
       id: `evt_renewal_${sub.id}_${ended.end}`,
     });
     const usage = await meteredLines(this.#ctx.store, sub, ended);
-    const events = this.#ctx.events([
+    return this.#save(renewed, account, expected, [
       {
         type: "invoice.paid",
         object: invoiceObject(renewed, { paid: true, now: this.#ctx.now(), extraLines: usage }),
@@ -164,7 +158,20 @@ export class SandboxClock {
         account,
       },
     ]);
-    if (!(await this.#ctx.store.saveSubscription(renewed, account, events, expected))) return false;
+  }
+
+  /**
+   * Saves what the clock decided with its events, checked against `expected` (the versionstamp
+   * it decided on), then sends them: false, nothing written, when the subscription changed since.
+   */
+  async #save(
+    next: StripeSubscription,
+    account: string | null,
+    expected: string,
+    specs: EventSpec[],
+  ): Promise<boolean> {
+    const events = this.#ctx.events(specs);
+    if (!(await this.#ctx.store.saveSubscription(next, account, events, expected))) return false;
     await this.#ctx.send(events);
     return true;
   }

@@ -310,8 +310,8 @@ export async function updateSubscription(
     ]);
     return { next, events };
   });
-  await ctx.send(changed!.events);
-  return changed!.next;
+  await ctx.send(changed.events);
+  return changed.next;
 }
 
 /** Ends a subscription now: `customer.subscription.deleted`, like Stripe's cancel. */
@@ -319,9 +319,8 @@ export async function cancelSubscription(
   ctx: SandboxContext,
   id: string,
 ): Promise<StripeSubscription> {
-  let ended: StripeSubscription | null = null;
   const changed = await ctx.store.changeSubscription(id, ({ account, ...cur }) => {
-    if (cur.status === "canceled") return (ended = cur, null);
+    if (cur.status === "canceled") return null; // ended already: as it is
     const now = sec(ctx.now());
     const next = {
       ...cur,
@@ -334,7 +333,6 @@ export async function cancelSubscription(
     ]);
     return { next, events };
   });
-  if (!changed) return ended!;
   await ctx.send(changed.events);
   return changed.next;
 }
