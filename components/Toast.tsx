@@ -4,7 +4,7 @@
  * always, empty when there is nothing to say, so screen readers announce each message. One
  * toast at a time per page: a new one (from any island) clears the others.
  */
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 
 const EVENT = "dream:toast";
 
@@ -18,7 +18,9 @@ export function Toast(props: { message: string; onClose: () => void; testid?: st
     addEventListener(EVENT, other);
     return () => removeEventListener(EVENT, other);
   }, []);
-  useEffect(() => {
+  // before the new message is painted, so the others clear in the same frame (with useEffect,
+  // which runs after paint, both toasts showed for a frame)
+  useLayoutEffect(() => {
     if (!message) return;
     dispatchEvent(new CustomEvent(EVENT, { detail: me.current }));
     const t = setTimeout(onClose, 8000);
