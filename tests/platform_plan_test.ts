@@ -1,6 +1,7 @@
 /** [e2e] the developer's platform plan, priced by the operator, paid through the sandbox. */
 import assert from "node:assert/strict";
-import { developer, ORIGIN, testApp } from "@/tests/helpers.ts";
+import { developer, ORIGIN, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import { deliverEvents, liveScope, stripeConfigFor, StripeDouble } from "@/tests/stripe_double.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { getDeveloper } from "@/lib/kv/developers.ts";
 
@@ -128,4 +129,46 @@ Deno.test("[e2e] a late retry of an older platform plan event does not bring a c
     account: null,
   });
   assert.equal(await planOf(), "canceled", "the provider's current state, not the event's copy");
+});
+
+Deno.test("[e2e] with a live key, the platform plan lives on the live account and its invoices are read there", async () => {
+  const clock = new TestClock();
+  await using double = new StripeDouble(clock.now).start();
+  const config = stripeConfigFor(double);
+  await using app = await testApp({
+    clock,
+    config: {
+      ...config,
+      stripe: { ...config.stripe, secretKeyLive: double.apiKeyLive },
+      platformPriceCents: 1500,
+    },
+  });
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const res = await srv.call("POST", "/v1/billing/checkout", { key: dev.dat });
+  assert.equal(res.status, 200, res.text);
+  const platform = liveScope(null);
+  const [session] = double.all(platform, "cs_");
+  assert.ok(session, "the checkout is made with the live key");
+  assert.deepEqual(double.all(null, "cs_"), [], "nothing on the test account");
+  const paid = double.pay(platform, session.id as string);
+  assert.ok(paid.every((e) => e.livemode === true && e.account === null));
+  // checkout.session.completed, customer.subscription.created, invoice.paid: each read live
+  await deliverEvents(srv, double, paid);
+  const planOf = async () =>
+    (await srv.call("GET", "/v1/me", { key: dev.dat })).body.developer.planStatus;
+  assert.equal(await planOf(), "active");
+  // the renewal's payment fails: Stripe marks the subscription past_due and says so in an invoice event
+  const invoice = paid.find((e) => e.type === "invoice.paid")!;
+  const sub = double.all(platform, "sub_")[0]!;
+  sub.status = "past_due";
+  clock.advance(60_000);
+  const failed = {
+    ...invoice,
+    id: "evt_platform_payment_failed",
+    type: "invoice.payment_failed",
+    created: Math.floor(clock.now() / 1000),
+  };
+  assert.deepEqual(await deliverEvents(srv, double, [failed]), ["platform plan past_due"]);
+  assert.equal(await planOf(), "past_due");
 });

@@ -54,12 +54,30 @@ const missing = (param: string) =>
     param,
   );
 
+const LIVE = "live:";
+
+/**
+ * Where the double keeps what the live key makes for an account (null: the platform's own): the
+ * `account` argument of its helpers (`pay`, `find`, …) for live-mode objects; their events come
+ * with that account and `livemode: true`.
+ */
+export function liveScope(account: string | null): string {
+  return LIVE + (account ?? "platform");
+}
+
+/** The platform's own scope in the mode of `scope`. */
+function platformOf(scope: string | null): string | null {
+  return scope?.startsWith(LIVE) ? liveScope(null) : null;
+}
+
 export class StripeDouble {
-  /** objects per account ("platform" for none) */
+  /** objects per account ("platform" for none; live-mode scopes are `liveScope(account)`) */
   #objects = new Map<string, Map<string, Obj>>();
   #idem = new Map<string, { params: string; status: number; body: unknown }>();
   #server: Deno.HttpServer<Deno.NetAddr> | null = null;
   readonly apiKey = "sk_test_double_0123456789abcdef";
+  /** The live-mode key: what it makes and reads lives apart from the test key's (as at Stripe). */
+  readonly apiKeyLive = "sk_live_double_0123456789abcdef";
   readonly webhookSecret = "whsec_double_secret";
   #stripe = new Stripe("sk_test_sign");
   now: () => number;
@@ -136,7 +154,9 @@ export class StripeDouble {
 
   async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
-    const account = req.headers.get("Stripe-Account");
+    const live = req.headers.get("Authorization") === `Bearer ${this.apiKeyLive}`;
+    const header = req.headers.get("Stripe-Account");
+    const account = live ? liveScope(header) : header;
     const idemKey = req.headers.get("Idempotency-Key");
     this.requests.push({
       method: req.method,
@@ -152,7 +172,7 @@ export class StripeDouble {
       });
     }
     try {
-      if (req.headers.get("Authorization") !== `Bearer ${this.apiKey}`) {
+      if (!live && req.headers.get("Authorization") !== `Bearer ${this.apiKey}`) {
         throw new StripeApiError(
           401,
           "invalid_request_error",
@@ -248,11 +268,11 @@ export class StripeDouble {
           details_submitted: true,
           charges_enabled: true,
         });
-        this.#store(null).set(o.id, o);
+        this.#store(platformOf(account)).set(o.id, o);
         return o;
       }
       case "GET /accounts/:id":
-        return this.#get(null, id!, "account");
+        return this.#get(platformOf(account), id!, "account");
       case "POST /account_links": {
         if (!p.account) throw missing("account");
         if (!p.type) throw missing("type");
@@ -663,13 +683,15 @@ export class StripeDouble {
     return rest;
   }
 
-  #event(type: string, object: unknown, account: string | null) {
+  #event(type: string, object: unknown, scope: string | null) {
+    const live = scope?.startsWith(LIVE) ?? false;
+    const account = live ? scope!.slice(LIVE.length) : scope;
     return stripeShape<Obj>("event", {
       id: `evt_${randomBase62(20)}`,
       type,
       created: this.#sec(),
-      account,
-      livemode: false,
+      account: account === "platform" ? null : account,
+      livemode: live,
       api_version: "2026-10-28.endive",
       data: { object },
       request: { id: null, idempotency_key: null },

@@ -273,5 +273,19 @@ Deno.test("[e2e] invoice.payment_failed keeps the plan while past_due; invoice.p
   c = await app.call("GET", "/api/customers/ann", { key: sk });
   assert.equal(c.body.customer.plan, "pro");
   assert.equal((await app.call("GET", "/api/dashboard", { key: sk })).body.activeSubscriptions, 1);
+  // an invoice of a subscription the provider doesn't have is answered (not retried for days)
+  const stray = await post(
+    app,
+    event("evt_stray", "invoice.paid", t0 + 20, {
+      ...invoice,
+      parent: { subscription_details: { subscription: "sub_gone", metadata: sub.metadata } },
+    }, account),
+  );
+  assert.equal(stray.status, 200, stray.text);
+  assert.equal(stray.body.outcome, "ignored: no such subscription");
+  assert.equal(
+    (await app.call("GET", "/api/customers/ann", { key: sk })).body.customer.plan,
+    "pro",
+  );
   void sb;
 });

@@ -19,7 +19,8 @@ import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts
 
 const PLATFORM: AccountRef = { accountId: null, mode: "test" };
 
-function platformAccount(s: Services): AccountRef {
+/** The platform's own account: live when the operator configured a live key, else test. */
+export function platformAccount(s: Services): AccountRef {
   return s.config.stripe?.secretKeyLive ? { accountId: null, mode: "live" } : PLATFORM;
 }
 

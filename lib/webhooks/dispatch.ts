@@ -26,7 +26,7 @@ import type { Subscription } from "@/lib/kv/customers.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
 import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
-import { applyPlatformSubscription } from "@/lib/billing/platform.ts";
+import { applyPlatformSubscription, platformAccount } from "@/lib/billing/platform.ts";
 import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
 import { commitRefund } from "@/lib/kv/orders.ts";
@@ -208,15 +208,15 @@ function invoiceSubscription(inv: InvoiceFields) {
 const onInvoice: Handler = async (s, ev) => {
   const { subId, meta } = invoiceSubscription(ev.data.object as InvoiceFields);
   if (!subId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
-  const acct = meta?.dream_platform
-    ? { accountId: null, mode: "test" as const }
-    : (await projectFor(s, ev, meta))?.acct;
+  const acct = meta?.dream_platform ? platformAccount(s) : (await projectFor(s, ev, meta))?.acct;
   if (!acct && meta) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const readAt = s.clock.now();
-  const sub = await s.payments.retrieveSubscription(
+  const sub = await currentSubscription(
+    s.payments,
     acct ?? { accountId: ev.account ?? null, mode: ev.livemode ? "live" : "test" },
     subId,
   );
+  if (!sub) return (await claimOnly(s, ev)) ? "ignored: no such subscription" : "duplicate";
   return applyProviderSubscription(s, ev, sub, readAt);
 };
 
