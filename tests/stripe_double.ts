@@ -864,16 +864,20 @@ export class StripeDouble {
 }
 
 /**
- * Connects the developer's test mode to a new account of the double through the real connect
+ * Connects the developer's test (or live) mode to a new account of the double through the real connect
  * flow (authorize → the double's onboarding → callback); answers the account id.
  */
 export async function connectToDouble(
   srv: { base: string },
   developerToken: string,
   double: StripeDouble,
+  mode: "test" | "live" = "test",
 ): Promise<string> {
   const auth = { Authorization: `Bearer ${developerToken}` };
-  const go = await fetch(srv.base + "/v1/connect/authorize", { headers: auth, redirect: "manual" });
+  const go = await fetch(srv.base + `/v1/connect/authorize?mode=${mode}`, {
+    headers: auth,
+    redirect: "manual",
+  });
   await go.body?.cancel();
   const onboarding = new URL(go.headers.get("location")!);
   if (!onboarding.href.startsWith(double.url + "/onboard/acct_")) {
