@@ -19,8 +19,8 @@ import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts
 
 const PLATFORM: AccountRef = { accountId: null, mode: "test" };
 
-/** The platform's own account: live when the operator configured a live key, else test. */
-export function platformAccount(s: Services): AccountRef {
+/** Where platform plans are sold: the live account when the operator configured a live key. */
+function platformAccount(s: Services): AccountRef {
   return s.config.stripe?.secretKeyLive ? { accountId: null, mode: "live" } : PLATFORM;
 }
 
@@ -99,6 +99,11 @@ export async function startPlatformCheckout(
   return { url: session.url };
 }
 
+/** The platform's own account in the event's mode: where the object it tells of lives. */
+export function platformAccountOf(ev: StripeEvent): AccountRef {
+  return { accountId: null, mode: ev.livemode ? "live" : "test" };
+}
+
 /**
  * Whether an event may change a platform plan: it comes from the platform's own account (no
  * `event.account`: a developer controls their connected account and its metadata, not ours)
@@ -143,7 +148,7 @@ export async function applyPlatformSubscription(
   let sub = told;
   if (readAt === undefined) {
     readAt = s.clock.now();
-    const current = await currentSubscription(s.payments, platformAccount(s), told.id);
+    const current = await currentSubscription(s.payments, platformAccountOf(ev), told.id);
     if (!current || current.metadata?.dream_platform !== devId) {
       return (await claimEvent(s.kv, ev.id, s.clock.now()))
         ? "ignored: no such subscription"

@@ -26,7 +26,7 @@ import type { Subscription } from "@/lib/kv/customers.ts";
 import { claimEvent, logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
 import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
-import { applyPlatformSubscription, platformAccount } from "@/lib/billing/platform.ts";
+import { applyPlatformSubscription, platformAccountOf } from "@/lib/billing/platform.ts";
 import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
 import { commitRefund } from "@/lib/kv/orders.ts";
@@ -208,7 +208,7 @@ function invoiceSubscription(inv: InvoiceFields) {
 const onInvoice: Handler = async (s, ev) => {
   const { subId, meta } = invoiceSubscription(ev.data.object as InvoiceFields);
   if (!subId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
-  const acct = meta?.dream_platform ? platformAccount(s) : (await projectFor(s, ev, meta))?.acct;
+  const acct = meta?.dream_platform ? platformAccountOf(ev) : (await projectFor(s, ev, meta))?.acct;
   if (!acct && meta) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
   const readAt = s.clock.now();
   const sub = await currentSubscription(
@@ -276,8 +276,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
     const platform = session.metadata?.dream_platform;
     const found = platform ? null : await projectFor(s, ev, session.metadata);
     if (!platform && !found) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
-    const acct = found?.acct ??
-      { accountId: null, mode: ev.livemode ? "live" as const : "test" as const };
+    const acct = found?.acct ?? platformAccountOf(ev);
     const readAt = s.clock.now();
     const sub = await s.payments.retrieveSubscription(acct, session.subscription);
     if (found && session.customer && session.metadata?.dream_customer) {
