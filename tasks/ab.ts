@@ -18,7 +18,7 @@
  * the bench's is; AB_SEED_A / AB_SEED_B for one side only).
  * Each round also prints each server's main-thread CPU per answer (Linux /proc). Side A is warmed
  * again once B is ready: left idle meanwhile, it had answered POST ~7 – 10 % slower than B with
- * 10 000 customers whichever server it was (README, issue 13's sixth session).
+ * 10 000 customers whichever server it was (docs/performance_journal.md, the sixth session).
  */
 import { freePort, seedProject, startServer, startTask, waitUp } from "./server_process.ts";
 import { median, replayScript, wrk } from "./wrk.ts";

@@ -4,8 +4,8 @@
  * request headers the hot path reads and answers a usage-sized JSON body with the headers every
  * API answer carries (X-Content-Type-Options, X-Request-Id), with no lookup at all. It reads them
  * one by one natively (`headerSource`, lib/http/native_request.ts), as the hot path does: the
- * cheapest way this runtime has (through `request.headers` the floor answered ~9 % less: README,
- * issue 13's seventh session).
+ * cheapest way this runtime has (through `request.headers` the floor answered ~9 % less:
+ * docs/performance_journal.md, the seventh session).
  *   deno run --allow-net tasks/bare_server.ts <port> [bare|headers]
  */
 import { headerSource } from "../lib/http/native_request.ts";

@@ -13,7 +13,7 @@
  * server). `headerSource` gives that record when the request has one, and otherwise (a
  * `Request` made in JavaScript, another runtime or a Deno that no longer has it) an adapter
  * over `request.headers`. Measured on the headers floor (tasks/bare_server.ts, 10 000
- * customers): +9 % answers a second (README, issue 13's seventh session).
+ * customers): +9 % answers a second (docs/performance_journal.md, the seventh session).
  */
 
 /** Reads one header of a request: its value (repeats joined by ", "), null when absent. */
