@@ -12,11 +12,7 @@ import {
 Deno.test("[e2e] live mode: promote, checkout, payment events, cancel — all on the live account", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  const config = stripeConfigFor(double);
-  await using app = await testApp({
-    clock,
-    config: { ...config, stripe: { ...config.stripe, secretKeyLive: double.apiKeyLive } },
-  });
+  await using app = await testApp({ clock, config: stripeConfigFor(double, { live: true }) });
   await using srv = servePort(app);
   const dev = await developer(app);
   const testAccount = await connectToDouble(srv, dev.dat, double, "test");

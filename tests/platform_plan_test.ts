@@ -134,14 +134,9 @@ Deno.test("[e2e] a late retry of an older platform plan event does not bring a c
 Deno.test("[e2e] with a live key, the platform plan lives on the live account and its invoices are read there", async () => {
   const clock = new TestClock();
   await using double = new StripeDouble(clock.now).start();
-  const config = stripeConfigFor(double);
   await using app = await testApp({
     clock,
-    config: {
-      ...config,
-      stripe: { ...config.stripe, secretKeyLive: double.apiKeyLive },
-      platformPriceCents: 1500,
-    },
+    config: { ...stripeConfigFor(double, { live: true }), platformPriceCents: 1500 },
   });
   await using srv = servePort(app);
   const dev = await developer(app);

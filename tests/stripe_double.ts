@@ -892,12 +892,12 @@ export async function connectToDouble(
   return onboarding.pathname.split("/").pop()!;
 }
 
-/** The app config that points the real Stripe SDK at this double (test mode). */
-export function stripeConfigFor(double: StripeDouble) {
+/** The app config that points the real Stripe SDK at this double (test mode; live too if asked). */
+export function stripeConfigFor(double: StripeDouble, o: { live?: boolean } = {}) {
   return {
     stripe: {
       secretKeyTest: double.apiKey,
-      secretKeyLive: null,
+      secretKeyLive: o.live ? double.apiKeyLive : null,
       webhookSecrets: [double.webhookSecret],
       apiUrl: double.url,
     },
