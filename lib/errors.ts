@@ -13,6 +13,7 @@ export type ErrorCode =
   | "tier_limit_reached"
   | "rate_limited"
   | "internal_error"
+  | "payment_provider_error"
   | "service_unavailable";
 
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -28,6 +29,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   tier_limit_reached: 429,
   rate_limited: 429,
   internal_error: 500,
+  payment_provider_error: 502,
   service_unavailable: 503,
 };
 

@@ -8,6 +8,13 @@ export const ErrorSchema = z.object({
     requestId: z.string().openapi({ example: "req_3fA9bC2dE7gH1jK4mN6p" }),
     details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
     usage: z.any().optional(),
+    provider: z.object({
+      type: z.string().nullable(),
+      code: z.string().nullable(),
+      param: z.string().nullable(),
+    }).optional().openapi({
+      description: "With `payment_provider_error`: the provider's own error type, code and param",
+    }),
   }).passthrough(),
   message: z.string().openapi({
     description: "The same sentence as `error.message` (the original dream-api SDK reads it)",
@@ -31,6 +38,14 @@ export const ERRORS = {
   429: err(
     "Tier limit reached (`tier_limit_reached`, with `usage`) or rate limited (`rate_limited`, `Retry-After`)",
   ),
+} as const;
+
+/** What routes that call the payment provider may answer besides (Stripe refusing, or down). */
+export const PROVIDER_ERRORS = {
+  502: err(
+    "The payment provider refused the call; its reason is the message (`payment_provider_error`, with `provider`)",
+  ),
+  503: err("The payment provider is not answering (`service_unavailable`, `Retry-After`)"),
 } as const;
 
 export function ok<T extends z.ZodType>(schema: T, description = "OK") {

@@ -373,7 +373,7 @@ Deno.test("[e2e] Stripe (double, real SDK): an ended subscription's last period 
   assert.equal(sub.cancelAtPeriodEnd, true);
   clock.advance(31 * 86_400_000);
   const ended = double.endPeriod(account, sub.id);
-  // Stripe is down when it comes: the event fails (500), nothing is recorded as billed
+  // Stripe is down when it comes: the event fails (503), nothing is recorded as billed
   double.outages.set("/v1/invoices", 3);
   const { payload, signature } = await double.sign(ended);
   const post = () =>
@@ -381,7 +381,7 @@ Deno.test("[e2e] Stripe (double, real SDK): an ended subscription's last period 
       raw: payload,
       headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
     });
-  assert.equal((await post()).status, 500);
+  assert.equal((await post()).status, 503);
   assert.equal(
     (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body.overageRevenue,
     0,

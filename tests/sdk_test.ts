@@ -212,6 +212,18 @@ Deno.test("SDK retries network errors, 5xx and rate limits on safe calls, with b
   );
   assert.equal(calls, 1, "a cart checkout (not idempotent) is never resent");
 
+  calls = 0;
+  const refusing: typeof fetch = () => {
+    calls++;
+    const error = { code: "payment_provider_error", message: "The payment provider refused: no" };
+    return Promise.resolve(Response.json({ error }, { status: 502 }));
+  };
+  await assert.rejects(
+    () => new DreamApi({ secretKey: "sk_test_x", fetch: refusing }).tiers(),
+    (e) => e instanceof DreamApiError && e.code === "payment_provider_error",
+  );
+  assert.equal(calls, 1, "a refusal by the payment provider is not asked again");
+
   const hang: typeof fetch = (_i, init) =>
     new Promise((_, reject) =>
       init?.signal?.addEventListener(

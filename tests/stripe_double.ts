@@ -97,6 +97,16 @@ export class StripeDouble {
    */
   outages = new Map<string, number>();
 
+  /**
+   * Paths answered with a Stripe refusal (a 4xx with its type, code and message) on the next
+   * request to them (`times` requests: the SDK retries a 409): what Stripe says when an account
+   * or a parameter doesn't allow the call.
+   */
+  refusals = new Map<
+    string,
+    { status: number; type: string; code: string; message: string; times?: number }
+  >();
+
   constructor(now: () => number) {
     this.now = now;
   }
@@ -170,6 +180,13 @@ export class StripeDouble {
       return Response.json({ error: { type: "api_error", message: "Stripe is down (double)" } }, {
         status: 500,
       });
+    }
+    const refusal = this.refusals.get(url.pathname);
+    if (refusal) {
+      const { status, times = 1, ...error } = refusal;
+      if (times > 1) this.refusals.set(url.pathname, { ...refusal, times: times - 1 });
+      else this.refusals.delete(url.pathname);
+      return Response.json({ error }, { status });
     }
     try {
       if (!live && req.headers.get("Authorization") !== `Bearer ${this.apiKey}`) {

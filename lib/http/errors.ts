@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, fieldIssues, InvalidRequestError, ValidationError } from "@/lib/errors.ts";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { isApiPath } from "@/lib/http/middleware/security_headers.ts";
+import { providerFailure } from "@/lib/payments/provider.ts";
 
 /**
  * The contract's error body. The sentence is also at the top level (`message`): the original
@@ -69,9 +70,23 @@ export function storeInputError(err: unknown): AppError | null {
   return null;
 }
 
-/** Hono `onError`: domain errors map by code; anything unknown is logged and answered as 500. */
+/**
+ * Hono `onError`: domain errors map by code; a payment provider's failure is logged and answered
+ * as `providerFailure` says (503 down, 502 refused); anything unknown is logged and answered 500.
+ */
 export function onError(thrown: Error, c: Context<AppEnv>): Response {
-  const err = storeInputError(thrown) ?? thrown;
+  const failure = providerFailure(thrown);
+  if (failure) {
+    const e = thrown as { requestId?: unknown };
+    c.get("services")?.logger.warn("payment provider call failed", {
+      requestId: c.get("requestId"),
+      path: c.req.path,
+      error: `${thrown.name}: ${thrown.message}`,
+      providerRequestId: typeof e.requestId === "string" ? e.requestId : null,
+      answered: failure.status,
+    });
+  }
+  const err = storeInputError(thrown) ?? failure ?? thrown;
   if (err instanceof AppError) return wantsPage(c) ? errorPage(c, err) : errorResponse(c, err);
   if (err instanceof HTTPException) {
     const status = err.status;

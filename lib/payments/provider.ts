@@ -4,7 +4,7 @@
  * Stripe-shaped in both, so the webhook code is one.
  */
 import type { Mode } from "@/lib/ids.ts";
-import { NotFoundError } from "@/lib/errors.ts";
+import { AppError, NotFoundError } from "@/lib/errors.ts";
 
 /** Which connected account (null: the platform's own account) and which mode a call is for. */
 export interface AccountRef {
@@ -283,6 +283,49 @@ export function subscriptionPeriod(sub: StripeSubscription): { start: number; en
   const start = item?.current_period_start ?? sub.current_period_start ?? sub.created;
   const end = item?.current_period_end ?? sub.current_period_end ?? sub.created;
   return { start, end };
+}
+
+/**
+ * A payment provider's failure as the API answers it, or null when `err` is not one (the Stripe
+ * SDK's errors, told by their `rawType`; the sandbox throws our own errors). The provider down,
+ * unreachable or throttling us: 503 to retry shortly. A refusal (an account not enabled for
+ * card payments, a price archived at the provider): 502 `payment_provider_error` with the
+ * provider's reason, which the developer can act on. Its own request lock (409): a conflict to
+ * retry. Our key refused (401) is our configuration, an internal error: null.
+ */
+export function providerFailure(err: unknown): AppError | null {
+  const e = err as {
+    rawType?: unknown;
+    type?: unknown;
+    statusCode?: unknown;
+    code?: unknown;
+    param?: unknown;
+    message?: unknown;
+  } | null;
+  const kind = typeof e?.type === "string" && e.type.startsWith("Stripe") ? e.type : null;
+  if (!kind) return null;
+  const status = typeof e!.statusCode === "number" ? e!.statusCode : null;
+  const reason = String(e!.message ?? "").slice(0, 500);
+  if (status === null || status >= 500 || status === 429 || kind === "StripeConnectionError") {
+    return new AppError(
+      "service_unavailable",
+      "The payment provider is not answering; try again shortly",
+      { headers: { "Retry-After": "2" } },
+    );
+  }
+  if (status === 401) return null;
+  if (status === 409) {
+    return new AppError("conflict", `The payment provider is busy with this request: ${reason}`);
+  }
+  return new AppError("payment_provider_error", `The payment provider refused: ${reason}`, {
+    details: {
+      provider: {
+        type: typeof e!.rawType === "string" ? e!.rawType : null,
+        code: typeof e!.code === "string" ? e!.code : null,
+        param: typeof e!.param === "string" ? e!.param : null,
+      },
+    },
+  });
 }
 
 /** Whether a provider call failed because it has no such object (Stripe's 404, the sandbox's). */

@@ -20,6 +20,7 @@ import {
   ERRORS,
   jsonRequest,
   ok,
+  PROVIDER_ERRORS,
   SubscriptionSchema,
   UserIdHeader,
 } from "@/routes/_openapi.ts";
@@ -52,6 +53,7 @@ const checkout = createRoute({
       }),
     ),
     ...ERRORS,
+    ...PROVIDER_ERRORS,
   },
 });
 
@@ -63,7 +65,7 @@ const portal = createRoute({
   security: CUSTOMER,
   middleware: [apiAuth({ accept: "customer" })],
   request: { body: jsonRequest(PortalInputSchema.openapi("PortalInput")), headers: UserIdHeader },
-  responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS },
+  responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS, ...PROVIDER_ERRORS },
 });
 
 /** The subscription itself (as Stripe answers), and under `subscription` for symmetry with other answers. */
@@ -79,7 +81,7 @@ const cancel = createRoute({
   security: CUSTOMER,
   middleware: [apiAuth({ accept: "customer" })],
   request: { headers: UserIdHeader },
-  responses: { 200: ok(SubAnswer), ...ERRORS },
+  responses: { 200: ok(SubAnswer), ...ERRORS, ...PROVIDER_ERRORS },
 });
 
 const resume = createRoute({
@@ -90,7 +92,7 @@ const resume = createRoute({
   security: CUSTOMER,
   middleware: [apiAuth({ accept: "customer" })],
   request: { headers: UserIdHeader },
-  responses: { 200: ok(SubAnswer), ...ERRORS },
+  responses: { 200: ok(SubAnswer), ...ERRORS, ...PROVIDER_ERRORS },
 });
 
 /** The customer the call acts for; only secret-key callers may name one not seen yet. */

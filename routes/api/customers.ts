@@ -14,7 +14,14 @@ import {
 } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { removeCustomerAsDeveloper } from "@/lib/billing/admin.ts";
-import { CustomerSchema, ERRORS, jsonRequest, ok, SECRET } from "@/routes/_openapi.ts";
+import {
+  CustomerSchema,
+  ERRORS,
+  jsonRequest,
+  ok,
+  PROVIDER_ERRORS,
+  SECRET,
+} from "@/routes/_openapi.ts";
 
 const IdParam = z.object({
   id: CustomerIdSchema.openapi({ param: { name: "id", in: "path" }, example: "user_42" }),
@@ -56,7 +63,11 @@ const remove = createRoute({
   security: SECRET,
   middleware: [apiAuth({ accept: "secret" })],
   request: { params: IdParam },
-  responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
+  responses: {
+    200: ok(z.object({ deleted: z.literal(true), id: z.string() })),
+    ...ERRORS,
+    ...PROVIDER_ERRORS,
+  },
 });
 
 const update = createRoute({

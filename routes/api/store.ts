@@ -6,7 +6,7 @@ import { clientAddress, ownOrigin } from "@/lib/http/request.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
-import { ERRORS, jsonRequest, ok, PUBLIC } from "@/routes/_openapi.ts";
+import { ERRORS, jsonRequest, ok, PROVIDER_ERRORS, PUBLIC } from "@/routes/_openapi.ts";
 
 const ProductSchema = z.object({
   id: z.string().openapi({ example: "prod_Qx1" }),
@@ -55,6 +55,7 @@ const cart = createRoute({
       }),
     ),
     ...ERRORS,
+    ...PROVIDER_ERRORS,
   },
 });
 

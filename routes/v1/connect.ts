@@ -7,7 +7,7 @@ import { redirectTo } from "@/lib/http/response.ts";
 import { finishConnect, startConnect } from "@/lib/billing/connect.ts";
 import { startPlatformCheckout } from "@/lib/billing/platform.ts";
 import { HttpUrl, LocalPath } from "@/lib/schemas.ts";
-import { DEVELOPER, ERRORS, jsonRequest, ok } from "@/routes/_openapi.ts";
+import { DEVELOPER, ERRORS, jsonRequest, ok, PROVIDER_ERRORS } from "@/routes/_openapi.ts";
 
 /** Only same-site paths are allowed as a place to return to (no open redirect). */
 const ReturnTo = LocalPath.optional();
@@ -24,6 +24,7 @@ const authorize = createRoute({
   responses: {
     302: { description: "Redirect to onboarding, or back when already connected (sandbox)" },
     ...ERRORS,
+    ...PROVIDER_ERRORS,
   },
 });
 
@@ -35,7 +36,11 @@ const callback = createRoute({
   security: DEVELOPER,
   middleware: [developerAuth()],
   request: { query: z.object({ state: z.string().min(1).max(100) }) },
-  responses: { 302: { description: "Redirect back to the dashboard" }, ...ERRORS },
+  responses: {
+    302: { description: "Redirect back to the dashboard" },
+    ...ERRORS,
+    ...PROVIDER_ERRORS,
+  },
 });
 
 const platform = createRoute({
@@ -52,7 +57,7 @@ const platform = createRoute({
       ),
     ),
   },
-  responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS },
+  responses: { 200: ok(z.object({ url: z.string() })), ...ERRORS, ...PROVIDER_ERRORS },
 });
 
 export function mountConnectRoutes(app: OpenAPIHono<AppEnv>) {

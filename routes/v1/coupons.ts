@@ -6,7 +6,7 @@ import { ownedProject } from "@/lib/projects/projects.ts";
 import { createCoupon, deleteCoupon, listCoupons } from "@/lib/billing/coupons.ts";
 import { CouponInputSchema } from "@/lib/catalog/coupons.ts";
 import { audit } from "@/lib/http/audit.ts";
-import { DEVELOPER, ERRORS, jsonRequest, ok, PkParam } from "@/routes/_openapi.ts";
+import { DEVELOPER, ERRORS, jsonRequest, ok, PkParam, PROVIDER_ERRORS } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Promotion codes"], security: DEVELOPER, middleware: [developerAuth()] };
 
@@ -35,7 +35,7 @@ const create = createRoute({
     "currency). `durationInMonths` goes with `repeating`. Codes are case-insensitive (stored " +
     "upper case). Checkouts take it as `promotionCode`.",
   request: { params: PkParam, body: jsonRequest(CouponInputSchema.openapi("CouponInput")) },
-  responses: { 201: ok(z.object({ coupon: CouponSchema })), ...ERRORS },
+  responses: { 201: ok(z.object({ coupon: CouponSchema })), ...ERRORS, ...PROVIDER_ERRORS },
 });
 
 const list = createRoute({
@@ -53,7 +53,11 @@ const remove = createRoute({
   path: "/v1/projects/{pk}/coupons/{code}",
   summary: "Delete a promotion code: new checkouts refuse it; subscriptions keep theirs",
   request: { params: CodeParam },
-  responses: { 200: ok(z.object({ deleted: z.literal(true), code: z.string() })), ...ERRORS },
+  responses: {
+    200: ok(z.object({ deleted: z.literal(true), code: z.string() })),
+    ...ERRORS,
+    ...PROVIDER_ERRORS,
+  },
 });
 
 export function mountCouponRoutes(app: OpenAPIHono<AppEnv>) {

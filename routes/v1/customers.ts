@@ -11,7 +11,15 @@ import {
   resetUsage,
 } from "@/lib/billing/admin.ts";
 import { usageHistory } from "@/lib/usage/history.ts";
-import { CustomerSchema, DEVELOPER, ERRORS, jsonRequest, ok, PkParam } from "@/routes/_openapi.ts";
+import {
+  CustomerSchema,
+  DEVELOPER,
+  ERRORS,
+  jsonRequest,
+  ok,
+  PkParam,
+  PROVIDER_ERRORS,
+} from "@/routes/_openapi.ts";
 
 const base = { tags: ["Customers"], security: DEVELOPER, middleware: [developerAuth()] };
 const Params = PkParam.extend({
@@ -40,7 +48,7 @@ const cancel = createRoute({
   path: "/v1/projects/{pk}/customers/{id}/subscription/cancel",
   summary: "Cancel the customer's subscription, now or at period end",
   request: { params: Params, body: jsonRequest(CancelInput) },
-  responses: Answer,
+  responses: { ...Answer, ...PROVIDER_ERRORS },
 });
 
 const remove = createRoute({
@@ -49,7 +57,11 @@ const remove = createRoute({
   path: "/v1/projects/{pk}/customers/{id}",
   summary: "Delete a customer's data (a paying subscription is canceled first)",
   request: { params: Params },
-  responses: { 200: ok(z.object({ deleted: z.literal(true), id: z.string() })), ...ERRORS },
+  responses: {
+    200: ok(z.object({ deleted: z.literal(true), id: z.string() })),
+    ...ERRORS,
+    ...PROVIDER_ERRORS,
+  },
 });
 
 const history = createRoute({

@@ -21,6 +21,7 @@ import {
   OrderSchema,
   PageQuery,
   PkParam,
+  PROVIDER_ERRORS,
 } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Orders"], security: DEVELOPER, middleware: [developerAuth()] };
@@ -62,7 +63,7 @@ const refund = createRoute({
   description: "`restock: true` gives the order's items back to stock (once per order). " +
     "Revenue is shown net of refunds. More than is left is 422.",
   request: { params: OrderIdParam, body: jsonRequest(RefundInputSchema.openapi("RefundInput")) },
-  responses: { 200: ok(z.object({ order: OrderSchema })), ...ERRORS },
+  responses: { 200: ok(z.object({ order: OrderSchema })), ...ERRORS, ...PROVIDER_ERRORS },
 });
 
 export function mountOrderRoutes(app: OpenAPIHono<AppEnv>) {

@@ -6,7 +6,7 @@ import { ownedProject, requireType } from "@/lib/projects/projects.ts";
 import { moveToCurrentPrice, tierPrices } from "@/lib/billing/grandfathering.ts";
 import { audit } from "@/lib/http/audit.ts";
 import { NotFoundError } from "@/lib/errors.ts";
-import { DEVELOPER, ERRORS, ok, PkParam } from "@/routes/_openapi.ts";
+import { DEVELOPER, ERRORS, ok, PkParam, PROVIDER_ERRORS } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Tiers"], security: DEVELOPER, middleware: [developerAuth()] };
 const TierParam = PkParam.extend({
@@ -39,7 +39,7 @@ const move = createRoute({
   description: "Each subscription's price changes without proration: the period already paid " +
     "stays as it was, the renewal charges the current price.",
   request: { params: TierParam },
-  responses: { 200: ok(z.object({ moved: z.number().int() })), ...ERRORS },
+  responses: { 200: ok(z.object({ moved: z.number().int() })), ...ERRORS, ...PROVIDER_ERRORS },
 });
 
 export function mountTierPriceRoutes(app: OpenAPIHono<AppEnv>) {

@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { handleEvent } from "@/lib/webhooks/dispatch.ts";
 import { InvalidRequestError } from "@/lib/errors.ts";
-import { ERRORS, ok } from "@/routes/_openapi.ts";
+import { ERRORS, ok, PROVIDER_ERRORS } from "@/routes/_openapi.ts";
 
 const receive = createRoute({
   method: "post",
@@ -24,7 +24,11 @@ const receive = createRoute({
       required: false,
     },
   },
-  responses: { 200: ok(z.object({ received: z.literal(true), outcome: z.string() })), ...ERRORS },
+  responses: {
+    200: ok(z.object({ received: z.literal(true), outcome: z.string() })),
+    ...ERRORS,
+    ...PROVIDER_ERRORS,
+  },
 });
 
 export function mountWebhookRoutes(app: OpenAPIHono<AppEnv>) {

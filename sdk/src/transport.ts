@@ -113,7 +113,9 @@ export class Transport {
         (e.usage as Usage | undefined) ?? null,
         retryAfter,
       );
-      const transient = res.status >= 500 || error.code === "rate_limited";
+      // a refusal by the payment provider (502) says why; asking again changes nothing
+      const transient = (res.status >= 500 && error.code !== "payment_provider_error") ||
+        error.code === "rate_limited";
       if (!transient || attempt === attempts - 1) throw error;
       lastError = error;
       if (retryAfter) await sleep(Math.min(retryAfter, 5) * 1000);
