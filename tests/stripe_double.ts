@@ -73,7 +73,10 @@ function platformOf(scope: string | null): string | null {
 export class StripeDouble {
   /** objects per account ("platform" for none; live-mode scopes are `liveScope(account)`) */
   #objects = new Map<string, Map<string, Obj>>();
-  #idem = new Map<string, { params: string; status: number; body: unknown }>();
+  /** Idempotency keys, kept 24 hours as Stripe keeps them. */
+  #idem = new Map<string, { params: string; status: number; body: unknown; at: number }>();
+  /** Connected accounts that removed the platform: calls on them are refused. */
+  #revoked = new Set<string>();
   #server: Deno.HttpServer<Deno.NetAddr> | null = null;
   readonly apiKey = "sk_test_double_0123456789abcdef";
   /** The live-mode key: what it makes and reads lives apart from the test key's (as at Stripe). */
@@ -197,12 +200,20 @@ export class StripeDouble {
           "Invalid API Key provided",
         );
       }
+      if (header && this.#revoked.has(header)) {
+        throw new StripeApiError(
+          403,
+          "invalid_request_error",
+          "account_invalid",
+          `The provided key does not have access to account '${header}' (or that account does not exist). Application access may have been revoked.`,
+        );
+      }
       const raw = req.method === "GET" ? url.search.slice(1) : await req.text();
       this.requests.at(-1)!.raw = raw;
       const params = decodeForm(raw);
       if (req.method === "POST" && idemKey) {
         const prior = this.#idem.get(`${account}:${idemKey}`);
-        if (prior) {
+        if (prior && this.now() - prior.at < 86_400_000) {
           if (prior.params !== raw) {
             throw new StripeApiError(
               400,
@@ -219,7 +230,7 @@ export class StripeDouble {
       }
       const body = this.#route(req.method, url.pathname, params, account);
       if (req.method === "POST" && idemKey) {
-        this.#idem.set(`${account}:${idemKey}`, { params: raw, status: 200, body });
+        this.#idem.set(`${account}:${idemKey}`, { params: raw, status: 200, body, at: this.now() });
       }
       return Response.json(body);
     } catch (err) {
@@ -815,6 +826,19 @@ export class StripeDouble {
       ));
     }
     return events;
+  }
+
+  /**
+   * The developer removes the platform from their account (Stripe's dashboard): calls on it
+   * are refused from now on; the event Stripe sends (to Connect endpoints) about it.
+   */
+  deauthorize(account: string): Obj {
+    this.#revoked.add(account);
+    return this.#event("account.application.deauthorized", {
+      id: "ca_double_platform",
+      object: "application",
+      name: "dream-api",
+    }, account);
   }
 
   /** The event Stripe sends after a subscription changed through the API. */

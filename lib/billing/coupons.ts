@@ -28,6 +28,20 @@ export async function listCoupons(s: Services, p: Project) {
   return coupons.map((c) => publicCoupon(c, counts.get(c.code) ?? 0));
 }
 
+/** A code's terms as the provider takes them. */
+function promotionTerms(p: Project, coupon: Coupon) {
+  return {
+    code: coupon.code,
+    percentOff: coupon.percentOff,
+    amountOff: coupon.amountOff,
+    currency: projectCurrency(p),
+    duration: coupon.duration,
+    durationInMonths: coupon.durationInMonths,
+    maxRedemptions: coupon.maxRedemptions,
+    expiresAt: coupon.expiresAt ? Math.floor(Date.parse(coupon.expiresAt) / 1000) : null,
+  };
+}
+
 const tooMany = () => new ValidationError(`A project has at most ${MAX_COUPONS} promotion codes`);
 
 /** Creates a code (409 when taken): at the provider first, then on the project. */
@@ -59,17 +73,7 @@ export async function createCoupon(s: Services, p: Project, input: CouponInput) 
     scope: `coupon:${p.pk}:${coupon.code}:${ulid(now)}`,
     now,
     call: (idempotencyKey) =>
-      s.payments.createPromotionCode(acct, {
-        code: coupon.code,
-        percentOff: coupon.percentOff,
-        amountOff: coupon.amountOff,
-        currency: projectCurrency(p),
-        duration: coupon.duration,
-        durationInMonths: coupon.durationInMonths,
-        maxRedemptions: coupon.maxRedemptions,
-        expiresAt: coupon.expiresAt ? Math.floor(Date.parse(coupon.expiresAt) / 1000) : null,
-        idempotencyKey,
-      }),
+      s.payments.createPromotionCode(acct, { ...promotionTerms(p, coupon), idempotencyKey }),
     idOf: (r) => `${r.couponId} ${r.promotionCodeId}`,
   });
   // the ids, from this call or from the one a retry repeats
@@ -95,6 +99,38 @@ export async function createCoupon(s: Services, p: Project, input: CouponInput) 
   }
   s.caches.projects.set(p.pk, next);
   return publicCoupon(coupon, 0);
+}
+
+/**
+ * Makes again, on the account connected now, the codes whose provider ids were forgotten when
+ * the account they were made on left (`forgetProviderIds`). Answers the project.
+ */
+export async function syncCoupons(s: Services, p: Project): Promise<Project> {
+  const missing = (p.coupons ?? []).filter((c) => !c.providerPromotionCodeId);
+  if (missing.length === 0) return p;
+  const acct = await accountFor(s, p);
+  let next = p;
+  for (const coupon of missing) {
+    const made = await onceWithResult(s.kv, {
+      scope: `coupon:${acct.accountId}:${p.pk}:${coupon.code}:${coupon.createdAt}`,
+      now: s.clock.now(),
+      call: (idempotencyKey) =>
+        s.payments.createPromotionCode(acct, { ...promotionTerms(p, coupon), idempotencyKey }),
+      idOf: (r) => `${r.couponId} ${r.promotionCodeId}`,
+    });
+    const [couponId, promotionCodeId] = made.id.split(" ") as [string, string];
+    next = await updateProject(s.kv, p.pk, (cur) => ({
+      ...cur,
+      coupons: (cur.coupons ?? []).map((c) =>
+        // the same code as it was read (not deleted and made again meanwhile)
+        c.code === coupon.code && c.createdAt === coupon.createdAt
+          ? { ...c, providerCouponId: couponId, providerPromotionCodeId: promotionCodeId }
+          : c
+      ),
+    }));
+  }
+  s.caches.projects.set(next.pk, next);
+  return next;
 }
 
 /** Deletes a code: customers can't use it any more; subscriptions that used it keep theirs. */

@@ -17,6 +17,9 @@ export function overageSpecOf(t: Tier): string | null {
     : null;
 }
 
+/** Which account a creation's idempotency record is for: an account connected later makes anew. */
+const on = (acct: AccountRef) => acct.accountId ?? "platform";
+
 /** The meter event name of a project's overage (one meter per project and mode). */
 export const overageEventName = (pk: string) => `dream_overage_${pk}`;
 
@@ -45,7 +48,7 @@ async function syncOverage(
   // the call's record lasts a day: after it, the id kept on the project (a second meter of the
   // same event name is refused by Stripe, or would leave two meters on one event name)
   const meter = o.meter.id ??= await onceWithKey(s.kv, {
-    scope: `meter:${p.pk}`,
+    scope: `meter:${on(acct)}:${p.pk}`,
     now: s.clock.now(),
     call: (idempotencyKey) =>
       s.payments.createMeter(acct, {
@@ -55,7 +58,7 @@ async function syncOverage(
       }),
   });
   const overagePriceId = await onceWithKey(s.kv, {
-    scope: `overage_price:${p.pk}:${t.id}:${spec}:from:${t.overagePriceId ?? "none"}`,
+    scope: `overage_price:${on(acct)}:${p.pk}:${t.id}:${spec}:from:${t.overagePriceId ?? "none"}`,
     now: s.clock.now(),
     call: (idempotencyKey) =>
       s.payments.createMeteredPrice(acct, {
@@ -79,7 +82,7 @@ async function syncOne(
   const { acct, project: p, tier: t } = o;
   const meta = { dream_pk: p.pk, dream_tier: t.name, dream_tier_id: t.id };
   const productId = t.productId ?? await onceWithKey(s.kv, {
-    scope: `product:${p.pk}:${t.id}`,
+    scope: `product:${on(acct)}:${p.pk}:${t.id}`,
     now: s.clock.now(),
     call: (idempotencyKey) =>
       s.payments.createProduct(acct, {
@@ -103,7 +106,7 @@ async function syncOne(
   // one scope per change from a given price: going back to an earlier amount makes a new
   // price (the earlier one is archived), never reuses the archived one
   const priceId = await onceWithKey(s.kv, {
-    scope: `price:${p.pk}:${t.id}:${spec}:from:${t.priceId ?? "none"}`,
+    scope: `price:${on(acct)}:${p.pk}:${t.id}:${spec}:from:${t.priceId ?? "none"}`,
     now: s.clock.now(),
     call: (idempotencyKey) =>
       s.payments.createPrice(acct, {
@@ -175,6 +178,35 @@ export async function syncCatalog(
   }));
   s.caches.projects.set(next.pk, next);
   return next;
+}
+
+/**
+ * The project without the ids of what was made on its payment account (tiers' products and
+ * prices, the overage meter, promotion codes): its account left, and they are made again on
+ * the next. Prices paid before (`priceHistory`) are kept as records.
+ */
+export function forgetProviderIds(p: Project): Project {
+  return {
+    ...p,
+    overageMeterId: null,
+    tiers: p.tiers.map((t) => ({
+      ...t,
+      productId: null,
+      priceId: null,
+      priceSpec: null,
+      overagePriceId: null,
+      overageSpec: null,
+    })),
+    ...(p.coupons
+      ? {
+        coupons: p.coupons.map((c) => ({
+          ...c,
+          providerCouponId: null,
+          providerPromotionCodeId: null,
+        })),
+      }
+      : {}),
+  };
 }
 
 /** Archives a deleted tier's Product at the provider (its prices stop being sold). */

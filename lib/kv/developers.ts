@@ -2,6 +2,7 @@
 import { RETRY, retryAtomic, updateChecked } from "@/lib/kv/_atomic.ts";
 import { eventKeys, withClaim } from "@/lib/kv/events.ts";
 import { ConflictError, NotFoundError } from "@/lib/errors.ts";
+import type { Mode } from "@/lib/ids.ts";
 
 export interface Developer {
   id: string; // plt_…
@@ -32,6 +33,8 @@ export interface Connection {
 export const developerKeys = {
   byId: (id: string) => ["developers", id] as const,
   byEmail: (email: string) => ["developers_by_email", email] as const,
+  /** The developer whose Stripe account of `mode` this is (set with the connection). */
+  byAccount: (mode: Mode, accountId: string) => ["developers_by_account", mode, accountId] as const,
 };
 
 /** Creates a developer and its email index atomically; a taken email is a ConflictError. */
@@ -79,9 +82,75 @@ export function updateDeveloper(
 export async function deleteDeveloper(kv: Deno.Kv, id: string): Promise<boolean> {
   const cur = await kv.get<Developer>(developerKeys.byId(id));
   if (!cur.value) return false;
-  const res = await kv.atomic().check(cur).delete(cur.key)
-    .delete(developerKeys.byEmail(cur.value.email)).commit();
-  return res.ok;
+  let op = kv.atomic().check(cur).delete(cur.key).delete(developerKeys.byEmail(cur.value.email));
+  const c = cur.value.connection;
+  for (const mode of ["test", "live"] as const) {
+    const acct = c?.provider === "stripe" ? c[mode] : null;
+    if (acct) op = op.delete(developerKeys.byAccount(mode, acct.accountId));
+  }
+  return (await op.commit()).ok;
+}
+
+/**
+ * Sets (null: clears) the developer's Stripe account of a mode, with its index by account id, in
+ * one commit checked on the record read; the index of an account it replaces goes. With `only`,
+ * nothing changes unless that account is the mode's now and was connected no later than
+ * `connectedBy` (a late notice about an account connected again since changes nothing). Answers
+ * the developer as written, or null when it was left as it was.
+ */
+export function setStripeAccount(
+  kv: Deno.Kv,
+  id: string,
+  o: {
+    mode: Mode;
+    account: ConnectedAccount | null;
+    only?: { accountId: string; connectedBy: number };
+  },
+): Promise<Developer | null> {
+  return retryAtomic("change the payment account", async () => {
+    const cur = await kv.get<Developer>(developerKeys.byId(id));
+    if (!cur.value) throw new NotFoundError(`No developer ${id}`);
+    const stripe = cur.value.connection?.provider === "stripe" ? cur.value.connection : null;
+    const before = stripe?.[o.mode] ?? null;
+    if (
+      o.only &&
+      (before?.accountId !== o.only.accountId ||
+        Date.parse(before.connectedAt) > o.only.connectedBy)
+    ) return null;
+    const next: Developer = {
+      ...cur.value,
+      connection: {
+        provider: "stripe",
+        test: stripe?.test ?? null,
+        live: stripe?.live ?? null,
+        [o.mode]: o.account,
+      },
+    };
+    let op = kv.atomic().check(cur).set(cur.key, next);
+    if (before && before.accountId !== o.account?.accountId) {
+      op = op.delete(developerKeys.byAccount(o.mode, before.accountId));
+    }
+    if (o.account) op = op.set(developerKeys.byAccount(o.mode, o.account.accountId), id);
+    return (await op.commit()).ok ? next : RETRY;
+  });
+}
+
+/**
+ * The developer whose Stripe account of `mode` this is, or null. Accounts connected before the
+ * index existed are found by a scan of the developers (a rare event: an account leaving).
+ */
+export async function developerIdByAccount(
+  kv: Deno.Kv,
+  mode: Mode,
+  accountId: string,
+): Promise<string | null> {
+  const ptr = await kv.get<string>(developerKeys.byAccount(mode, accountId));
+  if (ptr.value) return ptr.value;
+  for await (const e of kv.list<Developer>({ prefix: ["developers"] })) {
+    const c = e.value.connection;
+    if (c?.provider === "stripe" && c[mode]?.accountId === accountId) return e.value.id;
+  }
+  return null;
 }
 
 /**

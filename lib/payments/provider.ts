@@ -158,6 +158,18 @@ export interface RefundRequest {
   idempotencyKey: string;
 }
 
+/** What starting a connection takes: where onboarding returns to, and with which state. */
+export interface ConnectStart {
+  mode: Mode;
+  email: string;
+  callbackUrl: string;
+  state: string;
+  origin: string;
+  idempotencyKey: string;
+  /** The developer's account of this mode, when there is one: onboarding goes on there. */
+  accountId?: string | undefined;
+}
+
 /** An amount billed once, on an invoice of its own (see `PaymentProvider.invoiceOnce`). */
 export interface OneOffInvoiceRequest {
   customer: string;
@@ -177,19 +189,7 @@ export interface PaymentProvider {
   /** Origins of the provider's hosted pages that this server's forms may lead to (CSP). */
   readonly formOrigins: string[];
   /** Starts connecting the developer's own account; the browser goes to `url`. */
-  startConnect(
-    o: {
-      mode: Mode;
-      email: string;
-      callbackUrl: string;
-      state: string;
-      origin: string;
-      idempotencyKey: string;
-    },
-  ): Promise<{
-    url: string;
-    accountId: string;
-  }>;
+  startConnect(o: ConnectStart): Promise<{ url: string; accountId: string }>;
   /** Whether a connected account can take payments now. */
   accountReady(acct: AccountRef): Promise<boolean>;
   createProduct(acct: AccountRef, o: {

@@ -9,6 +9,7 @@ import Stripe from "stripe";
 import type {
   AccountRef,
   CheckoutRequest,
+  ConnectStart,
   MeteredPriceRequest,
   MeterEventRequest,
   MeterRequest,
@@ -74,21 +75,20 @@ export class StripeProvider implements PaymentProvider {
     };
   }
 
-  async startConnect(
-    o: { mode: Mode; email: string; callbackUrl: string; state: string; idempotencyKey: string },
-  ) {
+  async startConnect(o: ConnectStart) {
     const stripe = this.#client(o.mode);
-    const account = await stripe.accounts.create({ type: "standard", email: o.email }, {
-      idempotencyKey: o.idempotencyKey,
-    });
+    const accountId = o.accountId ??
+      (await stripe.accounts.create({ type: "standard", email: o.email }, {
+        idempotencyKey: o.idempotencyKey,
+      })).id;
     const back = `${o.callbackUrl}?state=${encodeURIComponent(o.state)}`;
     const link = await stripe.accountLinks.create({
-      account: account.id,
+      account: accountId,
       type: "account_onboarding",
       refresh_url: back,
       return_url: back,
     });
-    return { url: link.url, accountId: account.id };
+    return { url: link.url, accountId };
   }
 
   async accountReady(acct: AccountRef): Promise<boolean> {

@@ -23,10 +23,10 @@ import {
   snapshot,
 } from "@/lib/billing/subscriptions.ts";
 import type { Subscription } from "@/lib/kv/customers.ts";
-import { claimEvent, logEvent } from "@/lib/kv/events.ts";
-import { ulid } from "@/lib/ids.ts";
 import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { applyPlatformSubscription, platformAccountOf } from "@/lib/billing/platform.ts";
+import { onDeauthorized } from "@/lib/webhooks/account_events.ts";
+import { claimOnly, type Handler, log, type Outcome } from "@/lib/webhooks/outcomes.ts";
 import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
 import { commitRefund } from "@/lib/kv/orders.ts";
@@ -40,9 +40,6 @@ async function reservationOf(s: Services, ev: StripeEvent, session: StripeChecko
   const found = await projectFor(s, ev, session.metadata);
   return found ? { pk: found.project.pk, id } : null;
 }
-
-export type Outcome = string;
-type Handler = (s: Services, ev: StripeEvent) => Promise<Outcome>;
 
 /** The project an object belongs to, if its metadata names one and the account matches. */
 async function projectFor(
@@ -61,23 +58,6 @@ async function projectFor(
     return null;
   }
   return { project, acct: { accountId, mode: project.mode } };
-}
-
-async function log(
-  s: Services,
-  ev: StripeEvent,
-  o: { pk: string; outcome: string; summary: string },
-) {
-  const { pk, outcome, summary } = o;
-  await logEvent(s.kv, pk, {
-    listId: ulid(s.clock.now()),
-    entry: { id: ev.id, type: ev.type, created: ev.created, summary, outcome },
-  });
-}
-
-/** Claims an event we don't act on: false when it was claimed before. */
-function claimOnly(s: Services, ev: StripeEvent): Promise<boolean> {
-  return claimEvent(s.kv, ev.id, s.clock.now());
 }
 
 /**
@@ -355,6 +335,7 @@ const onChargeRefunded: Handler = async (s, ev) => {
 };
 
 export const HANDLERS: Record<string, Handler> = {
+  "account.application.deauthorized": onDeauthorized,
   "charge.refunded": onChargeRefunded,
   "checkout.session.completed": onCheckoutCompleted,
   "checkout.session.async_payment_succeeded": onCheckoutCompleted,

@@ -132,8 +132,10 @@ export class SandboxProvider implements PaymentProvider {
     await this.#deliver(payload, header);
   }
 
-  startConnect(o: { origin: string; callbackUrl: string; state: string }) {
-    const accountId = `acct_sandbox${randomBase62(12)}`;
+  startConnect(
+    o: { origin: string; callbackUrl: string; state: string; accountId?: string | undefined },
+  ) {
+    const accountId = o.accountId ?? `acct_sandbox${randomBase62(12)}`;
     return Promise.resolve({
       accountId,
       url: `${o.callbackUrl}?state=${encodeURIComponent(o.state)}`,

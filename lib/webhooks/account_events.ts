@@ -1,0 +1,22 @@
+/** Events about a developer's connected account itself (not its objects). */
+import { disconnectAccount } from "@/lib/billing/connect.ts";
+import { claimOnly, type Handler, log } from "@/lib/webhooks/outcomes.ts";
+
+/** The developer removed this platform from their Stripe account: it is disconnected. */
+export const onDeauthorized: Handler = async (s, ev) => {
+  const touched = ev.account
+    ? await disconnectAccount(s, {
+      mode: ev.livemode ? "live" : "test",
+      accountId: ev.account,
+      at: ev.created * 1000,
+    })
+    : null;
+  for (const p of touched ?? []) {
+    await log(s, ev, {
+      pk: p.pk,
+      outcome: "applied",
+      summary: `the Stripe account ${ev.account} was disconnected: connect one again to sell`,
+    });
+  }
+  return (await claimOnly(s, ev)) ? (touched ? "applied" : "ignored") : "duplicate";
+};
