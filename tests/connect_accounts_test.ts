@@ -95,3 +95,38 @@ Deno.test("[e2e] an account that leaves is disconnected; the account connected n
     assert.deepEqual(await deliverEvents(srv, double, [stray]), ["ignored"]);
   });
 });
+
+Deno.test("[e2e] a customer deleted in Stripe's dashboard can check out and open the portal again", async () => {
+  const clock = new TestClock();
+  await using double = new StripeDouble(clock.now).start();
+  await using app = await testApp({ clock, config: stripeConfigFor(double) });
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: TIERS });
+  const account = await connectToDouble(srv, dev.dat, double);
+  const h = { "X-User-Id": "eve" };
+  const portal = () =>
+    srv.call("POST", "/api/customer-portal", {
+      key: sk,
+      headers: h,
+      body: { returnUrl: "https://a.example/back" },
+    });
+  const opened = await portal();
+  assert.equal(opened.status, 200, opened.text);
+  const [gone] = double.all(account, "cus_");
+  double.deleteCustomer(account, gone!.id as string);
+  const again = await portal();
+  assert.equal(again.status, 200, again.text);
+  const co = await srv.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: h,
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  assert.equal(co.status, 200, co.text);
+  const session = double.find(account, co.body.sessionId)!;
+  assert.notEqual(session.customer, gone!.id);
+  const events = double.pay(account, co.body.sessionId);
+  await deliverEvents(srv, double, events);
+  const c = await srv.call("GET", "/api/customers/eve", { key: sk });
+  assert.equal(c.body.customer.plan, "pro");
+});

@@ -155,6 +155,26 @@ export class StripeDouble {
     return o;
   }
 
+  /** An object a parameter names: Stripe's 400 `resource_missing` naming the param if absent. */
+  #named(account: string | null, id: string, param: string): Obj {
+    const o = this.#store(account).get(id);
+    if (!o || o.deleted) {
+      throw new StripeApiError(
+        400,
+        "invalid_request_error",
+        "resource_missing",
+        `No such ${param}: '${id}'`,
+        param,
+      );
+    }
+    return o;
+  }
+
+  /** The developer deletes a customer in Stripe's dashboard (a deleted customer stays, marked). */
+  deleteCustomer(account: string | null, id: string): void {
+    this.#store(account).set(id, { id, object: "customer", deleted: true });
+  }
+
   /** An object by id in an account, for test assertions. */
   find(account: string | null, id: string): Obj | undefined {
     return this.#store(account).get(id);
@@ -449,6 +469,7 @@ export class StripeDouble {
         if (!p.success_url) throw missing("success_url");
         const items = (p.line_items as { price: string; quantity: string }[] | undefined) ?? [];
         if (items.length === 0) throw missing("line_items");
+        if (p.customer) this.#named(account, p.customer as string, "customer");
         let total = 0;
         let currency = "usd";
         for (const li of items) {
@@ -614,7 +635,7 @@ export class StripeDouble {
       }
       case "POST /invoices": {
         if (!p.customer) throw missing("customer");
-        this.#get(account, p.customer as string, "customer");
+        this.#named(account, p.customer as string, "customer");
         return this.#public(put(stripeShape<Obj>("invoice", {
           id: `in_${randomBase62(14)}`,
           customer: p.customer,
@@ -680,7 +701,7 @@ export class StripeDouble {
       }
       case "POST /billing_portal/sessions": {
         if (!p.customer) throw missing("customer");
-        this.#get(account, p.customer as string, "customer");
+        this.#named(account, p.customer as string, "customer");
         return stripeShape("billing_portal.session", {
           id: `bps_${randomBase62(14)}`,
           customer: p.customer,

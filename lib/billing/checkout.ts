@@ -7,7 +7,12 @@ import { getProject, type Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { ensureTierPrice } from "@/lib/catalog/sync.ts";
-import { applySubscription, linkProviderCustomer, snapshot } from "@/lib/billing/subscriptions.ts";
+import {
+  applySubscription,
+  linkProviderCustomer,
+  snapshot,
+  unlinkProviderCustomer,
+} from "@/lib/billing/subscriptions.ts";
 import { paidSubscription } from "@/lib/usage/plan.ts";
 import { onceWithKey, onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { replaceOpenCheckout } from "@/lib/kv/open_checkouts.ts";
@@ -15,7 +20,11 @@ import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
 import { ensureCustomer, findCustomer, requireCustomer } from "@/lib/customers/customers.ts";
-import type { AccountRef, CheckoutRequest } from "@/lib/payments/provider.ts";
+import {
+  type AccountRef,
+  type CheckoutRequest,
+  isMissingCustomer,
+} from "@/lib/payments/provider.ts";
 
 export const CheckoutInputSchema = z.object({
   tier: z.string().min(1).max(63),
@@ -133,30 +142,41 @@ export async function startSubscriptionCheckout(
     return { url: input.successUrl, switched: true };
   }
   const key = input.idempotencyKey ?? ulid(s.clock.now());
-  const session = await openCheckoutOnce(s, {
-    acct,
-    scope: `checkout:${project.pk}:${customer.id}:${key}`,
-    ...fingerprint,
-  }, {
-    mode: "subscription",
-    // overage is a metered item: usage past the limit is billed at each period's end
-    lineItems: [
-      { price: priced.priceId!, quantity: 1 },
-      ...(priced.overagePriceId ? [{ price: priced.overagePriceId }] : []),
-    ],
-    successUrl: input.successUrl,
-    cancelUrl: input.cancelUrl,
-    customer: customer.providerCustomerId ?? undefined,
-    customerEmail: customer.providerCustomerId ? undefined : customer.email ?? undefined,
-    clientReferenceId: customer.id,
-    metadata,
-    subscriptionMetadata: metadata,
-    ...(project.automaticTax ? { automaticTax: true } : {}),
-    ...(promo ? { promotionCode: promo.promotionCode } : {}),
-    // a trial for first-time subscribers only (a customer who had one pays at once)
-    ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
-    origin: input.origin,
-  });
+  const session = await withProviderCustomer(
+    s,
+    project,
+    customer,
+    (providerCustomer) =>
+      openCheckoutOnce(s, {
+        acct,
+        // naming no billing account is another request than naming the one that was gone
+        scope: `checkout:${project.pk}:${customer.id}:${key}${
+          providerCustomer === customer.providerCustomerId
+            ? ""
+            : `:after:${customer.providerCustomerId}`
+        }`,
+        ...fingerprint,
+      }, {
+        mode: "subscription",
+        // overage is a metered item: usage past the limit is billed at each period's end
+        lineItems: [
+          { price: priced.priceId!, quantity: 1 },
+          ...(priced.overagePriceId ? [{ price: priced.overagePriceId }] : []),
+        ],
+        successUrl: input.successUrl,
+        cancelUrl: input.cancelUrl,
+        customer: providerCustomer ?? undefined,
+        customerEmail: providerCustomer ? undefined : customer.email ?? undefined,
+        clientReferenceId: customer.id,
+        metadata,
+        subscriptionMetadata: metadata,
+        ...(project.automaticTax ? { automaticTax: true } : {}),
+        ...(promo ? { promotionCode: promo.promotionCode } : {}),
+        // a trial for first-time subscribers only (a customer who had one pays at once)
+        ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
+        origin: input.origin,
+      }),
+  );
   // the customer's checkout opened before this one can no longer be paid: one subscription each
   const previous = await replaceOpenCheckout(s.kv, {
     pk: project.pk,
@@ -201,10 +221,12 @@ export async function openPortal(
 ) {
   const customer = await customerFor(s, project, o.who);
   const acct = await accountFor(s, project);
-  let providerCustomerId = customer.providerCustomerId;
-  if (!providerCustomerId) {
-    providerCustomerId = await onceWithKey(s.kv, {
-      scope: `customer:${project.pk}:${customer.id}`,
+  return await withProviderCustomer(s, project, customer, async (known) => {
+    const providerCustomerId = known ?? await onceWithKey(s.kv, {
+      // a customer made after the one that was gone is another creation
+      scope: `customer:${project.pk}:${customer.id}${
+        customer.providerCustomerId ? `:after:${customer.providerCustomerId}` : ""
+      }`,
       now: s.clock.now(),
       call: (idempotencyKey) =>
         s.payments.createCustomer(acct, {
@@ -214,15 +236,39 @@ export async function openPortal(
           idempotencyKey,
         }),
     });
-    await linkProviderCustomer(s, { pk: project.pk, customerId: customer.id }, {
-      providerCustomerId,
+    if (!known) {
+      await linkProviderCustomer(s, { pk: project.pk, customerId: customer.id }, {
+        providerCustomerId,
+      });
+    }
+    return await s.payments.createPortalSession(acct, {
+      customer: providerCustomerId,
+      returnUrl: o.returnUrl,
+      origin: o.origin,
     });
-  }
-  return await s.payments.createPortalSession(acct, {
-    customer: providerCustomerId,
-    returnUrl: o.returnUrl,
-    origin: o.origin,
   });
+}
+
+/**
+ * Runs `call` with the customer's billing account at the provider; when the provider says that
+ * account is gone (deleted in its dashboard, or made on an account since replaced), our link
+ * goes and `call` runs once more with none, to make a new one.
+ */
+async function withProviderCustomer<T>(
+  s: Services,
+  project: Project,
+  customer: Customer,
+  call: (providerCustomer: string | null) => Promise<T>,
+): Promise<T> {
+  const known = customer.providerCustomerId ?? null;
+  try {
+    return await call(known);
+  } catch (err) {
+    if (!known || !isMissingCustomer(err)) throw err;
+    s.logger.info("provider customer gone; a new one is made", { pk: project.pk, known });
+    await unlinkProviderCustomer(s, { pk: project.pk, customerId: customer.id }, known);
+    return await call(null);
+  }
 }
 
 /**

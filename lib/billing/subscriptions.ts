@@ -194,3 +194,22 @@ export async function linkProviderCustomer(
   });
   if (next) s.caches.customers.set(target.pk, target.customerId, next);
 }
+
+/**
+ * Forgets the provider's customer of ours when it is gone there (deleted in the provider's
+ * dashboard, or made on an account since replaced): the next checkout or portal makes a new one.
+ */
+export async function unlinkProviderCustomer(
+  s: Pick<Services, "kv" | "caches">,
+  target: { pk: string; customerId: string },
+  providerCustomerId: string,
+): Promise<void> {
+  const next = await changeCustomer(s.kv, {
+    pk: target.pk,
+    id: target.customerId,
+    what: "unlink the customer",
+    change: (c) =>
+      c.providerCustomerId === providerCustomerId ? { ...c, providerCustomerId: null } : null,
+  });
+  if (next) s.caches.customers.set(target.pk, target.customerId, next);
+}

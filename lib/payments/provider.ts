@@ -328,6 +328,12 @@ export function providerFailure(err: unknown): AppError | null {
   });
 }
 
+/** Whether a call failed because the provider customer it named is gone there. */
+export function isMissingCustomer(err: unknown): boolean {
+  const e = err as { code?: unknown; param?: unknown } | null;
+  return e?.code === "resource_missing" && e.param === "customer";
+}
+
 /** Whether a provider call failed because it has no such object (Stripe's 404, the sandbox's). */
 export function isMissing(err: unknown): boolean {
   return err instanceof NotFoundError || (err as { statusCode?: number }).statusCode === 404;
