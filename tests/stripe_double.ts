@@ -170,6 +170,11 @@ export class StripeDouble {
     return o;
   }
 
+  /** The developer archives a price or a product in Stripe's dashboard. */
+  archive(account: string | null, id: string): void {
+    this.#get(account, id, "object").active = false;
+  }
+
   /** The developer deletes a customer in Stripe's dashboard (a deleted customer stays, marked). */
   deleteCustomer(account: string | null, id: string): void {
     this.#store(account).set(id, { id, object: "customer", deleted: true });
@@ -420,6 +425,13 @@ export class StripeDouble {
           created: this.#sec(),
         });
       }
+      case "GET /prices/:id": {
+        const o = this.#get(account, id!, "price");
+        const expand = (p.expand as string[] | undefined) ?? [];
+        return expand.includes("product")
+          ? { ...o, product: this.#get(account, o.product as string, "product") }
+          : o;
+      }
       case "POST /prices/:id": {
         const o = this.#get(account, id!, "price");
         return put({ ...o, active: p.active === undefined ? o.active : p.active === "true" });
@@ -478,8 +490,17 @@ export class StripeDouble {
             throw new StripeApiError(
               400,
               "invalid_request_error",
-              "price_inactive",
-              `The price ${li.price} is not active.`,
+              "resource_missing",
+              "The price specified is inactive. This field only accepts active prices.",
+              "line_items",
+            );
+          }
+          if (!this.#get(account, price.product as string, "product").active) {
+            throw new StripeApiError(
+              400,
+              "invalid_request_error",
+              "resource_missing",
+              "The price specified is attached to an inactive product.",
               "line_items",
             );
           }

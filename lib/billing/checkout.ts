@@ -6,7 +6,7 @@ import type { Services } from "@/lib/services.ts";
 import { getProject, type Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
-import { ensureTierPrice } from "@/lib/catalog/sync.ts";
+import { ensureTierPrice, sellingTiers } from "@/lib/catalog/sync.ts";
 import {
   applySubscription,
   linkProviderCustomer,
@@ -142,40 +142,41 @@ export async function startSubscriptionCheckout(
     return { url: input.successUrl, switched: true };
   }
   const key = input.idempotencyKey ?? ulid(s.clock.now());
-  const session = await withProviderCustomer(
+  const session = await sellingTiers(
     s,
     project,
-    customer,
-    (providerCustomer) =>
-      openCheckoutOnce(s, {
-        acct,
-        // naming no billing account is another request than naming the one that was gone
-        scope: `checkout:${project.pk}:${customer.id}:${key}${
-          providerCustomer === customer.providerCustomerId
-            ? ""
-            : `:after:${customer.providerCustomerId}`
-        }`,
-        ...fingerprint,
-      }, {
-        mode: "subscription",
-        // overage is a metered item: usage past the limit is billed at each period's end
-        lineItems: [
-          { price: priced.priceId!, quantity: 1 },
-          ...(priced.overagePriceId ? [{ price: priced.overagePriceId }] : []),
-        ],
-        successUrl: input.successUrl,
-        cancelUrl: input.cancelUrl,
-        customer: providerCustomer ?? undefined,
-        customerEmail: providerCustomer ? undefined : customer.email ?? undefined,
-        clientReferenceId: customer.id,
-        metadata,
-        subscriptionMetadata: metadata,
-        ...(project.automaticTax ? { automaticTax: true } : {}),
-        ...(promo ? { promotionCode: promo.promotionCode } : {}),
-        // a trial for first-time subscribers only (a customer who had one pays at once)
-        ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
-        origin: input.origin,
-      }),
+    [tier],
+    ([sold], healed) =>
+      withProviderCustomer(s, project, customer, (providerCustomer) =>
+        openCheckoutOnce(s, {
+          acct,
+          // another billing account, or a price made anew, is another request
+          scope: `checkout:${project.pk}:${customer.id}:${key}${
+            providerCustomer === customer.providerCustomerId
+              ? ""
+              : `:after:${customer.providerCustomerId}`
+          }${healed ? `:price:${sold!.priceId}` : ""}`,
+          ...fingerprint,
+        }, {
+          mode: "subscription",
+          // overage is a metered item: usage past the limit is billed at each period's end
+          lineItems: [
+            { price: sold!.priceId!, quantity: 1 },
+            ...(sold!.overagePriceId ? [{ price: sold!.overagePriceId }] : []),
+          ],
+          successUrl: input.successUrl,
+          cancelUrl: input.cancelUrl,
+          customer: providerCustomer ?? undefined,
+          customerEmail: providerCustomer ? undefined : customer.email ?? undefined,
+          clientReferenceId: customer.id,
+          metadata,
+          subscriptionMetadata: metadata,
+          ...(project.automaticTax ? { automaticTax: true } : {}),
+          ...(promo ? { promotionCode: promo.promotionCode } : {}),
+          // a trial for first-time subscribers only (a customer who had one pays at once)
+          ...(tier.trialDays && !customer.subscription ? { trialDays: tier.trialDays } : {}),
+          origin: input.origin,
+        })),
   );
   // the customer's checkout opened before this one can no longer be paid: one subscription each
   const previous = await replaceOpenCheckout(s.kv, {

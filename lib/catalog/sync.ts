@@ -3,7 +3,7 @@ import type { Services } from "@/lib/services.ts";
 import { type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
-import type { AccountRef } from "@/lib/payments/provider.ts";
+import { type AccountRef, providerFailure } from "@/lib/payments/provider.ts";
 
 /** "amount:currency:interval": what makes a price; Stripe prices are immutable. */
 export function priceSpecOf(t: Tier): string {
@@ -220,6 +220,60 @@ export async function archiveTierProduct(s: Services, project: Project, tier: Ti
     images: tier.imageUrl ? [tier.imageUrl] : [],
     active: false,
   });
+}
+
+/**
+ * Runs `sell` with the tiers' current price ids; when the provider refuses it and a tier's price
+ * or product turns out archived or deleted there (in its dashboard, say), those tiers are made
+ * sellable again and `sell` runs once more (`healed`: a new request). An archived product is made
+ * active again and a price that can't be sold is replaced by a new one (the old one kept in the
+ * tier's price history), as a price change would: the tiers here are what is on sale.
+ */
+export async function sellingTiers<T>(
+  s: Services,
+  project: Project,
+  tiers: Tier[],
+  sell: (priced: Tier[], healed: boolean) => Promise<T>,
+): Promise<T> {
+  const priced = [];
+  for (const t of tiers) priced.push(await ensureTierPrice(s, project, t));
+  try {
+    return await sell(priced, false);
+  } catch (err) {
+    if (providerFailure(err)?.code !== "payment_provider_error") throw err;
+    const acct = await accountFor(s, project);
+    const stale: string[] = [];
+    const revived = new Set<string>();
+    for (const t of priced) {
+      for (const id of [t.priceId, t.overagePriceId]) {
+        const state = id ? await s.payments.priceState(acct, id) : null;
+        if (state?.product === "archived" && t.productId && !revived.has(t.productId)) {
+          revived.add(t.productId);
+          await s.payments.updateProduct(acct, t.productId, {
+            name: t.displayName,
+            description: t.description,
+            images: t.imageUrl ? [t.imageUrl] : [],
+            active: true,
+          });
+        }
+        if (state && state.price !== "active") stale.push(id!);
+      }
+    }
+    if (stale.length === 0 && revived.size === 0) throw err; // the refusal was about something else
+    const fresh = await updateProject(s.kv, project.pk, (p) => ({
+      ...p,
+      tiers: p.tiers.map((t) => ({
+        ...t,
+        ...(t.priceId && stale.includes(t.priceId) ? { priceSpec: null } : {}),
+        ...(t.overagePriceId && stale.includes(t.overagePriceId) ? { overageSpec: null } : {}),
+      })),
+    }));
+    const again = [];
+    for (const t of priced) {
+      again.push(await ensureTierPrice(s, fresh, fresh.tiers.find((x) => x.id === t.id) ?? t));
+    }
+    return await sell(again, true);
+  }
 }
 
 /** The tier with a current price id, syncing it first when needed (e.g. Stripe connected later). */

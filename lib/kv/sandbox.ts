@@ -111,9 +111,14 @@ export class SandboxStore {
 
   /** An object by kind and id; 404 when there is none. */
   async get<T>(kind: SandboxKind, id: string): Promise<T> {
-    const v = (await this.#kv.get<T>(sandboxKeys.object(kind, id))).value;
+    const v = await this.find<T>(kind, id);
     if (!v) throw new NotFoundError(`No sandbox ${kind} ${id}`);
     return v;
+  }
+
+  /** An object by kind and id, or null. */
+  async find<T>(kind: SandboxKind, id: string): Promise<T | null> {
+    return (await this.#kv.get<T>(sandboxKeys.object(kind, id))).value;
   }
 
   async put(kind: SandboxKind, id: string, v: unknown, expireIn?: number): Promise<void> {

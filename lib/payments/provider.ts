@@ -170,6 +170,36 @@ export interface ConnectStart {
   accountId?: string | undefined;
 }
 
+/** A product as made at the provider. */
+export interface ProductRequest {
+  name: string;
+  description: string | null;
+  images: string[];
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+/** What a product's edit sends (`active: false` archives it). */
+export interface ProductUpdate {
+  name: string;
+  description: string | null;
+  images: string[];
+  active?: boolean;
+}
+
+/** A price as made at the provider (`interval` null: one-off). */
+export interface PriceRequest {
+  product: string;
+  unitAmount: number;
+  currency: string;
+  interval: "month" | "year" | null;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+/** Where a provider object stands: sellable, archived, or gone. */
+export type ObjectState = "active" | "archived" | "missing";
+
 /** An amount billed once, on an invoice of its own (see `PaymentProvider.invoiceOnce`). */
 export interface OneOffInvoiceRequest {
   customer: string;
@@ -192,28 +222,15 @@ export interface PaymentProvider {
   startConnect(o: ConnectStart): Promise<{ url: string; accountId: string }>;
   /** Whether a connected account can take payments now. */
   accountReady(acct: AccountRef): Promise<boolean>;
-  createProduct(acct: AccountRef, o: {
-    name: string;
-    description: string | null;
-    images: string[];
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<string>;
-  updateProduct(acct: AccountRef, id: string, o: {
-    name: string;
-    description: string | null;
-    images: string[];
-    active?: boolean;
-  }): Promise<void>;
-  createPrice(acct: AccountRef, o: {
-    product: string;
-    unitAmount: number;
-    currency: string;
-    interval: "month" | "year" | null;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<string>;
+  createProduct(acct: AccountRef, o: ProductRequest): Promise<string>;
+  updateProduct(acct: AccountRef, id: string, o: ProductUpdate): Promise<void>;
+  createPrice(acct: AccountRef, o: PriceRequest): Promise<string>;
   archivePrice(acct: AccountRef, id: string): Promise<void>;
+  /**
+   * Whether a price can be sold: it and its product active, archived (in the provider's
+   * dashboard, say) or gone.
+   */
+  priceState(acct: AccountRef, id: string): Promise<{ price: ObjectState; product: ObjectState }>;
   createCheckoutSession(acct: AccountRef, o: CheckoutRequest): Promise<{ id: string; url: string }>;
   expireCheckoutSession(acct: AccountRef, id: string): Promise<void>;
   retrieveCheckoutSession(acct: AccountRef, id: string): Promise<StripeCheckoutSession>;

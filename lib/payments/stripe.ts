@@ -6,20 +6,24 @@
  * ever held.
  */
 import Stripe from "stripe";
-import type {
-  AccountRef,
-  CheckoutRequest,
-  ConnectStart,
-  MeteredPriceRequest,
-  MeterEventRequest,
-  MeterRequest,
-  OneOffInvoiceRequest,
-  PaymentProvider,
-  PromotionCodeRequest,
-  RefundRequest,
-  StripeCheckoutSession,
-  StripeEvent,
-  StripeSubscription,
+import {
+  type AccountRef,
+  type CheckoutRequest,
+  type ConnectStart,
+  isMissing,
+  type MeteredPriceRequest,
+  type MeterEventRequest,
+  type MeterRequest,
+  type OneOffInvoiceRequest,
+  type PaymentProvider,
+  type PriceRequest,
+  type ProductRequest,
+  type ProductUpdate,
+  type PromotionCodeRequest,
+  type RefundRequest,
+  type StripeCheckoutSession,
+  type StripeEvent,
+  type StripeSubscription,
 } from "@/lib/payments/provider.ts";
 import { verifySignedEvent } from "@/lib/payments/signature.ts";
 import type { Mode } from "@/lib/ids.ts";
@@ -97,16 +101,7 @@ export class StripeProvider implements PaymentProvider {
     return Boolean(a.details_submitted);
   }
 
-  async createProduct(
-    acct: AccountRef,
-    o: {
-      name: string;
-      description: string | null;
-      images: string[];
-      metadata: Record<string, string>;
-      idempotencyKey: string;
-    },
-  ) {
+  async createProduct(acct: AccountRef, o: ProductRequest) {
     const p = await this.#client(acct.mode).products.create({
       name: o.name,
       ...(o.description ? { description: o.description } : {}),
@@ -116,11 +111,7 @@ export class StripeProvider implements PaymentProvider {
     return p.id;
   }
 
-  async updateProduct(
-    acct: AccountRef,
-    id: string,
-    o: { name: string; description: string | null; images: string[]; active?: boolean },
-  ) {
+  async updateProduct(acct: AccountRef, id: string, o: ProductUpdate) {
     await this.#client(acct.mode).products.update(id, {
       name: o.name,
       description: o.description ?? "",
@@ -129,17 +120,7 @@ export class StripeProvider implements PaymentProvider {
     }, this.#opts(acct));
   }
 
-  async createPrice(
-    acct: AccountRef,
-    o: {
-      product: string;
-      unitAmount: number;
-      currency: string;
-      interval: "month" | "year" | null;
-      metadata: Record<string, string>;
-      idempotencyKey: string;
-    },
-  ) {
+  async createPrice(acct: AccountRef, o: PriceRequest) {
     const p = await this.#client(acct.mode).prices.create({
       product: o.product,
       unit_amount: o.unitAmount,
@@ -152,6 +133,24 @@ export class StripeProvider implements PaymentProvider {
 
   async archivePrice(acct: AccountRef, id: string) {
     await this.#client(acct.mode).prices.update(id, { active: false }, this.#opts(acct));
+  }
+
+  async priceState(acct: AccountRef, id: string) {
+    try {
+      const p = await this.#client(acct.mode).prices
+        .retrieve(id, { expand: ["product"] }, this.#opts(acct));
+      const product = p.product as Stripe.Product | Stripe.DeletedProduct;
+      const state = (on: boolean) => on ? "active" as const : "archived" as const;
+      return {
+        price: state(p.active),
+        product: "deleted" in product && product.deleted ? "missing" as const : state(
+          (product as Stripe.Product).active,
+        ),
+      };
+    } catch (err) {
+      if (isMissing(err)) return { price: "missing" as const, product: "missing" as const };
+      throw err;
+    }
   }
 
   async createCheckoutSession(acct: AccountRef, o: CheckoutRequest) {

@@ -23,7 +23,7 @@ import { ConflictError, RateLimitedError, ValidationError } from "@/lib/errors.t
 import { sha256Hex } from "@/lib/crypto.ts";
 import { Email, HttpUrl } from "@/lib/schemas.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
-import { ensureTierPrice } from "@/lib/catalog/sync.ts";
+import { sellingTiers } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
 import type { Order } from "@/lib/kv/orders.ts";
 import { offeredTiers, publicTier } from "@/lib/catalog/tiers.ts";
@@ -161,8 +161,6 @@ export async function checkoutCart(
   // a bad code is refused before any stock is held
   const promo = input.promotionCode ? await promotionFor(s, project, input.promotionCode) : null;
   const acct = await accountFor(s, project);
-  const priced: { tier: Product; quantity: number }[] = [];
-  for (const l of lines) priced.push({ ...l, tier: await ensureTierPrice(s, project, l.tier) });
   const now = s.clock.now();
   const id = `res_${ulid(now)}`;
   const expiresAt = now + s.config.reservationMinutes * 60_000;
@@ -186,7 +184,7 @@ export async function checkoutCart(
               60,
             );
           }
-          const { project: next, taken } = takeStock(cur, priced);
+          const { project: next, taken } = takeStock(cur, lines);
           return {
             project: next,
             reservation: {
@@ -210,19 +208,27 @@ export async function checkoutCart(
   s.caches.projects.set(reserved.pk, reserved);
   let session;
   try {
-    session = await s.payments.createCheckoutSession(acct, {
-      mode: "payment",
-      lineItems: priced.map((l) => ({ price: l.tier.priceId!, quantity: l.quantity })),
-      successUrl: input.successUrl,
-      cancelUrl: input.cancelUrl,
-      customerEmail: input.email,
-      metadata: { dream_pk: project.pk, dream_reservation: id, ...promo?.metadata },
-      ...(promo ? { promotionCode: promo.promotionCode } : {}),
-      expiresAt: Math.floor(expiresAt / 1000),
-      idempotencyKey: `cart_${id}`,
-      ...(project.automaticTax ? { automaticTax: true } : {}),
-      origin: input.origin,
-    });
+    session = await sellingTiers(
+      s,
+      project,
+      lines.map((l) => l.tier),
+      (sold, healed) =>
+        s.payments.createCheckoutSession(acct, {
+          mode: "payment",
+          lineItems: sold.map((t, i) => ({ price: t.priceId!, quantity: lines[i]!.quantity })),
+          successUrl: input.successUrl,
+          cancelUrl: input.cancelUrl,
+          customerEmail: input.email,
+          metadata: { dream_pk: project.pk, dream_reservation: id, ...promo?.metadata },
+          ...(promo ? { promotionCode: promo.promotionCode } : {}),
+          expiresAt: Math.floor(expiresAt / 1000),
+          idempotencyKey: healed
+            ? `cart_${id}_${sold.map((t) => t.priceId).join("_")}`
+            : `cart_${id}`,
+          ...(project.automaticTax ? { automaticTax: true } : {}),
+          origin: input.origin,
+        }),
+    );
   } catch (err) {
     await releaseReservation(s, { pk: project.pk, id });
     throw err;

@@ -15,6 +15,9 @@ import type {
   MeterRequest,
   OneOffInvoiceRequest,
   PaymentProvider,
+  PriceRequest,
+  ProductRequest,
+  ProductUpdate,
   PromotionCodeRequest,
   RefundRequest,
   StripeCheckoutSession,
@@ -146,16 +149,7 @@ export class SandboxProvider implements PaymentProvider {
     return Promise.resolve(true);
   }
 
-  createProduct(
-    acct: AccountRef,
-    o: {
-      name: string;
-      description: string | null;
-      images: string[];
-      metadata: Record<string, string>;
-      idempotencyKey: string;
-    },
-  ) {
+  createProduct(acct: AccountRef, o: ProductRequest) {
     return this.#made(o.idempotencyKey, () => {
       const id = newId("prod");
       const { idempotencyKey: _k, metadata, ...fields } = o;
@@ -165,26 +159,12 @@ export class SandboxProvider implements PaymentProvider {
     });
   }
 
-  async updateProduct(
-    _acct: AccountRef,
-    id: string,
-    o: { name: string; description: string | null; images: string[]; active?: boolean },
-  ) {
+  async updateProduct(_acct: AccountRef, id: string, o: ProductUpdate) {
     const p = await this.#store.get<Record<string, unknown>>("product", id);
     await this.#store.put("product", id, { ...p, ...o, updated: sec(this.#now()) });
   }
 
-  createPrice(
-    acct: AccountRef,
-    o: {
-      product: string;
-      unitAmount: number;
-      currency: string;
-      interval: "month" | "year" | null;
-      metadata: Record<string, string>;
-      idempotencyKey: string;
-    },
-  ) {
+  createPrice(acct: AccountRef, o: PriceRequest) {
     return this.#made(o.idempotencyKey, () => {
       const id = newId("price");
       const value = priceObject({ id, ...o }, { live: acct.mode === "live", now: this.#now() });
@@ -195,6 +175,18 @@ export class SandboxProvider implements PaymentProvider {
   async archivePrice(_acct: AccountRef, id: string) {
     const p = await this.#store.get<StripePrice>("price", id);
     await this.#store.put("price", id, { ...p, active: false });
+  }
+
+  async priceState(_acct: AccountRef, id: string) {
+    const state = (o: { active?: boolean } | null) =>
+      o === null
+        ? "missing" as const
+        : o.active === false
+        ? "archived" as const
+        : "active" as const;
+    const price = await this.#store.find<StripePrice>("price", id);
+    const product = price && await this.#store.find<{ active?: boolean }>("product", price.product);
+    return { price: state(price), product: state(product ?? null) };
   }
 
   async createCheckoutSession(acct: AccountRef, o: CheckoutRequest) {

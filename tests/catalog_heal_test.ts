@@ -1,0 +1,101 @@
+/** [e2e] prices and products archived in Stripe's dashboard don't stop sales (the double). */
+import assert from "node:assert/strict";
+import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import { connectToDouble, stripeConfigFor, StripeDouble } from "@/tests/stripe_double.ts";
+import { getProject } from "@/lib/kv/projects.ts";
+
+const URLS = { successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" };
+
+async function setup(o: { type?: "store"; tiers: unknown[] }) {
+  const clock = new TestClock();
+  const double = new StripeDouble(clock.now).start();
+  const app = await testApp({ clock, config: stripeConfigFor(double) });
+  const srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, o);
+  const account = await connectToDouble(srv, dev.dat, double);
+  return {
+    double,
+    app,
+    srv,
+    pk,
+    sk,
+    account,
+    async [Symbol.asyncDispose]() {
+      await srv[Symbol.asyncDispose]();
+      await app[Symbol.asyncDispose]();
+      await double[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("[e2e] a tier whose price or product was archived in Stripe's dashboard is sold again", async () => {
+  await using t = await setup({
+    tiers: [
+      { name: "free", price: 0, limit: 3 },
+      { name: "pro", price: 1900, limit: 100, overage: { unitAmount: 5, per: 1 } },
+    ],
+  });
+  const { double, srv, sk, pk, account, app } = t;
+  const checkout = (user: string) =>
+    srv.call("POST", "/api/create-checkout", {
+      key: sk,
+      headers: { "X-User-Id": user },
+      body: { tier: "pro", ...URLS },
+    });
+  const pro = async () => (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "pro")!;
+  assert.equal((await checkout("ann")).status, 200);
+  const before = await pro();
+
+  double.archive(account, before.priceId!);
+  const res = await checkout("bob");
+  assert.equal(res.status, 200, res.text);
+  const after = await pro();
+  assert.notEqual(after.priceId, before.priceId, "a new price");
+  assert.equal(after.overagePriceId, before.overagePriceId, "the overage price was fine");
+  assert.equal(double.find(account, after.priceId!)!.unit_amount, 1900);
+  assert.ok(after.priceHistory?.some((h) => h.priceId === before.priceId), "the old one recorded");
+  const items = double.requests.filter((r) => r.path === "/v1/checkout/sessions").at(-1)!;
+  assert.match(items.raw!, new RegExp(after.priceId!));
+
+  double.archive(account, before.productId!);
+  const again = await checkout("cai");
+  assert.equal(again.status, 200, again.text);
+  assert.equal(
+    double.find(account, before.productId!)!.active,
+    true,
+    "the product is on sale again",
+  );
+
+  // a refusal about something else makes nothing new
+  const prices = double.all(account, "price_").length;
+  double.refusals.set("/v1/checkout/sessions", {
+    status: 400,
+    type: "invalid_request_error",
+    code: "account_invalid",
+    message: "This account cannot currently make live charges.",
+  });
+  const refused = await checkout("dan");
+  assert.equal(refused.status, 502);
+  assert.equal(double.all(account, "price_").length, prices);
+});
+
+Deno.test("[e2e] a store product whose price was archived in Stripe's dashboard is sold again", async () => {
+  await using t = await setup({
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 5 }, { name: "hat", price: 800, inventory: 5 }],
+  });
+  const { double, srv, pk, account, app } = t;
+  const products = (await srv.call("GET", "/api/products", { key: pk })).body.products;
+  const items = products.map((p: { id: string }) => ({ productId: p.id, quantity: 1 }));
+  const cart = () => srv.call("POST", "/api/cart/checkout", { key: pk, body: { items, ...URLS } });
+  const first = await cart();
+  assert.equal(first.status, 200, first.text);
+  const hat = (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "hat")!;
+  double.archive(account, hat.priceId!);
+  const res = await cart();
+  assert.equal(res.status, 200, res.text);
+  const now = (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "hat")!;
+  assert.notEqual(now.priceId, hat.priceId);
+  assert.equal(now.inventory, 3, "two carts hold two hats");
+});
