@@ -1,6 +1,13 @@
 /** [e2e] a promoted (live) project against the Stripe double's live key, with the real SDK. */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import {
+  createCheckout,
+  developer,
+  project,
+  servePort,
+  testApp,
+  TestClock,
+} from "@/tests/helpers.ts";
 import {
   connectToDouble,
   deliverEvents,
@@ -27,16 +34,7 @@ Deno.test("[e2e] live mode: promote, checkout, payment events, cancel — all on
   assert.match(promoted.body.publishableKey, /^pk_live_/);
   const sk: string = promoted.body.secretKey;
   const h = { "X-User-Id": "lee" };
-  const checkout = () =>
-    srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: h,
-      body: {
-        tier: "pro",
-        successUrl: "https://app.example/ok",
-        cancelUrl: "https://app.example/no",
-      },
-    });
+  const checkout = () => createCheckout(srv, { sk, user: "lee" });
   const early = await checkout();
   assert.equal(early.status, 409, "live mode asks to connect a live account first");
   assert.match(early.body.error.message, /live mode/);

@@ -1,48 +1,20 @@
 /** [e2e] prices and products archived in Stripe's dashboard don't stop sales (the double). */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { connectToDouble, stripeConfigFor, StripeDouble } from "@/tests/stripe_double.ts";
+import { connectedProject } from "@/tests/stripe_double.ts";
+import { createCheckout } from "@/tests/helpers.ts";
 import { getProject } from "@/lib/kv/projects.ts";
 
 const URLS = { successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" };
 
-async function setup(o: { type?: "store"; tiers: unknown[] }) {
-  const clock = new TestClock();
-  const double = new StripeDouble(clock.now).start();
-  const app = await testApp({ clock, config: stripeConfigFor(double) });
-  const srv = servePort(app);
-  const dev = await developer(app);
-  const { pk, sk } = await project(app, dev.dat, o);
-  const account = await connectToDouble(srv, dev.dat, double);
-  return {
-    double,
-    app,
-    srv,
-    pk,
-    sk,
-    account,
-    async [Symbol.asyncDispose]() {
-      await srv[Symbol.asyncDispose]();
-      await app[Symbol.asyncDispose]();
-      await double[Symbol.asyncDispose]();
-    },
-  };
-}
-
 Deno.test("[e2e] a tier whose price or product was archived in Stripe's dashboard is sold again", async () => {
-  await using t = await setup({
+  await using t = await connectedProject({
     tiers: [
       { name: "free", price: 0, limit: 3 },
       { name: "pro", price: 1900, limit: 100, overage: { unitAmount: 5, per: 1 } },
     ],
   });
   const { double, srv, sk, pk, account, app } = t;
-  const checkout = (user: string) =>
-    srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: { "X-User-Id": user },
-      body: { tier: "pro", ...URLS },
-    });
+  const checkout = (user: string) => createCheckout(srv, { sk, user });
   const pro = async () => (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "pro")!;
   assert.equal((await checkout("ann")).status, 200);
   const before = await pro();
@@ -81,7 +53,7 @@ Deno.test("[e2e] a tier whose price or product was archived in Stripe's dashboar
 });
 
 Deno.test("[e2e] a store product whose price was archived in Stripe's dashboard is sold again", async () => {
-  await using t = await setup({
+  await using t = await connectedProject({
     type: "store",
     tiers: [{ name: "mug", price: 1200, inventory: 5 }, { name: "hat", price: 800, inventory: 5 }],
   });

@@ -1,12 +1,7 @@
 /** [e2e] connecting again, and Stripe telling us an account left the platform (the double). */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import {
-  connectToDouble,
-  deliverEvents,
-  stripeConfigFor,
-  StripeDouble,
-} from "@/tests/stripe_double.ts";
+import { connectedProject, connectToDouble, deliverEvents } from "@/tests/stripe_double.ts";
+import { createCheckout } from "@/tests/helpers.ts";
 import { developerKeys } from "@/lib/kv/developers.ts";
 
 const TIERS = [
@@ -16,27 +11,13 @@ const TIERS = [
 const DAY = 86_400_000;
 
 Deno.test("[e2e] an account that leaves is disconnected; the account connected next gets the catalog and codes", async (t) => {
-  const clock = new TestClock();
-  await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({ clock, config: stripeConfigFor(double) });
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
+  await using setup = await connectedProject({ tiers: TIERS });
+  const { clock, double, app, srv, dev, pk, sk, account: first } = setup;
   const checkout = (user: string, promotionCode?: string) =>
-    srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: { "X-User-Id": user },
-      body: {
-        tier: "pro",
-        successUrl: "https://a.example/ok",
-        cancelUrl: "https://a.example/no",
-        ...(promotionCode ? { promotionCode } : {}),
-      },
-    });
+    createCheckout(srv, { sk, user, more: promotionCode ? { promotionCode } : {} });
   const connection = async () =>
     (await srv.call("GET", "/v1/me", { key: dev.dat })).body.developer.paymentConnection?.test ??
       null;
-  const first = await connectToDouble(srv, dev.dat, double);
   const code = await srv.call("POST", `/v1/projects/${pk}/coupons`, {
     key: dev.dat,
     body: { code: "SAVE10", percentOff: 10, duration: "once" },
@@ -97,13 +78,8 @@ Deno.test("[e2e] an account that leaves is disconnected; the account connected n
 });
 
 Deno.test("[e2e] a customer deleted in Stripe's dashboard can check out and open the portal again", async () => {
-  const clock = new TestClock();
-  await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({ clock, config: stripeConfigFor(double) });
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { sk } = await project(app, dev.dat, { tiers: TIERS });
-  const account = await connectToDouble(srv, dev.dat, double);
+  await using t = await connectedProject({ tiers: TIERS });
+  const { double, srv, sk, account } = t;
   const h = { "X-User-Id": "eve" };
   const portal = () =>
     srv.call("POST", "/api/customer-portal", {
@@ -117,11 +93,7 @@ Deno.test("[e2e] a customer deleted in Stripe's dashboard can check out and open
   double.deleteCustomer(account, gone!.id as string);
   const again = await portal();
   assert.equal(again.status, 200, again.text);
-  const co = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: h,
-    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
-  });
+  const co = await createCheckout(srv, { sk, user: "eve" });
   assert.equal(co.status, 200, co.text);
   const session = double.find(account, co.body.sessionId)!;
   assert.notEqual(session.customer, gone!.id);

@@ -173,6 +173,26 @@ export async function subscribe(app: TestApp, sk: string, user: string, tier = "
   return got.body.customer.subscription.id as string;
 }
 
+/**
+ * `POST /api/create-checkout` for a customer (`user`) of the project of `sk`: the `tier` ("pro"
+ * unless given) with fixed return URLs and `more` fields (a promotion code …).
+ */
+export function createCheckout(
+  server: { call: (method: string, path: string, o?: CallOpts) => Promise<TestResponse> },
+  o: { sk: string; user: string; tier?: string; more?: Record<string, unknown> },
+) {
+  return server.call("POST", "/api/create-checkout", {
+    key: o.sk,
+    headers: { "X-User-Id": o.user },
+    body: {
+      tier: o.tier ?? "pro",
+      successUrl: "https://app.example/ok",
+      cancelUrl: "https://app.example/no",
+      ...o.more,
+    },
+  });
+}
+
 /** Serves an app on a real loopback port; the returned object closes it on dispose. */
 export function servePort(app: { fetch: (r: Request) => Response | Promise<Response> }) {
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);

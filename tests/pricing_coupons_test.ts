@@ -1,6 +1,14 @@
 /** [e2e] Promotion codes: created, redeemed at checkout, counted, refused when expired or used up. */
 import assert from "node:assert/strict";
-import { developer, ORIGIN, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import {
+  createCheckout,
+  developer,
+  ORIGIN,
+  project,
+  servePort,
+  testApp,
+  TestClock,
+} from "@/tests/helpers.ts";
 import {
   connectToDouble,
   deliverEvents,
@@ -19,16 +27,7 @@ Deno.test("[e2e] promotion codes in the sandbox: discounted MRR, counted redempt
   const coupon = (body: unknown) =>
     srv.call("POST", `/v1/projects/${pk}/coupons`, { key: dev.dat, body });
   const checkout = (user: string, promotionCode?: string) =>
-    srv.call("POST", "/api/create-checkout", {
-      key: sk,
-      headers: { "X-User-Id": user },
-      body: {
-        tier: "pro",
-        successUrl: "https://app.example/ok",
-        cancelUrl: "https://app.example/no",
-        ...(promotionCode ? { promotionCode } : {}),
-      },
-    });
+    createCheckout(srv, { sk, user, more: promotionCode ? { promotionCode } : {} });
   const metrics = async () =>
     (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
   const pay = async (url: string, form?: Record<string, string>) => {

@@ -3,13 +3,8 @@
  * end: on the renewal invoice, or on a final invoice of its own when the subscription ends.
  */
 import assert from "node:assert/strict";
-import { developer, project, servePort, subscribe, testApp, TestClock } from "@/tests/helpers.ts";
-import {
-  connectToDouble,
-  deliverEvents,
-  stripeConfigFor,
-  StripeDouble,
-} from "@/tests/stripe_double.ts";
+import { developer, project, servePort, subscribe, testApp } from "@/tests/helpers.ts";
+import { connectedProject, deliverEvents } from "@/tests/stripe_double.ts";
 
 const TIERS = [
   { name: "free", price: 0, limit: 3 },
@@ -45,30 +40,7 @@ async function subscribed(user: string) {
 }
 
 /** A project of TIERS whose test mode is connected to a Stripe double (the real SDK talks to it). */
-async function withDouble() {
-  const clock = new TestClock();
-  const double = new StripeDouble(clock.now).start();
-  const app = await testApp({ clock, config: stripeConfigFor(double) });
-  const srv = servePort(app);
-  const dev = await developer(app);
-  const { sk, pk } = await project(app, dev.dat, { tiers: TIERS });
-  const account = await connectToDouble(srv, dev.dat, double);
-  return {
-    clock,
-    double,
-    app,
-    srv,
-    dev,
-    sk,
-    pk,
-    account,
-    async [Symbol.asyncDispose]() {
-      await srv[Symbol.asyncDispose]();
-      await app[Symbol.asyncDispose]();
-      await double[Symbol.asyncDispose]();
-    },
-  };
-}
+const withDouble = () => connectedProject({ tiers: TIERS });
 
 /** Buys the pro tier for `user` through the double's Checkout (its events delivered). */
 async function buyProAtDouble(t: Awaited<ReturnType<typeof withDouble>>, user: string) {

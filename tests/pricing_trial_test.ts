@@ -1,6 +1,13 @@
 /** [e2e] Trials through the sandbox: the tier applies during the trial; it converts, or ends. */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import {
+  createCheckout,
+  developer,
+  project,
+  servePort,
+  testApp,
+  TestClock,
+} from "@/tests/helpers.ts";
 import {
   connectToDouble,
   deliverEvents,
@@ -20,15 +27,7 @@ async function startTrial(card?: string) {
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
   const h = { "X-User-Id": "tia" };
-  const co = await srv.call("POST", "/api/create-checkout", {
-    key: sk,
-    headers: h,
-    body: {
-      tier: "pro",
-      successUrl: "https://app.example/ok",
-      cancelUrl: "https://app.example/no",
-    },
-  });
+  const co = await createCheckout(srv, { sk, user: h["X-User-Id"] });
   assert.equal(co.status, 200, co.text);
   const path = new URL(co.body.url).pathname;
   const page = await srv.call("GET", path, { headers: { Accept: "text/html" } });

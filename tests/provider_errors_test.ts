@@ -1,19 +1,13 @@
 /** [e2e] what the API answers when Stripe is down or refuses a call (the real SDK, the double). */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
-import { connectToDouble, stripeConfigFor, StripeDouble } from "@/tests/stripe_double.ts";
+import { connectedProject } from "@/tests/stripe_double.ts";
 
 const TIERS = [{ name: "free", price: 0, limit: 3 }, { name: "pro", price: 1900, limit: 100 }];
 const BODY = { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" };
 
 Deno.test("[e2e] Stripe down is a 503 to retry, a Stripe refusal a 502 with its reason; neither changes anything", async () => {
-  const clock = new TestClock();
-  await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({ clock, config: stripeConfigFor(double) });
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { sk } = await project(app, dev.dat, { tiers: TIERS });
-  const account = await connectToDouble(srv, dev.dat, double);
+  await using t = await connectedProject({ tiers: TIERS });
+  const { double, app, srv, sk, account } = t;
   const h = { "X-User-Id": "kim" };
   const checkout = () =>
     srv.call("POST", "/api/create-checkout", { key: sk, headers: h, body: BODY });
@@ -79,13 +73,8 @@ Deno.test("[e2e] Stripe down is a 503 to retry, a Stripe refusal a 502 with its 
 });
 
 Deno.test("[e2e] an event Stripe delivers while its API is down is answered 503, and applied on redelivery", async () => {
-  const clock = new TestClock();
-  await using double = new StripeDouble(clock.now).start();
-  await using app = await testApp({ clock, config: stripeConfigFor(double) });
-  await using srv = servePort(app);
-  const dev = await developer(app);
-  const { sk } = await project(app, dev.dat, { tiers: TIERS });
-  const account = await connectToDouble(srv, dev.dat, double);
+  await using t = await connectedProject({ tiers: TIERS });
+  const { double, srv, sk, account } = t;
   const co = await srv.call("POST", "/api/create-checkout", {
     key: sk,
     headers: { "X-User-Id": "lou" },

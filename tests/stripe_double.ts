@@ -9,7 +9,15 @@ import { stripeShape } from "@/lib/payments/fixtures.ts";
 import { signPayload } from "@/lib/payments/signature.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { addInterval } from "@/lib/period.ts";
-import type { CallOpts, TestResponse } from "@/tests/helpers.ts";
+import {
+  type CallOpts,
+  developer,
+  project,
+  servePort,
+  testApp,
+  TestClock,
+  type TestResponse,
+} from "@/tests/helpers.ts";
 
 type Obj = Record<string, unknown> & { id: string };
 type Params = Record<string, unknown>;
@@ -1007,4 +1015,44 @@ export async function deliverEvents(
     outcomes.push(res.body.outcome);
   }
   return outcomes;
+}
+
+/**
+ * A developer with a project (of `o.tiers`) whose test mode is connected to a new account of a
+ * Stripe double, the app served on a port: what an end-to-end test against Stripe starts from.
+ * `config` adds to the app's config.
+ */
+export async function connectedProject(
+  o: {
+    type?: "saas" | "store";
+    tiers: unknown[];
+    live?: boolean;
+    config?: Record<string, unknown>;
+  },
+) {
+  const clock = new TestClock();
+  const double = new StripeDouble(clock.now).start();
+  const app = await testApp({
+    clock,
+    config: { ...stripeConfigFor(double, { live: o.live ?? false }), ...o.config },
+  });
+  const srv = servePort(app);
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, { type: o.type ?? "saas", tiers: o.tiers });
+  const account = await connectToDouble(srv, dev.dat, double);
+  return {
+    clock,
+    double,
+    app,
+    srv,
+    dev,
+    pk,
+    sk,
+    account,
+    async [Symbol.asyncDispose]() {
+      await srv[Symbol.asyncDispose]();
+      await app[Symbol.asyncDispose]();
+      await double[Symbol.asyncDispose]();
+    },
+  };
 }
