@@ -160,11 +160,14 @@ export async function promotionFor(s: Services, p: Project, code: string) {
   const found = findCoupon(p, code);
   const redeemed = found ? (await redemptions(s.kv, p.pk, [found.code])).get(found.code)! : 0;
   const coupon = checkRedeemable(found, { code, now: s.clock.now(), redeemed });
-  if (!coupon.providerPromotionCodeId) {
+  // made on an account that left (or its making after a new connection failed): made now
+  const promotionCode = coupon.providerPromotionCodeId ??
+    findCoupon(await syncCoupons(s, p), coupon.code)?.providerPromotionCodeId;
+  if (!promotionCode) {
     throw new ConflictError(`Promotion code ${coupon.code} is not on the payment account yet`);
   }
   return {
-    promotionCode: coupon.providerPromotionCodeId,
+    promotionCode,
     metadata: { dream_coupon: coupon.code, dream_coupon_terms: couponTerms(coupon) },
   };
 }

@@ -320,7 +320,8 @@ export function providerFailure(err: unknown): AppError | null {
     message?: unknown;
   } | null;
   const kind = typeof e?.type === "string" && e.type.startsWith("Stripe") ? e.type : null;
-  if (!kind) return null;
+  // a webhook's signature is the caller's (the route answers it 400), not the provider's API
+  if (!kind || kind === "StripeSignatureVerificationError") return null;
   const status = typeof e!.statusCode === "number" ? e!.statusCode : null;
   const reason = String(e!.message ?? "").slice(0, 500);
   if (status === null || status >= 500 || status === 429 || kind === "StripeConnectionError") {
