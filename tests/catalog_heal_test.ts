@@ -1,7 +1,7 @@
 /** [e2e] prices and products archived in Stripe's dashboard don't stop sales (the double). */
 import assert from "node:assert/strict";
 import { connectedProject } from "@/tests/stripe_double.ts";
-import { createCheckout } from "@/tests/helpers.ts";
+import { createCheckout, ORIGIN } from "@/tests/helpers.ts";
 import { getProject } from "@/lib/kv/projects.ts";
 
 const URLS = { successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" };
@@ -70,4 +70,24 @@ Deno.test("[e2e] a store product whose price was archived in Stripe's dashboard 
   const now = (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "hat")!;
   assert.notEqual(now.priceId, hat.priceId);
   assert.equal(now.inventory, 3, "two carts hold two hats");
+});
+
+Deno.test("[e2e] a tier's image given as an /api/assets/… path reaches Stripe as an absolute URL", async () => {
+  const tiers = [
+    { name: "free", price: 0, limit: 3 },
+    { name: "pro", price: 1900, limit: 100, imageUrl: "/api/assets/plt_x/pro.png" },
+  ];
+  for (const baseUrl of [ORIGIN, null]) {
+    await using t = await connectedProject({ tiers, config: { baseUrl } });
+    const { double, srv, sk, pk, account, app } = t;
+    const res = await createCheckout(srv, { sk, user: "ann" });
+    assert.equal(res.status, 200, res.text);
+    const pro = (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "pro")!;
+    assert.deepEqual(
+      double.find(account, pro.productId!)!.images,
+      baseUrl ? [`${baseUrl}/api/assets/plt_x/pro.png`] : [],
+      "without BASE_URL there is no address to give: the product goes without its image",
+    );
+    assert.equal(pro.imageUrl, "/api/assets/plt_x/pro.png", "the tier keeps what was given");
+  }
 });

@@ -78,6 +78,31 @@ function platformOf(scope: string | null): string | null {
   return scope?.startsWith(LIVE) ? liveScope(null) : null;
 }
 
+/** Product images must be absolute http(s) URLs, at most 8 (Stripe: "Not a valid URL"). */
+function checkImages(images: unknown): void {
+  const list = Array.isArray(images) ? images as string[] : [];
+  if (list.length > 8) {
+    throw new StripeApiError(
+      400,
+      "invalid_request_error",
+      "parameter_invalid_array",
+      "Too many images",
+      "images",
+    );
+  }
+  list.forEach((url, i) => {
+    if (!/^https?:\/\/[^/]/.test(String(url))) {
+      throw new StripeApiError(
+        400,
+        "invalid_request_error",
+        "url_invalid",
+        "Not a valid URL",
+        `images[${i}]`,
+      );
+    }
+  });
+}
+
 export class StripeDouble {
   /** objects per account ("platform" for none; live-mode scopes are `liveScope(account)`) */
   #objects = new Map<string, Map<string, Obj>>();
@@ -348,6 +373,7 @@ export class StripeDouble {
       }
       case "POST /products": {
         if (!p.name) throw missing("name");
+        checkImages(p.images);
         return put(
           stripeShape<Obj>("product", {
             id: `prod_${randomBase62(14)}`,
@@ -363,6 +389,7 @@ export class StripeDouble {
       }
       case "POST /products/:id": {
         const o = this.#get(account, id!, "product");
+        checkImages(p.images);
         return put({ ...o, ...p, active: p.active === undefined ? o.active : p.active === "true" });
       }
       case "POST /prices": {

@@ -3,6 +3,7 @@ import type { Services } from "@/lib/services.ts";
 import { type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
+import { isHttpUrl } from "@/lib/schemas.ts";
 import { type AccountRef, providerFailure } from "@/lib/payments/provider.ts";
 
 /** "amount:currency:interval": what makes a price; Stripe prices are immutable. */
@@ -19,6 +20,16 @@ export function overageSpecOf(t: Tier): string | null {
 
 /** Which account a creation's idempotency record is for: an account connected later makes anew. */
 const on = (acct: AccountRef) => acct.accountId ?? "platform";
+
+/**
+ * A tier's image as the provider takes it: an absolute URL. An `/api/assets/…` path is made one
+ * on BASE_URL; without BASE_URL there is no address to give, and the product goes without it.
+ */
+function providerImages(s: Services, t: Tier): string[] {
+  if (!t.imageUrl) return [];
+  if (isHttpUrl(t.imageUrl)) return [t.imageUrl];
+  return s.config.baseUrl ? [s.config.baseUrl + t.imageUrl] : [];
+}
 
 /** The meter event name of a project's overage (one meter per project and mode). */
 export const overageEventName = (pk: string) => `dream_overage_${pk}`;
@@ -88,7 +99,7 @@ async function syncOne(
       s.payments.createProduct(acct, {
         name: t.displayName,
         description: t.description,
-        images: t.imageUrl ? [t.imageUrl] : [],
+        images: providerImages(s, t),
         metadata: meta,
         idempotencyKey,
       }),
@@ -97,7 +108,7 @@ async function syncOne(
     await s.payments.updateProduct(acct, productId, {
       name: t.displayName,
       description: t.description,
-      images: t.imageUrl ? [t.imageUrl] : [],
+      images: providerImages(s, t),
     });
   }
   const overage = await syncOverage(s, { acct, project: p, tier: t, productId, meter: o.meter });
@@ -217,7 +228,7 @@ export async function archiveTierProduct(s: Services, project: Project, tier: Ti
   await s.payments.updateProduct(acct, tier.productId, {
     name: tier.displayName,
     description: tier.description,
-    images: tier.imageUrl ? [tier.imageUrl] : [],
+    images: providerImages(s, tier),
     active: false,
   });
 }
@@ -252,7 +263,7 @@ export async function sellingTiers<T>(
           await s.payments.updateProduct(acct, t.productId, {
             name: t.displayName,
             description: t.description,
-            images: t.imageUrl ? [t.imageUrl] : [],
+            images: providerImages(s, t),
             active: true,
           });
         }
