@@ -1,17 +1,19 @@
 /** Configuration: read once from the environment, validated, frozen and passed in. */
 import { z } from "zod";
 
-const intFrom = (name: string, def: number, min = 0) =>
+const intFrom = (name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === "") return def;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
+      if (!Number.isInteger(n) || n < min || n > max) {
         ctx.addIssue({
           code: "custom",
-          message: `${name} must be an integer ≥ ${min}, got "${v}"`,
+          message: max === Number.MAX_SAFE_INTEGER
+            ? `${name} must be an integer ≥ ${min}, got "${v}"`
+            : `${name} must be an integer from ${min} to ${max}, got "${v}"`,
         });
         return z.NEVER;
       }
@@ -54,7 +56,8 @@ const EnvSchema = z.object({
   S3_REGION: z.string().optional().default("us-east-1"),
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
-  RESERVATION_MINUTES: intFrom("RESERVATION_MINUTES", 30, 30),
+  // a Checkout session lives 30 minutes to 24 hours (Stripe), and a hold ends with its session
+  RESERVATION_MINUTES: intFrom("RESERVATION_MINUTES", 30, 30, 1440),
   CLERK_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_/, "must be a Clerk publishable key")
     .optional(),
   CLERK_SECRET_KEY: z.string().regex(/^sk_(test|live)_/, "must be a Clerk secret key").optional(),

@@ -38,6 +38,12 @@ Deno.test("loadConfig() stops on a wrong value, naming the variable", () => {
     (e) => e instanceof ConfigError && /PORT/.test(e.message),
   );
   assert.throws(() => loadConfig({ RATE_LIMIT_PER_KEY: "-1" }), /RATE_LIMIT_PER_KEY/);
+  // a store hold lives as long as its Checkout session: 30 minutes to 24 hours at Stripe
+  assert.throws(
+    () => loadConfig({ RESERVATION_MINUTES: "2000" }),
+    /RESERVATION_MINUTES must be an integer from 30 to 1440/,
+  );
+  assert.equal(loadConfig({ RESERVATION_MINUTES: "1440" }).reservationMinutes, 1440);
   assert.throws(() => loadConfig({ PASSWORD_ITERATIONS: "1000" }), /PASSWORD_ITERATIONS/);
   assert.throws(() => loadConfig({ BASE_URL: "not a url" }), /BASE_URL/);
   assert.throws(() => loadConfig({ APP_SECRET: "short" }), /APP_SECRET/);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
 import {
+  connectedProject,
   connectToDouble,
   deliverEvents,
   stripeConfigFor,
@@ -388,4 +389,31 @@ Deno.test("[e2e] an order refunded through Stripe (real SDK against the double),
   });
   assert.equal(over.status, 422);
   assert.equal(paid._refunded, 5000);
+});
+
+Deno.test("[e2e] Stripe (double): a cart's session is made with a margin inside Stripe's 30 minutes to 24 hours", async () => {
+  for (const minutes of [30, 1440]) {
+    // Stripe's clock a few seconds ahead of ours, as the request's travel makes it
+    await using t = await connectedProject({
+      type: "store",
+      tiers: [{ name: "mug", price: 1200, inventory: 5 }],
+      config: { reservationMinutes: minutes },
+      skewMs: 5_000,
+    });
+    const { srv, pk, clock, double } = t;
+    const [mug] = (await srv.call("GET", "/api/products", { key: pk })).body.products;
+    const res = await srv.call("POST", "/api/cart/checkout", {
+      key: pk,
+      body: {
+        items: [{ productId: mug.id, quantity: 1 }],
+        successUrl: "https://a.example/ok",
+        cancelUrl: "https://a.example/no",
+      },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(Date.parse(res.body.expiresAt), clock.now() + minutes * 60_000, "the hold");
+    const sent = double.requests.findLast((r) => r.path === "/v1/checkout/sessions")!;
+    const life = Number(new URLSearchParams(sent.raw).get("expires_at")) - clock.now() / 1000;
+    assert.ok(life >= 31 * 60 && life <= 1435 * 60, `${life} s`);
+  }
 });

@@ -517,6 +517,16 @@ export class StripeDouble {
         const items = (p.line_items as { price: string; quantity: string }[] | undefined) ?? [];
         if (items.length === 0) throw missing("line_items");
         if (p.customer) this.#named(account, p.customer as string, "customer");
+        const life = p.expires_at === undefined ? null : Number(p.expires_at) - this.#sec();
+        if (life !== null && (life < 1800 || life > 86400)) {
+          throw new StripeApiError(
+            400,
+            "invalid_request_error",
+            "parameter_invalid_integer",
+            "The `expires_at` timestamp must be between 30 minutes and 24 hours from creation.",
+            "expires_at",
+          );
+        }
         let total = 0;
         let currency = "usd";
         for (const li of items) {
@@ -1055,10 +1065,12 @@ export async function connectedProject(
     tiers: unknown[];
     live?: boolean;
     config?: Record<string, unknown>;
+    /** How far Stripe's clock is ahead of ours (ms). */
+    skewMs?: number;
   },
 ) {
   const clock = new TestClock();
-  const double = new StripeDouble(clock.now).start();
+  const double = new StripeDouble(() => clock.now() + (o.skewMs ?? 0)).start();
   const app = await testApp({
     clock,
     config: { ...stripeConfigFor(double, { live: o.live ?? false }), ...o.config },

@@ -146,6 +146,15 @@ export function returnStock(p: Project, lines: ReservationLine[], sign: 1 | -1 =
 }
 
 /**
+ * When a hold's Checkout session ends (ms). Stripe takes 30 minutes to 24 hours, counted from
+ * when it gets the request, so the hold's end is kept a margin inside both (latency, clocks);
+ * a session that outlives its hold is ended with it by the sweep.
+ */
+export function sessionEnd(now: number, holdEnd: number): number {
+  return Math.min(Math.max(holdEnd, now + 32 * 60_000), now + 1430 * 60_000);
+}
+
+/**
  * Reserves stock and opens a one-off payment checkout for the cart. Guests need no customer;
  * the provider collects the email when none is given. If the session can't be made, the stock
  * goes back at once.
@@ -221,7 +230,7 @@ export async function checkoutCart(
           customerEmail: input.email,
           metadata: { dream_pk: project.pk, dream_reservation: id, ...promo?.metadata },
           ...(promo ? { promotionCode: promo.promotionCode } : {}),
-          expiresAt: Math.floor(expiresAt / 1000),
+          expiresAt: Math.floor(sessionEnd(now, expiresAt) / 1000),
           idempotencyKey: healed
             ? `cart_${id}_${sold.map((t) => t.priceId).join("_")}`
             : `cart_${id}`,
