@@ -3,8 +3,16 @@
  * end: on the renewal invoice, or on a final invoice of its own when the subscription ends.
  */
 import assert from "node:assert/strict";
-import { developer, project, servePort, subscribe, testApp } from "@/tests/helpers.ts";
+import {
+  createCheckout,
+  developer,
+  project,
+  servePort,
+  subscribe,
+  testApp,
+} from "@/tests/helpers.ts";
 import { connectedProject, deliverEvents } from "@/tests/stripe_double.ts";
+import { getProject } from "@/lib/kv/projects.ts";
 
 const TIERS = [
   { name: "free", price: 0, limit: 3 },
@@ -543,4 +551,82 @@ Deno.test("[e2e] a subscription that ends in its trial bills no overage (a trial
   assert.deepEqual(await sandboxObjects(app.kv, "invoice"), []);
   const m = (await srv.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
   assert.equal(m.overageRevenue, 0);
+});
+
+Deno.test("[e2e] Stripe (double): switching tiers moves the subscription's overage price with it", async () => {
+  await using t = await connectedProject({
+    tiers: [
+      ...TIERS,
+      { name: "team", price: 4900, limit: 500, overage: { unitAmount: 1, per: 10 } },
+      { name: "flat", price: 2900, limit: 200 },
+    ],
+  });
+  const { double, srv, sk, pk, account, app } = t;
+  await buyProAtDouble(t, "uma");
+  const tiers = async () =>
+    Object.fromEntries((await getProject(app.kv, pk))!.tiers.map((x) => [x.name, x]));
+  const items = async () => {
+    const id = (await srv.call("GET", "/api/customers/uma", { key: sk })).body.customer
+      .subscription.id;
+    const sub = double.find(account, id) as unknown as {
+      items: { data: { price: { id: string } }[] };
+    };
+    return sub.items.data.map((i) => i.price.id).sort();
+  };
+  const by = await tiers();
+  assert.deepEqual(await items(), [by.pro!.priceId, by.pro!.overagePriceId].sort());
+  const switchTo = async (tier: string) => {
+    const res = await createCheckout(srv, { sk, user: "uma", tier });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.switched, true);
+  };
+  await switchTo("team");
+  assert.deepEqual(
+    await items(),
+    [by.team!.priceId, by.team!.overagePriceId].sort(),
+    "team's overage price, not pro's",
+  );
+  await switchTo("flat");
+  assert.deepEqual(await items(), [by.flat!.priceId], "no overage item on a tier without overage");
+  await switchTo("pro");
+  assert.deepEqual(await items(), [by.pro!.priceId, by.pro!.overagePriceId].sort());
+});
+
+Deno.test("[e2e] sandbox: switching tiers (API or portal) moves the subscription's overage price with it", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, {
+    tiers: [
+      ...TIERS,
+      { name: "team", price: 4900, limit: 500, overage: { unitAmount: 1, per: 10 } },
+      { name: "flat", price: 2900, limit: 200 },
+    ],
+  });
+  await buyPro(srv, sk, "vic");
+  const by = Object.fromEntries((await getProject(app.kv, pk))!.tiers.map((x) => [x.name, x]));
+  const items = async () => {
+    const id = (await srv.call("GET", "/api/customers/vic", { key: sk })).body.customer
+      .subscription.id;
+    const sub = (await app.kv.get<{ items: { data: { price: { id: string } }[] } }>([
+      "sandbox",
+      "subscription",
+      id,
+    ])).value!;
+    return sub.items.data.map((i) => i.price.id).sort();
+  };
+  assert.deepEqual(await items(), [by.pro!.priceId, by.pro!.overagePriceId].sort());
+  const viaApi = await createCheckout(srv, { sk, user: "vic", tier: "team" });
+  assert.equal(viaApi.body.switched, true, viaApi.text);
+  assert.deepEqual(await items(), [by.team!.priceId, by.team!.overagePriceId].sort());
+  const portal = await srv.call("POST", "/api/customer-portal", {
+    key: sk,
+    headers: { "X-User-Id": "vic" },
+    body: { returnUrl: "https://a.example/back" },
+  });
+  const path = new URL(portal.body.url).pathname;
+  assert.equal((await srv.call("POST", `${path}/switch`, { body: { tier: "flat" } })).status, 200);
+  assert.deepEqual(await items(), [by.flat!.priceId]);
+  assert.equal((await srv.call("POST", `${path}/switch`, { body: { tier: "pro" } })).status, 200);
+  assert.deepEqual(await items(), [by.pro!.priceId, by.pro!.overagePriceId].sort());
 });

@@ -632,20 +632,24 @@ export class StripeDouble {
         if (p.cancel_at_period_end !== undefined) {
           next.cancel_at_period_end = p.cancel_at_period_end === "true";
         }
-        const items = p.items as { id: string; price: string }[] | undefined;
+        const items = p.items as { id?: string; price?: string; deleted?: string }[] | undefined;
         if (items) {
           // recorded so tests can tell a prorated switch from one at renewal
           next.last_proration_behavior = p.proration_behavior ?? "create_prorations";
-          const it = items[0]!;
-          if (!it.id) throw missing("items[0][id]");
-          const price = this.#get(account, it.price, "price");
-          next = {
-            ...next,
-            items: {
-              ...o.items,
-              data: o.items.data.map((x) => x.id === it.id ? { ...x, price } : x),
-            },
-          };
+          // as Stripe: an item with an id is changed (or deleted), one without is added
+          let data = [...o.items.data];
+          for (const it of items) {
+            if (it.id && !data.some((x) => x.id === it.id)) throw missing(`items[][id] ${it.id}`);
+            if (it.deleted === "true") data = data.filter((x) => x.id !== it.id);
+            else if (it.id) {
+              const price = this.#get(account, it.price!, "price");
+              data = data.map((x) => x.id === it.id ? { ...x, price } : x);
+            } else {
+              const price = this.#get(account, it.price!, "price");
+              data.push({ ...data[0]!, id: `si_${randomBase62(12)}`, price });
+            }
+          }
+          next = { ...next, items: { ...o.items, data } };
         }
         return put(next);
       }

@@ -20,11 +20,8 @@ import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { ulid } from "@/lib/ids.ts";
 import { ensureCustomer, findCustomer, requireCustomer } from "@/lib/customers/customers.ts";
-import {
-  type AccountRef,
-  type CheckoutRequest,
-  isMissingCustomer,
-} from "@/lib/payments/provider.ts";
+import type { AccountRef, CheckoutRequest } from "@/lib/payments/provider.ts";
+import { isMissingCustomer } from "@/lib/payments/failures.ts";
 
 export const CheckoutInputSchema = z.object({
   tier: z.string().min(1).max(63),
@@ -126,6 +123,7 @@ export async function startSubscriptionCheckout(
       call: (idempotencyKey) =>
         s.payments.updateSubscription(acct, current.id, {
           price: priced.priceId!,
+          overagePrice: priced.overagePriceId ?? null,
           // buying a tier means keeping it: one set to end at period end goes on
           ...(current.cancelAtPeriodEnd ? { cancelAtPeriodEnd: false } : {}),
           idempotencyKey,

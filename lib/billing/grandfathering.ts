@@ -13,6 +13,7 @@ import { getProject } from "@/lib/kv/projects.ts";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
 import { onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { NotFoundError } from "@/lib/errors.ts";
+import { baseItem } from "@/lib/payments/provider.ts";
 
 /** The tier's current price and its older ones, each with its paying subscribers. */
 export async function tierPrices(s: Services, p: Project, tier: Tier) {
@@ -49,7 +50,7 @@ export async function moveToCurrentPrice(s: Services, p: Project, tierName: stri
   for (let pages = 0; pages < 1000; pages++) {
     const page = await s.payments.listSubscriptions(acct, after ? { startingAfter: after } : {});
     for (const sub of page.data) {
-      const price = sub.items.data[0]?.price.id;
+      const price = baseItem(sub.items.data)?.price.id;
       if (
         sub.metadata?.dream_pk !== p.pk || !sub.metadata.dream_customer || !price ||
         !older.has(price) || !PAID_STATUSES.has(sub.status)
@@ -61,6 +62,7 @@ export async function moveToCurrentPrice(s: Services, p: Project, tierName: stri
         call: (idempotencyKey) =>
           s.payments.updateSubscription(acct, sub.id, {
             price: tier.priceId!,
+            overagePrice: tier.overagePriceId ?? null,
             prorate: false,
             idempotencyKey,
           }),

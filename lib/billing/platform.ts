@@ -15,7 +15,8 @@ import {
 import { openCheckoutOnce } from "@/lib/billing/checkout.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "@/lib/errors.ts";
 import { PAID_STATUSES } from "@/lib/usage/plan.ts";
-import { type AccountRef, currentSubscription } from "@/lib/payments/provider.ts";
+import type { AccountRef } from "@/lib/payments/provider.ts";
+import { currentSubscription } from "@/lib/payments/failures.ts";
 
 const PLATFORM: AccountRef = { accountId: null, mode: "test" };
 

@@ -45,6 +45,7 @@ export async function sandboxPortalAction(
   // choosing a tier keeps it: a subscription set to end at period end goes on (as at checkout)
   return await sb.updateSubscription(acct, subscription.id, {
     price: priced.priceId!,
+    overagePrice: priced.overagePriceId ?? null,
     ...(subscription.cancel_at_period_end ? { cancelAtPeriodEnd: false } : {}),
   });
 }

@@ -7,7 +7,7 @@ import { couponOf, discountedMonthly } from "@/lib/catalog/coupons.ts";
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { changeCustomer, commitSubscription, type Subscription } from "@/lib/kv/customers.ts";
-import { type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
+import { baseItem, type StripeSubscription, subscriptionPeriod } from "@/lib/payments/provider.ts";
 import { aggregateDeltas, PAID_STATUSES } from "@/lib/usage/plan.ts";
 import { subscriptionView } from "@/lib/customers/customers.ts";
 import { webhookEvents } from "@/lib/outbound/events.ts";
@@ -22,7 +22,7 @@ export function snapshot(
   sub: StripeSubscription,
   version: number,
 ): Subscription | null {
-  const item = sub.items.data[0];
+  const item = baseItem(sub.items.data);
   if (!item) return null;
   const price = item.price;
   const tier = p.tiers.find((t) => t.priceId === price.id) ??

@@ -4,7 +4,8 @@ import { type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { isHttpUrl } from "@/lib/schemas.ts";
-import { type AccountRef, providerFailure } from "@/lib/payments/provider.ts";
+import type { AccountRef } from "@/lib/payments/provider.ts";
+import { providerFailure } from "@/lib/payments/failures.ts";
 
 /** "amount:currency:interval": what makes a price; Stripe prices are immutable. */
 export function priceSpecOf(t: Tier): string {

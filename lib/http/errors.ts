@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, fieldIssues, InvalidRequestError, ValidationError } from "@/lib/errors.ts";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { isApiPath } from "@/lib/http/middleware/security_headers.ts";
-import { providerFailure } from "@/lib/payments/provider.ts";
+import { providerFailure } from "@/lib/payments/failures.ts";
 
 /**
  * The contract's error body. The sentence is also at the top level (`message`): the original

@@ -1,7 +1,8 @@
 /** Ending a subscription at the payment provider now, once per subscription. */
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import { isMissing, type StripeSubscription } from "@/lib/payments/provider.ts";
+import type { StripeSubscription } from "@/lib/payments/provider.ts";
+import { isMissing } from "@/lib/payments/failures.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { onceWithResult } from "@/lib/kv/provider_calls.ts";
 import { closeUnbilled, reopenUnbilled } from "@/lib/kv/overage.ts";

@@ -4,7 +4,6 @@
  * Stripe-shaped in both, so the webhook code is one.
  */
 import type { Mode } from "@/lib/ids.ts";
-import { AppError, NotFoundError } from "@/lib/errors.ts";
 
 /** Which connected account (null: the platform's own account) and which mode a call is for. */
 export interface AccountRef {
@@ -19,7 +18,12 @@ export interface StripePrice {
   unit_amount: number | null;
   currency: string;
   active: boolean;
-  recurring: { interval: "month" | "year" | "week" | "day"; interval_count: number } | null;
+  recurring: {
+    interval: "month" | "year" | "week" | "day";
+    interval_count: number;
+    /** "metered": billed by usage reported to a meter (a tier's overage); else "licensed". */
+    usage_type?: string;
+  } | null;
   metadata: Record<string, string>;
 }
 
@@ -239,13 +243,11 @@ export interface PaymentProvider {
     acct: AccountRef,
     o: { startingAfter?: string },
   ): Promise<{ data: StripeSubscription[]; hasMore: boolean }>;
-  updateSubscription(acct: AccountRef, id: string, o: {
-    cancelAtPeriodEnd?: boolean;
-    price?: string;
-    /** With `price`: false moves it without proration, so the new price starts at renewal. */
-    prorate?: boolean;
-    idempotencyKey: string;
-  }): Promise<StripeSubscription>;
+  updateSubscription(
+    acct: AccountRef,
+    id: string,
+    o: SubscriptionUpdate,
+  ): Promise<StripeSubscription>;
   /** Ends a subscription now (no refund, no proration); `customer.subscription.deleted` follows. */
   cancelSubscription(
     acct: AccountRef,
@@ -302,71 +304,47 @@ export function subscriptionPeriod(sub: StripeSubscription): { start: number; en
   return { start, end };
 }
 
+/** A change of a subscription: its end, or its tier's prices. */
+export interface SubscriptionUpdate {
+  cancelAtPeriodEnd?: boolean;
+  price?: string;
+  /**
+   * With `price`: the new tier's metered overage price, or null when it has none; the metered
+   * item of the tier left is replaced or removed with it (a switch kept the old tier's overage
+   * rate, or billed none where the new tier had one).
+   */
+  overagePrice?: string | null;
+  /** With `price`: false moves it without proration, so the new price starts at renewal. */
+  prorate?: boolean;
+  idempotencyKey: string;
+}
+
+const isMetered = (i: StripeSubscription["items"]["data"][number]) =>
+  i.price.recurring?.usage_type === "metered";
+
+/** A subscription's item for its tier's own price (not the metered overage item beside it). */
+export function baseItem(
+  items: StripeSubscription["items"]["data"],
+): StripeSubscription["items"]["data"][number] | undefined {
+  return items.find((i) => !isMetered(i)) ?? items[0];
+}
+
 /**
- * A payment provider's failure as the API answers it, or null when `err` is not one (the Stripe
- * SDK's errors, told by their `rawType`; the sandbox throws our own errors). The provider down,
- * unreachable or throttling us: 503 to retry shortly. A refusal (an account not enabled for
- * card payments, a price archived at the provider): 502 `payment_provider_error` with the
- * provider's reason, which the developer can act on. Its own request lock (409): a conflict to
- * retry. Our key refused (401) is our configuration, an internal error: null.
+ * The item changes (Stripe's `items` of a subscription update) that move a subscription onto
+ * `price` and, when `overagePrice` is given, its metered item onto that price (null: removed).
  */
-export function providerFailure(err: unknown): AppError | null {
-  const e = err as {
-    rawType?: unknown;
-    type?: unknown;
-    statusCode?: unknown;
-    code?: unknown;
-    param?: unknown;
-    message?: unknown;
-  } | null;
-  const kind = typeof e?.type === "string" && e.type.startsWith("Stripe") ? e.type : null;
-  // a webhook's signature is the caller's (the route answers it 400), not the provider's API
-  if (!kind || kind === "StripeSignatureVerificationError") return null;
-  const status = typeof e!.statusCode === "number" ? e!.statusCode : null;
-  const reason = String(e!.message ?? "").slice(0, 500);
-  if (status === null || status >= 500 || status === 429 || kind === "StripeConnectionError") {
-    return new AppError(
-      "service_unavailable",
-      "The payment provider is not answering; try again shortly",
-      { headers: { "Retry-After": "2" } },
+export function switchItems(
+  items: StripeSubscription["items"]["data"],
+  o: { price: string; overagePrice?: string | null | undefined },
+): { id?: string; price?: string; deleted?: true }[] {
+  const base = baseItem(items)!;
+  const meter = items.find(isMetered);
+  const out: { id?: string; price?: string; deleted?: true }[] = [{ id: base.id, price: o.price }];
+  if (o.overagePrice === undefined || meter?.price.id === (o.overagePrice ?? undefined)) return out;
+  if (meter) {
+    out.push(
+      o.overagePrice ? { id: meter.id, price: o.overagePrice } : { id: meter.id, deleted: true },
     );
-  }
-  if (status === 401) return null;
-  if (status === 409) {
-    return new AppError("conflict", `The payment provider is busy with this request: ${reason}`);
-  }
-  return new AppError("payment_provider_error", `The payment provider refused: ${reason}`, {
-    details: {
-      provider: {
-        type: typeof e!.rawType === "string" ? e!.rawType : null,
-        code: typeof e!.code === "string" ? e!.code : null,
-        param: typeof e!.param === "string" ? e!.param : null,
-      },
-    },
-  });
-}
-
-/** Whether a call failed because the provider customer it named is gone there. */
-export function isMissingCustomer(err: unknown): boolean {
-  const e = err as { code?: unknown; param?: unknown } | null;
-  return e?.code === "resource_missing" && e.param === "customer";
-}
-
-/** Whether a provider call failed because it has no such object (Stripe's 404, the sandbox's). */
-export function isMissing(err: unknown): boolean {
-  return err instanceof NotFoundError || (err as { statusCode?: number }).statusCode === 404;
-}
-
-/** A subscription as the provider has it now; null when it has none by that id. */
-export async function currentSubscription(
-  payments: PaymentProvider,
-  acct: AccountRef,
-  id: string,
-): Promise<StripeSubscription | null> {
-  try {
-    return await payments.retrieveSubscription(acct, id);
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
+  } else if (o.overagePrice) out.push({ price: o.overagePrice });
+  return out;
 }

@@ -10,7 +10,6 @@ import {
   type AccountRef,
   type CheckoutRequest,
   type ConnectStart,
-  isMissing,
   type MeteredPriceRequest,
   type MeterEventRequest,
   type MeterRequest,
@@ -24,7 +23,10 @@ import {
   type StripeCheckoutSession,
   type StripeEvent,
   type StripeSubscription,
+  type SubscriptionUpdate,
+  switchItems,
 } from "@/lib/payments/provider.ts";
+import { isMissing } from "@/lib/payments/failures.ts";
 import { verifySignedEvent } from "@/lib/payments/signature.ts";
 import type { Mode } from "@/lib/ids.ts";
 import { AppError, ConflictError } from "@/lib/errors.ts";
@@ -331,17 +333,16 @@ export class StripeProvider implements PaymentProvider {
     return { data: page.data as unknown as StripeSubscription[], hasMore: page.has_more };
   }
 
-  async updateSubscription(
-    acct: AccountRef,
-    id: string,
-    o: { cancelAtPeriodEnd?: boolean; price?: string; prorate?: boolean; idempotencyKey: string },
-  ) {
+  async updateSubscription(acct: AccountRef, id: string, o: SubscriptionUpdate) {
     const stripe = this.#client(acct.mode);
     const params: Stripe.SubscriptionUpdateParams = {};
     if (o.cancelAtPeriodEnd !== undefined) params.cancel_at_period_end = o.cancelAtPeriodEnd;
     if (o.price) {
       const cur = await stripe.subscriptions.retrieve(id, {}, this.#opts(acct));
-      params.items = [{ id: cur.items.data[0]!.id, price: o.price }];
+      params.items = switchItems(cur.items.data as unknown as StripeSubscription["items"]["data"], {
+        price: o.price,
+        overagePrice: o.overagePrice,
+      });
       // without proration the current period stays paid at the old price; the next invoice
       // (the renewal) charges the new one
       params.proration_behavior = o.prorate === false ? "none" : "create_prorations";

@@ -3,12 +3,15 @@
  * is changed or canceled: the objects change in the sandbox store, their events kept in the same
  * commit, then the signed events go out through the same webhook code as Stripe's.
  */
-import type {
-  OneOffInvoiceRequest,
-  RefundRequest,
-  StripePrice,
-  StripeSubscription,
+import {
+  type OneOffInvoiceRequest,
+  type RefundRequest,
+  type StripePrice,
+  type StripeSubscription,
+  type SubscriptionUpdate,
+  switchItems,
 } from "@/lib/payments/provider.ts";
+import { randomBase62 } from "@/lib/ids.ts";
 import type { SandboxStore } from "@/lib/kv/sandbox.ts";
 import type { KeptEvent } from "@/lib/kv/sandbox_outbox.ts";
 import { addInterval } from "@/lib/period.ts";
@@ -276,10 +279,11 @@ export async function expireCheckout(
 export async function updateSubscription(
   ctx: SandboxContext,
   id: string,
-  o: { cancelAtPeriodEnd?: boolean; price?: string; prorate?: boolean },
+  o: Omit<SubscriptionUpdate, "idempotencyKey">,
 ): Promise<StripeSubscription> {
   const price = o.price ? await ctx.store.get<StripePrice>("price", o.price) : null;
   if (price && !price.active) throw new ValidationError(`Price ${o.price} is archived`);
+  const overage = o.overagePrice ? await ctx.store.get<StripePrice>("price", o.overagePrice) : null;
   const changed = await ctx.store.changeSubscription(id, ({ account, ...cur }) => {
     if (cur.status === "canceled") throw new ValidationError("This subscription has ended");
     let next: StripeSubscription = { ...cur };
@@ -293,13 +297,20 @@ export async function updateSubscription(
       };
     }
     if (price) {
-      next = {
-        ...next,
-        items: {
-          ...next.items,
-          data: next.items.data.map((it, i) => i === 0 ? { ...it, price } : it),
-        },
-      };
+      // as Stripe applies the item changes of a switch (`switchItems`): the tier's price, and
+      // its metered overage item replaced, removed or added
+      const data = [...next.items.data];
+      for (const change of switchItems(data, { price: price.id, overagePrice: o.overagePrice })) {
+        const at = data.findIndex((it) => it.id === change.id);
+        const to = change.price === price.id ? price : overage!;
+        if (change.deleted) data.splice(at, 1);
+        else if (at >= 0) data[at] = { ...data[at]!, price: to };
+        else {
+          const { quantity: _licensed, ...first } = data[0]!; // a metered item has no quantity
+          data.push({ ...first, id: `si_${randomBase62(14)}`, price: to });
+        }
+      }
+      next = { ...next, items: { ...next.items, data } };
     }
     // a prorated switch is invoiced now; without proration the renewal charges the new price
     const events = ctx.events([

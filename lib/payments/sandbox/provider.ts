@@ -23,6 +23,7 @@ import type {
   StripeCheckoutSession,
   StripePrice,
   StripeSubscription,
+  SubscriptionUpdate,
 } from "@/lib/payments/provider.ts";
 import {
   createMeter,
@@ -310,7 +311,7 @@ export class SandboxProvider implements PaymentProvider {
   updateSubscription(
     _acct: AccountRef,
     id: string,
-    o: { cancelAtPeriodEnd?: boolean; price?: string; prorate?: boolean },
+    o: Omit<SubscriptionUpdate, "idempotencyKey">,
   ) {
     return updateSubscription(this.#ctx, id, o);
   }
