@@ -1,6 +1,6 @@
 /** [e2e] prices and products archived in Stripe's dashboard don't stop sales (the double). */
 import assert from "node:assert/strict";
-import { connectedProject } from "@/tests/stripe_double.ts";
+import { connectedProject, deliverEvents } from "@/tests/stripe_double.ts";
 import { createCheckout, ORIGIN } from "@/tests/helpers.ts";
 import { getProject } from "@/lib/kv/projects.ts";
 
@@ -90,4 +90,28 @@ Deno.test("[e2e] a tier's image given as an /api/assets/… path reaches Stripe 
     );
     assert.equal(pro.imageUrl, "/api/assets/plt_x/pro.png", "the tier keeps what was given");
   }
+});
+
+Deno.test("[e2e] a switch to a tier whose price was archived in Stripe's dashboard goes through", async () => {
+  await using t = await connectedProject({
+    tiers: [
+      { name: "free", price: 0, limit: 3 },
+      { name: "pro", price: 1900, limit: 100 },
+      { name: "team", price: 4900, limit: 1000 },
+    ],
+  });
+  const { double, srv, sk, pk, account, app } = t;
+  const co = await createCheckout(srv, { sk, user: "ann" });
+  await deliverEvents(srv, double, double.pay(account, co.body.sessionId));
+  // the team tier's price is made (on first need), then archived in the dashboard
+  const team = (await getProject(app.kv, pk))!.tiers.find((x) => x.name === "team")!;
+  const { ensureTierPrice } = await import("@/lib/catalog/sync.ts");
+  const priced = await ensureTierPrice(app.services, (await getProject(app.kv, pk))!, team);
+  double.archive(account, priced.priceId!);
+  const res = await createCheckout(srv, { sk, user: "ann", tier: "team" });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.switched, true);
+  const c = await srv.call("GET", "/api/customers/ann", { key: sk });
+  assert.equal(c.body.customer.plan, "team");
+  assert.notEqual(c.body.customer.subscription.priceId ?? "", priced.priceId);
 });

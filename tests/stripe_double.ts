@@ -641,12 +641,20 @@ export class StripeDouble {
           for (const it of items) {
             if (it.id && !data.some((x) => x.id === it.id)) throw missing(`items[][id] ${it.id}`);
             if (it.deleted === "true") data = data.filter((x) => x.id !== it.id);
-            else if (it.id) {
+            else {
               const price = this.#get(account, it.price!, "price");
-              data = data.map((x) => x.id === it.id ? { ...x, price } : x);
-            } else {
-              const price = this.#get(account, it.price!, "price");
-              data.push({ ...data[0]!, id: `si_${randomBase62(12)}`, price });
+              if (!price.active) {
+                throw new StripeApiError(
+                  400,
+                  "invalid_request_error",
+                  "resource_missing",
+                  "The price specified is inactive. This field only accepts active prices.",
+                  "items",
+                );
+              }
+              data = it.id
+                ? data.map((x) => x.id === it.id ? { ...x, price } : x)
+                : [...data, { ...data[0]!, id: `si_${randomBase62(12)}`, price }];
             }
           }
           next = { ...next, items: { ...o.items, data } };

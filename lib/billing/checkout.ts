@@ -6,7 +6,7 @@ import type { Services } from "@/lib/services.ts";
 import { getProject, type Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
-import { ensureTierPrice, sellingTiers } from "@/lib/catalog/sync.ts";
+import { sellingTiers } from "@/lib/catalog/sync.ts";
 import {
   applySubscription,
   linkProviderCustomer,
@@ -85,7 +85,6 @@ export async function startSubscriptionCheckout(
   // only a checkout that can go ahead creates the customer
   const customer = await customerFor(s, project, who);
   const acct = await accountFor(s, project);
-  const priced = await ensureTierPrice(s, project, tier);
   const current = paidSubscription(customer);
   const metadata = {
     dream_pk: project.pk,
@@ -116,20 +115,28 @@ export async function startSubscriptionCheckout(
     }
     const key = input.idempotencyKey ?? ulid(s.clock.now());
     const sentAt = s.clock.now();
-    const { fresh: updated } = await onceWithResult(s.kv, {
-      scope: `switch:${project.pk}:${customer.id}:${key}`,
-      ...fingerprint,
-      now: s.clock.now(),
-      call: (idempotencyKey) =>
-        s.payments.updateSubscription(acct, current.id, {
-          price: priced.priceId!,
-          overagePrice: priced.overagePriceId ?? null,
-          // buying a tier means keeping it: one set to end at period end goes on
-          ...(current.cancelAtPeriodEnd ? { cancelAtPeriodEnd: false } : {}),
-          idempotencyKey,
+    const { fresh: updated } = await sellingTiers(
+      s,
+      project,
+      [tier],
+      ([sold], healed) =>
+        onceWithResult(s.kv, {
+          scope: `switch:${project.pk}:${customer.id}:${key}${
+            healed ? `:price:${sold!.priceId}` : ""
+          }`,
+          ...fingerprint,
+          now: s.clock.now(),
+          call: (idempotencyKey) =>
+            s.payments.updateSubscription(acct, current.id, {
+              price: sold!.priceId!,
+              overagePrice: sold!.overagePriceId ?? null,
+              // buying a tier means keeping it: one set to end at period end goes on
+              ...(current.cancelAtPeriodEnd ? { cancelAtPeriodEnd: false } : {}),
+              idempotencyKey,
+            }),
+          idOf: (sub) => sub.id,
         }),
-      idOf: (sub) => sub.id,
-    });
+    );
     if (updated) {
       const fresh = (await getProject(s.kv, project.pk))!; // with the price ids just synced
       const snap = snapshot(fresh, updated, sentAt);
