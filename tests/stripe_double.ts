@@ -188,6 +188,24 @@ export class StripeDouble {
     return o;
   }
 
+  /** A price a purchase names: refused, as Stripe does, when it or its product is archived. */
+  #sellable(account: string | null, id: string, param: string): Obj {
+    const price = this.#get(account, id, "price");
+    const product = this.#get(account, price.product as string, "product");
+    if (!price.active || !product.active) {
+      throw new StripeApiError(
+        400,
+        "invalid_request_error",
+        "resource_missing",
+        price.active
+          ? "The price specified is attached to an inactive product."
+          : "The price specified is inactive. This field only accepts active prices.",
+        param,
+      );
+    }
+    return price;
+  }
+
   /** An object a parameter names: Stripe's 400 `resource_missing` naming the param if absent. */
   #named(account: string | null, id: string, param: string): Obj {
     const o = this.#store(account).get(id);
@@ -530,25 +548,7 @@ export class StripeDouble {
         let total = 0;
         let currency = "usd";
         for (const li of items) {
-          const price = this.#get(account, li.price, "price");
-          if (!price.active) {
-            throw new StripeApiError(
-              400,
-              "invalid_request_error",
-              "resource_missing",
-              "The price specified is inactive. This field only accepts active prices.",
-              "line_items",
-            );
-          }
-          if (!this.#get(account, price.product as string, "product").active) {
-            throw new StripeApiError(
-              400,
-              "invalid_request_error",
-              "resource_missing",
-              "The price specified is attached to an inactive product.",
-              "line_items",
-            );
-          }
+          const price = this.#sellable(account, li.price, "line_items");
           total += (price.unit_amount as number) * Number(li.quantity ?? 1);
           currency = price.currency as string;
         }
@@ -642,16 +642,7 @@ export class StripeDouble {
             if (it.id && !data.some((x) => x.id === it.id)) throw missing(`items[][id] ${it.id}`);
             if (it.deleted === "true") data = data.filter((x) => x.id !== it.id);
             else {
-              const price = this.#get(account, it.price!, "price");
-              if (!price.active) {
-                throw new StripeApiError(
-                  400,
-                  "invalid_request_error",
-                  "resource_missing",
-                  "The price specified is inactive. This field only accepts active prices.",
-                  "items",
-                );
-              }
+              const price = this.#sellable(account, it.price!, "items");
               data = it.id
                 ? data.map((x) => x.id === it.id ? { ...x, price } : x)
                 : [...data, { ...data[0]!, id: `si_${randomBase62(12)}`, price }];
