@@ -1,17 +1,17 @@
 /** Configuration: read once from the environment, validated, frozen and passed in. */
 import { z } from "zod";
 
-const intFrom = (name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+const intFrom = (name: string, def: number, min = 0, max?: number) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === "") return def;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
+      if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
         ctx.addIssue({
           code: "custom",
-          message: max === Number.MAX_SAFE_INTEGER
+          message: max === undefined
             ? `${name} must be an integer ≥ ${min}, got "${v}"`
             : `${name} must be an integer from ${min} to ${max}, got "${v}"`,
         });

@@ -1,6 +1,11 @@
 /** Connecting a developer's payment account (Stripe Connect Account Links, or the sandbox). */
 import type { Services } from "@/lib/services.ts";
-import { type Developer, developerIdByAccount, setStripeAccount } from "@/lib/kv/developers.ts";
+import {
+  type Developer,
+  developerIdByAccount,
+  setStripeAccount,
+  stripeAccount,
+} from "@/lib/kv/developers.ts";
 import type { Mode } from "@/lib/ids.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 import { connectSandbox } from "@/lib/payments/connected_account.ts";
@@ -28,9 +33,8 @@ export async function startConnect(
   const state = randomBase62(32);
   // connecting again continues on the account the developer has (its catalog, its customers):
   // a new, empty account only when there is none for this mode
-  const current = dev.connection?.provider === "stripe" ? dev.connection[o.mode] : null;
   const { url, accountId } = await s.payments.startConnect({
-    accountId: current?.accountId,
+    accountId: stripeAccount(dev, o.mode)?.accountId,
     mode: o.mode,
     email: dev.email,
     callbackUrl: `${o.origin}/v1/connect/callback`,

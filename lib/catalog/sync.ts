@@ -32,6 +32,11 @@ function providerImages(s: Services, t: Tier): string[] {
   return s.config.baseUrl ? [s.config.baseUrl + t.imageUrl] : [];
 }
 
+/** What the provider's Product of a tier shows: its name, description and image. */
+function productFields(s: Services, t: Tier) {
+  return { name: t.displayName, description: t.description, images: providerImages(s, t) };
+}
+
 /** The meter event name of a project's overage (one meter per project and mode). */
 export const overageEventName = (pk: string) => `dream_overage_${pk}`;
 
@@ -98,19 +103,13 @@ async function syncOne(
     now: s.clock.now(),
     call: (idempotencyKey) =>
       s.payments.createProduct(acct, {
-        name: t.displayName,
-        description: t.description,
-        images: providerImages(s, t),
+        ...productFields(s, t),
         metadata: meta,
         idempotencyKey,
       }),
   });
   if (t.productId) {
-    await s.payments.updateProduct(acct, productId, {
-      name: t.displayName,
-      description: t.description,
-      images: providerImages(s, t),
-    });
+    await s.payments.updateProduct(acct, productId, productFields(s, t));
   }
   const overage = await syncOverage(s, { acct, project: p, tier: t, productId, meter: o.meter });
   const spec = priceSpecOf(t);
@@ -227,9 +226,7 @@ export async function archiveTierProduct(s: Services, project: Project, tier: Ti
   const acct = await accountFor(s, project);
   if (tier.priceId) await s.payments.archivePrice(acct, tier.priceId);
   await s.payments.updateProduct(acct, tier.productId, {
-    name: tier.displayName,
-    description: tier.description,
-    images: providerImages(s, tier),
+    ...productFields(s, tier),
     active: false,
   });
 }
@@ -262,9 +259,7 @@ export async function sellingTiers<T>(
         if (state?.product === "archived" && t.productId && !revived.has(t.productId)) {
           revived.add(t.productId);
           await s.payments.updateProduct(acct, t.productId, {
-            name: t.displayName,
-            description: t.description,
-            images: providerImages(s, t),
+            ...productFields(s, t),
             active: true,
           });
         }

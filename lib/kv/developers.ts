@@ -30,6 +30,11 @@ export interface Connection {
   live: ConnectedAccount | null;
 }
 
+/** The developer's Stripe account of `mode`, or null (none, or a sandbox connection). */
+export function stripeAccount(d: Developer, mode: Mode): ConnectedAccount | null {
+  return d.connection?.provider === "stripe" ? d.connection[mode] : null;
+}
+
 export const developerKeys = {
   byId: (id: string) => ["developers", id] as const,
   byEmail: (email: string) => ["developers_by_email", email] as const,
@@ -83,9 +88,8 @@ export async function deleteDeveloper(kv: Deno.Kv, id: string): Promise<boolean>
   const cur = await kv.get<Developer>(developerKeys.byId(id));
   if (!cur.value) return false;
   let op = kv.atomic().check(cur).delete(cur.key).delete(developerKeys.byEmail(cur.value.email));
-  const c = cur.value.connection;
   for (const mode of ["test", "live"] as const) {
-    const acct = c?.provider === "stripe" ? c[mode] : null;
+    const acct = stripeAccount(cur.value, mode);
     if (acct) op = op.delete(developerKeys.byAccount(mode, acct.accountId));
   }
   return (await op.commit()).ok;
@@ -110,8 +114,7 @@ export function setStripeAccount(
   return retryAtomic("change the payment account", async () => {
     const cur = await kv.get<Developer>(developerKeys.byId(id));
     if (!cur.value) throw new NotFoundError(`No developer ${id}`);
-    const stripe = cur.value.connection?.provider === "stripe" ? cur.value.connection : null;
-    const before = stripe?.[o.mode] ?? null;
+    const before = stripeAccount(cur.value, o.mode);
     if (
       o.only &&
       (before?.accountId !== o.only.accountId ||
@@ -121,8 +124,8 @@ export function setStripeAccount(
       ...cur.value,
       connection: {
         provider: "stripe",
-        test: stripe?.test ?? null,
-        live: stripe?.live ?? null,
+        test: stripeAccount(cur.value, "test"),
+        live: stripeAccount(cur.value, "live"),
         [o.mode]: o.account,
       },
     };
@@ -147,8 +150,7 @@ export async function developerIdByAccount(
   const ptr = await kv.get<string>(developerKeys.byAccount(mode, accountId));
   if (ptr.value) return ptr.value;
   for await (const e of kv.list<Developer>({ prefix: ["developers"] })) {
-    const c = e.value.connection;
-    if (c?.provider === "stripe" && c[mode]?.accountId === accountId) return e.value.id;
+    if (stripeAccount(e.value, mode)?.accountId === accountId) return e.value.id;
   }
   return null;
 }

@@ -1,6 +1,6 @@
 /** Events about a developer's connected account itself (not its objects). */
 import { disconnectAccount } from "@/lib/billing/connect.ts";
-import { claimOnly, type Handler, log } from "@/lib/webhooks/outcomes.ts";
+import { type Handler, log, settle } from "@/lib/webhooks/outcomes.ts";
 import { subscriptionStats } from "@/lib/kv/project_stats.ts";
 
 /** The developer removed this platform from their Stripe account: it is disconnected. */
@@ -26,5 +26,5 @@ export const onDeauthorized: Handler = async (s, ev) => {
           : ""),
     });
   }
-  return (await claimOnly(s, ev)) ? (touched ? "applied" : "ignored") : "duplicate";
+  return await settle(s, ev, touched ? "applied" : "ignored");
 };

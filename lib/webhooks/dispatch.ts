@@ -26,7 +26,7 @@ import type { Subscription } from "@/lib/kv/customers.ts";
 import { tryCancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
 import { applyPlatformSubscription, platformAccountOf } from "@/lib/billing/platform.ts";
 import { onDeauthorized } from "@/lib/webhooks/account_events.ts";
-import { claimOnly, type Handler, log, type Outcome } from "@/lib/webhooks/outcomes.ts";
+import { claimOnly, type Handler, log, type Outcome, settle } from "@/lib/webhooks/outcomes.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
 import { currentSubscription } from "@/lib/payments/failures.ts";
 import { completeReservation, releaseReservation } from "@/lib/store/cart.ts";
@@ -77,13 +77,13 @@ async function applyProviderSubscription(
   if (told.metadata?.dream_platform) return applyPlatformSubscription(s, ev, told, readAt);
   const found = await projectFor(s, ev, told.metadata);
   const customerId = told.metadata?.dream_customer;
-  if (!found || !customerId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  if (!found || !customerId) return await settle(s, ev);
   let sub = told;
   if (readAt === undefined) {
     readAt = s.clock.now();
     const current = await currentSubscription(s.payments, found.acct, told.id);
     if (!current) {
-      return (await claimOnly(s, ev)) ? "ignored: no such subscription" : "duplicate";
+      return await settle(s, ev, "ignored: no such subscription");
     }
     sub = { ...current, metadata: { ...told.metadata, ...current.metadata } };
   }
@@ -188,16 +188,16 @@ function invoiceSubscription(inv: InvoiceFields) {
 /** Invoices: fetch the subscription's current state (status, period) and apply it. */
 const onInvoice: Handler = async (s, ev) => {
   const { subId, meta } = invoiceSubscription(ev.data.object as InvoiceFields);
-  if (!subId) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  if (!subId) return await settle(s, ev);
   const acct = meta?.dream_platform ? platformAccountOf(ev) : (await projectFor(s, ev, meta))?.acct;
-  if (!acct && meta) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  if (!acct && meta) return await settle(s, ev);
   const readAt = s.clock.now();
   const sub = await currentSubscription(
     s.payments,
     acct ?? { accountId: ev.account ?? null, mode: ev.livemode ? "live" : "test" },
     subId,
   );
-  if (!sub) return (await claimOnly(s, ev)) ? "ignored: no such subscription" : "duplicate";
+  if (!sub) return await settle(s, ev, "ignored: no such subscription");
   return applyProviderSubscription(s, ev, sub, readAt);
 };
 
@@ -232,7 +232,7 @@ const onInvoiceCreated: Handler = async (s, ev) => {
       return "applied";
     }
   }
-  return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  return await settle(s, ev);
 };
 
 /** The email the buyer gave at checkout, when a well-formed one is there. */
@@ -256,7 +256,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
   if (session.mode === "subscription" && session.subscription) {
     const platform = session.metadata?.dream_platform;
     const found = platform ? null : await projectFor(s, ev, session.metadata);
-    if (!platform && !found) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+    if (!platform && !found) return await settle(s, ev);
     const acct = found?.acct ?? platformAccountOf(ev);
     const readAt = s.clock.now();
     const sub = await s.payments.retrieveSubscription(acct, session.subscription);
@@ -288,7 +288,7 @@ const onCheckoutCompleted: Handler = async (s, ev) => {
     }
     return out;
   }
-  return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  return await settle(s, ev);
 };
 
 const onCheckoutExpired: Handler = async (s, ev) => {
@@ -301,7 +301,7 @@ const onCheckoutExpired: Handler = async (s, ev) => {
     }
     return out;
   }
-  return (await claimOnly(s, ev)) ? "acknowledged" : "duplicate";
+  return await settle(s, ev, "acknowledged");
 };
 
 /**
@@ -312,7 +312,7 @@ const onChargeRefunded: Handler = async (s, ev) => {
   const charge = ev.data.object as { amount_refunded: number; metadata?: Record<string, string> };
   const id = charge.metadata?.dream_reservation;
   const found = id ? await projectFor(s, ev, charge.metadata) : null;
-  if (!found || !id) return (await claimOnly(s, ev)) ? "ignored" : "duplicate";
+  if (!found || !id) return await settle(s, ev);
   if (!(await claimOnly(s, ev))) return "duplicate";
   const out = await commitRefund(s.kv, {
     pk: found.project.pk,

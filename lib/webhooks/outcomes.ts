@@ -25,3 +25,15 @@ export async function log(
 export function claimOnly(s: Services, ev: StripeEvent): Promise<boolean> {
   return claimEvent(s.kv, ev.id, s.clock.now());
 }
+
+/**
+ * Claims an event that changes nothing (more) here: answers `outcome`, or "duplicate" when the
+ * event was claimed before.
+ */
+export async function settle(
+  s: Services,
+  ev: StripeEvent,
+  outcome: Outcome = "ignored",
+): Promise<Outcome> {
+  return (await claimOnly(s, ev)) ? outcome : "duplicate";
+}

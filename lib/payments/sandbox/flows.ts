@@ -11,7 +11,6 @@ import {
   type SubscriptionUpdate,
   switchItems,
 } from "@/lib/payments/provider.ts";
-import { randomBase62 } from "@/lib/ids.ts";
 import type { SandboxStore } from "@/lib/kv/sandbox.ts";
 import type { KeptEvent } from "@/lib/kv/sandbox_outbox.ts";
 import { addInterval } from "@/lib/period.ts";
@@ -307,7 +306,7 @@ export async function updateSubscription(
         else if (at >= 0) data[at] = { ...data[at]!, price: to };
         else {
           const { quantity: _licensed, ...first } = data[0]!; // a metered item has no quantity
-          data.push({ ...first, id: `si_${randomBase62(14)}`, price: to });
+          data.push({ ...first, id: newId("si"), price: to });
         }
       }
       next = { ...next, items: { ...next.items, data } };
