@@ -4,6 +4,7 @@ import { loadAppSecret, openLocalKv, prepareDataDir } from "@/lib/startup.ts";
 import { createApp } from "@/server/app.ts";
 import { createLogger } from "@/lib/logger.ts";
 import { backgroundJobs, startJobs } from "@/server/jobs.ts";
+import { stopWebhooks } from "@/lib/outbound/deliver.ts";
 
 /** Config, data directory, KV and app secret: a problem is one line naming it, then exit 1. */
 async function start() {
@@ -55,7 +56,8 @@ if (import.meta.main) {
     stopping = true;
     logger.info("shutting down");
     jobs.stop();
-    await server.shutdown();
+    // webhook attempts under way are recorded (at most one 10 s attempt per endpoint)
+    await Promise.all([server.shutdown(), stopWebhooks(app.services)]);
     kv.close();
     Deno.exit(0);
   };

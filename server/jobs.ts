@@ -10,7 +10,7 @@ import type { Logger } from "@/lib/logger.ts";
 import { reconcileAll } from "@/lib/billing/reconcile.ts";
 import { sweepReservations } from "@/lib/store/cart.ts";
 import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
-import { runWebhooks } from "@/lib/outbound/deliver.ts";
+import { startWebhooks } from "@/lib/outbound/deliver.ts";
 
 export interface Job {
   name: string;
@@ -37,8 +37,16 @@ export function backgroundJobs(app: App): Job[] {
     });
   }
   jobs.push({ name: "sweep-holds", everyMs: 60_000, run: () => sweepReservations(s) });
-  // outbound webhooks: fan out new events, send what is due
-  jobs.push({ name: "webhooks", everyMs: 1000, run: () => runWebhooks(s) });
+  // outbound webhooks: fan out new events, start sending what is due (each endpoint's work goes
+  // on beside the next passes: a slow receiver holds up no other endpoint)
+  jobs.push({
+    name: "webhooks",
+    everyMs: 1000,
+    run: async () => {
+      const { fannedOut, started } = await startWebhooks(s);
+      return { fannedOut, endpoints: started.length };
+    },
+  });
   // deleted projects past their 30 days of undo
   jobs.push({ name: "purge-projects", everyMs: 3_600_000, run: () => purgeDeletedProjects(s) });
   // each run's duration also goes to /metrics when it is on

@@ -9,11 +9,11 @@ async function countUpTo(kv: Deno.Kv, prefix: Deno.KvKey, max: number): Promise<
   return n;
 }
 
-/** Webhook events waiting to be fanned out, and deliveries waiting to be attempted. */
+/** Webhook events waiting to be fanned out, and deliveries waiting in their endpoints' queues. */
 export async function outboxDepth(kv: Deno.Kv, max = 10_000) {
   return {
     events: await countUpTo(kv, outboxKeys.allEvents(), max),
-    deliveries: await countUpTo(kv, outboxKeys.allDue(), max),
+    deliveries: await countUpTo(kv, outboxKeys.allQueued(), max),
   };
 }
 

@@ -41,6 +41,8 @@ export const PROJECT_ROOTS = [
   "overage_closed",
   "webhook_events",
   "webhook_deliveries",
+  "webhook_queue",
+  "webhook_sched",
   "webhook_lease",
   "webhook_limit_reached",
   "open_subscription_checkout",

@@ -1,10 +1,18 @@
 /**
  * The outbound-webhook outbox and delivery log. An event row is written in the same commit as
  * the change it reports (`addEvents`); the worker fans each one out into one delivery per
- * subscribed endpoint (`fanOut`), then attempts deliveries whose time has come, in order per
- * endpoint, through a due index (`webhook_due`, ISO time first) so its cost follows what is due.
+ * subscribed endpoint (`fanOut`), then works endpoint by endpoint: each endpoint has its own
+ * queue of pending deliveries (`webhook_queue`, in order of their next attempt) and a schedule
+ * row (`webhook_sched`: when the worker should look at it next, and how many attempts in a row
+ * failed), found through a wake index (`webhook_wake`, ISO time first). So what the worker reads
+ * follows the endpoints that are due, and one endpoint's backlog or back-off never hides another
+ * endpoint's deliveries (the index was once one list of every due delivery, where 500 deliveries
+ * of a failing endpoint hid everyone else's). Everything that adds to a queue rewrites its
+ * schedule row in the same commit checked on it, so a worker that finds a queue empty and drops
+ * the schedule can never strand a delivery added meanwhile.
  */
 import { ulid } from "@/lib/ids.ts";
+import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 
 /** An event to send: its type, the API-shaped object and that object's version. */
 export interface OutboxEvent {
@@ -41,6 +49,20 @@ export interface Delivery {
   nextAt: number | null;
 }
 
+/** When the worker looks at an endpoint next, and its attempts that failed in a row. */
+export interface Schedule {
+  at: number;
+  streak: number;
+}
+
+/** A delivery waiting in its endpoint's queue. */
+export interface Queued {
+  id: string;
+  at: number;
+}
+
+const iso = (at: number) => new Date(at).toISOString();
+
 export const outboxKeys = {
   event: (pk: string, id: string) => ["webhook_events", pk, id] as const,
   allEvents: () => ["webhook_events"] as const,
@@ -48,15 +70,44 @@ export const outboxKeys = {
     ["webhook_deliveries", pk, endpointId, id] as const,
   listDeliveries: (pk: string, endpointId: string) =>
     ["webhook_deliveries", pk, endpointId] as const,
-  due: (at: number, pk: string, endpointId: string, id: string) =>
-    ["webhook_due", new Date(at).toISOString(), pk, endpointId, id] as const,
-  allDue: () => ["webhook_due"] as const,
+  /** A pending delivery in its endpoint's queue, by the time of its next attempt. */
+  queued: (pk: string, endpointId: string, at: number, id: string) =>
+    ["webhook_queue", pk, endpointId, iso(at), id] as const,
+  queue: (pk: string, endpointId: string) => ["webhook_queue", pk, endpointId] as const,
+  allQueued: () => ["webhook_queue"] as const,
+  schedule: (pk: string, endpointId: string) => ["webhook_sched", pk, endpointId] as const,
+  /** The wake index: endpoints by the time their schedule says. */
+  wake: (at: number, pk: string, endpointId: string) =>
+    ["webhook_wake", iso(at), pk, endpointId] as const,
+  allWakes: () => ["webhook_wake"] as const,
+  /** The previous version's index of every due delivery (read once, to move it to the queues). */
+  legacyDue: () => ["webhook_due"] as const,
   /** One attempt at a time per endpoint, across instances (expires by itself). */
   lease: (pk: string, endpointId: string) => ["webhook_lease", pk, endpointId] as const,
   /** `usage.limit_reached` goes out once per customer and period. */
   limitReached: (pk: string, customerId: string, periodStart: string) =>
     ["webhook_limit_reached", pk, customerId, periodStart] as const,
 };
+
+/**
+ * Adds to `op` what makes the worker look at an endpoint by `at`: its schedule row is written
+ * again (checked on `entry`, so a worker dropping it meanwhile fails and looks again), made
+ * when missing, and moved earlier unless the endpoint is in its back-off (failures in a row),
+ * which new events wait for and only `throughBackoff` (a test ping, a manual retry) skips.
+ */
+function touchSchedule(
+  op: Deno.AtomicOperation,
+  entry: Deno.KvEntryMaybe<Schedule>,
+  o: { pk: string; endpointId: string; at: number; throughBackoff: boolean },
+): Deno.AtomicOperation {
+  op = op.check(entry);
+  const cur = entry.value;
+  const earlier = cur && o.at < cur.at && (o.throughBackoff || cur.streak === 0);
+  const next = !cur ? { at: o.at, streak: 0 } : earlier ? { ...cur, at: o.at } : cur;
+  if (cur && next.at !== cur.at) op = op.delete(outboxKeys.wake(cur.at, o.pk, o.endpointId));
+  if (!cur || next.at !== cur.at) op = op.set(outboxKeys.wake(next.at, o.pk, o.endpointId), true);
+  return op.set(outboxKeys.schedule(o.pk, o.endpointId), next);
+}
 
 /** Adds events to the caller's commit (nothing when `events` is empty). */
 export function addEvents(
@@ -81,66 +132,189 @@ export async function pendingEvents(kv: Deno.Kv, limit: number): Promise<StoredE
 }
 
 /**
- * Replaces an event row by its deliveries (one per endpoint, due now) in one commit checked on
- * the row, so an event is fanned out once even with two workers.
+ * Replaces an event row by its deliveries (one per endpoint, due now, each in its endpoint's
+ * queue) in one commit checked on the row, so an event is fanned out once even with two workers.
  */
-export async function fanOut(
+export function fanOut(
   kv: Deno.Kv,
   event: StoredEvent,
   o: { endpointIds: string[]; body: (deliveryId: string) => string; now: number },
 ): Promise<boolean> {
-  const row = await kv.get(outboxKeys.event(event.pk, event.id));
-  if (!row.value) return false;
-  let op = kv.atomic().check(row).delete(row.key);
-  for (const endpointId of o.endpointIds) {
-    // the delivery id is the webhook-id: the same on every attempt, unique per endpoint
-    const id = o.endpointIds.length === 1 ? event.id : `${event.id}_${endpointId.slice(-6)}`;
-    op = putDelivery(op, {
-      id,
-      pk: event.pk,
-      endpointId,
-      type: event.type,
-      body: o.body(id),
-      createdAt: event.createdAt,
-      state: "pending",
-      attempts: [],
-      nextAt: o.now,
+  return retryAtomic("fan out a webhook event", async () => {
+    const row = await kv.get(outboxKeys.event(event.pk, event.id));
+    if (!row.value) return false;
+    const schedules = await kv.getMany<Schedule[]>(
+      o.endpointIds.map((id) => outboxKeys.schedule(event.pk, id)),
+    );
+    let op = kv.atomic().check(row).delete(row.key);
+    o.endpointIds.forEach((endpointId, i) => {
+      // the delivery id is the webhook-id: the same on every attempt, unique per endpoint
+      const id = o.endpointIds.length === 1 ? event.id : `${event.id}_${endpointId.slice(-6)}`;
+      op = putDelivery(op, {
+        id,
+        pk: event.pk,
+        endpointId,
+        type: event.type,
+        body: o.body(id),
+        createdAt: event.createdAt,
+        state: "pending",
+        attempts: [],
+        nextAt: o.now,
+      });
+      op = touchSchedule(op, schedules[i]!, {
+        pk: event.pk,
+        endpointId,
+        at: o.now,
+        throughBackoff: false,
+      });
     });
-  }
-  return (await op.commit()).ok;
+    return (await op.commit()).ok ? true : RETRY;
+  });
 }
 
 function putDelivery(op: Deno.AtomicOperation, d: Delivery): Deno.AtomicOperation {
   op = op.set(outboxKeys.delivery(d.pk, d.endpointId, d.id), d);
-  return d.nextAt === null ? op : op.set(outboxKeys.due(d.nextAt, d.pk, d.endpointId, d.id), true);
+  return d.nextAt === null
+    ? op
+    : op.set(outboxKeys.queued(d.pk, d.endpointId, d.nextAt, d.id), true);
 }
 
-/** A delivery made directly (a test `ping`), due now. */
-export async function createDelivery(kv: Deno.Kv, d: Delivery): Promise<void> {
-  await putDelivery(kv.atomic(), d).commit();
+/** Drops `prior`'s queue entry and writes `next` (checked on `prior`) into `op`. */
+function replaceDelivery(
+  op: Deno.AtomicOperation,
+  prior: Deno.KvEntry<Delivery>,
+  next: Delivery,
+): Deno.AtomicOperation {
+  const p = prior.value;
+  op = op.check(prior);
+  if (p.nextAt !== null) op = op.delete(outboxKeys.queued(p.pk, p.endpointId, p.nextAt, p.id));
+  return putDelivery(op, next);
 }
 
-/** Deliveries due by `now`, oldest first. */
-export async function dueDeliveries(
+/**
+ * Queues a delivery to be sent now, through its endpoint's back-off (a test `ping`, made here;
+ * or a manual retry of `prior`, whatever its state).
+ */
+export function sendNow(kv: Deno.Kv, d: Delivery, prior?: Deno.KvEntry<Delivery>): Promise<void> {
+  return retryAtomic("queue a webhook delivery", async () => {
+    const schedule = await kv.get<Schedule>(outboxKeys.schedule(d.pk, d.endpointId));
+    let op = prior ? replaceDelivery(kv.atomic(), prior, d) : putDelivery(kv.atomic(), d);
+    op = touchSchedule(op, schedule, {
+      pk: d.pk,
+      endpointId: d.endpointId,
+      at: d.nextAt ?? Date.now(),
+      throughBackoff: true,
+    });
+    if ((await op.commit()).ok) return;
+    if (!prior) return RETRY;
+    const again = await getDelivery(kv, d.pk, d.endpointId, d.id);
+    if (!again.value) return; // gone meanwhile (its project purged): nothing to send
+    prior = again as Deno.KvEntry<Delivery>;
+    return RETRY;
+  });
+}
+
+/** Endpoints whose schedule is due by `now`, soonest first. */
+export async function dueEndpoints(
   kv: Deno.Kv,
   o: { now: number; limit: number },
-): Promise<{ pk: string; endpointId: string; id: string; dueKey: Deno.KvKey }[]> {
+): Promise<{ pk: string; endpointId: string; wakeKey: Deno.KvKey }[]> {
   const out = [];
   for await (
     const e of kv.list({
-      start: outboxKeys.allDue(),
-      end: [...outboxKeys.allDue(), new Date(o.now + 1).toISOString()],
+      start: outboxKeys.allWakes(),
+      end: [...outboxKeys.allWakes(), iso(o.now + 1)],
     }, { limit: o.limit })
   ) {
-    const [, , pk, endpointId, id] = e.key as [string, string, string, string, string];
-    out.push({ pk, endpointId, id, dueKey: e.key });
+    const [, , pk, endpointId] = e.key as [string, string, string, string];
+    out.push({ pk, endpointId, wakeKey: e.key });
   }
   return out;
 }
 
-/** Drops a due entry whose delivery is gone (its project or endpoint was deleted). */
-export async function dropDue(kv: Deno.Kv, dueKey: Deno.KvKey): Promise<void> {
-  await kv.delete(dueKey);
+export function getSchedule(kv: Deno.Kv, pk: string, endpointId: string) {
+  return kv.get<Schedule>(outboxKeys.schedule(pk, endpointId));
+}
+
+/** Drops a wake entry that no schedule stands behind (its project was purged, or it moved). */
+export async function dropWake(kv: Deno.Kv, wakeKey: Deno.KvKey): Promise<void> {
+  await kv.delete(wakeKey);
+}
+
+/** An endpoint's queued deliveries whose attempt is due by `until`, in order (all: no `until`). */
+export async function queuedFor(
+  kv: Deno.Kv,
+  pk: string,
+  o: { endpointId: string; until?: number; limit: number },
+): Promise<Queued[]> {
+  const prefix = outboxKeys.queue(pk, o.endpointId);
+  const out: Queued[] = [];
+  for await (
+    const e of kv.list(
+      o.until === undefined ? { prefix } : { start: prefix, end: [...prefix, iso(o.until + 1)] },
+      { limit: o.limit },
+    )
+  ) {
+    const [, , , at, id] = e.key as [string, string, string, string, string];
+    out.push({ id, at: Date.parse(at) });
+  }
+  return out;
+}
+
+/**
+ * Sets when the worker looks at an endpoint next, once it has worked on it: at `pauseUntil`
+ * after a failure (its back-off; `streak` failures in a row), else when its earliest queued
+ * delivery is due (at once when some are due already); the schedule goes when the queue is
+ * empty. Checked on the schedule row: a delivery queued meanwhile makes it look again.
+ */
+export function reschedule(
+  kv: Deno.Kv,
+  pk: string,
+  o: { endpointId: string; pauseUntil: number | null; streak: number },
+): Promise<Schedule | null> {
+  return retryAtomic("schedule a webhook endpoint", async () => {
+    const entry = await getSchedule(kv, pk, o.endpointId);
+    const [first] = await queuedFor(kv, pk, { endpointId: o.endpointId, limit: 1 });
+    const cur = entry.value;
+    let op = kv.atomic().check(entry);
+    if (cur) op = op.delete(outboxKeys.wake(cur.at, pk, o.endpointId));
+    if (!first) {
+      const res = await op.delete(entry.key).commit();
+      return res.ok ? null : RETRY;
+    }
+    const next = { at: Math.max(first.at, o.pauseUntil ?? 0), streak: o.streak };
+    op = op.set(entry.key, next).set(outboxKeys.wake(next.at, pk, o.endpointId), true);
+    return (await op.commit()).ok ? next : RETRY;
+  });
+}
+
+/**
+ * Moves up to `limit` entries of the previous version's index of due deliveries into their
+ * endpoints' queues; answers how many it moved (0 once there are none).
+ */
+export async function moveLegacyDue(kv: Deno.Kv, limit: number): Promise<number> {
+  let moved = 0;
+  for await (const e of kv.list({ prefix: outboxKeys.legacyDue() }, { limit })) {
+    const [, , pk, endpointId, id] = e.key as [string, string, string, string, string];
+    await retryAtomic("move a webhook delivery", async () => {
+      const [d, schedule] = await Promise.all([
+        getDelivery(kv, pk, endpointId, id),
+        getSchedule(kv, pk, endpointId),
+      ]);
+      let op = kv.atomic().delete(e.key);
+      if (d.value?.state === "pending" && d.value.nextAt !== null) {
+        op = touchSchedule(putDelivery(op.check(d), d.value), schedule, {
+          pk,
+          endpointId,
+          at: d.value.nextAt,
+          throughBackoff: true,
+        });
+      }
+      return (await op.commit()).ok ? undefined : RETRY;
+    });
+    moved++;
+  }
+  return moved;
 }
 
 export async function getDelivery(kv: Deno.Kv, pk: string, endpointId: string, id: string) {
@@ -149,20 +323,14 @@ export async function getDelivery(kv: Deno.Kv, pk: string, endpointId: string, i
 
 /**
  * Writes a delivery's new state (an attempt recorded, the next time or the end) in place of its
- * old due entry, checked on the record read.
+ * old queue entry, checked on the record read.
  */
 export async function saveDelivery(
   kv: Deno.Kv,
   prior: Deno.KvEntry<Delivery>,
   next: Delivery,
 ): Promise<boolean> {
-  let op = kv.atomic().check(prior);
-  if (prior.value.nextAt !== null) {
-    op = op.delete(
-      outboxKeys.due(prior.value.nextAt, prior.value.pk, prior.value.endpointId, prior.value.id),
-    );
-  }
-  return (await putDelivery(op, next).commit()).ok;
+  return (await replaceDelivery(kv.atomic(), prior, next).commit()).ok;
 }
 
 /** An endpoint's deliveries, newest first. */

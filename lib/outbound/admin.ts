@@ -1,13 +1,7 @@
 /** A developer's view of deliveries: the log per endpoint, a test `ping`, a manual retry. */
 import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
-import {
-  createDelivery,
-  type Delivery,
-  getDelivery,
-  listDeliveries,
-  saveDelivery,
-} from "@/lib/kv/webhook_outbox.ts";
+import { type Delivery, getDelivery, listDeliveries, sendNow } from "@/lib/kv/webhook_outbox.ts";
 import { findEndpoint } from "@/lib/outbound/endpoints.ts";
 import { eventBody } from "@/lib/outbound/events.ts";
 import { NotFoundError } from "@/lib/errors.ts";
@@ -34,7 +28,10 @@ export async function deliveryLog(s: Services, p: Project, endpointId: string) {
   return (await listDeliveries(s.kv, p.pk, { endpointId, limit: 50 })).map(publicDelivery);
 }
 
-/** Queues a `ping` for one endpoint, due now (the worker sends it within a second). */
+/**
+ * Queues a `ping` for one endpoint, due now, through its back-off (the worker sends it within a
+ * second).
+ */
 export async function sendTest(s: Services, p: Project, endpointId: string) {
   findEndpoint(p, endpointId);
   const now = s.clock.now();
@@ -55,11 +52,14 @@ export async function sendTest(s: Services, p: Project, endpointId: string) {
     attempts: [],
     nextAt: now,
   };
-  await createDelivery(s.kv, d);
+  await sendNow(s.kv, d);
   return publicDelivery(d);
 }
 
-/** Sends a delivery again now, whatever its state (the same webhook-id and body). */
+/**
+ * Sends a delivery again now, whatever its state (the same webhook-id and body), through its
+ * endpoint's back-off.
+ */
 export async function retryDelivery(
   s: Services,
   p: Project,
@@ -69,6 +69,6 @@ export async function retryDelivery(
   const entry = await getDelivery(s.kv, p.pk, o.endpointId, o.deliveryId);
   if (!entry.value) throw new NotFoundError(`No delivery ${o.deliveryId}`);
   const next: Delivery = { ...entry.value, state: "pending", nextAt: s.clock.now() };
-  await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, next);
+  await sendNow(s.kv, next, entry as Deno.KvEntry<Delivery>);
   return publicDelivery(next);
 }

@@ -1,11 +1,17 @@
 /**
- * The outbound-webhook worker: fans new events out into one delivery per endpoint, then makes
- * the attempts that are due, one at a time per endpoint (a lease across instances), signed per
- * Standard Webhooks with `npm:standardwebhooks` (every live secret signs during a rotation).
- * An attempt has 10 s, follows no redirect and reads at most 4 KB of the answer; 2xx is
- * delivered, anything else waits 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h … and fails after 3
- * days. An endpoint whose attempts all fail for 3 days is disabled. Everything lives in the
- * store, so a restart (or another instance) carries on where this one stopped.
+ * The outbound-webhook worker: fans new events out into one delivery per endpoint, then works
+ * on the endpoints that are due (lib/kv/webhook_outbox.ts keeps a queue and a schedule per
+ * endpoint), each on its own: one attempt at a time per endpoint (a lease across instances),
+ * endpoints side by side (at most `MAX_DRAINS` per instance), and no endpoint waits for another:
+ * the job's pass starts what is due and returns, so a slow or failing receiver holds up only its
+ * own deliveries. Signed per Standard Webhooks with `npm:standardwebhooks` (every live secret
+ * signs during a rotation). An attempt has 10 s, follows no redirect and reads at most 4 KB of
+ * the answer; 2xx is delivered, anything else waits 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h …
+ * and fails after 3 days. A failure pauses its endpoint for as long (by its failures in a row),
+ * so a receiver that is down gets one attempt per back-off step, not one per queued delivery; a
+ * success carries on with the queue. An endpoint whose attempts all fail for 3 days is disabled.
+ * Everything lives in the store, so a restart (or another instance) carries on where this one
+ * stopped.
  */
 import { Webhook } from "standardwebhooks";
 import type { Services } from "@/lib/services.ts";
@@ -14,12 +20,17 @@ import { getProject, updateProject } from "@/lib/kv/projects.ts";
 import {
   type Attempt,
   type Delivery,
-  dropDue,
   dropLease,
-  dueDeliveries,
+  dropWake,
+  dueEndpoints,
   fanOut,
   getDelivery,
+  getSchedule,
+  moveLegacyDue,
   pendingEvents,
+  type Queued,
+  queuedFor,
+  reschedule,
   saveDelivery,
   takeLease,
 } from "@/lib/kv/webhook_outbox.ts";
@@ -41,30 +52,78 @@ export const BACKOFF_MS = [
 export const GIVE_UP_MS = 72 * HOUR;
 const TIMEOUT_MS = 10 * SECOND;
 const READ_LIMIT = 4096;
+/** Endpoints one instance works on at once. */
+const MAX_DRAINS = 32;
+/** Attempts, and time, one endpoint gets before it goes back in line behind the others. */
+const DRAIN_ATTEMPTS = 50;
+const DRAIN_MS = 30 * SECOND;
 const holder = `w_${randomBase62(10)}`;
 
-/** Fans out pending events and makes due attempts; answers what it did. */
-export async function runWebhooks(s: Services): Promise<{ fannedOut: number; attempted: number }> {
+/** The back-off after the `n`th attempt (1-based) that failed. */
+const backoff = (n: number) => BACKOFF_MS[Math.min(n, BACKOFF_MS.length) - 1]!;
+
+/** What each instance (each `Services`) is working on now, and whether it is stopping. */
+interface Worker {
+  busy: Map<string, Promise<number>>;
+  stopping: boolean;
+}
+const workers = new WeakMap<Services, Worker>();
+
+function workerOf(s: Services): Worker {
+  let w = workers.get(s);
+  if (!w) workers.set(s, w = { busy: new Map(), stopping: false });
+  return w;
+}
+
+/**
+ * For shutting down: no new work starts, each endpoint's work ends after the attempt it is
+ * making (at most `TIMEOUT_MS`), and this resolves once all of it has.
+ */
+export async function stopWebhooks(s: Services): Promise<void> {
+  const w = workerOf(s);
+  w.stopping = true;
+  await Promise.all(w.busy.values());
+}
+
+/**
+ * The job's pass: moves events into deliveries and starts work on every endpoint that is due and
+ * not worked on already, without waiting for it (each endpoint's work logs its own failure).
+ * Answers what it fanned out and the work it started (each answers the attempts it made).
+ */
+export async function startWebhooks(
+  s: Services,
+): Promise<{ fannedOut: number; started: Promise<number>[] }> {
+  const w = workerOf(s);
+  if (w.stopping) return { fannedOut: 0, started: [] };
+  await moveLegacyDue(s.kv, 100);
   const fannedOut = await fanOutPending(s);
-  const due = await dueDeliveries(s.kv, { now: s.clock.now(), limit: 500 });
-  // per endpoint, in order and one at a time; endpoints side by side. An endpoint stops at its
-  // first failure (the rest wait for its back-off rather than storm it)
-  const byEndpoint = new Map<string, (typeof due)[number][]>();
-  for (const d of due) {
-    const k = `${d.pk}\u0000${d.endpointId}`;
-    byEndpoint.set(k, [...(byEndpoint.get(k) ?? []), d]);
+  const started: Promise<number>[] = [];
+  const now = s.clock.now();
+  for (const due of await dueEndpoints(s.kv, { now, limit: 200 })) {
+    const k = `${due.pk}\u0000${due.endpointId}`;
+    if (w.busy.has(k)) continue;
+    if (w.busy.size >= MAX_DRAINS || w.stopping) break;
+    const work = drain(s, w, due)
+      .catch((err) => {
+        s.logger.error("webhook delivery failed", {
+          pk: due.pk,
+          endpoint: due.endpointId,
+          error: String(err),
+        });
+        return 0;
+      })
+      .finally(() => w.busy.delete(k));
+    w.busy.set(k, work);
+    started.push(work);
   }
-  const results = await Promise.all([...byEndpoint.values()].map(async (list) => {
-    let n = 0;
-    for (const d of list.slice(0, 50)) {
-      const r = await attemptOne(s, d);
-      if (r === null) break;
-      n++;
-      if (!r) break;
-    }
-    return n;
-  }));
-  return { fannedOut, attempted: results.reduce((a, b) => a + b, 0) };
+  return { fannedOut, started };
+}
+
+/** One whole pass, waited for: fans out, then makes every attempt that is due now. */
+export async function runWebhooks(s: Services): Promise<{ fannedOut: number; attempted: number }> {
+  const { fannedOut, started } = await startWebhooks(s);
+  const attempted = (await Promise.all(started)).reduce((a, b) => a + b, 0);
+  return { fannedOut, attempted };
 }
 
 async function fanOutPending(s: Services): Promise<number> {
@@ -87,51 +146,104 @@ async function fanOutPending(s: Services): Promise<number> {
   return n;
 }
 
-/** One attempt: true delivered, false failed, null when nothing was sent. */
+/**
+ * Works on one due endpoint: its queued deliveries that are due, in order, until one fails (the
+ * endpoint then pauses for its back-off), the queue has nothing more due, or its share of
+ * attempts or time is used; then sets when to look at it next. Answers the attempts it made.
+ */
+async function drain(
+  s: Services,
+  w: Worker,
+  due: { pk: string; endpointId: string; wakeKey: Deno.KvKey },
+): Promise<number> {
+  const { pk, endpointId } = due;
+  const schedule = (await getSchedule(s.kv, pk, endpointId)).value;
+  const now = s.clock.now();
+  const wakeAt = Date.parse(String(due.wakeKey[1]));
+  if (!schedule || schedule.at !== wakeAt) {
+    await dropWake(s.kv, due.wakeKey); // its project was purged, or the schedule moved
+    return 0;
+  }
+  if (schedule.at > now) return 0;
+  let project = await getProject(s.kv, pk);
+  let endpoint = project?.webhooks?.find((e) => e.id === endpointId);
+  const queued = await queuedFor(s.kv, pk, { endpointId, until: now, limit: DRAIN_ATTEMPTS });
+  let streak = schedule.streak;
+  let pauseUntil: number | null = null;
+  let attempted = 0;
+  const started = performance.now();
+  for (const q of queued) {
+    if (!project || !endpoint || endpoint.disabledAt) {
+      await endDelivery(s, {
+        pk,
+        endpointId,
+        q,
+        why: !endpoint ? "endpoint deleted" : "endpoint disabled",
+      });
+      continue;
+    }
+    if (!(await takeLease(s.kv, pk, { endpointId, holder, ms: 30 * SECOND }))) break;
+    let r: Outcome | null;
+    try {
+      r = await attemptOne(s, { project, endpoint, q });
+    } finally {
+      await dropLease(s.kv, pk, endpointId);
+    }
+    if (r === null) continue;
+    attempted++;
+    ({ project, endpoint } = r);
+    if (r.ok) streak = 0;
+    else {
+      streak++;
+      pauseUntil = s.clock.now() + backoff(streak);
+      break;
+    }
+    if (performance.now() - started > DRAIN_MS || w.stopping) break;
+  }
+  await reschedule(s.kv, pk, { endpointId, pauseUntil, streak });
+  return attempted;
+}
+
+/** Ends a queued delivery unsent (its endpoint was deleted or disabled). */
+async function endDelivery(
+  s: Services,
+  o: { pk: string; endpointId: string; q: Queued; why: string },
+): Promise<void> {
+  const entry = await getDelivery(s.kv, o.pk, o.endpointId, o.q.id);
+  if (entry.value?.state !== "pending") return;
+  const d = entry.value;
+  await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
+    ...d,
+    state: "failed",
+    nextAt: null,
+    attempts: [...d.attempts, { at: s.clock.now(), status: null, durationMs: 0, error: o.why }],
+  });
+}
+
+type Outcome = { ok: boolean; project: Project; endpoint: WebhookEndpoint };
+
+/** One attempt at a queued delivery; null when nothing was sent (it moved on meanwhile). */
 async function attemptOne(
   s: Services,
-  due: { pk: string; endpointId: string; id: string; dueKey: Deno.KvKey },
-): Promise<boolean | null> {
-  if (!(await takeLease(s.kv, due.pk, { endpointId: due.endpointId, holder, ms: 30 * SECOND }))) {
-    return null;
-  }
-  try {
-    const entry = await getDelivery(s.kv, due.pk, due.endpointId, due.id);
-    if (!entry.value) {
-      await dropDue(s.kv, due.dueKey); // a purged project's leftover: nothing to send
-      return null;
-    }
-    if (entry.value.state !== "pending") return null;
-    const project = await getProject(s.kv, due.pk);
-    const endpoint = project?.webhooks?.find((e) => e.id === due.endpointId);
-    const d = entry.value;
-    const now = s.clock.now();
-    if (!project || !endpoint || endpoint.disabledAt) {
-      const why = !endpoint ? "endpoint deleted" : "endpoint disabled";
-      await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
-        ...d,
-        state: "failed",
-        nextAt: null,
-        attempts: [...d.attempts, { at: now, status: null, durationMs: 0, error: why }],
-      });
-      return null;
-    }
-    const attempt = await send(s, endpoint, d);
-    const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
-    const attempts = [...d.attempts, attempt];
-    const wait = BACKOFF_MS[attempts.length - 1] ?? BACKOFF_MS.at(-1)!;
-    const giveUp = !ok && now + wait - d.createdAt > GIVE_UP_MS;
-    await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
-      ...d,
-      attempts,
-      state: ok ? "delivered" : giveUp ? "failed" : "pending",
-      nextAt: ok || giveUp ? null : now + wait,
-    });
-    await noteHealth(s, project, { endpoint, ok, now, gaveUp: giveUp });
-    return ok;
-  } finally {
-    await dropLease(s.kv, due.pk, due.endpointId);
-  }
+  o: { project: Project; endpoint: WebhookEndpoint; q: Queued },
+): Promise<Outcome | null> {
+  const { project, endpoint } = o;
+  const entry = await getDelivery(s.kv, project.pk, endpoint.id, o.q.id);
+  const d = entry.value;
+  if (!d || d.state !== "pending" || d.nextAt !== o.q.at) return null;
+  const now = s.clock.now();
+  const attempt = await send(s, endpoint, d);
+  const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
+  const attempts = [...d.attempts, attempt];
+  const wait = backoff(attempts.length);
+  const giveUp = !ok && now + wait - d.createdAt > GIVE_UP_MS;
+  await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
+    ...d,
+    attempts,
+    state: ok ? "delivered" : giveUp ? "failed" : "pending",
+    nextAt: ok || giveUp ? null : now + wait,
+  });
+  return { ok, ...await noteHealth(s, project, { endpoint, ok, now, gaveUp: giveUp }) };
 }
 
 /** One signed POST; never throws (its failure is the attempt's error). */
@@ -215,13 +327,14 @@ async function readLimited(res: Response): Promise<string> {
 
 /**
  * Success clears the failing clock; 3 days of failures disable the endpoint (as does a delivery
- * that failed for good after its 3 days of retries while nothing succeeded).
+ * that failed for good after its 3 days of retries while nothing succeeded). Answers the project
+ * and endpoint as they are now.
  */
 async function noteHealth(
   s: Services,
   p: Project,
   o: { endpoint: WebhookEndpoint; ok: boolean; now: number; gaveUp: boolean },
-): Promise<void> {
+): Promise<{ project: Project; endpoint: WebhookEndpoint }> {
   const e = o.endpoint;
   const since = e.failingSince;
   const next = o.ok
@@ -231,7 +344,7 @@ async function noteHealth(
     : o.now - since >= GIVE_UP_MS || o.gaveUp // failing since, and a delivery failed for good
     ? { disabledAt: new Date(o.now).toISOString() }
     : null;
-  if (!next) return;
+  if (!next) return { project: p, endpoint: e };
   const saved = await updateProject(s.kv, p.pk, (cur) => ({
     ...cur,
     webhooks: (cur.webhooks ?? []).map((x) => x.id === e.id ? { ...x, ...next } : x),
@@ -243,4 +356,5 @@ async function noteHealth(
       endpoint: e.id,
     });
   }
+  return { project: saved, endpoint: saved.webhooks?.find((x) => x.id === e.id) ?? e };
 }

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import {
+  addEvents,
+  type Delivery,
+  dueEndpoints,
+  fanOut,
+  getSchedule,
+  moveLegacyDue,
+  outboxKeys,
+  pendingEvents,
+  queuedFor,
+  reschedule,
+  sendNow,
+} from "@/lib/kv/webhook_outbox.ts";
+
+const PK = "pk_test_outbox";
+const EP = "we_1";
+const T0 = Date.parse("2026-12-01T00:00:00.000Z");
+
+function delivery(id: string, nextAt: number): Delivery {
+  return {
+    id,
+    pk: PK,
+    endpointId: EP,
+    type: "ping",
+    body: "{}",
+    createdAt: nextAt,
+    state: "pending",
+    attempts: [],
+    nextAt,
+  };
+}
+
+/** An event fanned out to the one endpoint at `now`. */
+async function event(kv: Deno.Kv, now: number) {
+  await addEvents(kv.atomic(), PK, { events: [{ type: "ping", data: {}, version: 1 }], now })
+    .commit();
+  const [ev] = await pendingEvents(kv, 1);
+  assert.ok(await fanOut(kv, ev!, { endpointIds: [EP], body: () => "{}", now }));
+}
+
+const wakes = async (kv: Deno.Kv, now: number) =>
+  (await dueEndpoints(kv, { now, limit: 10 })).map((d) => d.endpointId);
+
+Deno.test("webhook queues: a new event wakes an idle endpoint now, waits for a back-off, and a ping goes through it", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  await event(kv, T0);
+  assert.deepEqual((await getSchedule(kv, PK, EP)).value, { at: T0, streak: 0 });
+  assert.deepEqual(await wakes(kv, T0), [EP]);
+
+  // a failure: paused 5 min with the delivery due again in 5 s
+  const [q] = await queuedFor(kv, PK, { endpointId: EP, until: T0, limit: 10 });
+  await kv.atomic().delete(outboxKeys.queued(PK, EP, q!.at, q!.id))
+    .set(outboxKeys.queued(PK, EP, T0 + 5_000, q!.id), true).commit();
+  await reschedule(kv, PK, { endpointId: EP, pauseUntil: T0 + 300_000, streak: 2 });
+  assert.deepEqual(await wakes(kv, T0 + 5_000), [], "the pause wins over the delivery's own time");
+  await event(kv, T0 + 10_000);
+  assert.equal((await getSchedule(kv, PK, EP)).value!.at, T0 + 300_000, "new events wait");
+  await sendNow(kv, delivery("msg_ping", T0 + 20_000));
+  assert.equal((await getSchedule(kv, PK, EP)).value!.at, T0 + 20_000, "a ping goes through");
+  assert.deepEqual(await wakes(kv, T0 + 20_000), [EP], "one wake entry, moved");
+  assert.deepEqual(await wakes(kv, T0 + 400_000), [EP]);
+});
+
+Deno.test("webhook queues: an endpoint not in back-off is woken by a new event even when its queue's next delivery is later", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  // its only delivery waits for its own back-off (2 h), the endpoint itself is fine (streak 0)
+  await sendNow(kv, delivery("msg_later", T0 + 7_200_000));
+  await reschedule(kv, PK, { endpointId: EP, pauseUntil: null, streak: 0 });
+  assert.equal((await getSchedule(kv, PK, EP)).value!.at, T0 + 7_200_000);
+  await event(kv, T0);
+  assert.deepEqual(await wakes(kv, T0), [EP]);
+});
+
+Deno.test("webhook queues: an empty queue drops the schedule, and anything queued after brings it back", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  await event(kv, T0);
+  const [q] = await queuedFor(kv, PK, { endpointId: EP, limit: 10 });
+  await kv.delete(outboxKeys.queued(PK, EP, q!.at, q!.id)); // delivered
+  assert.equal(await reschedule(kv, PK, { endpointId: EP, pauseUntil: null, streak: 0 }), null);
+  assert.equal((await getSchedule(kv, PK, EP)).value, null);
+  assert.deepEqual(await wakes(kv, T0 + 1e9), []);
+  await event(kv, T0 + 1_000);
+  assert.deepEqual(await wakes(kv, T0 + 1_000), [EP]);
+});
+
+Deno.test("moveLegacyDue() moves the previous version's due index into the endpoints' queues", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const pending = delivery("msg_a", T0);
+  const done = { ...delivery("msg_b", T0), state: "delivered" as const, nextAt: null };
+  const legacy = (d: Delivery) =>
+    ["webhook_due", new Date(T0).toISOString(), PK, EP, d.id] as const;
+  await kv.atomic()
+    .set(outboxKeys.delivery(PK, EP, pending.id), pending).set(legacy(pending), true)
+    .set(outboxKeys.delivery(PK, EP, done.id), done).set(legacy(done), true)
+    .commit();
+  assert.equal(await moveLegacyDue(kv, 100), 2);
+  assert.equal(await moveLegacyDue(kv, 100), 0);
+  assert.deepEqual(await queuedFor(kv, PK, { endpointId: EP, limit: 10 }), [
+    { id: "msg_a", at: T0 },
+  ]);
+  assert.deepEqual(await wakes(kv, T0), [EP]);
+});
+
+Deno.test("webhook queues: a worker emptying the queue while events arrive never strands a delivery", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  for (let i = 0; i < 150; i++) {
+    const now = T0 + i * 1000;
+    await Promise.all([
+      event(kv, now),
+      (async () => {
+        // a worker: delivers what it sees queued, then sets the schedule from what is left
+        for (const q of await queuedFor(kv, PK, { endpointId: EP, limit: 10 })) {
+          await kv.delete(outboxKeys.queued(PK, EP, q.at, q.id));
+        }
+        await reschedule(kv, PK, { endpointId: EP, pauseUntil: null, streak: 0 });
+      })(),
+    ]);
+    const queued = await queuedFor(kv, PK, { endpointId: EP, limit: 10 });
+    const schedule = (await getSchedule(kv, PK, EP)).value;
+    if (queued.length > 0) {
+      assert.ok(schedule && schedule.at <= queued[0]!.at, `round ${i}: queued but not scheduled`);
+      assert.deepEqual(await wakes(kv, schedule.at), [EP], `round ${i}: the wake entry`);
+    }
+  }
+});

@@ -1,0 +1,131 @@
+/**
+ * [e2e] Outbound webhooks, one endpoint beside the others: a failing endpoint's backlog and a slow
+ * receiver hold up no other endpoint's deliveries, and a receiver that is down gets one attempt
+ * per back-off step rather than one per queued delivery.
+ */
+import assert from "node:assert/strict";
+import { developer, project, testApp, TestClock } from "@/tests/helpers.ts";
+import { BACKOFF_MS, runWebhooks, stopWebhooks } from "@/lib/outbound/deliver.ts";
+import { backgroundJobs, startJobs } from "@/server/jobs.ts";
+import { outboxKeys } from "@/lib/kv/webhook_outbox.ts";
+
+/** A receiver on 127.0.0.1: `answer` gives each request's status (after `delayMs`). */
+function receiver(o: { answer?: () => number; delayMs?: number } = {}) {
+  const ids: string[] = [];
+  let answered = 0;
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    ids.push(req.headers.get("webhook-id") ?? "");
+    await req.text();
+    if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
+    answered++;
+    return new Response("ok", { status: o.answer?.() ?? 200 });
+  });
+  return {
+    ids,
+    answered: () => answered,
+    url: `http://127.0.0.1:${server.addr.port}/in`,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+const config = { webhookAllowPrivate: true };
+
+/** Queues `n` test pings for an endpoint (what a burst of events does). */
+async function pings(app: Awaited<ReturnType<typeof testApp>>, o: {
+  dat: string;
+  pk: string;
+  endpointId: string;
+  n: number;
+}) {
+  for (let i = 0; i < o.n; i++) {
+    const r = await app.call("POST", `/v1/projects/${o.pk}/webhooks/${o.endpointId}/test`, {
+      key: o.dat,
+    });
+    assert.equal(r.status, 202, r.text);
+  }
+}
+
+Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project's events still go out, the failing one is paused by its back-off, and drains once it answers again", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  let down = true;
+  await using failing = receiver({ answer: () => (down ? 500 : 200) });
+  await using healthy = receiver();
+  const dev = await developer(app);
+  const a = await project(app, dev.dat);
+  const b = await project(app, dev.dat);
+  const endpointOf = async (pk: string, url: string) =>
+    (await app.call("POST", `/v1/projects/${pk}/webhooks`, { key: dev.dat, body: { url } })).body
+      .endpoint.id as string;
+  const epA = await endpointOf(a.pk, failing.url);
+  await endpointOf(b.pk, healthy.url);
+  await pings(app, { dat: dev.dat, pk: a.pk, endpointId: epA, n: 600 });
+  assert.deepEqual(await runWebhooks(app.services), { fannedOut: 0, attempted: 1 });
+
+  // B's event comes after A's 600 deliveries, all due before it
+  const made = await app.call("POST", "/api/customers", { key: b.sk, body: { id: "bea" } });
+  assert.equal(made.status, 201, made.text);
+  for (let i = 0; i < 3; i++) await runWebhooks(app.services);
+  assert.equal(healthy.ids.length, 1, "B's customer.created went out");
+  assert.equal(failing.ids.length, 1, "A waits for its back-off: one attempt, not one per pass");
+
+  // each back-off step: one attempt, with the steps growing
+  for (const step of BACKOFF_MS.slice(0, 3)) {
+    app.clock.advance(step - 1000);
+    await runWebhooks(app.services);
+    const before: number = failing.ids.length;
+    app.clock.advance(1000);
+    await runWebhooks(app.services);
+    assert.equal(failing.ids.length, before + 1, `one attempt after ${step} ms`);
+  }
+  assert.equal(failing.ids.length, 4);
+
+  // A answers again: the whole queue drains, each delivery once, in order of queueing
+  down = false;
+  app.clock.advance(BACKOFF_MS[3]!);
+  for (let i = 0; i < 20 && new Set(failing.ids).size < 600; i++) await runWebhooks(app.services);
+  assert.equal(new Set(failing.ids).size, 600, "every queued delivery went out");
+  assert.equal(failing.ids.length, 604, "four failed attempts, then each delivery once");
+  const left = [];
+  for await (const e of app.kv.list({ prefix: outboxKeys.allQueued() })) left.push(e.key);
+  assert.deepEqual(left, [], "nothing left queued");
+  // and the next event goes out at once
+  await app.call("POST", "/api/customers", { key: a.sk, body: { id: "ada" } });
+  assert.deepEqual(await runWebhooks(app.services), { fannedOut: 1, attempted: 1 });
+});
+
+Deno.test("[e2e] the webhooks job: a slow receiver holds up no other endpoint's deliveries", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  await using slow = receiver({ delayMs: 700 });
+  await using quick = receiver();
+  const dev = await developer(app);
+  const a = await project(app, dev.dat);
+  const b = await project(app, dev.dat);
+  const epA = (await app.call("POST", `/v1/projects/${a.pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: slow.url },
+  })).body.endpoint.id;
+  const epB = (await app.call("POST", `/v1/projects/${b.pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: quick.url },
+  })).body.endpoint.id;
+  await pings(app, { dat: dev.dat, pk: a.pk, endpointId: epA, n: 6 });
+  const jobs = startJobs(backgroundJobs(app).filter((j) => j.name === "webhooks"), app.logs);
+  try {
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(what());
+    };
+    await until(() => slow.ids.length >= 1);
+    // A's six answers take 4.2 s: B's ping, queued now, goes out while they are under way
+    await pings(app, { dat: dev.dat, pk: b.pk, endpointId: epB, n: 1 });
+    await until(() => quick.ids.length === 1);
+    assert.ok(slow.answered() < 6, `B waited for A's ${slow.answered()} answers`);
+  } finally {
+    jobs.stop();
+    await stopWebhooks(app.services);
+  }
+  assert.ok(slow.answered() < 6, "stopping ends A's work after the attempt under way");
+  assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 0);
+});
