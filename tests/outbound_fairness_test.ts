@@ -1,7 +1,7 @@
 /**
- * [e2e] Outbound webhooks, one endpoint beside the others: a failing endpoint's backlog and a slow
- * receiver hold up no other endpoint's deliveries, and a receiver that is down gets one attempt
- * per back-off step rather than one per queued delivery.
+ * [e2e] Outbound webhooks, one endpoint beside the others: a failing endpoint's backlog, a slow
+ * receiver and one project's burst of events hold up no other endpoint's deliveries, and a
+ * receiver that is down gets one attempt per back-off step rather than one per queued delivery.
  */
 import assert from "node:assert/strict";
 import { developer, project, testApp, TestClock } from "@/tests/helpers.ts";
@@ -128,4 +128,28 @@ Deno.test("[e2e] the webhooks job: a slow receiver holds up no other endpoint's 
   }
   assert.ok(slow.answered() < 6, "stopping ends A's work after the attempt under way");
   assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 0);
+});
+
+Deno.test("[e2e] one project's burst of 450 events: another project's event is fanned out and sent in the same pass", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  await using rxBurst = receiver();
+  await using rxOther = receiver();
+  const dev = await developer(app);
+  // the burst goes to the project whose key sorts first: its events are listed first
+  const [first, second] = [await project(app, dev.dat), await project(app, dev.dat)]
+    .sort((x, y) => (x.pk < y.pk ? -1 : 1));
+  for (const [p, rx] of [[first!, rxBurst], [second!, rxOther]] as const) {
+    await app.call("POST", `/v1/projects/${p.pk}/webhooks`, {
+      key: dev.dat,
+      body: { url: rx.url },
+    });
+  }
+  for (let i = 0; i < 450; i++) {
+    await app.call("POST", "/api/customers", { key: first!.sk, body: { id: `burst_${i}` } });
+  }
+  await app.call("POST", "/api/customers", { key: second!.sk, body: { id: "other" } });
+  await runWebhooks(app.services);
+  assert.equal(rxOther.ids.length, 1, "the other project's event went out in the first pass");
+  for (let i = 0; i < 20 && rxBurst.ids.length < 450; i++) await runWebhooks(app.services);
+  assert.equal(new Set(rxBurst.ids).size, 450);
 });

@@ -122,11 +122,30 @@ export function addEvents(
   return op;
 }
 
-/** Events waiting to be fanned out, oldest first. */
-export async function pendingEvents(kv: Deno.Kv, limit: number): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for await (const e of kv.list<StoredEvent>({ prefix: outboxKeys.allEvents() }, { limit })) {
-    out.push(e.value);
+/**
+ * Events waiting to be fanned out, project by project: the first `perProject` of each (oldest
+ * first) of up to `projects` projects, so one project's burst of events never hides another's
+ * (rows are keyed by project first; the next project is found by skipping past this one's rows).
+ */
+export async function pendingEvents(
+  kv: Deno.Kv,
+  o: { perProject: number; projects: number },
+): Promise<StoredEvent[][]> {
+  const out: StoredEvent[][] = [];
+  const root = outboxKeys.allEvents();
+  let start: Deno.KvKey | null = null;
+  while (out.length < o.projects) {
+    const [first]: Deno.KvEntry<StoredEvent>[] = await Array.fromAsync(
+      kv.list<StoredEvent>(start ? { prefix: root, start } : { prefix: root }, { limit: 1 }),
+    );
+    if (!first) break;
+    const pk: string = first.value.pk;
+    const events: StoredEvent[] = [];
+    for await (
+      const e of kv.list<StoredEvent>({ prefix: [...root, pk] }, { limit: o.perProject })
+    ) events.push(e.value);
+    out.push(events);
+    start = [...root, pk, 0]; // past every row of this project (a number sorts after strings)
   }
   return out;
 }

@@ -35,7 +35,7 @@ function delivery(id: string, nextAt: number): Delivery {
 async function event(kv: Deno.Kv, now: number) {
   await addEvents(kv.atomic(), PK, { events: [{ type: "ping", data: {}, version: 1 }], now })
     .commit();
-  const [ev] = await pendingEvents(kv, 1);
+  const ev = (await pendingEvents(kv, { perProject: 1, projects: 1 }))[0]?.[0];
   assert.ok(await fanOut(kv, ev!, { endpointIds: [EP], body: () => "{}", now }));
 }
 
@@ -123,4 +123,21 @@ Deno.test("webhook queues: a worker emptying the queue while events arrive never
       assert.deepEqual(await wakes(kv, schedule.at), [EP], `round ${i}: the wake entry`);
     }
   }
+});
+
+Deno.test("pendingEvents() answers each project's first events, project by project", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const add = (pk: string, n: number) =>
+    addEvents(kv.atomic(), pk, {
+      events: Array.from({ length: n }, (_, i) => ({ type: "ping", data: i, version: i })),
+      now: T0,
+    }).commit();
+  await add("pk_test_a", 5);
+  await add("pk_test_b", 2);
+  await add("pk_test_c", 1);
+  const got = await pendingEvents(kv, { perProject: 3, projects: 2 });
+  assert.deepEqual(got.map((evs) => evs.map((e) => `${e.pk}:${e.data}`)), [
+    ["pk_test_a:0", "pk_test_a:1", "pk_test_a:2"],
+    ["pk_test_b:0", "pk_test_b:1"],
+  ]);
 });
