@@ -153,3 +153,24 @@ Deno.test("[e2e] one project's burst of 450 events: another project's event is f
   for (let i = 0; i < 20 && rxBurst.ids.length < 450; i++) await runWebhooks(app.services);
   assert.equal(new Set(rxBurst.ids).size, 450);
 });
+
+Deno.test("[e2e] a queue entry no delivery stands behind is dropped, not tried every second", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  await using rx = receiver();
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat);
+  const endpointId = (await app.call("POST", `/v1/projects/${pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: rx.url },
+  })).body.endpoint.id;
+  await pings(app, { dat: dev.dat, pk, endpointId, n: 1 });
+  for await (const e of app.kv.list({ prefix: outboxKeys.listDeliveries(pk, endpointId) })) {
+    await app.kv.delete(e.key); // its record gone, its queue entry left
+  }
+  assert.deepEqual(await runWebhooks(app.services), { fannedOut: 0, attempted: 0 });
+  const left = [];
+  for await (const e of app.kv.list({ prefix: outboxKeys.allQueued() })) left.push(e.key);
+  for await (const e of app.kv.list({ prefix: outboxKeys.allWakes() })) left.push(e.key);
+  assert.deepEqual(left, []);
+  assert.equal(rx.ids.length, 0);
+});

@@ -82,8 +82,6 @@ export const outboxKeys = {
   allWakes: () => ["webhook_wake"] as const,
   /** The previous version's index of every due delivery (read once, to move it to the queues). */
   legacyDue: () => ["webhook_due"] as const,
-  /** One attempt at a time per endpoint, across instances (expires by itself). */
-  lease: (pk: string, endpointId: string) => ["webhook_lease", pk, endpointId] as const,
   /** `usage.limit_reached` goes out once per customer and period. */
   limitReached: (pk: string, customerId: string, periodStart: string) =>
     ["webhook_limit_reached", pk, customerId, periodStart] as const,
@@ -336,6 +334,19 @@ export async function moveLegacyDue(kv: Deno.Kv, limit: number): Promise<number>
   return moved;
 }
 
+/**
+ * Drops a queue entry its delivery no longer stands behind (gone, finished or moved), checked on
+ * the delivery as read.
+ */
+export async function dropQueued(
+  kv: Deno.Kv,
+  pk: string,
+  o: { endpointId: string; q: Queued; entry: Deno.KvEntryMaybe<Delivery> },
+): Promise<void> {
+  await kv.atomic().check(o.entry).delete(outboxKeys.queued(pk, o.endpointId, o.q.at, o.q.id))
+    .commit();
+}
+
 export async function getDelivery(kv: Deno.Kv, pk: string, endpointId: string, id: string) {
   return await kv.get<Delivery>(outboxKeys.delivery(pk, endpointId, id));
 }
@@ -366,22 +377,6 @@ export async function listDeliveries(
     })
   ) out.push(e.value);
   return out;
-}
-
-/** Takes the endpoint's lease for `ms` (one attempt at a time); false when another holds it. */
-export async function takeLease(
-  kv: Deno.Kv,
-  pk: string,
-  o: { endpointId: string; holder: string; ms: number },
-): Promise<boolean> {
-  const key = outboxKeys.lease(pk, o.endpointId);
-  const cur = await kv.get<string>(key);
-  if (cur.value && cur.value !== o.holder) return false;
-  return (await kv.atomic().check(cur).set(key, o.holder, { expireIn: o.ms }).commit()).ok;
-}
-
-export async function dropLease(kv: Deno.Kv, pk: string, endpointId: string): Promise<void> {
-  await kv.delete(outboxKeys.lease(pk, endpointId));
 }
 
 /** Writes the once-per-period `usage.limit_reached` event; false when it was written before. */

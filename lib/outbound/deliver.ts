@@ -20,7 +20,7 @@ import { getProject, updateProject } from "@/lib/kv/projects.ts";
 import {
   type Attempt,
   type Delivery,
-  dropLease,
+  dropQueued,
   dropWake,
   dueEndpoints,
   fanOut,
@@ -32,8 +32,8 @@ import {
   queuedFor,
   reschedule,
   saveDelivery,
-  takeLease,
 } from "@/lib/kv/webhook_outbox.ts";
+import { dropLease, takeLease } from "@/lib/kv/webhook_leases.ts";
 import { eventBody } from "@/lib/outbound/events.ts";
 import { endpointsFor, signingSecrets } from "@/lib/outbound/endpoints.ts";
 import { checkTarget, pinnedTarget } from "@/lib/outbound/ssrf.ts";
@@ -229,7 +229,11 @@ async function attemptOne(
   const { project, endpoint } = o;
   const entry = await getDelivery(s.kv, project.pk, endpoint.id, o.q.id);
   const d = entry.value;
-  if (!d || d.state !== "pending" || d.nextAt !== o.q.at) return null;
+  if (!d || d.state !== "pending" || d.nextAt !== o.q.at) {
+    // an entry no delivery stands behind (none is left by this code: each moves with its record)
+    await dropQueued(s.kv, project.pk, { endpointId: endpoint.id, q: o.q, entry });
+    return null;
+  }
   const now = s.clock.now();
   const attempt = await send(s, endpoint, d);
   const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
