@@ -8,7 +8,7 @@
 import type { App } from "@/server/app.ts";
 import type { Logger } from "@/lib/logger.ts";
 import { reconcileAll } from "@/lib/billing/reconcile.ts";
-import { sweepReservations } from "@/lib/store/cart.ts";
+import { sweepReservations } from "@/lib/store/sweep.ts";
 import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
 import { startWebhooks } from "@/lib/outbound/deliver.ts";
 

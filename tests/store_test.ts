@@ -5,7 +5,7 @@ import { GIF, HTML, PNG, SVG } from "@/tests/fixtures_images.ts";
 import Stripe from "stripe";
 import { signPayload } from "@/lib/payments/signature.ts";
 import { testConfig } from "@/lib/config.ts";
-import { sweepReservations } from "@/lib/store/cart.ts";
+import { sweepReservations } from "@/lib/store/sweep.ts";
 
 function upload(
   app: TestApp,

@@ -7,12 +7,8 @@
 import { promotionFor } from "@/lib/billing/coupons.ts";
 import { z } from "zod";
 import type { Services } from "@/lib/services.ts";
-import { getProject, type Product, type Project } from "@/lib/kv/projects.ts";
+import type { Product, Project } from "@/lib/kv/projects.ts";
 import {
-  dropDueEntry,
-  dueReservations,
-  extendHold,
-  getReservation,
   linkReservationSession,
   type Reservation,
   type ReservationLine,
@@ -345,50 +341,4 @@ export function completeReservation(
   o: { eventId?: string; amountTotal?: number | null; email?: string | null },
 ) {
   return settle(s, target, { to: "completed", ...o });
-}
-
-/** How long a hold whose payment is on its way waits before the sweep asks the provider again. */
-const ASYNC_PAYMENT_RECHECK_MS = 3600_000;
-
-/**
- * Releases holds whose time has passed without an event: asks the provider about the session
- * first (a paid one becomes a sale, an open one is expired). Reads only the due index up to now.
- * Returns how many holds were settled (released, or found paid).
- */
-export async function sweepReservations(s: Services, graceMs = 60_000): Promise<number> {
-  const cutoffIso = new Date(s.clock.now() - graceMs).toISOString();
-  let n = 0;
-  for await (const { key, pk, id } of dueReservations(s.kv, { cutoffIso, limit: 500 })) {
-    const r = await getReservation(s.kv, pk, id);
-    if (!r || r.status !== "pending") {
-      await dropDueEntry(s.kv, key);
-      continue;
-    }
-    const project = await getProject(s.kv, pk);
-    if (r.sessionId && project) {
-      try {
-        const acct = await accountFor(s, project);
-        const session = await s.payments.retrieveCheckoutSession(acct, r.sessionId);
-        if (session.status === "complete" && session.payment_status === "unpaid") {
-          // completed with a payment still on its way (a bank debit): held until it arrives
-          // (`checkout.session.async_payment_succeeded`) or fails (`…_failed` releases it)
-          await extendHold(s.kv, { pk, id, until: s.clock.now() + ASYNC_PAYMENT_RECHECK_MS });
-          continue;
-        }
-        if (session.status === "complete") {
-          await completeReservation(s, { pk, id }, { amountTotal: session.amount_total });
-          n++;
-          continue;
-        }
-        if (session.status === "open") await s.payments.expireCheckoutSession(acct, r.sessionId);
-      } catch (err) {
-        s.logger.warn("sweep could not ask the provider", { pk, id, error: String(err) });
-      }
-    }
-    // expiring the session may already have released it through its event
-    await releaseReservation(s, { pk, id });
-    const after = await getReservation(s.kv, pk, id);
-    if (after?.status === "released") n++;
-  }
-  return n;
 }

@@ -28,27 +28,47 @@ export class SandboxClock {
   /**
    * Subscriptions past their period end renew (`invoice.paid`, `customer.subscription.updated`)
    * or, when canceling, end (`customer.subscription.deleted`); open checkout sessions past
-   * `expires_at` expire. Answers how many things changed.
+   * `expires_at` expire. Answers how many things changed; when some item failed, the others
+   * are done and it throws an `AggregateError` naming the first (the failed stay due).
    */
   async tick(): Promise<number> {
     const { store } = this.#ctx;
     await store.backfillDue();
     const now = sec(this.#ctx.now());
     let changed = 0;
+    // one item that fails is left due for the next tick and never stops the others
+    const failures: { id: string; error: unknown }[] = [];
     for await (const due of store.due("subscription", { atSeconds: now, limit: PER_TICK })) {
-      const cur = await store.getSubscription(due.id);
-      const end = cur?.stored.items.data[0]?.current_period_end ?? Infinity;
-      if (!cur || cur.stored.status === "canceled" || end > now) {
-        await store.dropDue(due.key); // stale entry: the subscription moved on
-        continue;
+      try {
+        const cur = await store.getSubscription(due.id);
+        const end = cur?.stored.items.data[0]?.current_period_end ?? Infinity;
+        if (!cur || cur.stored.status === "canceled" || end > now) {
+          await store.dropDue(due.key); // stale entry: the subscription moved on
+          continue;
+        }
+        // decided on what was read: when the subscription changed meanwhile (a cancel, a
+        // switch), nothing is written and the next tick decides again
+        if (await this.#periodEnd(cur.stored, now, cur.versionstamp)) changed++;
+      } catch (error) {
+        failures.push({ id: due.id, error });
       }
-      // decided on what was read: when the subscription changed meanwhile (a cancel, a switch),
-      // nothing is written and the next tick decides again
-      if (await this.#periodEnd(cur.stored, now, cur.versionstamp)) changed++;
     }
     for await (const due of store.due("checkout", { atSeconds: now, limit: PER_TICK })) {
-      if (await expireCheckout(this.#ctx, due.id).catch(() => null)) changed++;
-      else await store.dropDue(due.key); // finished or gone meanwhile
+      try {
+        if (await expireCheckout(this.#ctx, due.id).catch(() => null)) changed++;
+        else await store.dropDue(due.key); // finished or gone meanwhile
+      } catch (error) {
+        failures.push({ id: due.id, error });
+      }
+    }
+    if (failures.length) {
+      const first = failures[0]!;
+      throw new AggregateError(
+        failures.map((f) => f.error),
+        `${failures.length} due sandbox item(s) failed (the others moved on), ${first.id}: ${
+          first.error instanceof Error ? first.error.message : String(first.error)
+        }`,
+      );
     }
     return changed;
   }

@@ -369,8 +369,11 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   async #tickOnce(): Promise<number> {
-    const changed = await this.#clock.tick();
-    return changed + await this.#outbox.redeliver();
+    // the events kept are sent again even when some due item failed (its error after)
+    const moved = await this.#clock.tick().then((n) => ({ n }), (error) => ({ n: 0, error }));
+    const sent = await this.#outbox.redeliver();
+    if ("error" in moved) throw moved.error;
+    return moved.n + sent;
   }
 
   verifyEvent(rawBody: string, signature: string, nowSeconds: number) {
