@@ -1,26 +1,29 @@
 /**
- * [e2e] Background work item by item: one store hold, or one sandbox subscription, whose work
- * fails (here: the store refuses every read of it) is left for the next pass and stops none of
- * the others; the failure is reported.
+ * [e2e] Background work item by item: one store hold, one sandbox subscription or one deleted
+ * project whose work fails (here: the store refuses every read of it) is left for the next pass
+ * and stops none of the others; the failure is reported.
  */
 import assert from "node:assert/strict";
 import { developer, project, proxyKv, subscribe, testApp } from "@/tests/helpers.ts";
 import { sweepReservations } from "@/lib/store/sweep.ts";
+import { purgeDeletedProjects } from "@/lib/projects/lifecycle.ts";
 
-/** A store whose reads of a key naming `poisoned.id` fail while `poisoned.on`. */
+/** A store whose reads (and lists) of keys naming `poisoned.id` fail while `poisoned.on`. */
 function poisonedKv(real: Deno.Kv, poisoned: { id: string; on: boolean }) {
   const names = (keys: unknown) =>
     poisoned.on && poisoned.id !== "" && JSON.stringify(keys).includes(poisoned.id);
-  return proxyKv(
-    real,
-    (prop, method) =>
-      prop === "get" || prop === "getMany"
-        ? (...args: unknown[]) => {
-          if (names(args[0])) return Promise.reject(new Error("the store refused this read"));
-          return method(...args);
-        }
-        : undefined,
-  );
+  const refused = () => new Error("the store refused this read");
+  return proxyKv(real, (prop, method) => {
+    if (prop === "get" || prop === "getMany") {
+      return (...args: unknown[]) => names(args[0]) ? Promise.reject(refused()) : method(...args);
+    }
+    if (prop === "list") {
+      return (...args: unknown[]) => {
+        if (names(args[0])) throw refused();
+        return method(...args);
+      };
+    }
+  });
 }
 
 Deno.test("[e2e] the hold sweep: a hold that cannot be settled stays due, the holds after it are released", async () => {
@@ -88,5 +91,26 @@ Deno.test("[e2e] the sandbox clock: a subscription that cannot renew is left due
   assert.ok((await periodEnd(stuck!)) === before, `${stuck} waits`);
   await app.services.sandbox!.tick();
   assert.ok((await periodEnd(stuck!)) > before, `${stuck} renewed on the next tick`);
+  real.close();
+});
+
+Deno.test("[e2e] the purge: a deleted project that cannot be purged is tried again later, the others are purged", async () => {
+  const real = await Deno.openKv(":memory:");
+  const poisoned = { id: "", on: false };
+  await using app = await testApp({ kv: poisonedKv(real, poisoned) });
+  const dev = await developer(app);
+  const pks: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { pk } = await project(app, dev.dat);
+    assert.equal((await app.call("DELETE", `/v1/projects/${pk}`, { key: dev.dat })).status, 200);
+    pks.push(pk);
+  }
+  pks.sort(); // the purge meets them in key order
+  Object.assign(poisoned, { id: pks[0]!, on: true });
+  app.clock.advance(31 * 86_400_000);
+  assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 2 });
+  assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 1);
+  poisoned.on = false;
+  assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 1 });
   real.close();
 });

@@ -86,12 +86,16 @@ export async function purgeDeletedProjects(s: Services): Promise<{ purged: numbe
   const cutoff = s.clock.now() - DELETED_RETENTION_DAYS * DAY_MS;
   let purged = 0;
   for await (const p of everyProject(s.kv)) {
-    if (p.deletedAt && Date.parse(p.deletedAt) <= cutoff) {
+    if (!p.deletedAt || Date.parse(p.deletedAt) > cutoff) continue;
+    try {
       const ended = await endSubscriptions(s, p);
       if (!ended && Date.parse(p.deletedAt) > cutoff - PURGE_GRACE_MS) continue;
       await purgeProject(s.kv, p);
       s.caches.projects.set(p.pk, null);
       purged++;
+    } catch (err) {
+      // tried again at the next run; the projects after it are purged meanwhile
+      s.logger.error("purge of a deleted project failed", { pk: p.pk, error: String(err) });
     }
   }
   return { purged };
