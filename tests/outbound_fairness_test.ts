@@ -8,6 +8,7 @@ import { developer, project, testApp, TestClock } from "@/tests/helpers.ts";
 import { BACKOFF_MS, runWebhooks, stopWebhooks } from "@/lib/outbound/deliver.ts";
 import { backgroundJobs, startJobs } from "@/server/jobs.ts";
 import { outboxKeys } from "@/lib/kv/webhook_outbox.ts";
+import { scheduleKeys } from "@/lib/kv/webhook_schedules.ts";
 
 /** A receiver on 127.0.0.1: `answer` gives each request's status (after `delayMs`). */
 function receiver(o: { answer?: () => number; delayMs?: number } = {}) {
@@ -170,7 +171,41 @@ Deno.test("[e2e] a queue entry no delivery stands behind is dropped, not tried e
   assert.deepEqual(await runWebhooks(app.services), { fannedOut: 0, attempted: 0 });
   const left = [];
   for await (const e of app.kv.list({ prefix: outboxKeys.allQueued() })) left.push(e.key);
-  for await (const e of app.kv.list({ prefix: outboxKeys.allWakes() })) left.push(e.key);
+  for await (const e of app.kv.list({ prefix: scheduleKeys.allWakes() })) left.push(e.key);
   assert.deepEqual(left, []);
   assert.equal(rx.ids.length, 0);
+});
+
+Deno.test("[e2e] an endpoint enabled again after failing for 3 days gets its next event at once, not after its back-off", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  let down = true;
+  await using rx = receiver({ answer: () => (down ? 500 : 200) });
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat);
+  const endpointId = (await app.call("POST", `/v1/projects/${pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: rx.url },
+  })).body.endpoint.id;
+  await pings(app, { dat: dev.dat, pk, endpointId, n: 3 });
+  const disabled = async () =>
+    (await app.call("GET", `/v1/projects/${pk}/webhooks`, { key: dev.dat })).body.endpoints[0]
+      .disabled;
+  for (let i = 0; i < 40 && !(await disabled()); i++) {
+    await runWebhooks(app.services);
+    app.clock.advance(BACKOFF_MS.at(-1)! / 2);
+  }
+  assert.equal(await disabled(), true);
+  down = false;
+  const on = await app.call("POST", `/v1/projects/${pk}/webhooks/${endpointId}/enable`, {
+    key: dev.dat,
+  });
+  assert.equal(on.status, 200, on.text);
+  const before: number = rx.ids.length;
+  await app.call("POST", "/api/customers", { key: sk, body: { id: "back" } });
+  await runWebhooks(app.services);
+  const log = (await app.call("GET", `/v1/projects/${pk}/webhooks/${endpointId}/deliveries`, {
+    key: dev.dat,
+  })).body.deliveries as { type: string; state: string }[];
+  assert.equal(log.find((d) => d.type === "customer.created")?.state, "delivered");
+  assert.ok(rx.ids.length > before);
 });

@@ -3,8 +3,8 @@
  * the change it reports (`addEvents`); the worker fans each one out into one delivery per
  * subscribed endpoint (`fanOut`), then works endpoint by endpoint: each endpoint has its own
  * queue of pending deliveries (`webhook_queue`, in order of their next attempt) and a schedule
- * row (`webhook_sched`: when the worker should look at it next, and how many attempts in a row
- * failed), found through a wake index (`webhook_wake`, ISO time first). So what the worker reads
+ * (lib/kv/webhook_schedules.ts: when the worker should look at it next, and how many attempts in
+ * a row failed, found through a wake index, time first). So what the worker reads
  * follows the endpoints that are due, and one endpoint's backlog or back-off never hides another
  * endpoint's deliveries (the index was once one list of every due delivery, where 500 deliveries
  * of a failing endpoint hid everyone else's). Everything that adds to a queue rewrites its
@@ -13,6 +13,12 @@
  */
 import { ulid } from "@/lib/ids.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import {
+  getSchedule,
+  type Schedule,
+  scheduleKeys,
+  touchSchedule,
+} from "@/lib/kv/webhook_schedules.ts";
 
 /** An event to send: its type, the API-shaped object and that object's version. */
 export interface OutboxEvent {
@@ -49,12 +55,6 @@ export interface Delivery {
   nextAt: number | null;
 }
 
-/** When the worker looks at an endpoint next, and its attempts that failed in a row. */
-export interface Schedule {
-  at: number;
-  streak: number;
-}
-
 /** A delivery waiting in its endpoint's queue. */
 export interface Queued {
   id: string;
@@ -75,37 +75,12 @@ export const outboxKeys = {
     ["webhook_queue", pk, endpointId, iso(at), id] as const,
   queue: (pk: string, endpointId: string) => ["webhook_queue", pk, endpointId] as const,
   allQueued: () => ["webhook_queue"] as const,
-  schedule: (pk: string, endpointId: string) => ["webhook_sched", pk, endpointId] as const,
-  /** The wake index: endpoints by the time their schedule says. */
-  wake: (at: number, pk: string, endpointId: string) =>
-    ["webhook_wake", iso(at), pk, endpointId] as const,
-  allWakes: () => ["webhook_wake"] as const,
   /** The previous version's index of every due delivery (read once, to move it to the queues). */
   legacyDue: () => ["webhook_due"] as const,
   /** `usage.limit_reached` goes out once per customer and period. */
   limitReached: (pk: string, customerId: string, periodStart: string) =>
     ["webhook_limit_reached", pk, customerId, periodStart] as const,
 };
-
-/**
- * Adds to `op` what makes the worker look at an endpoint by `at`: its schedule row is written
- * again (checked on `entry`, so a worker dropping it meanwhile fails and looks again), made
- * when missing, and moved earlier unless the endpoint is in its back-off (failures in a row),
- * which new events wait for and only `throughBackoff` (a test ping, a manual retry) skips.
- */
-function touchSchedule(
-  op: Deno.AtomicOperation,
-  entry: Deno.KvEntryMaybe<Schedule>,
-  o: { pk: string; endpointId: string; at: number; throughBackoff: boolean },
-): Deno.AtomicOperation {
-  op = op.check(entry);
-  const cur = entry.value;
-  const earlier = cur && o.at < cur.at && (o.throughBackoff || cur.streak === 0);
-  const next = !cur ? { at: o.at, streak: 0 } : earlier ? { ...cur, at: o.at } : cur;
-  if (cur && next.at !== cur.at) op = op.delete(outboxKeys.wake(cur.at, o.pk, o.endpointId));
-  if (!cur || next.at !== cur.at) op = op.set(outboxKeys.wake(next.at, o.pk, o.endpointId), true);
-  return op.set(outboxKeys.schedule(o.pk, o.endpointId), next);
-}
 
 /** Adds events to the caller's commit (nothing when `events` is empty). */
 export function addEvents(
@@ -161,7 +136,7 @@ export function fanOut(
     const row = await kv.get(outboxKeys.event(event.pk, event.id));
     if (!row.value) return false;
     const schedules = await kv.getMany<Schedule[]>(
-      o.endpointIds.map((id) => outboxKeys.schedule(event.pk, id)),
+      o.endpointIds.map((id) => scheduleKeys.schedule(event.pk, id)),
     );
     let op = kv.atomic().check(row).delete(row.key);
     o.endpointIds.forEach((endpointId, i) => {
@@ -214,7 +189,7 @@ function replaceDelivery(
  */
 export function sendNow(kv: Deno.Kv, d: Delivery, prior?: Deno.KvEntry<Delivery>): Promise<void> {
   return retryAtomic("queue a webhook delivery", async () => {
-    const schedule = await kv.get<Schedule>(outboxKeys.schedule(d.pk, d.endpointId));
+    const schedule = await kv.get<Schedule>(scheduleKeys.schedule(d.pk, d.endpointId));
     let op = prior ? replaceDelivery(kv.atomic(), prior, d) : putDelivery(kv.atomic(), d);
     op = touchSchedule(op, schedule, {
       pk: d.pk,
@@ -229,33 +204,6 @@ export function sendNow(kv: Deno.Kv, d: Delivery, prior?: Deno.KvEntry<Delivery>
     prior = again as Deno.KvEntry<Delivery>;
     return RETRY;
   });
-}
-
-/** Endpoints whose schedule is due by `now`, soonest first. */
-export async function dueEndpoints(
-  kv: Deno.Kv,
-  o: { now: number; limit: number },
-): Promise<{ pk: string; endpointId: string; wakeKey: Deno.KvKey }[]> {
-  const out = [];
-  for await (
-    const e of kv.list({
-      start: outboxKeys.allWakes(),
-      end: [...outboxKeys.allWakes(), iso(o.now + 1)],
-    }, { limit: o.limit })
-  ) {
-    const [, , pk, endpointId] = e.key as [string, string, string, string];
-    out.push({ pk, endpointId, wakeKey: e.key });
-  }
-  return out;
-}
-
-export function getSchedule(kv: Deno.Kv, pk: string, endpointId: string) {
-  return kv.get<Schedule>(outboxKeys.schedule(pk, endpointId));
-}
-
-/** Drops a wake entry that no schedule stands behind (its project was purged, or it moved). */
-export async function dropWake(kv: Deno.Kv, wakeKey: Deno.KvKey): Promise<void> {
-  await kv.delete(wakeKey);
 }
 
 /** An endpoint's queued deliveries whose attempt is due by `until`, in order (all: no `until`). */
@@ -294,13 +242,13 @@ export function reschedule(
     const [first] = await queuedFor(kv, pk, { endpointId: o.endpointId, limit: 1 });
     const cur = entry.value;
     let op = kv.atomic().check(entry);
-    if (cur) op = op.delete(outboxKeys.wake(cur.at, pk, o.endpointId));
+    if (cur) op = op.delete(scheduleKeys.wake(cur.at, pk, o.endpointId));
     if (!first) {
       const res = await op.delete(entry.key).commit();
       return res.ok ? null : RETRY;
     }
     const next = { at: Math.max(first.at, o.pauseUntil ?? 0), streak: o.streak };
-    op = op.set(entry.key, next).set(outboxKeys.wake(next.at, pk, o.endpointId), true);
+    op = op.set(entry.key, next).set(scheduleKeys.wake(next.at, pk, o.endpointId), true);
     return (await op.commit()).ok ? next : RETRY;
   });
 }

@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import {
   addEvents,
   type Delivery,
-  dueEndpoints,
   fanOut,
-  getSchedule,
   moveLegacyDue,
   outboxKeys,
   pendingEvents,
@@ -12,6 +10,7 @@ import {
   reschedule,
   sendNow,
 } from "@/lib/kv/webhook_outbox.ts";
+import { dueEndpoints, getSchedule } from "@/lib/kv/webhook_schedules.ts";
 
 const PK = "pk_test_outbox";
 const EP = "we_1";

@@ -21,11 +21,8 @@ import {
   type Attempt,
   type Delivery,
   dropQueued,
-  dropWake,
-  dueEndpoints,
   fanOut,
   getDelivery,
-  getSchedule,
   moveLegacyDue,
   pendingEvents,
   type Queued,
@@ -34,6 +31,7 @@ import {
   saveDelivery,
 } from "@/lib/kv/webhook_outbox.ts";
 import { dropLease, takeLease } from "@/lib/kv/webhook_leases.ts";
+import { dropWake, dueEndpoints, getSchedule } from "@/lib/kv/webhook_schedules.ts";
 import { eventBody } from "@/lib/outbound/events.ts";
 import { endpointsFor, signingSecrets } from "@/lib/outbound/endpoints.ts";
 import { checkTarget, pinnedTarget } from "@/lib/outbound/ssrf.ts";

@@ -12,6 +12,7 @@ import { openSecret, sealSecret } from "@/lib/crypto.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { HttpUrl } from "@/lib/schemas.ts";
 import { ulid } from "@/lib/ids.ts";
+import { resumeSchedule } from "@/lib/kv/webhook_schedules.ts";
 import { BlockedTargetError, checkTarget } from "@/lib/outbound/ssrf.ts";
 
 export const EVENT_TYPES = [
@@ -144,7 +145,7 @@ export async function rotateEndpointSecret(s: Services, p: Project, id: string) 
   return { secret, previousExpiresAt: new Date(now + OVERLAP_MS).toISOString() };
 }
 
-/** Enables a disabled endpoint again (its failing clock starts over). */
+/** Enables a disabled endpoint again (its failing clock and back-off start over). */
 export async function enableEndpoint(s: Services, p: Project, id: string) {
   findEndpoint(p, id);
   const next = await save(s, p.pk, (cur) => ({
@@ -153,6 +154,7 @@ export async function enableEndpoint(s: Services, p: Project, id: string) {
       e.id === id ? { ...e, disabledAt: null, failingSince: null } : e
     ),
   }));
+  await resumeSchedule(s.kv, p.pk, { endpointId: id, now: s.clock.now() });
   return findEndpoint(next, id);
 }
 
