@@ -209,3 +209,23 @@ Deno.test("[e2e] an endpoint enabled again after failing for 3 days gets its nex
   assert.equal(log.find((d) => d.type === "customer.created")?.state, "delivered");
   assert.ok(rx.ids.length > before);
 });
+
+Deno.test("[e2e] two instances on one store send each delivery once", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const clock = new TestClock(new Date().toISOString());
+  await using one = await testApp({ kv, clock, config });
+  await using two = await testApp({ kv, clock, config });
+  await using rx = receiver({ delayMs: 50 });
+  const dev = await developer(one);
+  const { pk } = await project(one, dev.dat);
+  const endpointId = (await one.call("POST", `/v1/projects/${pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: rx.url },
+  })).body.endpoint.id;
+  await pings(one, { dat: dev.dat, pk, endpointId, n: 8 });
+  for (let i = 0; i < 20 && new Set(rx.ids).size < 8; i++) {
+    await Promise.all([runWebhooks(one.services), runWebhooks(two.services)]);
+  }
+  assert.equal(new Set(rx.ids).size, 8);
+  assert.equal(rx.ids.length, 8, "none twice");
+});

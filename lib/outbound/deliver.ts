@@ -55,7 +55,6 @@ const MAX_DRAINS = 32;
 /** Attempts, and time, one endpoint gets before it goes back in line behind the others. */
 const DRAIN_ATTEMPTS = 50;
 const DRAIN_MS = 30 * SECOND;
-const holder = `w_${randomBase62(10)}`;
 
 /** The back-off after the `n`th attempt (1-based) that failed. */
 const backoff = (n: number) => BACKOFF_MS[Math.min(n, BACKOFF_MS.length) - 1]!;
@@ -64,12 +63,14 @@ const backoff = (n: number) => BACKOFF_MS[Math.min(n, BACKOFF_MS.length) - 1]!;
 interface Worker {
   busy: Map<string, Promise<number>>;
   stopping: boolean;
+  /** Names this instance in the endpoints' leases. */
+  holder: string;
 }
 const workers = new WeakMap<Services, Worker>();
 
 function workerOf(s: Services): Worker {
   let w = workers.get(s);
-  if (!w) workers.set(s, w = { busy: new Map(), stopping: false });
+  if (!w) workers.set(s, w = { busy: new Map(), stopping: false, holder: `w_${randomBase62(10)}` });
   return w;
 }
 
@@ -179,7 +180,7 @@ async function drain(
       });
       continue;
     }
-    if (!(await takeLease(s.kv, pk, { endpointId, holder, ms: 30 * SECOND }))) break;
+    if (!(await takeLease(s.kv, pk, { endpointId, holder: w.holder, ms: 30 * SECOND }))) break;
     let r: Outcome | null;
     try {
       r = await attemptOne(s, { project, endpoint, q });
