@@ -164,8 +164,12 @@ export function fanOut(
   });
 }
 
+/** How long a delivery is kept once it is delivered or failed (its log, a manual retry). */
+export const DELIVERY_KEEP_MS = 30 * 86_400_000;
+
 function putDelivery(op: Deno.AtomicOperation, d: Delivery): Deno.AtomicOperation {
-  op = op.set(outboxKeys.delivery(d.pk, d.endpointId, d.id), d);
+  const keep = d.state === "pending" ? {} : { expireIn: DELIVERY_KEEP_MS };
+  op = op.set(outboxKeys.delivery(d.pk, d.endpointId, d.id), d, keep);
   return d.nextAt === null
     ? op
     : op.set(outboxKeys.queued(d.pk, d.endpointId, d.nextAt, d.id), true);

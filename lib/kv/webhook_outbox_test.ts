@@ -2,12 +2,15 @@ import assert from "node:assert/strict";
 import {
   addEvents,
   type Delivery,
+  DELIVERY_KEEP_MS,
   fanOut,
+  getDelivery,
   moveLegacyDue,
   outboxKeys,
   pendingEvents,
   queuedFor,
   reschedule,
+  saveDelivery,
   sendNow,
 } from "@/lib/kv/webhook_outbox.ts";
 import { dueEndpoints, getSchedule } from "@/lib/kv/webhook_schedules.ts";
@@ -138,5 +141,39 @@ Deno.test("pendingEvents() answers each project's first events, project by proje
   assert.deepEqual(got.map((evs) => evs.map((e) => `${e.pk}:${e.data}`)), [
     ["pk_test_a:0", "pk_test_a:1", "pk_test_a:2"],
     ["pk_test_b:0", "pk_test_b:1"],
+  ]);
+});
+
+Deno.test("a delivery is kept 30 days once delivered or failed, and as long as it is pending", async () => {
+  await using real = await Deno.openKv(":memory:");
+  const writes: { key: string; expireIn: number | undefined }[] = [];
+  const kv = new Proxy(real, {
+    get(target, prop) {
+      if (prop !== "atomic") return Reflect.get(target, prop)?.bind?.(target);
+      return () => {
+        const op = target.atomic();
+        const set = op.set.bind(op);
+        op.set = (key, value, o) => {
+          if (key[0] === "webhook_deliveries") {
+            writes.push({ key: String(key[3]), expireIn: o?.expireIn });
+          }
+          return set(key, value, o);
+        };
+        return op;
+      };
+    },
+  });
+  await sendNow(kv, delivery("msg_a", T0));
+  const entry = await getDelivery(kv, PK, EP, "msg_a");
+  const attempt = { at: T0, status: 200, durationMs: 5, error: null };
+  await saveDelivery(kv, entry as Deno.KvEntry<Delivery>, {
+    ...entry.value!,
+    state: "delivered",
+    nextAt: null,
+    attempts: [attempt],
+  });
+  assert.deepEqual(writes, [
+    { key: "msg_a", expireIn: undefined },
+    { key: "msg_a", expireIn: DELIVERY_KEEP_MS },
   ]);
 });
