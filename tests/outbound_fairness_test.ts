@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { developer, project, testApp, TestClock } from "@/tests/helpers.ts";
 import { BACKOFF_MS, runWebhooks, stopWebhooks } from "@/lib/outbound/deliver.ts";
 import { backgroundJobs, startJobs } from "@/server/jobs.ts";
-import { outboxKeys } from "@/lib/kv/webhook_outbox.ts";
+import { type Delivery, outboxKeys } from "@/lib/kv/webhook_outbox.ts";
 import { scheduleKeys } from "@/lib/kv/webhook_schedules.ts";
 
 /** A receiver on 127.0.0.1: `answer` gives each request's status (after `delayMs`). */
@@ -81,6 +81,18 @@ Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project'
     assert.equal(failing.ids.length, before + 1, `one attempt after ${step} ms`);
   }
   assert.equal(failing.ids.length, 4);
+  // each wake tried a delivery not tried before (queued earliest), and each waits as long as its
+  // endpoint does: 5 s, then 5 min, 30 min, 2 h (each their first failure, not 5 s each)
+  const log: Delivery[] = [];
+  for await (
+    const e of app.kv.list<Delivery>({ prefix: outboxKeys.listDeliveries(a.pk, epA) }, {
+      limit: 10, // the oldest: the ones tried
+    })
+  ) log.push(e.value);
+  const waits = log.filter((d) => d.attempts.length > 0).map((d) =>
+    d.nextAt! - d.attempts.at(-1)!.at
+  ).sort((x, y) => x - y);
+  assert.deepEqual(waits, BACKOFF_MS.slice(0, 4));
 
   // A answers again: the whole queue drains, each delivery once, in order of queueing
   down = false;

@@ -183,7 +183,7 @@ async function drain(
     if (!(await takeLease(s.kv, pk, { endpointId, holder: w.holder, ms: 30 * SECOND }))) break;
     let r: Outcome | null;
     try {
-      r = await attemptOne(s, { project, endpoint, q });
+      r = await attemptOne(s, { project, endpoint, q, streak });
     } finally {
       await dropLease(s.kv, pk, endpointId);
     }
@@ -193,7 +193,7 @@ async function drain(
     if (r.ok) streak = 0;
     else {
       streak++;
-      pauseUntil = s.clock.now() + backoff(streak);
+      pauseUntil = r.nextAt ?? s.clock.now() + backoff(streak);
       break;
     }
     if (performance.now() - started > DRAIN_MS || w.stopping) break;
@@ -208,8 +208,11 @@ async function endDelivery(
   o: { pk: string; endpointId: string; q: Queued; why: string },
 ): Promise<void> {
   const entry = await getDelivery(s.kv, o.pk, o.endpointId, o.q.id);
-  if (entry.value?.state !== "pending") return;
   const d = entry.value;
+  if (!d || d.state !== "pending" || d.nextAt !== o.q.at) {
+    await dropQueued(s.kv, o.pk, { endpointId: o.endpointId, q: o.q, entry });
+    return;
+  }
   await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
     ...d,
     state: "failed",
@@ -218,12 +221,22 @@ async function endDelivery(
   });
 }
 
-type Outcome = { ok: boolean; project: Project; endpoint: WebhookEndpoint };
+/** An attempt's result: the project and endpoint as they are now, and when it is tried again. */
+type Outcome = {
+  ok: boolean;
+  nextAt: number | null;
+  project: Project;
+  endpoint: WebhookEndpoint;
+};
 
-/** One attempt at a queued delivery; null when nothing was sent (it moved on meanwhile). */
+/**
+ * One attempt at a queued delivery (its endpoint's attempts having failed `streak` times in a
+ * row before it); null when nothing was sent (it moved on meanwhile). A failure waits for the
+ * longer of the delivery's own back-off and its endpoint's.
+ */
 async function attemptOne(
   s: Services,
-  o: { project: Project; endpoint: WebhookEndpoint; q: Queued },
+  o: { project: Project; endpoint: WebhookEndpoint; q: Queued; streak: number },
 ): Promise<Outcome | null> {
   const { project, endpoint } = o;
   const entry = await getDelivery(s.kv, project.pk, endpoint.id, o.q.id);
@@ -237,15 +250,16 @@ async function attemptOne(
   const attempt = await send(s, endpoint, d);
   const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
   const attempts = [...d.attempts, attempt];
-  const wait = backoff(attempts.length);
+  const wait = Math.max(backoff(attempts.length), backoff(o.streak + 1));
   const giveUp = !ok && now + wait - d.createdAt > GIVE_UP_MS;
+  const nextAt = ok || giveUp ? null : now + wait;
   await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
     ...d,
     attempts,
     state: ok ? "delivered" : giveUp ? "failed" : "pending",
-    nextAt: ok || giveUp ? null : now + wait,
+    nextAt,
   });
-  return { ok, ...await noteHealth(s, project, { endpoint, ok, now, gaveUp: giveUp }) };
+  return { ok, nextAt, ...await noteHealth(s, project, { endpoint, ok, now, gaveUp: giveUp }) };
 }
 
 /** One signed POST; never throws (its failure is the attempt's error). */
