@@ -177,3 +177,17 @@ Deno.test("a delivery is kept 30 days once delivered or failed, and as long as i
     { key: "msg_a", expireIn: DELIVERY_KEEP_MS },
   ]);
 });
+
+Deno.test("fanOut() to a project's 10 endpoints (the most it may have) is one commit", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const ids = Array.from({ length: 10 }, (_, i) => `we_${i}`);
+  await addEvents(kv.atomic(), PK, { events: [{ type: "ping", data: {}, version: 1 }], now: T0 })
+    .commit();
+  const ev = (await pendingEvents(kv, { perProject: 1, projects: 1 }))[0]![0]!;
+  assert.ok(await fanOut(kv, ev, { endpointIds: ids, body: () => "{}", now: T0 }));
+  assert.deepEqual((await dueEndpoints(kv, { now: T0, limit: 20 })).map((d) => d.endpointId), ids);
+  for (const endpointId of ids) {
+    assert.equal((await queuedFor(kv, PK, { endpointId, limit: 5 })).length, 1);
+  }
+  assert.deepEqual(await pendingEvents(kv, { perProject: 1, projects: 1 }), []);
+});
