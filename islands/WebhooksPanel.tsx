@@ -54,6 +54,13 @@ export default function WebhooksPanel(
                   : e.failingSince
                   ? <span class="badge test">Failing since {e.failingSince.slice(0, 16)}</span>
                   : <span class="badge live">Active</span>}
+                {!e.disabled && e.nextAttemptAt && (
+                  <span class="muted" data-testid="endpoint-backoff">
+                    {" "}
+                    {e.failuresInARow} failed in a row · next attempt{" "}
+                    {e.nextAttemptAt.slice(0, 16).replace("T", " ")} UTC
+                  </span>
+                )}
               </p>
               <p class="muted">{e.events.join(", ")}</p>
               <p class="actions">
@@ -91,7 +98,15 @@ export default function WebhooksPanel(
                         await api("POST", `${base}/${e.id}/enable`);
                         setEndpoints(
                           endpoints.map((x) =>
-                            x.id === e.id ? { ...x, disabled: false, failingSince: null } : x
+                            x.id === e.id
+                              ? {
+                                ...x,
+                                disabled: false,
+                                failingSince: null,
+                                failuresInARow: 0,
+                                nextAttemptAt: null,
+                              }
+                              : x
                           ),
                         );
                         setDone("Endpoint enabled again.");

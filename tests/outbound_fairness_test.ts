@@ -94,6 +94,17 @@ Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project'
   ).sort((x, y) => x - y);
   assert.deepEqual(waits, BACKOFF_MS.slice(0, 4));
 
+  const shown = async () =>
+    (await app.call("GET", `/v1/projects/${a.pk}/webhooks`, { key: dev.dat })).body.endpoints[0];
+  const paused = await shown();
+  assert.equal(paused.failuresInARow, 4);
+  assert.equal(Date.parse(paused.nextAttemptAt), app.clock.now() + BACKOFF_MS[3]!);
+  const page = await app.call("GET", `/dashboard/projects/${a.pk}/webhooks`, {
+    headers: { Cookie: dev.cookie },
+  });
+  assert.equal(page.status, 200);
+  assert.match(page.text, /4 failed in a row · next attempt \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+
   // A answers again: the whole queue drains, each delivery once, in order of queueing
   down = false;
   app.clock.advance(BACKOFF_MS[3]!);
@@ -103,6 +114,7 @@ Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project'
   const left = [];
   for await (const e of app.kv.list({ prefix: outboxKeys.allQueued() })) left.push(e.key);
   assert.deepEqual(left, [], "nothing left queued");
+  assert.deepEqual([(await shown()).failuresInARow, (await shown()).nextAttemptAt], [0, null]);
   // and the next event goes out at once
   await app.call("POST", "/api/customers", { key: a.sk, body: { id: "ada" } });
   assert.deepEqual(await runWebhooks(app.services), { fannedOut: 1, attempted: 1 });

@@ -64,6 +64,21 @@ export function getSchedule(kv: Deno.Kv, pk: string, endpointId: string) {
   return kv.get<Schedule>(scheduleKeys.schedule(pk, endpointId));
 }
 
+/** The schedules of a project's endpoints (at most 10, one read), by endpoint id. */
+export async function getSchedules(
+  kv: Deno.Kv,
+  pk: string,
+  endpointIds: string[],
+): Promise<Map<string, Schedule>> {
+  const out = new Map<string, Schedule>();
+  if (endpointIds.length === 0) return out;
+  const got = await kv.getMany<Schedule[]>(endpointIds.map((id) => scheduleKeys.schedule(pk, id)));
+  got.forEach((e, i) => {
+    if (e.value) out.set(endpointIds[i]!, e.value);
+  });
+  return out;
+}
+
 /** Drops a wake entry that no schedule stands behind (its project was purged, or it moved). */
 export async function dropWake(kv: Deno.Kv, wakeKey: Deno.KvKey): Promise<void> {
   await kv.delete(wakeKey);

@@ -12,7 +12,7 @@ import { openSecret, sealSecret } from "@/lib/crypto.ts";
 import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors.ts";
 import { HttpUrl } from "@/lib/schemas.ts";
 import { ulid } from "@/lib/ids.ts";
-import { resumeSchedule } from "@/lib/kv/webhook_schedules.ts";
+import { getSchedules, resumeSchedule, type Schedule } from "@/lib/kv/webhook_schedules.ts";
 import { BlockedTargetError, checkTarget } from "@/lib/outbound/ssrf.ts";
 
 export const EVENT_TYPES = [
@@ -38,7 +38,8 @@ export const EndpointInputSchema = z.object({
 }).strict();
 
 /** The public shape of an endpoint (never a secret). */
-export function publicEndpoint(e: WebhookEndpoint) {
+export function publicEndpoint(e: WebhookEndpoint, schedule?: Schedule) {
+  const failures = schedule?.streak ?? 0;
   return {
     id: e.id,
     url: e.url,
@@ -47,7 +48,17 @@ export function publicEndpoint(e: WebhookEndpoint) {
     disabled: e.disabledAt !== null,
     disabledAt: e.disabledAt,
     failingSince: e.failingSince === null ? null : new Date(e.failingSince).toISOString(),
+    /** Attempts that failed in a row, and when the endpoint is tried again (its back-off). */
+    failuresInARow: failures,
+    nextAttemptAt: failures > 0 ? new Date(schedule!.at).toISOString() : null,
   };
+}
+
+/** The project's endpoints as the API shows them, with their back-off (one read). */
+export async function listEndpoints(s: Services, p: Project) {
+  const endpoints = p.webhooks ?? [];
+  const schedules = await getSchedules(s.kv, p.pk, endpoints.map((e) => e.id));
+  return endpoints.map((e) => publicEndpoint(e, schedules.get(e.id)));
 }
 
 function newSecret(): string {

@@ -4,14 +4,15 @@ import type { AppEnv } from "@/lib/http/context.ts";
 import { Island } from "@/lib/http/render.tsx";
 import WebhooksPanel from "@/islands/WebhooksPanel.tsx";
 import { page, projectPage } from "@/routes/dashboard/_page.tsx";
-import { EVENT_TYPES, publicEndpoint } from "@/lib/outbound/endpoints.ts";
+import { EVENT_TYPES, listEndpoints } from "@/lib/outbound/endpoints.ts";
 
 export function mountWebhooksPage(app: OpenAPIHono<AppEnv>) {
   app.get(
     "/dashboard/projects/:pk/webhooks",
     page((c, dev) =>
-      projectPage(c, { dev, section: "/webhooks", title: "Webhooks" }, (p) => {
+      projectPage(c, { dev, section: "/webhooks", title: "Webhooks" }, async (p) => {
         const disabled = (p.webhooks ?? []).filter((e) => e.disabledAt !== null);
+        const endpoints = await listEndpoints(c.get("services"), p);
         return (
           <>
             <p class="muted">
@@ -32,7 +33,7 @@ export function mountWebhooksPage(app: OpenAPIHono<AppEnv>) {
               component={WebhooksPanel}
               props={{
                 pk: p.pk,
-                endpoints: (p.webhooks ?? []).map(publicEndpoint),
+                endpoints,
                 eventTypes: EVENT_TYPES.filter((t) => t !== "ping"),
               }}
             />

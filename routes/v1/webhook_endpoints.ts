@@ -11,6 +11,7 @@ import {
   EndpointInputSchema,
   EVENT_TYPES,
   findEndpoint,
+  listEndpoints,
   publicEndpoint,
   rotateEndpointSecret,
 } from "@/lib/outbound/endpoints.ts";
@@ -28,6 +29,12 @@ const EndpointSchema = z.object({
   disabled: z.boolean(),
   disabledAt: z.string().nullable(),
   failingSince: z.string().nullable(),
+  failuresInARow: z.number().int().openapi({
+    description: "Attempts that failed in a row (0 once one succeeds)",
+  }),
+  nextAttemptAt: z.string().nullable().openapi({
+    description: "While failing: when the endpoint is tried again (its back-off)",
+  }),
 }).openapi("WebhookEndpoint");
 const DeliverySchema = z.object({
   id: z.string().openapi({ description: "The webhook-id header: the same on every attempt" }),
@@ -141,8 +148,8 @@ export function mountWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>) {
     return c.json({ endpoint: publicEndpoint(endpoint), secret }, 201);
   });
   app.openapi(r.list, async (c) => {
-    const { p } = await owned(c, c.req.valid("param").pk);
-    return c.json({ endpoints: (p.webhooks ?? []).map(publicEndpoint) }, 200);
+    const { s, p } = await owned(c, c.req.valid("param").pk);
+    return c.json({ endpoints: await listEndpoints(s, p) }, 200);
   });
   app.openapi(r.remove, async (c) => {
     const { pk, id } = c.req.valid("param");
