@@ -26,11 +26,25 @@ function poisonedKv(real: Deno.Kv, poisoned: { id: string; on: boolean }) {
   });
 }
 
-Deno.test("[e2e] the hold sweep: a hold that cannot be settled stays due, the holds after it are released", async () => {
+/** An app on a store that refuses what names `poisoned.id` while `poisoned.on`. */
+async function poisonedApp() {
   const real = await Deno.openKv(":memory:");
   const poisoned = { id: "", on: false };
-  await using app = await testApp({ kv: poisonedKv(real, poisoned) });
-  const dev = await developer(app);
+  const app = await testApp({ kv: poisonedKv(real, poisoned) });
+  return {
+    app,
+    poisoned,
+    dev: await developer(app),
+    async [Symbol.asyncDispose]() {
+      await app[Symbol.asyncDispose]();
+      real.close();
+    },
+  };
+}
+
+Deno.test("[e2e] the hold sweep: a hold that cannot be settled stays due, the holds after it are released", async () => {
+  await using t = await poisonedApp();
+  const { app, poisoned, dev } = t;
   const { pk } = await project(app, dev.dat, {
     type: "store",
     tiers: [{ name: "mug", price: 1200, inventory: 10 }],
@@ -62,14 +76,11 @@ Deno.test("[e2e] the hold sweep: a hold that cannot be settled stays due, the ho
   poisoned.on = false;
   assert.equal(await sweepReservations(app.services, 0), 1, "settled on the next pass");
   assert.equal(await stock(), 10);
-  real.close();
 });
 
 Deno.test("[e2e] the sandbox clock: a subscription that cannot renew is left due, the others renew, and the tick says so", async () => {
-  const real = await Deno.openKv(":memory:");
-  const poisoned = { id: "", on: false };
-  await using app = await testApp({ kv: poisonedKv(real, poisoned) });
-  const dev = await developer(app);
+  await using t = await poisonedApp();
+  const { app, poisoned, dev } = t;
   const { sk } = await project(app, dev.dat);
   const subs = new Map<string, string>();
   for (const user of ["ann", "bob", "cid"]) subs.set(user, await subscribe(app, sk, user));
@@ -91,14 +102,11 @@ Deno.test("[e2e] the sandbox clock: a subscription that cannot renew is left due
   assert.ok((await periodEnd(stuck!)) === before, `${stuck} waits`);
   await app.services.sandbox!.tick();
   assert.ok((await periodEnd(stuck!)) > before, `${stuck} renewed on the next tick`);
-  real.close();
 });
 
 Deno.test("[e2e] the purge: a deleted project that cannot be purged is tried again later, the others are purged", async () => {
-  const real = await Deno.openKv(":memory:");
-  const poisoned = { id: "", on: false };
-  await using app = await testApp({ kv: poisonedKv(real, poisoned) });
-  const dev = await developer(app);
+  await using t = await poisonedApp();
+  const { app, poisoned, dev } = t;
   const pks: string[] = [];
   for (let i = 0; i < 3; i++) {
     const { pk } = await project(app, dev.dat);
@@ -112,5 +120,4 @@ Deno.test("[e2e] the purge: a deleted project that cannot be purged is tried aga
   assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 1);
   poisoned.on = false;
   assert.deepEqual(await purgeDeletedProjects(app.services), { purged: 1 });
-  real.close();
 });

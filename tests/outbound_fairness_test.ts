@@ -48,6 +48,19 @@ async function pings(app: Awaited<ReturnType<typeof testApp>>, o: {
   }
 }
 
+/** Adds an endpoint for `url` to a project; answers its id. */
+async function endpoint(
+  app: Awaited<ReturnType<typeof testApp>>,
+  o: { dat: string; pk: string; url: string },
+): Promise<string> {
+  const r = await app.call("POST", `/v1/projects/${o.pk}/webhooks`, {
+    key: o.dat,
+    body: { url: o.url },
+  });
+  assert.equal(r.status, 201, r.text);
+  return r.body.endpoint.id;
+}
+
 Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project's events still go out, the failing one is paused by its back-off, and drains once it answers again", async () => {
   await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
   let down = true;
@@ -56,11 +69,8 @@ Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project'
   const dev = await developer(app);
   const a = await project(app, dev.dat);
   const b = await project(app, dev.dat);
-  const endpointOf = async (pk: string, url: string) =>
-    (await app.call("POST", `/v1/projects/${pk}/webhooks`, { key: dev.dat, body: { url } })).body
-      .endpoint.id as string;
-  const epA = await endpointOf(a.pk, failing.url);
-  await endpointOf(b.pk, healthy.url);
+  const epA = await endpoint(app, { dat: dev.dat, pk: a.pk, url: failing.url });
+  await endpoint(app, { dat: dev.dat, pk: b.pk, url: healthy.url });
   await pings(app, { dat: dev.dat, pk: a.pk, endpointId: epA, n: 600 });
   assert.deepEqual(await runWebhooks(app.services), { fannedOut: 0, attempted: 1 });
 
@@ -127,14 +137,8 @@ Deno.test("[e2e] the webhooks job: a slow receiver holds up no other endpoint's 
   const dev = await developer(app);
   const a = await project(app, dev.dat);
   const b = await project(app, dev.dat);
-  const epA = (await app.call("POST", `/v1/projects/${a.pk}/webhooks`, {
-    key: dev.dat,
-    body: { url: slow.url },
-  })).body.endpoint.id;
-  const epB = (await app.call("POST", `/v1/projects/${b.pk}/webhooks`, {
-    key: dev.dat,
-    body: { url: quick.url },
-  })).body.endpoint.id;
+  const epA = await endpoint(app, { dat: dev.dat, pk: a.pk, url: slow.url });
+  const epB = await endpoint(app, { dat: dev.dat, pk: b.pk, url: quick.url });
   await pings(app, { dat: dev.dat, pk: a.pk, endpointId: epA, n: 6 });
   const jobs = startJobs(backgroundJobs(app).filter((j) => j.name === "webhooks"), app.logs);
   try {
@@ -163,12 +167,8 @@ Deno.test("[e2e] one project's burst of 450 events: another project's event is f
   // the burst goes to the project whose key sorts first: its events are listed first
   const [first, second] = [await project(app, dev.dat), await project(app, dev.dat)]
     .sort((x, y) => (x.pk < y.pk ? -1 : 1));
-  for (const [p, rx] of [[first!, rxBurst], [second!, rxOther]] as const) {
-    await app.call("POST", `/v1/projects/${p.pk}/webhooks`, {
-      key: dev.dat,
-      body: { url: rx.url },
-    });
-  }
+  await endpoint(app, { dat: dev.dat, pk: first!.pk, url: rxBurst.url });
+  await endpoint(app, { dat: dev.dat, pk: second!.pk, url: rxOther.url });
   for (let i = 0; i < 450; i++) {
     await app.call("POST", "/api/customers", { key: first!.sk, body: { id: `burst_${i}` } });
   }
@@ -184,10 +184,7 @@ Deno.test("[e2e] a queue entry no delivery stands behind is dropped, not tried e
   await using rx = receiver();
   const dev = await developer(app);
   const { pk } = await project(app, dev.dat);
-  const endpointId = (await app.call("POST", `/v1/projects/${pk}/webhooks`, {
-    key: dev.dat,
-    body: { url: rx.url },
-  })).body.endpoint.id;
+  const endpointId = await endpoint(app, { dat: dev.dat, pk: pk, url: rx.url });
   await pings(app, { dat: dev.dat, pk, endpointId, n: 1 });
   for await (const e of app.kv.list({ prefix: outboxKeys.listDeliveries(pk, endpointId) })) {
     await app.kv.delete(e.key); // its record gone, its queue entry left
@@ -206,10 +203,7 @@ Deno.test("[e2e] an endpoint enabled again after failing for 3 days gets its nex
   await using rx = receiver({ answer: () => (down ? 500 : 200) });
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat);
-  const endpointId = (await app.call("POST", `/v1/projects/${pk}/webhooks`, {
-    key: dev.dat,
-    body: { url: rx.url },
-  })).body.endpoint.id;
+  const endpointId = await endpoint(app, { dat: dev.dat, pk: pk, url: rx.url });
   await pings(app, { dat: dev.dat, pk, endpointId, n: 3 });
   const disabled = async () =>
     (await app.call("GET", `/v1/projects/${pk}/webhooks`, { key: dev.dat })).body.endpoints[0]
@@ -242,10 +236,7 @@ Deno.test("[e2e] two instances on one store send each delivery once", async () =
   await using rx = receiver({ delayMs: 50 });
   const dev = await developer(one);
   const { pk } = await project(one, dev.dat);
-  const endpointId = (await one.call("POST", `/v1/projects/${pk}/webhooks`, {
-    key: dev.dat,
-    body: { url: rx.url },
-  })).body.endpoint.id;
+  const endpointId = await endpoint(one, { dat: dev.dat, pk: pk, url: rx.url });
   await pings(one, { dat: dev.dat, pk, endpointId, n: 8 });
   for (let i = 0; i < 20 && new Set(rx.ids).size < 8; i++) {
     await Promise.all([runWebhooks(one.services), runWebhooks(two.services)]);

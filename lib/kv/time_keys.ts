@@ -16,3 +16,5 @@ function keysOf(now: number) {
 export const monthKey = (now: number) => keysOf(now).monthKey;
 /** "2026-11-24" of an instant: the key of daily aggregates. */
 export const dayKey = (now: number) => keysOf(now).dayKey;
+/** An instant as the ISO string a key sorts it by ("2026-11-24T12:00:00.000Z"). */
+export const instantKey = (ms: number) => new Date(ms).toISOString();

@@ -13,6 +13,7 @@
  */
 import { ulid } from "@/lib/ids.ts";
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { instantKey } from "@/lib/kv/time_keys.ts";
 import {
   getSchedule,
   type Schedule,
@@ -61,8 +62,6 @@ export interface Queued {
   at: number;
 }
 
-const iso = (at: number) => new Date(at).toISOString();
-
 export const outboxKeys = {
   event: (pk: string, id: string) => ["webhook_events", pk, id] as const,
   allEvents: () => ["webhook_events"] as const,
@@ -72,7 +71,7 @@ export const outboxKeys = {
     ["webhook_deliveries", pk, endpointId] as const,
   /** A pending delivery in its endpoint's queue, by the time of its next attempt. */
   queued: (pk: string, endpointId: string, at: number, id: string) =>
-    ["webhook_queue", pk, endpointId, iso(at), id] as const,
+    ["webhook_queue", pk, endpointId, instantKey(at), id] as const,
   queue: (pk: string, endpointId: string) => ["webhook_queue", pk, endpointId] as const,
   allQueued: () => ["webhook_queue"] as const,
   /** The previous version's index of every due delivery (read once, to move it to the queues). */
@@ -220,7 +219,9 @@ export async function queuedFor(
   const out: Queued[] = [];
   for await (
     const e of kv.list(
-      o.until === undefined ? { prefix } : { start: prefix, end: [...prefix, iso(o.until + 1)] },
+      o.until === undefined
+        ? { prefix }
+        : { start: prefix, end: [...prefix, instantKey(o.until + 1)] },
       { limit: o.limit },
     )
   ) {

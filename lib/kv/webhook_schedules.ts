@@ -5,6 +5,7 @@
  * (lib/kv/webhook_outbox.ts keeps the two together).
  */
 import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { instantKey } from "@/lib/kv/time_keys.ts";
 
 /** When the worker looks at an endpoint next, and its attempts that failed in a row. */
 export interface Schedule {
@@ -12,13 +13,11 @@ export interface Schedule {
   streak: number;
 }
 
-const iso = (at: number) => new Date(at).toISOString();
-
 export const scheduleKeys = {
   schedule: (pk: string, endpointId: string) => ["webhook_sched", pk, endpointId] as const,
   /** The wake index: endpoints by the time their schedule says. */
   wake: (at: number, pk: string, endpointId: string) =>
-    ["webhook_wake", iso(at), pk, endpointId] as const,
+    ["webhook_wake", instantKey(at), pk, endpointId] as const,
   allWakes: () => ["webhook_wake"] as const,
 };
 
@@ -51,7 +50,7 @@ export async function dueEndpoints(
   for await (
     const e of kv.list({
       start: scheduleKeys.allWakes(),
-      end: [...scheduleKeys.allWakes(), iso(o.now + 1)],
+      end: [...scheduleKeys.allWakes(), instantKey(o.now + 1)],
     }, { limit: o.limit })
   ) {
     const [, , pk, endpointId] = e.key as [string, string, string, string];
