@@ -244,3 +244,23 @@ Deno.test("[e2e] two instances on one store send each delivery once", async () =
   assert.equal(new Set(rx.ids).size, 8);
   assert.equal(rx.ids.length, 8, "none twice");
 });
+
+Deno.test("[e2e] two instances on one store keep a failing endpoint's back-off: one attempt per step", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const clock = new TestClock(new Date().toISOString());
+  await using one = await testApp({ kv, clock, config });
+  await using two = await testApp({ kv, clock, config });
+  await using rx = receiver({ answer: () => 500, delayMs: 20 });
+  const dev = await developer(one);
+  const { pk } = await project(one, dev.dat);
+  const endpointId = await endpoint(one, { dat: dev.dat, pk, url: rx.url });
+  await pings(one, { dat: dev.dat, pk, endpointId, n: 20 });
+  const both = () => Promise.all([runWebhooks(one.services), runWebhooks(two.services)]);
+  for (let i = 0; i < 5; i++) await both();
+  assert.equal(rx.ids.length, 1, "the first failure pauses the endpoint for both");
+  for (const step of BACKOFF_MS.slice(0, 3)) {
+    clock.advance(step);
+    for (let i = 0; i < 5; i++) await both();
+  }
+  assert.equal(rx.ids.length, 4, "one attempt per back-off step");
+});

@@ -1,7 +1,7 @@
 /**
  * The outbound-webhook worker: fans new events out into one delivery per endpoint, then works
  * on the endpoints that are due (lib/kv/webhook_outbox.ts keeps a queue and a schedule per
- * endpoint), each on its own: one attempt at a time per endpoint (a lease across instances),
+ * endpoint), each on its own: one instance at a time per endpoint (a lease in the store),
  * endpoints side by side (at most `MAX_DRAINS` per instance), and no endpoint waits for another:
  * the job's pass starts what is due and returns, so a slow or failing receiver holds up only its
  * own deliveries. Signed per Standard Webhooks with `npm:standardwebhooks` (every live secret
@@ -55,6 +55,8 @@ const MAX_DRAINS = 32;
 /** Attempts, and time, one endpoint gets before it goes back in line behind the others. */
 const DRAIN_ATTEMPTS = 50;
 const DRAIN_MS = 30 * SECOND;
+/** An endpoint's lease: longer than an attempt (`TIMEOUT_MS`), renewed before each one. */
+const LEASE_MS = 30 * SECOND;
 
 /** The back-off after the `n`th attempt (1-based) that failed. */
 const backoff = (n: number) => BACKOFF_MS[Math.min(n, BACKOFF_MS.length) - 1]!;
@@ -145,9 +147,10 @@ async function fanOutPending(s: Services): Promise<number> {
 }
 
 /**
- * Works on one due endpoint: its queued deliveries that are due, in order, until one fails (the
- * endpoint then pauses for its back-off), the queue has nothing more due, or its share of
- * attempts or time is used; then sets when to look at it next. Answers the attempts it made.
+ * Works on one due endpoint, holding its lease throughout (one instance at a time, so the back-off
+ * one sets is the one the next reads): its queued deliveries that are due, in order, until one
+ * fails (the endpoint then pauses for its back-off), the queue has nothing more due, or its share
+ * of attempts or time is used; then sets when to look at it next. Answers the attempts it made.
  */
 async function drain(
   s: Services,
@@ -155,51 +158,49 @@ async function drain(
   due: { pk: string; endpointId: string; wakeKey: Deno.KvKey },
 ): Promise<number> {
   const { pk, endpointId } = due;
-  const schedule = (await getSchedule(s.kv, pk, endpointId)).value;
-  const now = s.clock.now();
-  const wakeAt = Date.parse(String(due.wakeKey[1]));
-  if (!schedule || schedule.at !== wakeAt) {
-    await dropWake(s.kv, due.wakeKey); // its project was purged, or the schedule moved
-    return 0;
+  const lease = () => takeLease(s.kv, pk, { endpointId, holder: w.holder, ms: LEASE_MS });
+  if (!(await lease())) return 0; // another instance works on it (and schedules it after)
+  try {
+    // read under the lease: another instance's work may have ended since the wake was listed
+    const schedule = (await getSchedule(s.kv, pk, endpointId)).value;
+    const now = s.clock.now();
+    if (!schedule || schedule.at !== Date.parse(String(due.wakeKey[1]))) {
+      await dropWake(s.kv, due.wakeKey); // its project was purged, or the schedule moved
+      return 0;
+    }
+    if (schedule.at > now) return 0;
+    let project = await getProject(s.kv, pk);
+    let endpoint = project?.webhooks?.find((e) => e.id === endpointId);
+    const queued = await queuedFor(s.kv, pk, { endpointId, until: now, limit: DRAIN_ATTEMPTS });
+    let streak = schedule.streak;
+    let pauseUntil: number | null = null;
+    let attempted = 0;
+    const started = performance.now();
+    for (const q of queued) {
+      if (!project || !endpoint || endpoint.disabledAt) {
+        const why = !endpoint ? "endpoint deleted" : "endpoint disabled";
+        await endDelivery(s, { pk, endpointId, q, why });
+        continue;
+      }
+      // renewed before each attempt; lost (expired, taken) means another instance works on it
+      if (attempted > 0 && !(await lease())) return attempted;
+      const r = await attemptOne(s, { project, endpoint, q, streak });
+      if (r === null) continue;
+      attempted++;
+      ({ project, endpoint } = r);
+      if (r.ok) streak = 0;
+      else {
+        streak++;
+        pauseUntil = r.nextAt ?? s.clock.now() + backoff(streak);
+        break;
+      }
+      if (performance.now() - started > DRAIN_MS || w.stopping) break;
+    }
+    await reschedule(s.kv, pk, { endpointId, pauseUntil, streak });
+    return attempted;
+  } finally {
+    await dropLease(s.kv, pk, endpointId);
   }
-  if (schedule.at > now) return 0;
-  let project = await getProject(s.kv, pk);
-  let endpoint = project?.webhooks?.find((e) => e.id === endpointId);
-  const queued = await queuedFor(s.kv, pk, { endpointId, until: now, limit: DRAIN_ATTEMPTS });
-  let streak = schedule.streak;
-  let pauseUntil: number | null = null;
-  let attempted = 0;
-  const started = performance.now();
-  for (const q of queued) {
-    if (!project || !endpoint || endpoint.disabledAt) {
-      await endDelivery(s, {
-        pk,
-        endpointId,
-        q,
-        why: !endpoint ? "endpoint deleted" : "endpoint disabled",
-      });
-      continue;
-    }
-    if (!(await takeLease(s.kv, pk, { endpointId, holder: w.holder, ms: 30 * SECOND }))) break;
-    let r: Outcome | null;
-    try {
-      r = await attemptOne(s, { project, endpoint, q, streak });
-    } finally {
-      await dropLease(s.kv, pk, endpointId);
-    }
-    if (r === null) continue;
-    attempted++;
-    ({ project, endpoint } = r);
-    if (r.ok) streak = 0;
-    else {
-      streak++;
-      pauseUntil = r.nextAt ?? s.clock.now() + backoff(streak);
-      break;
-    }
-    if (performance.now() - started > DRAIN_MS || w.stopping) break;
-  }
-  await reschedule(s.kv, pk, { endpointId, pauseUntil, streak });
-  return attempted;
 }
 
 /** Ends a queued delivery unsent (its endpoint was deleted or disabled). */
