@@ -78,9 +78,16 @@ export async function getSchedules(
   return out;
 }
 
-/** Drops a wake entry that no schedule stands behind (its project was purged, or it moved). */
-export async function dropWake(kv: Deno.Kv, wakeKey: Deno.KvKey): Promise<void> {
-  await kv.delete(wakeKey);
+/**
+ * Drops a wake entry that the schedule as read (`schedule`) doesn't stand behind (its project was
+ * purged, or it moved), checked on it: a schedule moved back to that time meanwhile keeps it.
+ */
+export async function dropWake(
+  kv: Deno.Kv,
+  wakeKey: Deno.KvKey,
+  schedule: Deno.KvEntryMaybe<Schedule>,
+): Promise<void> {
+  await kv.atomic().check(schedule).delete(wakeKey).commit();
 }
 
 /** Ends an endpoint's back-off (it was enabled again): the worker looks at it now. */

@@ -162,10 +162,11 @@ async function drain(
   if (!(await lease())) return 0; // another instance works on it (and schedules it after)
   try {
     // read under the lease: another instance's work may have ended since the wake was listed
-    const schedule = (await getSchedule(s.kv, pk, endpointId)).value;
+    const entry = await getSchedule(s.kv, pk, endpointId);
+    const schedule = entry.value;
     const now = s.clock.now();
     if (!schedule || schedule.at !== Date.parse(String(due.wakeKey[1]))) {
-      await dropWake(s.kv, due.wakeKey); // its project was purged, or the schedule moved
+      await dropWake(s.kv, due.wakeKey, entry); // its project was purged, or the schedule moved
       return 0;
     }
     if (schedule.at > now) return 0;
