@@ -79,7 +79,9 @@ Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project'
   assert.equal(made.status, 201, made.text);
   for (let i = 0; i < 3; i++) await runWebhooks(app.services);
   assert.equal(healthy.ids.length, 1, "B's customer.created went out");
-  assert.equal(failing.ids.length, 1, "A waits for its back-off: one attempt, not one per pass");
+  // one failure delays nothing (A's next delivery went on the next pass); the second in a row
+  // pauses A: two attempts in these passes, not one per pass
+  assert.equal(failing.ids.length, 2, "a second attempt, then A waits for its back-off");
 
   // each back-off step: one attempt, with the steps growing
   for (const step of BACKOFF_MS.slice(0, 3)) {
@@ -90,9 +92,9 @@ Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project'
     await runWebhooks(app.services);
     assert.equal(failing.ids.length, before + 1, `one attempt after ${step} ms`);
   }
-  assert.equal(failing.ids.length, 4);
+  assert.equal(failing.ids.length, 5);
   // each wake tried a delivery not tried before (queued earliest), and each waits as long as its
-  // endpoint does: 5 s, then 5 min, 30 min, 2 h (each their first failure, not 5 s each)
+  // endpoint does: 5 s, 5 s, then 5 min, 30 min, 2 h (each their first failure, not 5 s each)
   const log: Delivery[] = [];
   for await (
     const e of app.kv.list<Delivery>({ prefix: outboxKeys.listDeliveries(a.pk, epA) }, {
@@ -102,25 +104,25 @@ Deno.test("[e2e] a failing endpoint with 600 queued deliveries: another project'
   const waits = log.filter((d) => d.attempts.length > 0).map((d) =>
     d.nextAt! - d.attempts.at(-1)!.at
   ).sort((x, y) => x - y);
-  assert.deepEqual(waits, BACKOFF_MS.slice(0, 4));
+  assert.deepEqual(waits, [BACKOFF_MS[0], ...BACKOFF_MS.slice(0, 4)]);
 
   const shown = async () =>
     (await app.call("GET", `/v1/projects/${a.pk}/webhooks`, { key: dev.dat })).body.endpoints[0];
   const paused = await shown();
-  assert.equal(paused.failuresInARow, 4);
+  assert.equal(paused.failuresInARow, 5);
   assert.equal(Date.parse(paused.nextAttemptAt), app.clock.now() + BACKOFF_MS[3]!);
   const page = await app.call("GET", `/dashboard/projects/${a.pk}/webhooks`, {
     headers: { Cookie: dev.cookie },
   });
   assert.equal(page.status, 200);
-  assert.match(page.text, /4 failed in a row · next attempt \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+  assert.match(page.text, /5 failed in a row · next attempt \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
 
   // A answers again: the whole queue drains, each delivery once, in order of queueing
   down = false;
   app.clock.advance(BACKOFF_MS[3]!);
   for (let i = 0; i < 20 && new Set(failing.ids).size < 600; i++) await runWebhooks(app.services);
   assert.equal(new Set(failing.ids).size, 600, "every queued delivery went out");
-  assert.equal(failing.ids.length, 604, "four failed attempts, then each delivery once");
+  assert.equal(failing.ids.length, 605, "five failed attempts, then each delivery once");
   const left = [];
   for await (const e of app.kv.list({ prefix: outboxKeys.allQueued() })) left.push(e.key);
   assert.deepEqual(left, [], "nothing left queued");
@@ -257,10 +259,27 @@ Deno.test("[e2e] two instances on one store keep a failing endpoint's back-off: 
   await pings(one, { dat: dev.dat, pk, endpointId, n: 20 });
   const both = () => Promise.all([runWebhooks(one.services), runWebhooks(two.services)]);
   for (let i = 0; i < 5; i++) await both();
-  assert.equal(rx.ids.length, 1, "the first failure pauses the endpoint for both");
+  assert.equal(rx.ids.length, 2, "the second failure in a row pauses the endpoint for both");
   for (const step of BACKOFF_MS.slice(0, 3)) {
     clock.advance(step);
     for (let i = 0; i < 5; i++) await both();
   }
-  assert.equal(rx.ids.length, 4, "one attempt per back-off step");
+  assert.equal(rx.ids.length, 5, "one attempt per back-off step");
+});
+
+Deno.test("[e2e] one failed delivery delays no other: the next event goes on the next pass, the failed one after its 5 s", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  let n = 0;
+  await using rx = receiver({ answer: () => (++n === 1 ? 500 : 200) });
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat);
+  await endpoint(app, { dat: dev.dat, pk, url: rx.url });
+  await app.call("POST", "/api/customers", { key: sk, body: { id: "first" } });
+  assert.deepEqual(await runWebhooks(app.services), { fannedOut: 1, attempted: 1 });
+  await app.call("POST", "/api/customers", { key: sk, body: { id: "second" } });
+  assert.deepEqual(await runWebhooks(app.services), { fannedOut: 1, attempted: 1 });
+  assert.equal(rx.ids.length, 2, "the second event went out at once");
+  app.clock.advance(BACKOFF_MS[0]!);
+  assert.deepEqual(await runWebhooks(app.services), { fannedOut: 0, attempted: 1 });
+  assert.deepEqual([rx.ids[2], new Set(rx.ids).size], [rx.ids[0], 2], "the first, retried");
 });

@@ -252,7 +252,8 @@ export function reschedule(
       const res = await op.delete(entry.key).commit();
       return res.ok ? null : RETRY;
     }
-    const next = { at: Math.max(first.at, o.pauseUntil ?? 0), streak: o.streak };
+    const until = o.pauseUntil ?? 0;
+    const next = { at: Math.max(first.at, until), streak: o.streak, until };
     op = op.set(entry.key, next).set(scheduleKeys.wake(next.at, pk, o.endpointId), true);
     return (await op.commit()).ok ? next : RETRY;
   });

@@ -11,6 +11,8 @@ import { instantKey } from "@/lib/kv/time_keys.ts";
 export interface Schedule {
   at: number;
   streak: number;
+  /** The end of its back-off (ms epoch; 0 or absent: none), which new deliveries wait for. */
+  until?: number;
 }
 
 export const scheduleKeys = {
@@ -24,8 +26,8 @@ export const scheduleKeys = {
 /**
  * Adds to `op` what makes the worker look at an endpoint by `at`: its schedule row is written
  * again (checked on `entry`, so a worker dropping it meanwhile fails and looks again), made
- * when missing, and moved earlier unless the endpoint is in its back-off (failures in a row),
- * which new events wait for and only `throughBackoff` (a test ping, a manual retry) skips.
+ * when missing, and moved earlier, though not before the end of its back-off (`until`), which
+ * new events wait for and only `throughBackoff` (a test ping, a manual retry) skips.
  */
 export function touchSchedule(
   op: Deno.AtomicOperation,
@@ -34,8 +36,8 @@ export function touchSchedule(
 ): Deno.AtomicOperation {
   op = op.check(entry);
   const cur = entry.value;
-  const earlier = cur && o.at < cur.at && (o.throughBackoff || cur.streak === 0);
-  const next = !cur ? { at: o.at, streak: 0 } : earlier ? { ...cur, at: o.at } : cur;
+  const at = cur && !o.throughBackoff ? Math.max(o.at, cur.until ?? 0) : o.at;
+  const next = !cur ? { at, streak: 0 } : at < cur.at ? { ...cur, at } : cur;
   if (cur && next.at !== cur.at) op = op.delete(scheduleKeys.wake(cur.at, o.pk, o.endpointId));
   if (!cur || next.at !== cur.at) op = op.set(scheduleKeys.wake(next.at, o.pk, o.endpointId), true);
   return op.set(scheduleKeys.schedule(o.pk, o.endpointId), next);
@@ -102,7 +104,7 @@ export function resumeSchedule(
     if (!cur || (cur.streak === 0 && cur.at <= o.now)) return;
     const res = await kv.atomic().check(entry)
       .delete(scheduleKeys.wake(cur.at, pk, o.endpointId))
-      .set(entry.key, { at: o.now, streak: 0 })
+      .set(entry.key, { at: o.now, streak: 0, until: 0 })
       .set(scheduleKeys.wake(o.now, pk, o.endpointId), true)
       .commit();
     return res.ok ? undefined : RETRY;

@@ -7,7 +7,8 @@
  * own deliveries. Signed per Standard Webhooks with `npm:standardwebhooks` (every live secret
  * signs during a rotation). An attempt has 10 s, follows no redirect and reads at most 4 KB of
  * the answer; 2xx is delivered, anything else waits 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h …
- * and fails after 3 days. A failure pauses its endpoint for as long (by its failures in a row),
+ * and fails after 3 days. One failure delays no other delivery (the next is tried on the next
+ * pass, as Stripe sends each event on its own); failures in a row pause the endpoint (`pause`),
  * so a receiver that is down gets one attempt per back-off step, not one per queued delivery; a
  * success carries on with the queue. An endpoint whose attempts all fail for 3 days is disabled.
  * Everything lives in the store, so a restart (or another instance) carries on where this one
@@ -60,6 +61,12 @@ const LEASE_MS = 30 * SECOND;
 
 /** The back-off after the `n`th attempt (1-based) that failed. */
 const backoff = (n: number) => BACKOFF_MS[Math.min(n, BACKOFF_MS.length) - 1]!;
+/**
+ * How long an endpoint pauses after `n` failures in a row: not at all after one (as with Stripe,
+ * one event's failure delays no other event; the next is tried on the next pass), then the
+ * back-off one step behind (5 s after two, 5 min after three …).
+ */
+const pause = (n: number) => (n <= 1 ? 0 : backoff(n - 1));
 
 /** What each instance (each `Services`) is working on now, and whether it is stopping. */
 interface Worker {
@@ -192,7 +199,7 @@ async function drain(
       if (r.ok) streak = 0;
       else {
         streak++;
-        pauseUntil = r.nextAt ?? s.clock.now() + backoff(streak);
+        pauseUntil = s.clock.now() + pause(streak);
         break;
       }
       if (performance.now() - started > DRAIN_MS || w.stopping) break;
@@ -252,7 +259,7 @@ async function attemptOne(
   const attempt = await send(s, endpoint, d);
   const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
   const attempts = [...d.attempts, attempt];
-  const wait = Math.max(backoff(attempts.length), backoff(o.streak + 1));
+  const wait = Math.max(backoff(attempts.length), pause(o.streak + 1));
   const giveUp = !ok && now + wait - d.createdAt > GIVE_UP_MS;
   const nextAt = ok || giveUp ? null : now + wait;
   await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
