@@ -98,26 +98,37 @@ export function addEvents(
  * Events waiting to be fanned out, project by project: the first `perProject` of each (oldest
  * first) of up to `projects` projects, so one project's burst of events never hides another's
  * (rows are keyed by project first; the next project is found by skipping past this one's rows).
+ * The projects come in key order from the one after `after` (the last one taken by the pass
+ * before), going round to the first, so projects past the first `projects` get their turn.
  */
 export async function pendingEvents(
   kv: Deno.Kv,
-  o: { perProject: number; projects: number },
+  o: { perProject: number; projects: number; after?: string | undefined },
 ): Promise<StoredEvent[][]> {
   const out: StoredEvent[][] = [];
   const root = outboxKeys.allEvents();
-  let start: Deno.KvKey | null = null;
+  // past every row of a project (a number sorts after the strings of its ids)
+  const past = (pk: string): Deno.KvKey => [...root, pk, 0];
+  let start: Deno.KvKey | null = o.after === undefined ? null : past(o.after);
+  let wrapped = start === null;
+  const taken = new Set<string>();
   while (out.length < o.projects) {
     const [first]: Deno.KvEntry<StoredEvent>[] = await Array.fromAsync(
       kv.list<StoredEvent>(start ? { prefix: root, start } : { prefix: root }, { limit: 1 }),
     );
-    if (!first) break;
+    if (!first || taken.has(first.value.pk)) {
+      if (wrapped) break;
+      [wrapped, start] = [true, null]; // round to the first project
+      continue;
+    }
     const pk: string = first.value.pk;
+    taken.add(pk);
     const events: StoredEvent[] = [];
     for await (
       const e of kv.list<StoredEvent>({ prefix: [...root, pk] }, { limit: o.perProject })
     ) events.push(e.value);
     out.push(events);
-    start = [...root, pk, 0]; // past every row of this project (a number sorts after strings)
+    start = past(pk);
   }
   return out;
 }

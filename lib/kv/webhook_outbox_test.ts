@@ -127,7 +127,7 @@ Deno.test("webhook queues: a worker emptying the queue while events arrive never
   }
 });
 
-Deno.test("pendingEvents() answers each project's first events, project by project", async () => {
+Deno.test("pendingEvents() answers each project's first events, project by project, taking turns", async () => {
   await using kv = await Deno.openKv(":memory:");
   const add = (pk: string, n: number) =>
     addEvents(kv.atomic(), pk, {
@@ -142,6 +142,14 @@ Deno.test("pendingEvents() answers each project's first events, project by proje
     ["pk_test_a:0", "pk_test_a:1", "pk_test_a:2"],
     ["pk_test_b:0", "pk_test_b:1"],
   ]);
+  // the next passes take turns: after b, then round to the first
+  const turn = async (after: string) =>
+    (await pendingEvents(kv, { perProject: 1, projects: 2, after })).map((evs) => evs[0]!.pk);
+  assert.deepEqual(await turn("pk_test_b"), ["pk_test_c", "pk_test_a"]);
+  assert.deepEqual(await turn("pk_test_a"), ["pk_test_b", "pk_test_c"]);
+  assert.deepEqual(await turn("pk_test_c"), ["pk_test_a", "pk_test_b"]);
+  const all = await pendingEvents(kv, { perProject: 1, projects: 10, after: "pk_test_b" });
+  assert.deepEqual(all.map((evs) => evs[0]!.pk), ["pk_test_c", "pk_test_a", "pk_test_b"]);
 });
 
 Deno.test("a delivery is kept 30 days once delivered or failed, and as long as it is pending", async () => {

@@ -74,6 +74,8 @@ interface Worker {
   stopping: boolean;
   /** Names this instance in the endpoints' leases. */
   holder: string;
+  /** The project whose events the last pass fanned out last (the next pass starts after it). */
+  fannedOutLast?: string | undefined;
 }
 const workers = new WeakMap<Services, Worker>();
 
@@ -104,7 +106,7 @@ export async function startWebhooks(
   const w = workerOf(s);
   if (w.stopping) return { fannedOut: 0, started: [] };
   await moveLegacyDue(s.kv, 100);
-  const fannedOut = await fanOutPending(s);
+  const fannedOut = await fanOutPending(s, w);
   const started: Promise<number>[] = [];
   const now = s.clock.now();
   for (const due of await dueEndpoints(s.kv, { now, limit: 200 })) {
@@ -135,11 +137,17 @@ export async function runWebhooks(s: Services): Promise<{ fannedOut: number; att
 }
 
 /**
- * Fans out waiting events: up to 100 of each of up to 50 projects a pass, projects side by side
- * and each project's in order, so one project's burst delays no other project's events.
+ * Fans out waiting events: up to 100 of each of up to 50 projects a pass (taking turns past 50),
+ * projects side by side and each project's in order, so one project's burst delays no other
+ * project's events.
  */
-async function fanOutPending(s: Services): Promise<number> {
-  const byProject = await pendingEvents(s.kv, { perProject: 100, projects: 50 });
+async function fanOutPending(s: Services, w: Worker): Promise<number> {
+  const byProject = await pendingEvents(s.kv, {
+    perProject: 100,
+    projects: 50,
+    after: w.fannedOutLast,
+  });
+  w.fannedOutLast = byProject.at(-1)?.[0]?.pk;
   const counts = await Promise.all(byProject.map(async (events) => {
     const p = await getProject(s.kv, events[0]!.pk); // one read per project per pass
     let n = 0;
