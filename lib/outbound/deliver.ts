@@ -238,13 +238,8 @@ async function endDelivery(
   });
 }
 
-/** An attempt's result: the project and endpoint as they are now, and when it is tried again. */
-type Outcome = {
-  ok: boolean;
-  nextAt: number | null;
-  project: Project;
-  endpoint: WebhookEndpoint;
-};
+/** An attempt's result, with the project and endpoint as they are now. */
+type Outcome = { ok: boolean; project: Project; endpoint: WebhookEndpoint };
 
 /**
  * One attempt at a queued delivery (its endpoint's attempts having failed `streak` times in a
@@ -269,14 +264,13 @@ async function attemptOne(
   const attempts = [...d.attempts, attempt];
   const wait = Math.max(backoff(attempts.length), pause(o.streak + 1));
   const giveUp = !ok && now + wait - d.createdAt > GIVE_UP_MS;
-  const nextAt = ok || giveUp ? null : now + wait;
   await saveDelivery(s.kv, entry as Deno.KvEntry<Delivery>, {
     ...d,
     attempts,
     state: ok ? "delivered" : giveUp ? "failed" : "pending",
-    nextAt,
+    nextAt: ok || giveUp ? null : now + wait,
   });
-  return { ok, nextAt, ...await noteHealth(s, project, { endpoint, ok, now, gaveUp: giveUp }) };
+  return { ok, ...await noteHealth(s, project, { endpoint, ok, now, gaveUp: giveUp }) };
 }
 
 /** One signed POST; never throws (its failure is the attempt's error). */
