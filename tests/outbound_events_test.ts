@@ -6,22 +6,7 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { countingKv, developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
 import { BACKOFF_MS, runWebhooks } from "@/lib/outbound/deliver.ts";
-
-function receiver(answer: (n: number) => Response = () => new Response("ok")) {
-  const got: { headers: Record<string, string>; body: string }[] = [];
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
-    got.push({ headers: Object.fromEntries(req.headers), body: await req.text() });
-    return answer(got.length);
-  });
-  return {
-    got,
-    url: `http://127.0.0.1:${server.addr.port}/in`,
-    types: () => got.map((g) => (JSON.parse(g.body) as { type: string }).type),
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
+import { webhookReceiver as receiver } from "@/tests/webhook_receiver.ts";
 
 const config = { webhookAllowPrivate: true };
 const clock = () => new TestClock(new Date().toISOString());
@@ -155,9 +140,10 @@ Deno.test("[e2e] rotation: both secrets sign for 24 h, then only the new one", a
 
 Deno.test("[e2e] a receiver that keeps failing: back-off, failed after 3 days, endpoint disabled; redirects are not followed", async () => {
   await using app = await testApp({ clock: clock(), config });
-  await using rx = receiver(() =>
-    new Response("moved", { status: 302, headers: { Location: "http://169.254.169.254/" } })
-  );
+  await using rx = receiver({
+    answer: () =>
+      new Response("moved", { status: 302, headers: { Location: "http://169.254.169.254/" } }),
+  });
   const dev = await developer(app);
   const { pk } = await project(app, dev.dat);
   const id = (await app.call("POST", `/v1/projects/${pk}/webhooks`, {

@@ -9,27 +9,7 @@ import { BACKOFF_MS, runWebhooks, stopWebhooks } from "@/lib/outbound/deliver.ts
 import { backgroundJobs, startJobs } from "@/server/jobs.ts";
 import { type Delivery, outboxKeys } from "@/lib/kv/webhook_outbox.ts";
 import { scheduleKeys } from "@/lib/kv/webhook_schedules.ts";
-
-/** A receiver on 127.0.0.1: `answer` gives each request's status (after `delayMs`). */
-function receiver(o: { answer?: () => number; delayMs?: number } = {}) {
-  const ids: string[] = [];
-  let answered = 0;
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
-    ids.push(req.headers.get("webhook-id") ?? "");
-    await req.text();
-    if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
-    answered++;
-    return new Response("ok", { status: o.answer?.() ?? 200 });
-  });
-  return {
-    ids,
-    answered: () => answered,
-    url: `http://127.0.0.1:${server.addr.port}/in`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
+import { webhookReceiver as receiver } from "@/tests/webhook_receiver.ts";
 
 const config = { webhookAllowPrivate: true };
 

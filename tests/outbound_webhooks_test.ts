@@ -6,34 +6,14 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { developer, project, testApp, TestClock } from "@/tests/helpers.ts";
 import { runWebhooks } from "@/lib/outbound/deliver.ts";
+import { inTurn, type Received, webhookReceiver } from "@/tests/webhook_receiver.ts";
 import { verifyWebhook, WebhookVerificationError } from "@/sdk/src/index.ts";
-
-interface Received {
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A receiver on 127.0.0.1 answering the given statuses in turn (then 200). */
-function receiver(statuses: number[]) {
-  const got: Received[] = [];
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
-    got.push({ headers: Object.fromEntries(req.headers), body: await req.text() });
-    return new Response("ok", { status: statuses.shift() ?? 200 });
-  });
-  return {
-    got,
-    url: `http://127.0.0.1:${server.addr.port}/hooks`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
 
 const realClock = () => new TestClock(new Date().toISOString());
 
 Deno.test("[e2e] a receiver answering 503 then 200: one success recorded, the retry carries the same webhook-id, both verify", async () => {
   await using app = await testApp({ clock: realClock(), config: { webhookAllowPrivate: true } });
-  await using rx = receiver([503]);
+  await using rx = webhookReceiver({ answer: inTurn([503]) });
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat);
   const made = await app.call("POST", `/v1/projects/${pk}/webhooks`, {
@@ -130,7 +110,7 @@ Deno.test("[e2e] a receiver answering 503 then 200: one success recorded, the re
 Deno.test("[e2e] a server restarted in the middle of the back-off still delivers", async () => {
   await using kv = await Deno.openKv(":memory:");
   const clock = realClock();
-  await using rx = receiver([500]);
+  await using rx = webhookReceiver({ answer: inTurn([500]) });
   const config = { webhookAllowPrivate: true };
   let pk = "";
   let secret = "";
@@ -186,7 +166,7 @@ Deno.test("[e2e] a receiver at 127.0.0.1 is refused without WEBHOOK_ALLOW_PRIVAT
     422,
   );
   // made while allowed, then the setting is off: the delivery is refused before any request
-  await using rx = receiver([]);
+  await using rx = webhookReceiver({ answer: inTurn([]) });
   await using kv = await Deno.openKv(":memory:");
   const clock = realClock();
   let epId = "";
