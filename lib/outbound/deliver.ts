@@ -56,6 +56,8 @@ const MAX_DRAINS = 32;
 /** Attempts, and time, one endpoint gets before it goes back in line behind the others. */
 const DRAIN_ATTEMPTS = 50;
 const DRAIN_MS = 30 * SECOND;
+/** Entries of the previous version's due index moved a pass, until none is left. */
+const LEGACY_PER_PASS = 100;
 /** An endpoint's lease: longer than an attempt (`TIMEOUT_MS`), renewed before each one. */
 const LEASE_MS = 30 * SECOND;
 
@@ -76,6 +78,8 @@ interface Worker {
   holder: string;
   /** The project whose events the last pass fanned out last (the next pass starts after it). */
   fannedOutLast?: string | undefined;
+  /** The previous version's due index is all moved (nothing writes it any more). */
+  legacyMoved?: boolean;
 }
 const workers = new WeakMap<Services, Worker>();
 
@@ -105,7 +109,9 @@ export async function startWebhooks(
 ): Promise<{ fannedOut: number; started: Promise<number>[] }> {
   const w = workerOf(s);
   if (w.stopping) return { fannedOut: 0, started: [] };
-  await moveLegacyDue(s.kv, 100);
+  if (!w.legacyMoved) {
+    w.legacyMoved = (await moveLegacyDue(s.kv, LEGACY_PER_PASS)) < LEGACY_PER_PASS;
+  }
   const fannedOut = await fanOutPending(s, w);
   const started: Promise<number>[] = [];
   const now = s.clock.now();
