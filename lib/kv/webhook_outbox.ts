@@ -201,14 +201,18 @@ function replaceDelivery(
  * Queues a delivery to be sent now, through its endpoint's back-off (a test `ping`, made here;
  * or a manual retry of `prior`, whatever its state).
  */
-export function sendNow(kv: Deno.Kv, d: Delivery, prior?: Deno.KvEntry<Delivery>): Promise<void> {
+export function sendNow(
+  kv: Deno.Kv,
+  d: Delivery & { nextAt: number },
+  prior?: Deno.KvEntry<Delivery>,
+): Promise<void> {
   return retryAtomic("queue a webhook delivery", async () => {
     const schedule = await kv.get<Schedule>(scheduleKeys.schedule(d.pk, d.endpointId));
     let op = prior ? replaceDelivery(kv.atomic(), prior, d) : putDelivery(kv.atomic(), d);
     op = touchSchedule(op, schedule, {
       pk: d.pk,
       endpointId: d.endpointId,
-      at: d.nextAt ?? Date.now(),
+      at: d.nextAt,
       throughBackoff: true,
     });
     if ((await op.commit()).ok) return;

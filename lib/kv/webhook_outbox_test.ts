@@ -19,7 +19,7 @@ const PK = "pk_test_outbox";
 const EP = "we_1";
 const T0 = Date.parse("2026-12-01T00:00:00.000Z");
 
-function delivery(id: string, nextAt: number): Delivery {
+function delivery(id: string, nextAt: number): Delivery & { nextAt: number } {
   return {
     id,
     pk: PK,

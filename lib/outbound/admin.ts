@@ -36,7 +36,7 @@ export async function sendTest(s: Services, p: Project, endpointId: string) {
   findEndpoint(p, endpointId);
   const now = s.clock.now();
   const id = `msg_${ulid(now)}`;
-  const d: Delivery = {
+  const d: Delivery & { nextAt: number } = {
     id,
     pk: p.pk,
     endpointId,
@@ -68,7 +68,7 @@ export async function retryDelivery(
   findEndpoint(p, o.endpointId);
   const entry = await getDelivery(s.kv, p.pk, o.endpointId, o.deliveryId);
   if (!entry.value) throw new NotFoundError(`No delivery ${o.deliveryId}`);
-  const next: Delivery = { ...entry.value, state: "pending", nextAt: s.clock.now() };
+  const next = { ...entry.value, state: "pending" as const, nextAt: s.clock.now() };
   await sendNow(s.kv, next, entry as Deno.KvEntry<Delivery>);
   return publicDelivery(next);
 }
