@@ -26,7 +26,11 @@ Deno.test("[e2e] a tier whose price or product was archived in Stripe's dashboar
   assert.notEqual(after.priceId, before.priceId, "a new price");
   assert.equal(after.overagePriceId, before.overagePriceId, "the overage price was fine");
   assert.equal(double.find(account, after.priceId!)!.unit_amount, 1900);
-  assert.ok(after.priceHistory?.some((h) => h.priceId === before.priceId), "the old one recorded");
+  assert.deepEqual(
+    after.priceHistory?.find((h) => h.priceId === before.priceId),
+    { priceId: before.priceId, amount: 1900, currency: "usd", interval: "month" },
+    "the old one recorded as it was (subscribers may still pay it)",
+  );
   const items = double.requests.filter((r) => r.path === "/v1/checkout/sessions").at(-1)!;
   assert.match(items.raw!, new RegExp(after.priceId!));
 
@@ -114,4 +118,76 @@ Deno.test("[e2e] a switch to a tier whose price was archived in Stripe's dashboa
   const c = await srv.call("GET", "/api/customers/ann", { key: sk });
   assert.equal(c.body.customer.plan, "team");
   assert.notEqual(c.body.customer.subscription.priceId ?? "", priced.priceId);
+});
+
+Deno.test("[e2e] a tier whose product was deleted in Stripe's dashboard is made again: sold, edited, deleted", async () => {
+  await using t = await connectedProject({
+    tiers: [
+      { name: "free", price: 0, limit: 3 },
+      { name: "pro", price: 1900, limit: 100, overage: { unitAmount: 5, per: 1 } },
+      { name: "team", price: 4900, limit: 1000 },
+    ],
+  });
+  const { double, srv, sk, pk, account, app } = t;
+  const dat = t.dev.dat;
+  const tier = async (name: string) =>
+    (await getProject(app.kv, pk))!.tiers.find((x) => x.name === name)!;
+  assert.equal((await createCheckout(srv, { sk, user: "ann" })).status, 200);
+  const before = await tier("pro");
+  double.deleteProduct(account, before.productId!);
+
+  const res = await createCheckout(srv, { sk, user: "bob" });
+  assert.equal(res.status, 200, res.text);
+  const after = await tier("pro");
+  assert.notEqual(after.productId, before.productId, "a new product");
+  assert.notEqual(after.priceId, before.priceId, "a new price");
+  assert.notEqual(after.overagePriceId, before.overagePriceId, "a new overage price");
+  for (const id of [after.priceId!, after.overagePriceId!]) {
+    assert.equal(double.find(account, id)!.product, after.productId, "on the new product");
+  }
+  assert.equal(double.find(account, after.priceId!)!.unit_amount, 1900);
+  assert.equal(double.find(account, after.productId!)!.active, true);
+  // made once: a second checkout makes nothing more
+  const products = double.all(account, "prod_").length;
+  assert.equal((await createCheckout(srv, { sk, user: "cai" })).status, 200);
+  assert.equal(double.all(account, "prod_").length, products);
+
+  // an edit and a deletion of a tier whose product is gone go through too
+  const team = await tier("team");
+  const { ensureTierPrice } = await import("@/lib/catalog/sync.ts");
+  const priced = await ensureTierPrice(app.services, (await getProject(app.kv, pk))!, team);
+  double.deleteProduct(account, priced.productId!);
+  const edit = await srv.call("PATCH", `/v1/projects/${pk}/tiers/team`, {
+    key: dat,
+    body: { price: 5900, displayName: "Team+" },
+  });
+  assert.equal(edit.status, 200, edit.text);
+  const edited = await tier("team");
+  assert.notEqual(edited.productId, priced.productId);
+  assert.equal(double.find(account, edited.productId!)!.name, "Team+");
+  assert.equal(double.find(account, edited.priceId!)!.unit_amount, 5900);
+  double.deleteProduct(account, edited.productId!);
+  const del = await srv.call("DELETE", `/v1/projects/${pk}/tiers/team`, { key: dat });
+  assert.ok(del.status < 300, del.text);
+  assert.equal((await getProject(app.kv, pk))!.tiers.some((x) => x.name === "team"), false);
+});
+
+Deno.test("[e2e] a store product deleted in Stripe's dashboard is sold again", async () => {
+  await using t = await connectedProject({
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 5 }],
+  });
+  const { double, srv, pk, account, app } = t;
+  const products = (await srv.call("GET", "/api/products", { key: pk })).body.products;
+  const items = products.map((p: { id: string }) => ({ productId: p.id, quantity: 1 }));
+  const cart = () => srv.call("POST", "/api/cart/checkout", { key: pk, body: { items, ...URLS } });
+  assert.equal((await cart()).status, 200);
+  const mug = (await getProject(app.kv, pk))!.tiers[0]!;
+  double.deleteProduct(account, mug.productId!);
+  const res = await cart();
+  assert.equal(res.status, 200, res.text);
+  const now = (await getProject(app.kv, pk))!.tiers[0]!;
+  assert.notEqual(now.productId, mug.productId);
+  assert.equal(double.find(account, now.priceId!)!.product, now.productId);
+  assert.equal(now.inventory, 3, "two carts hold two mugs");
 });

@@ -226,6 +226,17 @@ export class StripeDouble {
     this.#get(account, id, "object").active = false;
   }
 
+  /**
+   * The developer deletes a product in Stripe's dashboard, which it allows for a product none of
+   * whose prices was ever paid: the product and its prices are gone (retrieving them is a 404).
+   */
+  deleteProduct(account: string | null, id: string): void {
+    const store = this.#store(account);
+    this.#get(account, id, "product");
+    for (const [k, o] of store) if (o.object === "price" && o.product === id) store.delete(k);
+    store.delete(id);
+  }
+
   /** The developer deletes a customer in Stripe's dashboard (a deleted customer stays, marked). */
   deleteCustomer(account: string | null, id: string): void {
     this.#store(account).set(id, { id, object: "customer", deleted: true });

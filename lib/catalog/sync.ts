@@ -1,11 +1,11 @@
 /** Keeps a project's tiers/products in step with Products and Prices on the connected account. */
 import type { Services } from "@/lib/services.ts";
-import { type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
+import { getProject, type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { isHttpUrl } from "@/lib/schemas.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
-import { providerFailure } from "@/lib/payments/failures.ts";
+import { isMissing, providerFailure } from "@/lib/payments/failures.ts";
 
 /** "amount:currency:interval": what makes a price; Stripe prices are immutable. */
 export function priceSpecOf(t: Tier): string {
@@ -19,6 +19,8 @@ export function overageSpecOf(t: Tier): string | null {
     : null;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** Which account a creation's idempotency record is for: an account connected later makes anew. */
 const on = (acct: AccountRef) => acct.accountId ?? "platform";
 
@@ -30,6 +32,18 @@ function providerImages(s: Services, t: Tier): string[] {
   if (!t.imageUrl) return [];
   if (isHttpUrl(t.imageUrl)) return [t.imageUrl];
   return s.config.baseUrl ? [s.config.baseUrl + t.imageUrl] : [];
+}
+
+/**
+ * Archives a price that is no longer sold; one already gone at the provider (its product deleted
+ * in the dashboard) is as good as archived.
+ */
+async function archiveIfThere(s: Services, acct: AccountRef, id: string): Promise<void> {
+  try {
+    await s.payments.archivePrice(acct, id);
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
 }
 
 /** What the provider's Product of a tier shows: its name, description and image. */
@@ -60,7 +74,7 @@ async function syncOverage(
   if ((t.overageSpec ?? null) === spec && (spec === null || t.overagePriceId)) {
     return { overagePriceId: t.overagePriceId ?? null, overageSpec: spec };
   }
-  if (t.overagePriceId) await s.payments.archivePrice(acct, t.overagePriceId);
+  if (t.overagePriceId) await archiveIfThere(s, acct, t.overagePriceId);
   if (spec === null) return { overagePriceId: null, overageSpec: null };
   // the call's record lasts a day: after it, the id kept on the project (a second meter of the
   // same event name is refused by Stripe, or would leave two meters on one event name)
@@ -94,12 +108,30 @@ async function syncOverage(
 
 async function syncOne(
   s: Services,
-  o: { acct: AccountRef; project: Project; tier: Tier; meter: { id: string | null } },
+  o: {
+    acct: AccountRef;
+    project: Project;
+    tier: Tier;
+    meter: { id: string | null };
+    /** price ids the provider won't sell (archived or gone there): made again */
+    stale: ReadonlySet<string>;
+  },
 ): Promise<Tier> {
   const { acct, project: p, tier: t } = o;
   const meta = { dream_pk: p.pk, dream_tier: t.name, dream_tier_id: t.id };
-  const productId = t.productId ?? await onceWithKey(s.kv, {
-    scope: `product:${on(acct)}:${p.pk}:${t.id}`,
+  let gone = false;
+  if (t.productId) {
+    try {
+      await s.payments.updateProduct(acct, t.productId, productFields(s, t));
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      // deleted in the provider's dashboard (allowed while none of its prices was paid), its
+      // prices with it: the tier gets a new product, and new prices on it
+      gone = true;
+    }
+  }
+  const productId = t.productId && !gone ? t.productId : await onceWithKey(s.kv, {
+    scope: `product:${on(acct)}:${p.pk}:${t.id}${gone ? `:after:${t.productId}` : ""}`,
     now: s.clock.now(),
     call: (idempotencyKey) =>
       s.payments.createProduct(acct, {
@@ -108,12 +140,18 @@ async function syncOne(
         idempotencyKey,
       }),
   });
-  if (t.productId) {
-    await s.payments.updateProduct(acct, productId, productFields(s, t));
-  }
-  const overage = await syncOverage(s, { acct, project: p, tier: t, productId, meter: o.meter });
+  const stale = (id: string | null | undefined) => gone || (!!id && o.stale.has(id));
+  const overage = await syncOverage(s, {
+    acct,
+    project: p,
+    tier: stale(t.overagePriceId) ? { ...t, overageSpec: null } : t,
+    productId,
+    meter: o.meter,
+  });
   const spec = priceSpecOf(t);
-  if (t.priceId && t.priceSpec === spec) return { ...t, productId, ...overage };
+  if (t.priceId && t.priceSpec === spec && !stale(t.priceId)) {
+    return { ...t, productId, ...overage };
+  }
   // one scope per change from a given price: going back to an earlier amount makes a new
   // price (the earlier one is archived), never reuses the archived one
   const priceId = await onceWithKey(s.kv, {
@@ -130,8 +168,9 @@ async function syncOne(
       }),
   });
   let priceHistory = t.priceHistory ?? [];
-  if (t.priceId && t.priceId !== priceId) {
-    await s.payments.archivePrice(acct, t.priceId);
+  // a price gone with its product was never paid (else the provider keeps it): no record
+  if (t.priceId && t.priceId !== priceId && !gone) {
+    await archiveIfThere(s, acct, t.priceId);
     // subscribers stay on the price they pay: remember what it was
     const [amount, currency, interval] = (t.priceSpec ?? "").split(":");
     priceHistory = [
@@ -156,13 +195,14 @@ export async function syncCatalog(
   s: Services,
   project: Project,
   only?: string[],
+  o: { stale?: ReadonlySet<string> } = {},
 ): Promise<Project> {
   const acct = await accountFor(s, project);
   const synced = new Map<string, Tier>();
   const meter = { id: project.overageMeterId ?? null };
   for (const t of project.tiers) {
     if (only && !only.includes(t.id)) continue;
-    synced.set(t.id, await syncOne(s, { acct, project, tier: t, meter }));
+    synced.set(t.id, await syncOne(s, { acct, project, tier: t, meter, stale: o.stale ?? NONE }));
   }
   const next = await updateProject(s.kv, project.pk, (p) => ({
     ...p,
@@ -224,11 +264,15 @@ export function forgetProviderIds(p: Project): Project {
 export async function archiveTierProduct(s: Services, project: Project, tier: Tier): Promise<void> {
   if (!tier.productId) return;
   const acct = await accountFor(s, project);
-  if (tier.priceId) await s.payments.archivePrice(acct, tier.priceId);
-  await s.payments.updateProduct(acct, tier.productId, {
-    ...productFields(s, tier),
-    active: false,
-  });
+  if (tier.priceId) await archiveIfThere(s, acct, tier.priceId);
+  try {
+    await s.payments.updateProduct(acct, tier.productId, {
+      ...productFields(s, tier),
+      active: false,
+    });
+  } catch (err) {
+    if (!isMissing(err)) throw err; // deleted at the provider: nothing left to archive
+  }
 }
 
 /**
@@ -267,27 +311,29 @@ export async function sellingTiers<T>(
       }
     }
     if (stale.length === 0 && revived.size === 0) throw err; // the refusal was about something else
-    const fresh = await updateProject(s.kv, project.pk, (p) => ({
-      ...p,
-      tiers: p.tiers.map((t) => ({
-        ...t,
-        ...(t.priceId && stale.includes(t.priceId) ? { priceSpec: null } : {}),
-        ...(t.overagePriceId && stale.includes(t.overagePriceId) ? { overageSpec: null } : {}),
-      })),
-    }));
+    const current = (await getProject(s.kv, project.pk)) ?? project;
     const again = [];
     for (const t of priced) {
-      again.push(await ensureTierPrice(s, fresh, fresh.tiers.find((x) => x.id === t.id) ?? t));
+      const tier = current.tiers.find((x) => x.id === t.id) ?? t;
+      again.push(await ensureTierPrice(s, current, tier, { stale: new Set(stale) }));
     }
     return await sell(again, true);
   }
 }
 
 /** The tier with a current price id, syncing it first when needed (e.g. Stripe connected later). */
-export async function ensureTierPrice(s: Services, project: Project, tier: Tier): Promise<Tier> {
+export async function ensureTierPrice(
+  s: Services,
+  project: Project,
+  tier: Tier,
+  o: { stale?: ReadonlySet<string> } = {},
+): Promise<Tier> {
   const overageReady = (tier.overageSpec ?? null) === overageSpecOf(tier) &&
     (!tier.overage || !!tier.overagePriceId);
-  if (tier.priceId && tier.priceSpec === priceSpecOf(tier) && overageReady) return tier;
-  const next = await syncCatalog(s, project, [tier.id]);
+  const isStale = [tier.priceId, tier.overagePriceId].some((id) => id && o.stale?.has(id));
+  if (tier.priceId && tier.priceSpec === priceSpecOf(tier) && overageReady && !isStale) {
+    return tier;
+  }
+  const next = await syncCatalog(s, project, [tier.id], o);
   return next.tiers.find((t) => t.id === tier.id)!;
 }
