@@ -58,6 +58,7 @@ const EnvSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   // a Checkout session lives 30 minutes to 24 hours (Stripe), and a hold ends with its session
   RESERVATION_MINUTES: intFrom("RESERVATION_MINUTES", 30, 30, 1440),
+  WEBHOOK_CONCURRENCY: intFrom("WEBHOOK_CONCURRENCY", 32, 1, 1024),
   CLERK_PUBLISHABLE_KEY: z.string().regex(/^pk_(test|live)_/, "must be a Clerk publishable key")
     .optional(),
   CLERK_SECRET_KEY: z.string().regex(/^sk_(test|live)_/, "must be a Clerk secret key").optional(),
@@ -70,6 +71,8 @@ const EnvSchema = z.object({
 export interface Config {
   /** Outbound webhooks may target private, loopback and link-local addresses (development). */
   readonly webhookAllowPrivate: boolean;
+  /** Endpoints one instance sends outbound webhooks to at once. */
+  readonly webhookConcurrency: number;
   /** Bearer token for GET /metrics; null turns the endpoint (and all recording) off. */
   readonly metricsToken: string | null;
   /** A remote KV (KV Connect URL) instead of the local file; null: DATA_DIR/kv.sqlite3. */
@@ -203,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     platformCurrency: e.PLATFORM_CURRENCY,
     sandboxTickMs: e.SANDBOX_TICK_MS,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1",
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
     metricsToken: e.METRICS_TOKEN ?? null,
     kvUrl: e.KV_URL ?? null,
     reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,

@@ -141,6 +141,46 @@ Deno.test("[e2e] the webhooks job: a slow receiver holds up no other endpoint's 
   assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 0);
 });
 
+Deno.test("[e2e] the webhooks job with every place taken by slow receivers: a turn ends after about a second, and the endpoint waiting goes next", async () => {
+  await using app = await testApp({
+    clock: new TestClock(new Date().toISOString()),
+    config: { ...config, webhookConcurrency: 2 },
+  });
+  await using slow1 = receiver({ delayMs: 700 });
+  await using slow2 = receiver({ delayMs: 700 });
+  await using quick = receiver();
+  const dev = await developer(app);
+  for (const rx of [slow1, slow2]) {
+    const p = await project(app, dev.dat);
+    const ep = await endpoint(app, { dat: dev.dat, pk: p.pk, url: rx.url });
+    await pings(app, { dat: dev.dat, pk: p.pk, endpointId: ep, n: 8 });
+  }
+  const c = await project(app, dev.dat);
+  const epC = await endpoint(app, { dat: dev.dat, pk: c.pk, url: quick.url });
+  const jobs = startJobs(backgroundJobs(app).filter((j) => j.name === "webhooks"), app.logs);
+  const until = async (what: () => boolean) => {
+    for (let i = 0; i < 400 && !what(); i++) await new Promise((r) => setTimeout(r, 25));
+  };
+  try {
+    await until(() => slow1.ids.length >= 1 && slow2.ids.length >= 1);
+    // both places are taken for 5.6 s of answers: C's ping waits for a place
+    app.clock.advance(1000);
+    await pings(app, { dat: dev.dat, pk: c.pk, endpointId: epC, n: 1 });
+    app.clock.advance(1000); // a turn ending from now on goes behind C's ping
+    await until(() => quick.ids.length === 1);
+    assert.equal(quick.ids.length, 1);
+    const slowAnswers = slow1.answered() + slow2.answered();
+    assert.ok(slowAnswers < 8, `C waited for ${slowAnswers} slow answers`);
+    // the slow endpoints carry on, taking turns
+    await until(() => slow1.ids.length === 8 && slow2.ids.length === 8);
+    assert.equal(slow1.ids.length + slow2.ids.length, 16);
+  } finally {
+    jobs.stop();
+    await stopWebhooks(app.services);
+  }
+  assert.equal(app.logs.lines.filter((l) => l.level === "error").length, 0);
+});
+
 Deno.test("[e2e] one project's burst of 450 events: another project's event is fanned out and sent in the same pass", async () => {
   await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
   await using rxBurst = receiver();

@@ -249,13 +249,15 @@ export async function queuedFor(
 /**
  * Sets when the worker looks at an endpoint next, once it has worked on it: at `pauseUntil`
  * after a failure (its back-off; `streak` failures in a row), else when its earliest queued
- * delivery is due (at once when some are due already); the schedule goes when the queue is
- * empty. Checked on the schedule row: a delivery queued meanwhile makes it look again.
+ * delivery is due (at once when some are due already), but not before `backInLine` when given
+ * (its turn ended with deliveries left: endpoints due before then go first); the schedule goes
+ * when the queue is empty. Checked on the schedule row: a delivery queued meanwhile makes it
+ * look again.
  */
 export function reschedule(
   kv: Deno.Kv,
   pk: string,
-  o: { endpointId: string; pauseUntil: number | null; streak: number },
+  o: { endpointId: string; pauseUntil: number | null; streak: number; backInLine?: number },
 ): Promise<Schedule | null> {
   return retryAtomic("schedule a webhook endpoint", async () => {
     const entry = await getSchedule(kv, pk, o.endpointId);
@@ -268,7 +270,7 @@ export function reschedule(
       return res.ok ? null : RETRY;
     }
     const until = o.pauseUntil ?? 0;
-    const next = { at: Math.max(first.at, until), streak: o.streak, until };
+    const next = { at: Math.max(first.at, until, o.backInLine ?? 0), streak: o.streak, until };
     op = op.set(entry.key, next).set(scheduleKeys.wake(next.at, pk, o.endpointId), true);
     return (await op.commit()).ok ? next : RETRY;
   });

@@ -74,6 +74,16 @@ Deno.test("webhook queues: an endpoint not in back-off is woken by a new event e
   assert.deepEqual(await wakes(kv, T0), [EP]);
 });
 
+Deno.test("webhook queues: an endpoint whose turn ended with deliveries left goes behind the endpoints due before it", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  await event(kv, T0); // queued at T0, not sent: its turn ended at T0 + 2 s
+  await sendNow(kv, { ...delivery("msg_other", T0 + 1_000), endpointId: "we_2" });
+  assert.deepEqual(await wakes(kv, T0 + 2_000), [EP, "we_2"], "by when each became due");
+  await reschedule(kv, PK, { endpointId: EP, pauseUntil: null, streak: 0, backInLine: T0 + 2_000 });
+  assert.deepEqual((await getSchedule(kv, PK, EP)).value, { at: T0 + 2_000, streak: 0, until: 0 });
+  assert.deepEqual(await wakes(kv, T0 + 2_000), ["we_2", EP], "due still, behind we_2");
+});
+
 Deno.test("webhook queues: an empty queue drops the schedule, and anything queued after brings it back", async () => {
   await using kv = await Deno.openKv(":memory:");
   await event(kv, T0);

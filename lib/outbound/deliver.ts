@@ -2,24 +2,22 @@
  * The outbound-webhook worker: fans new events out into one delivery per endpoint, then works
  * on the endpoints that are due (lib/kv/webhook_outbox.ts keeps a queue and a schedule per
  * endpoint), each on its own: one instance at a time per endpoint (a lease in the store),
- * endpoints side by side (at most `MAX_DRAINS` per instance), and no endpoint waits for another:
+ * endpoints side by side (at most `WEBHOOK_CONCURRENCY` per instance, and while others wait for a
+ * place an endpoint's turn ends after about a second), and no endpoint waits for another:
  * the job's pass starts what is due and returns, so a slow or failing receiver holds up only its
- * own deliveries. Signed per Standard Webhooks with `npm:standardwebhooks` (every live secret
- * signs during a rotation). An attempt has 10 s, follows no redirect and reads at most 4 KB of
- * the answer; 2xx is delivered, anything else waits 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h …
- * and fails after 3 days. One failure delays no other delivery (the next is tried on the next
+ * own deliveries. Each attempt is one signed POST (lib/outbound/send.ts: Standard Webhooks,
+ * 10 s, no redirect followed, 4 KB of the answer read); 2xx is delivered, anything else waits 5 s,
+ * 5 min, 30 min, 2 h, 5 h, 10 h, 10 h … and fails after 3 days. One failure delays no other delivery (the next is tried on the next
  * pass, as Stripe sends each event on its own); failures in a row pause the endpoint (`pause`),
  * so a receiver that is down gets one attempt per back-off step, not one per queued delivery; a
  * success carries on with the queue. An endpoint whose attempts all fail for 3 days is disabled.
  * Everything lives in the store, so a restart (or another instance) carries on where this one
  * stopped.
  */
-import { Webhook } from "standardwebhooks";
 import type { Services } from "@/lib/services.ts";
 import type { Project, WebhookEndpoint } from "@/lib/kv/projects.ts";
 import { getProject, updateProject } from "@/lib/kv/projects.ts";
 import {
-  type Attempt,
   type Delivery,
   dropQueued,
   fanOut,
@@ -34,8 +32,8 @@ import {
 import { dropLease, takeLease } from "@/lib/kv/webhook_leases.ts";
 import { dropWake, dueEndpoints, getSchedule } from "@/lib/kv/webhook_schedules.ts";
 import { eventBody } from "@/lib/outbound/events.ts";
-import { endpointsFor, signingSecrets } from "@/lib/outbound/endpoints.ts";
-import { checkTarget, pinnedTarget } from "@/lib/outbound/ssrf.ts";
+import { endpointsFor } from "@/lib/outbound/endpoints.ts";
+import { send } from "@/lib/outbound/send.ts";
 import { randomBase62 } from "@/lib/ids.ts";
 
 const SECOND = 1000;
@@ -49,16 +47,17 @@ export const BACKOFF_MS = [
   10 * HOUR,
 ];
 export const GIVE_UP_MS = 72 * HOUR;
-const TIMEOUT_MS = 10 * SECOND;
-const READ_LIMIT = 4096;
-/** Endpoints one instance works on at once. */
-const MAX_DRAINS = 32;
 /** Attempts, and time, one endpoint gets before it goes back in line behind the others. */
 const DRAIN_ATTEMPTS = 50;
 const DRAIN_MS = 30 * SECOND;
+/**
+ * An endpoint's time while others wait for a place (every place taken, by slow receivers say):
+ * its turn ends after the attempt under way, so the ones waiting wait about one attempt.
+ */
+const CROWDED_DRAIN_MS = SECOND;
 /** Entries of the previous version's due index moved a pass, until none is left. */
 const LEGACY_PER_PASS = 100;
-/** An endpoint's lease: longer than an attempt (`TIMEOUT_MS`), renewed before each one. */
+/** An endpoint's lease: longer than an attempt (10 s), renewed before each one. */
 const LEASE_MS = 30 * SECOND;
 
 /** The back-off after the `n`th attempt (1-based) that failed. */
@@ -76,6 +75,8 @@ interface Worker {
   stopping: boolean;
   /** Names this instance in the endpoints' leases. */
   holder: string;
+  /** The last pass found a due endpoint with no place to work on it (turns are short then). */
+  crowded: boolean;
   /** The project whose events the last pass fanned out last (the next pass starts after it). */
   fannedOutLast?: string | undefined;
   /** The previous version's due index is all moved (nothing writes it any more). */
@@ -85,13 +86,16 @@ const workers = new WeakMap<Services, Worker>();
 
 function workerOf(s: Services): Worker {
   let w = workers.get(s);
-  if (!w) workers.set(s, w = { busy: new Map(), stopping: false, holder: `w_${randomBase62(10)}` });
+  if (!w) {
+    w = { busy: new Map(), stopping: false, holder: `w_${randomBase62(10)}`, crowded: false };
+    workers.set(s, w);
+  }
   return w;
 }
 
 /**
  * For shutting down: no new work starts, each endpoint's work ends after the attempt it is
- * making (at most `TIMEOUT_MS`), and this resolves once all of it has.
+ * making (at most 10 s), and this resolves once all of it has.
  */
 export async function stopWebhooks(s: Services): Promise<void> {
   const w = workerOf(s);
@@ -115,10 +119,15 @@ export async function startWebhooks(
   const fannedOut = await fanOutPending(s, w);
   const started: Promise<number>[] = [];
   const now = s.clock.now();
+  let crowded = false;
   for (const due of await dueEndpoints(s.kv, { now, limit: 200 })) {
     const k = `${due.pk}\u0000${due.endpointId}`;
     if (w.busy.has(k)) continue;
-    if (w.busy.size >= MAX_DRAINS || w.stopping) break;
+    if (w.stopping) break;
+    if (w.busy.size >= s.config.webhookConcurrency) {
+      crowded = true;
+      break;
+    }
     const work = drain(s, w, due)
       .catch((err) => {
         s.logger.error("webhook delivery failed", {
@@ -132,6 +141,7 @@ export async function startWebhooks(
     w.busy.set(k, work);
     started.push(work);
   }
+  w.crowded = crowded;
   return { fannedOut, started };
 }
 
@@ -197,6 +207,7 @@ async function drain(
     let streak = schedule.streak;
     let pauseUntil: number | null = null;
     let attempted = 0;
+    let shareUsed = false;
     const started = performance.now();
     for (const q of queued) {
       if (!project || !endpoint || endpoint.disabledAt) {
@@ -216,9 +227,20 @@ async function drain(
         pauseUntil = s.clock.now() + pause(streak);
         break;
       }
-      if (performance.now() - started > DRAIN_MS || w.stopping) break;
+      const turn = w.crowded ? CROWDED_DRAIN_MS : DRAIN_MS;
+      if (performance.now() - started > turn || w.stopping) {
+        shareUsed = true;
+        break;
+      }
     }
-    await reschedule(s.kv, pk, { endpointId, pauseUntil, streak });
+    // its share used with deliveries left, it goes back in line behind the endpoints due now
+    if (queued.length === DRAIN_ATTEMPTS && pauseUntil === null) shareUsed = true;
+    await reschedule(s.kv, pk, {
+      endpointId,
+      pauseUntil,
+      streak,
+      ...(shareUsed ? { backInLine: s.clock.now() } : {}),
+    });
     return attempted;
   } finally {
     await dropLease(s.kv, pk, endpointId);
@@ -277,85 +299,6 @@ async function attemptOne(
     nextAt: ok || giveUp ? null : now + wait,
   });
   return { ok, ...await noteHealth(s, project, { endpoint, ok, now, gaveUp: giveUp }) };
-}
-
-/** One signed POST; never throws (its failure is the attempt's error). */
-async function send(s: Services, endpoint: WebhookEndpoint, d: Delivery): Promise<Attempt> {
-  const at = s.clock.now();
-  const started = performance.now();
-  const done = (status: number | null, error: string | null): Attempt => ({
-    at,
-    status,
-    durationMs: Math.round(performance.now() - started),
-    error,
-  });
-  try {
-    const url = new URL(endpoint.url);
-    // checked again now: the name may resolve elsewhere than when the endpoint was made
-    const allowPrivate = s.config.webhookAllowPrivate;
-    const addrs = await checkTarget(url, { allowPrivate });
-    // plain http goes to the address just checked, not to a second resolution of the name
-    const pin = allowPrivate ? null : pinnedTarget(url, addrs);
-    const stamp = new Date(at);
-    const signatures = (await signingSecrets(s, endpoint)).map((secret) =>
-      new Webhook(secret).sign(d.id, stamp, d.body)
-    );
-    // a client that may send the Host header, for this attempt only
-    using client = pin ? Deno.createHttpClient({ allowHost: true }) : null;
-    const res = await fetch(pin ? pin.url : url, {
-      method: "POST",
-      body: d.body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: {
-        "Content-Type": "application/json",
-        "User-Agent": "dream-api-webhooks/1",
-        "webhook-id": d.id,
-        "webhook-timestamp": String(Math.floor(at / 1000)),
-        "webhook-signature": signatures.join(" "),
-        ...(pin ? { Host: pin.host } : {}),
-      },
-      ...(client ? { client } : {}),
-    });
-    const excerpt = await readLimited(res);
-    const ok = res.status >= 200 && res.status < 300;
-    return done(
-      res.status,
-      ok
-        ? null
-        : res.status >= 300 && res.status < 400
-        ? `redirect to ${res.headers.get("location") ?? "?"} not followed`
-        : `HTTP ${res.status}${excerpt ? `: ${excerpt.slice(0, 200)}` : ""}`,
-    );
-  } catch (err) {
-    return done(null, err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-  }
-}
-
-/** At most 4 KB of an answer (the rest is not read). */
-async function readLimited(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < READ_LIMIT) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(Math.min(size, READ_LIMIT));
-  let off = 0;
-  for (const c of chunks) {
-    const part = c.subarray(0, Math.max(0, all.length - off));
-    all.set(part, off);
-    off += part.length;
-  }
-  return new TextDecoder().decode(all);
 }
 
 /**
