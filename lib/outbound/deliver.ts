@@ -7,10 +7,10 @@
  * the job's pass starts what is due and returns, so a slow or failing receiver holds up only its
  * own deliveries. Each attempt is one signed POST (lib/outbound/send.ts: Standard Webhooks,
  * 10 s, no redirect followed, 4 KB of the answer read); 2xx is delivered, anything else waits 5 s,
- * 5 min, 30 min, 2 h, 5 h, 10 h, 10 h … and fails after 3 days. One failure delays no other delivery (the next is tried on the next
- * pass, as Stripe sends each event on its own); failures in a row pause the endpoint (`pause`),
- * so a receiver that is down gets one attempt per back-off step, not one per queued delivery; a
- * success carries on with the queue. An endpoint whose attempts all fail for 3 days is disabled.
+ * 5 min, 30 min, 2 h, 5 h, 10 h, 10 h … and fails after 3 days. One failure delays no other
+ * delivery (the next is tried on the next pass, as Stripe sends each event on its own); failures
+ * in a row pause the endpoint (`pause`), so a receiver that is down gets one attempt per back-off
+ * step, not one per queued delivery; a success carries on with the queue. An endpoint whose attempts all fail for 3 days is disabled.
  * Everything lives in the store, so a restart (or another instance) carries on where this one
  * stopped.
  */
