@@ -10,9 +10,9 @@
  * 5 min, 30 min, 2 h, 5 h, 10 h, 10 h … and fails after 3 days. One failure delays no other
  * delivery (the next is tried on the next pass, as Stripe sends each event on its own); failures
  * in a row pause the endpoint (`pause`), so a receiver that is down gets one attempt per back-off
- * step, not one per queued delivery; a success carries on with the queue. An endpoint whose attempts all fail for 3 days is disabled.
- * Everything lives in the store, so a restart (or another instance) carries on where this one
- * stopped.
+ * step, not one per queued delivery; a success carries on with the queue. An endpoint whose
+ * attempts all fail for 3 days is disabled. Everything lives in the store, so a restart (or
+ * another instance) carries on where this one stopped.
  */
 import type { Services } from "@/lib/services.ts";
 import type { Project, WebhookEndpoint } from "@/lib/kv/projects.ts";
