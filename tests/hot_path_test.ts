@@ -65,7 +65,7 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
   assert.equal((await badRes.json()).error.code, "validation_failed");
   for (
     const r of [
-      req("POST", "/api/data", { "Idempotency-Key": "k1" }),
+      req("POST", "/api/data", { "Idempotency-Key": "not a key" }),
       req("GET", "/api/usage", { Authorization: `Bearer ${pk}` }),
       req("GET", "/api/usage", { "X-User-Id": "someone_new" }),
       req("GET", "/api/usage", { "X-User-Id": "hp hp" }),
@@ -262,11 +262,43 @@ Deno.test("over a real connection the hot path reads headers natively and answer
   ];
   for (const o of over) assert.equal(o.hot, false, o.text);
   assert.equal(over[3]!.res.status, 400, "a joined (repeated) X-User-Id is not a customer id");
+  // an Idempotency-Key (this server's SDK sends one with every call) is honoured here too
   const first = await wire("POST", "/api/data", { "Idempotency-Key": "wire-1" });
   const again = await wire("POST", "/api/data", { "Idempotency-Key": "wire-1" });
-  assert.deepEqual([first.hot, again.hot], [false, false]);
+  assert.deepEqual([first.hot, again.hot], [true, true]);
+  assert.equal(first.res.status, 200);
+  assert.equal(first.res.headers.get("idempotent-replayed"), null);
   assert.equal(again.res.headers.get("idempotent-replayed"), "true");
-  assert.equal(again.text, first.text);
+  assert.equal(again.text, first.text, "the first answer, counted once");
+  const replayFull = await app.hono.fetch(
+    new Request(ORIGIN + "/api/data", {
+      method: "POST",
+      headers: headers({ "Idempotency-Key": "wire-1" }),
+    }),
+  );
+  assert.equal(await replayFull.text(), first.text, "the full app replays the same bytes");
+  assert.equal(replayFull.headers.get("idempotent-replayed"), "true");
+  assert.equal(JSON.parse((await wire("GET", "/api/usage")).text).usage.count, 6);
+  // the same key with another body: 409 from both paths, alike but for the request id
+  const body = '{"quantity":2}';
+  const json = { "Content-Type": "application/json", "Idempotency-Key": "wire-1" };
+  const conflict = await wire("POST", "/api/data", json, body);
+  const conflictFull = await app.hono.fetch(
+    new Request(ORIGIN + "/api/data", { method: "POST", headers: headers(json), body }),
+  );
+  assert.ok(conflict.hot);
+  assert.deepEqual([conflict.res.status, conflictFull.status], [409, 409]);
+  const [ca, cb] = [JSON.parse(conflict.text), await conflictFull.json()];
+  assert.equal(ca.error.code, "conflict");
+  assert.deepEqual(
+    { ...ca, error: { ...ca.error, requestId: "" } },
+    { ...cb, error: { ...cb.error, requestId: "" } },
+  );
+  // a key the full path refuses is handed over (400 there)
+  const badKey = await wire("POST", "/api/data", { "Idempotency-Key": "two words" });
+  assert.equal(badKey.hot, false);
+  assert.equal(badKey.res.status, 400);
+  assert.equal(JSON.parse((await wire("GET", "/api/usage")).text).usage.count, 6, "nothing more");
 });
 
 Deno.test("over a real connection a call the held count refuses is answered synchronously, as the full app answers it", async () => {

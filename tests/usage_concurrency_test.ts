@@ -90,6 +90,26 @@ Deno.test("[e2e] concurrent idempotent retries count once", async () => {
   assert.equal(u.body.usage.count, 5);
 });
 
+Deno.test("[e2e] concurrent idempotent retries of a customer already cached (the hot path) count once", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: TIERS });
+  const warm = await app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "warm" } });
+  assert.equal(warm.body.usage.count, 1);
+  const h = { "X-User-Id": "warm", "Idempotency-Key": "same-key" };
+  const res = await Promise.all(
+    Array.from(
+      { length: 20 },
+      () => app.call("POST", "/api/data", { key: sk, headers: h, body: { quantity: 5 } }),
+    ),
+  );
+  assert.ok(res.every((r) => r.status === 200), JSON.stringify(res.map((r) => r.status)));
+  assert.ok(res.every((r) => r.body.usage.count === 6));
+  assert.equal(res.filter((r) => r.headers.get("idempotent-replayed") === "true").length, 19);
+  const u = await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "warm" } });
+  assert.equal(u.body.usage.count, 6);
+});
+
 Deno.test("[e2e] usage rolls over to a new period with the calendar month (injected clock)", async () => {
   await using app = await testApp();
   app.clock.set("2026-11-30T23:59:59.000Z");

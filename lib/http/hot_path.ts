@@ -3,8 +3,10 @@
  * general middleware stack but through the same domain functions as the routes
  * (routes/api/usage.ts). It answers only the common case, when key, project, customer (and, for
  * reads, the count) are already in this instance's caches and the request is plain; anything
- * else (first sight of a key or customer, publishable keys, Idempotency-Key, bad input, other
- * endpoints) falls through to the full app, which gives the same answers and warms the caches.
+ * else (first sight of a key or customer, publishable keys, a malformed Idempotency-Key, bad
+ * input, other endpoints) falls through to the full app, which gives the same answers and warms
+ * the caches. A well-formed Idempotency-Key is honoured here as there (this server's SDK sends one
+ * with every call).
  * A cached read, and a call the counts held already refuse (its body arrived), are answered
  * synchronously. Request headers are read one by one natively (`headerSource`), never through
  * `request.headers`, which would make Deno copy them all and answer through a promise. Tests
@@ -21,10 +23,12 @@ import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
 import { errorBody } from "@/lib/http/errors.ts";
 import {
+  IDEMPOTENCY_KEY_RE,
   QUANTITY_MAX,
   QUANTITY_MIN,
   tierLimitMessage,
   type TrackResult,
+  tryTrackUsage,
   tryTrackUsageNow,
 } from "@/lib/usage/track.ts";
 import { planOf, planSpan } from "@/lib/usage/plan.ts";
@@ -35,6 +39,7 @@ import type { CacheEntry } from "@/lib/cache.ts";
 import type { CountMemo } from "@/lib/usage/held.ts";
 
 const JSON_CT = { "Content-Type": "application/json" };
+const REPLAYED = { "Idempotent-Replayed": "true" };
 const CORS: [string, string][] = [
   ["Access-Control-Allow-Origin", "*"],
   ["Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS.join(",")],
@@ -117,25 +122,27 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   function track(
     req: Request,
     hs: HeaderSource,
-    project: Project,
-    customer: Customer,
+    call: { project: Project; customer: Customer; key: string | null },
   ): HotResult | Promise<HotResult> {
     const max = s.config.maxBodyBytes;
     const now = textNowLimited(req, max, hs);
-    if (now !== undefined) return counted(req, hs, project, customer, now);
+    if (now !== undefined) return counted(req, hs, call, now);
     return readTextLimited(req, max, hs).then((rawBody) =>
-      rawBody === null ? fail(hs, tooLarge(max)) : counted(req, hs, project, customer, rawBody)
+      rawBody === null ? fail(hs, tooLarge(max)) : counted(req, hs, call, rawBody)
     );
   }
 
-  /** `POST /api/data` with its body read: validated, limited, tracked and answered. */
+  /**
+   * `POST /api/data` with its body read: validated, limited, tracked (with its Idempotency-Key,
+   * `key`, when it has one) and answered.
+   */
   function counted(
     req: Request,
     hs: HeaderSource,
-    project: Project,
-    customer: Customer,
+    call: { project: Project; customer: Customer; key: string | null },
     rawBody: string,
   ): HotResult | Promise<HotResult> {
+    const { project, customer, key } = call;
     const fallback = () =>
       new Request(req.url, { method: req.method, headers: req.headers, body: rawBody });
     let quantity = 1;
@@ -166,7 +173,9 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       throw err;
     };
     try {
-      const res = tryTrackUsageNow(s, project, { customer, quantity });
+      const res = key === null
+        ? tryTrackUsageNow(s, project, { customer, quantity })
+        : tryTrackUsage(s, project, { customer, quantity, idempotencyKey: key });
       return res instanceof Promise ? res.then((r) => answer(hs, r), failed) : answer(hs, res);
     } catch (err) {
       return failed(err);
@@ -188,12 +197,10 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
         { status: STATUS_OF.tier_limit_reached, headers: {} },
       );
     }
-    return respond(
-      hs,
-      res.kind === "replayed"
-        ? JSON.stringify(res.record.body)
-        : `{"success":true,"usage":${usageJson(res.usage)}}`,
-    );
+    if (res.kind === "replayed") {
+      return respond(hs, JSON.stringify(res.record.body), { status: 200, headers: REPLAYED });
+    }
+    return respond(hs, `{"success":true,"usage":${usageJson(res.usage)}}`);
   }
 
   /**
@@ -259,9 +266,12 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (!entry) return null;
     const customer = entry.value;
 
-    // an Idempotency-Key only means something to POST /api/data (the full path replays it)
+    // an Idempotency-Key only means something to POST /api/data; one the full path would refuse
+    // (400) is handed over
     if (isTrack) {
-      return hs.header("idempotency-key") !== null ? null : track(req, hs, project, customer);
+      const key = hs.header("idempotency-key");
+      if (key !== null && !IDEMPOTENCY_KEY_RE.test(key)) return null;
+      return track(req, hs, { project, customer, key });
     }
     const json = usageAnswer(project, customer, entry);
     if (json === null) return null; // the count is not cached: the full path reads it
