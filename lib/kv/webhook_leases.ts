@@ -19,6 +19,16 @@ export async function takeLease(
   return (await kv.atomic().check(cur).set(key, o.holder, { expireIn: o.ms }).commit()).ok;
 }
 
-export async function dropLease(kv: Deno.Kv, pk: string, endpointId: string): Promise<void> {
-  await kv.delete(leaseKeys.lease(pk, endpointId));
+/**
+ * Gives up the holder's lease; one that expired and was taken by another holder meanwhile is
+ * theirs and stays.
+ */
+export async function dropLease(
+  kv: Deno.Kv,
+  pk: string,
+  o: { endpointId: string; holder: string },
+): Promise<void> {
+  const cur = await kv.get<string>(leaseKeys.lease(pk, o.endpointId));
+  if (cur.value !== o.holder) return;
+  await kv.atomic().check(cur).delete(cur.key).commit();
 }

@@ -209,3 +209,14 @@ Deno.test("fanOut() to a project's 10 endpoints (the most it may have) is one co
   }
   assert.deepEqual(await pendingEvents(kv, { perProject: 1, projects: 1 }), []);
 });
+
+Deno.test("an endpoint's lease is dropped only by its holder: one lost to another holder stays theirs", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const { dropLease, takeLease } = await import("@/lib/kv/webhook_leases.ts");
+  const o = { endpointId: EP, ms: 30_000 };
+  assert.equal(await takeLease(kv, PK, { ...o, holder: "b" }), true);
+  await dropLease(kv, PK, { endpointId: EP, holder: "a" }); // a's lease had expired, b took it
+  assert.equal(await takeLease(kv, PK, { ...o, holder: "c" }), false, "still b's");
+  await dropLease(kv, PK, { endpointId: EP, holder: "b" });
+  assert.equal(await takeLease(kv, PK, { ...o, holder: "c" }), true);
+});

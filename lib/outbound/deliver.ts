@@ -243,7 +243,7 @@ async function drain(
     });
     return attempted;
   } finally {
-    await dropLease(s.kv, pk, endpointId);
+    await dropLease(s.kv, pk, { endpointId, holder: w.holder });
   }
 }
 
