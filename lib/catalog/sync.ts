@@ -5,7 +5,7 @@ import { onceWithKey } from "@/lib/kv/provider_calls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { isHttpUrl } from "@/lib/schemas.ts";
 import type { AccountRef } from "@/lib/payments/provider.ts";
-import { isMissing, providerFailure } from "@/lib/payments/failures.ts";
+import { foundAt, providerFailure } from "@/lib/payments/failures.ts";
 
 /** "amount:currency:interval": what makes a price; Stripe prices are immutable. */
 export function priceSpecOf(t: Tier): string {
@@ -32,18 +32,6 @@ function providerImages(s: Services, t: Tier): string[] {
   if (!t.imageUrl) return [];
   if (isHttpUrl(t.imageUrl)) return [t.imageUrl];
   return s.config.baseUrl ? [s.config.baseUrl + t.imageUrl] : [];
-}
-
-/**
- * Archives a price that is no longer sold; one already gone at the provider (its product deleted
- * in the dashboard) is as good as archived.
- */
-async function archiveIfThere(s: Services, acct: AccountRef, id: string): Promise<void> {
-  try {
-    await s.payments.archivePrice(acct, id);
-  } catch (err) {
-    if (!isMissing(err)) throw err;
-  }
 }
 
 /** What the provider's Product of a tier shows: its name, description and image. */
@@ -74,7 +62,8 @@ async function syncOverage(
   if ((t.overageSpec ?? null) === spec && (spec === null || t.overagePriceId)) {
     return { overagePriceId: t.overagePriceId ?? null, overageSpec: spec };
   }
-  if (t.overagePriceId) await archiveIfThere(s, acct, t.overagePriceId);
+  // a price already gone at the provider (its product deleted there) is as good as archived
+  if (t.overagePriceId) await foundAt(s.payments.archivePrice(acct, t.overagePriceId));
   if (spec === null) return { overagePriceId: null, overageSpec: null };
   // the call's record lasts a day: after it, the id kept on the project (a second meter of the
   // same event name is refused by Stripe, or would leave two meters on one event name)
@@ -119,17 +108,10 @@ async function syncOne(
 ): Promise<Tier> {
   const { acct, project: p, tier: t } = o;
   const meta = { dream_pk: p.pk, dream_tier: t.name, dream_tier_id: t.id };
-  let gone = false;
-  if (t.productId) {
-    try {
-      await s.payments.updateProduct(acct, t.productId, productFields(s, t));
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-      // deleted in the provider's dashboard (allowed while none of its prices was paid), its
-      // prices with it: the tier gets a new product, and new prices on it
-      gone = true;
-    }
-  }
+  // deleted in the provider's dashboard (allowed while none of its prices was paid), its prices
+  // with it: the tier gets a new product, and new prices on it
+  const gone = !!t.productId &&
+    !(await foundAt(s.payments.updateProduct(acct, t.productId, productFields(s, t))));
   const productId = t.productId && !gone ? t.productId : await onceWithKey(s.kv, {
     scope: `product:${on(acct)}:${p.pk}:${t.id}${gone ? `:after:${t.productId}` : ""}`,
     now: s.clock.now(),
@@ -170,7 +152,7 @@ async function syncOne(
   let priceHistory = t.priceHistory ?? [];
   // a price gone with its product was never paid (else the provider keeps it): no record
   if (t.priceId && t.priceId !== priceId && !gone) {
-    await archiveIfThere(s, acct, t.priceId);
+    await foundAt(s.payments.archivePrice(acct, t.priceId));
     // subscribers stay on the price they pay: remember what it was
     const [amount, currency, interval] = (t.priceSpec ?? "").split(":");
     priceHistory = [
@@ -264,15 +246,12 @@ export function forgetProviderIds(p: Project): Project {
 export async function archiveTierProduct(s: Services, project: Project, tier: Tier): Promise<void> {
   if (!tier.productId) return;
   const acct = await accountFor(s, project);
-  if (tier.priceId) await archiveIfThere(s, acct, tier.priceId);
-  try {
-    await s.payments.updateProduct(acct, tier.productId, {
-      ...productFields(s, tier),
-      active: false,
-    });
-  } catch (err) {
-    if (!isMissing(err)) throw err; // deleted at the provider: nothing left to archive
-  }
+  // deleted at the provider already: nothing left to archive
+  if (tier.priceId) await foundAt(s.payments.archivePrice(acct, tier.priceId));
+  await foundAt(s.payments.updateProduct(acct, tier.productId, {
+    ...productFields(s, tier),
+    active: false,
+  }));
 }
 
 /**

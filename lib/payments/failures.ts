@@ -60,6 +60,20 @@ export function isMissing(err: unknown): boolean {
   return err instanceof NotFoundError || (err as { statusCode?: number }).statusCode === 404;
 }
 
+/**
+ * Runs a provider call on an object: true when it did, false when the provider has no such object
+ * (deleted there); its other failures are thrown.
+ */
+export async function foundAt(call: Promise<unknown>): Promise<boolean> {
+  try {
+    await call;
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
 /** A subscription as the provider has it now; null when it has none by that id. */
 export async function currentSubscription(
   payments: PaymentProvider,
