@@ -44,6 +44,14 @@ Deno.test("loadConfig() stops on a wrong value, naming the variable", () => {
     /RESERVATION_MINUTES must be an integer from 30 to 1440/,
   );
   assert.equal(loadConfig({ RESERVATION_MINUTES: "1440" }).reservationMinutes, 1440);
+  for (const v of ["0", "1025", "two"]) {
+    assert.throws(
+      () => loadConfig({ WEBHOOK_CONCURRENCY: v }),
+      /WEBHOOK_CONCURRENCY must be an integer from 1 to 1024/,
+    );
+  }
+  assert.equal(loadConfig({ WEBHOOK_CONCURRENCY: "64" }).webhookConcurrency, 64);
+  assert.equal(loadConfig({}).webhookConcurrency, 32);
   assert.throws(() => loadConfig({ PASSWORD_ITERATIONS: "1000" }), /PASSWORD_ITERATIONS/);
   assert.throws(() => loadConfig({ BASE_URL: "not a url" }), /BASE_URL/);
   assert.throws(() => loadConfig({ APP_SECRET: "short" }), /APP_SECRET/);
