@@ -347,6 +347,35 @@ Deno.test("over a real connection a call the held count refuses is answered sync
       { ...fullBody, error: { ...fullBody.error, requestId: "" } },
     );
   }
+  // its headers too (a status other than 200 is built with every header at once), from a browser
+  const browser = { Origin: "https://app.example", "X-Request-Id": "trace-429" };
+  const viaWire = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "sync", ...browser },
+  });
+  await viaWire.body?.cancel();
+  assert.equal(how.at(-1), "sync");
+  const viaFull = await app.hono.fetch(
+    new Request(ORIGIN + "/api/data", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "sync", ...browser },
+    }),
+  );
+  await viaFull.body?.cancel();
+  assert.equal(viaWire.status, 429);
+  for (
+    const h of [
+      "content-type",
+      "x-content-type-options",
+      "x-request-id",
+      "access-control-allow-origin",
+      "access-control-expose-headers",
+    ]
+  ) {
+    assert.equal(viaWire.headers.get(h), viaFull.headers.get(h), h);
+    assert.notEqual(viaWire.headers.get(h), null, h);
+  }
+  assert.equal(viaWire.headers.get("x-request-id"), "trace-429");
   // nothing was counted by the refusals
   const usage = await app.hono.fetch(
     new Request(ORIGIN + "/api/usage", {
