@@ -149,6 +149,19 @@ export class HeldProject {
     for (const [k, cell] of this.#counts) this.#drop(k, cell);
   }
 
+  /**
+   * Drops the `n` counts loaded longest ago but those of `keep` (each is read again when next
+   * needed): the work is the counts dropped, not the counts held.
+   */
+  dropOldest(n: number, keep?: ReadonlySet<string>) {
+    for (const [k, cell] of this.#counts) {
+      if (n <= 0) return;
+      if (keep?.has(k)) continue;
+      this.#drop(k, cell);
+      n--;
+    }
+  }
+
   #drop(k: string, cell: CountCell) {
     cell.dead = true;
     this.#counts.delete(k);

@@ -7,7 +7,10 @@ import { readCounters, readLog, readLogPosition } from "@/lib/kv/usage.ts";
 import { parseCountKey } from "@/lib/kv/usage_buckets.ts";
 import { HeldProject } from "@/lib/usage/held.ts";
 
-/** Counts held over all projects past which they are all dropped (read again when needed). */
+/**
+ * Counts held over all projects past which the ones loaded longest ago are dropped (read again
+ * when needed), down to three quarters of it.
+ */
 const MAX_CACHED = 200_000;
 
 export class HeldProjects {
@@ -16,9 +19,13 @@ export class HeldProjects {
   /** project → what is held of it; a project met stays (what it holds is small once folded) */
   readonly all = new Map<string, HeldProject>();
 
-  constructor(kv: Deno.Kv, now: () => number) {
+  #max: number;
+
+  /** `maxCounts` (tests): counts held over all projects before the oldest are dropped. */
+  constructor(kv: Deno.Kv, now: () => number, o: { maxCounts?: number } = {}) {
     this.#kv = kv;
     this.#now = now;
+    this.#max = o.maxCounts ?? MAX_CACHED;
   }
 
   get(pk: string): HeldProject | undefined {
@@ -95,8 +102,23 @@ export class HeldProjects {
     }
     let held = 0;
     for (const p of this.all.values()) held += p.counts.size;
-    if (held > MAX_CACHED) { for (const p of this.all.values()) p.dropCounts(); }
+    if (held + missing.length > this.#max) this.#shed(held, pk, keys);
     missing.forEach((k, i) => st.load(k, read[i]!.value, read[i]!.folded));
     return keys.map((k) => st.count(k));
+  }
+
+  /**
+   * Too many counts held: each project drops its share of them, those loaded longest ago, down
+   * to three quarters of the bound, but never `keys` of `pk` (the ones being loaded for). Every
+   * other count stays held, so the customers in use keep being answered without a read (dropping
+   * them all made every one of them read again at once).
+   */
+  #shed(held: number, pk: string, keys: string[]) {
+    const excess = held - Math.floor(this.#max * 0.75);
+    if (excess <= 0) return;
+    const keep = new Set(keys);
+    for (const [k, p] of this.all) {
+      p.dropOldest(Math.ceil(excess * p.counts.size / held), k === pk ? keep : undefined);
+    }
   }
 }

@@ -92,18 +92,24 @@ export class UsageMeter {
    * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
    * rows of a project make the meter fold (beside the batch commits); `bucketAt`: from how many
    * distinct keys in its window a fold writes the tally buckets; `bucketBytes` (tests): a smaller
-   * bucket, so that folds spill.
+   * bucket, so that folds spill; `maxCounts` (tests): counts held before the oldest are dropped.
    */
   constructor(
     kv: Deno.Kv,
     now: () => number,
-    o: { ttlMs?: number; foldRows?: number; bucketBytes?: number; bucketAt?: number } = {},
+    o: {
+      ttlMs?: number;
+      foldRows?: number;
+      bucketBytes?: number;
+      bucketAt?: number;
+      maxCounts?: number;
+    } = {},
   ) {
     this.#kv = kv;
     this.#now = now;
     this.#ttlMs = o.ttlMs ?? 0;
     this.#folder = new LogFolder(kv, now, o);
-    this.#held = new HeldProjects(kv, now);
+    this.#held = new HeldProjects(kv, now, o);
   }
 
   /**
@@ -339,8 +345,9 @@ export class UsageMeter {
       const existing = await this.#existing(batch);
       for (const pk of pks) {
         const st = await this.#current(pk);
-        const missing = batch.filter((p) => p.req.pk === pk && !st.counts.has(p.ck));
-        if (missing.length) await this.#held.load(pk, missing.map((p) => p.ck));
+        // every key of the batch, held or not: counts dropped to load others are never its own
+        const keys = batch.filter((p) => p.req.pk === pk).map((p) => p.ck);
+        if (keys.some((k) => !st.counts.has(k))) await this.#held.load(pk, keys);
       }
       // a count dropped by a concurrent catch-up since it was loaded means loading again
       if (batch.every((p) => this.#held.get(p.req.pk)!.counts.has(p.ck))) {

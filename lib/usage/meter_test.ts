@@ -317,3 +317,35 @@ Deno.test("UsageMeter.peekCached() with a memo follows the count in place, and l
   assert.equal(a.peekCached(pk, "fay", next, memo), 1);
   assert.equal(memo.aux!.start, next.start);
 });
+
+Deno.test("UsageMeter: past its bound of counts held, it drops those loaded longest ago, keeps the rest and stays exact", async () => {
+  using kv = await Deno.openKv(":memory:");
+  const meter = new UsageMeter(kv, () => NOW, { ttlMs: 1000, maxCounts: 8 });
+  const held = (c: string) => meter.peekCached("pk_test_meter", c, period);
+  for (let i = 0; i < 8; i++) await meter.track(req(`c${i}`, null));
+  const memo: { aux: CountMemo | undefined } = { aux: undefined };
+  assert.equal(meter.peekCached("pk_test_meter", "c5", period, memo), 1);
+  // a ninth count: down to three quarters of the bound (6), the two loaded first go
+  await meter.track(req("c8", null));
+  assert.deepEqual(
+    Array.from({ length: 9 }, (_, i) => held(`c${i}`)),
+    [undefined, undefined, 1, 1, 1, 1, 1, 1, 1],
+  );
+  assert.equal(memo.aux!.cell.dead, false, "a count kept keeps its cell");
+  // a dropped count is read again, exact
+  const again = await meter.track(req("c0", null));
+  assert.equal(again.kind === "counted" && again.usage.count, 2);
+  assert.equal(held("c0"), 2);
+  assert.deepEqual(
+    Array.from({ length: 7 }, (_, i) => held(`c${i + 2}`)),
+    [1, 1, 1, 1, 1, 1, 1],
+    "the counts in use stay held",
+  );
+  await meter.flush();
+  for (let i = 0; i < 9; i++) {
+    assert.equal(
+      await foldedCount(kv, "pk_test_meter", { customerId: `c${i}`, periodStart: period.start }),
+      i === 0 ? 2 : 1,
+    );
+  }
+});
