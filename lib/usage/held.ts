@@ -4,7 +4,7 @@
  * (lib/usage/meter.ts) reads and commits; this keeps the arithmetic of what it learns.
  */
 import type { LogLine } from "@/lib/kv/usage.ts";
-import { countKey, recentCountKey } from "@/lib/kv/usage_buckets.ts";
+import { parseCountKey, recentCountKey } from "@/lib/kv/usage_buckets.ts";
 
 /**
  * The count held for one key: the same object for as long as the key stays held (rows add to
@@ -53,6 +53,8 @@ export class HeldProject {
   /** Log rows known here and not folded yet (as last seen): seq → lines. */
   rows = new Map<number, LogLine[]>();
   #counts = new Map<string, CountCell>();
+  /** customer → the keys of its counts held (one per period held, usually one) */
+  #keysOf = new Map<string, string[]>();
   /**
    * Counts exact at `seq`, for the keys loaded so far (count key → its cell). Read-only outside:
    * a cell is live exactly while it is the one held for its key, so only this class drops them.
@@ -121,10 +123,8 @@ export class HeldProject {
     for (let i = 0; i < lines.length; i++) {
       const [c, p, q] = lines[i]!;
       if (p === "") {
-        const prefix = countKey(c, "");
-        for (const [k, cell] of this.#counts) {
-          if (k.startsWith(prefix)) this.#drop(k, cell);
-        }
+        // the customer's own counts, found through its keys (no walk over every count held)
+        for (const k of [...this.#keysOf.get(c) ?? []]) this.#drop(k, this.#counts.get(k)!);
         continue;
       }
       const given = cells?.[i];
@@ -146,7 +146,9 @@ export class HeldProject {
 
   /** Drops every count held (each is read again when next needed); their cells die. */
   dropCounts() {
-    for (const [k, cell] of this.#counts) this.#drop(k, cell);
+    for (const cell of this.#counts.values()) cell.dead = true;
+    this.#counts.clear();
+    this.#keysOf.clear();
   }
 
   /**
@@ -165,6 +167,10 @@ export class HeldProject {
   #drop(k: string, cell: CountCell) {
     cell.dead = true;
     this.#counts.delete(k);
+    const c = parseCountKey(k).customerId;
+    const keys = this.#keysOf.get(c)!;
+    keys.splice(keys.indexOf(k), 1);
+    if (keys.length === 0) this.#keysOf.delete(c);
   }
 
   /** The rows up to `folded` are in the counters now: they are no longer held. */
@@ -183,8 +189,15 @@ export class HeldProject {
     let count = value;
     for (const [seq, q] of this.#gainedIn().get(ck) ?? []) if (seq > folded) count += q;
     const cell = this.#counts.get(ck);
-    if (cell !== undefined) cell.n = count;
-    else this.#counts.set(ck, new CountCell(this, count));
+    if (cell !== undefined) {
+      cell.n = count;
+      return;
+    }
+    this.#counts.set(ck, new CountCell(this, count));
+    const c = parseCountKey(ck).customerId;
+    const keys = this.#keysOf.get(c);
+    if (keys) keys.push(ck);
+    else this.#keysOf.set(c, [ck]);
   }
 
   #gainedIn(): Map<string, [seq: number, q: number][]> {

@@ -103,3 +103,31 @@ Deno.test("a committed row adds through the cells its counts were decided on, an
   h.committed({ seq: 4, lines: [["bob", P, 1]], cells: [undefined] }, "v4", 0);
   assert.equal(h.count(b), 6);
 });
+
+Deno.test("a reset line drops every period held of its customer and nobody else's, after counts were shed too", () => {
+  const h = new HeldProject();
+  const P2 = "2026-11-01T00:00:00.000Z";
+  const a2 = countKey("alice", P2);
+  const ax = countKey("alicex", P); // another customer whose id starts like alice's
+  for (const [k, n] of [[a2, 1], [b, 2], [a, 3], [ax, 4]] as const) h.load(k, n, 0);
+  const cells = new Map([...h.counts]);
+  h.dropOldest(2, new Set([b])); // the oldest but b: a2 and a
+  assert.deepEqual([...h.counts.keys()], [b, ax]);
+  assert.ok(cells.get(a2)!.dead && cells.get(a)!.dead && !cells.get(b)!.dead);
+  h.load(a, 5, 0);
+  h.load(a2, 6, 0);
+  h.committed({ seq: 1, lines: [resetLine("alice")] }, "v1", 0);
+  assert.deepEqual([...h.counts].map(([k, c]) => [k, c.n]), [[b, 2], [ax, 4]]);
+  h.committed({ seq: 2, lines: [resetLine("alicex")] }, "v2", 0);
+  assert.deepEqual([...h.counts.keys()], [b]);
+  h.dropCounts();
+  assert.equal(h.counts.size, 0);
+  assert.ok(cells.get(b)!.dead);
+  // held again after everything was dropped, and reset again
+  h.load(a, 0, 0);
+  h.load(b, 1, 0);
+  h.committed({ seq: 3, lines: [resetLine("alice")] }, "v3", 0);
+  assert.deepEqual([...h.counts.keys()], [b]);
+  h.committed({ seq: 4, lines: [resetLine("bob")] }, "v4", 0);
+  assert.equal(h.counts.size, 0);
+});
