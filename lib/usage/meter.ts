@@ -345,7 +345,7 @@ export class UsageMeter {
       const existing = await this.#existing(batch);
       for (const pk of pks) {
         const st = await this.#current(pk);
-        // every key of the batch, held or not: counts dropped to load others are never its own
+        // all the project's keys of the batch, held or not: making room never drops those
         const keys = batch.filter((p) => p.req.pk === pk).map((p) => p.ck);
         if (keys.some((k) => !st.counts.has(k))) await this.#held.load(pk, keys);
       }
