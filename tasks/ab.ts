@@ -101,7 +101,7 @@ async function side(root: string, extraEnv: string | undefined, seed: number) {
     child = start();
     await waitUp(`${base}/healthz`);
   }
-  // first sight of every customer goes through the full app: not what is compared
+  // first sight of every customer (its record and count read): not what is compared
   const warm = () => run(`${base}/api/data`, script(sk, "POST"), CUSTOMERS > 1000 ? "15" : "3");
   await warm();
   const url = `${base}${METHOD === "GET" ? "/api/usage" : "/api/data"}`;

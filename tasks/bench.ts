@@ -159,9 +159,9 @@ const bareBefore = Object.fromEntries(MEASURED.map((k) => [k, []])) as unknown a
   WrkResult[]
 >;
 /**
- * One `POST /api/data` for each of the many customers, 64 at a time. Their first sight (through
- * the full app: the customer read from KV, its count loaded) is not what the table is about, and
- * a timed warm-up did not reach them all: at ~2 000 first sights a second here, 4 s of wrk left
+ * One `POST /api/data` for each of the many customers, 64 at a time. Their first sight (the
+ * customer read from KV, its count loaded) is not what the table is about, and a timed warm-up did
+ * not reach them all: at ~2 000 first sights a second (through the full app then), 4 s of wrk left
  * some for the first measured rounds.
  */
 async function seeEveryCustomer() {

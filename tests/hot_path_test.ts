@@ -1,6 +1,6 @@
 /** The hot path answers exactly like the full app for the cases it takes, and hands over the rest. */
 import assert from "node:assert/strict";
-import { developer, ORIGIN, project, testApp } from "@/tests/helpers.ts";
+import { developer, ORIGIN, project, proxyKv, testApp } from "@/tests/helpers.ts";
 import { createHotPath } from "@/lib/http/hot_path.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
 
@@ -383,4 +383,79 @@ Deno.test("over a real connection a call the held count refuses is answered sync
     }),
   );
   assert.equal((await usage.json()).usage.count, 2);
+});
+
+Deno.test("over a real connection the hot path reads a customer it has not cached yet (after a restart), and leaves a new one to the full app", async () => {
+  // the next read of one customer record fails, once, when `failNext` is set
+  let failNext = false;
+  const kv = proxyKv(
+    await Deno.openKv(":memory:"),
+    (prop, method) =>
+      prop === "get"
+        ? (...a: unknown[]) => {
+          const key = a[0] as Deno.KvKey;
+          if (failNext && key[0] === "customers" && key.length === 3) {
+            failNext = false;
+            return Promise.reject(new Error("the store is unreachable for a moment"));
+          }
+          return method(...a);
+        }
+        : undefined,
+  );
+  await using app = await testApp({ kv });
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  const hot = createHotPath(app.services, API_HEADERS);
+  const how: string[] = [];
+  await using server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    async (r) => {
+      const res = await hot(r);
+      how.push(res instanceof Response ? "hot" : "full");
+      return res instanceof Response ? res : app.hono.fetch(res ?? r);
+    },
+  );
+  const post = async (user: string, extra: Record<string, string> = {}) => {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": user, ...extra },
+    });
+    return { status: res.status, body: await res.json(), how: how.at(-1) };
+  };
+  assert.equal((await post("warm")).how, "full"); // key and project cached by the full app
+  const made = await app.call("POST", "/api/customers", { key: sk, body: { id: "known" } });
+  assert.equal(made.status, 201);
+  app.services.caches.customers.delete(pk, "known"); // as after a restart
+  const first = await post("known", { "Idempotency-Key": "first-known" });
+  assert.deepEqual([first.status, first.how, first.body.usage.count], [200, "hot", 1]);
+  assert.ok(app.services.caches.customers.get(pk, "known"), "and cached for the next call");
+  // a customer never seen: the full app creates it; an id it refuses: the full app's 400
+  const fresh = await post("fresh");
+  assert.deepEqual([fresh.status, fresh.how, fresh.body.usage.count], [200, "full", 1]);
+  const bad = await post("no spaces allowed");
+  assert.deepEqual([bad.status, bad.how, bad.body.error.code], [400, "full", "invalid_request"]);
+  // refusals, replays and counts as the full app gives them
+  for (let i = 0; i < 4; i++) await post("known");
+  app.services.caches.customers.delete(pk, "known");
+  const refused = await post("known");
+  assert.deepEqual([refused.status, refused.how, refused.body.error.code], [
+    429,
+    "hot",
+    "tier_limit_reached",
+  ]);
+  app.services.caches.customers.delete(pk, "known");
+  const replay = await post("known", { "Idempotency-Key": "first-known" });
+  assert.deepEqual([replay.status, replay.how, replay.body], [200, "hot", first.body]);
+  // a read that fails hands the call to the full app, which reads again (and answers any error)
+  app.services.caches.customers.delete(pk, "known");
+  failNext = true;
+  const afterFailure = await post("known", { "Idempotency-Key": "first-known" });
+  assert.deepEqual([afterFailure.status, afterFailure.how, afterFailure.body], [
+    200,
+    "full",
+    first.body,
+  ]);
+  assert.equal(failNext, false, "the hot path's read was the one that failed");
+  const usage = await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "known" } });
+  assert.equal(usage.body.usage.count, 5);
 });

@@ -2,10 +2,10 @@
  * The hot path: `POST /api/data` and `GET /api/usage` with a secret key, served without the
  * general middleware stack but through the same domain functions as the routes
  * (routes/api/usage.ts). It answers only the common case, when key, project, customer (and, for
- * reads, the count) are already in this instance's caches and the request is plain; anything
- * else (first sight of a key or customer, publishable keys, a malformed Idempotency-Key, bad
- * input, other endpoints) falls through to the full app, which gives the same answers and warms
- * the caches. A well-formed Idempotency-Key is honoured here as there (this server's SDK sends one
+ * reads, the count) are already in this instance's caches and the request is plain — a tracking
+ * call for an existing customer not cached yet reads the customer first; anything else (first
+ * sight of a key, a new customer, publishable keys, a malformed Idempotency-Key, bad input, other
+ * endpoints) falls through to the full app, which gives the same answers and warms the caches. A well-formed Idempotency-Key is honoured here as there (this server's SDK sends one
  * with every call).
  * A cached read, and a call the counts held already refuse (its body arrived), are answered
  * synchronously. Request headers are read one by one natively (`headerSource`), never through
@@ -14,7 +14,8 @@
  */
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
-import { SK_RE } from "@/lib/ids.ts";
+import { CUSTOMER_ID_RE, SK_RE } from "@/lib/ids.ts";
+import { findCustomer } from "@/lib/customers/customers.ts";
 import { AppError, STATUS_OF } from "@/lib/errors.ts";
 import { readTextLimited, textNowLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
@@ -280,18 +281,26 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (!userId) return null;
     // the original SDK's headers: the full path checks the project and the end-user token
     if (hs.header("x-clerk-token") !== null || hs.header("x-publishable-key") !== null) return null;
-    // only valid ids are cached, so a hit is a valid id (a miss goes to the full path)
+    // only valid ids are cached, so a hit is a valid id
     const entry = s.caches.customers.entry(project.pk, userId);
-    if (!entry) return null;
-    const customer = entry.value;
 
     // an Idempotency-Key only means something to POST /api/data; one the full path would refuse
     // (400) is handed over
     if (isTrack) {
       const key = hs.header("idempotency-key");
       if (key !== null && !IDEMPOTENCY_KEY_RE.test(key)) return null;
-      return track(req, hs, { project, customer, key });
+      if (entry) return track(req, hs, { project, customer: entry.value, key });
+      // first sight here of a customer that may exist (after a restart, or one seen rarely):
+      // read, as the full path would read it; a new one (which the full path creates), an id it
+      // refuses, or a read that failed (the full path answers its error) goes there
+      if (!CUSTOMER_ID_RE.test(userId)) return null;
+      return findCustomer(s, project.pk, userId).then(
+        (customer) => customer ? track(req, hs, { project, customer, key }) : null,
+        () => null,
+      );
     }
+    if (!entry) return null; // the full path reads the customer and its count
+    const customer = entry.value;
     const json = usageAnswer(project, customer, entry);
     if (json === null) return null; // the count is not cached: the full path reads it
     return limited(hs, project.pk, userId) ?? respond(hs, json);
