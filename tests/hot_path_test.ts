@@ -458,4 +458,33 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   assert.equal(failNext, false, "the hot path's read was the one that failed");
   const usage = await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "known" } });
   assert.equal(usage.body.usage.count, 5);
+
+  // reads: a customer not cached, then a count not held (reset), are read and answered here
+  const read = async (user: string) => {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/usage`, {
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": user },
+    });
+    const text = await res.text();
+    const full = await app.hono.fetch(
+      new Request(ORIGIN + "/api/usage", {
+        headers: { Authorization: `Bearer ${sk}`, "X-User-Id": user },
+      }),
+    );
+    assert.equal(text, await full.text(), user);
+    return { status: res.status, count: JSON.parse(text).usage.count, how: how.at(-1) };
+  };
+  app.services.caches.customers.delete(pk, "known");
+  assert.deepEqual(await read("known"), { status: 200, count: 5, how: "hot" });
+  const reset = await app.call("POST", `/v1/projects/${pk}/customers/known/usage/reset`, {
+    key: dev.dat,
+  });
+  assert.equal(reset.status, 200);
+  assert.deepEqual(await read("known"), { status: 200, count: 0, how: "hot" });
+  // a customer never seen reads as new, from the full app (nothing is created)
+  assert.deepEqual(await read("ghost"), { status: 200, count: 0, how: "full" });
+  assert.equal(app.services.caches.customers.get(pk, "ghost"), undefined);
+  // a failed read goes to the full app too
+  app.services.caches.customers.delete(pk, "known");
+  failNext = true;
+  assert.deepEqual(await read("known"), { status: 200, count: 0, how: "full" });
 });

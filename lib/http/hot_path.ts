@@ -1,11 +1,11 @@
 /**
  * The hot path: `POST /api/data` and `GET /api/usage` with a secret key, served without the
  * general middleware stack but through the same domain functions as the routes
- * (routes/api/usage.ts). It answers only the common case, when key, project, customer (and, for
- * reads, the count) are already in this instance's caches and the request is plain — a tracking
- * call for an existing customer not cached yet reads the customer first; anything else (first
- * sight of a key, a new customer, publishable keys, a malformed Idempotency-Key, bad input, other
- * endpoints) falls through to the full app, which gives the same answers and warms the caches. A well-formed Idempotency-Key is honoured here as there (this server's SDK sends one
+ * (routes/api/usage.ts). It answers the common case, when key and project are already in this
+ * instance's caches and the request is plain; an existing customer (and, for reads, its count) not
+ * held yet is read first, as the full app reads it. Anything else (first sight of a key, a new
+ * customer, publishable keys, a malformed Idempotency-Key, bad input, other endpoints) falls
+ * through to the full app, which gives the same answers and warms the caches. A well-formed Idempotency-Key is honoured here as there (this server's SDK sends one
  * with every call).
  * A cached read, and a call the counts held already refuse (its body arrived), are answered
  * synchronously. Request headers are read one by one natively (`headerSource`), never through
@@ -299,10 +299,21 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
         () => null,
       );
     }
-    if (!entry) return null; // the full path reads the customer and its count
-    const customer = entry.value;
-    const json = usageAnswer(project, customer, entry);
-    if (json === null) return null; // the count is not cached: the full path reads it
-    return limited(hs, project.pk, userId) ?? respond(hs, json);
+    if (entry) {
+      const json = usageAnswer(project, entry.value, entry);
+      if (json !== null) return limited(hs, project.pk, userId) ?? respond(hs, json);
+    } else if (!CUSTOMER_ID_RE.test(userId)) return null;
+    // the customer or its count is not held here yet (after a restart, or seen rarely): both read
+    // as the full path reads them; a customer unknown here (the full path answers it as new) or a
+    // read that failed goes there
+    return (entry ? Promise.resolve(entry.value) : findCustomer(s, project.pk, userId))
+      .then(async (customer) => {
+        if (!customer) return null;
+        await s.meter.peek(project.pk, customer.id, planOf(s, project, customer).period);
+        const held = s.caches.customers.entry(project.pk, userId);
+        const json = held ? usageAnswer(project, held.value, held) : null;
+        return json === null ? null : limited(hs, project.pk, userId) ?? respond(hs, json);
+      })
+      .catch(() => null);
   };
 }
