@@ -5,8 +5,8 @@
  * instance's caches and the request is plain; an existing customer (and, for reads, its count) not
  * held yet is read first, as the full app reads it. Anything else (first sight of a key, a new
  * customer, publishable keys, a malformed Idempotency-Key, bad input, other endpoints) falls
- * through to the full app, which gives the same answers and warms the caches. A well-formed Idempotency-Key is honoured here as there (this server's SDK sends one
- * with every call).
+ * through to the full app, which gives the same answers and warms the caches. A well-formed
+ * Idempotency-Key is honoured here as there (this server's SDK sends one with every call).
  * A cached read, and a call the counts held already refuse (its body arrived), are answered
  * synchronously. Request headers are read one by one natively (`headerSource`), never through
  * `request.headers`, which would make Deno copy them all and answer through a promise. Tests
