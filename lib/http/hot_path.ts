@@ -255,6 +255,17 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   }
 
   /**
+   * A customer this instance has not cached yet (after a restart, or one seen rarely), read as
+   * the full path reads it (and cached); null, for the full path to answer, when it is unknown
+   * here (the full path creates it, or reads it as new) or the read failed (the full path
+   * answers the error) — and no read at all for an id the full path refuses.
+   */
+  function uncached(pk: string, userId: string): Promise<Customer | null> | null {
+    if (!CUSTOMER_ID_RE.test(userId)) return null;
+    return findCustomer(s, pk, userId).catch(() => null);
+  }
+
+  /**
    * Answers synchronously when it can (a cached usage read, a refusal decided on the counts
    * held), else a promise, else null.
    */
@@ -290,30 +301,22 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       const key = hs.header("idempotency-key");
       if (key !== null && !IDEMPOTENCY_KEY_RE.test(key)) return null;
       if (entry) return track(req, hs, { project, customer: entry.value, key });
-      // first sight here of a customer that may exist (after a restart, or one seen rarely):
-      // read, as the full path would read it; a new one (which the full path creates), an id it
-      // refuses, or a read that failed (the full path answers its error) goes there
-      if (!CUSTOMER_ID_RE.test(userId)) return null;
-      return findCustomer(s, project.pk, userId).then(
-        (customer) => customer ? track(req, hs, { project, customer, key }) : null,
-        () => null,
-      );
+      return uncached(project.pk, userId)?.then((customer) =>
+        customer ? track(req, hs, { project, customer, key }) : null
+      ) ?? null;
     }
     if (entry) {
       const json = usageAnswer(project, entry.value, entry);
       if (json !== null) return limited(hs, project.pk, userId) ?? respond(hs, json);
-    } else if (!CUSTOMER_ID_RE.test(userId)) return null;
-    // the customer or its count is not held here yet (after a restart, or seen rarely): both read
-    // as the full path reads them; a customer unknown here (the full path answers it as new) or a
-    // read that failed goes there
-    return (entry ? Promise.resolve(entry.value) : findCustomer(s, project.pk, userId))
-      .then(async (customer) => {
-        if (!customer) return null;
-        await s.meter.peek(project.pk, customer.id, planOf(s, project, customer).period);
-        const held = s.caches.customers.entry(project.pk, userId);
-        const json = held ? usageAnswer(project, held.value, held) : null;
-        return json === null ? null : limited(hs, project.pk, userId) ?? respond(hs, json);
-      })
-      .catch(() => null);
+    }
+    // the customer or its count is not held here yet: its count read as the full path reads it
+    const found = entry ? Promise.resolve(entry.value) : uncached(project.pk, userId);
+    return found?.then(async (customer) => {
+      if (!customer) return null;
+      await s.meter.peek(project.pk, customer.id, planOf(s, project, customer).period);
+      const held = s.caches.customers.entry(project.pk, userId);
+      const json = held ? usageAnswer(project, held.value, held) : null;
+      return json === null ? null : limited(hs, project.pk, userId) ?? respond(hs, json);
+    }).catch(() => null) ?? null;
   };
 }
