@@ -1,8 +1,10 @@
 /** The hot path answers exactly like the full app for the cases it takes, and hands over the rest. */
 import assert from "node:assert/strict";
 import { developer, ORIGIN, project, proxyKv, testApp } from "@/tests/helpers.ts";
+import { webhookReceiver } from "@/tests/webhook_receiver.ts";
 import { createHotPath } from "@/lib/http/hot_path.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
+import { runWebhooks } from "@/lib/outbound/deliver.ts";
 
 Deno.test("hot path and full path give the same answers; unusual requests fall through", async () => {
   await using app = await testApp();
@@ -385,7 +387,7 @@ Deno.test("over a real connection a call the held count refuses is answered sync
   assert.equal((await usage.json()).usage.count, 2);
 });
 
-Deno.test("over a real connection the hot path reads a customer it has not cached yet (after a restart), and leaves a new one to the full app", async () => {
+Deno.test("over a real connection the hot path reads a customer it has not cached yet (after a restart)", async () => {
   // the next read of one customer record fails, once, when `failNext` is set
   let failNext = false;
   const kv = proxyKv(
@@ -429,9 +431,7 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   const first = await post("known", { "Idempotency-Key": "first-known" });
   assert.deepEqual([first.status, first.how, first.body.usage.count], [200, "hot", 1]);
   assert.ok(app.services.caches.customers.get(pk, "known"), "and cached for the next call");
-  // a customer never seen: the full app creates it; an id it refuses: the full app's 400
-  const fresh = await post("fresh");
-  assert.deepEqual([fresh.status, fresh.how, fresh.body.usage.count], [200, "full", 1]);
+  // an id the full app refuses: its 400
   const bad = await post("no spaces allowed");
   assert.deepEqual([bad.status, bad.how, bad.body.error.code], [400, "full", "invalid_request"]);
   // refusals, replays and counts as the full app gives them
@@ -487,4 +487,115 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   app.services.caches.customers.delete(pk, "known");
   failNext = true;
   assert.deepEqual(await read("known"), { status: 200, count: 0, how: "full" });
+});
+
+Deno.test("over a real connection the hot path creates a customer first seen on a tracking call, as the full app does", async () => {
+  // one limit per phase: the second app refuses on the key's rate before anything is created
+  for (const rateLimitPerKey of [0, 2]) {
+    await using app = await testApp({ config: { webhookAllowPrivate: true, rateLimitPerKey } });
+    await using rx = webhookReceiver();
+    const dev = await developer(app);
+    const { sk, pk } = await project(app, dev.dat, {
+      tiers: [{ name: "free", price: 0, limit: 5 }],
+    });
+    const hook = await app.call("POST", `/v1/projects/${pk}/webhooks`, {
+      key: dev.dat,
+      body: { url: rx.url, events: ["customer.created"] },
+    });
+    assert.equal(hook.status, 201);
+    const hot = createHotPath(app.services, API_HEADERS);
+    const how: string[] = [];
+    await using server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+      async (r) => {
+        const res = await hot(r);
+        how.push(res instanceof Response ? "hot" : "full");
+        return res instanceof Response ? res : app.hono.fetch(res ?? r);
+      },
+    );
+    const post = async (user: string, o: { body?: unknown; key?: string } = {}) => {
+      const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${sk}`,
+          "X-User-Id": user,
+          ...(o.body ? { "Content-Type": "application/json" } : {}),
+          ...(o.key ? { "Idempotency-Key": o.key } : {}),
+        },
+        body: o.body ? JSON.stringify(o.body) : null,
+      });
+      return { status: res.status, body: await res.json(), how: how.at(-1) };
+    };
+    // through the developer API (the key's own rate limit may be spent)
+    const exists = async (user: string) =>
+      (await app.call("GET", `/v1/projects/${pk}/customers?q=${user}`, { key: dev.dat })).body
+        .customers.some((c: { id: string }) => c.id === user);
+    const created = async () => {
+      for (let i = 0; i < 3; i++) await runWebhooks(app.services);
+      return rx.got.map((g) => JSON.parse(g.body).data.object.id as string).sort();
+    };
+    assert.equal((await post("warm")).how, "full"); // key and project cached by the full app
+
+    if (rateLimitPerKey) {
+      // the key's second and last token this second
+      assert.deepEqual((await post("first")).how, "hot");
+      const limited = await post("blocked");
+      assert.deepEqual([limited.status, limited.how, limited.body.error.code], [
+        429,
+        "hot",
+        "rate_limited",
+      ]);
+      assert.equal(await exists("blocked"), false, "a call refused for its rate creates nothing");
+      assert.deepEqual(await created(), ["first", "warm"]);
+      continue;
+    }
+    const fresh = await post("fresh");
+    assert.deepEqual([fresh.status, fresh.how, fresh.body.usage], [200, "hot", {
+      ...fresh.body.usage,
+      userId: "fresh",
+      count: 1,
+      limit: 5,
+      plan: "free",
+    }]);
+    assert.deepEqual((await post("fresh")).body.usage.count, 2);
+    assert.equal(await exists("fresh"), true);
+    // a quantity the free tier refuses anyway: refused, as the full app refuses it, nothing made
+    const big = await post("big", { body: { quantity: 6 } });
+    assert.deepEqual([big.status, big.how, big.body.error.code], [
+      429,
+      "hot",
+      "tier_limit_reached",
+    ]);
+    const viaFull = await app.call("POST", "/api/data", {
+      key: sk,
+      headers: { "X-User-Id": "big2" },
+      body: { quantity: 6 },
+    });
+    assert.deepEqual(
+      { ...big.body, error: { ...big.body.error, requestId: "" } },
+      {
+        ...viaFull.body,
+        error: {
+          ...viaFull.body.error,
+          requestId: "",
+          usage: { ...viaFull.body.error.usage, userId: "big" },
+        },
+        message: viaFull.body.message,
+      },
+    );
+    assert.equal(await exists("big"), false);
+    // with an Idempotency-Key: created, counted once, replayed
+    const keyed = await post("keyed", { key: "keyed-1" });
+    assert.deepEqual([keyed.status, keyed.how, keyed.body.usage.count], [200, "hot", 1]);
+    const again = await post("keyed", { key: "keyed-1" });
+    assert.deepEqual([again.how, again.body], ["hot", keyed.body]);
+    // many first calls at once for one new customer: one customer, every call counted once
+    const crowd = await Promise.all(Array.from({ length: 5 }, () => post("crowd")));
+    assert.deepEqual(crowd.map((c) => [c.status, c.how]), Array(5).fill([200, "hot"]));
+    assert.deepEqual(crowd.map((c) => c.body.usage.count).sort(), [1, 2, 3, 4, 5]);
+    // one customer.created each, none for the refused ones
+    assert.deepEqual(await created(), ["crowd", "fresh", "keyed", "warm"]);
+    const dash = await app.call("GET", "/api/dashboard", { key: sk });
+    assert.deepEqual([dash.body.customers, dash.body.usageThisPeriod], [4, 1 + 2 + 1 + 5]);
+  }
 });

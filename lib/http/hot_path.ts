@@ -2,10 +2,11 @@
  * The hot path: `POST /api/data` and `GET /api/usage` with a secret key, served without the
  * general middleware stack but through the same domain functions as the routes
  * (routes/api/usage.ts). It answers the common case, when key and project are already in this
- * instance's caches and the request is plain; an existing customer (and, for reads, its count) not
- * held yet is read first, as the full app reads it. Anything else (first sight of a key, a new
- * customer, publishable keys, a malformed Idempotency-Key, bad input, other endpoints) falls
- * through to the full app, which gives the same answers and warms the caches. A well-formed
+ * instance's caches and the request is plain; a customer (and, for reads, its count) not held
+ * yet is read first, as the full app reads it, and a call tracking a new one creates it, as the
+ * full app does. Anything else (first sight of a key, publishable keys, a malformed
+ * Idempotency-Key, bad input, a read of a customer never seen, other endpoints) falls through to
+ * the full app, which gives the same answers and warms the caches. A well-formed
  * Idempotency-Key is honoured here as there (this server's SDK sends one with every call).
  * A cached read, and a call the counts held already refuse (its body arrived), are answered
  * synchronously. Request headers are read one by one natively (`headerSource`), never through
@@ -15,7 +16,7 @@
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
 import { CUSTOMER_ID_RE, SK_RE } from "@/lib/ids.ts";
-import { findCustomer } from "@/lib/customers/customers.ts";
+import { customerForTracking, findCustomer } from "@/lib/customers/customers.ts";
 import { AppError, STATUS_OF } from "@/lib/errors.ts";
 import { readTextLimited, textNowLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
@@ -48,6 +49,14 @@ const CORS: [string, string][] = [
 
 /** A response, or the request to hand to the full app (its body re-attached when it was read). */
 export type HotResult = Response | Request | null;
+
+/** A `POST /api/data` the hot path answers: `customer` null when it is not cached yet. */
+interface TrackCall {
+  project: Project;
+  userId: string;
+  customer: Customer | null;
+  key: string | null;
+}
 
 export function createHotPath(s: Services, securityHeaders: [string, string][]) {
   /** A JSON answer (200 unless `o.status`) with the same headers the full app gives. */
@@ -142,7 +151,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   function track(
     req: Request,
     hs: HeaderSource,
-    call: { project: Project; customer: Customer; key: string | null },
+    call: TrackCall,
   ): HotResult | Promise<HotResult> {
     const max = s.config.maxBodyBytes;
     const now = textNowLimited(req, max, hs);
@@ -159,10 +168,10 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   function counted(
     req: Request,
     hs: HeaderSource,
-    call: { project: Project; customer: Customer; key: string | null },
+    call: TrackCall,
     rawBody: string,
   ): HotResult | Promise<HotResult> {
-    const { project, customer, key } = call;
+    const { project, key } = call;
     const fallback = () =>
       new Request(req.url, { method: req.method, headers: req.headers, body: rawBody });
     let quantity = 1;
@@ -186,8 +195,26 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
         quantity = qty;
       }
     }
-    const refused = limited(hs, project.pk, customer.id);
+    const refused = limited(hs, project.pk, call.userId);
     if (refused) return refused;
+    const customer = call.customer;
+    if (customer !== null) return tracked(hs, project, { customer, quantity, key });
+    // not cached here: read, or created on the free tier as the full path creates it (not when
+    // this quantity is refused anyway), after the rate limits as there; a store that failed is
+    // the full path's to answer (creating is atomic: it finds the customer or creates it)
+    return customerForTracking(s, project, { id: call.userId, quantity }).then(
+      (found) => tracked(hs, project, { customer: found, quantity, key }),
+      (err) => err instanceof AppError ? fail(hs, err) : fallback(),
+    );
+  }
+
+  /** The call tracked (with its Idempotency-Key, `key`, when it has one) and answered. */
+  function tracked(
+    hs: HeaderSource,
+    project: Project,
+    o: { customer: Customer; quantity: number; key: string | null },
+  ): Response | Promise<Response> {
+    const { customer, quantity, key } = o;
     const failed = (err: unknown) => {
       if (err instanceof AppError) return fail(hs, err);
       throw err;
@@ -257,8 +284,8 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   /**
    * A customer this instance has not cached yet (after a restart, or one seen rarely), read as
    * the full path reads it (and cached); null, for the full path to answer, when it is unknown
-   * here (the full path creates it, or reads it as new) or the read failed (the full path
-   * answers the error) — and no read at all for an id the full path refuses.
+   * (the full path reads it as new) or the read failed (the full path answers the error) — and
+   * no read at all for an id the full path refuses.
    */
   function uncached(pk: string, userId: string): Promise<Customer | null> | null {
     if (!CUSTOMER_ID_RE.test(userId)) return null;
@@ -300,10 +327,11 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (isTrack) {
       const key = hs.header("idempotency-key");
       if (key !== null && !IDEMPOTENCY_KEY_RE.test(key)) return null;
-      if (entry) return track(req, hs, { project, customer: entry.value, key });
-      return uncached(project.pk, userId)?.then((customer) =>
-        customer ? track(req, hs, { project, customer, key }) : null
-      ) ?? null;
+      if (entry) return track(req, hs, { project, userId, customer: entry.value, key });
+      // an id the full path refuses (400) is handed over; any other is read (or created) once
+      // the body is read and the call is known not to be refused for its shape
+      if (!CUSTOMER_ID_RE.test(userId)) return null;
+      return track(req, hs, { project, userId, customer: null, key });
     }
     if (entry) {
       const json = usageAnswer(project, entry.value, entry);
