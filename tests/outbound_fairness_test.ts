@@ -4,7 +4,7 @@
  * receiver that is down gets one attempt per back-off step rather than one per queued delivery.
  */
 import assert from "node:assert/strict";
-import { developer, project, testApp, TestClock } from "@/tests/helpers.ts";
+import { developer, project, proxyKv, testApp, TestClock } from "@/tests/helpers.ts";
 import { BACKOFF_MS, runWebhooks, stopWebhooks } from "@/lib/outbound/deliver.ts";
 import { backgroundJobs, startJobs } from "@/server/jobs.ts";
 import { type Delivery, outboxKeys } from "@/lib/kv/webhook_outbox.ts";
@@ -285,6 +285,79 @@ Deno.test("[e2e] two instances on one store keep a failing endpoint's back-off: 
     for (let i = 0; i < 5; i++) await both();
   }
   assert.equal(rx.ids.length, 5, "one attempt per back-off step");
+});
+
+/**
+ * A receiver that is down, worked on by instance one, pass after pass and back-off step after
+ * step; with `interleave`, instance two runs a whole pass every time one gives up the endpoint's
+ * lease (the moment two instances on one store can meet by chance). Answers the attempts made by
+ * the end of each phase, and how many passes two ran.
+ */
+async function downReceiverPhases(interleave: boolean) {
+  await using kv = await Deno.openKv(":memory:");
+  const clock = new TestClock(new Date().toISOString());
+  let two: Awaited<ReturnType<typeof testApp>> | null = null;
+  let twoRan = 0;
+  // (two's own store is not this proxy: its leases given up run nothing)
+  const leaseGone = async <T>(res: T) => {
+    if (interleave && two) (twoRan++, await runWebhooks(two.services));
+    return res;
+  };
+  const isLease = (key: unknown) => (key as Deno.KvKey)[0] === "webhook_lease";
+  // instance one's store: a lease given up, by a delete or in an atomic operation, runs `leaseGone`
+  const oneKv = proxyKv(kv, (prop, method) =>
+    prop === "delete"
+      ? async (key: unknown) => {
+        const res = await method(key);
+        return isLease(key) ? leaseGone(res) : res;
+      }
+      : prop === "atomic"
+      ? () => {
+        const op = method() as Deno.AtomicOperation;
+        let dropsLease = false;
+        const wrapped: Deno.AtomicOperation = new Proxy(op, {
+          get(target, p) {
+            const v = Reflect.get(target, p);
+            if (typeof v !== "function") return v;
+            if (p === "commit") {
+              return async () => {
+                const res = await target.commit();
+                return dropsLease && res.ok ? leaseGone(res) : res;
+              };
+            }
+            return (...a: unknown[]) => {
+              if (p === "delete" && isLease(a[0])) dropsLease = true;
+              const out = v.apply(target, a);
+              return out === target ? wrapped : out; // chained calls stay on the proxy
+            };
+          },
+        });
+        return wrapped;
+      }
+      : undefined);
+  await using one = await testApp({ kv: oneKv, clock, config });
+  await using twoApp = await testApp({ kv, clock, config });
+  two = twoApp;
+  await using rx = receiver({ answer: () => 500 });
+  const dev = await developer(one);
+  const { pk } = await project(one, dev.dat);
+  const endpointId = await endpoint(one, { dat: dev.dat, pk, url: rx.url });
+  await pings(one, { dat: dev.dat, pk, endpointId, n: 8 });
+  const attempts: number[] = [];
+  for (const step of [0, ...BACKOFF_MS.slice(0, 3)]) {
+    clock.advance(step);
+    for (let i = 0; i < 3; i++) await runWebhooks(one.services);
+    attempts.push(rx.ids.length);
+  }
+  return { attempts, twoRan };
+}
+
+Deno.test("[e2e] another instance's pass between an attempt that failed and the pause it sets finds the pause", async () => {
+  const alone = await downReceiverPhases(false);
+  const met = await downReceiverPhases(true);
+  assert.ok(met.twoRan >= 4, `instance two ran in every phase (${met.twoRan})`);
+  assert.deepEqual(met.attempts, alone.attempts, "the same attempts as one instance makes");
+  assert.deepEqual(alone.attempts, [2, 3, 4, 5], "one attempt per back-off step after the pause");
 });
 
 Deno.test("[e2e] one failed delivery delays no other: the next event goes on the next pass, the failed one after its 5 s", async () => {
