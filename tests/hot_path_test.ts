@@ -6,6 +6,28 @@ import { createHotPath } from "@/lib/http/hot_path.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
 import { runWebhooks } from "@/lib/outbound/deliver.ts";
 
+/**
+ * The app served over a real connection with the hot path in front, as the server runs it;
+ * `how` notes, per request, whether the hot path answered ("hot") or handed it over ("full").
+ */
+function serveHotFirst(app: Awaited<ReturnType<typeof testApp>>) {
+  const hot = createHotPath(app.services, API_HEADERS);
+  const how: string[] = [];
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    async (r) => {
+      const res = await hot(r);
+      how.push(res instanceof Response ? "hot" : "full");
+      return res instanceof Response ? res : app.hono.fetch(res ?? r);
+    },
+  );
+  return {
+    how,
+    addr: server.addr,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
 Deno.test("hot path and full path give the same answers; unusual requests fall through", async () => {
   await using app = await testApp();
   const dev = await developer(app);
@@ -407,16 +429,8 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   await using app = await testApp({ kv });
   const dev = await developer(app);
   const { sk, pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
-  const hot = createHotPath(app.services, API_HEADERS);
-  const how: string[] = [];
-  await using server = Deno.serve(
-    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-    async (r) => {
-      const res = await hot(r);
-      how.push(res instanceof Response ? "hot" : "full");
-      return res instanceof Response ? res : app.hono.fetch(res ?? r);
-    },
-  );
+  await using server = serveHotFirst(app);
+  const how = server.how;
   const post = async (user: string, extra: Record<string, string> = {}) => {
     const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
       method: "POST",
@@ -503,16 +517,8 @@ Deno.test("over a real connection the hot path creates a customer first seen on 
       body: { url: rx.url, events: ["customer.created"] },
     });
     assert.equal(hook.status, 201);
-    const hot = createHotPath(app.services, API_HEADERS);
-    const how: string[] = [];
-    await using server = Deno.serve(
-      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-      async (r) => {
-        const res = await hot(r);
-        how.push(res instanceof Response ? "hot" : "full");
-        return res instanceof Response ? res : app.hono.fetch(res ?? r);
-      },
-    );
+    await using server = serveHotFirst(app);
+    const how = server.how;
     const post = async (user: string, o: { body?: unknown; key?: string } = {}) => {
       const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
         method: "POST",
