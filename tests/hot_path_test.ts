@@ -91,7 +91,6 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
     const r of [
       req("POST", "/api/data", { "Idempotency-Key": "not a key" }),
       req("GET", "/api/usage", { Authorization: `Bearer ${pk}` }),
-      req("GET", "/api/usage", { "X-User-Id": "someone_new" }),
       req("GET", "/api/usage", { "X-User-Id": "hp hp" }),
       req("POST", "/api/data", { "X-User-Id": "h".repeat(129) }),
       req("GET", "/api/usage", { Authorization: "Bearer sk_test_short" }),
@@ -101,6 +100,13 @@ Deno.test("hot path and full path give the same answers; unusual requests fall t
   ) {
     assert.equal(await hot(r), null, r.url);
   }
+  // a customer never seen reads as new, as the full app answers it (and is not created)
+  const newcomer = await hot(req("GET", "/api/usage", { "X-User-Id": "someone_new" }));
+  assert.ok(newcomer instanceof Response);
+  assert.equal(
+    await newcomer.text(),
+    await (await app.hono.fetch(req("GET", "/api/usage", { "X-User-Id": "someone_new" }))).text(),
+  );
   // the key last seen is remembered with its hash: a bad key between two good calls is not
   // answered, and neither stops the good key being answered after it
   const calls: [auth: string, answered: boolean][] = [
@@ -494,9 +500,15 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   });
   assert.equal(reset.status, 200);
   assert.deepEqual(await read("known"), { status: 200, count: 0, how: "hot" });
-  // a customer never seen reads as new, from the full app (nothing is created)
-  assert.deepEqual(await read("ghost"), { status: 200, count: 0, how: "full" });
+  // a customer never seen reads as new, here as there (nothing is created)
+  assert.deepEqual(await read("ghost"), { status: 200, count: 0, how: "hot" });
   assert.equal(app.services.caches.customers.get(pk, "ghost"), undefined);
+  const ghosts = await app.call("GET", `/v1/projects/${pk}/customers?q=ghost`, { key: dev.dat });
+  assert.deepEqual(ghosts.body.customers, []);
+  // and one whose read fails is the full app's to answer
+  failNext = true;
+  assert.deepEqual(await read("ghost"), { status: 200, count: 0, how: "full" });
+  assert.equal(failNext, false);
   // a failed read goes to the full app too
   app.services.caches.customers.delete(pk, "known");
   failNext = true;

@@ -4,9 +4,9 @@
  * (routes/api/usage.ts). It answers the common case, when key and project are already in this
  * instance's caches and the request is plain; a customer (and, for reads, its count) not held
  * yet is read first, as the full app reads it, and a call tracking a new one creates it, as the
- * full app does. Anything else (first sight of a key, publishable keys, a malformed
- * Idempotency-Key, bad input, a read of a customer never seen, other endpoints) falls through to
- * the full app, which gives the same answers and warms the caches. A well-formed
+ * full app does (a read of one answers it as new). Anything else (first sight of a key,
+ * publishable keys, a malformed Idempotency-Key, bad input, a store that failed, other endpoints)
+ * falls through to the full app, which gives the same answers and warms the caches. A well-formed
  * Idempotency-Key is honoured here as there (this server's SDK sends one with every call).
  * A cached read, and a call the counts held already refuse (its body arrived), are answered
  * synchronously. Request headers are read one by one natively (`headerSource`), never through
@@ -16,7 +16,12 @@
 import type { Services } from "@/lib/services.ts";
 import { sha256HexSync } from "@/lib/crypto.ts";
 import { CUSTOMER_ID_RE, SK_RE } from "@/lib/ids.ts";
-import { customerForTracking, findCustomer } from "@/lib/customers/customers.ts";
+import {
+  customerForTracking,
+  findCustomer,
+  unsavedCustomer,
+  usageOf,
+} from "@/lib/customers/customers.ts";
 import { AppError, STATUS_OF } from "@/lib/errors.ts";
 import { readTextLimited, textNowLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
@@ -282,17 +287,6 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
   }
 
   /**
-   * A customer this instance has not cached yet (after a restart, or one seen rarely), read as
-   * the full path reads it (and cached); null, for the full path to answer, when it is unknown
-   * (the full path reads it as new) or the read failed (the full path answers the error) — and
-   * no read at all for an id the full path refuses.
-   */
-  function uncached(pk: string, userId: string): Promise<Customer | null> | null {
-    if (!CUSTOMER_ID_RE.test(userId)) return null;
-    return findCustomer(s, pk, userId).catch(() => null);
-  }
-
-  /**
    * Answers synchronously when it can (a cached usage read, a refusal decided on the counts
    * held), else a promise, else null.
    */
@@ -337,14 +331,20 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       const json = usageAnswer(project, entry.value, entry);
       if (json !== null) return limited(hs, project.pk, userId) ?? respond(hs, json);
     }
-    // the customer or its count is not held here yet: its count read as the full path reads it
-    const found = entry ? Promise.resolve(entry.value) : uncached(project.pk, userId);
-    return found?.then(async (customer) => {
-      if (!customer) return null;
+    // the customer or its count is not held here yet: read as the full path reads them (an id
+    // it refuses is handed over, and so is a read that failed, for it to answer the error)
+    if (!entry && !CUSTOMER_ID_RE.test(userId)) return null;
+    const found = entry ? Promise.resolve(entry.value) : findCustomer(s, project.pk, userId);
+    return found.then(async (customer) => {
+      // a customer never seen reads as new (its free tier, nothing used) and is not created
+      if (!customer) {
+        const usage = await usageOf(s, project, unsavedCustomer(s, project, userId));
+        return limited(hs, project.pk, userId) ?? respond(hs, `{"usage":${usageJson(usage)}}`);
+      }
       await s.meter.peek(project.pk, customer.id, planOf(s, project, customer).period);
       const held = s.caches.customers.entry(project.pk, userId);
       const json = held ? usageAnswer(project, held.value, held) : null;
       return json === null ? null : limited(hs, project.pk, userId) ?? respond(hs, json);
-    }).catch(() => null) ?? null;
+    }).catch(() => null);
   };
 }
