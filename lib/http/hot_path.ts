@@ -313,27 +313,25 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     if (!userId) return null;
     // the original SDK's headers: the full path checks the project and the end-user token
     if (hs.header("x-clerk-token") !== null || hs.header("x-publishable-key") !== null) return null;
-    // only valid ids are cached, so a hit is a valid id
+    // only valid ids are cached, so a hit is a valid id; any other the full path refuses (400)
     const entry = s.caches.customers.entry(project.pk, userId);
+    if (!entry && !CUSTOMER_ID_RE.test(userId)) return null;
 
     // an Idempotency-Key only means something to POST /api/data; one the full path would refuse
     // (400) is handed over
     if (isTrack) {
       const key = hs.header("idempotency-key");
       if (key !== null && !IDEMPOTENCY_KEY_RE.test(key)) return null;
-      if (entry) return track(req, hs, { project, userId, customer: entry.value, key });
-      // an id the full path refuses (400) is handed over; any other is read (or created) once
-      // the body is read and the call is known not to be refused for its shape
-      if (!CUSTOMER_ID_RE.test(userId)) return null;
-      return track(req, hs, { project, userId, customer: null, key });
+      // a customer not cached is read (or created) once the body is read and the call is known
+      // not to be refused for its shape
+      return track(req, hs, { project, userId, customer: entry?.value ?? null, key });
     }
     if (entry) {
       const json = usageAnswer(project, entry.value, entry);
       if (json !== null) return limited(hs, project.pk, userId) ?? respond(hs, json);
     }
-    // the customer or its count is not held here yet: read as the full path reads them (an id
-    // it refuses is handed over, and so is a read that failed, for it to answer the error)
-    if (!entry && !CUSTOMER_ID_RE.test(userId)) return null;
+    // the customer or its count is not held here yet: read as the full path reads them (a read
+    // that failed is handed over, for it to answer the error)
     const found = entry ? Promise.resolve(entry.value) : findCustomer(s, project.pk, userId);
     return found.then(async (customer) => {
       // a customer never seen reads as new (its free tier, nothing used) and is not created
