@@ -7,6 +7,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
 import { errorAnswer, onError, validationHook } from "@/lib/http/errors.ts";
 import { jsonBody } from "@/lib/http/middleware/json_body.ts";
+import { noteRateTaken } from "@/lib/http/middleware/api_auth.ts";
 import { requestId } from "@/lib/http/middleware/request_id.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
 import { NotFoundError, UnauthenticatedError } from "@/lib/errors.ts";
@@ -66,6 +67,7 @@ export async function createApp(deps: Deps): Promise<App> {
   }
   app.use("*", async (c, next) => {
     c.set("services", services);
+    noteRateTaken(c);
     await next();
   });
   // pages, scripts, styles, the API description and exports are compressed; the customer API

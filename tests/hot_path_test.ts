@@ -415,24 +415,40 @@ Deno.test("over a real connection a call the held count refuses is answered sync
   assert.equal((await usage.json()).usage.count, 2);
 });
 
-Deno.test("over a real connection the hot path reads a customer it has not cached yet (after a restart)", async () => {
-  // the next read of one customer record fails, once, when `failNext` is set
-  let failNext = false;
-  const kv = proxyKv(
-    await Deno.openKv(":memory:"),
-    (prop, method) =>
-      prop === "get"
-        ? (...a: unknown[]) => {
-          const key = a[0] as Deno.KvKey;
-          if (failNext && key[0] === "customers" && key.length === 3) {
-            failNext = false;
-            return Promise.reject(new Error("the store is unreachable for a moment"));
-          }
-          return method(...a);
+/**
+ * A store that fails on demand: the next read of one customer record, once, while
+ * `failNextCustomerRead` is set; every atomic commit while `failCommits` is set.
+ */
+async function flakyKv() {
+  const flaky = { failNextCustomerRead: false, failCommits: false, kv: null as unknown as Deno.Kv };
+  const unreachable = () => Promise.reject(new Error("the store is unreachable for a moment"));
+  flaky.kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) => {
+    if (prop === "get") {
+      return (...a: unknown[]) => {
+        const key = a[0] as Deno.KvKey;
+        if (flaky.failNextCustomerRead && key[0] === "customers" && key.length === 3) {
+          flaky.failNextCustomerRead = false;
+          return unreachable();
         }
-        : undefined,
-  );
-  await using app = await testApp({ kv });
+        return method(...a);
+      };
+    }
+    if (prop === "atomic") {
+      return () => {
+        const op = method() as Deno.AtomicOperation;
+        const commit = op.commit.bind(op);
+        op.commit = () => flaky.failCommits ? unreachable() : commit();
+        return op;
+      };
+    }
+    return undefined;
+  });
+  return flaky;
+}
+
+Deno.test("over a real connection the hot path reads a customer it has not cached yet (after a restart)", async () => {
+  const flaky = await flakyKv();
+  await using app = await testApp({ kv: flaky.kv });
   const dev = await developer(app);
   const { sk, pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
   await using server = serveHotFirst(app);
@@ -468,14 +484,14 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   assert.deepEqual([replay.status, replay.how, replay.body], [200, "hot", first.body]);
   // a read that fails hands the call to the full app, which reads again (and answers any error)
   app.services.caches.customers.delete(pk, "known");
-  failNext = true;
+  flaky.failNextCustomerRead = true;
   const afterFailure = await post("known", { "Idempotency-Key": "first-known" });
   assert.deepEqual([afterFailure.status, afterFailure.how, afterFailure.body], [
     200,
     "full",
     first.body,
   ]);
-  assert.equal(failNext, false, "the hot path's read was the one that failed");
+  assert.equal(flaky.failNextCustomerRead, false, "the hot path's read was the one that failed");
   const usage = await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "known" } });
   assert.equal(usage.body.usage.count, 5);
 
@@ -506,12 +522,12 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   const ghosts = await app.call("GET", `/v1/projects/${pk}/customers?q=ghost`, { key: dev.dat });
   assert.deepEqual(ghosts.body.customers, []);
   // and one whose read fails is the full app's to answer
-  failNext = true;
+  flaky.failNextCustomerRead = true;
   assert.deepEqual(await read("ghost"), { status: 200, count: 0, how: "full" });
-  assert.equal(failNext, false);
+  assert.equal(flaky.failNextCustomerRead, false);
   // a failed read goes to the full app too
   app.services.caches.customers.delete(pk, "known");
-  failNext = true;
+  flaky.failNextCustomerRead = true;
   assert.deepEqual(await read("known"), { status: 200, count: 0, how: "full" });
 });
 
@@ -616,4 +632,102 @@ Deno.test("over a real connection the hot path creates a customer first seen on 
     const dash = await app.call("GET", "/api/dashboard", { key: sk });
     assert.deepEqual([dash.body.customers, dash.body.usageThisPeriod], [4, 1 + 2 + 1 + 5]);
   }
+});
+
+Deno.test("over a real connection a tracking commit that fails is answered as the full app answers it, and counted nowhere", async () => {
+  const flaky = await flakyKv();
+  await using app = await testApp({ kv: flaky.kv });
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  await using server = serveHotFirst(app);
+  const how = server.how;
+  const post = async (extra: Record<string, string> = {}) => {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "u1", ...extra },
+    });
+    return { status: res.status, headers: res.headers, text: await res.text(), how: how.at(-1) };
+  };
+  assert.equal((await post()).how, "full"); // key and project cached by the full app
+  assert.equal(JSON.parse((await post()).text).usage.count, 2);
+
+  flaky.failCommits = true;
+  for (const extra of [{}, { "Idempotency-Key": "retried-1" }]) {
+    const failed = await post(extra);
+    assert.deepEqual([failed.status, failed.how], [500, "hot"]);
+    const body = JSON.parse(failed.text);
+    const requestId = failed.headers.get("x-request-id");
+    assert.ok(requestId, "an X-Request-Id as on every answer");
+    assert.equal(body.error.requestId, requestId);
+    assert.equal(failed.headers.get("content-type"), "application/json");
+    assert.equal(failed.headers.get("x-content-type-options"), "nosniff");
+    // the full app's answer to the same failure, but for its request id
+    const full = await app.hono.fetch(
+      new Request(ORIGIN + "/api/data", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "u1", ...extra },
+      }),
+    );
+    assert.equal(full.status, 500);
+    assert.equal(
+      failed.text,
+      (await full.text()).replaceAll(full.headers.get("x-request-id")!, requestId),
+    );
+    // logged with the id the caller was given, without the detail in the answer
+    const logged = app.logs.lines.find((l) =>
+      l.msg === "unhandled error" && l.fields?.requestId === requestId
+    );
+    assert.equal(logged?.fields?.path, "/api/data");
+    assert.match(String(logged?.fields?.error), /unreachable/);
+    assert.doesNotMatch(failed.text, /unreachable/);
+  }
+  flaky.failCommits = false;
+  // nothing was counted: the key's retry counts now, once
+  const retried = await post({ "Idempotency-Key": "retried-1" });
+  assert.deepEqual([retried.status, retried.how, JSON.parse(retried.text).usage.count], [
+    200,
+    "hot",
+    3,
+  ]);
+  assert.equal(retried.headers.get("idempotent-replayed"), null);
+  assert.equal(JSON.parse((await post({ "Idempotency-Key": "retried-1" })).text).usage.count, 3);
+  assert.equal(JSON.parse((await post()).text).usage.count, 4);
+});
+
+Deno.test("over a real connection a call handed over after the hot path took its rate-limit tokens costs one token", async () => {
+  const flaky = await flakyKv();
+  await using app = await testApp({
+    kv: flaky.kv,
+    config: { rateLimitPerKey: 3, rateLimitPerCustomer: 2 },
+  });
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  await using server = serveHotFirst(app);
+  const how = server.how;
+  const post = async (user: string) => {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/api/data`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": user },
+    });
+    const body = await res.json();
+    return [res.status, how.at(-1), body.usage?.count ?? body.error.code];
+  };
+  // the key's first token of three (the test clock stands still: none come back)
+  assert.deepEqual(await post("warm"), [200, "full", 1]);
+  // the hot path takes the key's and the customer's token, its read of the new customer fails,
+  // and the full app, given the call, counts it without taking them again
+  flaky.failNextCustomerRead = true;
+  assert.deepEqual(await post("new"), [200, "full", 1]);
+  assert.equal(flaky.failNextCustomerRead, false, "the hot path's read was the one that failed");
+  // so the key has one token left, and the customer one
+  assert.deepEqual(await post("new"), [200, "hot", 2]);
+  assert.deepEqual(await post("new"), [429, "hot", "rate_limited"]);
+  // a call the full app takes from the start is limited there as before
+  const full = await app.hono.fetch(
+    new Request(ORIGIN + "/api/data", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${sk}`, "X-User-Id": "other" },
+    }),
+  );
+  assert.equal(full.status, 429);
 });

@@ -30,5 +30,10 @@ export type AppEnv = {
     actor: string;
     /** Origins one page's forms may end up at, besides this server and the provider. */
     formTargets: string[];
+    /**
+     * Set on a call the hot path handed over after taking its rate-limit tokens (`rateTaken`,
+     * lib/http/middleware/api_auth.ts): the full app does not take them again.
+     */
+    rateTaken: boolean;
   };
 };

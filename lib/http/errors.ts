@@ -5,6 +5,7 @@ import { AppError, fieldIssues, InvalidRequestError, ValidationError } from "@/l
 import type { AppEnv } from "@/lib/http/context.ts";
 import { isApiPath } from "@/lib/http/middleware/security_headers.ts";
 import { providerFailure } from "@/lib/payments/failures.ts";
+import type { Logger } from "@/lib/logger.ts";
 
 /**
  * The contract's error body. The sentence is also at the top level (`message`): the original
@@ -100,14 +101,31 @@ export function onError(thrown: Error, c: Context<AppEnv>): Response {
       return errorResponse(c, new InvalidRequestError(msg, [{ field: "body", message: msg }]));
     }
   }
-  c.get("services")?.logger.error("unhandled error", {
-    requestId: c.get("requestId"),
+  const internal = unhandled(c.get("services")?.logger, {
+    requestId: c.get("requestId") ?? "",
     path: c.req.path,
+    err,
+  });
+  return wantsPage(c) ? errorPage(c, internal) : errorResponse(c, internal);
+}
+
+/**
+ * A failure that is not the caller's (a store that failed, a bug): logged with the request's id
+ * and answered as 500 `internal_error`, with no detail of it in the answer. The full app's
+ * `onError` and the hot path both answer it through here.
+ */
+export function unhandled(
+  logger: Logger | undefined,
+  o: { requestId: string; path: string; err: unknown },
+): AppError {
+  const { err } = o;
+  logger?.error("unhandled error", {
+    requestId: o.requestId,
+    path: o.path,
     error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
     stack: err instanceof Error ? err.stack : undefined,
   });
-  const internal = new AppError("internal_error", "Something went wrong on our side");
-  return wantsPage(c) ? errorPage(c, internal) : errorResponse(c, internal);
+  return new AppError("internal_error", "Something went wrong on our side");
 }
 
 /** The zod-openapi validation hook: a failed schema is 422 `validation_failed` naming fields. */

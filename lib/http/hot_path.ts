@@ -5,8 +5,10 @@
  * instance's caches and the request is plain; a customer (and, for reads, its count) not held
  * yet is read first, as the full app reads it, and a call tracking a new one creates it, as the
  * full app does (a read of one answers it as new). Anything else (first sight of a key,
- * publishable keys, a malformed Idempotency-Key, bad input, a store that failed, other endpoints)
- * falls through to the full app, which gives the same answers and warms the caches. A well-formed
+ * publishable keys, a malformed Idempotency-Key, bad input, a store read that failed, other
+ * endpoints) falls through to the full app, which gives the same answers and warms the caches
+ * (and takes no rate-limit token again for a call whose tokens were taken here). A tracking
+ * commit that failed is answered here, as the full app answers it (500, logged). A well-formed
  * Idempotency-Key is honoured here as there (this server's SDK sends one with every call).
  * A cached read, and a call the counts held already refuse (its body arrived), are answered
  * synchronously. Request headers are read one by one natively (`headerSource`), never through
@@ -26,9 +28,9 @@ import { AppError, STATUS_OF } from "@/lib/errors.ts";
 import { readTextLimited, textNowLimited, tooLarge } from "@/lib/http/body.ts";
 import { JSON_TYPE_RE } from "@/lib/http/request.ts";
 import { type HeaderSource, headerSource } from "@/lib/http/native_request.ts";
-import { rateBuckets, rateLimitError } from "@/lib/http/middleware/api_auth.ts";
+import { rateBuckets, rateLimitError, rateTaken } from "@/lib/http/middleware/api_auth.ts";
 import { CORS_EXPOSE_HEADERS, requestIdOf } from "@/lib/http/security.ts";
-import { errorBody } from "@/lib/http/errors.ts";
+import { errorBody, storeInputError, unhandled } from "@/lib/http/errors.ts";
 import {
   IDEMPOTENCY_KEY_RE,
   QUANTITY_MAX,
@@ -111,6 +113,26 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
       status: err.status,
       headers: err.headers,
     });
+
+  /**
+   * A tracking call that failed after it may have been counted (its commit failed): answered
+   * here as the full app's `onError` answers it — logged with the request's id, 500
+   * `internal_error` (an error only the input causes, as there, 400) — not handed over, which
+   * would track it a second time.
+   */
+  const failedTracking = (hs: HeaderSource, err: unknown) => {
+    if (err instanceof AppError) return fail(hs, err);
+    const known = storeInputError(err);
+    if (known) return fail(hs, known);
+    return respond(
+      hs,
+      (requestId) =>
+        JSON.stringify(
+          errorBody(unhandled(s.logger, { requestId, path: "/api/data", err }), requestId),
+        ),
+      { status: 500, headers: {} },
+    );
+  };
 
   // well-formed secret key → its SHA-256, for keys seen lately (process memory only, never
   // stored); a key found here was checked against SK_RE when it was added
@@ -209,7 +231,12 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     // the full path's to answer (creating is atomic: it finds the customer or creates it)
     return customerForTracking(s, project, { id: call.userId, quantity }).then(
       (found) => tracked(hs, project, { customer: found, quantity, key }),
-      (err) => err instanceof AppError ? fail(hs, err) : fallback(),
+      (err) => {
+        if (err instanceof AppError) return fail(hs, err);
+        const handed = fallback();
+        rateTaken.add(handed); // its tokens were taken above: the full app takes none again
+        return handed;
+      },
     );
   }
 
@@ -220,10 +247,7 @@ export function createHotPath(s: Services, securityHeaders: [string, string][]) 
     o: { customer: Customer; quantity: number; key: string | null },
   ): Response | Promise<Response> {
     const { customer, quantity, key } = o;
-    const failed = (err: unknown) => {
-      if (err instanceof AppError) return fail(hs, err);
-      throw err;
-    };
+    const failed = (err: unknown) => failedTracking(hs, err);
     try {
       const res = key === null
         ? tryTrackUsageNow(s, project, { customer, quantity })

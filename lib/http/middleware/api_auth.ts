@@ -37,7 +37,20 @@ export function rateLimitError(
     : null;
 }
 
+/**
+ * Requests the hot path hands to the full app after it took their rate-limit tokens (when the
+ * store failed under it): the full app marks the call `rateTaken` when it starts (`noteRateTaken`)
+ * and takes no token again, so a call costs its caller one token whichever way it went.
+ */
+export const rateTaken = new WeakSet<Request>();
+
+/** The full app's first middleware: a call whose tokens were taken already is marked so. */
+export function noteRateTaken(c: Context<AppEnv>): void {
+  if (rateTaken.has(c.req.raw)) c.set("rateTaken", true);
+}
+
 function limitRate(c: Context<AppEnv>, bucket: () => string, rate: number, what: string) {
+  if (c.get("rateTaken")) return;
   const err = rateLimitError(c.get("services"), bucket, rate, what);
   if (err) throw err;
 }
