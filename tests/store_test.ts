@@ -1,6 +1,14 @@
 /** [e2e] Store projects: images, products, cart checkout, stock that never oversells, metrics. */
 import assert from "node:assert/strict";
-import { developer, ORIGIN, project, servePort, type TestApp, testApp } from "@/tests/helpers.ts";
+import {
+  developer,
+  ORIGIN,
+  project,
+  proxyKv,
+  servePort,
+  type TestApp,
+  testApp,
+} from "@/tests/helpers.ts";
 import { GIF, HTML, PNG, SVG } from "@/tests/fixtures_images.ts";
 import Stripe from "stripe";
 import { signPayload } from "@/lib/payments/signature.ts";
@@ -450,4 +458,83 @@ Deno.test("[e2e] two instances on one KV never oversell", async () => {
     res.every((r) => r.status === 200 || r.status === 409),
     res.map((r) => r.status).join(","),
   );
+});
+
+Deno.test("[e2e] a cart checkout that fails after its stock was held gives the stock back at once and ends its session", async () => {
+  // every commit that links a session to its hold fails while `failLink` is set, and the next
+  // `failReleases` commits that release a hold fail too
+  let failLink = false;
+  let failReleases = 0;
+  const kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) =>
+    prop === "atomic"
+      ? () => {
+        const op = method() as Deno.AtomicOperation;
+        let links = false;
+        let releases = false;
+        const set = op.set.bind(op);
+        op.set = (key, value, o) => {
+          if (key[0] === "reservations_by_session") links = true;
+          if (key[0] === "reservations" && (value as { status?: string }).status === "released") {
+            releases = true;
+          }
+          return set(key, value, o);
+        };
+        const commit = op.commit.bind(op);
+        op.commit = () => {
+          const fails = (failLink && links) || (releases && failReleases > 0);
+          if (releases && failReleases > 0) failReleases--;
+          return fails ? Promise.reject(new Error("the store failed for a moment")) : commit();
+        };
+        return op;
+      }
+      : undefined);
+  await using app = await testApp({ kv });
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 5 }],
+  });
+  const mug = async () => (await app.call("GET", "/api/products", { key: pk })).body.products[0];
+  const { id: productId } = await mug();
+  // the sessions made, whose URLs only the answers would have given
+  const made: string[] = [];
+  const payments = app.services.payments;
+  const create = payments.createCheckoutSession.bind(payments);
+  payments.createCheckoutSession = async (acct, req) => {
+    const session = await create(acct, req);
+    made.push(new URL(session.url!).pathname);
+    return session;
+  };
+  const checkout = () =>
+    app.call("POST", "/api/cart/checkout", { key: pk, body: cart([{ productId, quantity: 2 }]) });
+
+  failLink = true;
+  // the release fails twice, then goes through: the stock is back before the answer
+  for (const releaseFailures of [0, 2]) {
+    failReleases = releaseFailures;
+    const failed = await checkout();
+    assert.equal(failed.status, 500, failed.text);
+    assert.equal(failed.body.error.code, "internal_error");
+    assert.equal((await mug()).inventory, 5, "the held stock is back at once");
+    assert.equal(failReleases, 0);
+    assert.equal((await app.call("POST", `${made.at(-1)}/complete`)).status, 409, "session ended");
+    assert.equal((await mug()).inventory, 5);
+  }
+  // a store that keeps failing (three tries here, and the ended session's event) leaves the
+  // hold to the sweep, which releases it when it expires
+  failReleases = 4;
+  assert.equal((await checkout()).status, 500);
+  assert.equal((await mug()).inventory, 3);
+  assert.ok(app.logs.lines.some((l) => l.msg === "a failed checkout's hold is left to expire"));
+  app.clock.advance(31 * 60_000);
+  assert.equal(await sweepReservations(app.services, 0), 1);
+  assert.equal((await mug()).inventory, 5);
+
+  failLink = false;
+  const ok = await checkout();
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal((await mug()).inventory, 3);
+  assert.equal((await app.call("POST", `${new URL(ok.body.url).pathname}/complete`)).status, 200);
+  const dash = await app.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat });
+  assert.deepEqual([dash.body.sales, dash.body.revenue, dash.body.inStock], [1, 2400, 3]);
 });
