@@ -6,7 +6,13 @@ import type { Services } from "@/lib/services.ts";
 import { logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
 
-/** Records one action: `type` like `order.refunded`, `actor` like `developer plt_…`. */
+/**
+ * Records one action: `type` like `order.refunded`, `actor` like `developer plt_…`. Called once
+ * the action is done, so a store that fails here must not make a done action answer as failed
+ * (a rotated key or a new endpoint's secret would then be lost to its developer, and a retry
+ * would act twice): the entry is tried three times under one id (a write that went through is
+ * not written twice), then logged as not recorded, and the action's answer stands.
+ */
 export async function recordAction(
   s: Services,
   pk: string,
@@ -14,15 +20,24 @@ export async function recordAction(
 ): Promise<void> {
   const now = s.clock.now();
   const listId = ulid(now);
-  await logEvent(s.kv, pk, {
-    listId,
-    entry: {
-      id: `act_${listId}`,
-      type: o.type,
-      created: Math.floor(now / 1000),
-      summary: `${o.summary} by ${o.actor}`,
-      outcome: o.outcome ?? "done",
-      actor: o.actor,
-    },
-  });
+  const entry = {
+    id: `act_${listId}`,
+    type: o.type,
+    created: Math.floor(now / 1000),
+    summary: `${o.summary} by ${o.actor}`,
+    outcome: o.outcome ?? "done",
+    actor: o.actor,
+  };
+  for (let attempt = 1;; attempt++) {
+    try {
+      await logEvent(s.kv, pk, { listId, entry });
+      return;
+    } catch (err) {
+      if (attempt === 3) {
+        s.logger.error("audit entry not recorded", { pk, ...entry, error: String(err) });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
 }
