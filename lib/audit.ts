@@ -5,13 +5,14 @@
 import type { Services } from "@/lib/services.ts";
 import { logEvent } from "@/lib/kv/events.ts";
 import { ulid } from "@/lib/ids.ts";
+import { afterward } from "@/lib/afterward.ts";
 
 /**
  * Records one action: `type` like `order.refunded`, `actor` like `developer plt_…`. Called once
  * the action is done, so a store that fails here must not make a done action answer as failed
  * (a rotated key or a new endpoint's secret would then be lost to its developer, and a retry
- * would act twice): the entry is tried three times under one id (a write that went through is
- * not written twice), then logged as not recorded, and the action's answer stands.
+ * would act twice): the entry is written `afterward`, under one id (a write that went through is
+ * not written twice), and the action's answer stands.
  */
 export async function recordAction(
   s: Services,
@@ -28,16 +29,10 @@ export async function recordAction(
     outcome: o.outcome ?? "done",
     actor: o.actor,
   };
-  for (let attempt = 1;; attempt++) {
-    try {
-      await logEvent(s.kv, pk, { listId, entry });
-      return;
-    } catch (err) {
-      if (attempt === 3) {
-        s.logger.error("audit entry not recorded", { pk, ...entry, error: String(err) });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20 * attempt));
-    }
-  }
+  await afterward(
+    s.logger,
+    "audit entry not recorded",
+    { pk, ...entry },
+    () => logEvent(s.kv, pk, { listId, entry }),
+  );
 }

@@ -1,6 +1,13 @@
 /** [e2e] the customer API over a real port: customers, usage, tiers, tokens, errors. */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, type TestResponse } from "@/tests/helpers.ts";
+import {
+  developer,
+  project,
+  proxyKv,
+  servePort,
+  testApp,
+  type TestResponse,
+} from "@/tests/helpers.ts";
 
 function assertError(
   res: TestResponse,
@@ -416,4 +423,54 @@ Deno.test("[e2e] rate limits answer 429 rate_limited with Retry-After", async ()
   const r = [];
   for (let i = 0; i < 3; i++) r.push((await app2.call("GET", "/api/tiers", { key: p2.pk })).status);
   assert.deepEqual(r, [200, 200, 429]);
+});
+
+Deno.test("[e2e] a deleted customer's usage is reset even when the store fails for a moment, and the deletion answers as done", async () => {
+  // the next `failResets` commits that append to the usage log fail
+  let failResets = 0;
+  const kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) =>
+    prop === "atomic"
+      ? () => {
+        const op = method() as Deno.AtomicOperation;
+        let appends = false;
+        const set = op.set.bind(op);
+        op.set = (key, value, o) => {
+          if (key[0] === "usage_log") appends = true;
+          return set(key, value, o);
+        };
+        const commit = op.commit.bind(op);
+        op.commit = () => {
+          if (!appends || failResets === 0) return commit();
+          failResets--;
+          return Promise.reject(new Error("the store failed for a moment"));
+        };
+        return op;
+      }
+      : undefined);
+  await using app = await testApp({ kv });
+  const dev = await developer(app);
+  const { sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  const track = (id: string) =>
+    app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": id }, body: { quantity: 3 } });
+  const count = async (id: string) =>
+    (await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": id } })).body.usage
+      .count;
+  for (const [id, failures] of [["kim", 2], ["lee", 99]] as const) {
+    assert.equal((await track(id)).status, 200);
+    assert.equal(await count(id), 3);
+    failResets = failures;
+    const del = await app.call("DELETE", `/api/customers/${id}`, { key: sk });
+    assert.equal(del.status, 200, del.text);
+    assert.equal((await app.call("GET", `/api/customers/${id}`, { key: sk })).status, 404);
+    failResets = 0;
+    if (id === "kim") {
+      // reset on a later try: the same id made again starts from nothing
+      assert.equal(await count(id), 0);
+      assert.equal((await track(id)).status, 200);
+      assert.equal(await count(id), 3);
+    }
+  }
+  // a store that kept failing: the deletion stands, and what was not done is logged
+  const logged = app.logs.lines.filter((l) => l.msg === "a deleted customer's usage was not reset");
+  assert.deepEqual(logged.map((l) => l.fields?.customerId), ["lee"]);
 });

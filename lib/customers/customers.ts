@@ -20,6 +20,7 @@ import { cancelNowUnbilled } from "@/lib/payments/cancel_now.ts";
 import { takeOpenCheckout } from "@/lib/kv/open_checkouts.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
+import { afterward } from "@/lib/afterward.ts";
 import type { Project, Tier } from "@/lib/kv/projects.ts";
 import { freeTier } from "@/lib/catalog/tiers.ts";
 import { dayKey } from "@/lib/period.ts";
@@ -323,10 +324,20 @@ export async function deleteCustomer(s: Services, project: Project, id: string):
     throw new NotFoundError(`No customer "${id}" in this project`);
   }
   s.caches.customers.delete(project.pk, id);
-  await s.meter.resetCustomer(project.pk, id);
+  // the customer is gone: what follows is done `afterward` (a retried deletion would find no
+  // customer), and what still fails is logged, not answered as a failed deletion
+  const about = { pk: project.pk, customerId: id };
+  await afterward(
+    s.logger,
+    "a deleted customer's usage was not reset",
+    about,
+    () => s.meter.resetCustomer(project.pk, id),
+  );
   // a checkout opened for the customer and not paid yet can't be paid any more
-  const open = await takeOpenCheckout(s.kv, { pk: project.pk, customerId: id });
-  if (open) await expireIfOpen(s, accountFor(s, project), open, "the customer was deleted");
+  await afterward(s.logger, "a deleted customer's open checkout was not ended", about, async () => {
+    const open = await takeOpenCheckout(s.kv, { pk: project.pk, customerId: id });
+    if (open) await expireIfOpen(s, accountFor(s, project), open, "the customer was deleted");
+  });
 }
 
 export const TOKEN_TTL_SECONDS = 3600;

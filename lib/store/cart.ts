@@ -20,6 +20,7 @@ import { sha256Hex } from "@/lib/crypto.ts";
 import { Email, HttpUrl } from "@/lib/schemas.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
+import { afterward } from "@/lib/afterward.ts";
 import { sellingTiers } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
 import type { Order } from "@/lib/kv/orders.ts";
@@ -238,9 +239,15 @@ export async function checkoutCart(
     await linkReservationSession(s.kv, { pk: project.pk, id, sessionId: session.id });
   } catch (err) {
     // nothing was sold: a session made before the failure is ended (no one was given its URL)
-    // and the stock goes back at once
+    // and the stock goes back at once (a store still failing leaves the hold to the sweep,
+    // which releases it when it expires)
     if (session) await expireIfOpen(s, acct, session.id, "its checkout could not be answered");
-    await releaseAfterFailure(s, { pk: project.pk, id });
+    await afterward(
+      s.logger,
+      "a failed checkout's hold is left to expire",
+      { pk: project.pk, id },
+      () => releaseReservation(s, { pk: project.pk, id }),
+    );
     throw err;
   }
   return {
@@ -249,29 +256,6 @@ export async function checkoutCart(
     reservationId: reservation.id,
     expiresAt: new Date(expiresAt).toISOString(),
   };
-}
-
-/**
- * Gives a failed checkout's stock back, trying three times (a store failing for a moment may
- * have failed the checkout); a hold still not released is left to the sweep, which releases it
- * when it expires.
- */
-async function releaseAfterFailure(s: Services, target: { pk: string; id: string }) {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await releaseReservation(s, target);
-      return;
-    } catch (err) {
-      if (attempt === 3) {
-        s.logger.warn("a failed checkout's hold is left to expire", {
-          ...target,
-          error: String(err),
-        });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20 * attempt));
-    }
-  }
 }
 
 /**

@@ -1,0 +1,28 @@
+/**
+ * Work that follows an action already done (its audit entry, giving back what a failed checkout
+ * held, a deleted customer's usage): a store failing for a moment must neither leave it undone
+ * nor make the done action answer as failed — a retry of the action would act twice, or find
+ * nothing left to act on. It is tried three times (20 and 40 ms apart); what still fails is
+ * logged as `what` with `fields` and the error, and not thrown. `fn` must be safe to repeat.
+ */
+import type { Logger } from "@/lib/logger.ts";
+
+export async function afterward(
+  logger: Logger,
+  what: string,
+  fields: Record<string, unknown>,
+  fn: () => Promise<unknown>,
+): Promise<boolean> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await fn();
+      return true;
+    } catch (err) {
+      if (attempt === 3) {
+        logger.error(what, { ...fields, error: String(err) });
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
+}

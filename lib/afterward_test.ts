@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { afterward } from "@/lib/afterward.ts";
+import { memoryLogger } from "@/lib/logger.ts";
+
+Deno.test("afterward() retries work that failed for a moment, and logs what keeps failing without throwing", async () => {
+  const logs = memoryLogger();
+  let calls = 0;
+  const flaky = (failures: number) => () => {
+    calls++;
+    return calls <= failures ? Promise.reject(new Error("down")) : Promise.resolve();
+  };
+  assert.equal(await afterward(logs, "not done", { id: 1 }, flaky(2)), true);
+  assert.equal(calls, 3);
+  assert.equal(logs.lines.length, 0);
+  calls = 0;
+  assert.equal(await afterward(logs, "not done", { id: 2 }, flaky(99)), false);
+  assert.equal(calls, 3);
+  assert.deepEqual(logs.lines.map((l) => [l.level, l.msg, l.fields]), [
+    ["error", "not done", { id: 2, error: "Error: down" }],
+  ]);
+});
