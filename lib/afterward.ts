@@ -13,15 +13,26 @@ export async function afterward(
   fields: Record<string, unknown>,
   fn: () => Promise<unknown>,
 ): Promise<boolean> {
+  try {
+    await retried(fn);
+    return true;
+  } catch (err) {
+    logger.error(what, { ...fields, error: String(err) });
+    return false;
+  }
+}
+
+/**
+ * What `fn` answers, tried three times (20 and 40 ms apart) while it throws; the last error
+ * is thrown. For reading back what an action has just written, to answer it: a read failing for
+ * a moment must not answer a done action as failed. `fn` must be safe to repeat.
+ */
+export async function retried<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1;; attempt++) {
     try {
-      await fn();
-      return true;
+      return await fn();
     } catch (err) {
-      if (attempt === 3) {
-        logger.error(what, { ...fields, error: String(err) });
-        return false;
-      }
+      if (attempt === 3) throw err;
       await new Promise((r) => setTimeout(r, 20 * attempt));
     }
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterward } from "@/lib/afterward.ts";
+import { afterward, retried } from "@/lib/afterward.ts";
 import { memoryLogger } from "@/lib/logger.ts";
 
 Deno.test("afterward() retries work that failed for a moment, and logs what keeps failing without throwing", async () => {
@@ -18,4 +18,16 @@ Deno.test("afterward() retries work that failed for a moment, and logs what keep
   assert.deepEqual(logs.lines.map((l) => [l.level, l.msg, l.fields]), [
     ["error", "not done", { id: 2, error: "Error: down" }],
   ]);
+});
+
+Deno.test("retried() answers what the work answers once it goes through, else throws its last error", async () => {
+  let calls = 0;
+  const work = (failures: number) => () => {
+    calls++;
+    return calls <= failures ? Promise.reject(new Error(`down ${calls}`)) : Promise.resolve(calls);
+  };
+  assert.equal(await retried(work(2)), 3);
+  calls = 0;
+  await assert.rejects(retried(work(99)), /down 3/);
+  assert.equal(calls, 3);
 });

@@ -2,9 +2,10 @@
 import assert from "node:assert/strict";
 import {
   developer,
+  faultyKv,
   project,
-  proxyKv,
   servePort,
+  setsIn,
   testApp,
   type TestResponse,
 } from "@/tests/helpers.ts";
@@ -426,27 +427,8 @@ Deno.test("[e2e] rate limits answer 429 rate_limited with Retry-After", async ()
 });
 
 Deno.test("[e2e] a deleted customer's usage is reset even when the store fails for a moment, and the deletion answers as done", async () => {
-  // the next `failResets` commits that append to the usage log fail
-  let failResets = 0;
-  const kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) =>
-    prop === "atomic"
-      ? () => {
-        const op = method() as Deno.AtomicOperation;
-        let appends = false;
-        const set = op.set.bind(op);
-        op.set = (key, value, o) => {
-          if (key[0] === "usage_log") appends = true;
-          return set(key, value, o);
-        };
-        const commit = op.commit.bind(op);
-        op.commit = () => {
-          if (!appends || failResets === 0) return commit();
-          failResets--;
-          return Promise.reject(new Error("the store failed for a moment"));
-        };
-        return op;
-      }
-      : undefined);
+  const faults = await faultyKv();
+  const kv = faults.kv;
   await using app = await testApp({ kv });
   const dev = await developer(app);
   const { sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
@@ -455,14 +437,14 @@ Deno.test("[e2e] a deleted customer's usage is reset even when the store fails f
   const count = async (id: string) =>
     (await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": id } })).body.usage
       .count;
-  for (const [id, failures] of [["kim", 2], ["lee", 99]] as const) {
+  for (const [id, failures] of [["kim", 2], ["lee", Infinity]] as const) {
     assert.equal((await track(id)).status, 200);
     assert.equal(await count(id), 3);
-    failResets = failures;
+    faults.failCommits(setsIn("usage_log"), failures); // the reset appends to the usage log
     const del = await app.call("DELETE", `/api/customers/${id}`, { key: sk });
     assert.equal(del.status, 200, del.text);
     assert.equal((await app.call("GET", `/api/customers/${id}`, { key: sk })).status, 404);
-    failResets = 0;
+    faults.heal();
     if (id === "kim") {
       // reset on a later try: the same id made again starts from nothing
       assert.equal(await count(id), 0);
@@ -473,4 +455,51 @@ Deno.test("[e2e] a deleted customer's usage is reset even when the store fails f
   // a store that kept failing: the deletion stands, and what was not done is logged
   const logged = app.logs.lines.filter((l) => l.msg === "a deleted customer's usage was not reset");
   assert.deepEqual(logged.map((l) => l.fields?.customerId), ["lee"]);
+});
+
+Deno.test("[e2e] a customer made or reset answers as done when reading it back fails for a moment", async () => {
+  const faults = await faultyKv();
+  await using app = await testApp({ kv: faults.kv });
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  // once `table` is written, the next two reads fail
+  let fault: { readonly left: number } | null = null;
+  const readsFailAfter = (table: string) =>
+    faults.afterCommit(setsIn(table), () => {
+      fault ??= faults.failReads(() => true, 2);
+    });
+  readsFailAfter("customers");
+  readsFailAfter("usage_log");
+  const step = async (res: Promise<TestResponse>) => {
+    fault = null;
+    const r = await res;
+    assert.equal((fault as { left: number } | null)?.left, 0, "two reads failed");
+    faults.heal();
+    readsFailAfter("customers");
+    readsFailAfter("usage_log");
+    return r;
+  };
+  const made = await step(app.call("POST", "/api/customers", { key: sk, body: { id: "kim" } }));
+  assert.equal(made.status, 201, made.text);
+  assert.equal(made.body.customer.usage.count, 0);
+  faults.heal();
+  const track = await app.call("POST", "/api/data", {
+    key: sk,
+    headers: { "X-User-Id": "kim" },
+    body: { quantity: 4 },
+  });
+  assert.equal(track.body.usage.count, 4);
+  readsFailAfter("usage_log");
+  const reset = await step(
+    app.call("POST", `/v1/projects/${pk}/customers/kim/usage/reset`, { key: dev.dat }),
+  );
+  assert.equal(reset.status, 200, reset.text);
+  assert.equal(reset.body.customer.usage.count, 0);
+  // and this instance decides on the reset count at once
+  const after = await app.call("POST", "/api/data", {
+    key: sk,
+    headers: { "X-User-Id": "kim" },
+    body: { quantity: 5 },
+  });
+  assert.deepEqual([after.status, after.body.usage?.count], [200, 5]);
 });

@@ -1,6 +1,6 @@
 /** [e2e] A developer's actions on one customer: reset usage, cancel at period end or now; audited. */
 import assert from "node:assert/strict";
-import { developer, project, proxyKv, servePort, testApp } from "@/tests/helpers.ts";
+import { developer, faultyKv, project, servePort, setsIn, testApp } from "@/tests/helpers.ts";
 
 Deno.test("[e2e] customer admin: usage reset and subscription cancel (end of period, now), with actors", async (t) => {
   await using app = await testApp();
@@ -330,31 +330,12 @@ for (const [how, config] of HISTORY_FOLDS) {
 }
 
 Deno.test("[e2e] an audit entry the store fails to write never makes a done action answer as failed", async () => {
-  // the next `failAudits` commits of developer-action entries fail
-  let failAudits = 0;
-  const kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) =>
-    prop === "atomic"
-      ? () => {
-        const op = method() as Deno.AtomicOperation;
-        let audit = false;
-        const set = op.set.bind(op);
-        op.set = (key, value, o) => {
-          if (
-            key[0] === "project_events" && String((value as { id?: string }).id).startsWith("act_")
-          ) {
-            audit = true;
-          }
-          return set(key, value, o);
-        };
-        const commit = op.commit.bind(op);
-        op.commit = () => {
-          if (!audit || failAudits === 0) return commit();
-          failAudits--;
-          return Promise.reject(new Error("the store failed for a moment"));
-        };
-        return op;
-      }
-      : undefined);
+  const faults = await faultyKv();
+  const auditEntries = setsIn(
+    "project_events",
+    (v) => String((v as { id?: string }).id).startsWith("act_"),
+  );
+  const kv = faults.kv;
   await using app = await testApp({ kv, config: { webhookAllowPrivate: true } });
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, {});
@@ -365,19 +346,19 @@ Deno.test("[e2e] an audit entry the store fails to write never makes a done acti
     (await app.call("GET", "/api/usage", { key, headers: { "X-User-Id": "u1" } })).status;
 
   // a store failing for a moment: the entry is written on a later try, once
-  failAudits = 2;
+  faults.failCommits(auditEntries, 2);
   const rotated = await app.call("POST", `/v1/projects/${pk}/keys/rotate`, {
     key: dev.dat,
     body: { graceSeconds: 0 },
   });
   assert.equal(rotated.status, 200, rotated.text);
-  assert.equal(failAudits, 0);
+  assert.equal(faults.armed, 0);
   assert.deepEqual(await types(), ["key.rotated"]);
   assert.deepEqual([await works(rotated.body.secretKey), await works(sk)], [200, 401]);
 
   // a store that keeps failing: the action still answers what it did (the new key, shown once,
   // is not lost), and the missing entry is logged
-  failAudits = 99;
+  faults.failCommits(auditEntries, Infinity);
   const again = await app.call("POST", `/v1/projects/${pk}/keys/rotate`, {
     key: dev.dat,
     body: { graceSeconds: 0 },
@@ -396,7 +377,7 @@ Deno.test("[e2e] an audit entry the store fails to write never makes a done acti
   const live = await app.call("POST", `/v1/projects/${pk}/promote`, { key: dev.dat, body: {} });
   assert.equal(live.status, 201, live.text);
   assert.equal(await works(live.body.secretKey), 200);
-  failAudits = 0;
+  faults.heal();
   assert.deepEqual(await types(), ["key.rotated"]);
   const missing = app.logs.lines.filter((l) => l.msg === "audit entry not recorded");
   assert.deepEqual(missing.map((l) => l.fields?.type), [

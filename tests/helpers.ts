@@ -224,6 +224,86 @@ export function proxyKv(
   });
 }
 
+/** Which writes of one commit a fault picks: the keys it sets (with their values). */
+export type CommitPick = (sets: { key: Deno.KvKey; value: unknown }[]) => boolean;
+
+/**
+ * An in-memory store that fails on demand, for what a request does when the store fails
+ * mid-way. `failCommits(pick, n)`: the next `n` commits whose sets `pick` picks are refused
+ * (nothing written); `failReads(pick, n)`: the next `n` reads (`get`, `getMany`) whose first key
+ * `pick` picks; `afterCommit(pick, fn)`: `fn` runs once a commit `pick` picks went through (to
+ * arm a fault for what follows it). `n` may be Infinity; 0 ends a fault.
+ */
+export async function faultyKv() {
+  type Fault<P> = { pick: P; left: number };
+  const commits: Fault<CommitPick>[] = [];
+  const reads: Fault<(key: Deno.KvKey) => boolean>[] = [];
+  const after: { pick: CommitPick; fn: () => void }[] = [];
+  const failure = () => Promise.reject(new Error("the store failed for a moment"));
+  const take = <P>(faults: Fault<P>[], picked: (p: P) => boolean) => {
+    const f = faults.find((f) => f.left > 0 && picked(f.pick));
+    if (f) f.left--;
+    return f !== undefined;
+  };
+  const kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) => {
+    if (prop === "get" || prop === "getMany") {
+      return (...a: unknown[]) => {
+        const first = (prop === "get" ? a[0] : (a[0] as Deno.KvKey[])[0]) as Deno.KvKey;
+        return take(reads, (pick) => pick(first)) ? failure() : method(...a);
+      };
+    }
+    if (prop !== "atomic") return undefined;
+    return () => {
+      const op = method() as Deno.AtomicOperation;
+      const sets: { key: Deno.KvKey; value: unknown }[] = [];
+      const set = op.set.bind(op);
+      op.set = (key, value, o) => {
+        sets.push({ key, value });
+        return set(key, value, o);
+      };
+      const commit = op.commit.bind(op);
+      op.commit = async () => {
+        if (take(commits, (pick) => pick(sets))) return failure();
+        const res = await commit();
+        if (res.ok) { for (const a of after.filter((a) => a.pick(sets))) a.fn(); }
+        return res;
+      };
+      return op;
+    };
+  });
+  return {
+    kv,
+    /** Arms a fault; its `left` counts down as it is used. */
+    failCommits(pick: CommitPick, n = 1): { readonly left: number } {
+      const f = { pick, left: n };
+      commits.push(f);
+      return f;
+    },
+    failReads(pick: (key: Deno.KvKey) => boolean, n = 1): { readonly left: number } {
+      const f = { pick, left: n };
+      reads.push(f);
+      return f;
+    },
+    afterCommit(pick: CommitPick, fn: () => void) {
+      after.push({ pick, fn });
+    },
+    /** Ends every fault still armed. */
+    heal() {
+      for (const f of [...commits, ...reads]) f.left = 0;
+      after.length = 0;
+    },
+    /** Faults armed and not used up. */
+    get armed() {
+      return [...commits, ...reads].reduce((n, f) => n + f.left, 0);
+    },
+  };
+}
+
+/** A commit that sets a key of `table` (its first part), and whose value `value` picks. */
+export const setsIn =
+  (table: string, value: (v: unknown) => boolean = () => true): CommitPick => (sets) =>
+    sets.some((w) => w.key[0] === table && value(w.value));
+
 /** A KV whose reads are counted. */
 export function countingKv(real: Deno.Kv) {
   const reads = { n: 0 };

@@ -1,6 +1,6 @@
 /** The hot path answers exactly like the full app for the cases it takes, and hands over the rest. */
 import assert from "node:assert/strict";
-import { developer, ORIGIN, project, proxyKv, testApp } from "@/tests/helpers.ts";
+import { developer, faultyKv, ORIGIN, project, testApp } from "@/tests/helpers.ts";
 import { webhookReceiver } from "@/tests/webhook_receiver.ts";
 import { createHotPath } from "@/lib/http/hot_path.ts";
 import { API_HEADERS } from "@/lib/http/security.ts";
@@ -415,39 +415,11 @@ Deno.test("over a real connection a call the held count refuses is answered sync
   assert.equal((await usage.json()).usage.count, 2);
 });
 
-/**
- * A store that fails on demand: the next read of one customer record, once, while
- * `failNextCustomerRead` is set; every atomic commit while `failCommits` is set.
- */
-async function flakyKv() {
-  const flaky = { failNextCustomerRead: false, failCommits: false, kv: null as unknown as Deno.Kv };
-  const unreachable = () => Promise.reject(new Error("the store is unreachable for a moment"));
-  flaky.kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) => {
-    if (prop === "get") {
-      return (...a: unknown[]) => {
-        const key = a[0] as Deno.KvKey;
-        if (flaky.failNextCustomerRead && key[0] === "customers" && key.length === 3) {
-          flaky.failNextCustomerRead = false;
-          return unreachable();
-        }
-        return method(...a);
-      };
-    }
-    if (prop === "atomic") {
-      return () => {
-        const op = method() as Deno.AtomicOperation;
-        const commit = op.commit.bind(op);
-        op.commit = () => flaky.failCommits ? unreachable() : commit();
-        return op;
-      };
-    }
-    return undefined;
-  });
-  return flaky;
-}
+/** One customer's record read. */
+const customerRecord = (key: Deno.KvKey) => key[0] === "customers" && key.length === 3;
 
 Deno.test("over a real connection the hot path reads a customer it has not cached yet (after a restart)", async () => {
-  const flaky = await flakyKv();
+  const flaky = await faultyKv();
   await using app = await testApp({ kv: flaky.kv });
   const dev = await developer(app);
   const { sk, pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
@@ -484,14 +456,14 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   assert.deepEqual([replay.status, replay.how, replay.body], [200, "hot", first.body]);
   // a read that fails hands the call to the full app, which reads again (and answers any error)
   app.services.caches.customers.delete(pk, "known");
-  flaky.failNextCustomerRead = true;
+  flaky.failReads(customerRecord);
   const afterFailure = await post("known", { "Idempotency-Key": "first-known" });
   assert.deepEqual([afterFailure.status, afterFailure.how, afterFailure.body], [
     200,
     "full",
     first.body,
   ]);
-  assert.equal(flaky.failNextCustomerRead, false, "the hot path's read was the one that failed");
+  assert.equal(flaky.armed, 0, "the hot path's read was the one that failed");
   const usage = await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "known" } });
   assert.equal(usage.body.usage.count, 5);
 
@@ -522,12 +494,12 @@ Deno.test("over a real connection the hot path reads a customer it has not cache
   const ghosts = await app.call("GET", `/v1/projects/${pk}/customers?q=ghost`, { key: dev.dat });
   assert.deepEqual(ghosts.body.customers, []);
   // and one whose read fails is the full app's to answer
-  flaky.failNextCustomerRead = true;
+  flaky.failReads(customerRecord);
   assert.deepEqual(await read("ghost"), { status: 200, count: 0, how: "full" });
-  assert.equal(flaky.failNextCustomerRead, false);
+  assert.equal(flaky.armed, 0);
   // a failed read goes to the full app too
   app.services.caches.customers.delete(pk, "known");
-  flaky.failNextCustomerRead = true;
+  flaky.failReads(customerRecord);
   assert.deepEqual(await read("known"), { status: 200, count: 0, how: "full" });
 });
 
@@ -635,7 +607,7 @@ Deno.test("over a real connection the hot path creates a customer first seen on 
 });
 
 Deno.test("over a real connection a tracking commit that fails is answered as the full app answers it, and counted nowhere", async () => {
-  const flaky = await flakyKv();
+  const flaky = await faultyKv();
   await using app = await testApp({ kv: flaky.kv });
   const dev = await developer(app);
   const { sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
@@ -651,7 +623,7 @@ Deno.test("over a real connection a tracking commit that fails is answered as th
   assert.equal((await post()).how, "full"); // key and project cached by the full app
   assert.equal(JSON.parse((await post()).text).usage.count, 2);
 
-  flaky.failCommits = true;
+  flaky.failCommits(() => true, Infinity);
   for (const extra of [{}, { "Idempotency-Key": "retried-1" }]) {
     const failed = await post(extra);
     assert.deepEqual([failed.status, failed.how], [500, "hot"]);
@@ -678,10 +650,10 @@ Deno.test("over a real connection a tracking commit that fails is answered as th
       l.msg === "unhandled error" && l.fields?.requestId === requestId
     );
     assert.equal(logged?.fields?.path, "/api/data");
-    assert.match(String(logged?.fields?.error), /unreachable/);
-    assert.doesNotMatch(failed.text, /unreachable/);
+    assert.match(String(logged?.fields?.error), /the store failed for a moment/);
+    assert.doesNotMatch(failed.text, /store failed/);
   }
-  flaky.failCommits = false;
+  flaky.heal();
   // nothing was counted: the key's retry counts now, once
   const retried = await post({ "Idempotency-Key": "retried-1" });
   assert.deepEqual([retried.status, retried.how, JSON.parse(retried.text).usage.count], [
@@ -695,7 +667,7 @@ Deno.test("over a real connection a tracking commit that fails is answered as th
 });
 
 Deno.test("over a real connection a call handed over after the hot path took its rate-limit tokens costs one token", async () => {
-  const flaky = await flakyKv();
+  const flaky = await faultyKv();
   await using app = await testApp({
     kv: flaky.kv,
     config: { rateLimitPerKey: 3, rateLimitPerCustomer: 2 },
@@ -716,9 +688,9 @@ Deno.test("over a real connection a call handed over after the hot path took its
   assert.deepEqual(await post("warm"), [200, "full", 1]);
   // the hot path takes the key's and the customer's token, its read of the new customer fails,
   // and the full app, given the call, counts it without taking them again
-  flaky.failNextCustomerRead = true;
+  flaky.failReads(customerRecord);
   assert.deepEqual(await post("new"), [200, "full", 1]);
-  assert.equal(flaky.failNextCustomerRead, false, "the hot path's read was the one that failed");
+  assert.equal(flaky.armed, 0, "the hot path's read was the one that failed");
   // so the key has one token left, and the customer one
   assert.deepEqual(await post("new"), [200, "hot", 2]);
   assert.deepEqual(await post("new"), [429, "hot", "rate_limited"]);

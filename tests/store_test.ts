@@ -2,10 +2,11 @@
 import assert from "node:assert/strict";
 import {
   developer,
+  faultyKv,
   ORIGIN,
   project,
-  proxyKv,
   servePort,
+  setsIn,
   type TestApp,
   testApp,
 } from "@/tests/helpers.ts";
@@ -461,33 +462,10 @@ Deno.test("[e2e] two instances on one KV never oversell", async () => {
 });
 
 Deno.test("[e2e] a cart checkout that fails after its stock was held gives the stock back at once and ends its session", async () => {
-  // every commit that links a session to its hold fails while `failLink` is set, and the next
-  // `failReleases` commits that release a hold fail too
-  let failLink = false;
-  let failReleases = 0;
-  const kv = proxyKv(await Deno.openKv(":memory:"), (prop, method) =>
-    prop === "atomic"
-      ? () => {
-        const op = method() as Deno.AtomicOperation;
-        let links = false;
-        let releases = false;
-        const set = op.set.bind(op);
-        op.set = (key, value, o) => {
-          if (key[0] === "reservations_by_session") links = true;
-          if (key[0] === "reservations" && (value as { status?: string }).status === "released") {
-            releases = true;
-          }
-          return set(key, value, o);
-        };
-        const commit = op.commit.bind(op);
-        op.commit = () => {
-          const fails = (failLink && links) || (releases && failReleases > 0);
-          if (releases && failReleases > 0) failReleases--;
-          return fails ? Promise.reject(new Error("the store failed for a moment")) : commit();
-        };
-        return op;
-      }
-      : undefined);
+  const faults = await faultyKv();
+  const links = setsIn("reservations_by_session");
+  const releases = setsIn("reservations", (v) => (v as { status?: string }).status === "released");
+  const kv = faults.kv;
   await using app = await testApp({ kv });
   const dev = await developer(app);
   const { pk } = await project(app, dev.dat, {
@@ -508,21 +486,22 @@ Deno.test("[e2e] a cart checkout that fails after its stock was held gives the s
   const checkout = () =>
     app.call("POST", "/api/cart/checkout", { key: pk, body: cart([{ productId, quantity: 2 }]) });
 
-  failLink = true;
+  // every commit that links a session to its hold fails
+  faults.failCommits(links, Infinity);
   // the release fails twice, then goes through: the stock is back before the answer
   for (const releaseFailures of [0, 2]) {
-    failReleases = releaseFailures;
+    const releaseFault = faults.failCommits(releases, releaseFailures);
     const failed = await checkout();
     assert.equal(failed.status, 500, failed.text);
     assert.equal(failed.body.error.code, "internal_error");
     assert.equal((await mug()).inventory, 5, "the held stock is back at once");
-    assert.equal(failReleases, 0);
+    assert.equal(releaseFault.left, 0);
     assert.equal((await app.call("POST", `${made.at(-1)}/complete`)).status, 409, "session ended");
     assert.equal((await mug()).inventory, 5);
   }
   // a store that keeps failing (three tries here, and the ended session's event) leaves the
   // hold to the sweep, which releases it when it expires
-  failReleases = 4;
+  faults.failCommits(releases, 4);
   assert.equal((await checkout()).status, 500);
   assert.equal((await mug()).inventory, 3);
   assert.ok(app.logs.lines.some((l) => l.msg === "a failed checkout's hold is left to expire"));
@@ -530,7 +509,7 @@ Deno.test("[e2e] a cart checkout that fails after its stock was held gives the s
   assert.equal(await sweepReservations(app.services, 0), 1);
   assert.equal((await mug()).inventory, 5);
 
-  failLink = false;
+  faults.heal();
   const ok = await checkout();
   assert.equal(ok.status, 200, ok.text);
   assert.equal((await mug()).inventory, 3);

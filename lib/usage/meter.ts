@@ -226,7 +226,9 @@ export class UsageMeter {
         at: { seq: pos.seq, versionstamp: pos.versionstamp },
       });
       if (done) {
-        await this.#held.catchUp(pk, st); // takes the reset line like any other
+        // takes the reset line like any other; if that read fails, the project is read again
+        // before anything more is decided on it here (the reset itself is done)
+        await this.#held.catchUp(pk, st).catch(() => void (st.checkedAt = -Infinity));
         return;
       }
     }

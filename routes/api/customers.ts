@@ -1,4 +1,5 @@
 /** /api/customers, /api/customers/:id, /api/customers/:id/token — customers of a SaaS project (sk). */
+import { retried } from "@/lib/afterward.ts";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth } from "@/lib/http/middleware/api_auth.ts";
@@ -100,7 +101,8 @@ export function mountCustomerRoutes(app: OpenAPIHono<AppEnv>) {
     const { project } = c.get("api");
     requireType(project, "saas");
     const customer = await createCustomer(s, project, c.req.valid("json"));
-    return c.json({ customer: await customerView(s, project, customer) }, 201);
+    // read back `retried`: the customer is made, a read failing for a moment must not say otherwise
+    return c.json({ customer: await retried(() => customerView(s, project, customer)) }, 201);
   });
   app.openapi(read, async (c) => {
     const s = c.get("services");

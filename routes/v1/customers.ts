@@ -11,6 +11,7 @@ import {
   resetUsage,
 } from "@/lib/billing/admin.ts";
 import { usageHistory } from "@/lib/usage/history.ts";
+import { retried } from "@/lib/afterward.ts";
 import {
   CustomerSchema,
   DEVELOPER,
@@ -93,8 +94,11 @@ export function mountDeveloperCustomerRoutes(app: OpenAPIHono<AppEnv>) {
     const { pk, id } = c.req.valid("param");
     const { s, project, actor } = await target(c, pk);
     await resetUsage(s, project, { id, actor });
-    const customer = await requireCustomer(s, project.pk, id);
-    return c.json({ customer: await customerView(s, project, customer) }, 200);
+    // read back `retried`: the reset is done, a read failing for a moment must not say otherwise
+    const view = await retried(async () =>
+      customerView(s, project, await requireCustomer(s, project.pk, id))
+    );
+    return c.json({ customer: view }, 200);
   });
   app.openapi(history, async (c) => {
     const { pk, id } = c.req.valid("param");
