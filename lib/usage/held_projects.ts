@@ -62,6 +62,17 @@ export class HeldProjects {
     return st.catching;
   }
 
+  /**
+   * A catch-up that reads the head after now, for a caller that must see a commit it has just
+   * made beside the meter's batches (a reset): one under way may have read the head before that
+   * commit, so it is let finish first; one started after it may be joined.
+   */
+  async catchUpAfterNow(pk: string, st: HeldProject): Promise<void> {
+    const under = st.catching;
+    if (under) await under.catch(() => {});
+    return this.catchUp(pk, st);
+  }
+
   async #readAhead(pk: string, st: HeldProject): Promise<void> {
     const pos = await readLogPosition(this.#kv, pk);
     // a commit of ours landed after that read: what we hold is newer, nothing to learn

@@ -228,7 +228,7 @@ export class UsageMeter {
       if (done) {
         // takes the reset line like any other; if that read fails, the project is read again
         // before anything more is decided on it here (the reset itself is done)
-        await this.#held.catchUp(pk, st).catch(() => void (st.checkedAt = -Infinity));
+        await this.#held.catchUpAfterNow(pk, st).catch(() => void (st.checkedAt = -Infinity));
         return;
       }
     }

@@ -105,6 +105,61 @@ for (const bucketAt of [undefined, 1]) {
   });
 }
 
+Deno.test("UsageMeter.resetCustomer() is seen at once by its own instance, though a catch-up under way read the head before it", async () => {
+  using real = await Deno.openKv(":memory:");
+  let now = NOW;
+  // `held`: the next read of the log's head reads at once but answers only once the reset's
+  // commit (the one that sets both the head and the folded watermark) has landed, and a moment
+  // after
+  let held = false;
+  let landed!: () => void;
+  const appended = new Promise<void>((r) => landed = r);
+  const kv = proxyKv(real, (prop, method) => {
+    if (prop === "getMany") {
+      return async (...a: unknown[]) => {
+        const first = (a[0] as Deno.KvKey[])[0]!;
+        if (!held || first[0] !== "usage_head") return method(...a);
+        held = false;
+        const res = await method(...a);
+        await appended;
+        return res;
+      };
+    }
+    if (prop !== "atomic") return undefined;
+    return () => {
+      const op = method() as Deno.AtomicOperation;
+      const tables = new Set<unknown>();
+      const set = op.set.bind(op);
+      op.set = (key, value, o) => {
+        tables.add(key[0]);
+        return set(key, value, o);
+      };
+      const commit = op.commit.bind(op);
+      op.commit = async () => {
+        const res = await commit();
+        // answered a moment later: after what follows the reset's commit has run
+        if (tables.has("usage_head") && tables.has("usage_folded") && res.ok) {
+          setTimeout(landed, 5);
+        }
+        return res;
+      };
+      return op;
+    };
+  });
+  const a = new UsageMeter(kv, () => now, { ttlMs: 1000 });
+  for (let i = 0; i < 3; i++) await a.track(req("dave", 5));
+  now += 1000; // the head is to be confirmed again: the next read catches up
+  held = true;
+  const reading = a.peek("pk_test_meter", "dave", period);
+  await new Promise((r) => setTimeout(r, 10)); // its catch-up has read the head
+  assert.equal(held, false);
+  await a.resetCustomer("pk_test_meter", "dave");
+  assert.equal(await reading, 3, "the read that began before the reset");
+  assert.equal(await a.peek("pk_test_meter", "dave", period), 0);
+  const out = await a.track(req("dave", 5, { quantity: 5 }));
+  assert.deepEqual([out.kind, out.kind === "counted" && out.usage.count], ["counted", 5]);
+});
+
 Deno.test("UsageMeter.track() refuses a quantity that would pass the limit and counts nothing", async () => {
   using kv = await Deno.openKv(":memory:");
   const meter = new UsageMeter(kv, () => NOW);
