@@ -153,6 +153,7 @@ export class FnvMap<V, A = never> {
 export class ProjectScopedCache<V, A = never> {
   #projects = new Map<string, FnvMap<V, A>>();
   #size = 0;
+  #removals = 0;
   #max: number;
   /** Lookups answered from the cache, and those that were not (for /metrics). */
   hits = 0;
@@ -191,12 +192,35 @@ export class ProjectScopedCache<V, A = never> {
   }
 
   delete(pk: string, id: string): void {
+    this.#removals++;
     const m = this.#projects.get(pk);
     if (m) this.#deleteIn(pk, m, id);
   }
 
+  /**
+   * Where the cache stands before a record is read from the store, for `fill` after the read:
+   * the count of deletions and drops so far (rare: a record deleted, a project's epoch moved).
+   */
+  mark(): number {
+    return this.#removals;
+  }
+
+  /**
+   * Caches a record read from the store since `mark`, unless something newer is known: an
+   * entry set meanwhile (by the write that changed it, while it was being read), or a deletion
+   * or drop meanwhile (the read may be of what was deleted, or from before the epoch moved).
+   * Setting it anyway would put back what was read before the change, and keep it until the
+   * next one. Answers whether it was cached.
+   */
+  fill(pk: string, id: string, value: V, mark: number): boolean {
+    if (mark !== this.#removals || this.#projects.get(pk)?.entry(id) !== undefined) return false;
+    this.set(pk, id, value);
+    return true;
+  }
+
   /** Forgets everything held for the project at once (its epoch moved). */
   dropProject(pk: string): void {
+    this.#removals++;
     const m = this.#projects.get(pk);
     if (!m) return;
     this.#size -= m.size;

@@ -135,3 +135,27 @@ Deno.test("ProjectScopedCache.entry(): a reader's note beside the value, gone wh
   c.set("pk_a", "u1", "a1");
   assert.equal(c.entry("pk_a", "u1")!.aux, undefined, "a new entry starts without one");
 });
+
+Deno.test("ProjectScopedCache.fill() caches a record read since mark() unless it was set, deleted or dropped meanwhile", () => {
+  const c = new ProjectScopedCache<string>();
+  let m = c.mark();
+  assert.equal(c.fill("pk_a", "u1", "read", m), true);
+  assert.equal(c.get("pk_a", "u1"), "read");
+  c.delete("pk_a", "u1");
+  // set by the write that changed it while the old one was being read
+  m = c.mark();
+  c.set("pk_a", "u1", "new");
+  assert.equal(c.fill("pk_a", "u1", "old", m), false);
+  assert.equal(c.get("pk_a", "u1"), "new");
+  // deleted while being read
+  m = c.mark();
+  c.delete("pk_a", "u1");
+  assert.equal(c.fill("pk_a", "u1", "old", m), false);
+  assert.equal(c.get("pk_a", "u1"), undefined);
+  // the project dropped (its epoch moved) while being read
+  m = c.mark();
+  c.dropProject("pk_b");
+  assert.equal(c.fill("pk_a", "u1", "old", m), false);
+  assert.equal(c.fill("pk_a", "u1", "read again", c.mark()), true);
+  assert.equal(c.size, 1);
+});

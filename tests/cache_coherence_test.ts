@@ -4,7 +4,8 @@
  * within CACHE_TTL_MS.
  */
 import assert from "node:assert/strict";
-import { countingKv, developer, project, testApp, TestClock } from "@/tests/helpers.ts";
+import { countingKv, developer, project, proxyKv, testApp, TestClock } from "@/tests/helpers.ts";
+import { findCustomer } from "@/lib/customers/customers.ts";
 
 Deno.test("[e2e] 300 cached customers cost one epoch read per project per interval, and changes elsewhere show", async () => {
   const real = await Deno.openKv(":memory:");
@@ -60,4 +61,56 @@ Deno.test("[e2e] 300 cached customers cost one epoch read per project per interv
     200,
   );
   real.close();
+});
+
+Deno.test("[e2e] a customer read while a change to it is written is not cached over the change", async () => {
+  // `hold`: the next read of a customer record reads at once and answers when `release()` is called
+  let hold = false;
+  let release!: () => void;
+  const kv = proxyKv(
+    await Deno.openKv(":memory:"),
+    (prop, method) =>
+      prop === "get"
+        ? async (...a: unknown[]) => {
+          const key = a[0] as Deno.KvKey;
+          if (!hold || key[0] !== "customers") return method(...a);
+          hold = false;
+          const read = await method(...a);
+          await new Promise<void>((r) => release = r);
+          return read;
+        }
+        : undefined,
+  );
+  await using app = await testApp({ kv });
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, {});
+  const s = app.services;
+  for (const id of ["kim", "lee"]) {
+    assert.equal((await app.call("POST", "/api/customers", { key: sk, body: { id } })).status, 201);
+  }
+  const readDuring = async (id: string, change: () => Promise<number>) => {
+    s.caches.customers.delete(pk, id); // not cached here (after a restart, say)
+    hold = true;
+    const reading = findCustomer(s, pk, id);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(hold, false, "the read is under way");
+    assert.equal(await change(), 200);
+    release();
+    return (await reading)?.name;
+  };
+  // changed while read: the read answers what it read, the cache keeps the change
+  const name = await readDuring(
+    "kim",
+    async () =>
+      (await app.call("PATCH", "/api/customers/kim", { key: sk, body: { name: "Kim" } })).status,
+  );
+  assert.equal(name, null);
+  assert.equal(s.caches.customers.get(pk, "kim")?.name, "Kim");
+  // deleted while read: not cached again
+  await readDuring(
+    "lee",
+    async () => (await app.call("DELETE", "/api/customers/lee", { key: sk })).status,
+  );
+  assert.equal(s.caches.customers.get(pk, "lee"), undefined);
+  assert.equal((await app.call("GET", "/api/customers/lee", { key: sk })).status, 404);
 });

@@ -200,8 +200,9 @@ export async function findCustomer(s: Services, pk: string, id: string): Promise
   await s.epochs.ensure(pk);
   const hit = s.caches.customers.get(pk, id);
   if (hit) return hit;
+  const mark = s.caches.customers.mark();
   const c = await getCustomer(s.kv, pk, id);
-  if (c) s.caches.customers.set(pk, id, c);
+  if (c) s.caches.customers.fill(pk, id, c, mark); // not over a change made while it was read
   return c;
 }
 
