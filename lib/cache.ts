@@ -7,6 +7,7 @@ import { fnv1a } from "@/lib/ids.ts";
  */
 export class TtlCache<V> {
   #map = new Map<string, { value: V; at: number }>();
+  #removals = 0;
   #ttlMs: number;
   #max: number;
   #now: () => number;
@@ -36,6 +37,26 @@ export class TtlCache<V> {
     return e.value;
   }
 
+  /**
+   * Where the cache stands before a value is read from the store, for `fill` after the read:
+   * the count of deletions so far (rare: a key revoked, a project changed elsewhere).
+   */
+  mark(): number {
+    return this.#removals;
+  }
+
+  /**
+   * Caches a value read from the store since `mark`, unless something newer is known: an entry
+   * set meanwhile (by the write that changed it), or a deletion meanwhile (the read may be of
+   * what was revoked or changed). Setting it anyway would put back what was read before the
+   * change. Answers whether it was cached.
+   */
+  fill(key: string, value: V, mark: number): boolean {
+    if (mark !== this.#removals || this.#map.has(key)) return false;
+    this.set(key, value);
+    return true;
+  }
+
   set(key: string, value: V): void {
     if (this.#map.size >= this.#max) {
       const oldest = this.#map.keys().next().value;
@@ -46,11 +67,13 @@ export class TtlCache<V> {
   }
 
   delete(key: string): void {
+    this.#removals++;
     this.#map.delete(key);
   }
 
   /** Drops every entry `drop` picks (an invalidation: rare, so a walk is fine). */
   deleteWhere(drop: (key: string, value: V) => boolean): void {
+    this.#removals++;
     for (const [k, e] of this.#map) if (drop(k, e.value)) this.#map.delete(k);
   }
 }

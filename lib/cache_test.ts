@@ -159,3 +159,20 @@ Deno.test("ProjectScopedCache.fill() caches a record read since mark() unless it
   assert.equal(c.fill("pk_a", "u1", "read again", c.mark()), true);
   assert.equal(c.size, 1);
 });
+
+Deno.test("TtlCache.fill() caches a value read since mark() unless it was set or deleted meanwhile", () => {
+  const c = new TtlCache<string | null>({ ttlMs: 100, now: () => 0 });
+  let m = c.mark();
+  c.set("k", "new"); // the write that changed it, while the old one was being read
+  assert.equal(c.fill("k", "old", m), false);
+  assert.equal(c.get("k"), "new");
+  m = c.mark();
+  c.delete("k"); // revoked while being read
+  assert.equal(c.fill("k", "old", m), false);
+  assert.equal(c.get("k"), undefined);
+  m = c.mark();
+  c.deleteWhere(() => false); // a project's entries dropped (its epoch moved)
+  assert.equal(c.fill("k", "old", m), false);
+  assert.equal(c.fill("k", null, c.mark()), true);
+  assert.equal(c.get("k"), null);
+});

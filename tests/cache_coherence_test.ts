@@ -4,7 +4,8 @@
  * within CACHE_TTL_MS.
  */
 import assert from "node:assert/strict";
-import { countingKv, developer, project, proxyKv, testApp, TestClock } from "@/tests/helpers.ts";
+import { countingKv, developer, heldReads, project, testApp, TestClock } from "@/tests/helpers.ts";
+import { projectByPk } from "@/lib/projects/projects.ts";
 import { findCustomer } from "@/lib/customers/customers.ts";
 
 Deno.test("[e2e] 300 cached customers cost one epoch read per project per interval, and changes elsewhere show", async () => {
@@ -64,23 +65,8 @@ Deno.test("[e2e] 300 cached customers cost one epoch read per project per interv
 });
 
 Deno.test("[e2e] a customer read while a change to it is written is not cached over the change", async () => {
-  // `hold`: the next read of a customer record reads at once and answers when `release()` is called
-  let hold = false;
-  let release!: () => void;
-  const kv = proxyKv(
-    await Deno.openKv(":memory:"),
-    (prop, method) =>
-      prop === "get"
-        ? async (...a: unknown[]) => {
-          const key = a[0] as Deno.KvKey;
-          if (!hold || key[0] !== "customers") return method(...a);
-          hold = false;
-          const read = await method(...a);
-          await new Promise<void>((r) => release = r);
-          return read;
-        }
-        : undefined,
-  );
+  const reads = await heldReads();
+  const kv = reads.kv;
   await using app = await testApp({ kv });
   const dev = await developer(app);
   const { sk, pk } = await project(app, dev.dat, {});
@@ -90,12 +76,12 @@ Deno.test("[e2e] a customer read while a change to it is written is not cached o
   }
   const readDuring = async (id: string, change: () => Promise<number>) => {
     s.caches.customers.delete(pk, id); // not cached here (after a restart, say)
-    hold = true;
+    reads.holdNext("customers");
     const reading = findCustomer(s, pk, id);
     await new Promise((r) => setTimeout(r, 10));
-    assert.equal(hold, false, "the read is under way");
+    assert.equal(reads.holding, false, "the read is under way");
     assert.equal(await change(), 200);
-    release();
+    reads.release();
     return (await reading)?.name;
   };
   // changed while read: the read answers what it read, the cache keeps the change
@@ -113,4 +99,31 @@ Deno.test("[e2e] a customer read while a change to it is written is not cached o
   );
   assert.equal(s.caches.customers.get(pk, "lee"), undefined);
   assert.equal((await app.call("GET", "/api/customers/lee", { key: sk })).status, 404);
+});
+
+Deno.test("[e2e] a project read while its tiers change is not cached over the change", async () => {
+  const reads = await heldReads();
+  await using app = await testApp({ kv: reads.kv });
+  const dev = await developer(app);
+  const { sk, pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
+  const s = app.services;
+  s.caches.projects.delete(pk); // not cached here (after a restart, say)
+  reads.holdNext("projects");
+  const reading = projectByPk(s, pk);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(reads.holding, false, "the read is under way");
+  const patched = await app.call("PATCH", `/v1/projects/${pk}/tiers/free`, {
+    key: dev.dat,
+    body: { limit: 50 },
+  });
+  assert.equal(patched.status, 200, patched.text);
+  reads.release();
+  assert.equal((await reading)?.tiers[0]?.limit, 5, "the read that began before the change");
+  assert.equal(s.caches.projects.get(pk)?.tiers[0]?.limit, 50);
+  const track = await app.call("POST", "/api/data", {
+    key: sk,
+    headers: { "X-User-Id": "kim" },
+    body: { quantity: 20 },
+  });
+  assert.deepEqual([track.status, track.body.usage?.limit], [200, 50]);
 });

@@ -224,6 +224,39 @@ export function proxyKv(
   });
 }
 
+/**
+ * An in-memory store whose next read (`get`) of a key in `table` can be held: it reads at once
+ * and answers only on `release()` — a read under way while something else writes.
+ * `holding` says whether the held read has not begun yet.
+ */
+export async function heldReads() {
+  let table: string | null = null;
+  let release = () => {};
+  const kv = proxyKv(
+    await Deno.openKv(":memory:"),
+    (prop, method) =>
+      prop === "get"
+        ? async (...a: unknown[]) => {
+          if (table === null || (a[0] as Deno.KvKey)[0] !== table) return method(...a);
+          table = null;
+          const read = await method(...a);
+          await new Promise<void>((r) => release = r);
+          return read;
+        }
+        : undefined,
+  );
+  return {
+    kv,
+    holdNext(t: string) {
+      table = t;
+    },
+    get holding() {
+      return table !== null;
+    },
+    release: () => release(),
+  };
+}
+
 /** Which writes of one commit a fault picks: the keys it sets (with their values). */
 export type CommitPick = (sets: { key: Deno.KvKey; value: unknown }[]) => boolean;
 

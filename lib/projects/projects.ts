@@ -126,8 +126,9 @@ export async function projectByPk(s: Services, pk: string): Promise<Project | nu
   await s.epochs.ensure(pk);
   const cached = s.caches.projects.get(pk);
   if (cached !== undefined) return cached?.deletedAt ? null : cached;
+  const mark = s.caches.projects.mark();
   const p = await getProject(s.kv, pk);
-  s.caches.projects.set(pk, p);
+  s.caches.projects.fill(pk, p, mark); // not over a change made while it was read
   return p?.deletedAt ? null : p;
 }
 
@@ -139,18 +140,19 @@ export async function projectByPk(s: Services, pk: string): Promise<Project | nu
 export async function projectBySecretKey(s: Services, sk: string): Promise<Project> {
   if (!SK_RE.test(sk)) throw new UnauthenticatedError("Malformed secret key", "invalid_api_key");
   const hash = sha256HexSync(sk);
+  // a pointer read is cached only if no rotation or revocation came while it was read
+  const lookUp = async () => {
+    const mark = s.caches.secrets.mark();
+    const read = await getSecretPointer(s.kv, hash, s.clock.now());
+    s.caches.secrets.fill(hash, read, mark);
+    return read;
+  };
   let ptr = s.caches.secrets.get(hash);
-  if (ptr === undefined) {
-    ptr = await getSecretPointer(s.kv, hash, s.clock.now());
-    s.caches.secrets.set(hash, ptr);
-  }
+  if (ptr === undefined) ptr = await lookUp();
   if (ptr && !s.epochs.fresh(ptr.pk)) {
     // the project changed elsewhere (a rotation?): confirm it, then look the key up again
     await s.epochs.ensure(ptr.pk);
-    if (s.caches.secrets.get(hash) === undefined) {
-      ptr = await getSecretPointer(s.kv, hash, s.clock.now());
-      s.caches.secrets.set(hash, ptr);
-    }
+    if (s.caches.secrets.get(hash) === undefined) ptr = await lookUp();
   }
   if (!ptr || (ptr.expiresAt !== null && ptr.expiresAt <= s.clock.now())) {
     throw new UnauthenticatedError("Unknown or revoked secret key", "invalid_api_key");
