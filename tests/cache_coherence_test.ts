@@ -66,23 +66,18 @@ Deno.test("[e2e] 300 cached customers cost one epoch read per project per interv
 
 Deno.test("[e2e] a customer read while a change to it is written is not cached over the change", async () => {
   const reads = await heldReads();
-  const kv = reads.kv;
-  await using app = await testApp({ kv });
+  await using app = await testApp({ kv: reads.kv });
   const dev = await developer(app);
   const { sk, pk } = await project(app, dev.dat, {});
-  const s = app.services;
   for (const id of ["kim", "lee"]) {
     assert.equal((await app.call("POST", "/api/customers", { key: sk, body: { id } })).status, 201);
   }
   const readDuring = async (id: string, change: () => Promise<number>) => {
-    s.caches.customers.delete(pk, id); // not cached here (after a restart, say)
-    reads.holdNext("customers");
-    const reading = findCustomer(s, pk, id);
-    await new Promise((r) => setTimeout(r, 10));
-    assert.equal(reads.holding, false, "the read is under way");
+    app.services.caches.customers.delete(pk, id); // not cached here (after a restart, say)
+    const reading = await reads.begin("customers", () => findCustomer(app.services, pk, id));
     assert.equal(await change(), 200);
     reads.release();
-    return (await reading)?.name;
+    return (await reading.result)?.name;
   };
   // changed while read: the read answers what it read, the cache keeps the change
   const name = await readDuring(
@@ -91,13 +86,13 @@ Deno.test("[e2e] a customer read while a change to it is written is not cached o
       (await app.call("PATCH", "/api/customers/kim", { key: sk, body: { name: "Kim" } })).status,
   );
   assert.equal(name, null);
-  assert.equal(s.caches.customers.get(pk, "kim")?.name, "Kim");
+  assert.equal(app.services.caches.customers.get(pk, "kim")?.name, "Kim");
   // deleted while read: not cached again
   await readDuring(
     "lee",
     async () => (await app.call("DELETE", "/api/customers/lee", { key: sk })).status,
   );
-  assert.equal(s.caches.customers.get(pk, "lee"), undefined);
+  assert.equal(app.services.caches.customers.get(pk, "lee"), undefined);
   assert.equal((await app.call("GET", "/api/customers/lee", { key: sk })).status, 404);
 });
 
@@ -108,17 +103,14 @@ Deno.test("[e2e] a project read while its tiers change is not cached over the ch
   const { sk, pk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 5 }] });
   const s = app.services;
   s.caches.projects.delete(pk); // not cached here (after a restart, say)
-  reads.holdNext("projects");
-  const reading = projectByPk(s, pk);
-  await new Promise((r) => setTimeout(r, 10));
-  assert.equal(reads.holding, false, "the read is under way");
+  const reading = await reads.begin("projects", () => projectByPk(s, pk));
   const patched = await app.call("PATCH", `/v1/projects/${pk}/tiers/free`, {
     key: dev.dat,
     body: { limit: 50 },
   });
   assert.equal(patched.status, 200, patched.text);
   reads.release();
-  assert.equal((await reading)?.tiers[0]?.limit, 5, "the read that began before the change");
+  assert.equal((await reading.result)?.tiers[0]?.limit, 5, "the read that began before the change");
   assert.equal(s.caches.projects.get(pk)?.tiers[0]?.limit, 50);
   const track = await app.call("POST", "/api/data", {
     key: sk,

@@ -225,9 +225,8 @@ export function proxyKv(
 }
 
 /**
- * An in-memory store whose next read (`get`) of a key in `table` can be held: it reads at once
- * and answers only on `release()` — a read under way while something else writes.
- * `holding` says whether the held read has not begun yet.
+ * An in-memory store whose next read (`get`) of a key in a table can be held: it reads at once
+ * and answers only on `release()` — a read under way while something else writes (`begin`).
  */
 export async function heldReads() {
   let table: string | null = null;
@@ -247,13 +246,15 @@ export async function heldReads() {
   );
   return {
     kv,
-    holdNext(t: string) {
-      table = t;
-    },
-    get holding() {
-      return table !== null;
-    },
     release: () => release(),
+    /** Starts `work` with its next read of `t` held; answers once that read has begun. */
+    async begin<T>(t: string, work: () => Promise<T>): Promise<{ result: Promise<T> }> {
+      table = t;
+      const result = work();
+      await new Promise((r) => setTimeout(r, 10));
+      if (table !== null) throw new Error(`no read of ${t} began`);
+      return { result };
+    },
   };
 }
 
