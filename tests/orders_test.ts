@@ -1,6 +1,16 @@
 /** [e2e] Store orders: a paid cart becomes an order with its buyer and lines, listed and shown. */
 import assert from "node:assert/strict";
-import { developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import {
+  developer,
+  faultyKv,
+  project,
+  servePort,
+  setsIn,
+  testApp,
+  TestClock,
+} from "@/tests/helpers.ts";
+import { accountFor } from "@/lib/payments/connected_account.ts";
+import { projectByPk } from "@/lib/projects/projects.ts";
 import {
   connectedProject,
   connectToDouble,
@@ -416,4 +426,49 @@ Deno.test("[e2e] Stripe (double): a cart's session is made with a margin inside 
     const life = Number(new URLSearchParams(sent.raw).get("expires_at")) - clock.now() / 1000;
     assert.ok(life >= 31 * 60 && life <= 1435 * 60, `${life} s`);
   }
+});
+
+Deno.test("[e2e] a refund made at the provider whose recording fails once is recorded when its event comes again", async () => {
+  const faults = await faultyKv();
+  await using app = await testApp({ kv: faults.kv });
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "mug", price: 1200, inventory: 10 }],
+  });
+  const mug = (await app.call("GET", "/api/products", { key: pk })).body.products[0];
+  const res = await app.call("POST", "/api/cart/checkout", {
+    key: pk,
+    body: { ...urls, email: "kim@example.com", items: [{ productId: mug.id, quantity: 2 }] },
+  });
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await app.call("POST", new URL(res.body.url).pathname + "/complete")).status, 200);
+  const id = res.body.reservationId as string;
+  const order = async () =>
+    (await app.call("GET", `/v1/projects/${pk}/orders/${id}`, { key: dev.dat })).body.order;
+  assert.equal((await order()).amountTotal, 2400);
+  // refunded in the provider's dashboard: only its charge.refunded event tells this server, and
+  // its first delivery finds the store failing as it records the refund
+  const recording = faults.failCommits(
+    setsIn("orders", (v) => (v as { amountRefunded?: number }).amountRefunded === 700),
+  );
+  const s = app.services;
+  const acct = await accountFor(s, (await projectByPk(s, pk))!);
+  await s.payments.refundPayment(acct, {
+    sessionId: res.body.sessionId,
+    amount: 700,
+    metadata: { dream_pk: pk, dream_order: id },
+    idempotencyKey: "dashboard-refund-1",
+  });
+  assert.equal(recording.left, 0, "the first delivery's recording failed");
+  assert.equal((await order()).amountRefunded, 0);
+  // delivered again, as a provider redelivers an event its receiver failed
+  app.clock.advance(60_000);
+  await s.sandbox!.tick();
+  const refunded = await order();
+  assert.deepEqual([refunded.amountRefunded, refunded.status], [700, "partially_refunded"]);
+  assert.equal((await app.call("GET", "/api/dashboard", { key: sk })).body.revenue, 1700);
+  const kept = [];
+  for await (const e of app.kv.list({ prefix: ["sandbox_outbox"] })) kept.push(e.key);
+  assert.deepEqual(kept, [], "every kept event delivered");
 });

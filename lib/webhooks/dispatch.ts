@@ -313,7 +313,8 @@ const onChargeRefunded: Handler = async (s, ev) => {
   const id = charge.metadata?.dream_reservation;
   const found = id ? await projectFor(s, ev, charge.metadata) : null;
   if (!found || !id) return await settle(s, ev);
-  if (!(await claimOnly(s, ev))) return "duplicate";
+  // recorded first, claimed after: recording is idempotent (the total never goes down), and an
+  // event claimed before its refund was recorded would be a duplicate when it came again
   const out = await commitRefund(s.kv, {
     pk: found.project.pk,
     id,
@@ -326,6 +327,7 @@ const onChargeRefunded: Handler = async (s, ev) => {
       }),
     now: s.clock.now(),
   });
+  if (!(await claimOnly(s, ev))) return "duplicate";
   if (!out) return "ignored";
   await log(s, ev, {
     pk: found.project.pk,
