@@ -4,7 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { countingKv, developer, project, servePort, testApp, TestClock } from "@/tests/helpers.ts";
+import {
+  countingKv,
+  developer,
+  faultyKv,
+  project,
+  servePort,
+  setsIn,
+  testApp,
+  TestClock,
+} from "@/tests/helpers.ts";
 import { BACKOFF_MS, runWebhooks } from "@/lib/outbound/deliver.ts";
 import { webhookReceiver as receiver } from "@/tests/webhook_receiver.ts";
 
@@ -198,4 +207,25 @@ Deno.test("[e2e] refusals after the first usage.limit_reached read nothing from 
   await runWebhooks(app.services);
   assert.deepEqual(rx.types().filter((t) => t === "usage.limit_reached"), ["usage.limit_reached"]);
   real.close();
+});
+
+Deno.test("[e2e] a usage.limit_reached the store fails to record leaves the refusal a 429, and the next refusal records it", async () => {
+  const faults = await faultyKv();
+  await using app = await testApp({ kv: faults.kv, clock: clock(), config });
+  await using rx = receiver();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, { tiers: [{ name: "free", price: 0, limit: 1 }] });
+  await app.call("POST", `/v1/projects/${pk}/webhooks`, { key: dev.dat, body: { url: rx.url } });
+  const h = { "X-User-Id": "lee" };
+  assert.equal((await app.call("POST", "/api/data", { key: sk, headers: h })).status, 200);
+  const claim = faults.failCommits(setsIn("webhook_limit_reached"));
+  const first = await app.call("POST", "/api/data", { key: sk, headers: h });
+  assert.deepEqual([first.status, first.body.error.code], [429, "tier_limit_reached"]);
+  assert.equal(claim.left, 0, "its event's record failed");
+  assert.ok(app.logs.lines.some((l) => l.msg.startsWith("usage.limit_reached not recorded")));
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await app.call("POST", "/api/data", { key: sk, headers: h })).status, 429);
+  }
+  await runWebhooks(app.services);
+  assert.deepEqual(rx.types().filter((t) => t === "usage.limit_reached"), ["usage.limit_reached"]);
 });

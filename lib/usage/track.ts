@@ -29,7 +29,8 @@ export class TierLimitError extends AppError {
 
 /**
  * `usage.limit_reached`, the first refusal of a period per customer: written once (a checked
- * claim), and remembered here so later refusals cost nothing, not even a read. Nothing at all
+ * claim), and remembered here so later refusals cost nothing, not even a read (a claim the
+ * store failed is forgotten again, for the next refusal to make). Nothing at all
  * (not even a promise) when no endpoint of the project takes the event.
  */
 function limitReached(
@@ -51,6 +52,14 @@ function limitReached(
     periodStart: o.usage.periodStart,
     event: events[0]!,
     now: s.clock.now(),
+  }).catch((err) => {
+    // the refusal stands (a 429, not a failure of it); the next refusal claims the event again
+    s.limitNotified.delete(memo);
+    s.logger.warn("usage.limit_reached not recorded; the next refusal tries again", {
+      pk: project.pk,
+      customerId: o.customerId,
+      error: String(err),
+    });
   });
 }
 
