@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterward, retried } from "@/lib/afterward.ts";
 import { memoryLogger } from "@/lib/logger.ts";
+import { NotFoundError } from "@/lib/errors.ts";
 
 Deno.test("afterward() retries work that failed for a moment, and logs what keeps failing without throwing", async () => {
   const logs = memoryLogger();
@@ -30,4 +31,14 @@ Deno.test("retried() answers what the work answers once it goes through, else th
   calls = 0;
   await assert.rejects(retried(work(99)), /down 3/);
   assert.equal(calls, 3);
+  // a domain error is the answer: not tried again
+  calls = 0;
+  await assert.rejects(
+    retried(() => {
+      calls++;
+      return Promise.reject(new NotFoundError("No customer"));
+    }),
+    NotFoundError,
+  );
+  assert.equal(calls, 1);
 });
