@@ -25,13 +25,26 @@ import { isMissingCustomer } from "@/lib/payments/failures.ts";
 
 export const CheckoutInputSchema = z.object({
   tier: z.string().min(1).max(63),
-  successUrl: HttpUrl,
-  cancelUrl: HttpUrl,
+  /** Optional from a browser: defaults to /dashboard?success=true on its origin (return_urls.ts). */
+  successUrl: HttpUrl.optional().describe(
+    "Required without an `Origin` header; a browser's call defaults it to " +
+      "`<its origin>/dashboard?success=true` (as the original dream-api did)",
+  ),
+  /** Optional from a browser: defaults to /dashboard?canceled=true on its origin. */
+  cancelUrl: HttpUrl.optional().describe(
+    "Required without an `Origin` header; a browser's call defaults it to " +
+      "`<its origin>/dashboard?canceled=true`",
+  ),
   /** A promotion code of the project (422 when unknown, expired or used up). */
   promotionCode: z.string().trim().min(1).max(40).optional(),
 });
 
-export const PortalInputSchema = z.object({ returnUrl: HttpUrl });
+/** `returnUrl` optional from a browser: defaults to /dashboard on its origin (return_urls.ts). */
+export const PortalInputSchema = z.object({
+  returnUrl: HttpUrl.optional().describe(
+    "Required without an `Origin` header; a browser's call defaults it to `<its origin>/dashboard`",
+  ),
+});
 
 /** Who a billing call acts for; `mayCreate`: a secret-key caller may name a new customer. */
 export interface CustomerRef {
@@ -56,6 +69,9 @@ export async function startSubscriptionCheckout(
   s: Services,
   project: Project,
   input: z.infer<typeof CheckoutInputSchema> & {
+    /** Resolved (returnUrls): given, or the calling page's default. */
+    successUrl: string;
+    cancelUrl: string;
     who: CustomerRef;
     origin: string;
     idempotencyKey?: string | undefined;

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { AppEnv, ConnInfo } from "@/lib/http/context.ts";
 import { InvalidRequestError, UnauthenticatedError } from "@/lib/errors.ts";
+import { isHttpUrl } from "@/lib/schemas.ts";
 
 /** `application/json` and `application/…+json`. */
 export const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
@@ -9,6 +10,16 @@ export const JSON_TYPE_RE = /^application\/([a-z.+-]*\+)?json\b/i;
 /** The server's own origin: BASE_URL when configured, else the request's. */
 export function ownOrigin(c: Context<AppEnv>): string {
   return c.get("services").config.baseUrl ?? new URL(c.req.url).origin;
+}
+
+/**
+ * The origin of the page that made this call (a browser's `Origin`), when it is a plain http(s)
+ * origin; null for a call from a server, or an opaque origin ("null").
+ */
+export function appOrigin(c: Context<AppEnv>): string | null {
+  const o = c.req.header("Origin");
+  if (o === undefined || !isHttpUrl(o)) return null;
+  return new URL(o).origin === o ? o : null;
 }
 
 /**

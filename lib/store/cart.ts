@@ -42,8 +42,16 @@ export const CartInputSchema = z.object({
       "give either priceId or productId",
     ),
   ).min(1).max(20),
-  successUrl: HttpUrl,
-  cancelUrl: HttpUrl,
+  /** Optional from a browser: defaults to /cart?success=true on its origin (return_urls.ts). */
+  successUrl: HttpUrl.optional().describe(
+    "Required without an `Origin` header; a browser's call defaults it to " +
+      "`<its origin>/cart?success=true` (as the original dream-api did)",
+  ),
+  /** Optional from a browser: defaults to /cart?canceled=true on its origin. */
+  cancelUrl: HttpUrl.optional().describe(
+    "Required without an `Origin` header; a browser's call defaults it to " +
+      "`<its origin>/cart?canceled=true`",
+  ),
   /** A promotion code of the project (422 when unknown, expired or used up). */
   promotionCode: z.string().trim().min(1).max(40).optional(),
 });
@@ -160,7 +168,13 @@ export function sessionEnd(now: number, holdEnd: number): number {
 export async function checkoutCart(
   s: Services,
   project: Project,
-  input: CartInput & { origin: string; clientAddress: string },
+  input: CartInput & {
+    /** Resolved (returnUrls): given, or the calling page's default. */
+    successUrl: string;
+    cancelUrl: string;
+    origin: string;
+    clientAddress: string;
+  },
 ) {
   const client = (await sha256Hex(`hold:${input.clientAddress}`)).slice(0, 32);
   const maxHolds = s.config.holdsPerClient;

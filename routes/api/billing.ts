@@ -3,7 +3,8 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth, callerCustomerId } from "@/lib/http/middleware/api_auth.ts";
-import { ownOrigin } from "@/lib/http/request.ts";
+import { appOrigin, ownOrigin } from "@/lib/http/request.ts";
+import { returnUrls } from "@/lib/billing/return_urls.ts";
 import { subscriptionView } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import {
@@ -104,8 +105,10 @@ function customerOf(c: Context<AppEnv>): CustomerRef {
 
 export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(checkout, async (c) => {
+    const input = c.req.valid("json");
     const out = await startSubscriptionCheckout(c.get("services"), c.get("api").project, {
-      ...c.req.valid("json"),
+      ...input,
+      ...returnUrls("subscription", input, appOrigin(c)),
       who: customerOf(c),
       origin: ownOrigin(c),
       idempotencyKey: c.req.valid("header")["idempotency-key"],
@@ -115,7 +118,7 @@ export function mountBillingRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(portal, async (c) => {
     const out = await openPortal(c.get("services"), c.get("api").project, {
       who: customerOf(c),
-      returnUrl: c.req.valid("json").returnUrl,
+      ...returnUrls("portal", c.req.valid("json"), appOrigin(c)),
       origin: ownOrigin(c),
     });
     return c.json(out, 200);

@@ -2,7 +2,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "@/lib/http/context.ts";
 import { apiAuth } from "@/lib/http/middleware/api_auth.ts";
-import { clientAddress, ownOrigin } from "@/lib/http/request.ts";
+import { appOrigin, clientAddress, ownOrigin } from "@/lib/http/request.ts";
+import { returnUrls } from "@/lib/billing/return_urls.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
@@ -68,8 +69,10 @@ export function mountStoreRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(cart, async (c) => {
     const { project } = c.get("api");
     requireType(project, "store");
+    const input = c.req.valid("json");
     const out = await checkoutCart(c.get("services"), project, {
-      ...c.req.valid("json"),
+      ...input,
+      ...returnUrls("cart", input, appOrigin(c)),
       origin: ownOrigin(c),
       clientAddress: clientAddress(c),
     });

@@ -217,7 +217,8 @@ export class DreamBrowser {
         headers: { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() },
         retry: true,
       }),
-    portal: (input: { returnUrl: string }) =>
+    /** `returnUrl` left out: the portal returns to `<this page's origin>/dashboard`. */
+    portal: (input: { returnUrl?: string } = {}) =>
       this.#t.request<{ url: string }>("POST", "/api/customer-portal", {
         body: input,
         retry: true,

@@ -106,16 +106,20 @@ export interface CartInput {
   /** The buyer's name, kept with the order. */
   name?: string;
   items: CartItem[];
-  successUrl: string;
-  cancelUrl: string;
+  /** Required from a server; in a browser defaults to `<page origin>/cart?success=true`. */
+  successUrl?: string;
+  /** Required from a server; in a browser defaults to `<page origin>/cart?canceled=true`. */
+  cancelUrl?: string;
   /** A promotion code of the store (422 when unknown, expired or used up). */
   promotionCode?: string;
 }
 
 export interface CheckoutInput {
   tier: string;
-  successUrl: string;
-  cancelUrl: string;
+  /** Required from a server; in a browser defaults to `<page origin>/dashboard?success=true`. */
+  successUrl?: string;
+  /** Required from a server; in a browser defaults to `<page origin>/dashboard?canceled=true`. */
+  cancelUrl?: string;
   /** A promotion code of the project (422 when unknown, expired or used up). */
   promotionCode?: string;
 }
