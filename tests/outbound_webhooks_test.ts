@@ -190,3 +190,25 @@ Deno.test("[e2e] a receiver at 127.0.0.1 is refused without WEBHOOK_ALLOW_PRIVAT
   const log = await strict.call("GET", `/v1/projects/${pk2}/webhooks/${epId}/deliveries`, { key });
   assert.match(log.body.deliveries[0].attempts[0].error, /private, loopback or link-local/);
 });
+
+Deno.test("an endpoint whose name does not resolve is accepted (as at Stripe), and each attempt fails saying so until it does", async () => {
+  // `.invalid` never resolves (RFC 2606), wherever the tests run
+  await using app = await testApp({ clock: realClock() });
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat);
+  const made = await app.call("POST", `/v1/projects/${pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: "https://hooks.invalid/dream" },
+  });
+  assert.equal(made.status, 201, made.text);
+  assert.match(made.body.secret, /^whsec_/);
+  const id = made.body.endpoint.id;
+  await app.call("POST", `/v1/projects/${pk}/webhooks/${id}/test`, { key: dev.dat });
+  await runWebhooks(app.services);
+  const log = await app.call("GET", `/v1/projects/${pk}/webhooks/${id}/deliveries`, {
+    key: dev.dat,
+  });
+  const [attempt] = log.body.deliveries[0].attempts;
+  assert.equal(attempt.status, null);
+  assert.match(attempt.error, /hooks\.invalid does not resolve/);
+});

@@ -66,10 +66,16 @@ function newSecret(): string {
   return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
 
-/** 422 when the URL may not receive webhooks (see lib/outbound/ssrf.ts). */
+/**
+ * 422 when the URL may not receive webhooks (see lib/outbound/ssrf.ts); a name that does not
+ * resolve (yet, or on a machine without DNS) is accepted, and its attempts fail until it does.
+ */
 async function checkUrl(s: Services, url: string) {
   try {
-    await checkTarget(new URL(url), { allowPrivate: s.config.webhookAllowPrivate });
+    await checkTarget(new URL(url), {
+      allowPrivate: s.config.webhookAllowPrivate,
+      unresolved: "accept",
+    });
   } catch (err) {
     if (err instanceof BlockedTargetError) {
       throw new ValidationError(err.message, [{ field: "url", message: err.message }]);

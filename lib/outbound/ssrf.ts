@@ -7,6 +7,9 @@
  * handshake with any other server fails on its certificate before anything is sent.
  */
 
+/** How long a name's resolution may take before it counts as not resolving. */
+const DNS_TIMEOUT_MS = 3000;
+
 /** IPv4 dotted quad → its four bytes, or null. */
 function v4(ip: string): number[] | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
@@ -97,10 +100,16 @@ const bareHost = (url: URL) => url.hostname.replace(/^\[|\]$/g, "");
 const isAddressLiteral = (host: string) => v4(host) !== null || host.includes(":");
 
 /**
- * Resolves the URL's host and refuses it when any address is private (or when it can't be
- * resolved). Answers the addresses checked.
+ * Resolves the URL's host and refuses it when any address is private, or when it can't be
+ * resolved — unless `unresolved: "accept"` (an endpoint being made: as at Stripe, a name that
+ * does not resolve yet may be registered, and each attempt checks it again and fails while it
+ * still does not; only an address known to be private is refused then). Answers the addresses
+ * checked.
  */
-export async function checkTarget(url: URL, o: { allowPrivate: boolean }): Promise<string[]> {
+export async function checkTarget(
+  url: URL,
+  o: { allowPrivate: boolean; unresolved?: "refuse" | "accept" },
+): Promise<string[]> {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new BlockedTargetError("only http and https URLs can receive webhooks");
   }
@@ -112,12 +121,17 @@ export async function checkTarget(url: URL, o: { allowPrivate: boolean }): Promi
   if (isAddressLiteral(host)) addrs = [host];
   else if (host === "localhost" || host.endsWith(".localhost")) addrs = ["127.0.0.1"];
   else {
+    // bounded: a machine whose resolver does not answer must not hold the call for long
+    const signal = AbortSignal.timeout(DNS_TIMEOUT_MS);
     const found = await Promise.all([
-      Deno.resolveDns(host, "A").catch(() => [] as string[]),
-      Deno.resolveDns(host, "AAAA").catch(() => [] as string[]),
+      Deno.resolveDns(host, "A", { signal }).catch(() => [] as string[]),
+      Deno.resolveDns(host, "AAAA", { signal }).catch(() => [] as string[]),
     ]);
     addrs = found.flat();
-    if (addrs.length === 0) throw new BlockedTargetError(`${host} does not resolve`);
+    if (addrs.length === 0) {
+      if (o.unresolved === "accept") return [];
+      throw new BlockedTargetError(`${host} does not resolve`);
+    }
   }
   if (!o.allowPrivate) {
     const bad = addrs.find(isPrivateAddress);
