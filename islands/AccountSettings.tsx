@@ -62,13 +62,13 @@ export default function AccountSettings(props: { email: string; clerk: boolean }
             </span>
           )}
           <label for="pw-new">
-            New password (at least 10 characters)
+            New password (at least 8 characters)
             <input
               id="pw-new"
               type="password"
               autoComplete="new-password"
               required
-              minLength={10}
+              minLength={8}
               value={next}
               aria-invalid={errors.newPassword ? "true" : undefined}
               aria-describedby={errors.newPassword ? "pw-new-err" : undefined}

@@ -47,14 +47,14 @@ function AuthPage(
           />
         </label>
         <label for="password">
-          Password {signin ? "" : "(at least 10 characters)"}
+          Password {signin ? "" : "(at least 8 characters)"}
           <input
             id="password"
             name="password"
             type="password"
             autocomplete={signin ? "current-password" : "new-password"}
             required
-            minLength={signin ? undefined : 10}
+            minLength={signin ? undefined : 8}
           />
         </label>
         <button type="submit">{title}</button>

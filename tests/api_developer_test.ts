@@ -44,6 +44,16 @@ Deno.test("[e2e] developer accounts and sessions", async (t) => {
       422,
       "validation_failed",
     );
+    // seven characters are too few; eight (NIST SP 800-63B's minimum) are enough
+    assertError(
+      await app.call("POST", "/v1/signup", { body: { email: "x@y.com", password: "1234567" } }),
+      422,
+      "validation_failed",
+    );
+    const eight = await app.call("POST", "/v1/signup", {
+      body: { email: "eight@example.com", password: "secret12" },
+    });
+    assert.equal(eight.status, 201, eight.text);
     assertError(
       await app.call("POST", "/v1/signup", { body: { email: "nope", password: "long enough pw" } }),
       422,

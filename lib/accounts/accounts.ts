@@ -28,7 +28,7 @@ import {
 
 export const CredentialsSchema = z.object({
   email: Email,
-  password: z.string().min(10, "must be at least 10 characters").max(256),
+  password: z.string().min(8, "must be at least 8 characters").max(256),
 });
 export type Credentials = z.infer<typeof CredentialsSchema>;
 

@@ -14,7 +14,7 @@ import { ConflictError, ValidationError } from "@/lib/errors.ts";
 
 export const PasswordChangeSchema = z.object({
   currentPassword: z.string().min(1).max(256),
-  newPassword: z.string().min(10, "must be at least 10 characters").max(256),
+  newPassword: z.string().min(8, "must be at least 8 characters").max(256),
 }).strict();
 
 /** Checks the current password, stores the new one hashed, ends other sessions. */
