@@ -389,14 +389,43 @@ Deno.test("[e2e] projects and tiers", async (t) => {
     assert.equal(u.body.usage.limit, 7);
   });
 
-  await t.step("the last tier can't be deleted", async () => {
-    const solo = await project(app, dev.dat, { name: "Solo", tiers: [{ name: "only", price: 0 }] });
-    assertError(
-      await app.call("DELETE", `/v1/projects/${solo.pk}/tiers/only`, { key: dev.dat }),
-      409,
-      "conflict",
-    );
-  });
+  await t.step(
+    "a SaaS project's last tier can't be deleted; a store may open empty and run out of products",
+    async () => {
+      const solo = await project(app, dev.dat, {
+        name: "Solo",
+        tiers: [{ name: "only", price: 0 }],
+      });
+      assertError(
+        await app.call("DELETE", `/v1/projects/${solo.pk}/tiers/only`, { key: dev.dat }),
+        409,
+        "conflict",
+      );
+      assertError(
+        await app.call("POST", "/v1/projects", {
+          key: dev.dat,
+          body: { name: "No", type: "saas" },
+        }),
+        422,
+        "validation_failed",
+      );
+      const shop = await app.call("POST", "/v1/projects", {
+        key: dev.dat,
+        body: { name: "Shop", type: "store" },
+      });
+      assert.equal(shop.status, 201, shop.text);
+      const pk = shop.body.publishableKey;
+      assert.deepEqual((await app.call("GET", "/api/products", { key: pk })).body.products, []);
+      const added = await app.call("POST", `/v1/projects/${pk}/tiers`, {
+        key: dev.dat,
+        body: { name: "mug", price: 1200, inventory: 2 },
+      });
+      assert.equal(added.status, 201, added.text);
+      const gone = await app.call("DELETE", `/v1/projects/${pk}/tiers/mug`, { key: dev.dat });
+      assert.equal(gone.status, 200, gone.text);
+      assert.deepEqual((await app.call("GET", "/api/products", { key: pk })).body.products, []);
+    },
+  );
 
   await t.step("dashboard, customers (cursor pages) and usage series", async () => {
     for (let i = 0; i < 7; i++) {

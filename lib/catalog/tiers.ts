@@ -132,6 +132,12 @@ export function buildTier(type: ProjectType, input: TierInput, field = ""): Tier
 
 /** Builds the initial tier list, refusing duplicate names. */
 export function buildTiers(type: ProjectType, inputs: TierInput[]): Tier[] {
+  // a SaaS project's customers are metered by a tier; a store may open empty and add products
+  if (type === "saas" && inputs.length === 0) {
+    throw new ValidationError("A SaaS project needs at least one tier", [
+      { field: "tiers", message: "at least one tier (a store may start with none)" },
+    ]);
+  }
   const seen = new Set<string>();
   const currency = inputs[0]?.currency ?? "usd";
   return inputs.map((t, i) => {
@@ -199,7 +205,8 @@ export class TierInUseError extends AppError {
 }
 
 /**
- * The project without one tier; the last tier can't be deleted, nor one with `subscribers`
+ * The project without one tier; a SaaS project's last tier can't be deleted (its customers need
+ * a plan to be metered against; a store may run out of products), nor one with `subscribers`
  * (active, trialing or past-due subscriptions on it).
  */
 export function removeTier(
@@ -210,8 +217,8 @@ export function removeTier(
   const tier = p.tiers.find((t) => t.name === name);
   if (!tier) throw new NotFoundError(`No tier "${name}" in this project`);
   if (subscribers > 0) throw new TierInUseError(name, subscribers);
-  if (p.tiers.length === 1) {
-    throw new ConflictError(`Cannot delete tier "${name}": it is the project's last tier`);
+  if (p.tiers.length === 1 && p.type === "saas") {
+    throw new ConflictError(`Cannot delete tier "${name}": it is the SaaS project's last tier`);
   }
   return { project: { ...p, tiers: p.tiers.filter((t) => t !== tier) }, tier };
 }

@@ -69,11 +69,23 @@ Deno.test("editTier() edits, renames and moves a tier keeping its id", () => {
   assert.throws(() => editTier(p, "nope", {}), NotFoundError);
 });
 
-Deno.test("addTier() and removeTier() keep names unique and the last tier", () => {
+Deno.test("addTier() and removeTier() keep names unique and a SaaS project's last tier", () => {
   const p = saas();
   assert.throws(() => addTier(p, { name: "pro", price: 1 }), ConflictError);
   const one = removeTier(p, "pro").project;
   assert.throws(() => removeTier(one, "free"), ConflictError);
+  // a store may run out of products
+  const store = {
+    ...p,
+    type: "store" as const,
+    tiers: buildTiers("store", [{ name: "mug", price: 9 }]),
+  };
+  assert.deepEqual(removeTier(store, "mug").project.tiers, []);
+});
+
+Deno.test("buildTiers(): a SaaS project starts with a tier, a store may start empty", () => {
+  assert.throws(() => buildTiers("saas", []), ValidationError);
+  assert.deepEqual(buildTiers("store", []), []);
 });
 
 Deno.test("tierOf() falls back to the free tier when a customer's tier was deleted", () => {

@@ -9,7 +9,8 @@ import { purgeAt } from "@/lib/projects/retention.ts";
 export const ProjectInputSchema = z.object({
   name: z.string().trim().min(1).max(100),
   type: z.enum(["saas", "store"]),
-  tiers: z.array(TierInputSchema).min(1, "a project needs at least one tier").max(MAX_TIERS),
+  /** A SaaS project needs a tier to meter against; a store may open empty and add products. */
+  tiers: z.array(TierInputSchema).max(MAX_TIERS).default([]),
   /** What every tier is priced in (default usd); fixed once the project exists. */
   currency: CurrencyCode.optional(),
   automaticTax: z.boolean().optional(),

@@ -62,7 +62,7 @@ const create = createRoute({
   summary: "Create a SaaS or Store project (type locked forever) in test mode",
   request: {
     body: jsonRequest(
-      ProjectInputSchema.extend({ tiers: z.array(TierInput).min(1).max(50) }).openapi(
+      ProjectInputSchema.extend({ tiers: z.array(TierInput).max(50).default([]) }).openapi(
         "ProjectInput",
       ),
     ),
