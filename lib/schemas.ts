@@ -41,6 +41,16 @@ const HTTP_URL_MESSAGE =
 /** Where a provider sends the browser back (`successUrl`, `cancelUrl`, `returnUrl`). */
 export const HttpUrl = z.string().refine(isHttpUrl, HTTP_URL_MESSAGE);
 
+/**
+ * Metadata as Stripe keeps it: at most 50 keys of up to 40 characters, each value a string of up
+ * to 500; a number or boolean is kept as its string, as Stripe keeps it (`{n: 1}` reads back
+ * `{n: "1"}`).
+ */
+export const Metadata = z.record(
+  z.string().max(40),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String).pipe(z.string().max(500)),
+).refine((m) => Object.keys(m).length <= 50, "at most 50 keys");
+
 /** An email address as a caller gives it: trimmed and lowercased, at most 254 characters. */
 export const Email = z.string().trim().toLowerCase().pipe(z.email().max(254));
 

@@ -42,6 +42,31 @@ Deno.test("[e2e] customer API", async (t) => {
     assert.equal(res.body.customer.usage.limit, 5);
   });
 
+  await t.step(
+    "metadata keeps numbers and booleans as strings, as Stripe does; bounds hold",
+    async () => {
+      const res = await srv.call("POST", "/api/customers", {
+        key: sk,
+        body: { id: "meta_1", metadata: { seats: 3, beta: true, team: "x" } },
+      });
+      assert.equal(res.status, 201, res.text);
+      assert.deepEqual(res.body.customer.metadata, { seats: "3", beta: "true", team: "x" });
+      const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"]));
+      for (
+        const metadata of [many, { long: "x".repeat(501) }, { nested: { a: "b" } }, { n: null }]
+      ) {
+        assertError(
+          await srv.call("POST", "/api/customers", { key: sk, body: { id: "meta_2", metadata } }),
+          422,
+          "validation_failed",
+        );
+      }
+      assert.equal((await srv.call("GET", "/api/customers/meta_2", { key: sk })).status, 404);
+      // the later steps count the customers without this one
+      assert.equal((await srv.call("DELETE", "/api/customers/meta_1", { key: sk })).status, 200);
+    },
+  );
+
   await t.step("POST /api/customers without id generates cus_…", async () => {
     const res = await srv.call("POST", "/api/customers", { key: sk, body: {} });
     assert.equal(res.status, 201);

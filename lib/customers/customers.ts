@@ -1,7 +1,7 @@
 /** Customers of a SaaS project: create, read with usage, delete, auto-create, tokens. */
 import { webhookEvents } from "@/lib/outbound/events.ts";
 import { z } from "zod";
-import { Email } from "@/lib/schemas.ts";
+import { Email, Metadata } from "@/lib/schemas.ts";
 import { jwtVerify, SignJWT } from "jose";
 import type { Services } from "@/lib/services.ts";
 import { CUSTOMER_ID_RE, newCustomerId, ulid } from "@/lib/ids.ts";
@@ -39,8 +39,6 @@ export const CustomerIdSchema = z.string().regex(
 );
 
 const PersonName = z.string().trim().min(1).max(200);
-const Metadata = z.record(z.string().max(40), z.string().max(500))
-  .refine((m) => Object.keys(m).length <= 50, "at most 50 keys");
 
 export const CustomerInputSchema = z.object({
   id: CustomerIdSchema.optional(),
