@@ -442,3 +442,48 @@ Deno.test("[e2e] the hot path and the full app answer the same CORS and request-
     assert.equal(a.headers.get("x-request-id") === id, b.headers.get("x-request-id") === id, id);
   }
 });
+
+/**
+ * One raw HTTP/1.1 request (fetch can't send TRACE or TRACK), its body chunked (no
+ * Content-Length, so the server streams it); answers status, headers and body.
+ */
+async function rawRequest(base: string, head: string, body = "") {
+  const { hostname, port } = new URL(base);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const bytes = new TextEncoder().encode(body);
+  const chunk = bytes.length ? `${bytes.length.toString(16)}\r\n${body}\r\n` : "";
+  await conn.write(
+    new TextEncoder().encode(
+      `${head}\r\nHost: ${hostname}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+        `${chunk}0\r\n\r\n`,
+    ),
+  );
+  let text = "";
+  const buf = new Uint8Array(16384);
+  for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  conn.close();
+  const [headers, ...rest] = text.split("\r\n\r\n");
+  return {
+    status: Number(/^HTTP\/1\.1 (\d+)/.exec(headers!)?.[1]),
+    headers: headers!,
+    body: rest.join(""),
+  };
+}
+
+Deno.test("[e2e] TRACE and TRACK (methods fetch forbids) are JSON 404s, never 500", async () => {
+  await using app = await testApp();
+  await using srv = servePort(app);
+  for (const method of ["TRACE", "TRACK", "trace"]) {
+    for (const path of ["/api/data", "/v1/projects", "/healthz", "/"]) {
+      for (const body of ["", '{"quantity":1}']) {
+        const r = await rawRequest(srv.base, `${method} ${path} HTTP/1.1`, body);
+        assert.equal(r.status, 404, `${method} ${path}: ${r.headers}`);
+        assert.match(r.headers, /x-request-id: req_/i);
+        assert.equal(JSON.parse(r.body).error.code, "not_found");
+      }
+    }
+  }
+  assert.ok(!app.logs.lines.some((l) => l.level === "error"), "nothing logged as an error");
+});

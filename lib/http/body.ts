@@ -77,6 +77,8 @@ export async function readTextLimited(
   return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
+const FORBIDDEN_METHOD_RE = /^(connect|trace|track)$/i;
+
 /**
  * A request whose body is at most `max` bytes, counted while it streams: the same request when
  * it declares its length (or has no body), else a new one carrying the bytes read; null when it
@@ -84,6 +86,12 @@ export async function readTextLimited(
  * bytes only — never from the original request itself, whose `signal` Deno would warn about.
  */
 export async function limitBody(req: Request, max: number): Promise<Request | null> {
+  // a method no request may be made with (fetch's forbidden TRACE, TRACK, CONNECT) has no route
+  // here: its body is dropped unread and the request goes on as it is, to its 404
+  if (FORBIDDEN_METHOD_RE.test(req.method)) {
+    await req.body?.cancel();
+    return req;
+  }
   const declared = declaredLength(headerSource(req), max);
   if (declared === "over") {
     await req.body?.cancel();
