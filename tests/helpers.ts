@@ -251,7 +251,10 @@ export async function heldReads() {
     async begin<T>(t: string, work: () => Promise<T>): Promise<{ result: Promise<T> }> {
       table = t;
       const result = work();
-      await new Promise((r) => setTimeout(r, 10));
+      // the read begins within a few milliseconds, or longer on a machine busy with other tests
+      for (let waited = 0; table !== null && waited < 3000; waited += 5) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
       if (table !== null) throw new Error(`no read of ${t} began`);
       return { result };
     },

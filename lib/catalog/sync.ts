@@ -1,4 +1,5 @@
 /** Keeps a project's tiers/products in step with Products and Prices on the connected account. */
+import { ConflictError } from "@/lib/errors.ts";
 import type { Services } from "@/lib/services.ts";
 import { getProject, type Project, type Tier, updateProject } from "@/lib/kv/projects.ts";
 import { onceWithKey } from "@/lib/kv/provider_calls.ts";
@@ -314,5 +315,8 @@ export async function ensureTierPrice(
     return tier;
   }
   const next = await syncCatalog(s, project, [tier.id], o);
-  return next.tiers.find((t) => t.id === tier.id)!;
+  const synced = next.tiers.find((t) => t.id === tier.id);
+  // deleted by a concurrent change while this request was under way
+  if (!synced) throw new ConflictError(`"${tier.name}" was deleted meanwhile`);
+  return synced;
 }

@@ -223,6 +223,18 @@ export function removeTier(
   return { project: { ...p, tiers: p.tiers.filter((t) => t !== tier) }, tier };
 }
 
+/**
+ * A tier just created or edited, as the project is after its provider sync (`synced`), or — when
+ * a concurrent change deleted it meanwhile — as the change saved it (`saved`): the change did
+ * happen, the deletion came after it.
+ */
+export function tierAfter(saved: Project, synced: Project, id: string) {
+  const tier = synced.tiers.find((t) => t.id === id);
+  return tier
+    ? { project: synced, tier }
+    : { project: saved, tier: saved.tiers.find((t) => t.id === id)! };
+}
+
 /** The free tier of a SaaS project: the first with price 0 (an archived one only if no other). */
 export function freeTier(p: Project): Tier | null {
   return p.tiers.find((t) => t.price === 0 && !t.archived) ??

@@ -1,4 +1,6 @@
 /** Per-project aggregates kept with `sum` in the same commit as the change they count. */
+import type { Project } from "@/lib/kv/projects.ts";
+
 export const projectStatKeys = {
   customersCreated: (pk: string) => ["project_stats", pk, "customers_created"] as const,
   customersDeleted: (pk: string) => ["project_stats", pk, "customers_deleted"] as const,
@@ -130,6 +132,12 @@ function u64(v: unknown): number {
 }
 
 /** How many paying subscriptions are on a tier now. */
+/** The key of the count of paying subscribers of a project's tier named `name`, if it has one. */
+export function tierPayersKey(p: Project, name: string): Deno.KvKey | null {
+  const tier = p.tiers.find((t) => t.name === name);
+  return tier ? projectStatKeys.tierSubscribers(p.pk, tier.id) : null;
+}
+
 export async function tierSubscribers(kv: Deno.Kv, pk: string, tierId: string): Promise<number> {
   const v = (await kv.get(projectStatKeys.tierSubscribers(pk, tierId))).value;
   return typeof v === "number" ? v : 0;

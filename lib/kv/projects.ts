@@ -215,12 +215,31 @@ export async function updateProject(
 // commits to each other and answer 409; across instances the versionstamp check still decides
 const projectWrites = new KeyedMutex();
 
-/** `updateProject` whose change also answers a result (the tier it made, removed …). */
+/**
+ * `updateProject` whose change also answers a result (the tier it made, removed …). With a
+ * `guard` (a key named from the project), the change is also decided on that entry, read in the
+ * same attempt and checked in the same commit: a tier's deletion decided on its count of paying
+ * subscribers fails when a subscription is applied in between, and the next attempt sees it.
+ */
 export function updateProjectWith<R>(
   kv: Deno.Kv,
   pk: string,
-  change: (p: Project) => { next: Project; result: R },
+  change: (p: Project, guarded: unknown) => { next: Project; result: R },
+  guard?: (p: Project) => Deno.KvKey | null,
 ): Promise<{ project: Project; result: R }> {
+  if (guard) {
+    return projectWrites.run(pk, () =>
+      retryAtomic("update the project", async () => {
+        const cur = await kv.get<Project>(projectKeys.byPk(pk));
+        if (!cur.value) throw new NotFoundError(`No project ${pk}`);
+        const key = guard(cur.value);
+        const g = key ? await kv.get(key) : null;
+        const r = change(cur.value, g?.value ?? null);
+        const op = bumpEpoch(kv.atomic().check(cur, ...(g ? [g] : [])), pk);
+        const res = await op.set(cur.key, r.next).commit();
+        return res.ok ? { project: r.next, result: r.result } : RETRY;
+      }));
+  }
   return projectWrites.run(
     pk,
     () =>
@@ -229,7 +248,7 @@ export function updateProjectWith<R>(
         also: (op) => bumpEpoch(op, pk),
         change: (cur) => {
           if (!cur) throw new NotFoundError(`No project ${pk}`);
-          const r = change(cur);
+          const r = change(cur, null);
           return { next: r.next, result: { project: r.next, result: r.result } };
         },
       }),

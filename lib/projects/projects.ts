@@ -20,6 +20,7 @@ import {
   editTier,
   projectCurrency,
   removeTier,
+  tierAfter,
   type TierInput,
   type TierPatch,
 } from "@/lib/catalog/tiers.ts";
@@ -32,7 +33,7 @@ import {
   ValidationError,
 } from "@/lib/errors.ts";
 import { getDeveloper } from "@/lib/kv/developers.ts";
-import { tierSubscribers } from "@/lib/kv/project_stats.ts";
+import { tierPayersKey } from "@/lib/kv/project_stats.ts";
 import { requirePlatformPlan } from "@/lib/billing/platform.ts";
 import { archiveTierProduct, syncCatalog } from "@/lib/catalog/sync.ts";
 import { expireCheckoutsOf } from "@/lib/payments/expire_checkout.ts";
@@ -185,19 +186,20 @@ export async function ownedProject(s: Services, platformId: string, pk: string):
 async function change<R>(
   s: Services,
   ref: ProjectRef,
-  fn: (p: Project) => { next: Project; result: R },
+  fn: (p: Project, guarded: unknown) => { next: Project; result: R },
+  guard?: (p: Project) => Deno.KvKey | null,
 ): Promise<{ project: Project; result: R }> {
   await ownedProject(s, ref.platformId, ref.pk);
-  const out = await updateProjectWith(s.kv, ref.pk, (p) => {
+  const out = await updateProjectWith(s.kv, ref.pk, (p, guarded) => {
     if (p.deletedAt) {
       throw new ConflictError("This project is deleted: restore it first");
     }
-    const r = fn(p);
+    const r = fn(p, guarded);
     return {
       next: { ...r.next, updatedAt: new Date(s.clock.now()).toISOString() },
       result: r.result,
     };
-  });
+  }, guard);
   return { project: remember(s, out.project), result: out.result };
 }
 
@@ -234,8 +236,7 @@ export async function createTier(s: Services, ref: ProjectRef, input: TierInput)
     const r = addTier(p, input);
     return { next: r.project, result: r.tier.id };
   });
-  const project = await trySync(s, saved.project, [saved.result]);
-  return { project, tier: project.tiers.find((t) => t.id === saved.result)! };
+  return tierAfter(saved.project, await trySync(s, saved.project, [saved.result]), saved.result);
 }
 
 /** Edits a tier or product (price, limit, features, order …); keys unchanged. */
@@ -248,8 +249,7 @@ export async function updateTier(
     const r = editTier(p, ref.name, patch);
     return { next: r.project, result: r.tier.id };
   });
-  const project = await trySync(s, saved.project, [saved.result]);
-  return { project, tier: project.tiers.find((t) => t.id === saved.result)! };
+  return tierAfter(saved.project, await trySync(s, saved.project, [saved.result]), saved.result);
 }
 
 /**
@@ -257,13 +257,11 @@ export async function updateTier(
  * `tier_in_use`, archive it instead); customers on a free tier fall back to the free tier.
  */
 export async function deleteTier(s: Services, ref: ProjectRef & { name: string }) {
-  const owned = await ownedProject(s, ref.platformId, ref.pk);
-  const target = owned.tiers.find((t) => t.name === ref.name);
-  const subscribers = target ? await tierSubscribers(s.kv, ref.pk, target.id) : 0;
-  const { project, result: removed } = await change(s, ref, (p) => {
-    const r = removeTier(p, ref.name, subscribers);
+  // decided on the tier's paying subscribers as read in the commit's own attempt
+  const { project, result: removed } = await change(s, ref, (p, payers) => {
+    const r = removeTier(p, ref.name, typeof payers === "number" ? payers : 0);
     return { next: r.project, result: r.tier };
-  });
+  }, (p) => tierPayersKey(p, ref.name));
   try {
     await archiveTierProduct(s, project, removed);
   } catch (err) {
