@@ -1,7 +1,7 @@
 /** SaaS billing for one customer: checkout (or a prorated switch), portal, cancel and resume. */
 import { promotionFor } from "@/lib/billing/coupons.ts";
 import { z } from "zod";
-import { HttpUrl } from "@/lib/schemas.ts";
+import { checkoutReturnUrls, optionalReturnUrl, RETURN_PATHS } from "@/lib/billing/return_urls.ts";
 import type { Services } from "@/lib/services.ts";
 import { getProject, type Project } from "@/lib/kv/projects.ts";
 import type { Customer } from "@/lib/kv/customers.ts";
@@ -25,25 +25,14 @@ import { isMissingCustomer } from "@/lib/payments/failures.ts";
 
 export const CheckoutInputSchema = z.object({
   tier: z.string().min(1).max(63),
-  /** Optional from a browser: defaults to /dashboard?success=true on its origin (return_urls.ts). */
-  successUrl: HttpUrl.optional().describe(
-    "Required without an `Origin` header; a browser's call defaults it to " +
-      "`<its origin>/dashboard?success=true` (as the original dream-api did)",
-  ),
-  /** Optional from a browser: defaults to /dashboard?canceled=true on its origin. */
-  cancelUrl: HttpUrl.optional().describe(
-    "Required without an `Origin` header; a browser's call defaults it to " +
-      "`<its origin>/dashboard?canceled=true`",
-  ),
+  ...checkoutReturnUrls("subscription"),
   /** A promotion code of the project (422 when unknown, expired or used up). */
   promotionCode: z.string().trim().min(1).max(40).optional(),
 });
 
 /** `returnUrl` optional from a browser: defaults to /dashboard on its origin (return_urls.ts). */
 export const PortalInputSchema = z.object({
-  returnUrl: HttpUrl.optional().describe(
-    "Required without an `Origin` header; a browser's call defaults it to `<its origin>/dashboard`",
-  ),
+  returnUrl: optionalReturnUrl(RETURN_PATHS.portal.returnUrl),
 });
 
 /** Who a billing call acts for; `mayCreate`: a secret-key caller may name a new customer. */

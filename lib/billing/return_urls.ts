@@ -8,6 +8,7 @@
  * must name them. A URL that is given is used as given.
  */
 import { ValidationError } from "@/lib/errors.ts";
+import { HttpUrl } from "@/lib/schemas.ts";
 
 export const RETURN_PATHS = {
   subscription: { successUrl: "/dashboard?success=true", cancelUrl: "/dashboard?canceled=true" },
@@ -16,6 +17,22 @@ export const RETURN_PATHS = {
 } as const;
 
 type Kind = keyof typeof RETURN_PATHS;
+
+/** An optional return URL of an input, documented with the page it defaults to. */
+export const optionalReturnUrl = (path: string) =>
+  HttpUrl.optional().describe(
+    `Required without an \`Origin\` header; a browser's call defaults it to \`<its origin>${path}\`` +
+      " (as the original dream-api did)",
+  );
+
+/** A checkout input's `successUrl` and `cancelUrl`, optional from a browser. */
+export function checkoutReturnUrls(kind: "subscription" | "cart") {
+  const paths = RETURN_PATHS[kind];
+  return {
+    successUrl: optionalReturnUrl(paths.successUrl),
+    cancelUrl: optionalReturnUrl(paths.cancelUrl),
+  };
+}
 type Fields<K extends Kind> = keyof typeof RETURN_PATHS[K] & string;
 
 /**

@@ -17,7 +17,8 @@ import {
 } from "@/lib/kv/reservations.ts";
 import { ConflictError, RateLimitedError, ValidationError } from "@/lib/errors.ts";
 import { sha256Hex } from "@/lib/crypto.ts";
-import { Email, HttpUrl } from "@/lib/schemas.ts";
+import { Email } from "@/lib/schemas.ts";
+import { checkoutReturnUrls } from "@/lib/billing/return_urls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
 import { afterward } from "@/lib/afterward.ts";
@@ -42,16 +43,7 @@ export const CartInputSchema = z.object({
       "give either priceId or productId",
     ),
   ).min(1).max(20),
-  /** Optional from a browser: defaults to /cart?success=true on its origin (return_urls.ts). */
-  successUrl: HttpUrl.optional().describe(
-    "Required without an `Origin` header; a browser's call defaults it to " +
-      "`<its origin>/cart?success=true` (as the original dream-api did)",
-  ),
-  /** Optional from a browser: defaults to /cart?canceled=true on its origin. */
-  cancelUrl: HttpUrl.optional().describe(
-    "Required without an `Origin` header; a browser's call defaults it to " +
-      "`<its origin>/cart?canceled=true`",
-  ),
+  ...checkoutReturnUrls("cart"),
   /** A promotion code of the project (422 when unknown, expired or used up). */
   promotionCode: z.string().trim().min(1).max(40).optional(),
 });
