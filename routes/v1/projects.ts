@@ -113,7 +113,7 @@ const removeTier = createRoute({
   ...base,
   method: "delete",
   path: "/v1/projects/{pk}/tiers/{name}",
-  summary: "Delete a tier or product (not the last one, not one in use)",
+  summary: "Delete a tier or product (not one in use, nor a SaaS project's last tier)",
   description:
     "A tier with active, trialing or past-due subscriptions is 409 `tier_in_use` (the message " +
     'gives the count): archive it instead with PATCH `{"archived": true}`. Customers on a deleted ' +
