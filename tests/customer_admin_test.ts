@@ -136,6 +136,12 @@ Deno.test("[e2e] customer search by id or email prefix: index kept on create, ed
   assert.deepEqual(await find("ALICE@"), ["alice_1"]);
   assert.deepEqual(await find("fred@"), ["alfred"]);
   assert.deepEqual(await find("zzz"), []);
+  // a search box left blank lists the customers as no `q` does
+  const all = ((await app.call("GET", `/v1/projects/${pk}/customers`, { key: dev.dat })).body
+    .customers as { id: string }[]).map((c) => c.id).sort();
+  assert.ok(all.length >= 3);
+  assert.deepEqual(await find(""), all);
+  assert.deepEqual(await find("  "), all);
   await app.call("PATCH", "/api/customers/alice_1", {
     key: sk,
     body: { email: "zed@example.com" },

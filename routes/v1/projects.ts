@@ -137,8 +137,10 @@ const customers = createRoute({
   request: {
     params: PkParam,
     query: PageQuery.extend({
-      q: z.string().trim().min(1).max(254).optional().openapi({
-        description: "Id or email prefix (at most `limit` matches, no paging)",
+      q: z.string().trim().max(254).optional().openapi({
+        description:
+          "Id or email prefix (at most `limit` matches, no paging); empty (a search box left " +
+          "blank) lists every customer",
       }),
     }),
   },
