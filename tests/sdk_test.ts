@@ -199,8 +199,10 @@ Deno.test("SDK retries network errors, 5xx and rate limits on safe calls, with b
   assert.ok(keys[0] && keys[0] === keys[1], "a retried track reuses its Idempotency-Key");
 
   calls = 0;
-  const failCart: typeof fetch = () => {
+  const cartKeys: (string | null)[] = [];
+  const failCart: typeof fetch = (_input, init) => {
     calls++;
+    cartKeys.push(new Headers(init?.headers).get("Idempotency-Key"));
     return Promise.resolve(new Response("{}", { status: 502 }));
   };
   await assert.rejects(() =>
@@ -210,7 +212,8 @@ Deno.test("SDK retries network errors, 5xx and rate limits on safe calls, with b
       cancelUrl: "",
     })
   );
-  assert.equal(calls, 1, "a cart checkout (not idempotent) is never resent");
+  assert.ok(calls > 1, "a cart checkout is resent: its Idempotency-Key makes it hold stock once");
+  assert.ok(cartKeys[0] && cartKeys.every((k) => k === cartKeys[0]), "with one key");
 
   calls = 0;
   const refusing: typeof fetch = () => {

@@ -7,6 +7,7 @@ import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { eventKeys, withClaim } from "@/lib/kv/events.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
+import { CART_KEY_TTL_MS, type CartKey, cartKeyKeys } from "@/lib/kv/cart_keys.ts";
 
 export interface ReservationLine {
   tierId: string;
@@ -62,26 +63,41 @@ export function reserveStock(
     /** Outbound-webhook events of the stock change (a product sold out), in its commit. */
     events?: (before: Project, after: Project) => OutboxEvent[];
     now: number;
+    /**
+     * A cart's Idempotency-Key, claimed in the hold's commit: when it is taken already, nothing is
+     * held and what it holds is answered (`taken`).
+     */
+    claim?: { pk: string; key: string; value: (r: Reservation) => CartKey } | null;
   },
-): Promise<{ project: Project; reservation: Reservation }> {
+): Promise<{ project: Project; reservation: Reservation } | { taken: CartKey }> {
   return retryAtomic("reserve stock", async () => {
-    const [cur, held] = await kv.getMany<[Project, number]>([
+    const keys: Deno.KvKey[] = [
       projectKeys.byPk(o.pk),
       reservationKeys.heldByClient(o.pk, o.client),
-    ]);
+    ];
+    if (o.claim) keys.push(cartKeyKeys.byKey(o.claim.pk, o.claim.key));
+    const [cur, held, claimed] = await kv.getMany<unknown[]>(keys) as [
+      Deno.KvEntryMaybe<Project>,
+      Deno.KvEntryMaybe<number>,
+      Deno.KvEntryMaybe<CartKey> | undefined,
+    ];
     if (!cur.value) throw new NotFoundError("No such project");
+    if (claimed?.value) return { taken: claimed.value };
     const d = o.decide(cur.value, held.value ?? 0);
     const r = d.reservation;
     const withEvents = addEvents(kv.atomic(), o.pk, {
       events: o.events?.(cur.value, d.project) ?? [],
       now: o.now,
     });
-    const res = await bumpEpoch(withEvents.check(cur, held), o.pk)
+    let op = bumpEpoch(withEvents.check(cur, held), o.pk)
       .set(held.key, (held.value ?? 0) + 1)
       .set(cur.key, d.project)
       .set(reservationKeys.byId(o.pk, r.id), r)
-      .set(reservationKeys.due(r.expiresAt, o.pk, r.id), true)
-      .commit();
+      .set(reservationKeys.due(r.expiresAt, o.pk, r.id), true);
+    if (o.claim && claimed) {
+      op = op.check(claimed).set(claimed.key, o.claim.value(r), { expireIn: CART_KEY_TTL_MS });
+    }
+    const res = await op.commit();
     return res.ok ? d : RETRY;
   });
 }

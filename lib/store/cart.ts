@@ -21,7 +21,9 @@ import { Email } from "@/lib/schemas.ts";
 import { checkoutReturnUrls } from "@/lib/billing/return_urls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
-import { afterward } from "@/lib/afterward.ts";
+import { afterward, retried } from "@/lib/afterward.ts";
+import { answerCartKey, type CartAnswer, dropCartKey } from "@/lib/kv/cart_keys.ts";
+import { cartFingerprint, cartKeyFor, replayedCart } from "@/lib/store/cart_keys.ts";
 import { sellingTiers } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
 import type { Order } from "@/lib/kv/orders.ts";
@@ -166,6 +168,8 @@ export async function checkoutCart(
     cancelUrl: string;
     origin: string;
     clientAddress: string;
+    /** The caller's Idempotency-Key (lib/store/cart_keys.ts). */
+    idempotencyKey?: string | undefined;
   },
 ) {
   const client = (await sha256Hex(`hold:${input.clientAddress}`)).slice(0, 32);
@@ -177,13 +181,16 @@ export async function checkoutCart(
   const now = s.clock.now();
   const id = `res_${ulid(now)}`;
   const expiresAt = now + s.config.reservationMinutes * 60_000;
-  const { project: reserved, reservation } = await s.locks.run(
+  const key = input.idempotencyKey ?? null;
+  const fingerprint = key ? cartFingerprint(input) : "";
+  const held = await s.locks.run(
     `stock:${project.pk}`,
     () =>
       reserveStock(s.kv, {
         pk: project.pk,
         client,
         now,
+        claim: key ? { pk: project.pk, key, value: cartKeyFor(fingerprint) } : null,
         events: (before, after) =>
           after.tiers.filter((t) =>
             t.inventory === 0 && (before.tiers.find((b) => b.id === t.id)?.inventory ?? 0) > 0
@@ -218,8 +225,11 @@ export async function checkoutCart(
         },
       }),
   );
+  if ("taken" in held) return { ...replayedCart(held.taken, fingerprint), replayed: true };
+  const { project: reserved, reservation } = held;
   s.caches.projects.set(reserved.pk, reserved);
   let session;
+  let answer: CartAnswer | undefined;
   try {
     session = await sellingTiers(
       s,
@@ -243,6 +253,13 @@ export async function checkoutCart(
         }),
     );
     await linkReservationSession(s.kv, { pk: project.pk, id, sessionId: session.id });
+    answer = {
+      url: session.url,
+      sessionId: session.id,
+      reservationId: reservation.id,
+      expiresAt: new Date(expiresAt).toISOString(),
+    };
+    if (key) await retried(() => answerCartKey(s.kv, { pk: project.pk, key, answer: answer! }));
   } catch (err) {
     // nothing was sold: a session made before the failure is ended (no one was given its URL)
     // and the stock goes back at once (a store still failing leaves the hold to the sweep,
@@ -254,14 +271,16 @@ export async function checkoutCart(
       { pk: project.pk, id },
       () => releaseReservation(s, { pk: project.pk, id }),
     );
+    // its key freed, so that a retry with it tries again
+    if (key) {
+      await afterward(s.logger, "a failed cart's Idempotency-Key stays taken", {
+        pk: project.pk,
+        id,
+      }, () => dropCartKey(s.kv, { pk: project.pk, key, reservationId: id }));
+    }
     throw err;
   }
-  return {
-    url: session.url,
-    sessionId: session.id,
-    reservationId: reservation.id,
-    expiresAt: new Date(expiresAt).toISOString(),
-  };
+  return { ...answer, replayed: false };
 }
 
 /**

@@ -8,6 +8,7 @@ import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
 import { ERRORS, jsonRequest, ok, PROVIDER_ERRORS, PUBLIC } from "@/routes/_openapi.ts";
+import { IDEMPOTENCY_KEY_RE } from "@/lib/usage/track.ts";
 
 const ProductSchema = z.object({
   id: z.string().openapi({ example: "prod_Qx1" }),
@@ -42,10 +43,15 @@ const cart = createRoute({
     "Items by `priceId` or `productId`. Unknown or foreign items are 422; more than in stock is 409 " +
     "and nothing is reserved. Guests need no customer; the checkout page asks for the email if none is given. " +
     "One client address may hold at most `HOLDS_PER_CLIENT` (default 20) unpaid checkouts per project " +
-    "at once; beyond that 429 `rate_limited`.",
+    "at once; beyond that 429 `rate_limited`. An `Idempotency-Key` makes a retry answer the first " +
+    "checkout again (`Idempotent-Replayed: true`) instead of holding stock twice; the same key with " +
+    "another cart, or while the first request is still under way, is 409.",
   security: PUBLIC,
   middleware: [apiAuth({ accept: "public" })],
-  request: { body: jsonRequest(CartInputSchema.openapi("CartInput")) },
+  request: {
+    body: jsonRequest(CartInputSchema.openapi("CartInput")),
+    headers: z.object({ "idempotency-key": z.string().regex(IDEMPOTENCY_KEY_RE).optional() }),
+  },
   responses: {
     200: ok(
       z.object({
@@ -70,12 +76,14 @@ export function mountStoreRoutes(app: OpenAPIHono<AppEnv>) {
     const { project } = c.get("api");
     requireType(project, "store");
     const input = c.req.valid("json");
-    const out = await checkoutCart(c.get("services"), project, {
+    const { replayed, ...out } = await checkoutCart(c.get("services"), project, {
       ...input,
       ...returnUrls("cart", input, appOrigin(c)),
+      idempotencyKey: c.req.valid("header")["idempotency-key"],
       origin: ownOrigin(c),
       clientAddress: clientAddress(c),
     });
+    if (replayed) c.header("Idempotent-Replayed", "true");
     return c.json(out, 200);
   });
 }

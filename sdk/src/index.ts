@@ -133,9 +133,12 @@ export class DreamApi {
   };
 
   readonly cart = {
-    checkout: (input: CartInput) =>
+    /** A checkout for a cart; retried safely with an automatic Idempotency-Key (one hold). */
+    checkout: (input: CartInput, o: { idempotencyKey?: string } = {}) =>
       this.#t.request<CartResult>("POST", "/api/cart/checkout", {
         body: input,
+        headers: { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() },
+        retry: true,
       }),
   };
 
@@ -194,9 +197,12 @@ export class DreamBrowser {
   }
 
   readonly cart = {
-    checkout: (input: CartInput) =>
+    /** A checkout for a cart; retried safely with an automatic Idempotency-Key (one hold). */
+    checkout: (input: CartInput, o: { idempotencyKey?: string } = {}) =>
       this.#t.request<CartResult>("POST", "/api/cart/checkout", {
         body: input,
+        headers: { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() },
+        retry: true,
       }),
   };
 
