@@ -31,14 +31,8 @@ export function answerCartKey(
   kv: Deno.Kv,
   o: { pk: string; key: string; answer: CartAnswer },
 ): Promise<void> {
-  return retryAtomic("record the cart's answer", async () => {
-    const cur = await kv.get<CartKey>(cartKeyKeys.byKey(o.pk, o.key));
-    if (!cur.value || cur.value.reservationId !== o.answer.reservationId) return undefined;
-    const res = await kv.atomic().check(cur)
-      .set(cur.key, { ...cur.value, answer: o.answer }, { expireIn: CART_KEY_TTL_MS })
-      .commit();
-    return res.ok ? undefined : RETRY;
-  });
+  const ref = { ...o, reservationId: o.answer.reservationId };
+  return changeCartKey(kv, ref, "record the cart's answer", (k) => ({ ...k, answer: o.answer }));
 }
 
 /** Frees a key whose request failed (its hold given back), so that a retry may try again. */
@@ -46,10 +40,24 @@ export function dropCartKey(
   kv: Deno.Kv,
   o: { pk: string; key: string; reservationId: string },
 ): Promise<void> {
-  return retryAtomic("free the cart's key", async () => {
+  return changeCartKey(kv, o, "free the cart's key", () => null);
+}
+
+/** A checked change of a key still held by `reservationId`: its next value, or null to delete. */
+function changeCartKey(
+  kv: Deno.Kv,
+  o: { pk: string; key: string; reservationId: string },
+  what: string,
+  change: (k: CartKey) => CartKey | null,
+): Promise<void> {
+  return retryAtomic(what, async () => {
     const cur = await kv.get<CartKey>(cartKeyKeys.byKey(o.pk, o.key));
     if (!cur.value || cur.value.reservationId !== o.reservationId) return undefined;
-    const res = await kv.atomic().check(cur).delete(cur.key).commit();
+    const next = change(cur.value);
+    const op = kv.atomic().check(cur);
+    const res = await (next === null
+      ? op.delete(cur.key)
+      : op.set(cur.key, next, { expireIn: CART_KEY_TTL_MS })).commit();
     return res.ok ? undefined : RETRY;
   });
 }
