@@ -212,3 +212,27 @@ Deno.test("an endpoint whose name does not resolve is accepted (as at Stripe), a
   assert.equal(attempt.status, null);
   assert.match(attempt.error, /hooks\.invalid does not resolve/);
 });
+
+Deno.test('an endpoint made with events ["*"] (Stripe\'s spelling) takes every type; an unknown type is 422', async () => {
+  await using app = await testApp({ config: { webhookAllowPrivate: true } });
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat);
+  const all = await app.call("POST", `/v1/projects/${pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: "http://127.0.0.1:9/all", events: ["*"] },
+  });
+  assert.equal(all.status, 201, all.text);
+  const none = await app.call("POST", `/v1/projects/${pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: "http://127.0.0.1:9/none" },
+  });
+  assert.deepEqual(all.body.endpoint.events, none.body.endpoint.events);
+  assert.ok(all.body.endpoint.events.includes("order.refunded"));
+  const bad = await app.call("POST", `/v1/projects/${pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: "http://127.0.0.1:9/bad", events: ["customer.*"] },
+  });
+  assert.equal(bad.status, 422);
+  const listed = await app.call("GET", `/v1/projects/${pk}/webhooks`, { key: dev.dat });
+  assert.equal(listed.body.endpoints.length, 2);
+});

@@ -34,7 +34,8 @@ const OVERLAP_MS = 24 * 3600_000;
 
 export const EndpointInputSchema = z.object({
   url: HttpUrl,
-  events: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length).optional(),
+  /** The types to send; `["*"]` (Stripe's spelling) or none given: every type, also later ones. */
+  events: z.array(z.enum([...EVENT_TYPES, "*"])).min(1).max(EVENT_TYPES.length + 1).optional(),
 }).strict();
 
 /** The public shape of an endpoint (never a secret). */
@@ -105,7 +106,9 @@ export async function createEndpoint(
   const endpoint: WebhookEndpoint = {
     id: `we_${ulid(now)}`,
     url: input.url,
-    events: input.events ? [...new Set(input.events)] : null,
+    events: input.events && !input.events.includes("*")
+      ? [...new Set(input.events as EventType[])]
+      : null,
     createdAt: new Date(now).toISOString(),
     secrets: [{
       sealed: await sealSecret(s.webhookKey, secret),
