@@ -244,6 +244,8 @@ Deno.test("[e2e] events filtered by type, on the API and the Events page", async
   assert.equal(rest.body.events.length, 1);
   assert.equal((await list("type=key.rotated")).body.events.length, 1);
   assert.equal((await list("type=nope")).status, 422);
+  // a filter left blank lists every type, as no filter does
+  assert.deepEqual((await list("type=")).body.events, (await list("")).body.events);
   const page = await app.call("GET", `/dashboard/projects/${pk}/events?type=key.rotated`, {
     headers: { Cookie: dev.cookie, Accept: "text/html" },
   });

@@ -222,8 +222,10 @@ const events = createRoute({
   request: {
     params: PkParam,
     query: PageQuery.extend({
-      type: z.string().regex(/^[a-z_]+(\.[a-z_]+)+$/, "an event type like order.refunded").max(100)
-        .optional().openapi({ description: "Only this type (events recorded from now on)" }),
+      type: z.string().regex(/^([a-z_]+(\.[a-z_]+)+)?$/, "an event type like order.refunded")
+        .max(100).optional().openapi({
+          description: "Only this type (events recorded from now on); empty: every type",
+        }),
     }),
   },
   responses: {
