@@ -29,13 +29,17 @@ export type Change<T, R> = { next: T | null; result: R } | { result: R };
  * The read → check → set of one key, in the one retry loop: `change` sees the current value (or
  * null) and answers `{next, result}` to write, or `{result}` to leave it as it is; it may throw a
  * domain error to refuse (nothing is written). The write is checked on the versionstamp read.
+ * With a `guard` (another key, named from the current value), `change` also sees that entry's
+ * value, read in the same attempt, and the write is checked on it too: a change decided on a
+ * count (a tier's payers) fails when the count moves in between, and the next attempt sees it.
  */
 export function updateChecked<T, R>(
   kv: Deno.Kv,
   key: Deno.KvKey,
   o: {
     what: string;
-    change: (cur: T | null) => Change<T, R>;
+    change: (cur: T | null, guarded: unknown) => Change<T, R>;
+    guard?: ((cur: T | null) => Deno.KvKey | null) | undefined;
     expireIn?: number;
     /** More mutations for the same commit (an epoch bump …). */
     also?: (op: Deno.AtomicOperation) => Deno.AtomicOperation;
@@ -43,9 +47,12 @@ export function updateChecked<T, R>(
 ): Promise<R> {
   return retryAtomic(o.what, async () => {
     const cur = await kv.get<T>(key);
-    const decided = o.change(cur.value);
+    const guardKey = o.guard?.(cur.value) ?? null;
+    const guarded = guardKey ? await kv.get(guardKey) : null;
+    const decided = o.change(cur.value, guarded?.value ?? null);
     if (!("next" in decided)) return decided.result;
-    const op = o.also ? o.also(kv.atomic().check(cur)) : kv.atomic().check(cur);
+    const checked = kv.atomic().check(cur, ...(guarded ? [guarded] : []));
+    const op = o.also ? o.also(checked) : checked;
     const res = decided.next === null
       ? await op.delete(key).commit()
       : await op.set(key, decided.next, o.expireIn ? { expireIn: o.expireIn } : {}).commit();

@@ -227,28 +227,16 @@ export function updateProjectWith<R>(
   change: (p: Project, guarded: unknown) => { next: Project; result: R },
   guard?: (p: Project) => Deno.KvKey | null,
 ): Promise<{ project: Project; result: R }> {
-  if (guard) {
-    return projectWrites.run(pk, () =>
-      retryAtomic("update the project", async () => {
-        const cur = await kv.get<Project>(projectKeys.byPk(pk));
-        if (!cur.value) throw new NotFoundError(`No project ${pk}`);
-        const key = guard(cur.value);
-        const g = key ? await kv.get(key) : null;
-        const r = change(cur.value, g?.value ?? null);
-        const op = bumpEpoch(kv.atomic().check(cur, ...(g ? [g] : [])), pk);
-        const res = await op.set(cur.key, r.next).commit();
-        return res.ok ? { project: r.next, result: r.result } : RETRY;
-      }));
-  }
   return projectWrites.run(
     pk,
     () =>
       updateChecked<Project, { project: Project; result: R }>(kv, projectKeys.byPk(pk), {
         what: "update the project",
         also: (op) => bumpEpoch(op, pk),
-        change: (cur) => {
+        guard: guard && ((cur) => cur ? guard(cur) : null),
+        change: (cur, guarded) => {
           if (!cur) throw new NotFoundError(`No project ${pk}`);
-          const r = change(cur, null);
+          const r = change(cur, guarded);
           return { next: r.next, result: { project: r.next, result: r.result } };
         },
       }),
