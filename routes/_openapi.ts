@@ -1,4 +1,5 @@
 /** Shared OpenAPI pieces: the error shape, common responses and object schemas. */
+import { IDEMPOTENCY_KEY_RE } from "@/lib/usage/track.ts";
 import { z } from "@hono/zod-openapi";
 
 export const ErrorSchema = z.object({
@@ -165,6 +166,12 @@ export const SECRET = [{ secretKey: [] }];
 export const CUSTOMER = [{ secretKey: [] }, { publishableKey: [], customerToken: [] }];
 export const PUBLIC = [{ publishableKey: [] }, { secretKey: [] }];
 export const DEVELOPER = [{ session: [] }, { accessToken: [] }];
+
+/** `Idempotency-Key` where a retry must not act twice (tracking, checkouts, carts). */
+export const IdempotencyKeyHeader = z.string().regex(
+  IDEMPOTENCY_KEY_RE,
+  "must be 1–255 visible ASCII characters",
+).optional();
 
 export const UserIdHeader = z.object({
   "x-user-id": z.string().optional().openapi({

@@ -15,10 +15,10 @@ import {
   setCancelAtPeriodEnd,
   startSubscriptionCheckout,
 } from "@/lib/billing/checkout.ts";
-import { IDEMPOTENCY_KEY_RE } from "@/lib/usage/track.ts";
 import {
   CUSTOMER,
   ERRORS,
+  IdempotencyKeyHeader,
   jsonRequest,
   ok,
   PROVIDER_ERRORS,
@@ -41,7 +41,7 @@ const checkout = createRoute({
   request: {
     body: jsonRequest(CheckoutInputSchema.openapi("CheckoutInput")),
     headers: UserIdHeader.extend({
-      "idempotency-key": z.string().regex(IDEMPOTENCY_KEY_RE).optional(),
+      "idempotency-key": IdempotencyKeyHeader,
     }),
   },
   responses: {

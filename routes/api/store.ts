@@ -7,8 +7,14 @@ import { returnUrls } from "@/lib/billing/return_urls.ts";
 import { requireType } from "@/lib/projects/projects.ts";
 import { CartInputSchema, checkoutCart, publicProduct } from "@/lib/store/cart.ts";
 import { offeredTiers } from "@/lib/catalog/tiers.ts";
-import { ERRORS, jsonRequest, ok, PROVIDER_ERRORS, PUBLIC } from "@/routes/_openapi.ts";
-import { IDEMPOTENCY_KEY_RE } from "@/lib/usage/track.ts";
+import {
+  ERRORS,
+  IdempotencyKeyHeader,
+  jsonRequest,
+  ok,
+  PROVIDER_ERRORS,
+  PUBLIC,
+} from "@/routes/_openapi.ts";
 
 const ProductSchema = z.object({
   id: z.string().openapi({ example: "prod_Qx1" }),
@@ -50,7 +56,7 @@ const cart = createRoute({
   middleware: [apiAuth({ accept: "public" })],
   request: {
     body: jsonRequest(CartInputSchema.openapi("CartInput")),
-    headers: z.object({ "idempotency-key": z.string().regex(IDEMPOTENCY_KEY_RE).optional() }),
+    headers: z.object({ "idempotency-key": IdempotencyKeyHeader }),
   },
   responses: {
     200: ok(

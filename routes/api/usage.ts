@@ -10,8 +10,16 @@ import {
   usageOf,
 } from "@/lib/customers/customers.ts";
 import { requireType } from "@/lib/projects/projects.ts";
-import { IDEMPOTENCY_KEY_RE, QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
-import { CUSTOMER, ERRORS, jsonRequest, ok, UsageSchema, UserIdHeader } from "@/routes/_openapi.ts";
+import { QUANTITY_MAX, QUANTITY_MIN, trackUsage } from "@/lib/usage/track.ts";
+import {
+  CUSTOMER,
+  ERRORS,
+  IdempotencyKeyHeader,
+  jsonRequest,
+  ok,
+  UsageSchema,
+  UserIdHeader,
+} from "@/routes/_openapi.ts";
 
 const TrackSchema = z.object({
   quantity: z.number().int().min(QUANTITY_MIN).max(QUANTITY_MAX).optional().openapi({
@@ -35,11 +43,7 @@ const track = createRoute({
   request: {
     body: jsonRequest(TrackSchema),
     headers: UserIdHeader.extend({
-      "idempotency-key": z.string().regex(
-        IDEMPOTENCY_KEY_RE,
-        "must be 1–255 visible ASCII characters",
-      )
-        .optional(),
+      "idempotency-key": IdempotencyKeyHeader,
     }),
   },
   responses: {
