@@ -17,6 +17,7 @@ export const RETURN_PATHS = {
 } as const;
 
 type Kind = keyof typeof RETURN_PATHS;
+type Fields<K extends Kind> = keyof typeof RETURN_PATHS[K] & string;
 
 /** An optional return URL of an input, documented with the page it defaults to. */
 export const optionalReturnUrl = (path: string) =>
@@ -33,7 +34,6 @@ export function checkoutReturnUrls(kind: "subscription" | "cart") {
     cancelUrl: optionalReturnUrl(paths.cancelUrl),
   };
 }
-type Fields<K extends Kind> = keyof typeof RETURN_PATHS[K] & string;
 
 /**
  * The return URLs of a `kind` of call: each one `given`, else its page on `appOrigin`; with no

@@ -22,7 +22,7 @@ import { checkoutReturnUrls } from "@/lib/billing/return_urls.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { expireIfOpen } from "@/lib/payments/expire_checkout.ts";
 import { afterward, retried } from "@/lib/afterward.ts";
-import { answerCartKey, type CartAnswer, dropCartKey } from "@/lib/kv/cart_keys.ts";
+import { answerCartKey, dropCartKey } from "@/lib/kv/cart_keys.ts";
 import { cartFingerprint, cartKeyFor, replayedCart } from "@/lib/store/cart_keys.ts";
 import { sellingTiers } from "@/lib/catalog/sync.ts";
 import { ulid } from "@/lib/ids.ts";
@@ -229,7 +229,6 @@ export async function checkoutCart(
   const { project: reserved, reservation } = held;
   s.caches.projects.set(reserved.pk, reserved);
   let session;
-  let answer: CartAnswer | undefined;
   try {
     session = await sellingTiers(
       s,
@@ -253,13 +252,14 @@ export async function checkoutCart(
         }),
     );
     await linkReservationSession(s.kv, { pk: project.pk, id, sessionId: session.id });
-    answer = {
+    const answer = {
       url: session.url,
       sessionId: session.id,
       reservationId: reservation.id,
       expiresAt: new Date(expiresAt).toISOString(),
     };
-    if (key) await retried(() => answerCartKey(s.kv, { pk: project.pk, key, answer: answer! }));
+    if (key) await retried(() => answerCartKey(s.kv, { pk: project.pk, key, answer }));
+    return { ...answer, replayed: false };
   } catch (err) {
     // nothing was sold: a session made before the failure is ended (no one was given its URL)
     // and the stock goes back at once (a store still failing leaves the hold to the sweep,
@@ -280,7 +280,6 @@ export async function checkoutCart(
     }
     throw err;
   }
-  return { ...answer, replayed: false };
 }
 
 /**
