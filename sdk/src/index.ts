@@ -25,6 +25,20 @@ export type * from "./types.ts";
 export { type ClientOptions, DreamApiError, newIdempotencyKey } from "./transport.ts";
 export { verifyWebhook, type WebhookEvent, WebhookVerificationError } from "./webhooks.ts";
 
+/**
+ * A cart's checkout, the same for servers and browsers: retried safely with an automatic
+ * Idempotency-Key (one hold however often it is sent). `t` answers the client's transport, set
+ * in its constructor after the fields are made.
+ */
+function cartCheckout(t: () => Transport) {
+  return (input: CartInput, o: { idempotencyKey?: string } = {}) =>
+    t().request<CartResult>("POST", "/api/cart/checkout", {
+      body: input,
+      headers: { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() },
+      retry: true,
+    });
+}
+
 export class DreamApi {
   readonly #t: Transport;
 
@@ -132,15 +146,7 @@ export class DreamApi {
         .then((r) => r.subscription),
   };
 
-  readonly cart = {
-    /** A checkout for a cart; retried safely with an automatic Idempotency-Key (one hold). */
-    checkout: (input: CartInput, o: { idempotencyKey?: string } = {}) =>
-      this.#t.request<CartResult>("POST", "/api/cart/checkout", {
-        body: input,
-        headers: { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() },
-        retry: true,
-      }),
-  };
+  readonly cart = { checkout: cartCheckout(() => this.#t) };
 
   tiers(): Promise<{ type: "saas" | "store"; tiers: Tier[] }> {
     return this.#t.request("GET", "/api/tiers");
@@ -196,15 +202,7 @@ export class DreamBrowser {
       .then((r) => r.products);
   }
 
-  readonly cart = {
-    /** A checkout for a cart; retried safely with an automatic Idempotency-Key (one hold). */
-    checkout: (input: CartInput, o: { idempotencyKey?: string } = {}) =>
-      this.#t.request<CartResult>("POST", "/api/cart/checkout", {
-        body: input,
-        headers: { "Idempotency-Key": o.idempotencyKey ?? newIdempotencyKey() },
-        retry: true,
-      }),
-  };
+  readonly cart = { checkout: cartCheckout(() => this.#t) };
 
   readonly usage = {
     track: (o: { quantity?: number; idempotencyKey?: string } = {}) =>
