@@ -44,13 +44,43 @@ export async function launch() {
   });
 }
 
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launch>>["newPage"]>>;
+
+/**
+ * A screenshot kept as an artifact (never an assertion): Chromium now and then answers
+ * "Unable to capture screenshot" while a page is being composited after a navigation or a
+ * resize, so it is tried three times, and a shot that still fails is reported on stderr
+ * instead of failing the test it illustrates.
+ */
+export async function artifactShot(
+  page: Page,
+  file: string,
+  o: { fullPage?: boolean } = {},
+): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await page.screenshot({
+        path: ARTIFACTS + file,
+        fullPage: o.fullPage ?? true,
+        timeout: 30_000,
+      });
+      return;
+    } catch (err) {
+      if (attempt === 3) {
+        Deno.stderr.writeSync(new TextEncoder().encode(`no screenshot ${file}: ${err}\n`));
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 /** A page with a 10 s default timeout, a record of page errors, and a screenshot helper. */
 export async function openPage(browser: Awaited<ReturnType<typeof launch>>, prefix: string) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.setDefaultTimeout(10_000);
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  const shot = (name: string) =>
-    page.screenshot({ path: `${ARTIFACTS}${prefix}-${name}.png`, fullPage: true });
+  const shot = (name: string) => artifactShot(page, `${prefix}-${name}.png`);
   return { page, errors, shot };
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import axe from "axe-core";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
-import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+import { artifactShot, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
 
 Deno.test({
   name: "[browser] axe-core on every dashboard page, and no horizontal overflow at 390 px",
@@ -82,11 +82,7 @@ Deno.test({
           const res = await page.goto(srv.base + path);
           assert.equal(res?.status(), 200, path);
           // the docs page is very long: its shot is the first screen only
-          await page.screenshot({
-            path: `${ARTIFACTS}a11y${slug}-${width}.png`,
-            fullPage: path !== "/docs",
-            timeout: 30_000,
-          });
+          await artifactShot(page, `a11y${slug}-${width}.png`, { fullPage: path !== "/docs" });
           if (width === 390) {
             const over = await page.evaluate(() =>
               document.documentElement.scrollWidth - document.documentElement.clientWidth
@@ -129,7 +125,7 @@ Deno.test({
         });
         for (const f of found) problems.push(`dark ${path}: ${f}`);
       }
-      await page.screenshot({ path: `${ARTIFACTS}a11y-dark-overview.png`, fullPage: true });
+      await artifactShot(page, "a11y-dark-overview.png");
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();

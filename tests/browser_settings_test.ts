@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
-import { ARTIFACTS, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
+import { artifactShot, ensureIslands, hasChromium, launch } from "@/tests/browser.ts";
 import { runWebhooks } from "@/lib/outbound/deliver.ts";
 
 Deno.test({
@@ -27,8 +27,7 @@ Deno.test({
       page.setDefaultTimeout(10_000);
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
-      const shot = (n: string) =>
-        page.screenshot({ path: `${ARTIFACTS}phone-${n}.png`, fullPage: true });
+      const shot = (n: string) => artifactShot(page, `phone-${n}.png`);
       const fits = async () => {
         const over = await page.evaluate(() =>
           document.documentElement.scrollWidth - document.documentElement.clientWidth

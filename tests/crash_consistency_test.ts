@@ -237,14 +237,20 @@ Deno.test({
         },
       ];
       const weights = [0, 0, 0, 1, 2, 3, 3, 4, 4, 4, 5, 5, 6, 7, 8, 9, 9, 9, 10, 10, 10, 11];
-      const load = (ms: number) => {
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const ackedNow = () => Object.values(acked).reduce((a, b) => a + b, 0);
+      // `ms` of load, and on a slow machine longer, until 60 more tracked calls were acknowledged
+      // (at most 30 s): the kill always comes in the middle of real work
+      const load = async (ms: number) => {
         let stop = false;
+        const from = ackedNow();
+        const t0 = Date.now();
         const workers = Array.from({ length: 8 }, async () => {
           while (!stop) await ops[pick(weights)]!();
         });
-        return new Promise((r) => setTimeout(r, ms)).then(() => ({
-          stop: () => (stop = true, Promise.all(workers)),
-        }));
+        await sleep(ms);
+        while (ackedNow() - from < 60 && Date.now() - t0 < 30_000) await sleep(50);
+        return { stop: () => (stop = true, Promise.all(workers)) };
       };
 
       for (const ms of [600, 900, 1200, 1500]) {
@@ -257,7 +263,7 @@ Deno.test({
       }
       await (await load(1000)).stop(); // a calm stretch after the last restart
       for (const url of open.splice(0)) await call("session-cancel", "POST", `${path(url)}/cancel`);
-      await new Promise((r) => setTimeout(r, 2500)); // events are applied within 2 s
+      await sleep(2500); // events are applied within 2 s
       const kills = Object.entries(stats).filter(([k]) => k.endsWith(":cut"));
       assert.ok(kills.length > 0, "the kills cut calls off");
       const summary = JSON.stringify(stats);
@@ -352,7 +358,7 @@ Deno.test({
           .map((o) => `order.paid ${o.id}`),
       ];
       for (let i = 0; i < 120 && owed().length > 0; i++) {
-        await new Promise((r) => setTimeout(r, 500));
+        await sleep(500);
       }
       assert.deepEqual(owed(), []);
     } finally {
