@@ -1,0 +1,211 @@
+/**
+ * [e2e] Every query is scoped by the authenticated project: one developer, with its own token and
+ * keys, sends every developer route of /openapi.json at another developer's projects and at its
+ * own projects with the other's ids (customers, tiers, codes, endpoints, deliveries, orders), and
+ * every customer route at the other's customers and tokens. Nothing answers 2xx or 5xx, and the
+ * other developer's projects read exactly as before, audit log included.
+ */
+import assert from "node:assert/strict";
+import { developer, project, subscribe, testApp } from "@/tests/helpers.ts";
+
+const URLS = { successUrl: "https://shop.example/ok", cancelUrl: "https://shop.example/no" };
+
+/** A valid body for each route that takes one, so that only the scoping can refuse it. */
+function bodyFor(method: string, path: string, store: boolean): unknown {
+  if (method === "GET" || method === "DELETE") return undefined;
+  const rules: [RegExp, unknown][] = [
+    [/\/keys\/rotate$/, { graceSeconds: 0 }],
+    [/\/tiers$/, store ? { name: "evil", price: 100, inventory: 1 } : { name: "evil", price: 0 }],
+    [/\/tiers\/\{name\}$/, { displayName: "Pwned" }],
+    [/\/coupons$/, { code: "EVIL", percentOff: 50, duration: "once" }],
+    [/\/webhooks$/, { url: "https://evil.example/hook" }],
+    [/\/refund$/, { amount: 1 }],
+    [/\/subscription\/cancel$/, { atPeriodEnd: false }],
+    [/\/\{pk\}$/, { name: "Pwned" }],
+  ];
+  return rules.find(([re]) => re.test(path))?.[1] ?? {};
+}
+
+Deno.test("[e2e] one developer reaches nothing of another's, through any route, with any id", async () => {
+  await using app = await testApp();
+  const b = await developer(app, "owner@example.com");
+  const bSaas = await project(app, b.dat, {
+    name: "Owner API",
+    tiers: [
+      { name: "free", price: 0, limit: 5 },
+      { name: "pro", price: 1900, limit: 100 },
+      { name: "bonly", price: 2900, limit: 500 },
+    ],
+  });
+  const bStore = await project(app, b.dat, {
+    name: "Owner shop",
+    type: "store",
+    tiers: [{ name: "bmug", price: 1200, inventory: 10 }],
+  });
+  await app.call("GET", "/v1/connect/authorize", { key: b.dat });
+  await subscribe(app, bSaas.sk, "b_cust", "pro");
+  await app.call("POST", "/api/data", { key: bSaas.sk, headers: { "X-User-Id": "b_cust" } });
+  const code = await app.call("POST", `/v1/projects/${bSaas.pk}/coupons`, {
+    key: b.dat,
+    body: { code: "BCODE", percentOff: 10, duration: "forever" },
+  });
+  assert.equal(code.status, 201, code.text);
+  const ep = await app.call("POST", `/v1/projects/${bSaas.pk}/webhooks`, {
+    key: b.dat,
+    body: { url: "https://hooks.example/owner" },
+  });
+  assert.equal(ep.status, 201, ep.text);
+  const endpointId = ep.body.endpoint.id as string;
+  assert.equal(
+    (await app.call("POST", `/v1/projects/${bSaas.pk}/webhooks/${endpointId}/test`, {
+      key: b.dat,
+    })).status < 300,
+    true,
+  );
+  const mug = (await app.call("GET", "/api/products", { key: bStore.pk })).body.products[0];
+  const cart = await app.call("POST", "/api/cart/checkout", {
+    key: bStore.pk,
+    body: { items: [{ productId: mug.id, quantity: 1 }], email: "buyer@example.com", ...URLS },
+  });
+  assert.equal(cart.status, 200, cart.text);
+  await app.call("POST", new URL(cart.body.url).pathname + "/complete", { body: {} });
+  const orders = await app.call("GET", `/v1/projects/${bStore.pk}/orders`, { key: b.dat });
+  const orderId = orders.body.orders[0].id as string;
+  const deliveries = await app.call(
+    "GET",
+    `/v1/projects/${bSaas.pk}/webhooks/${endpointId}/deliveries`,
+    { key: b.dat },
+  );
+  const deliveryId = (deliveries.body.deliveries[0]?.id ?? "del_none") as string;
+  const bToken = (await app.call("POST", "/api/customers/b_cust/token", { key: bSaas.sk })).body
+    .token as string;
+
+  /** What the owner sees of its projects: compared whole before and after. */
+  const snapshot = async () => {
+    const out: Record<string, unknown> = {};
+    for (const pk of [bSaas.pk, bStore.pk]) {
+      for (
+        const rest of [
+          "",
+          "/tiers",
+          "/keys",
+          "/dashboard",
+          "/customers",
+          "/events",
+          "/coupons",
+          "/webhooks",
+          "/orders",
+        ]
+      ) {
+        const r = await app.call("GET", `/v1/projects/${pk}${rest}`, { key: b.dat });
+        out[`${pk}${rest}`] = r.status < 300 ? r.body : [r.status, r.body.error.code];
+      }
+    }
+    const d = await app.call("GET", `/v1/projects/${bSaas.pk}/webhooks/${endpointId}/deliveries`, {
+      key: b.dat,
+    });
+    out.deliveries = d.body;
+    out.customer = (await app.call("GET", "/api/customers/b_cust", { key: bSaas.sk })).body;
+    out.products = (await app.call("GET", "/api/products", { key: bStore.pk })).body;
+    return out;
+  };
+  const before = await snapshot();
+
+  const a = await developer(app, "other@example.com");
+  const aSaas = await project(app, a.dat, { name: "Other API" });
+  const aStore = await project(app, a.dat, {
+    name: "Other shop",
+    type: "store",
+    tiers: [{ name: "amug", price: 900, inventory: 3 }],
+  });
+  await app.call("GET", "/v1/connect/authorize", { key: a.dat });
+
+  const spec = (await app.call("GET", "/openapi.json")).body.paths as Record<string, object>;
+  const routes = Object.entries(spec).filter(([p]) => p.startsWith("/v1/projects/{pk}"));
+  assert.ok(routes.length >= 30, `developer routes with a project: ${routes.length}`);
+  const wrong: string[] = [];
+  let sent = 0;
+  for (const [template, ops] of routes) {
+    for (const method of Object.keys(ops).map((m) => m.toUpperCase())) {
+      for (const store of [false, true]) {
+        const ids = {
+          name: store ? "bmug" : "bonly",
+          code: "BCODE",
+          id: template.includes("/webhooks/")
+            ? endpointId
+            : template.includes("/orders/")
+            ? orderId
+            : "b_cust",
+          deliveryId,
+        };
+        // the other's project itself, then one's own project with the other's ids (a route
+        // without ids is one's own to use there)
+        const withIds = /\{(name|code|id|deliveryId)\}/.test(template);
+        const own = store ? aStore.pk : aSaas.pk;
+        for (
+          const pk of withIds ? [store ? bStore.pk : bSaas.pk, own] : [store ? bStore.pk : bSaas.pk]
+        ) {
+          const path = template.replace(
+            /\{(\w+)\}/g,
+            (_, k: string) => k === "pk" ? pk : ids[k as keyof typeof ids],
+          );
+          const body = bodyFor(method, template, store);
+          const r = await app.call(method, path, {
+            key: a.dat,
+            ...(body === undefined ? {} : { body }),
+          });
+          sent++;
+          if (r.status < 400 || r.status >= 500) {
+            wrong.push(`${method} ${path}: ${r.status} ${r.text.slice(0, 120)}`);
+          }
+        }
+      }
+    }
+  }
+  assert.ok(sent > 80, `requests sent: ${sent}`);
+
+  // the customer API with the other's keys, customers and tokens
+  const customerCalls: [string, string, Record<string, unknown>][] = [
+    ["GET", "/api/customers/b_cust", { key: aSaas.sk }],
+    ["PATCH", "/api/customers/b_cust", { key: aSaas.sk, body: { name: "Pwned" } }],
+    ["DELETE", "/api/customers/b_cust", { key: aSaas.sk }],
+    ["POST", "/api/customers/b_cust/token", { key: aSaas.sk }],
+    ["POST", "/api/data", { key: aSaas.pk, headers: { "X-Customer-Token": bToken } }],
+    ["GET", "/api/usage", { key: aSaas.pk, headers: { "X-Customer-Token": bToken } }],
+    ["POST", "/api/data", { key: aSaas.sk, headers: { "X-Publishable-Key": bSaas.pk } }],
+    ["POST", "/api/subscription/cancel", { key: aSaas.pk, headers: { "X-Clerk-Token": bToken } }],
+    [
+      "POST",
+      "/api/cart/checkout",
+      { key: aStore.pk, body: { items: [{ productId: mug.id, quantity: 1 }], ...URLS } },
+    ],
+    [
+      "POST",
+      "/api/create-checkout",
+      { key: aSaas.sk, headers: { "X-User-Id": "a_user" }, body: { tier: "bonly", ...URLS } },
+    ],
+  ];
+  for (const [method, path, o] of customerCalls) {
+    const r = await app.call(method, path, o);
+    if (r.status < 400 || r.status >= 500) {
+      wrong.push(`${method} ${path}: ${r.status} ${r.text.slice(0, 120)}`);
+    }
+  }
+  // the same customer id in one's own project is one's own customer, with nothing of the other's
+  const mine = await app.call("GET", "/api/usage", {
+    key: aSaas.sk,
+    headers: { "X-User-Id": "b_cust" },
+  });
+  assert.equal(mine.status, 200);
+  assert.equal(mine.body.usage.count, 0);
+  assert.equal(mine.body.usage.plan, "free");
+  const totals = await app.call("GET", "/api/dashboard/totals", { key: aSaas.sk });
+  assert.equal(totals.status, 200);
+  assert.equal(totals.body.activeSubscriptions, 0);
+  assert.equal(totals.body.sales, 0);
+  const aOrders = await app.call("GET", "/api/orders", { key: aStore.sk });
+  assert.deepEqual(aOrders.body.orders, []);
+
+  assert.deepEqual(wrong, []);
+  assert.deepEqual(await snapshot(), before);
+});
