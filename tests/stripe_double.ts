@@ -252,6 +252,45 @@ export class StripeDouble {
     return [...this.#store(account).values()].filter((o) => o.id.startsWith(prefix));
   }
 
+  /**
+   * A page of a Stripe list: newest first, `limit` (1 – 100, default 10) objects after
+   * `starting_after`, and whether more follow (`has_more`).
+   */
+  #page(
+    account: string | null,
+    list: { prefix: string; url: string },
+    p: Params,
+    keep: (o: Obj) => boolean,
+  ) {
+    const limit = p.limit === undefined ? 10 : Number(p.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw new StripeApiError(
+        400,
+        "invalid_request_error",
+        "parameter_invalid_integer",
+        "This value must be greater than or equal to 1 and less than or equal to 100.",
+        "limit",
+      );
+    }
+    // objects are held in creation order (a change keeps an object's place)
+    const all = this.all(account, list.prefix).filter(keep).reverse();
+    let from = 0;
+    if (p.starting_after !== undefined) {
+      from = all.findIndex((o) => o.id === p.starting_after) + 1;
+      if (from === 0) {
+        throw new StripeApiError(
+          400,
+          "invalid_request_error",
+          "resource_missing",
+          `No such object: '${p.starting_after}'`,
+          "starting_after",
+        );
+      }
+    }
+    const data = all.slice(from, from + limit);
+    return { object: "list", data, has_more: from + limit < all.length, url: list.url };
+  }
+
   async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const live = req.headers.get("Authorization") === `Bearer ${this.apiKeyLive}`;
@@ -630,13 +669,23 @@ export class StripeDouble {
       }
       case "GET /subscriptions/:id":
         return this.#get(account, id!, "subscription");
-      case "GET /subscriptions":
-        return {
-          object: "list",
-          data: this.all(account, "sub_"),
-          has_more: false,
-          url: "/v1/subscriptions",
-        };
+      case "GET /subscriptions": {
+        // Stripe: without `status`, every subscription that is not canceled; `ended` adds the
+        // incomplete_expired ones to the canceled; `all` is every status
+        const status = p.status as string | undefined;
+        return this.#page(
+          account,
+          { prefix: "sub_", url: "/v1/subscriptions" },
+          p,
+          (o) =>
+            status === "all" ||
+            (status === undefined
+              ? o.status !== "canceled"
+              : status === "ended"
+              ? o.status === "canceled" || o.status === "incomplete_expired"
+              : o.status === status),
+        );
+      }
       case "POST /subscriptions/:id": {
         const o = this.#get(account, id!, "subscription") as Obj & { items: { data: Obj[] } };
         let next: Obj = { ...o };
