@@ -376,3 +376,103 @@ Deno.test("[e2e] one failed delivery delays no other: the next event goes on the
   assert.deepEqual(await runWebhooks(app.services), { fannedOut: 0, attempted: 1 });
   assert.deepEqual([rx.ids[2], new Set(rx.ids).size], [rx.ids[0], 2], "the first, retried");
 });
+
+/** Every delivery record of an endpoint, read from the store (its API is gone with it). */
+async function deliveriesIn(app: Awaited<ReturnType<typeof testApp>>, pk: string, id: string) {
+  const out: Delivery[] = [];
+  for await (const e of app.kv.list<Delivery>({ prefix: outboxKeys.listDeliveries(pk, id) })) {
+    out.push(e.value);
+  }
+  return out;
+}
+
+/** The endpoint's queue entries left in the store. */
+async function queueOf(app: Awaited<ReturnType<typeof testApp>>, pk: string, id: string) {
+  const left: Deno.KvKey[] = [];
+  for await (const e of app.kv.list({ prefix: outboxKeys.queue(pk, id) })) left.push(e.key);
+  return left;
+}
+
+Deno.test("[e2e] a deleted endpoint's queued deliveries end unsent, and nothing of them stays queued", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  await using rx = receiver({ answer: () => 503 });
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat);
+  const endpointId = await endpoint(app, { dat: dev.dat, pk, url: rx.url });
+  await pings(app, { dat: dev.dat, pk, endpointId, n: 3 });
+  await runWebhooks(app.services);
+  assert.equal(rx.ids.length, 1, "the first attempt failed; the endpoint waits out its back-off");
+  const del = await app.call("DELETE", `/v1/projects/${pk}/webhooks/${endpointId}`, {
+    key: dev.dat,
+  });
+  assert.equal(del.status < 300, true, del.text);
+  for (let i = 0; i < 3; i++) {
+    app.clock.advance(BACKOFF_MS.at(-1)!);
+    await runWebhooks(app.services);
+  }
+  assert.equal(rx.ids.length, 1, "nothing is sent to a deleted endpoint");
+  assert.deepEqual(await queueOf(app, pk, endpointId), []);
+  const ds = await deliveriesIn(app, pk, endpointId);
+  assert.equal(ds.length, 3);
+  for (const d of ds) {
+    assert.equal(d.state, "failed");
+    assert.equal(d.nextAt, null);
+    assert.equal(d.attempts.at(-1)!.error, "endpoint deleted");
+  }
+  const gone = await app.call("GET", `/v1/projects/${pk}/webhooks/${endpointId}/deliveries`, {
+    key: dev.dat,
+  });
+  assert.equal(gone.status, 404);
+});
+
+Deno.test("[e2e] an endpoint disabled after failing for 3 days ends its other queued deliveries; each can be retried once it is enabled", async () => {
+  await using app = await testApp({ clock: new TestClock(new Date().toISOString()), config });
+  let down = true;
+  await using rx = receiver({ answer: () => (down ? 500 : 200) });
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat);
+  const endpointId = await endpoint(app, { dat: dev.dat, pk, url: rx.url });
+  await pings(app, { dat: dev.dat, pk, endpointId, n: 3 });
+  const listed = async () =>
+    (await app.call("GET", `/v1/projects/${pk}/webhooks/${endpointId}/deliveries`, {
+      key: dev.dat,
+    })).body.deliveries as {
+      id: string;
+      state: string;
+      attempts: { status: number | null; error: string | null }[];
+    }[];
+  const disabled = async () =>
+    (await app.call("GET", `/v1/projects/${pk}/webhooks`, { key: dev.dat })).body.endpoints[0]
+      .disabled;
+  for (let i = 0; i < 40 && !(await disabled()); i++) {
+    await runWebhooks(app.services);
+    app.clock.advance(BACKOFF_MS.at(-1)! / 2);
+  }
+  assert.equal(await disabled(), true);
+  const sent = rx.ids.length;
+  app.clock.advance(BACKOFF_MS.at(-1)!);
+  await runWebhooks(app.services);
+  assert.equal(rx.ids.length, sent, "nothing is sent to a disabled endpoint");
+  assert.deepEqual(await queueOf(app, pk, endpointId), []);
+  const log = await listed();
+  assert.equal(log.length, 3);
+  assert.ok(log.every((d) => d.state === "failed"), JSON.stringify(log));
+  const ended = log.filter((d) => d.attempts.at(-1)!.error === "endpoint disabled");
+  assert.equal(ended.length, 2, "the two behind the one that failed for good end unsent");
+  for (const d of ended) assert.equal(d.attempts.at(-1)!.status, null);
+
+  down = false;
+  const on = await app.call("POST", `/v1/projects/${pk}/webhooks/${endpointId}/enable`, {
+    key: dev.dat,
+  });
+  assert.equal(on.status, 200, on.text);
+  const retry = await app.call(
+    "POST",
+    `/v1/projects/${pk}/webhooks/${endpointId}/deliveries/${ended[0]!.id}/retry`,
+    { key: dev.dat },
+  );
+  assert.equal(retry.status, 202, retry.text);
+  await runWebhooks(app.services);
+  assert.equal(rx.ids.at(-1), ended[0]!.id, "the retry carries the delivery's own webhook-id");
+  assert.equal((await listed()).find((d) => d.id === ended[0]!.id)!.state, "delivered");
+});
