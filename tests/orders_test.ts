@@ -11,6 +11,7 @@ import {
 } from "@/tests/helpers.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { projectByPk } from "@/lib/projects/projects.ts";
+import { sweepReservations } from "@/lib/store/sweep.ts";
 import {
   connectedProject,
   connectToDouble,
@@ -471,4 +472,41 @@ Deno.test("[e2e] a refund made at the provider whose recording fails once is rec
   const kept = [];
   for await (const e of app.kv.list({ prefix: ["sandbox_outbox"] })) kept.push(e.key);
   assert.deepEqual(kept, [], "every kept event delivered");
+});
+
+Deno.test("[e2e] Stripe (double): a cart paid whose events never came is found paid by the sweep and sold once; the late events change nothing", async () => {
+  await using t = await connectedProject({
+    type: "store",
+    tiers: [{ name: "lamp", price: 5000, inventory: 4 }],
+  });
+  const { srv, pk, sk, clock, double, account, app, dev } = t;
+  const [lamp] = (await srv.call("GET", "/api/products", { key: pk })).body.products;
+  const cart = await srv.call("POST", "/api/cart/checkout", {
+    key: pk,
+    body: { ...urls, email: "late@example.com", items: [{ productId: lamp.id, quantity: 3 }] },
+  });
+  assert.equal(cart.status, 200, cart.text);
+  const events = double.pay(account, cart.body.sessionId); // paid at Stripe; nothing told us
+  const id = cart.body.reservationId as string;
+  const sold = async () => {
+    const d = (await srv.call("GET", "/api/dashboard", { key: sk })).body;
+    const stock = (await srv.call("GET", "/api/products", { key: pk })).body.products[0].inventory;
+    return { sales: d.sales, revenue: d.revenue, stock };
+  };
+  assert.deepEqual(await sold(), { sales: 0, revenue: 0, stock: 1 }, "held, not sold");
+
+  clock.advance(31 * 60_000); // past the hold's 30 minutes
+  assert.equal(await sweepReservations(app.services, 0), 1);
+  assert.deepEqual(await sold(), { sales: 1, revenue: 15000, stock: 1 });
+  const order = (await srv.call("GET", `/v1/projects/${pk}/orders/${id}`, { key: dev.dat })).body
+    .order;
+  assert.equal(order.status, "paid");
+  assert.equal(order.amountTotal, 15000);
+  assert.equal(order.email, "late@example.com");
+  assert.equal(await sweepReservations(app.services, 0), 0, "settled once");
+
+  await deliverEvents(srv, double, events); // the events arrive at last
+  assert.deepEqual(await sold(), { sales: 1, revenue: 15000, stock: 1 });
+  const orders = (await srv.call("GET", `/v1/projects/${pk}/orders`, { key: dev.dat })).body.orders;
+  assert.equal(orders.length, 1);
 });
