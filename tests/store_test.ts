@@ -98,6 +98,25 @@ Deno.test("[e2e] store journey: image → product → cart → pay → stock and
       body: { file: "x" },
     });
     assert.equal(notMultipart.status, 400);
+    // a form without a `file` (or with `file` as text), a multipart type without a boundary
+    const noFile = new FormData();
+    noFile.append("file", "just text");
+    for (
+      const [body, headers, field] of [
+        [noFile, {}, "file"],
+        ["abc", { "Content-Type": "multipart/form-data" }, "body"],
+      ] as const
+    ) {
+      const res = await app.fetch(
+        new Request(`${ORIGIN}/v1/assets`, {
+          method: "POST",
+          headers: { ...auth, ...headers },
+          body,
+        }),
+      );
+      assert.equal(res.status, 400);
+      assert.equal((await res.json()).error.details[0].field, field);
+    }
     const noAuth = await upload(app, {}, PNG);
     assert.equal(noAuth.status, 401);
     await noAuth.body?.cancel();
