@@ -1,7 +1,8 @@
 /**
  * [fuzz] Every route of /openapi.json (and the pages) gets random bytes, control characters,
- * huge ids, odd content types and odd headers, through a real port. No answer may be 5xx and
- * the server must stay up. Seeded (FUZZ_SEED) and bounded in count and time.
+ * huge ids, odd content types and odd headers, through a real port. No answer may be 5xx, every
+ * answer carries X-Request-Id, every API error is the contract's JSON error, and the server must
+ * stay up. Seeded (FUZZ_SEED) and bounded in count and time.
  */
 import assert from "node:assert/strict";
 import { prng } from "@/tests/prng.ts";
@@ -10,6 +11,35 @@ import { developer, project, servePort, testApp } from "@/tests/helpers.ts";
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261202);
 const MAX_REQUESTS = 2500;
 const MAX_MS = 12_000;
+
+/**
+ * What is wrong with an answer's error shape, if anything: every answer carries X-Request-Id, and
+ * a non-2xx answer of the API (not a page, not HEAD, not a redirect) is the contract's JSON error
+ * whose requestId is that header and whose top-level message repeats error.message.
+ */
+function errorShapeProblem(res: Response, text: string, method: string, url: string) {
+  const id = res.headers.get("x-request-id");
+  if (!id) return "no X-Request-Id";
+  const path = new URL(url).pathname;
+  if (res.status < 400 || method === "HEAD" || !/^\/(api|v1|webhook)\//.test(path)) return null;
+  let body: {
+    error?: { code?: unknown; message?: unknown; requestId?: unknown };
+    message?: unknown;
+  };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return "an error that is not JSON";
+  }
+  const e = body?.error;
+  if (!e || typeof e.code !== "string" || !/^[a-z]+(_[a-z]+)*$/.test(e.code)) {
+    return "no snake_case error.code";
+  }
+  if (typeof e.message !== "string" || e.message === "") return "no error.message";
+  if (e.requestId !== id) return "error.requestId is not the X-Request-Id";
+  if (body.message !== e.message) return "the top-level message differs";
+  return null;
+}
 
 Deno.test("[fuzz] no input answers 5xx or stops the server", async () => {
   await using app = await testApp({
@@ -257,9 +287,11 @@ Deno.test("[fuzz] no input answers 5xx or stops the server", async () => {
         redirect: "manual",
         ...(b.body !== undefined ? { body: b.body } : {}),
       });
-      await res.body?.cancel();
+      const text = await res.text();
       seen.add(res.status);
       if (res.status >= 500) failures.push(`${res.status} ${method} ${url.slice(0, 200)}`);
+      const shape = errorShapeProblem(res, text, method, url);
+      if (shape) failures.push(`${shape}: ${res.status} ${method} ${url.slice(0, 200)}`);
     } catch (err) {
       failures.push(`no answer: ${method} ${url.slice(0, 200)}: ${err}`);
     }
