@@ -337,6 +337,63 @@ for (const [how, config] of HISTORY_FOLDS) {
   });
 }
 
+Deno.test("[e2e] usage history lists a past period still in the log; a usage reset empties only the current period", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 50 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  await app.call("GET", "/v1/connect/authorize", { key: dev.dat });
+  const track = (quantity: number) =>
+    app.call("POST", "/api/data", { key: sk, headers: { "X-User-Id": "ann" }, body: { quantity } });
+  const history = async () =>
+    (await app.call("GET", `/v1/projects/${pk}/customers/ann/usage/history`, { key: dev.dat }))
+      .body.periods;
+  const count = async () =>
+    (await app.call("GET", "/api/usage", { key: sk, headers: { "X-User-Id": "ann" } })).body.usage
+      .count;
+  const reset = () =>
+    app.call("POST", `/v1/projects/${pk}/customers/ann/usage/reset`, { key: dev.dat });
+  const NOV = "2026-11-01T00:00:00.000Z";
+  const DEC = "2026-12-01T00:00:00.000Z";
+
+  assert.equal((await track(3)).status, 200); // November, left in the log (no fold)
+  app.clock.set("2026-12-03T09:00:00.000Z");
+  assert.equal((await track(2)).status, 200);
+  assert.deepEqual(await history(), [
+    { periodStart: NOV, count: 3 },
+    { periodStart: DEC, count: 2 },
+  ]);
+  assert.equal((await reset()).status, 200);
+  assert.equal(await count(), 0);
+  assert.deepEqual(await history(), [
+    { periodStart: NOV, count: 3 },
+    { periodStart: DEC, count: 0 },
+  ], "November keeps its count");
+  await app.services.meter.flush(pk);
+  assert.deepEqual((await history()).map((p: { count: number }) => p.count), [3, 0], "folded");
+
+  // on a subscription, the reset empties the subscription's period; the month's free usage
+  // from before it stays, and counts again once the subscription ends
+  assert.equal((await track(2)).status, 200);
+  const co = await app.call("POST", "/api/create-checkout", {
+    key: sk,
+    headers: { "X-User-Id": "ann" },
+    body: { tier: "pro", successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" },
+  });
+  await app.call("POST", new URL(co.body.url).pathname + "/complete", { body: {} });
+  assert.equal((await track(4)).status, 200);
+  assert.equal(await count(), 4);
+  assert.equal((await reset()).status, 200);
+  assert.equal(await count(), 0);
+  const end = await app.call("POST", `/v1/projects/${pk}/customers/ann/subscription/cancel`, {
+    key: dev.dat,
+    body: { atPeriodEnd: false },
+  });
+  assert.equal(end.status, 200, end.text);
+  assert.equal(await count(), 2, "back on free: December's free usage");
+});
+
 Deno.test("[e2e] an audit entry the store fails to write never makes a done action answer as failed", async () => {
   const faults = await faultyKv();
   const auditEntries = setsIn(

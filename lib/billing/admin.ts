@@ -7,21 +7,26 @@ import type { Services } from "@/lib/services.ts";
 import type { Project } from "@/lib/kv/projects.ts";
 import { deleteCustomer, requireCustomer } from "@/lib/customers/customers.ts";
 import { cancelNowAtProvider } from "@/lib/payments/cancel_now.ts";
-import { PAID_STATUSES } from "@/lib/usage/plan.ts";
+import { PAID_STATUSES, planOf } from "@/lib/usage/plan.ts";
 import { accountFor } from "@/lib/payments/connected_account.ts";
 import { applySubscription, snapshot } from "@/lib/billing/subscriptions.ts";
 import { setCancelAtPeriodEnd } from "@/lib/billing/checkout.ts";
 import { recordAction } from "@/lib/audit.ts";
 import { ConflictError, NotFoundError } from "@/lib/errors.ts";
 
-/** Sets the customer's count for every open period to 0 (a log line every instance learns). */
+/**
+ * Sets the customer's count for its current period (the one its plan counts against now) to 0,
+ * a log line every instance learns; earlier periods, and another plan's period this one overlaps,
+ * keep their counts.
+ */
 export async function resetUsage(
   s: Services,
   project: Project,
   o: { id: string; actor: string },
 ): Promise<void> {
-  await requireCustomer(s, project.pk, o.id);
-  await s.meter.resetCustomer(project.pk, o.id);
+  const customer = await requireCustomer(s, project.pk, o.id);
+  const { period } = planOf(s, project, customer);
+  await s.meter.resetCustomer(project.pk, o.id, period.start);
   await recordAction(s, project.pk, {
     type: "customer.usage_reset",
     summary: `usage of ${o.id} reset to 0`,

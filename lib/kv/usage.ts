@@ -70,27 +70,40 @@ export function decodeRow(stored: StoredRow): LogLine[] {
 export const isReset = (l: LogLine) => l[1] === "";
 
 /**
- * Deletes a customer's usage counters and appends a reset line under the project's head, in
- * one commit that also checks every row is folded (the caller folds first): other instances
- * learn of it when they next catch up. Answers the new head's sequence and versionstamp, or null
+ * Deletes a customer's usage counters (one period's, or all) and appends a reset line under the
+ * project's head, in one commit that also checks every row is folded (the caller folds first):
+ * other instances learn of it when they next catch up, and read the customer's counts again. Answers the new head's sequence and versionstamp, or null
  * when the head or the fold moved meanwhile (fold again and retry).
  */
 export async function resetCustomerUsage(
   kv: Deno.Kv,
   pk: string,
-  o: { customerId: string; at: { seq: number; versionstamp: string | null } },
+  o: {
+    customerId: string;
+    /** only this period's count (a usage reset); every period when left out (a deletion) */
+    periodStart?: string;
+    at: { seq: number; versionstamp: string | null };
+  },
 ): Promise<{ seq: number; versionstamp: string } | null> {
   const bucketKey = bucketKeys.bucket(pk, bucketOf(o.customerId));
   const [folded, bucket] = await kv.getMany<[number, Bucket]>([usageKeys.folded(pk), bucketKey]);
   if ((folded.value ?? 0) !== o.at.seq) return null;
   const keys: Deno.KvKey[] = [];
-  for (
-    const prefix of [
-      usageKeys.byCustomer(pk, o.customerId),
-      usageKeys.tallyByCustomer(pk, o.customerId),
-    ]
-  ) {
-    for await (const e of kv.list({ prefix })) keys.push(e.key);
+  const start = o.periodStart;
+  if (start !== undefined) {
+    keys.push(
+      usageKeys.counter(pk, o.customerId, start),
+      usageKeys.tally(pk, o.customerId, start),
+    );
+  } else {
+    for (
+      const prefix of [
+        usageKeys.byCustomer(pk, o.customerId),
+        usageKeys.tallyByCustomer(pk, o.customerId),
+      ]
+    ) {
+      for await (const e of kv.list({ prefix })) keys.push(e.key);
+    }
   }
   const seq = o.at.seq + 1;
   let op = kv.atomic()
@@ -102,9 +115,11 @@ export async function resetCustomerUsage(
     .set(usageKeys.head(pk), seqValue(seq))
     .set(usageKeys.log(pk, seq), encodeRow([resetLine(o.customerId)]));
   if (bucket.value) {
-    const prefix = countKey(o.customerId, "");
+    const prefix = countKey(o.customerId, start ?? "");
     const kept = Object.fromEntries(
-      Object.entries(bucket.value).filter(([k]) => !k.startsWith(prefix)),
+      Object.entries(bucket.value).filter(([k]) =>
+        start === undefined ? !k.startsWith(prefix) : k !== prefix
+      ),
     );
     op = op.set(bucketKey, kept);
   }

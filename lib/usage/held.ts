@@ -139,6 +139,15 @@ export class HeldProject {
     return cell !== undefined && !cell.dead && cell.held === this;
   }
 
+  /** The periods of customer `c` that the rows held add to (reset lines left out). */
+  periodsOf(c: string): string[] {
+    const out = new Set<string>();
+    for (const lines of this.rows.values()) {
+      for (const [id, p] of lines) if (id === c && p !== "") out.add(p);
+    }
+    return [...out];
+  }
+
   /** The count held for a key, if any. */
   count(ck: string): number | undefined {
     return this.#counts.get(ck)?.n;

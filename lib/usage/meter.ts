@@ -89,10 +89,9 @@ export class UsageMeter {
   }
 
   /**
-   * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: how many unfolded log
-   * rows of a project make the meter fold (beside the batch commits); `bucketAt`: from how many
-   * distinct keys in its window a fold writes the tally buckets; `bucketBytes` (tests): a smaller
-   * bucket, so that folds spill; `maxCounts` (tests): counts held before the oldest are dropped.
+   * `ttlMs`: how old a confirmed head reads may answer from; `foldRows`: unfolded rows of a
+   * project that make the meter fold; `bucketAt`: distinct keys in a fold's window from which it
+   * writes tally buckets; tests: `bucketBytes` (smaller buckets), `maxCounts` (counts held).
    */
   constructor(
     kv: Deno.Kv,
@@ -146,10 +145,9 @@ export class UsageMeter {
   /**
    * The refusal of a call, decided without waiting for a batch, when it is certain: its count is
    * held, the project's head was confirmed less than `ttlMs` ago (as for a batch decided without
-   * reads), it carries no idempotency key, and the count held already passes its end. Counts
-   * held are committed counts, which only grow until a reset (seen within `ttlMs`, as by any
-   * decision); the calls queued or in flight only add to them. So the batch would refuse the
-   * call too — it has nothing to write, and need not wait for another call's commit.
+   * reads), it carries no idempotency key, and the count held already passes its end. Counts held
+   * are committed counts, which only grow until a reset (seen within `ttlMs`, as by any decision);
+   * calls queued or in flight only add to them. So the batch would refuse it too, writing nothing.
    */
   #refusedNow(
     req: TrackRequest,
@@ -194,9 +192,8 @@ export class UsageMeter {
   }
 
   /**
-   * The count of a note `peekCached` made (no lookup at all), while the note's cell lives and its
-   * project's head was confirmed less than `ttlMs` ago; the caller knows the note is for the
-   * period it wants.
+   * The count of a note `peekCached` made (no lookup), while its cell lives and its project's head
+   * was confirmed less than `ttlMs` ago; the caller knows the note is for the period it wants.
    */
   countOf(m: CountMemo, now: number): number | undefined {
     return !m.cell.dead && this.#confirmed(m.cell.held, now) ? m.cell.n : undefined;
@@ -211,18 +208,24 @@ export class UsageMeter {
     return count!;
   }
 
+  /** The periods a customer has counts in, in the log rows not folded yet (at a recent head). */
+  async loggedPeriods(pk: string, customerId: string): Promise<string[]> {
+    return (await this.#current(pk)).periodsOf(customerId);
+  }
+
   /**
-   * Deletes a customer's usage (customer deletion): every row is folded, the counters go and a
-   * reset line is appended under the head, so every instance drops what it holds for the
-   * customer when it next catches up; later usage counts from zero.
+   * Deletes a customer's usage, of the period starting at `periodStart` (a usage reset) or of
+   * every period (a deletion): every row is folded, the counters go and a reset line is appended
+   * under the head, so every instance reads the customer's counts again when it next catches up.
    */
-  async resetCustomer(pk: string, customerId: string): Promise<void> {
+  async resetCustomer(pk: string, customerId: string, periodStart?: string): Promise<void> {
     const st = await this.#held.state(pk);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       await this.flush(pk);
       const pos = await readLogPosition(this.#kv, pk);
       const done = await resetCustomerUsage(this.#kv, pk, {
         customerId,
+        ...(periodStart !== undefined ? { periodStart } : {}),
         at: { seq: pos.seq, versionstamp: pos.versionstamp },
       });
       if (done) {
@@ -304,10 +307,7 @@ export class UsageMeter {
     return batch;
   }
 
-  /**
-   * Whether what is held of a project may decide calls without a read: its head confirmed less
-   * than `ttlMs` ago and no catch-up changing it meanwhile.
-   */
+  /** Whether `st` may decide calls without a read: head confirmed within `ttlMs`, no catch-up. */
   #decidesNow(st: HeldProject | undefined, now: number): st is HeldProject {
     return st !== undefined && st.catching === null && this.#confirmed(st, now);
   }
