@@ -5,7 +5,8 @@
  * renewals. A model keeps each customer's count per period (the period the server names): every
  * call is accepted or refused as the model decides from the limit (and the overage cap), a retry
  * is answered as the first call and counts nothing, and every usage read has the model's count,
- * limit, remaining and overage. Seeded (USAGE_SEED).
+ * limit, remaining and overage — with two instances on one store, each step sent to either.
+ * Seeded (USAGE_SEED).
  */
 import assert from "node:assert/strict";
 import { developer, project, testApp } from "@/tests/helpers.ts";
@@ -31,12 +32,15 @@ interface Usage {
 }
 
 Deno.test("[e2e] random tracking, retries, resets, plan changes and months passing: every answer is the model's", async () => {
+  // two instances on one store, as behind a load balancer: each step goes to either
   await using app = await testApp();
+  await using other = await testApp({ kv: app.kv, clock: app.clock });
   const dev = await developer(app);
   const { pk, sk } = await project(app, dev.dat, { tiers: TIERS });
   await app.call("GET", "/v1/connect/authorize", { key: dev.dat });
   const random = prng(SEED);
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)]!;
+  const any = () => pick([app, other]);
   const users = ["a", "b", "c"];
   const as = (u: string, more: Record<string, string> = {}) => ({
     key: sk,
@@ -50,7 +54,7 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
   const limitOf = new Map(TIERS.map((t) => [t.name, t.limit]));
   const log: string[] = [];
   const usage = async (u: string): Promise<Usage> => {
-    const r = await app.call("GET", "/api/usage", as(u));
+    const r = await any().call("GET", "/api/usage", as(u));
     assert.equal(r.status, 200, r.text);
     return r.body.usage;
   };
@@ -63,7 +67,7 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
     const extra = before.plan === "pro" ? CAP : 0;
     const count = countOf(u, before.periodStart);
     const accept = limit === null || count + quantity <= limit + extra;
-    const r = await app.call("POST", "/api/data", {
+    const r = await any().call("POST", "/api/data", {
       ...as(u, key ? { "Idempotency-Key": key } : {}),
       body: { quantity },
     });
@@ -84,7 +88,7 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
       // a retry of an earlier call: its first answer again, nothing counted
       const k = pick([...keys, undefined as never]);
       if (!k) return;
-      const r = await app.call("POST", "/api/data", {
+      const r = await any().call("POST", "/api/data", {
         ...as(k.user, { "Idempotency-Key": k.key }),
         body: { quantity: k.quantity },
       });
@@ -95,7 +99,7 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
     async () => {
       const u = pick(users);
       const now = await usage(u);
-      const r = await app.call("POST", `/v1/projects/${pk}/customers/${u}/usage/reset`, {
+      const r = await any().call("POST", `/v1/projects/${pk}/customers/${u}/usage/reset`, {
         key: dev.dat,
       });
       assert.equal(r.status, 200, r.text);
@@ -104,7 +108,7 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
     },
     async () => {
       const u = pick(users);
-      const r = await app.call("PATCH", `/api/customers/${u}`, {
+      const r = await any().call("PATCH", `/api/customers/${u}`, {
         key: sk,
         body: { plan: pick(["free", "starter"]) },
       });
@@ -113,12 +117,12 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
     },
     async () => {
       const u = pick(users);
-      const co = await app.call("POST", "/api/create-checkout", {
+      const co = await any().call("POST", "/api/create-checkout", {
         ...as(u),
         body: { tier: "pro", ...URLS },
       });
       if (co.status === 200 && co.body.url.includes("/sandbox/")) {
-        const paid = await app.call("POST", `${new URL(co.body.url).pathname}/complete`, {
+        const paid = await any().call("POST", `${new URL(co.body.url).pathname}/complete`, {
           body: {},
         });
         assert.equal(paid.status, 200, paid.text);
@@ -127,7 +131,7 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
     },
     async () => {
       const u = pick(users);
-      const r = await app.call("POST", `/v1/projects/${pk}/customers/${u}/subscription/cancel`, {
+      const r = await any().call("POST", `/v1/projects/${pk}/customers/${u}/subscription/cancel`, {
         key: dev.dat,
         body: { atPeriodEnd: random() < 0.5 },
       });
@@ -135,14 +139,19 @@ Deno.test("[e2e] random tracking, retries, resets, plan changes and months passi
     },
     async () => {
       app.clock.advance(Math.floor(random() * 12 + 1) * 86_400_000);
-      await app.services.sandbox!.tick();
+      await any().services.sandbox!.tick();
       log.push(`clock ${new Date(app.clock.now()).toISOString().slice(0, 10)}`);
     },
   ];
   const weights = [0, 0, 0, 0, 0, 1, 1, 2, 2, 3, 4, 5, 6, 7, 7];
 
+  // each step comes more than CACHE_TTL_MS after the one before, so that what one instance
+  // wrote is what the other reads (within that time it may read its own older counts)
+  const later = () => app.clock.advance(app.services.config.cacheTtlMs + 1);
   for (let step = 0; step < STEPS; step++) {
+    later();
     await actions[pick(weights)]!();
+    later();
     for (const u of users) {
       const got = await usage(u);
       const count = countOf(u, got.periodStart);
