@@ -382,11 +382,13 @@ export async function customerPage(
   o: { limit?: number | undefined; cursor?: string | undefined; q?: string | undefined },
 ) {
   if (o.q) {
-    const found = await searchCustomers(s.kv, project.pk, { prefix: o.q, limit: o.limit ?? 25 });
-    return {
-      customers: await Promise.all(found.map((c) => customerView(s, project, c))),
-      nextCursor: null,
-    };
+    const found = await searchCustomers(s.kv, project.pk, {
+      prefix: o.q,
+      limit: o.limit ?? 25,
+      cursor: o.cursor,
+    });
+    const customers = await Promise.all(found.items.map((c) => customerView(s, project, c)));
+    return { customers, nextCursor: found.nextCursor };
   }
   const page = await listCustomers(s.kv, project.pk, {
     limit: o.limit ?? 25,

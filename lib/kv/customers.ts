@@ -9,6 +9,7 @@ import {
 } from "@/lib/kv/project_stats.ts";
 import { eventKeys, withClaim } from "@/lib/kv/events.ts";
 import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
+import { InvalidRequestError } from "@/lib/errors.ts";
 
 export interface Subscription {
   id: string;
@@ -206,39 +207,60 @@ export function changeCustomer(
 }
 
 /**
- * Customers whose id or email starts with `prefix` (at most `limit`, ids first). The email
- * index is built for a project's older customers on its first search (one pass, then kept).
+ * One page of the customers whose id or email starts with `prefix`: those found by id first,
+ * then those found by email alone, `limit` at most, with a cursor for the next page (null at the
+ * end; a page may hold fewer than `limit` and still have one). The cursor is the phase (`i` for
+ * ids, `e` for emails) and Deno KV's cursor in it. The email index is built for a project's older
+ * customers on its first search (one pass, then kept).
  */
 export async function searchCustomers(
   kv: Deno.Kv,
   pk: string,
-  o: { prefix: string; limit: number },
-): Promise<Customer[]> {
+  o: { prefix: string; limit: number; cursor?: string | undefined },
+): Promise<{ items: Customer[]; nextCursor: string | null }> {
   await buildEmailIndex(kv, pk);
-  const ids = new Set<string>();
+  const phase = o.cursor === undefined ? "i" : o.cursor[0];
+  if (phase !== "i" && phase !== "e") {
+    throw new InvalidRequestError("Malformed pagination cursor", [
+      { field: "cursor", message: "not a cursor this server gave out" },
+    ]);
+  }
+  const at = o.cursor?.slice(1) || undefined;
+  if (phase === "e") return await emailMatches(kv, pk, { ...o, cursor: at });
   const byId = kv.list<Customer>({
     start: customerKeys.byId(pk, o.prefix),
     end: customerKeys.byId(pk, o.prefix + "\u{10FFFF}"),
-  }, { limit: o.limit });
-  const out: Customer[] = [];
-  for await (const e of byId) {
-    ids.add(e.value.id);
-    out.push(e.value);
-  }
+  }, { limit: o.limit, ...(at ? { cursor: at } : {}) });
+  const items: Customer[] = [];
+  for await (const e of byId) items.push(e.value);
+  if (items.length === o.limit) return { items, nextCursor: `i${byId.cursor}` };
+  // the ids are done: the emails fill the rest of the page
+  const more = await emailMatches(kv, pk, { prefix: o.prefix, limit: o.limit - items.length });
+  return { items: [...items, ...more.items], nextCursor: more.nextCursor };
+}
+
+/** The email phase of `searchCustomers`: customers whose id does not start with the prefix. */
+async function emailMatches(
+  kv: Deno.Kv,
+  pk: string,
+  o: { prefix: string; limit: number; cursor?: string | undefined },
+): Promise<{ items: Customer[]; nextCursor: string | null }> {
   const email = o.prefix.toLowerCase();
-  const byEmail = kv.list<true>({
+  const entries = kv.list<true>({
     start: [...customerKeys.listByEmail(pk), email],
     end: [...customerKeys.listByEmail(pk), email + "\u{10FFFF}"],
-  }, { limit: o.limit });
-  const more: string[] = [];
-  for await (const e of byEmail) {
+  }, { limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) });
+  const ids: string[] = [];
+  let seen = 0;
+  for await (const e of entries) {
+    seen++;
     const id = e.key[3] as string;
-    if (!ids.has(id) && out.length + more.length < o.limit) more.push(id);
+    if (!id.startsWith(o.prefix)) ids.push(id); // one the id phase found already
   }
-  const got = await getManyChunked<Customer>(kv, more.map((id) => customerKeys.byId(pk, id)));
+  const got = await getManyChunked<Customer>(kv, ids.map((id) => customerKeys.byId(pk, id)));
   // an entry the backfill wrote just before the email changed is skipped here
-  for (const g of got) if (g.value?.email?.startsWith(email)) out.push(g.value);
-  return out.slice(0, o.limit);
+  const items = got.flatMap((g) => g.value?.email?.startsWith(email) ? [g.value] : []);
+  return { items, nextCursor: seen === o.limit && entries.cursor ? `e${entries.cursor}` : null };
 }
 
 async function buildEmailIndex(kv: Deno.Kv, pk: string): Promise<void> {

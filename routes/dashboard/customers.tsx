@@ -82,7 +82,9 @@ export function mountCustomersPage(app: OpenAPIHono<AppEnv>) {
             </p>
             <Pager
               next={pg.nextCursor}
-              base={`/dashboard/projects/${p.pk}/customers`}
+              base={`/dashboard/projects/${p.pk}/customers${
+                q ? `?q=${encodeURIComponent(q)}` : ""
+              }`}
               cursor={cursor}
               prev={c.req.query("prev")}
               {...(q ? {} : { total: await countCustomers(s.kv, p.pk) })}

@@ -139,8 +139,8 @@ const customers = createRoute({
     query: PageQuery.extend({
       q: z.string().trim().max(254).optional().openapi({
         description:
-          "Id or email prefix (at most `limit` matches, no paging); empty (a search box left " +
-          "blank) lists every customer",
+          "Id or email prefix: pages of `limit` matches with `nextCursor`, those found by id " +
+          "first; empty (a search box left blank) lists every customer",
       }),
     }),
   },
