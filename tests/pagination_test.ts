@@ -1,7 +1,7 @@
 /**
- * [e2e] Cursor pagination on every paged list (customers, events, orders, the sk's orders): pages
- * of any size put together are the whole list in order, each item once, and items added while a
- * client pages through it neither repeat nor hide the ones that were there.
+ * [e2e] Cursor pagination on every paged list (customers, events, orders, one buyer's orders, the
+ * sk's orders): pages of any size put together are the whole list in order, each item once, and
+ * items added while a client pages through it neither repeat nor hide the ones that were there.
  */
 import assert from "node:assert/strict";
 import { developer, project, testApp } from "@/tests/helpers.ts";
@@ -56,10 +56,19 @@ Deno.test("[e2e] paged lists: pages of any size make the whole list once, also w
     { path: `/v1/projects/${saas.pk}/events`, field: "events", key: dev.dat, add: addEvent },
     { path: `/v1/projects/${store.pk}/orders`, field: "orders", key: dev.dat, add: addOrder },
     { path: "/api/orders", field: "orders", key: store.sk, add: addOrder },
+    // one buyer's orders (it used to stop at its first page, with no cursor)
+    {
+      path: `/v1/projects/${store.pk}/orders?email=o@example.com`,
+      field: "orders",
+      key: dev.dat,
+      add: addOrder,
+    },
   ];
   for (const list of lists) {
     const page = async (limit: number, cursor: string | null) => {
-      const q = `?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const q = `${list.path.includes("?") ? "&" : "?"}limit=${limit}${
+        cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""
+      }`;
       const r = await app.call("GET", list.path + q, { key: list.key });
       assert.equal(r.status, 200, `${list.path}${q}: ${r.text}`);
       return r.body as { nextCursor: string | null } & Record<string, { id: string }[]>;

@@ -86,20 +86,22 @@ export async function listBuyers(
   return { items, nextCursor: buyers.length === opts.limit && iter.cursor ? iter.cursor : null };
 }
 
-/** A buyer's orders, newest first. */
+/** One page of a buyer's orders, newest first, with the next page's cursor (null at the end). */
 export async function ordersOfBuyer(
   kv: Deno.Kv,
   pk: string,
-  o: { email: string; limit: number },
-): Promise<Order[]> {
+  o: { email: string; limit: number; cursor?: string | undefined },
+): Promise<{ items: Order[]; nextCursor: string | null }> {
   const ids: string[] = [];
   const iter = kv.list({ prefix: orderKeys.listByEmail(pk, o.email.toLowerCase()) }, {
     limit: o.limit,
     reverse: true,
+    ...(o.cursor ? { cursor: o.cursor } : {}),
   });
   for await (const e of iter) ids.push(e.key[3] as string);
   const got = await getManyChunked<Order>(kv, ids.map((id) => orderKeys.byId(pk, id)));
-  return got.flatMap((g) => (g.value ? [g.value] : []));
+  const items = got.flatMap((g) => (g.value ? [g.value] : []));
+  return { items, nextCursor: ids.length === o.limit && iter.cursor ? iter.cursor : null };
 }
 
 export async function getOrder(kv: Deno.Kv, pk: string, id: string): Promise<Order | null> {

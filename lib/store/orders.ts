@@ -61,10 +61,14 @@ export async function buyerPage(
 export async function buyerOrders(
   s: Services,
   project: Project,
-  o: { email: string; limit?: number | undefined },
+  o: { email: string; limit?: number | undefined; cursor?: string | undefined },
 ) {
-  const orders = await ordersOfBuyer(s.kv, project.pk, { email: o.email, limit: o.limit ?? 25 });
-  return { orders: orders.map(publicOrder), nextCursor: null };
+  const page = await ordersOfBuyer(s.kv, project.pk, {
+    email: o.email,
+    limit: o.limit ?? 25,
+    cursor: o.cursor,
+  });
+  return { orders: page.items.map(publicOrder), nextCursor: page.nextCursor };
 }
 
 export async function requireOrder(s: Services, project: Project, id: string): Promise<Order> {

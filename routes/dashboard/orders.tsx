@@ -24,9 +24,10 @@ export function mountOrdersPages(app: OpenAPIHono<AppEnv>) {
       projectPage(c, { dev, section: "/orders", title: "Orders" }, async (p) => {
         requireType(p, "store");
         const email = c.req.query("email")?.trim().toLowerCase().slice(0, 254) || null;
+        const cursor = c.req.query("cursor");
         const pg = email
-          ? await buyerOrders(c.get("services"), p, { email, limit: 100 })
-          : await orderPage(c.get("services"), p, { cursor: c.req.query("cursor") });
+          ? await buyerOrders(c.get("services"), p, { email, cursor })
+          : await orderPage(c.get("services"), p, { cursor });
         return (
           <>
             {email && (
@@ -53,7 +54,14 @@ export function mountOrdersPages(app: OpenAPIHono<AppEnv>) {
                 Download CSV
               </a>
             </p>
-            <Pager next={pg.nextCursor} base={`/dashboard/projects/${p.pk}/orders`} />
+            <Pager
+              next={pg.nextCursor}
+              base={`/dashboard/projects/${p.pk}/orders${
+                email ? `?email=${encodeURIComponent(email)}` : ""
+              }`}
+              cursor={cursor}
+              prev={c.req.query("prev")}
+            />
           </>
         );
       })

@@ -39,7 +39,7 @@ const list = createRoute({
     params: PkParam,
     query: PageQuery.extend({
       email: Email.optional().openapi({
-        description: "Only this buyer's orders (at most `limit`, no paging)",
+        description: "Only this buyer's orders, newest first, in pages with `nextCursor`",
       }),
     }),
   },
@@ -74,7 +74,7 @@ export function mountOrderRoutes(app: OpenAPIHono<AppEnv>) {
     const q = c.req.valid("query");
     return c.json(
       q.email
-        ? await buyerOrders(s, p, { email: q.email, limit: q.limit })
+        ? await buyerOrders(s, p, { email: q.email, limit: q.limit, cursor: q.cursor })
         : await orderPage(s, p, q),
       200,
     );
