@@ -1,6 +1,6 @@
 /**
  * [e2e] Cursor pagination on every paged list (customers, events, orders, one buyer's orders, the
- * sk's orders): pages of any size put together are the whole list in order, each item once, and
+ * sk's orders, an endpoint's deliveries): pages of any size put together are the whole list in order, each item once, and
  * items added while a client pages through it neither repeat nor hide the ones that were there.
  */
 import assert from "node:assert/strict";
@@ -41,6 +41,18 @@ Deno.test("[e2e] paged lists: pages of any size make the whole list once, also w
     });
     assert.equal(r.status, 200, r.text);
   };
+  const ep = await app.call("POST", `/v1/projects/${saas.pk}/webhooks`, {
+    key: dev.dat,
+    body: { url: "https://hooks.example/pages" },
+  });
+  const endpointId = ep.body.endpoint.id as string;
+  const addPing = async () => {
+    const r = await app.call("POST", `/v1/projects/${saas.pk}/webhooks/${endpointId}/test`, {
+      key: dev.dat,
+    });
+    assert.equal(r.status, 202, r.text);
+  };
+  for (let i = 0; i < 7; i++) await addPing();
   for (let i = 0; i < 9; i++) await addCustomer();
   for (let i = 0; i < 8; i++) await addEvent();
   for (let i = 0; i < 7; i++) await addOrder();
@@ -56,6 +68,12 @@ Deno.test("[e2e] paged lists: pages of any size make the whole list once, also w
     { path: `/v1/projects/${saas.pk}/events`, field: "events", key: dev.dat, add: addEvent },
     { path: `/v1/projects/${store.pk}/orders`, field: "orders", key: dev.dat, add: addOrder },
     { path: "/api/orders", field: "orders", key: store.sk, add: addOrder },
+    {
+      path: `/v1/projects/${saas.pk}/webhooks/${endpointId}/deliveries`,
+      field: "deliveries",
+      key: dev.dat,
+      add: addPing,
+    },
     // one buyer's orders (it used to stop at its first page, with no cursor)
     {
       path: `/v1/projects/${store.pk}/orders?email=o@example.com`,

@@ -334,20 +334,20 @@ export async function saveDelivery(
   return (await replaceDelivery(kv.atomic(), prior, next).commit()).ok;
 }
 
-/** An endpoint's deliveries, newest first. */
+/** One page of an endpoint's deliveries, newest first, with the next page's cursor. */
 export async function listDeliveries(
   kv: Deno.Kv,
   pk: string,
-  o: { endpointId: string; limit: number },
-): Promise<Delivery[]> {
-  const out: Delivery[] = [];
-  for await (
-    const e of kv.list<Delivery>({ prefix: outboxKeys.listDeliveries(pk, o.endpointId) }, {
-      reverse: true,
-      limit: o.limit,
-    })
-  ) out.push(e.value);
-  return out;
+  o: { endpointId: string; limit: number; cursor?: string | undefined },
+): Promise<{ items: Delivery[]; nextCursor: string | null }> {
+  const items: Delivery[] = [];
+  const iter = kv.list<Delivery>({ prefix: outboxKeys.listDeliveries(pk, o.endpointId) }, {
+    reverse: true,
+    limit: o.limit,
+    ...(o.cursor ? { cursor: o.cursor } : {}),
+  });
+  for await (const e of iter) items.push(e.value);
+  return { items, nextCursor: items.length === o.limit && iter.cursor ? iter.cursor : null };
 }
 
 /** Writes the once-per-period `usage.limit_reached` event; false when it was written before. */

@@ -23,9 +23,18 @@ export function publicDelivery(d: Delivery) {
   };
 }
 
-export async function deliveryLog(s: Services, p: Project, endpointId: string) {
-  findEndpoint(p, endpointId);
-  return (await listDeliveries(s.kv, p.pk, { endpointId, limit: 50 })).map(publicDelivery);
+export async function deliveryLog(
+  s: Services,
+  p: Project,
+  o: { endpointId: string; limit?: number | undefined; cursor?: string | undefined },
+) {
+  findEndpoint(p, o.endpointId);
+  const page = await listDeliveries(s.kv, p.pk, {
+    endpointId: o.endpointId,
+    limit: o.limit ?? 50,
+    cursor: o.cursor,
+  });
+  return { deliveries: page.items.map(publicDelivery), nextCursor: page.nextCursor };
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 } from "@/lib/outbound/endpoints.ts";
 import { deliveryLog, retryDelivery, sendTest } from "@/lib/outbound/admin.ts";
 import { audit } from "@/lib/http/audit.ts";
-import { DEVELOPER, ERRORS, jsonRequest, ok, PkParam } from "@/routes/_openapi.ts";
+import { DEVELOPER, ERRORS, jsonRequest, ok, PageQuery, PkParam } from "@/routes/_openapi.ts";
 
 const base = { tags: ["Webhooks"], security: DEVELOPER, middleware: [developerAuth()] };
 
@@ -118,9 +118,13 @@ const r = {
     ...base,
     method: "get",
     path: "/v1/projects/{pk}/webhooks/{id}/deliveries",
-    summary: "The endpoint's latest deliveries, newest first, with every attempt",
-    request: { params: EndpointParam },
-    responses: { 200: ok(z.object({ deliveries: z.array(DeliverySchema) })), ...ERRORS },
+    summary: "The endpoint's deliveries, newest first, with every attempt (pages of `limit`, 50 " +
+      "by default, with `nextCursor`)",
+    request: { params: EndpointParam, query: PageQuery },
+    responses: {
+      200: ok(z.object({ deliveries: z.array(DeliverySchema), nextCursor: z.string().nullable() })),
+      ...ERRORS,
+    },
   }),
   retry: createRoute({
     ...base,
@@ -184,7 +188,11 @@ export function mountWebhookEndpointRoutes(app: OpenAPIHono<AppEnv>) {
   app.openapi(r.deliveries, async (c) => {
     const { pk, id } = c.req.valid("param");
     const { s, p } = await owned(c, pk);
-    return c.json({ deliveries: await deliveryLog(s, p, id) }, 200);
+    const q = c.req.valid("query");
+    return c.json(
+      await deliveryLog(s, p, { endpointId: id, limit: q.limit, cursor: q.cursor }),
+      200,
+    );
   });
   app.openapi(r.retry, async (c) => {
     const { pk, id, deliveryId } = c.req.valid("param");
