@@ -28,6 +28,21 @@ async function pings(app: Awaited<ReturnType<typeof testApp>>, o: {
   }
 }
 
+/** Runs the webhooks job, half a back-off step apart, until the project's endpoint is disabled. */
+async function failUntilDisabled(
+  app: Awaited<ReturnType<typeof testApp>>,
+  o: { pk: string; dat: string },
+) {
+  const disabled = async () =>
+    (await app.call("GET", `/v1/projects/${o.pk}/webhooks`, { key: o.dat })).body.endpoints[0]
+      .disabled;
+  for (let i = 0; i < 40 && !(await disabled()); i++) {
+    await runWebhooks(app.services);
+    app.clock.advance(BACKOFF_MS.at(-1)! / 2);
+  }
+  assert.equal(await disabled(), true);
+}
+
 /** Adds an endpoint for `url` to a project; answers its id. */
 async function endpoint(
   app: Awaited<ReturnType<typeof testApp>>,
@@ -227,14 +242,7 @@ Deno.test("[e2e] an endpoint enabled again after failing for 3 days gets its nex
   const { pk, sk } = await project(app, dev.dat);
   const endpointId = await endpoint(app, { dat: dev.dat, pk: pk, url: rx.url });
   await pings(app, { dat: dev.dat, pk, endpointId, n: 3 });
-  const disabled = async () =>
-    (await app.call("GET", `/v1/projects/${pk}/webhooks`, { key: dev.dat })).body.endpoints[0]
-      .disabled;
-  for (let i = 0; i < 40 && !(await disabled()); i++) {
-    await runWebhooks(app.services);
-    app.clock.advance(BACKOFF_MS.at(-1)! / 2);
-  }
-  assert.equal(await disabled(), true);
+  await failUntilDisabled(app, { pk, dat: dev.dat });
   down = false;
   const on = await app.call("POST", `/v1/projects/${pk}/webhooks/${endpointId}/enable`, {
     key: dev.dat,
@@ -441,14 +449,7 @@ Deno.test("[e2e] an endpoint disabled after failing for 3 days ends its other qu
       state: string;
       attempts: { status: number | null; error: string | null }[];
     }[];
-  const disabled = async () =>
-    (await app.call("GET", `/v1/projects/${pk}/webhooks`, { key: dev.dat })).body.endpoints[0]
-      .disabled;
-  for (let i = 0; i < 40 && !(await disabled()); i++) {
-    await runWebhooks(app.services);
-    app.clock.advance(BACKOFF_MS.at(-1)! / 2);
-  }
-  assert.equal(await disabled(), true);
+  await failUntilDisabled(app, { pk, dat: dev.dat });
   const sent = rx.ids.length;
   app.clock.advance(BACKOFF_MS.at(-1)!);
   await runWebhooks(app.services);

@@ -6,7 +6,8 @@
  * usage, orders, the audit log, the dashboards) reads the same after as before.
  */
 import assert from "node:assert/strict";
-import { developer, project, subscribe, testApp } from "@/tests/helpers.ts";
+import { testApp } from "@/tests/helpers.ts";
+import { populatedDeveloper } from "@/tests/populated.ts";
 
 const URLS = { successUrl: "https://shop.example/ok", cancelUrl: "https://shop.example/no" };
 /** Every field name a body takes here, each with a value of the wrong type or range. */
@@ -57,78 +58,15 @@ const BAD_BODIES: (string | undefined)[] = [
 
 Deno.test("[e2e] every route refuses malformed and mistyped bodies with a 4xx and changes nothing", async () => {
   await using app = await testApp();
-  const dev = await developer(app);
-  const saas = await project(app, dev.dat, {
-    name: "Refusals API",
-    tiers: [
-      { name: "free", price: 0, limit: 5 },
-      { name: "pro", price: 1900, limit: 100 },
-    ],
+  const w = await populatedDeveloper(app, {
+    email: "refusals@example.com",
+    customer: "payer",
+    paidTier: "pro",
+    product: "mug",
+    code: "TEN",
   });
-  const store = await project(app, dev.dat, {
-    name: "Refusals shop",
-    type: "store",
-    tiers: [{ name: "mug", price: 1200, inventory: 10 }],
-  });
-  await app.call("GET", "/v1/connect/authorize", { key: dev.dat });
-  await subscribe(app, saas.sk, "payer", "pro");
-  await app.call("POST", "/api/data", { key: saas.sk, headers: { "X-User-Id": "payer" } });
-  await app.call("POST", `/v1/projects/${saas.pk}/coupons`, {
-    key: dev.dat,
-    body: { code: "TEN", percentOff: 10, duration: "once" },
-  });
-  const ep = await app.call("POST", `/v1/projects/${saas.pk}/webhooks`, {
-    key: dev.dat,
-    body: { url: "https://hooks.example/refusals" },
-  });
-  const endpointId = ep.body.endpoint.id as string;
-  await app.call("POST", `/v1/projects/${saas.pk}/webhooks/${endpointId}/test`, { key: dev.dat });
-  const deliveryId = (await app.call(
-    "GET",
-    `/v1/projects/${saas.pk}/webhooks/${endpointId}/deliveries`,
-    { key: dev.dat },
-  )).body.deliveries[0].id as string;
-  const mug = (await app.call("GET", "/api/products", { key: store.pk })).body.products[0];
-  const cart = await app.call("POST", "/api/cart/checkout", {
-    key: store.pk,
-    body: { items: [{ productId: mug.id, quantity: 1 }], email: "b@example.com", ...URLS },
-  });
-  await app.call("POST", new URL(cart.body.url).pathname + "/complete", { body: {} });
-  const orderId = cart.body.reservationId as string;
-
-  const snapshot = async () => {
-    const out: Record<string, unknown> = {};
-    const read = async (path: string, key: string, headers: Record<string, string> = {}) => {
-      const r = await app.call("GET", path, { key, headers });
-      out[path + (headers["X-User-Id"] ?? "")] = r.status < 300
-        ? r.body
-        : [r.status, r.body?.error?.code];
-    };
-    for (const pk of [saas.pk, store.pk]) {
-      for (
-        const rest of [
-          "",
-          "/tiers",
-          "/keys",
-          "/dashboard",
-          "/customers",
-          "/events",
-          "/coupons",
-          "/webhooks",
-          "/orders",
-        ]
-      ) await read(`/v1/projects/${pk}${rest}`, dev.dat);
-    }
-    await read(`/v1/projects/${saas.pk}/webhooks/${endpointId}/deliveries`, dev.dat);
-    await read("/v1/projects", dev.dat);
-    await read("/v1/me", dev.dat);
-    await read("/v1/tokens", dev.dat);
-    await read("/api/customers/payer", saas.sk);
-    await read("/api/usage", saas.sk, { "X-User-Id": "payer" });
-    await read("/api/products", store.pk);
-    await read("/api/tiers", saas.pk);
-    return out;
-  };
+  const { dev, saas, store, endpointId, deliveryId, orderId } = w;
+  const snapshot = w.snapshot;
 
   const spec = (await app.call("GET", "/openapi.json")).body.paths as Record<
     string,

@@ -6,7 +6,8 @@
  * other developer's projects read exactly as before, audit log included.
  */
 import assert from "node:assert/strict";
-import { developer, project, subscribe, testApp } from "@/tests/helpers.ts";
+import { developer, project, testApp } from "@/tests/helpers.ts";
+import { populatedDeveloper } from "@/tests/populated.ts";
 
 const URLS = { successUrl: "https://shop.example/ok", cancelUrl: "https://shop.example/no" };
 
@@ -28,87 +29,18 @@ function bodyFor(method: string, path: string, store: boolean): unknown {
 
 Deno.test("[e2e] one developer reaches nothing of another's, through any route, with any id", async () => {
   await using app = await testApp();
-  const b = await developer(app, "owner@example.com");
-  const bSaas = await project(app, b.dat, {
-    name: "Owner API",
-    tiers: [
-      { name: "free", price: 0, limit: 5 },
-      { name: "pro", price: 1900, limit: 100 },
-      { name: "bonly", price: 2900, limit: 500 },
-    ],
+  const owner = await populatedDeveloper(app, {
+    email: "owner@example.com",
+    customer: "b_cust",
+    paidTier: "bonly",
+    product: "bmug",
+    code: "BCODE",
   });
-  const bStore = await project(app, b.dat, {
-    name: "Owner shop",
-    type: "store",
-    tiers: [{ name: "bmug", price: 1200, inventory: 10 }],
-  });
-  await app.call("GET", "/v1/connect/authorize", { key: b.dat });
-  await subscribe(app, bSaas.sk, "b_cust", "pro");
-  await app.call("POST", "/api/data", { key: bSaas.sk, headers: { "X-User-Id": "b_cust" } });
-  const code = await app.call("POST", `/v1/projects/${bSaas.pk}/coupons`, {
-    key: b.dat,
-    body: { code: "BCODE", percentOff: 10, duration: "forever" },
-  });
-  assert.equal(code.status, 201, code.text);
-  const ep = await app.call("POST", `/v1/projects/${bSaas.pk}/webhooks`, {
-    key: b.dat,
-    body: { url: "https://hooks.example/owner" },
-  });
-  assert.equal(ep.status, 201, ep.text);
-  const endpointId = ep.body.endpoint.id as string;
-  assert.equal(
-    (await app.call("POST", `/v1/projects/${bSaas.pk}/webhooks/${endpointId}/test`, {
-      key: b.dat,
-    })).status < 300,
-    true,
-  );
-  const mug = (await app.call("GET", "/api/products", { key: bStore.pk })).body.products[0];
-  const cart = await app.call("POST", "/api/cart/checkout", {
-    key: bStore.pk,
-    body: { items: [{ productId: mug.id, quantity: 1 }], email: "buyer@example.com", ...URLS },
-  });
-  assert.equal(cart.status, 200, cart.text);
-  await app.call("POST", new URL(cart.body.url).pathname + "/complete", { body: {} });
-  const orders = await app.call("GET", `/v1/projects/${bStore.pk}/orders`, { key: b.dat });
-  const orderId = orders.body.orders[0].id as string;
-  const deliveries = await app.call(
-    "GET",
-    `/v1/projects/${bSaas.pk}/webhooks/${endpointId}/deliveries`,
-    { key: b.dat },
-  );
-  const deliveryId = (deliveries.body.deliveries[0]?.id ?? "del_none") as string;
+  const { saas: bSaas, store: bStore, endpointId, deliveryId, orderId } = owner;
+  const mug = { id: owner.productId };
   const bToken = (await app.call("POST", "/api/customers/b_cust/token", { key: bSaas.sk })).body
     .token as string;
-
-  /** What the owner sees of its projects: compared whole before and after. */
-  const snapshot = async () => {
-    const out: Record<string, unknown> = {};
-    for (const pk of [bSaas.pk, bStore.pk]) {
-      for (
-        const rest of [
-          "",
-          "/tiers",
-          "/keys",
-          "/dashboard",
-          "/customers",
-          "/events",
-          "/coupons",
-          "/webhooks",
-          "/orders",
-        ]
-      ) {
-        const r = await app.call("GET", `/v1/projects/${pk}${rest}`, { key: b.dat });
-        out[`${pk}${rest}`] = r.status < 300 ? r.body : [r.status, r.body.error.code];
-      }
-    }
-    const d = await app.call("GET", `/v1/projects/${bSaas.pk}/webhooks/${endpointId}/deliveries`, {
-      key: b.dat,
-    });
-    out.deliveries = d.body;
-    out.customer = (await app.call("GET", "/api/customers/b_cust", { key: bSaas.sk })).body;
-    out.products = (await app.call("GET", "/api/products", { key: bStore.pk })).body;
-    return out;
-  };
+  const snapshot = owner.snapshot;
   const before = await snapshot();
 
   const a = await developer(app, "other@example.com");
