@@ -72,8 +72,9 @@ export const isReset = (l: LogLine) => l[1] === "";
 /**
  * Deletes a customer's usage counters (one period's, or all) and appends a reset line under the
  * project's head, in one commit that also checks every row is folded (the caller folds first):
- * other instances learn of it when they next catch up, and read the customer's counts again. Answers the new head's sequence and versionstamp, or null
- * when the head or the fold moved meanwhile (fold again and retry).
+ * other instances learn of it when they next catch up, and read the customer's counts again.
+ * Answers the new head's sequence and versionstamp, or null when the head or the fold moved
+ * meanwhile (fold again and retry).
  */
 export async function resetCustomerUsage(
   kv: Deno.Kv,
