@@ -66,6 +66,12 @@ Deno.test("[e2e] paged lists: pages of any size make the whole list once, also w
       add: addCustomer,
     },
     { path: `/v1/projects/${saas.pk}/events`, field: "events", key: dev.dat, add: addEvent },
+    {
+      path: `/v1/projects/${saas.pk}/events?type=tier.updated`,
+      field: "events",
+      key: dev.dat,
+      add: addEvent,
+    },
     { path: `/v1/projects/${store.pk}/orders`, field: "orders", key: dev.dat, add: addOrder },
     { path: "/api/orders", field: "orders", key: store.sk, add: addOrder },
     {
