@@ -80,6 +80,20 @@ Deno.test("[e2e] customers made, edited and deleted at random: list, prefix sear
     const dash = (await app.call("GET", "/api/dashboard", { key: sk })).body;
     assert.equal(dash.customers, model.size, `count, ${context}`);
   }
+  // the Customers page pages a search too, its Next link keeping the search
+  for (let i = 0; i < 30; i++) {
+    await app.call("POST", "/api/customers", { key: sk, body: { id: `zed${i}` } });
+  }
+  const page = (path: string) =>
+    app.call("GET", path, { headers: { Cookie: dev.cookie, Accept: "text/html" } });
+  const first = await page(`/dashboard/projects/${pk}/customers?q=zed`);
+  assert.equal(first.status, 200);
+  const next = /href="([^"]+)" rel="next"/.exec(first.text)?.[1]?.replaceAll("&amp;", "&");
+  assert.ok(next?.includes("q=zed&cursor="), `next link: ${next}`);
+  const second = await page(next!);
+  const shown = (html: string) => (html.match(/>zed\d+</g) ?? []).length;
+  assert.equal(shown(first.text) + shown(second.text), 30);
+
   // a search's cursor is the search's own: one it never gave out is 400
   for (const cursor of ["zz!!", "i%00", "e!!", "x"]) {
     const r = await app.call("GET", `/v1/projects/${pk}/customers?q=a&cursor=${cursor}`, {
