@@ -510,3 +510,32 @@ Deno.test("[e2e] Stripe (double): a cart paid whose events never came is found p
   const orders = (await srv.call("GET", `/v1/projects/${pk}/orders`, { key: dev.dat })).body.orders;
   assert.equal(orders.length, 1);
 });
+
+Deno.test("[e2e] one buyer's orders on the Orders page come in pages, the Next link keeping the buyer", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk } = await project(app, dev.dat, {
+    type: "store",
+    tiers: [{ name: "pin", price: 300, inventory: null }],
+  });
+  const [pin] = (await app.call("GET", "/api/products", { key: pk })).body.products;
+  for (let i = 0; i < 27; i++) {
+    const cart = await app.call("POST", "/api/cart/checkout", {
+      key: pk,
+      headers: { "X-Forwarded-For": `10.9.0.${i}` },
+      body: { ...urls, email: "many@example.com", items: [{ productId: pin.id, quantity: 1 }] },
+    });
+    assert.equal(cart.status, 200, cart.text);
+    await app.call("POST", new URL(cart.body.url).pathname + "/complete", { body: {} });
+  }
+  const page = (path: string) =>
+    app.call("GET", path, { headers: { Cookie: dev.cookie, Accept: "text/html" } });
+  const first = await page(`/dashboard/projects/${pk}/orders?email=many@example.com`);
+  assert.equal(first.status, 200);
+  const next = /href="([^"]+)" rel="next"/.exec(first.text)?.[1]?.replaceAll("&amp;", "&");
+  assert.ok(next?.includes("email=many%40example.com&cursor="), `next link: ${next}`);
+  const second = await page(next!);
+  const shown = (html: string) => (html.match(/>res_[0-9A-Z]{26}</g) ?? []).length;
+  assert.equal(shown(first.text) + shown(second.text), 27);
+  assert.match(second.text, /rel="prev"/);
+});
