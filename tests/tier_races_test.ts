@@ -9,6 +9,7 @@ import { createTier, deleteTier, updateTier } from "@/lib/projects/projects.ts";
 import { ensureTierPrice } from "@/lib/catalog/sync.ts";
 import { getProject } from "@/lib/kv/projects.ts";
 import { AppError, ConflictError } from "@/lib/errors.ts";
+import { applySubscription } from "@/lib/billing/subscriptions.ts";
 
 Deno.test("a tier created or edited while another request deletes it answers as done, not 500", async () => {
   const reads = await heldReads();
@@ -75,4 +76,38 @@ Deno.test("a tier deleted while a checkout for it is paid is refused as in use, 
   assert.ok(p.tiers.some((t) => t.name === "pro"), "the tier stays");
   const ada = await app.call("GET", "/api/customers/ada", { key: sk });
   assert.equal(ada.body.customer.plan, "pro");
+});
+
+Deno.test("a subscription decided on a project read before its tier was deleted is not applied to the deleted tier", async () => {
+  await using app = await testApp();
+  const dev = await developer(app);
+  const { pk, sk } = await project(app, dev.dat, {
+    tiers: [{ name: "free", price: 0, limit: 5 }, { name: "pro", price: 1900, limit: 100 }],
+  });
+  await app.call("POST", "/api/customers", { key: sk, body: { id: "late" } });
+  const read = (await getProject(app.kv, pk))!; // the webhook's read, before the deletion
+  const pro = read.tiers.find((t) => t.name === "pro")!;
+  const del = await app.call("DELETE", `/v1/projects/${pk}/tiers/pro`, { key: dev.dat });
+  assert.equal(del.status, 200, del.text); // no payer yet
+  const now = app.clock.now();
+  const outcome = await applySubscription(app.services, { project: read, customerId: "late" }, {
+    sub: {
+      id: "sub_late",
+      tierId: pro.id,
+      priceId: pro.priceId ?? "price_x",
+      monthlyAmount: 1900,
+      currency: "usd",
+      status: "active",
+      currentPeriodStart: new Date(now).toISOString(),
+      currentPeriodEnd: new Date(now + 30 * 86_400_000).toISOString(),
+      cancelAtPeriodEnd: false,
+      updatedAt: now,
+    },
+  });
+  assert.equal(outcome, "tier_gone");
+  const c = (await app.call("GET", "/api/customers/late", { key: sk })).body.customer;
+  assert.equal(c.subscription, null);
+  assert.equal(c.plan, "free");
+  const dash = (await app.call("GET", `/v1/projects/${pk}/dashboard`, { key: dev.dat })).body;
+  assert.equal(dash.activeSubscriptions, 0);
 });

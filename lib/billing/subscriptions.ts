@@ -124,7 +124,7 @@ export async function applySubscription(
     providerCustomerId?: string;
     seen?: (before: Subscription | null) => void;
   },
-): Promise<"applied" | "stale" | "duplicate" | "no_customer"> {
+): Promise<"applied" | "stale" | "duplicate" | "no_customer" | "tier_gone"> {
   const sub = opts.sub;
   const pk = target.project.pk;
   const out = await commitSubscription(s.kv, {
@@ -132,6 +132,9 @@ export async function applySubscription(
     customerId: target.customerId,
     subscriptionId: sub.id,
     eventId: opts.eventId,
+    // a paying subscription only on a tier the project still has (a deletion may have come
+    // between reading the project and this commit: the deletion checks the payers, this the tier)
+    tierId: PAID_STATUSES.has(sub.status) ? sub.tierId : undefined,
     now: s.clock.now(),
     decide: (c) => {
       opts.seen?.(c.subscription);

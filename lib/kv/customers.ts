@@ -10,6 +10,7 @@ import {
 import { eventKeys, withClaim } from "@/lib/kv/events.ts";
 import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
 import { InvalidRequestError } from "@/lib/errors.ts";
+import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 
 export interface Subscription {
   id: string;
@@ -117,14 +118,23 @@ export function commitSubscription(
     eventId?: string | undefined;
     now: number;
     decide: (c: Customer) => SubscriptionDecision;
+    /**
+     * The tier a paying subscription puts the customer on: the change is committed only while the
+     * project still has it, checked on the project's record (a tier deleted meanwhile: "tier_gone")
+     */
+    tierId?: string | undefined;
     /** Outbound-webhook events of the change, written in its commit. */
     events?: (before: Customer, after: Customer) => OutboxEvent[];
   },
-): Promise<{ outcome: "applied" | "stale" | "duplicate" | "no_customer"; customer?: Customer }> {
+): Promise<{
+  outcome: "applied" | "stale" | "duplicate" | "no_customer" | "tier_gone";
+  customer?: Customer;
+}> {
   return retryAtomic("apply the subscription", async () => {
-    const [cust, ended, claim] = await kv.getMany<unknown[]>([
+    const [cust, ended, proj, claim] = await kv.getMany<unknown[]>([
       customerKeys.byId(o.pk, o.customerId),
       customerKeys.endedSubscription(o.pk, o.subscriptionId),
+      projectKeys.byPk(o.pk),
       ...(o.eventId ? [eventKeys.claim(o.eventId)] : []),
     ]);
     if (claim?.value) return { outcome: "duplicate" as const };
@@ -135,6 +145,11 @@ export function commitSubscription(
     if (!decision.apply) {
       const outcome = c ? "stale" as const : "no_customer" as const;
       return (await op.commit()).ok ? { outcome } : RETRY;
+    }
+    if (o.tierId !== undefined) {
+      const tiers = (proj!.value as Project | null)?.tiers ?? [];
+      if (!tiers.some((t) => t.id === o.tierId)) return { outcome: "tier_gone" as const };
+      op = op.check(proj!);
     }
     const moves = await readStatMoves(kv, decision.deltas);
     op = writeStatMoves(bumpEpoch(op.check(cust!).set(cust!.key, decision.next), o.pk), moves);

@@ -96,6 +96,10 @@ async function applyProviderSubscription(
     providerCustomerId: sub.customer,
     seen: (cur) => before = cur,
   });
+  if (outcome === "tier_gone") {
+    // deleted between the read above and the commit: ended at the provider as when read gone
+    return await tierGone(s, ev, (await getProject(s.kv, found.project.pk)) ?? found.project, sub);
+  }
   if (outcome === "applied" || outcome === "stale") {
     // one paid subscription per customer: another one paid too (two checkouts paid at once) is
     // ended at the provider, the earlier purchase
