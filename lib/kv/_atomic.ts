@@ -1,4 +1,4 @@
-/** Retry helper for versionstamp-checked read-modify-write operations. */
+/** Helpers every KV module shares: checked read-modify-write, chunked reads, list pages. */
 import { ConflictError } from "@/lib/errors.ts";
 
 /** Returned by an attempt whose commit lost a race; the helper runs it again. */
@@ -70,4 +70,24 @@ export async function getManyChunked<T>(
     out.push(...await kv.getMany<T[]>(keys.slice(i, i + 10)));
   }
   return out;
+}
+
+/**
+ * One page of a KV list: its entries, and the cursor of the page after them (null when this page
+ * came short of `limit`: nothing follows). A cursor the list never gave out makes KV throw
+ * "invalid cursor", which callers answer as 400 (lib/http/errors.ts).
+ */
+export async function listPage<T>(
+  kv: Deno.Kv,
+  selector: Deno.KvListSelector,
+  o: { limit: number; cursor?: string | undefined; reverse?: boolean },
+): Promise<{ entries: Deno.KvEntry<T>[]; nextCursor: string | null }> {
+  const iter = kv.list<T>(selector, {
+    limit: o.limit,
+    ...(o.reverse ? { reverse: true } : {}),
+    ...(o.cursor ? { cursor: o.cursor } : {}),
+  });
+  const entries: Deno.KvEntry<T>[] = [];
+  for await (const e of iter) entries.push(e);
+  return { entries, nextCursor: entries.length === o.limit && iter.cursor ? iter.cursor : null };
 }

@@ -1,6 +1,6 @@
 /** Customers of a project: the developer's own user id (or cus_…), unique per project. */
 import { addEvents, type OutboxEvent } from "@/lib/kv/webhook_outbox.ts";
-import { getManyChunked, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { getManyChunked, listPage, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import {
   projectStatKeys,
   readStatMoves,
@@ -131,10 +131,9 @@ export function commitSubscription(
   customer?: Customer;
 }> {
   return retryAtomic("apply the subscription", async () => {
-    const [cust, ended, proj, claim] = await kv.getMany<unknown[]>([
+    const [cust, ended, claim] = await kv.getMany<unknown[]>([
       customerKeys.byId(o.pk, o.customerId),
       customerKeys.endedSubscription(o.pk, o.subscriptionId),
-      projectKeys.byPk(o.pk),
       ...(o.eventId ? [eventKeys.claim(o.eventId)] : []),
     ]);
     if (claim?.value) return { outcome: "duplicate" as const };
@@ -147,9 +146,11 @@ export function commitSubscription(
       return (await op.commit()).ok ? { outcome } : RETRY;
     }
     if (o.tierId !== undefined) {
-      const tiers = (proj!.value as Project | null)?.tiers ?? [];
-      if (!tiers.some((t) => t.id === o.tierId)) return { outcome: "tier_gone" as const };
-      op = op.check(proj!);
+      const proj = await kv.get<Project>(projectKeys.byPk(o.pk));
+      if (!proj.value?.tiers.some((t) => t.id === o.tierId)) {
+        return { outcome: "tier_gone" as const };
+      }
+      op = op.check(proj);
     }
     const moves = await readStatMoves(kv, decision.deltas);
     op = writeStatMoves(bumpEpoch(op.check(cust!).set(cust!.key, decision.next), o.pk), moves);
@@ -242,13 +243,12 @@ export async function searchCustomers(
   }
   const at = o.cursor?.slice(1) || undefined;
   if (phase === "e") return await emailMatches(kv, pk, { ...o, cursor: at });
-  const byId = kv.list<Customer>({
+  const byId = await listPage<Customer>(kv, {
     start: customerKeys.byId(pk, o.prefix),
     end: customerKeys.byId(pk, o.prefix + "\u{10FFFF}"),
-  }, { limit: o.limit, ...(at ? { cursor: at } : {}) });
-  const items: Customer[] = [];
-  for await (const e of byId) items.push(e.value);
-  if (items.length === o.limit) return { items, nextCursor: `i${byId.cursor}` };
+  }, { limit: o.limit, cursor: at });
+  const items = byId.entries.map((e) => e.value);
+  if (byId.nextCursor) return { items, nextCursor: `i${byId.nextCursor}` };
   // the ids are done: the emails fill the rest of the page
   const more = await emailMatches(kv, pk, { prefix: o.prefix, limit: o.limit - items.length });
   return { items: [...items, ...more.items], nextCursor: more.nextCursor };
@@ -261,21 +261,16 @@ async function emailMatches(
   o: { prefix: string; limit: number; cursor?: string | undefined },
 ): Promise<{ items: Customer[]; nextCursor: string | null }> {
   const email = o.prefix.toLowerCase();
-  const entries = kv.list<true>({
+  const page = await listPage<true>(kv, {
     start: [...customerKeys.listByEmail(pk), email],
     end: [...customerKeys.listByEmail(pk), email + "\u{10FFFF}"],
-  }, { limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) });
-  const ids: string[] = [];
-  let seen = 0;
-  for await (const e of entries) {
-    seen++;
-    const id = e.key[3] as string;
-    if (!id.startsWith(o.prefix)) ids.push(id); // one the id phase found already
-  }
+  }, o);
+  const ids = page.entries.map((e) => e.key[3] as string)
+    .filter((id) => !id.startsWith(o.prefix)); // those the id phase found already
   const got = await getManyChunked<Customer>(kv, ids.map((id) => customerKeys.byId(pk, id)));
   // an entry the backfill wrote just before the email changed is skipped here
   const items = got.flatMap((g) => g.value?.email?.startsWith(email) ? [g.value] : []);
-  return { items, nextCursor: seen === o.limit && entries.cursor ? `e${entries.cursor}` : null };
+  return { items, nextCursor: page.nextCursor && `e${page.nextCursor}` };
 }
 
 async function buildEmailIndex(kv: Deno.Kv, pk: string): Promise<void> {
@@ -292,13 +287,10 @@ export async function listCustomers(
   pk: string,
   opts: { limit: number; cursor?: string },
 ): Promise<{ items: Customer[]; nextCursor: string | null }> {
-  const iter = kv.list<string>({ prefix: customerKeys.listByCreated(pk) }, {
-    limit: opts.limit,
-    ...(opts.cursor ? { cursor: opts.cursor } : {}),
-  });
-  const ids: string[] = [];
-  for await (const e of iter) ids.push(e.value);
-  const got = await getManyChunked<Customer>(kv, ids.map((id) => customerKeys.byId(pk, id)));
-  const items = got.flatMap((g) => (g.value ? [g.value] : []));
-  return { items, nextCursor: ids.length === opts.limit && iter.cursor ? iter.cursor : null };
+  const page = await listPage<string>(kv, { prefix: customerKeys.listByCreated(pk) }, opts);
+  const got = await getManyChunked<Customer>(
+    kv,
+    page.entries.map((e) => customerKeys.byId(pk, e.value)),
+  );
+  return { items: got.flatMap((g) => (g.value ? [g.value] : [])), nextCursor: page.nextCursor };
 }

@@ -1,4 +1,5 @@
 /** Provider events: the claim that makes each event apply once, and a per-project event log. */
+import { listPage } from "@/lib/kv/_atomic.ts";
 export interface EventLogEntry {
   id: string;
   type: string;
@@ -65,12 +66,6 @@ export async function listEvents(
   opts: { limit: number; cursor?: string; type?: string },
 ) {
   const prefix = opts.type ? eventKeys.listLogByType(pk, opts.type) : eventKeys.listLog(pk);
-  const iter = kv.list<EventLogEntry>({ prefix }, {
-    limit: opts.limit,
-    reverse: true,
-    ...(opts.cursor ? { cursor: opts.cursor } : {}),
-  });
-  const items: EventLogEntry[] = [];
-  for await (const e of iter) items.push(e.value);
-  return { items, nextCursor: items.length === opts.limit && iter.cursor ? iter.cursor : null };
+  const page = await listPage<EventLogEntry>(kv, { prefix }, { ...opts, reverse: true });
+  return { items: page.entries.map((e) => e.value), nextCursor: page.nextCursor };
 }

@@ -1,5 +1,5 @@
 import { addEvents, type OutboxEvent } from "@/lib/kv/webhook_outbox.ts";
-import { getManyChunked, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { getManyChunked, listPage, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { type Project, projectKeys } from "@/lib/kv/projects.ts";
 import { projectStatKeys } from "@/lib/kv/project_stats.ts";
 import { bumpEpoch } from "@/lib/kv/project_epochs.ts";
@@ -71,19 +71,15 @@ export async function listBuyers(
   pk: string,
   opts: { limit: number; cursor?: string | undefined },
 ) {
-  const iter = kv.list<Buyer>({ prefix: orderKeys.listBuyers(pk) }, {
-    limit: opts.limit,
-    ...(opts.cursor ? { cursor: opts.cursor } : {}),
-  });
-  const buyers: Buyer[] = [];
-  for await (const e of iter) buyers.push(e.value);
+  const page = await listPage<Buyer>(kv, { prefix: orderKeys.listBuyers(pk) }, opts);
+  const buyers = page.entries.map((e) => e.value);
   const stats = await getManyChunked<Deno.KvU64>(
     kv,
     buyers.flatMap((b) => [orderKeys.buyerOrders(pk, b.email), orderKeys.buyerSpent(pk, b.email)]),
   );
   const n = (i: number) => Number(stats[i]!.value?.value ?? 0n);
   const items = buyers.map((b, i) => ({ ...b, orders: n(2 * i), spent: n(2 * i + 1) }));
-  return { items, nextCursor: buyers.length === opts.limit && iter.cursor ? iter.cursor : null };
+  return { items, nextCursor: page.nextCursor };
 }
 
 /** One page of a buyer's orders, newest first, with the next page's cursor (null at the end). */
@@ -92,16 +88,15 @@ export async function ordersOfBuyer(
   pk: string,
   o: { email: string; limit: number; cursor?: string | undefined },
 ): Promise<{ items: Order[]; nextCursor: string | null }> {
-  const ids: string[] = [];
-  const iter = kv.list({ prefix: orderKeys.listByEmail(pk, o.email.toLowerCase()) }, {
-    limit: o.limit,
+  const page = await listPage(kv, { prefix: orderKeys.listByEmail(pk, o.email.toLowerCase()) }, {
+    ...o,
     reverse: true,
-    ...(o.cursor ? { cursor: o.cursor } : {}),
   });
-  for await (const e of iter) ids.push(e.key[3] as string);
-  const got = await getManyChunked<Order>(kv, ids.map((id) => orderKeys.byId(pk, id)));
-  const items = got.flatMap((g) => (g.value ? [g.value] : []));
-  return { items, nextCursor: ids.length === o.limit && iter.cursor ? iter.cursor : null };
+  const got = await getManyChunked<Order>(
+    kv,
+    page.entries.map((e) => orderKeys.byId(pk, e.key[3] as string)),
+  );
+  return { items: got.flatMap((g) => (g.value ? [g.value] : [])), nextCursor: page.nextCursor };
 }
 
 export async function getOrder(kv: Deno.Kv, pk: string, id: string): Promise<Order | null> {
@@ -114,14 +109,11 @@ export async function listOrders(
   pk: string,
   opts: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: Order[]; nextCursor: string | null }> {
-  const iter = kv.list<Order>({ prefix: orderKeys.list(pk) }, {
-    limit: opts.limit,
+  const page = await listPage<Order>(kv, { prefix: orderKeys.list(pk) }, {
+    ...opts,
     reverse: true,
-    ...(opts.cursor ? { cursor: opts.cursor } : {}),
   });
-  const items: Order[] = [];
-  for await (const e of iter) items.push(e.value);
-  return { items, nextCursor: items.length === opts.limit && iter.cursor ? iter.cursor : null };
+  return { items: page.entries.map((e) => e.value), nextCursor: page.nextCursor };
 }
 
 /**

@@ -12,7 +12,7 @@
  * the schedule can never strand a delivery added meanwhile.
  */
 import { ulid } from "@/lib/ids.ts";
-import { RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
+import { listPage, RETRY, retryAtomic } from "@/lib/kv/_atomic.ts";
 import { instantKey } from "@/lib/kv/time_keys.ts";
 import {
   getSchedule,
@@ -340,14 +340,10 @@ export async function listDeliveries(
   pk: string,
   o: { endpointId: string; limit: number; cursor?: string | undefined },
 ): Promise<{ items: Delivery[]; nextCursor: string | null }> {
-  const items: Delivery[] = [];
-  const iter = kv.list<Delivery>({ prefix: outboxKeys.listDeliveries(pk, o.endpointId) }, {
-    reverse: true,
-    limit: o.limit,
-    ...(o.cursor ? { cursor: o.cursor } : {}),
-  });
-  for await (const e of iter) items.push(e.value);
-  return { items, nextCursor: items.length === o.limit && iter.cursor ? iter.cursor : null };
+  const page = await listPage<Delivery>(kv, {
+    prefix: outboxKeys.listDeliveries(pk, o.endpointId),
+  }, { ...o, reverse: true });
+  return { items: page.entries.map((e) => e.value), nextCursor: page.nextCursor };
 }
 
 /** Writes the once-per-period `usage.limit_reached` event; false when it was written before. */
