@@ -1,13 +1,31 @@
 /**
- * A developer with something of every kind, for tests that walk every route: a SaaS project with
- * a paying customer (usage counted), a promotion code and a webhook endpoint with a delivery, and
- * a Store with a paid order; and everything that developer can read of them, to compare whole
- * before and after.
+ * For tests that walk every route: a developer with something of every kind — a SaaS project
+ * with a paying customer (usage counted), a promotion code and a webhook endpoint with a
+ * delivery, and a Store with a paid order — and everything that developer can read of them, to
+ * compare whole before and after; and a body each project route would accept.
  */
 import assert from "node:assert/strict";
 import { developer, project, subscribe, type TestApp } from "@/tests/helpers.ts";
 
 const URLS = { successUrl: "https://shop.example/ok", cancelUrl: "https://shop.example/no" };
+
+/**
+ * A body the project route `template` (of /openapi.json) would accept on a SaaS project or, with
+ * `store`, a Store, so that only the check a test is about can refuse it.
+ */
+export function validBody(template: string, store: boolean): unknown {
+  const rules: [RegExp, unknown][] = [
+    [/\/keys\/rotate$/, { graceSeconds: 0 }],
+    [/\/tiers$/, store ? { name: "evil", price: 100, inventory: 1 } : { name: "evil", price: 0 }],
+    [/\/tiers\/\{name\}$/, { displayName: "Forged" }],
+    [/\/coupons$/, { code: "FORGED", percentOff: 50, duration: "once" }],
+    [/\/webhooks$/, { url: "https://evil.example/hook" }],
+    [/\/refund$/, { amount: 1 }],
+    [/\/subscription\/cancel$/, { atPeriodEnd: false }],
+    [/\/\{pk\}$/, { name: "Forged" }],
+  ];
+  return rules.find(([re]) => re.test(template))?.[1] ?? {};
+}
 
 export async function populatedDeveloper(
   app: TestApp,
