@@ -407,3 +407,19 @@ export function delayedKv(
   });
   return { kv, events };
 }
+
+/**
+ * `app.call` for the random walks: every answer is kept as a line (`log`, long ids shortened)
+ * for the assertion messages, and every 5xx in `fivexx`.
+ */
+export function recordedCalls(app: TestApp) {
+  const log: string[] = [];
+  const fivexx: string[] = [];
+  const call = async (method: string, path: string, o: CallOpts = {}) => {
+    const r = await app.call(method, path, o);
+    log.push(`${method} ${path.replace(/\/[A-Za-z0-9_]{20,}/g, "/…")} ${r.status}`);
+    if (r.status >= 500) fivexx.push(`${method} ${path}: ${r.status} ${r.text.slice(0, 200)}`);
+    return r;
+  };
+  return { call, log, fivexx };
+}

@@ -7,7 +7,7 @@
  * add up to, each paying customer on its subscription's tier. Seeded (LIFECYCLE_SEED).
  */
 import assert from "node:assert/strict";
-import { developer, project, testApp } from "@/tests/helpers.ts";
+import { developer, project, recordedCalls, testApp } from "@/tests/helpers.ts";
 import { prng } from "@/tests/prng.ts";
 
 const SEED = Number(Deno.env.get("LIFECYCLE_SEED") ?? 20261206);
@@ -38,14 +38,7 @@ Deno.test("[e2e] random subscription lifecycles with time passing keep the dashb
   const users = Array.from({ length: 8 }, (_, i) => `u${i}`);
   const as = (u: string) => ({ key: sk, headers: { "X-User-Id": u } });
   const path = (url: string) => new URL(url).pathname;
-  const log: string[] = [];
-  const fivexx: string[] = [];
-  const call = async (method: string, p: string, o: Parameters<typeof app.call>[2] = {}) => {
-    const r = await app.call(method, p, o);
-    log.push(`${method} ${p.replace(/\/[A-Za-z0-9_]{20,}/g, "/…")} ${r.status}`);
-    if (r.status >= 500) fivexx.push(`${method} ${p}: ${r.status} ${r.text.slice(0, 200)}`);
-    return r;
-  };
+  const { call, log, fivexx } = recordedCalls(app);
 
   const actions: (() => Promise<unknown>)[] = [
     async () => {
